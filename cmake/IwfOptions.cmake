@@ -1,0 +1,30 @@
+# Warnings, sanitizers and fuzzing flags, as an interface target every project target links.
+add_library(iwf_build_options INTERFACE)
+target_compile_options(iwf_build_options INTERFACE
+  -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual
+  -Wnull-dereference -Wimplicit-fallthrough)
+if(IWF_WERROR)
+  target_compile_options(iwf_build_options INTERFACE -Werror)
+endif()
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # GCC 12 false positives in Boost/fmt headers under -O2 (known GCC bugs 105329, 106199).
+  target_compile_options(iwf_build_options INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-Wno-restrict -Wno-array-bounds -Wno-stringop-overflow -Wno-maybe-uninitialized -Wno-null-dereference -Wno-dangling-pointer>)
+endif()
+target_include_directories(iwf_build_options INTERFACE ${PROJECT_SOURCE_DIR})
+
+if(IWF_SANITIZE)
+  set(IWF_SAN_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_compile_options(iwf_build_options INTERFACE ${IWF_SAN_FLAGS})
+  target_link_options(iwf_build_options INTERFACE ${IWF_SAN_FLAGS})
+  target_compile_definitions(iwf_build_options INTERFACE IWF_SANITIZED=1)
+endif()
+
+if(IWF_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "IWF_FUZZ=ON needs clang (configure with CXX=clang++-14 CC=clang-14)")
+  endif()
+  # Instrument everything for coverage; only the fuzz executables link the libFuzzer main.
+  target_compile_options(iwf_build_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(iwf_build_options INTERFACE -fsanitize=address,undefined)
+endif()

@@ -1,0 +1,30 @@
+// iwfctl: OpenIWF configuration and operations CLI. Each area adds its subcommands from its
+// own folder through one add…Commands(CLI::App&) call below; this file stays thin.
+//
+// Exit codes: 0 ok, 1 refused by validation, 2 usage or I/O error.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+    CLI::App app{"iwfctl - OpenIWF configuration and operations CLI"};
+    bool version = false;
+    app.add_flag("-V,--version", version, "print the version and exit");
+    app.require_subcommand(0, 1);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : 2;
+    }
+    if (version) {
+        std::cout << "iwfctl " << IWF_VERSION << "\n";
+        return 0;
+    }
+    if (app.get_subcommands().empty()) {
+        std::cout << app.help();
+        return 2;
+    }
+    return 0;
+}

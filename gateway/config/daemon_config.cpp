@@ -1,0 +1,131 @@
+#include "gateway/config/daemon_config.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace iwf::gateway {
+
+namespace {
+
+std::string fnv1a(const std::string& data) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : data) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    return fmt::format("{:016x}", h);
+}
+
+void parseLog(const ConfigNode& n, log::Options& out) {
+    n.expectKeys({"level", "file", "subsystems"});
+    std::string level =
+        n.getEnum("level", {"trace", "debug", "info", "warn", "error", "critical", "off"}, "info");
+    log::parseLevel(level, out.level);
+    out.file = n.getString("file", "");
+    if (auto subs = n.optionalChild("subsystems")) {
+        for (const auto& key : subs->keys()) {
+            std::string v =
+                subs->getEnum(key, {"trace", "debug", "info", "warn", "error", "critical", "off"});
+            spdlog::level::level_enum lv{};
+            log::parseLevel(v, lv);
+            out.subsystem_levels[key] = lv;
+        }
+    }
+}
+
+void parseKeymap(const ConfigNode& n, KeymapConfig& out) {
+    n.expectKeys({"store", "poll_interval"});
+    out.store = n.getString("store");
+    if (out.store.rfind("sqlite:", 0) != 0 && out.store.rfind("postgresql://", 0) != 0 &&
+        out.store.rfind("postgres://", 0) != 0) {
+        n.fail("store",
+               "expected \"sqlite:PATH\" or \"postgresql://...\", got \"" + out.store + "\"");
+    }
+    out.poll_interval = n.getDuration("poll_interval", out.poll_interval);
+    if (out.poll_interval.count() < 10) {
+        n.fail("poll_interval", "must be at least 10ms");
+    }
+}
+
+void parseLinks(const ConfigNode& root, std::string_view key, Side side, const LinkRegistry& reg,
+                std::vector<LinkConfig>& out, std::set<std::string>& names) {
+    for (const ConfigNode& item : root.optionalList(key)) {
+        if (!item.isMap()) {
+            item.fail("", "expected a mapping with name and type");
+        }
+        LinkConfig lc{item.getString("name"), item.getString("type"), side, item};
+        if (lc.name.empty()) {
+            item.fail("name", "must not be empty");
+        }
+        if (!names.insert(lc.name).second) {
+            item.fail("name", "duplicate link name \"" + lc.name + "\"");
+        }
+        const LinkType* t = reg.find(lc.type);
+        if (t == nullptr || t->side != side) {
+            std::string known;
+            for (const auto& n : reg.names()) {
+                const LinkType* k = reg.find(n);
+                if (k->side == side) {
+                    known += known.empty() ? n : ", " + n;
+                }
+            }
+            item.fail("type", fmt::format("unknown {} link type \"{}\" (known: {})",
+                                          side == Side::Lmr ? "LMR" : "MC", lc.type,
+                                          known.empty() ? "none" : known));
+        }
+        t->validate(item);
+        out.push_back(std::move(lc));
+    }
+}
+
+}  // namespace
+
+DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links) {
+    DaemonConfig c;
+    c.file = root.file();
+    root.expectKeys(
+        {"instance", "sip_domain", "admin", "log", "keymap", "timers", "lmr_links", "mc_links"});
+    c.instance = root.getString("instance", c.instance);
+    c.sip_domain = root.getString("sip_domain", c.sip_domain);
+    if (auto admin = root.optionalChild("admin")) {
+        admin->expectKeys({"address", "port", "port_file"});
+        c.admin.address = admin->getString("address", c.admin.address);
+        boost::system::error_code ec;
+        asio::ip::make_address(c.admin.address, ec);
+        if (ec) {
+            admin->fail("address", "not an IP address: \"" + c.admin.address + "\"");
+        }
+        c.admin.port = static_cast<std::uint16_t>(admin->getInt("port", 0, 65535, c.admin.port));
+        c.admin.port_file = admin->getString("port_file", "");
+    }
+    if (auto l = root.optionalChild("log")) {
+        parseLog(*l, c.log);
+    }
+    if (auto k = root.optionalChild("keymap")) {
+        parseKeymap(*k, c.keymap);
+    }
+    if (auto t = root.optionalChild("timers")) {
+        for (const auto& key : t->keys()) {
+            c.timers[key] = t->getDuration(key);
+        }
+    }
+    std::set<std::string> names;
+    parseLinks(root, "lmr_links", Side::Lmr, links, c.links, names);
+    parseLinks(root, "mc_links", Side::Mc, links, c.links, names);
+    return c;
+}
+
+DaemonConfig loadDaemonConfig(const std::string& path, const LinkRegistry& links) {
+    ConfigNode root = ConfigNode::loadFile(path);
+    DaemonConfig c = parseDaemonConfig(root, links);
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    c.digest = fnv1a(ss.str());
+    return c;
+}
+
+}  // namespace iwf::gateway

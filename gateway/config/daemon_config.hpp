@@ -1,0 +1,52 @@
+#pragma once
+// iwfd's configuration file (YAML). Reference: README.md "Configuration" and
+// configs/iwfd.yaml. Every error names file, line and field (ConfigError).
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/common/config_node.hpp"
+#include "gateway/common/link_registry.hpp"
+#include "gateway/common/log.hpp"
+
+namespace iwf::gateway {
+
+struct AdminConfig {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 9100;  // 0 = pick a free port (tests); the bound port is logged
+    std::string port_file;      // if set, the bound port is written there (tests, scripts)
+};
+
+struct KeymapConfig {
+    std::string store;  // "sqlite:PATH" or "postgresql://..."; empty = no keymap
+    std::chrono::milliseconds poll_interval{2000};
+};
+
+struct LinkConfig {
+    std::string name;
+    std::string type;
+    Side side = Side::Lmr;
+    ConfigNode node;  // the whole section, for the link type's create()
+};
+
+struct DaemonConfig {
+    std::string file;
+    std::string instance = "iwf";
+    std::string sip_domain = "iwf.localdomain";
+    AdminConfig admin;
+    log::Options log;
+    KeymapConfig keymap;
+    std::map<std::string, std::chrono::milliseconds> timers;
+    std::vector<LinkConfig> links;
+    std::string digest;  // FNV-1a of the file's bytes: tells reloads apart in /metrics
+};
+
+// Parses and validates a config file; throws ConfigError.
+DaemonConfig loadDaemonConfig(const std::string& path, const LinkRegistry& links);
+DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links);
+
+}  // namespace iwf::gateway

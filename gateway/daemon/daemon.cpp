@@ -1,0 +1,216 @@
+#include "gateway/daemon/daemon.hpp"
+
+#include <csignal>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/common/log.hpp"
+
+#ifndef IWF_VERSION
+#define IWF_VERSION "0.0.0"
+#endif
+
+namespace iwf::gateway {
+
+std::string versionString() {
+    return IWF_VERSION;
+}
+
+namespace {
+
+// Until an engine is attached, events from links are counted per link and kind, so an
+// operator can see traffic arrive (/metrics iwf_link_events_total).
+class CountingSink final : public EventSink {
+  public:
+    explicit CountingSink(metrics::Registry& reg) : reg_(reg) {}
+    void onEvent(const LinkId& from, Event&& event) override {
+        reg_.counter("iwf_link_events_total", "Events reported by links, by link and kind",
+                     {{"link", from.name}, {"event", std::string(eventName(event))}})
+            .inc();
+    }
+
+  private:
+    metrics::Registry& reg_;
+};
+
+}  // namespace
+
+Daemon::Daemon(DaemonConfig config, const LinkRegistry& link_types)
+    : config_(std::move(config))
+    , link_types_(link_types)
+    , signals_(io_, SIGTERM, SIGINT, SIGHUP)
+    , drain_deadline_(io_)
+    , admin_(io_)
+    , started_(std::chrono::steady_clock::now())
+    , reloads_ok_(metrics_.counter("iwf_config_reloads_total", "Config reloads applied"))
+    , reloads_failed_(metrics_.counter("iwf_config_reload_failures_total",
+                                       "Config reloads refused (the old config stays)")) {
+    metrics_.callbackGauge("iwf_build_info", "Build information", {{"version", versionString()}},
+                           [] { return 1.0; });
+    metrics_.callbackGauge("iwf_uptime_seconds", "Seconds since iwfd started", {}, [this] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    });
+    metrics_.callbackGauge("iwf_config_revision", "Config revision in force (1 = as started)", {},
+                           [this] { return static_cast<double>(config_revision_); });
+    metrics_.callbackGauge("iwf_links", "Links configured", {},
+                           [this] { return static_cast<double>(links_.size()); });
+    applyConfig(config_);
+}
+
+Daemon::~Daemon() = default;
+
+void Daemon::applyConfig(const DaemonConfig& c) {
+    log::setup(c.log);
+    for (const auto& [name, value] : c.timers) {
+        timers_.override(name, value);
+    }
+}
+
+void Daemon::installRoutes() {
+    admin_.route("/healthz", [this] {
+        return HttpResponse{draining_ ? 503u : 200u, "text/plain; charset=utf-8",
+                            draining_ ? "draining\n" : "OK\n"};
+    });
+    admin_.route("/metrics", [this] {
+        return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                            metrics_.renderPrometheus()};
+    });
+    admin_.route("/v1/status", [this] {
+        return HttpResponse{200, "application/json", statusJson()};
+    });
+}
+
+std::string Daemon::statusJson() const {
+    nlohmann::json j;
+    j["instance"] = config_.instance;
+    j["version"] = versionString();
+    j["uptime_seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    j["config"] = {
+        {"file", config_.file}, {"digest", config_.digest}, {"revision", config_revision_}};
+    j["draining"] = draining_;
+    nlohmann::json links = nlohmann::json::array();
+    for (const auto& lc : config_.links) {
+        links.push_back(
+            {{"name", lc.name}, {"type", lc.type}, {"side", lc.side == Side::Lmr ? "lmr" : "mc"}});
+    }
+    j["links"] = links;
+    return j.dump(2) + "\n";
+}
+
+bool Daemon::reload() {
+    auto lg = log::get("daemon");
+    try {
+        DaemonConfig next = loadDaemonConfig(config_.file, link_types_);
+        if (next.admin.address != config_.admin.address || next.admin.port != config_.admin.port) {
+            lg->warn(
+                "reload=partial field=admin reason=\"admin address/port change needs a restart\"");
+        }
+        bool links_changed = next.links.size() != config_.links.size();
+        for (std::size_t i = 0; !links_changed && i < next.links.size(); ++i) {
+            links_changed = next.links[i].name != config_.links[i].name ||
+                            next.links[i].type != config_.links[i].type;
+        }
+        if (links_changed) {
+            lg->warn(
+                "reload=partial field=links reason=\"adding or removing links needs a restart\"");
+        }
+        next.admin = config_.admin;
+        next.links = config_.links;
+        applyConfig(next);
+        config_ = std::move(next);
+        ++config_revision_;
+        reloads_ok_.inc();
+        lg->info("reload=ok file={} revision={} digest={}", config_.file, config_revision_,
+                 config_.digest);
+        return true;
+    } catch (const ConfigError& e) {
+        reloads_failed_.inc();
+        lg->error("reload=refused reason=\"{}\" (keeping revision {})", e.what(), config_revision_);
+    } catch (const std::exception& e) {
+        reloads_failed_.inc();
+        lg->error("reload=refused reason=\"{}\" (keeping revision {})", e.what(), config_revision_);
+    }
+    return false;
+}
+
+void Daemon::waitSignal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+        if (ec) {
+            return;
+        }
+        if (sig == SIGHUP) {
+            log::get("daemon")->info("signal=SIGHUP action=reload file={}", config_.file);
+            reload();
+            waitSignal();
+            return;
+        }
+        log::get("daemon")->info("signal={} action=drain", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        drain();
+    });
+}
+
+void Daemon::drain() {
+    if (draining_) {
+        return;
+    }
+    draining_ = true;
+    admin_.stop();
+    for (auto& l : links_) {
+        l->stop();
+    }
+    signals_.cancel();
+    // Whatever is still queued gets 2 s at most; then the loop is stopped.
+    drain_deadline_.expires_after(std::chrono::milliseconds(1500));
+    drain_deadline_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) {
+            log::get("daemon")->warn("drain=deadline action=stop");
+            io_.stop();
+        }
+    });
+    asio::post(io_, [this] {
+        // Links stopped synchronously; nothing else holds calls yet.
+        drain_deadline_.cancel();
+        io_.stop();
+    });
+}
+
+int Daemon::run() {
+    auto lg = log::get("daemon");
+    sink_ = std::make_unique<CountingSink>(metrics_);
+    LinkContext ctx{io_, metrics_, SteadyClock::instance()};
+    for (const auto& lc : config_.links) {
+        const LinkType* t = link_types_.find(lc.type);
+        auto link = t->create(lc.node, ctx);
+        Status st = link->start(*sink_);
+        if (!st.ok()) {
+            lg->critical("link={} type={} start=failed reason={}", lc.name, lc.type,
+                         st.error().toString());
+            return 1;
+        }
+        lg->info("link={} type={} start=ok", lc.name, lc.type);
+        links_.push_back(std::move(link));
+    }
+    installRoutes();
+    try {
+        admin_.start(config_.admin.address, config_.admin.port);
+    } catch (const std::exception& e) {
+        lg->critical("admin=failed address={} port={} reason=\"{}\"", config_.admin.address,
+                     config_.admin.port, e.what());
+        return 1;
+    }
+    if (!config_.admin.port_file.empty()) {
+        std::ofstream(config_.admin.port_file) << admin_.port() << "\n";
+    }
+    waitSignal();
+    lg->info("iwfd=running version={} instance={} config={} admin_port={}", versionString(),
+             config_.instance, config_.file, admin_.port());
+    io_.run();
+    links_.clear();
+    lg->info("iwfd=stopped");
+    spdlog::shutdown();
+    return 0;
+}
+
+}  // namespace iwf::gateway

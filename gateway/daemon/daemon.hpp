@@ -1,0 +1,62 @@
+#pragma once
+// iwfd's process: one io_context, the admin endpoint, the configured links, signals.
+//   SIGTERM/SIGINT: drain (stop accepting, end links) and exit 0 within 2 s.
+//   SIGHUP: reload the config file; a file that fails validation is refused, the old config
+//           stays in force and the reason is logged and counted.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/admin/admin_server.hpp"
+#include "gateway/common/asio.hpp"
+#include "gateway/common/clock.hpp"
+#include "gateway/common/fsm.hpp"
+#include "gateway/common/link.hpp"
+#include "gateway/common/link_registry.hpp"
+#include "gateway/common/metrics.hpp"
+#include "gateway/config/daemon_config.hpp"
+
+namespace iwf::gateway {
+
+std::string versionString();
+
+class Daemon {
+  public:
+    Daemon(DaemonConfig config, const LinkRegistry& link_types);
+    ~Daemon();
+
+    // Runs until SIGTERM/SIGINT; returns the process exit status.
+    int run();
+    // Applies a new config file now (what SIGHUP does). Returns false if it was refused.
+    bool reload();
+
+    metrics::Registry& metrics() { return metrics_; }
+    asio::io_context& io() { return io_; }
+
+  private:
+    void applyConfig(const DaemonConfig& c);
+    void installRoutes();
+    void waitSignal();
+    void drain();
+    std::string statusJson() const;
+
+    DaemonConfig config_;
+    const LinkRegistry& link_types_;
+    asio::io_context io_;
+    asio::signal_set signals_;
+    asio::steady_timer drain_deadline_;
+    metrics::Registry metrics_;
+    AdminServer admin_;
+    std::vector<std::unique_ptr<Link>> links_;
+    std::unique_ptr<EventSink> sink_;
+    TimerTable timers_;
+    std::chrono::steady_clock::time_point started_;
+    std::uint64_t config_revision_ = 1;
+    metrics::Counter& reloads_ok_;
+    metrics::Counter& reloads_failed_;
+    bool draining_ = false;
+};
+
+}  // namespace iwf::gateway
