@@ -12,6 +12,13 @@ int main(int argc, char** argv) {
     app.add_flag("-V,--version", version, "print the version and exit");
     app.require_subcommand(0, 1);
 
+    // Subcommand groups; each area adds its commands below them.
+    CLI::App* decode = app.add_subcommand(
+        "decode", "decode a capture (pcap or hex dump, one datagram per line) into JSON lines");
+    decode->require_subcommand(1);
+    // (area registrations: one line each)
+    (void)decode;
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
