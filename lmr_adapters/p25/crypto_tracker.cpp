@@ -1,0 +1,89 @@
+#include "lmr_adapters/p25/crypto_tracker.hpp"
+
+namespace iwf::lmr::p25 {
+
+void CryptoTracker::onHeader(const Ess& ess) {
+    if (!ess_) {
+        ess_ = ess;
+    }
+}
+
+FramePosition CryptoTracker::onFrame(std::uint8_t index) {
+    if (index >= kFramesPerSuperframe) {
+        index = kFramesPerSuperframe - 1;
+    }
+    if (last_index_ >= 0 && static_cast<int>(index) <= last_index_) {
+        rollOver();
+    }
+    last_index_ = index;
+    return FramePosition{superframe_, index};
+}
+
+void CryptoTracker::rollOver() {
+    ++superframe_;
+    constexpr std::uint8_t kAll = 0x0F;
+    if (next_parts_ == kAll) {
+        Ess e;
+        e.algid = next_algid_;
+        e.kid = next_kid_;
+        e.mi = next_mi_;
+        ess_ = e;
+    } else if (ess_) {
+        // LDU2 (or part of it) lost: the next MI follows from the current one. ALGID/KID
+        // stay those of the stream.
+        ess_ = nextEss(*ess_);
+        ++regenerated_;
+    }
+    // else: still late entry; never invent an MI.
+    next_parts_ = 0;
+}
+
+Ess CryptoTracker::nextEss(const Ess& current) {
+    Ess e = current;
+    if (current.algid != kP25AlgidClear) {
+        e.mi = nextMi(current.mi);
+    }
+    return e;
+}
+
+void CryptoTracker::onEsFragment(std::uint8_t index, const std::array<std::uint8_t, 3>& b) {
+    if (index >= 11 && index <= 13) {
+        const std::size_t off = static_cast<std::size_t>(index - 11) * 3;
+        next_mi_[off] = b[0];
+        next_mi_[off + 1] = b[1];
+        next_mi_[off + 2] = b[2];
+        next_parts_ |= static_cast<std::uint8_t>(1U << (index - 11));
+    } else if (index == 14) {
+        next_algid_ = b[0];
+        next_kid_ = static_cast<std::uint16_t>((b[1] << 8) | b[2]);
+        next_parts_ |= 0x08;
+    }
+}
+
+bool CryptoTracker::encrypted() const {
+    if (ess_) {
+        return ess_->algid != kP25AlgidClear;
+    }
+    return service_options_ && (*service_options_ & kSvcEncrypted) != 0;
+}
+
+bool CryptoTracker::lateEntry() const {
+    return !ess_ && encrypted();
+}
+
+CryptoSync CryptoTracker::current() const {
+    CryptoSync c = CryptoSync::clear(LmrFamily::P25);
+    if (ess_) {
+        c.encrypted = ess_->algid != kP25AlgidClear;
+        c.algid = ess_->algid;
+        c.key_id = ess_->kid;
+        c.mi.assign(ByteView(ess_->mi.data(), ess_->mi.size()));
+    } else if (encrypted()) {
+        // Late entry: encrypted, algorithm and MI unknown -> MI left empty on purpose.
+        c.encrypted = true;
+        c.algid = 0;
+    }
+    return c;
+}
+
+}  // namespace iwf::lmr::p25

@@ -1,0 +1,87 @@
+#pragma once
+// Tracks the E2EE metadata and the superframe position of one P25 voice stream without ever
+// touching the encrypted payload (shared/research/lmr.md §1.2, §6 rule 3).
+//
+// - ALGID / KID / MI are taken from whichever source comes first: a header (HDU, ISSI header
+//   word) for the current superframe, or the ES of an LDU2 (frames 12-15) for the next one.
+// - At each superframe boundary the next MI is the one the LDU2 carried; when that LDU2 (or
+//   part of it) was lost it is recomputed from the current MI with the LFSR (counted). The MI
+//   is never invented: a stream whose first MI was not seen is in late entry (encrypted,
+//   MI unknown) until a complete LDU2 ES arrives.
+// - Service options (LDU1 frame 3): 0x80 emergency, 0x40 encrypted, low 3 bits priority.
+//   LCF bit 0x80 = protected (encrypted) LC: LDU1 addressing is ciphertext then.
+//
+// Pure: no I/O, no clock.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "gateway/common/crypto.hpp"
+#include "gateway/common/voice.hpp"
+#include "lmr_adapters/p25/mi_lfsr.hpp"
+
+namespace iwf::lmr::p25 {
+
+inline constexpr std::uint8_t kSvcEmergency = 0x80;
+inline constexpr std::uint8_t kSvcEncrypted = 0x40;
+inline constexpr std::uint8_t kLcfProtected = 0x80;
+inline constexpr std::uint8_t kFramesPerSuperframe = 18;
+
+struct Ess {
+    std::uint8_t algid = 0x80;
+    std::uint16_t kid = 0;
+    Mi mi{};
+    bool operator==(const Ess&) const = default;
+};
+
+class CryptoTracker {
+  public:
+    // A header for the superframe that is about to start or is in progress (HDU, ISSI
+    // header word, DFSI voice header). Ignored for the current superframe once an ESS is
+    // already known for it (first source wins).
+    void onHeader(const Ess& ess);
+    // Call for every frame, before the frame's side fields, with its index 0..17. Returns
+    // the frame's position; a frame index not after the previous one starts a superframe.
+    FramePosition onFrame(std::uint8_t index);
+    // Side fields of the current frame.
+    void onServiceOptions(std::uint8_t so) { service_options_ = so; }
+    void onLcf(std::uint8_t lcf) { lcf_ = lcf; }
+    // LDU2 ES fragments for the NEXT superframe: index 11/12/13 carry MI bytes 0-2/3-5/6-8,
+    // index 14 carries ALGID, KID.
+    void onEsFragment(std::uint8_t index, const std::array<std::uint8_t, 3>& bytes);
+
+    // The crypto sync of the current superframe (what a frame of it must carry).
+    CryptoSync current() const;
+    // True while the stream is encrypted but its MI is not known (late entry).
+    bool lateEntry() const;
+    bool encrypted() const;
+    bool essKnown() const { return ess_.has_value(); }
+    const std::optional<Ess>& ess() const { return ess_; }
+    std::optional<std::uint8_t> serviceOptions() const { return service_options_; }
+    bool protectedLc() const { return lcf_ && (*lcf_ & kLcfProtected) != 0; }
+    std::optional<std::uint8_t> lcf() const { return lcf_; }
+
+    std::uint64_t miRegenerated() const { return regenerated_; }
+    std::uint64_t superframesStarted() const { return superframe_; }
+    bool started() const { return last_index_ >= 0; }
+    // The ES a sender must put in the LDU2 of the current superframe: the next MI.
+    static Ess nextEss(const Ess& current);
+
+  private:
+    void rollOver();
+
+    std::optional<Ess> ess_;  // current superframe
+    // next superframe, being collected from LDU2 frames 12..15
+    std::array<std::uint8_t, kMiBytes> next_mi_{};
+    std::uint8_t next_parts_ = 0;  // bit 0..2: MI thirds, bit 3: ALGID/KID
+    std::uint8_t next_algid_ = 0;
+    std::uint16_t next_kid_ = 0;
+    std::optional<std::uint8_t> service_options_;
+    std::optional<std::uint8_t> lcf_;
+    int last_index_ = -1;
+    std::uint32_t superframe_ = 0;
+    std::uint64_t regenerated_ = 0;
+};
+
+}  // namespace iwf::lmr::p25
