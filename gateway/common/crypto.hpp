@@ -24,6 +24,9 @@ struct CryptoSync {
     std::uint16_t algid = 0;   // family-specific width
     std::uint32_t key_id = 0;  // family-specific width
     InlineBytes<16> mi;        // message indicator / IV, exactly as on the wire
+    // Vendor qualifier of algid where the family has one (DMR: PI header FID, 0x00 ETSI,
+    // 0x10 Motorola, ...); 0 otherwise. Copied bit-exact like the other fields.
+    std::uint8_t vendor = 0;
 
     bool operator==(const CryptoSync&) const = default;
 
