@@ -124,8 +124,15 @@ void ConfigNode::expectKeys(const std::vector<std::string>& allowed) const {
     if (!node_ || !node_.IsMap()) {
         fail("", "expected a mapping");
     }
+    std::vector<std::string> seen;
     for (auto it = node_.begin(); it != node_.end(); ++it) {
         const std::string& k = it->first.Scalar();
+        if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
+            const YAML::Mark m = it->first.Mark();
+            throw ConfigError(*file_, m.line + 1, m.column + 1, childPath(k),
+                              "duplicate field (it appears twice in this mapping)");
+        }
+        seen.push_back(k);
         if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
             std::string list;
             for (const auto& a : allowed) {

@@ -58,7 +58,7 @@ class ConfigNode {
     bool isNull() const { return !node_ || node_.IsNull(); }
     bool has(std::string_view key) const;
 
-    // Every key of this map must be one of `allowed` (catches typos).
+    // Every key of this map must be one of `allowed` (catches typos), and appear once.
     void expectKeys(std::initializer_list<std::string_view> allowed) const;
     void expectKeys(const std::vector<std::string>& allowed) const;
     std::vector<std::string> keys() const;

@@ -1,9 +1,9 @@
 #include "gateway/common/pcap.hpp"
 
-#include <fmt/format.h>
-
 #include <fstream>
 #include <iterator>
+
+#include <fmt/format.h>
 
 namespace iwf::pcap {
 
@@ -18,7 +18,8 @@ Result<Bytes> readFile(const std::string& path) {
 }
 
 std::uint32_t rd32(ByteView v, std::size_t off, bool swap) {
-    std::uint32_t x = static_cast<std::uint32_t>(v[off]) | (static_cast<std::uint32_t>(v[off + 1]) << 8) |
+    std::uint32_t x = static_cast<std::uint32_t>(v[off]) |
+                      (static_cast<std::uint32_t>(v[off + 1]) << 8) |
                       (static_cast<std::uint32_t>(v[off + 2]) << 16) |
                       (static_cast<std::uint32_t>(v[off + 3]) << 24);
     if (swap) {
@@ -141,8 +142,10 @@ Result<Capture> parsePcap(ByteView file) {
         UdpDatagram d;
         d.index = cap.frames;
         d.time = sec + frac / (nano ? 1e9 : 1e6);
-        d.src_ip = (static_cast<std::uint32_t>(iph[12]) << 24) | (iph[13] << 16) | (iph[14] << 8) | iph[15];
-        d.dst_ip = (static_cast<std::uint32_t>(iph[16]) << 24) | (iph[17] << 16) | (iph[18] << 8) | iph[19];
+        d.src_ip = (static_cast<std::uint32_t>(iph[12]) << 24) | (iph[13] << 16) | (iph[14] << 8) |
+                   iph[15];
+        d.dst_ip = (static_cast<std::uint32_t>(iph[16]) << 24) | (iph[17] << 16) | (iph[18] << 8) |
+                   iph[19];
         d.src_port = static_cast<std::uint16_t>((udp[0] << 8) | udp[1]);
         d.dst_port = static_cast<std::uint16_t>((udp[2] << 8) | udp[3]);
         d.payload.assign(udp.begin() + 8, udp.begin() + ulen);

@@ -25,10 +25,10 @@ struct UdpDatagram {
 
 struct Capture {
     std::vector<UdpDatagram> udp;
-    std::uint32_t frames = 0;          // frames read
-    std::uint32_t not_udp = 0;         // frames that were not IPv4/UDP (TCP, ARP, IPv6, ...)
-    std::uint32_t fragments = 0;       // IPv4 fragments (not reassembled)
-    std::uint32_t truncated = 0;       // frames cut short by the snap length
+    std::uint32_t frames = 0;     // frames read
+    std::uint32_t not_udp = 0;    // frames that were not IPv4/UDP (TCP, ARP, IPv6, ...)
+    std::uint32_t fragments = 0;  // IPv4 fragments (not reassembled)
+    std::uint32_t truncated = 0;  // frames cut short by the snap length
 };
 
 // Parses a whole pcap file in memory.
