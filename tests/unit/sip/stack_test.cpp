@@ -1,0 +1,306 @@
+#include "gateway/sip/stack.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "gateway/common/asio.hpp"
+#include "gateway/common/metrics.hpp"
+#include "gateway/sip/dialog.hpp"
+
+namespace iwf::sip {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool runUntil(asio::io_context& io, const std::function<bool()>& done,
+              std::chrono::milliseconds limit = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        io.restart();
+        io.run_one_for(20ms);
+    }
+    return true;
+}
+
+// A self-signed certificate (its own CA) generated with openssl at test time.
+struct Cert {
+    std::string cert;
+    std::string key;
+};
+Cert makeCert(const std::string& name) {
+    auto dir =
+        std::filesystem::temp_directory_path() / ("iwf-sip-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    Cert c{(dir / (name + ".crt")).string(), (dir / (name + ".key")).string()};
+    if (!std::filesystem::exists(c.cert)) {
+        const std::string cmd =
+            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+            "-nodes -days 1 -subj /CN=" +
+            name + " -keyout " + c.key + " -out " + c.cert + " >/dev/null 2>&1";
+        EXPECT_EQ(std::system(cmd.c_str()), 0);
+    }
+    return c;
+}
+
+StackConfig config(const std::string& name, Protocol p, const Cert* cert = nullptr,
+                   const Cert* trust = nullptr, bool mutual = false) {
+    StackConfig cfg;
+    cfg.name = name;
+    ListenerConfig l;
+    l.protocol = p;
+    if (p == Protocol::Tls && cert != nullptr) {
+        l.tls.cert_file = cert->cert;
+        l.tls.key_file = cert->key;
+        l.tls.ca_file = trust != nullptr ? trust->cert : "";
+        l.tls.require_client_cert = mutual;
+    }
+    cfg.listeners.push_back(l);
+    cfg.timers.t1 = 20ms;
+    cfg.timers.t2 = 80ms;
+    cfg.timers.t4 = 100ms;
+    cfg.timers.timer_d = 200ms;
+    return cfg;
+}
+
+Message newInvite(Stack& from, const Stack& to, Protocol p) {
+    Message m = Message::request("INVITE", to.contactUri("uas", p));
+    m.addHeader("From", "<sip:uac@test>;tag=" + from.newTag());
+    m.addHeader("To", "<sip:uas@test>");
+    m.addHeader("Call-ID", from.newCallId());
+    m.addHeader("CSeq", "1 INVITE");
+    m.addHeader("Contact", "<" + from.contactUri("uac", p) + ">");
+    return m;
+}
+
+Peer peerOf(const Stack& s, Protocol p) {
+    return {p, asio::ip::make_address("127.0.0.1"), s.port(p)};
+}
+
+class StackCall : public ::testing::TestWithParam<Protocol> {};
+
+TEST_P(StackCall, InviteAckByeBetweenTwoStacks) {
+    const Protocol p = GetParam();
+    Cert cert = makeCert("both");
+    asio::io_context io;
+    metrics::Registry reg;
+    Stack uac(io, reg, config("uac", p, &cert, &cert));
+    Stack uas(io, reg, config("uas", p, &cert, &cert, true));
+    ASSERT_TRUE(uas.start().ok());
+    ASSERT_TRUE(uac.start().ok());
+
+    std::optional<Dialog> uas_dialog;
+    bool got_ack = false;
+    bool got_bye = false;
+    uas.onRequest([&](ServerTxId tx, const Message& req, const Peer& from) {
+        if (req.method() == "INVITE") {
+            auto d = Dialog::asUas(req, uas.newTag(), from);
+            ASSERT_TRUE(uas.respond(tx, makeResponse(req, 180, {}, d.localTag())).ok());
+            Message ok = makeResponse(req, 200, {}, d.localTag());
+            ok.addHeader("Contact", "<" + uas.contactUri("uas", p) + ">");
+            ASSERT_TRUE(uas.respond(tx, ok).ok());
+            uas_dialog = d;
+        } else if (req.method() == "BYE") {
+            got_bye = uas_dialog && Dialog::idOfIncoming(req) == uas_dialog->id();
+            ASSERT_TRUE(uas.respond(tx, makeResponse(req, 200, {})).ok());
+        }
+    });
+    uas.onAck([&](const Message& ack, const Peer&) { got_ack = ack.cseqNumber() == 1; });
+
+    Message invite = newInvite(uac, uas, p);
+    std::vector<int> statuses;
+    std::optional<Dialog> uac_dialog;
+    uac.sendRequest(invite, peerOf(uas, p), [&](const Message& rsp) {
+        statuses.push_back(rsp.status());
+        if (rsp.status() == 200) {
+            uac_dialog = Dialog::asUac(invite, rsp, peerOf(uas, p));
+            uac.sendAck(uac_dialog->makeAck(1), uac_dialog->peer());
+        }
+    });
+    ASSERT_TRUE(runUntil(io, [&] { return got_ack; }));
+    ASSERT_TRUE(uac_dialog.has_value());
+    EXPECT_EQ(uac_dialog->remoteTag(), uas_dialog->localTag());
+    EXPECT_EQ(uac_dialog->remoteTarget(), uas.contactUri("uas", p));
+    EXPECT_EQ(statuses.back(), 200);
+
+    int bye_status = 0;
+    uac.sendRequest(uac_dialog->makeRequest("BYE"), uac_dialog->peer(),
+                    [&](const Message& rsp) { bye_status = rsp.status(); });
+    ASSERT_TRUE(runUntil(io, [&] { return bye_status == 200; }));
+    EXPECT_TRUE(got_bye);
+    EXPECT_EQ(uac_dialog->localCseq(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, StackCall,
+                         ::testing::Values(Protocol::Udp, Protocol::Tcp, Protocol::Tls));
+
+struct RawUdp {
+    asio::ip::udp::socket sock;
+    explicit RawUdp(asio::io_context& io)
+        : sock(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+    void sendTo(std::uint16_t port, const std::string& s) {
+        sock.send_to(asio::buffer(s),
+                     asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    }
+};
+
+TEST(Stack, MalformedRequestGets400WithWarningAndGarbageIsDropped) {
+    asio::io_context io;
+    metrics::Registry reg;
+    Stack uas(io, reg, config("uas", Protocol::Udp));
+    int requests = 0;
+    uas.onRequest([&](ServerTxId, const Message&, const Peer&) { ++requests; });
+    ASSERT_TRUE(uas.start().ok());
+    RawUdp raw(io);
+    raw.sendTo(uas.port(Protocol::Udp),
+               "OPTIONS sip:uas@127.0.0.1 SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKbad1\r\n"
+               "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: bad1\r\n"
+               "CSeq: notanumber OPTIONS\r\nContent-Length: 0\r\n\r\n");
+    std::string reply(65536, '\0');
+    asio::ip::udp::endpoint from;
+    std::size_t n = 0;
+    raw.sock.async_receive_from(asio::buffer(reply), from,
+                                [&](const boost::system::error_code& ec, std::size_t len) {
+                                    if (!ec) {
+                                        n = len;
+                                    }
+                                });
+    ASSERT_TRUE(runUntil(io, [&] { return n > 0; }));
+    auto rsp = parseMessage(std::string_view(reply.data(), n));
+    ASSERT_TRUE(rsp.ok());
+    EXPECT_EQ(rsp->status(), 400);
+    EXPECT_NE(rsp->header("Warning").value_or("").find("CSeq"), std::string::npos);
+    EXPECT_EQ(rsp->callId(), "bad1");
+    EXPECT_EQ(reg.counterSum("iwf_sip_rejected_total"), 1u);
+
+    // A CSeq method that does not match the request: parseable, still a fault.
+    raw.sendTo(uas.port(Protocol::Udp),
+               "OPTIONS sip:uas@127.0.0.1 SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKbad2\r\n"
+               "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: bad2\r\n"
+               "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+    n = 0;
+    raw.sock.async_receive_from(asio::buffer(reply), from,
+                                [&](const boost::system::error_code& ec, std::size_t len) {
+                                    if (!ec) {
+                                        n = len;
+                                    }
+                                });
+    ASSERT_TRUE(runUntil(io, [&] { return n > 0; }));
+    auto rsp2 = parseMessage(std::string_view(reply.data(), n));
+    ASSERT_TRUE(rsp2.ok());
+    EXPECT_EQ(rsp2->status(), 400);
+    EXPECT_NE(rsp2->header("Warning").value_or("").find("CSeq method mismatch"), std::string::npos);
+
+    raw.sendTo(uas.port(Protocol::Udp), "\x01\x02garbage\r\n\r\n");
+    ASSERT_TRUE(runUntil(io, [&] { return reg.counterSum("iwf_sip_dropped_total") == 1; }));
+    EXPECT_EQ(requests, 0);
+}
+
+TEST(Stack, UdpInviteToSilentPeerRetransmitsThenTimesOutWith408) {
+    asio::io_context io;
+    metrics::Registry reg;
+    Stack uac(io, reg, config("uac", Protocol::Udp));
+    ASSERT_TRUE(uac.start().ok());
+    RawUdp silent(io);
+    int received = 0;
+    std::array<char, 65536> buf{};
+    asio::ip::udp::endpoint from;
+    std::function<void()> receive = [&] {
+        silent.sock.async_receive_from(asio::buffer(buf), from,
+                                       [&](const boost::system::error_code& ec, std::size_t) {
+                                           if (!ec) {
+                                               ++received;
+                                               receive();
+                                           }
+                                       });
+    };
+    receive();
+    Peer to{Protocol::Udp, asio::ip::make_address("127.0.0.1"),
+            silent.sock.local_endpoint().port()};
+    Stack dummy(io, reg, config("dummy", Protocol::Udp));
+    ASSERT_TRUE(dummy.start().ok());
+    int final_status = 0;
+    uac.sendRequest(newInvite(uac, dummy, Protocol::Udp), to,
+                    [&](const Message& rsp) { final_status = rsp.status(); });
+    ASSERT_TRUE(runUntil(io, [&] { return final_status != 0; }));
+    EXPECT_EQ(final_status, 408);
+    EXPECT_GT(received, 1);  // Timer A fired at least once
+    EXPECT_GT(reg.counterValue("iwf_sip_retransmissions_sent_total", {{"stack", "uac"}}), 0u);
+    EXPECT_EQ(reg.counterValue("iwf_sip_transaction_timeouts_total",
+                               {{"stack", "uac"}, {"reason", "timer_b"}}),
+              1u);
+    EXPECT_EQ(uac.clientTransactions(), 0u);
+}
+
+TEST(Stack, CancelPendingInviteGives487AndCancelHandler) {
+    asio::io_context io;
+    metrics::Registry reg;
+    Stack uac(io, reg, config("uac", Protocol::Udp));
+    Stack uas(io, reg, config("uas", Protocol::Udp));
+    bool cancelled = false;
+    uas.onRequest([&](ServerTxId tx, const Message& req, const Peer&) {
+        (void)uas.respond(tx, makeResponse(req, 180, {}, "t1"));
+    });
+    uas.onCancel(
+        [&](ServerTxId, const Message& invite) { cancelled = invite.method() == "INVITE"; });
+    ASSERT_TRUE(uas.start().ok());
+    ASSERT_TRUE(uac.start().ok());
+    int final_status = 0;
+    ClientTxId id = 0;
+    id = uac.sendRequest(newInvite(uac, uas, Protocol::Udp), peerOf(uas, Protocol::Udp),
+                         [&](const Message& rsp) {
+                             if (rsp.status() == 180) {
+                                 uac.cancel(id);
+                             } else if (rsp.status() >= 200) {
+                                 final_status = rsp.status();
+                             }
+                         });
+    ASSERT_TRUE(runUntil(io, [&] { return final_status != 0 && cancelled; }));
+    EXPECT_EQ(final_status, 487);
+}
+
+TEST(Stack, MutualTlsRefusesAnUntrustedClient) {
+    Cert server_cert = makeCert("server");
+    Cert stranger = makeCert("stranger");
+    asio::io_context io;
+    metrics::Registry reg;
+    Stack uas(io, reg, config("uas", Protocol::Tls, &server_cert, &server_cert, true));
+    Stack uac(io, reg, config("uac", Protocol::Tls, &stranger, &server_cert));
+    int requests = 0;
+    uas.onRequest([&](ServerTxId, const Message&, const Peer&) { ++requests; });
+    ASSERT_TRUE(uas.start().ok());
+    ASSERT_TRUE(uac.start().ok());
+    int final_status = 0;
+    uac.sendRequest(newInvite(uac, uas, Protocol::Tls), peerOf(uas, Protocol::Tls),
+                    [&](const Message& rsp) { final_status = rsp.status(); });
+    ASSERT_TRUE(runUntil(io, [&] { return final_status != 0; }));
+    EXPECT_EQ(final_status, 503);
+    EXPECT_EQ(requests, 0);
+}
+
+TEST(StreamFramer, CutsMessagesAndRejectsBrokenStreams) {
+    StreamFramer f;
+    std::string out;
+    f.append("\r\nOPTIONS sip:a SIP/2.0\r\nl: 3\r\n\r\nab");
+    EXPECT_EQ(f.next(out), StreamFramer::Next::None);
+    f.append("cINVITE");
+    ASSERT_EQ(f.next(out), StreamFramer::Next::Message);
+    EXPECT_EQ(out, "OPTIONS sip:a SIP/2.0\r\nl: 3\r\n\r\nabc");
+    EXPECT_EQ(f.next(out), StreamFramer::Next::None);
+    StreamFramer g;
+    g.append("OPTIONS sip:a SIP/2.0\r\nVia: x\r\n\r\n");
+    EXPECT_EQ(g.next(out), StreamFramer::Next::Broken);
+    EXPECT_EQ(g.error(), "missing_content_length");
+}
+
+}  // namespace
+}  // namespace iwf::sip
