@@ -1,0 +1,59 @@
+#pragma once
+// The floor control endpoint of one call: sends and receives TS 24.380 floor messages
+// (MCPT RTCP APP packets) on the call's RTCP socket. Received datagrams may be compound
+// RTCP; non-MCPT packets in them (SR/RR/SDES/BYE, other APP names) are counted and ignored.
+//
+// Every dropped datagram is counted in iwf_mc_floor_dropped_total{link, peer, reason} and
+// warned about through a rate limiter. Until setRemote() is called the endpoint latches onto
+// the first peer that sends a valid floor message; after that datagrams from other peers are
+// dropped ("unknown_peer").
+
+#include <functional>
+#include <string>
+
+#include "gateway/common/log.hpp"
+#include "gateway/common/metrics.hpp"
+#include "mc_adapters/floor/floor_message.hpp"
+#include "mc_adapters/rtp/udp_endpoint.hpp"
+
+namespace iwf::mc::rtp {
+
+class FloorEndpoint {
+  public:
+    using Handler = std::function<void(const floor::FloorMessage& m, const Udp::endpoint& from)>;
+
+    FloorEndpoint(asio::io_context& io, metrics::Registry& metrics, std::string link);
+
+    Status open(const Udp::endpoint& local);
+    void close();
+    Udp::endpoint localEndpoint() const { return udp_.localEndpoint(); }
+    void setRemote(const Udp::endpoint& remote);
+    bool hasRemote() const { return has_remote_; }
+    Udp::endpoint remote() const { return remote_; }
+    void onMessage(Handler h) { handler_ = std::move(h); }
+
+    // Encodes and sends one floor message to the remote ("no_remote" if none is known).
+    Status send(const floor::FloorMessage& m);
+    // Sends several messages in one datagram (24.380 8.1.1 allows this; not compound RTCP).
+    Status sendBatch(const std::vector<floor::FloorMessage>& ms);
+
+  private:
+    void onDatagram(ByteView data, const Udp::endpoint& from);
+    void drop(const Udp::endpoint& from, std::string_view reason);
+
+    UdpEndpoint udp_;
+    metrics::Registry& metrics_;
+    std::string link_;
+    Handler handler_;
+    Udp::endpoint remote_;
+    bool has_remote_ = false;
+    metrics::Counter& rx_;
+    metrics::Counter& tx_;
+    metrics::Counter& ignored_;
+    log::RateLimiter warn_limit_;
+    Bytes tx_buf_;
+};
+
+std::string peerLabel(const Udp::endpoint& ep);
+
+}  // namespace iwf::mc::rtp

@@ -1,0 +1,119 @@
+#include "mc_adapters/rtp/voice_endpoint.hpp"
+
+#include "mc_adapters/rtp/floor_endpoint.hpp"
+
+namespace iwf::mc::rtp {
+
+VoiceEndpoint::VoiceEndpoint(asio::io_context& io, metrics::Registry& metrics, const Clock& clock,
+                             std::string link, VoiceEndpointConfig cfg)
+    : udp_(io)
+    , metrics_(metrics)
+    , clock_(clock)
+    , link_(std::move(link))
+    , cfg_(cfg)
+    , next_seq_(cfg.initial_sequence)
+    , rx_(metrics.counter("iwf_mc_rtp_rx_total", "RTP voice frames received", {{"link", link_}}))
+    , tx_(metrics.counter("iwf_mc_rtp_tx_total", "RTP voice frames sent", {{"link", link_}}))
+    , lost_(metrics.counter("iwf_mc_rtp_lost_total",
+                            "RTP packets missing from received sequence numbers",
+                            {{"link", link_}})) {}
+
+Status VoiceEndpoint::open(const Udp::endpoint& local) {
+    return udp_.open(local,
+                     [this](ByteView data, const Udp::endpoint& from) { onDatagram(data, from); });
+}
+
+void VoiceEndpoint::close() {
+    udp_.close();
+}
+
+void VoiceEndpoint::setRemote(const Udp::endpoint& remote) {
+    remote_ = remote;
+    has_remote_ = true;
+}
+
+Status VoiceEndpoint::send(const VoiceFrame& f, bool marker) {
+    if (!has_remote_) {
+        return Error{"no_remote"};
+    }
+    payload_buf_.clear();
+    IWF_TRY_STATUS(encodeLmrPayload(f, payload_buf_));
+    RtpHeader h;
+    h.marker = marker;
+    h.payload_type = cfg_.payload_type;
+    h.sequence = next_seq_;
+    h.timestamp = cfg_.timestamp_base + rtpTimestampOffset(f);
+    h.ssrc = cfg_.ssrc;
+    tx_buf_.clear();
+    IWF_TRY_STATUS(buildRtp(h, payload_buf_, tx_buf_));
+    IWF_TRY_STATUS(udp_.sendTo(tx_buf_, remote_));
+    ++next_seq_;
+    tx_.inc();
+    return {};
+}
+
+void VoiceEndpoint::drop(const Udp::endpoint& from, std::string_view reason) {
+    metrics_
+        .counter("iwf_mc_rtp_dropped_total", "RTP datagrams dropped, by reason",
+                 {{"link", link_}, {"peer", peerLabel(from)}, {"reason", std::string(reason)}})
+        .inc();
+    std::uint64_t suppressed = 0;
+    if (warn_limit_.allow(std::chrono::steady_clock::now(), suppressed)) {
+        log::get("rtp")->warn("link={} peer={} rtp datagram dropped reason={} suppressed={}", link_,
+                              peerLabel(from), reason, suppressed);
+    }
+}
+
+void VoiceEndpoint::onDatagram(ByteView data, const Udp::endpoint& from) {
+    if (has_remote_ && from != remote_) {
+        drop(from, "unknown_peer");
+        return;
+    }
+    auto rtp = RtpView::parse(data);
+    if (!rtp) {
+        drop(from, rtp.error().reason);
+        return;
+    }
+    if (rtp->payloadType() != cfg_.payload_type) {
+        drop(from, "unexpected_payload_type");
+        return;
+    }
+    auto frame = decodeLmrPayload(rtp->payload());
+    if (!frame) {
+        drop(from, frame.error().reason);
+        return;
+    }
+    if (rx_started_ && rtp->ssrc() != rx_ssrc_) {
+        // A new source (e.g. another talker through the MC server): restart sequencing.
+        rx_seq_ = SequenceExtender{};
+        rx_started_ = false;
+    }
+    const std::uint64_t ext = rx_seq_.extend(rtp->sequence());
+    if (rx_started_) {
+        if (ext == last_delivered_) {
+            drop(from, "duplicate");
+            return;
+        }
+        if (ext < last_delivered_) {
+            drop(from, "late");
+            return;
+        }
+        if (ext > last_delivered_ + 1) {
+            lost_.inc(ext - last_delivered_ - 1);
+        }
+    }
+    rx_started_ = true;
+    rx_ssrc_ = rtp->ssrc();
+    last_delivered_ = ext;
+    if (!has_remote_) {
+        setRemote(from);
+    }
+    frame->seq = static_cast<std::uint32_t>(ext);
+    frame->rx_ns = toNs(clock_.now());
+    rx_.inc();
+    if (handler_) {
+        handler_(std::move(*frame), *rtp);
+    }
+}
+
+}  // namespace iwf::mc::rtp

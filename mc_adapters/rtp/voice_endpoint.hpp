@@ -1,0 +1,72 @@
+#pragma once
+// The RTP voice endpoint of one call: sends iwf::VoiceFrame as RTP packets in the LMR payload
+// format (lmr_payload.hpp) and turns received RTP back into VoiceFrames.
+//
+// Order is part of the data for an encrypted stream (ARCHITECTURE.md): a packet older than
+// the newest one delivered is dropped ("late"), a repeated one too ("duplicate"); frames are
+// never reordered or invented. Gaps are counted in iwf_mc_rtp_lost_total and the frame's
+// `seq` (the extended RTP sequence number) shows them to the engine. Every dropped datagram is
+// counted in iwf_mc_rtp_dropped_total{link, peer, reason}.
+
+#include <functional>
+#include <string>
+
+#include "gateway/common/clock.hpp"
+#include "gateway/common/log.hpp"
+#include "gateway/common/metrics.hpp"
+#include "gateway/common/voice.hpp"
+#include "mc_adapters/rtp/lmr_payload.hpp"
+#include "mc_adapters/rtp/rtp_packet.hpp"
+#include "mc_adapters/rtp/udp_endpoint.hpp"
+
+namespace iwf::mc::rtp {
+
+struct VoiceEndpointConfig {
+    std::uint8_t payload_type = 96;  // dynamic PT negotiated in SDP for X-IWF-LMR/8000
+    std::uint32_t ssrc = 0;          // our SSRC (random per call, 33.180 7.5)
+    std::uint16_t initial_sequence = 0;
+    std::uint32_t timestamp_base = 0;
+};
+
+class VoiceEndpoint {
+  public:
+    using Handler = std::function<void(VoiceFrame&& frame, const RtpView& rtp)>;
+
+    VoiceEndpoint(asio::io_context& io, metrics::Registry& metrics, const Clock& clock,
+                  std::string link, VoiceEndpointConfig cfg);
+
+    Status open(const Udp::endpoint& local);
+    void close();
+    Udp::endpoint localEndpoint() const { return udp_.localEndpoint(); }
+    void setRemote(const Udp::endpoint& remote);
+    void onFrame(Handler h) { handler_ = std::move(h); }
+
+    // Sends one frame; `marker` marks the first packet of a talk spurt.
+    Status send(const VoiceFrame& f, bool marker = false);
+
+  private:
+    void onDatagram(ByteView data, const Udp::endpoint& from);
+    void drop(const Udp::endpoint& from, std::string_view reason);
+
+    UdpEndpoint udp_;
+    metrics::Registry& metrics_;
+    const Clock& clock_;
+    std::string link_;
+    VoiceEndpointConfig cfg_;
+    Handler handler_;
+    Udp::endpoint remote_;
+    bool has_remote_ = false;
+    std::uint16_t next_seq_;
+    SequenceExtender rx_seq_;
+    bool rx_started_ = false;
+    std::uint32_t rx_ssrc_ = 0;
+    std::uint64_t last_delivered_ = 0;
+    metrics::Counter& rx_;
+    metrics::Counter& tx_;
+    metrics::Counter& lost_;
+    log::RateLimiter warn_limit_;
+    Bytes payload_buf_;
+    Bytes tx_buf_;
+};
+
+}  // namespace iwf::mc::rtp
