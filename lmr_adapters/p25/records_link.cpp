@@ -1,0 +1,469 @@
+#include "lmr_adapters/p25/records_link.hpp"
+
+#include <algorithm>
+
+#include "lmr_adapters/p25/side_fields.hpp"
+
+namespace iwf::lmr::p25 {
+
+namespace {
+
+std::string endpointName(const asio::ip::udp::endpoint& ep) {
+    return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+RecordsLinkConfig RecordsLinkConfig::fromConfig(const ConfigNode& n) {
+    n.expectKeys({"name", "type", "address", "port", "wacn", "system", "tgid", "callsign",
+                  "peer_timeout", "call_timeout", "reflect", "max_peers"});
+    RecordsLinkConfig c;
+    c.name = n.getString("name");
+    c.address = n.getString("address", "0.0.0.0");
+    boost::system::error_code ec;
+    asio::ip::make_address(c.address, ec);
+    if (ec) {
+        n.fail("address", "not an IP address: \"" + c.address + "\"");
+    }
+    c.port = static_cast<std::uint16_t>(n.getInt("port", 0, 65535, 41000));
+    c.system.wacn = static_cast<std::uint32_t>(n.getInt("wacn", 0, 0xFFFFF, 0xBB800));
+    c.system.system = static_cast<std::uint16_t>(n.getInt("system", 0, 0xFFF, 1));
+    if (n.has("tgid")) {
+        c.tgid = static_cast<std::uint16_t>(n.getInt("tgid", 1, 0xFFFF));
+    }
+    c.callsign = n.getString("callsign", "OPENIWF");
+    if (c.callsign.empty() || c.callsign.size() > kCallsignLen) {
+        n.fail("callsign", "expected 1 to 10 characters");
+    }
+    c.peer_timeout = n.getDuration("peer_timeout", std::chrono::seconds(60));
+    c.call_timeout = n.getDuration("call_timeout", std::chrono::seconds(1));
+    if (c.peer_timeout.count() <= 0) {
+        n.fail("peer_timeout", "must be positive");
+    }
+    if (c.call_timeout.count() <= 0) {
+        n.fail("call_timeout", "must be positive");
+    }
+    c.reflect = n.getBool("reflect", true);
+    c.max_peers = static_cast<std::size_t>(n.getInt("max_peers", 1, 4096, 64));
+    return c;
+}
+
+RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::Registry& metrics,
+                         const Clock& clock)
+    : cfg_(std::move(cfg))
+    , id_{Side::Lmr, cfg_.name}
+    , io_(io)
+    , metrics_(metrics)
+    , clock_(clock)
+    , socket_(io)
+    , timer_(io)
+    , log_(log::get("p25")) {
+    const metrics::Labels l{{"link", cfg_.name}};
+    rx_records_ = &metrics_.counter("iwf_p25_records_rx_total", "P25 records received", l);
+    tx_records_ = &metrics_.counter("iwf_p25_records_tx_total", "P25 records sent", l);
+    late_entry_ = &metrics_.counter("iwf_p25_late_entry_total",
+                                    "P25 encrypted calls joined before any MI was seen", l);
+    mi_regenerated_ = &metrics_.counter("iwf_p25_mi_regenerated_total",
+                                        "P25 MIs recomputed with the LFSR after a lost LDU2", l);
+}
+
+RecordsLink::~RecordsLink() {
+    stop();
+}
+
+Status RecordsLink::start(EventSink& sink) {
+    std::lock_guard lock(mu_);
+    if (running_) {
+        return Error{"already_started"};
+    }
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(cfg_.address, ec);
+    if (ec) {
+        return Error{"bad_address"};
+    }
+    Endpoint ep(addr, cfg_.port);
+    socket_.open(ep.protocol(), ec);
+    if (!ec) {
+        socket_.bind(ep, ec);
+    }
+    if (ec) {
+        socket_.close(ec);
+        return Error{"bind_failed", cfg_.port};
+    }
+    sink_ = &sink;
+    running_ = true;
+    log_->info("link={} listening port={}", cfg_.name, localPort());
+    receive();
+    armTimer();
+    return Status::success();
+}
+
+void RecordsLink::stop() {
+    {
+        std::lock_guard lock(mu_);
+        if (!running_) {
+            return;
+        }
+        running_ = false;
+        boost::system::error_code ec;
+        timer_.cancel();
+        socket_.close(ec);
+        for (auto& [ep, peer] : peers_) {
+            if (peer.call) {
+                endCall(peer, EndReason::LinkDown, "link stopped");
+            }
+        }
+        peers_.clear();
+        out_.reset();
+    }
+    flushOutbox();
+}
+
+std::uint16_t RecordsLink::localPort() const {
+    boost::system::error_code ec;
+    auto ep = socket_.local_endpoint(ec);
+    return ec ? 0 : ep.port();
+}
+
+std::size_t RecordsLink::peerCount() const {
+    std::lock_guard lock(mu_);
+    return peers_.size();
+}
+
+void RecordsLink::receive() {
+    socket_.async_receive_from(asio::buffer(rx_buf_), rx_from_,
+                               [this](boost::system::error_code ec, std::size_t n) {
+                                   if (ec == asio::error::operation_aborted) {
+                                       return;
+                                   }
+                                   {
+                                       std::lock_guard lock(mu_);
+                                       if (!running_) {
+                                           return;
+                                       }
+                                       if (!ec) {
+                                           onDatagram(rx_from_, ByteView(rx_buf_.data(), n));
+                                       }
+                                   }
+                                   flushOutbox();
+                                   std::lock_guard lock(mu_);
+                                   if (running_) {
+                                       receive();
+                                   }
+                               });
+}
+
+void RecordsLink::flushOutbox() {
+    std::vector<Event> events;
+    {
+        std::lock_guard lock(mu_);
+        events.swap(outbox_);
+    }
+    if (sink_ == nullptr) {
+        return;
+    }
+    for (auto& e : events) {
+        sink_->onEvent(id_, std::move(e));
+    }
+}
+
+void RecordsLink::drop(const std::string& peer, std::string_view reason, std::int64_t detail) {
+    metrics_
+        .counter("iwf_lmr_dropped_total", "LMR datagrams dropped, by link, peer and reason",
+                 {{"link", cfg_.name}, {"peer", peer}, {"reason", std::string(reason)}})
+        .inc();
+    std::uint64_t suppressed = 0;
+    if (warn_limit_.allow(std::chrono::steady_clock::now(), suppressed)) {
+        log_->warn("link={} peer={} dropped reason={} detail={} suppressed={}", cfg_.name, peer,
+                   reason, detail, suppressed);
+    }
+}
+
+void RecordsLink::onDatagram(const Endpoint& from, ByteView data) {
+    const std::string peer_name = endpointName(from);
+    auto rec = decodeRecord(data);
+    if (!rec) {
+        drop(peer_name, rec.error().reason, rec.error().detail);
+        return;
+    }
+    rx_records_->inc();
+    const auto now = clock_.now();
+    auto it = peers_.find(from);
+    if (const auto* poll = std::get_if<PollRecord>(&*rec)) {
+        if (poll->unlink) {
+            if (it == peers_.end()) {
+                drop(peer_name, "not_linked");
+                return;
+            }
+            log_->info("link={} peer={} callsign={} unlinked", cfg_.name, peer_name,
+                       it->second.callsign);
+            if (it->second.call) {
+                endCall(it->second, EndReason::LinkDown, "peer unlinked");
+            }
+            peers_.erase(it);
+            return;
+        }
+        if (it == peers_.end()) {
+            if (peers_.size() >= cfg_.max_peers) {
+                drop(peer_name, "too_many_peers");
+                return;
+            }
+            Peer p;
+            p.name = peer_name;
+            it = peers_.emplace(from, std::move(p)).first;
+            log_->info("link={} peer={} callsign={} linked", cfg_.name, peer_name,
+                       poll->callsignView());
+        }
+        it->second.callsign = std::string(poll->callsignView());
+        it->second.last_poll = now;
+        InlineBytes<kMaxRecordLen> answer;
+        if (encodeRecord(makePoll(cfg_.callsign), answer)) {
+            sendTo(from, answer.view());
+        }
+        return;
+    }
+    if (it == peers_.end()) {
+        drop(peer_name, "not_linked");
+        return;
+    }
+    Peer& peer = it->second;
+    if (std::holds_alternative<EndRecord>(*rec)) {
+        if (cfg_.reflect) {
+            relay(from, data);
+        }
+        if (peer.call) {
+            endCall(peer, EndReason::Normal, "");
+        }
+        return;
+    }
+    onVoice(peer, std::get<VoiceRecord>(*rec), data, from);
+}
+
+void RecordsLink::onVoice(Peer& peer, const VoiceRecord& rec, ByteView raw, const Endpoint& from) {
+    if (cfg_.reflect) {
+        relay(from, raw);
+    }
+    const auto now = clock_.now();
+    if (!peer.call) {
+        peer.call.emplace();
+        peer.call->ref = next_ref_++;
+    }
+    InCall& c = *peer.call;
+    c.last_rx = now;
+    const FramePosition pos = c.tracker.onFrame(rec.index());
+    if (auto lc = lcOf(rec)) {
+        c.tracker.onLcf(lc->lcf);
+        c.tracker.onServiceOptions(lc->service_options);
+    }
+    if (auto d = dstOf(rec)) {
+        c.dst = *d;
+    }
+    if (auto s = srcOf(rec)) {
+        c.src = *s;
+    }
+    if (auto es = esOf(rec)) {
+        c.tracker.onEsFragment(rec.index(), *es);
+    }
+    VoiceFrame f;
+    f.codec = VoiceCodec::ImbeFullRate;
+    f.pos = pos;
+    f.crypto = c.tracker.current();
+    f.payload.assign(ByteView(rec.imbe.data(), rec.imbe.size()));
+    f.side = InlineBytes<16>(rec.side.view());
+    f.seq = c.seq++;
+    f.rx_ns = toNs(now);
+    if (!c.setup_sent) {
+        c.pending.push_back(f);
+        // The LC is complete after LDU1 frame 5 (source); a stream joined later sets up at
+        // once with what it has.
+        if (c.src || rec.index() >= 5 || pos.superframe > 0) {
+            emitSetup(peer);
+        }
+        return;
+    }
+    emit(Voice{c.ref, f});
+}
+
+void RecordsLink::emitSetup(Peer& peer) {
+    InCall& c = *peer.call;
+    CallSetup s;
+    s.call = c.ref;
+    s.kind = CallKind::Group;
+    s.codec = VoiceCodec::ImbeFullRate;
+    const bool hidden = c.tracker.protectedLc();
+    if (c.src && !hidden) {
+        s.caller.id = P25Unit{cfg_.system, *c.src};
+    }
+    if (c.dst && !hidden) {
+        s.callee = P25Group{cfg_.system, static_cast<std::uint16_t>(*c.dst & 0xFFFF)};
+    } else if (cfg_.tgid) {
+        s.callee = P25Group{cfg_.system, *cfg_.tgid};
+    }
+    if (auto so = c.tracker.serviceOptions(); so && (*so & kSvcEmergency)) {
+        s.priority = CallPriority::Emergency;
+    }
+    if (c.tracker.essKnown() || c.tracker.encrypted()) {
+        s.crypto = c.tracker.current();
+    }
+    if (c.tracker.lateEntry()) {
+        late_entry_->inc();
+        log_->info("link={} peer={} call={} late entry: encrypted, MI not yet seen", cfg_.name,
+                   peer.name, c.ref);
+    }
+    log_->info("link={} peer={} call={} setup caller={} callee={} protected_lc={}", cfg_.name,
+               peer.name, c.ref, toString(s.caller.id), toString(s.callee), hidden);
+    emit(std::move(s));
+    c.setup_sent = true;
+    const CryptoSync now_crypto = c.tracker.current();
+    const std::uint32_t sf = c.tracker.superframesStarted();
+    for (auto& f : c.pending) {
+        if (f.pos.superframe == sf) {
+            f.crypto = now_crypto;  // same superframe: what we know now applies to it too
+        }
+        emit(Voice{c.ref, f});
+    }
+    c.pending.clear();
+}
+
+void RecordsLink::endCall(Peer& peer, EndReason reason, std::string detail) {
+    InCall& c = *peer.call;
+    if (!c.setup_sent && !c.pending.empty()) {
+        emitSetup(peer);
+    }
+    mi_regenerated_->inc(c.tracker.miRegenerated());
+    log_->info("link={} peer={} call={} end reason={} frames={}", cfg_.name, peer.name, c.ref,
+               toString(reason), c.seq);
+    emit(CallEnd{c.ref, reason, std::move(detail)});
+    peer.call.reset();
+}
+
+void RecordsLink::relay(const Endpoint& from, ByteView raw) {
+    for (const auto& [ep, p] : peers_) {
+        if (ep != from) {
+            sendTo(ep, raw);
+        }
+    }
+}
+
+void RecordsLink::sendTo(const Endpoint& to, ByteView data) {
+    boost::system::error_code ec;
+    socket_.send_to(asio::buffer(data.data(), data.size()), to, 0, ec);
+    if (ec) {
+        metrics_
+            .counter("iwf_lmr_send_errors_total", "LMR datagrams that could not be sent",
+                     {{"link", cfg_.name}, {"peer", endpointName(to)}})
+            .inc();
+        return;
+    }
+    tx_records_->inc();
+}
+
+void RecordsLink::sendToAll(ByteView data) {
+    for (const auto& [ep, p] : peers_) {
+        sendTo(ep, data);
+    }
+}
+
+void RecordsLink::armTimer() {
+    const auto period =
+        std::max(std::chrono::milliseconds(20), std::min(cfg_.peer_timeout, cfg_.call_timeout) / 4);
+    timer_.expires_after(period);
+    timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) {
+            return;
+        }
+        tick();
+        flushOutbox();
+        std::lock_guard lock(mu_);
+        if (running_) {
+            armTimer();
+        }
+    });
+}
+
+void RecordsLink::tick() {
+    std::lock_guard lock(mu_);
+    if (!running_) {
+        return;
+    }
+    const auto now = clock_.now();
+    for (auto it = peers_.begin(); it != peers_.end();) {
+        Peer& p = it->second;
+        if (p.call && now - p.call->last_rx > cfg_.call_timeout) {
+            endCall(p, EndReason::Timeout, "stream silent");
+        }
+        if (now - p.last_poll > cfg_.peer_timeout) {
+            log_->info("link={} peer={} callsign={} timed out", cfg_.name, p.name, p.callsign);
+            metrics_
+                .counter("iwf_p25_peer_timeouts_total", "P25 peers dropped for not polling",
+                         {{"link", cfg_.name}})
+                .inc();
+            if (p.call) {
+                endCall(p, EndReason::LinkDown, "peer timed out");
+            }
+            it = peers_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+Status RecordsLink::deliver(const Event& event) {
+    Status st;
+    {
+        std::lock_guard lock(mu_);
+        if (!running_) {
+            return Error{"not_started"};
+        }
+        if (const auto* s = std::get_if<CallSetup>(&event)) {
+            if (s->codec != VoiceCodec::ImbeFullRate) {
+                return Error{"bad_codec"};
+            }
+            out_ = OutCall{s->call, *s};
+        } else if (const auto* v = std::get_if<Voice>(&event)) {
+            st = deliverVoice(*v);
+        } else if (const auto* e = std::get_if<CallEnd>(&event)) {
+            if (!out_ || out_->ref != e->call) {
+                return Error{"unknown_call"};
+            }
+            InlineBytes<kMaxRecordLen> buf;
+            if (encodeRecord(EndRecord{}, buf)) {
+                sendToAll(buf.view());
+            }
+            out_.reset();
+        } else {
+            return Error{"unsupported_event"};
+        }
+    }
+    return st;
+}
+
+Status RecordsLink::deliverVoice(const Voice& v) {
+    if (!out_ || out_->ref != v.call) {
+        return Error{"unknown_call"};
+    }
+    const VoiceFrame& f = v.frame;
+    if (f.codec != VoiceCodec::ImbeFullRate) {
+        return Error{"bad_codec"};
+    }
+    if (f.payload.size() != kImbeBytes) {
+        return Error{"bad_payload_size", static_cast<std::int64_t>(f.payload.size())};
+    }
+    if (f.pos.index >= kFramesPerSuperframe) {
+        return Error{"bad_frame_index", f.pos.index};
+    }
+    VoiceRecord r;
+    r.tag = tagOfFrameIndex(f.pos.index);
+    std::copy(f.payload.data(), f.payload.data() + kImbeBytes, r.imbe.begin());
+    if (f.side.size() == sideBytesForIndex(f.pos.index)) {
+        r.side.assign(f.side.view());  // as received: bit-exact
+    } else {
+        r.side = recordSideFromSetup(f.pos.index, out_->setup, f.crypto);
+    }
+    InlineBytes<kMaxRecordLen> buf;
+    IWF_TRY_STATUS(encodeRecord(r, buf));
+    sendToAll(buf.view());
+    return Status::success();
+}
+
+}  // namespace iwf::lmr::p25

@@ -1,0 +1,132 @@
+#pragma once
+// "p25-records": a reflector-style endpoint that P25 network peers (MMDVMHost, P25Gateway,
+// DVM peers speaking the MMDVM record set) link to over UDP.
+//
+// Peers link by polling (0xF0 + callsign) and unlink with 0xF1; a peer that has not polled
+// within peer_timeout is dropped. Voice records from a linked peer become a call: CallSetup
+// (once the LDU1 link-control frames have been seen), Voice frames with their superframe
+// position and CryptoSync, CallEnd on 0x80 or after call_timeout of silence. Like a
+// reflector, records are also relayed bit-exact to the other linked peers (reflect: true).
+//
+// deliver() originates toward the peers: CallSetup opens an outbound stream, each Voice
+// becomes one record (IMBE codeword and side bytes exactly as given when they fit the record
+// layout; otherwise the LC/ES bytes are built from the call setup and the frame's CryptoSync),
+// CallEnd sends 0x80.
+//
+// Every malformed or unexpected datagram is dropped and counted in
+// iwf_lmr_dropped_total{link, peer, reason}, with a rate-limited warning.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/common/asio.hpp"
+#include "gateway/common/clock.hpp"
+#include "gateway/common/config_node.hpp"
+#include "gateway/common/link.hpp"
+#include "gateway/common/log.hpp"
+#include "gateway/common/metrics.hpp"
+#include "lmr_adapters/p25/crypto_tracker.hpp"
+#include "lmr_adapters/p25/records.hpp"
+
+namespace iwf::lmr::p25 {
+
+struct RecordsLinkConfig {
+    std::string name = "p25-net";
+    std::string address = "0.0.0.0";
+    std::uint16_t port = 41000;         // 0 = any (tests)
+    P25System system;                   // WACN / system of the network's IDs
+    std::optional<std::uint16_t> tgid;  // the reflector's talkgroup: callee when LC is protected
+    std::string callsign = "OPENIWF";   // sent back in poll answers
+    std::chrono::milliseconds peer_timeout{60000};
+    std::chrono::milliseconds call_timeout{1000};
+    bool reflect = true;
+    std::size_t max_peers = 64;
+
+    // Reads the link's YAML section (throws ConfigError naming file/line/field).
+    static RecordsLinkConfig fromConfig(const ConfigNode& node);
+};
+
+class RecordsLink final : public LmrLink {
+  public:
+    RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::Registry& metrics,
+                const Clock& clock);
+    ~RecordsLink() override;
+
+    const LinkId& id() const override { return id_; }
+    LmrFamily family() const override { return LmrFamily::P25; }
+    Status start(EventSink& sink) override;
+    void stop() override;
+    Status deliver(const Event& event) override;
+
+    std::uint16_t localPort() const;
+    std::size_t peerCount() const;
+
+  private:
+    using Endpoint = asio::ip::udp::endpoint;
+    struct InCall {
+        CallRef ref = 0;
+        CryptoTracker tracker;
+        std::optional<std::uint32_t> src;
+        std::optional<std::uint32_t> dst;
+        bool setup_sent = false;
+        std::vector<VoiceFrame> pending;  // frames before the LC was complete
+        std::uint32_t seq = 0;
+        Clock::TimePoint last_rx{};
+    };
+    struct Peer {
+        std::string name;  // "ip:port"
+        std::string callsign;
+        Clock::TimePoint last_poll{};
+        std::optional<InCall> call;
+    };
+    struct OutCall {
+        CallRef ref = 0;
+        CallSetup setup;
+    };
+
+    void receive();
+    void onDatagram(const Endpoint& from, ByteView data);
+    void onVoice(Peer& peer, const VoiceRecord& rec, ByteView raw, const Endpoint& from);
+    void emitSetup(Peer& peer);
+    void endCall(Peer& peer, EndReason reason, std::string detail);
+    void relay(const Endpoint& from, ByteView raw);
+    void sendTo(const Endpoint& to, ByteView data);
+    void sendToAll(ByteView data);
+    void drop(const std::string& peer, std::string_view reason, std::int64_t detail = 0);
+    void emit(Event&& e) { outbox_.push_back(std::move(e)); }
+    void flushOutbox();  // called without mu_ held
+    void tick();
+    void armTimer();
+    Status deliverVoice(const Voice& v);
+
+    RecordsLinkConfig cfg_;
+    LinkId id_;
+    asio::io_context& io_;
+    metrics::Registry& metrics_;
+    const Clock& clock_;
+    EventSink* sink_ = nullptr;
+    asio::ip::udp::socket socket_;
+    asio::steady_timer timer_;
+    std::array<std::uint8_t, 2048> rx_buf_{};
+    Endpoint rx_from_;
+    mutable std::mutex mu_;
+    std::map<Endpoint, Peer> peers_;
+    std::optional<OutCall> out_;
+    std::vector<Event> outbox_;  // events produced under mu_, delivered after unlocking
+    CallRef next_ref_ = 1;
+    bool running_ = false;
+    log::RateLimiter warn_limit_;
+    std::shared_ptr<spdlog::logger> log_;
+    metrics::Counter* rx_records_ = nullptr;
+    metrics::Counter* tx_records_ = nullptr;
+    metrics::Counter* late_entry_ = nullptr;
+    metrics::Counter* mi_regenerated_ = nullptr;
+};
+
+}  // namespace iwf::lmr::p25

@@ -1,0 +1,299 @@
+// p25-records link over real UDP on 127.0.0.1: a peer polls, links, sends a superframe and
+// unlinks; silent peers time out; malformed datagrams are counted; an encrypted call passes
+// decode -> engine events -> encode with every payload byte identical.
+#include "lmr_adapters/p25/records_link.hpp"
+
+#include <gtest/gtest.h>
+
+#include "gateway/common/clock.hpp"
+#include "lmr_adapters/p25/link_types.hpp"
+#include "p25_test_support.hpp"
+#include "superframe_builder.hpp"
+
+namespace iwf::lmr::p25 {
+namespace {
+
+using namespace std::chrono_literals;
+using test::CollectingSink;
+using test::UdpPeer;
+
+Bytes pollBytes(std::string_view cs, bool unlink = false) {
+    InlineBytes<kMaxRecordLen> b;
+    EXPECT_TRUE(encodeRecord(makePoll(cs, unlink), b).ok());
+    return Bytes(b.view().begin(), b.view().end());
+}
+
+Bytes endBytes() {
+    Bytes b(17, 0);
+    b[0] = 0x80;
+    return b;
+}
+
+struct P25RecordsLink : ::testing::Test {
+    RecordsLinkConfig cfg(bool reflect = true) {
+        RecordsLinkConfig c;
+        c.name = "p25-test";
+        c.address = "127.0.0.1";
+        c.port = 0;
+        c.system = P25System{0xBEE07, 0xAD5};
+        c.tgid = 0x333;
+        c.peer_timeout = 400ms;
+        c.call_timeout = 2s;
+        c.reflect = reflect;
+        return c;
+    }
+    void startLink(RecordsLinkConfig c) {
+        link = std::make_unique<RecordsLink>(std::move(c), io.io, metrics, SteadyClock::instance());
+        io.runSync([&] { ASSERT_TRUE(link->start(sink).ok()); });
+        port = link->localPort();
+        ASSERT_NE(port, 0);
+    }
+    void TearDown() override {
+        if (link) {
+            io.runSync([&] { link->stop(); });
+        }
+        io.stop();
+    }
+    void linkPeer(UdpPeer& p, std::string_view cs) {
+        p.sendTo(port, pollBytes(cs));
+        auto answer = p.receive(5s);
+        ASSERT_TRUE(answer) << "no poll answer";
+        auto r = decodeRecord(*answer);
+        ASSERT_TRUE(r.ok());
+        EXPECT_EQ(std::get<PollRecord>(*r).callsignView(), "OPENIWF");
+    }
+
+    test::IoThread io;
+    metrics::Registry metrics;
+    CollectingSink sink;
+    std::unique_ptr<RecordsLink> link;
+    std::uint16_t port = 0;
+};
+
+TEST_F(P25RecordsLink, PeerPollsLinksSendsSuperframeAndUnlinks) {
+    startLink(cfg());
+    UdpPeer peer;
+    linkPeer(peer, "N0CALL");
+    EXPECT_EQ(link->peerCount(), 1U);
+
+    test::SuperframeSpec s;
+    s.service_options = 0x04;
+    s.dst = 0x000333;
+    s.src = 0x00C504;
+    s.algid = 0x80;
+    auto sf = test::buildSuperframe(s);
+    for (const auto& r : sf) {
+        peer.sendTo(port, r);
+    }
+    peer.sendTo(port, endBytes());
+    ASSERT_TRUE(sink.waitFor([](const auto& ev) { return test::countOf<CallEnd>(ev) == 1; }));
+
+    auto ev = sink.events();
+    ASSERT_EQ(ev.size(), 1U + 18U + 1U);
+    const auto& setup = std::get<CallSetup>(ev[0]);
+    EXPECT_EQ(setup.caller.id, Address(P25Unit{{0xBEE07, 0xAD5}, 0xC504}));
+    EXPECT_EQ(setup.callee, Address(P25Group{{0xBEE07, 0xAD5}, 0x333}));
+    EXPECT_EQ(setup.kind, CallKind::Group);
+    EXPECT_EQ(setup.priority, CallPriority::Normal);
+    for (int i = 0; i < 18; ++i) {
+        const auto& v = std::get<Voice>(ev[1 + i]);
+        EXPECT_EQ(v.call, setup.call);
+        EXPECT_EQ(v.frame.pos.index, i);
+        EXPECT_EQ(v.frame.pos.superframe, 0U);
+        EXPECT_EQ(v.frame.seq, static_cast<std::uint32_t>(i));
+        EXPECT_FALSE(v.frame.crypto.encrypted);
+        EXPECT_EQ(Bytes(v.frame.payload.view().begin(), v.frame.payload.view().end()),
+                  test::imbeFor(s, i));
+    }
+    EXPECT_EQ(std::get<CallEnd>(ev[19]).reason, EndReason::Normal);
+
+    peer.sendTo(port, pollBytes("N0CALL", true));
+    EXPECT_TRUE(test::eventually([&] { return link->peerCount() == 0; }));
+    // After unlinking, voice is refused and counted.
+    peer.sendTo(port, sf[0]);
+    EXPECT_TRUE(test::eventually([&] {
+        return metrics.counterSum("iwf_lmr_dropped_total") == 1 &&
+               metrics.counterValue("iwf_lmr_dropped_total",
+                                    {{"link", "p25-test"},
+                                     {"peer", "127.0.0.1:" + std::to_string(peer.port())},
+                                     {"reason", "not_linked"}}) == 1;
+    }));
+}
+
+TEST_F(P25RecordsLink, SilentPeerTimesOutAndItsCallEnds) {
+    startLink(cfg());
+    UdpPeer peer;
+    linkPeer(peer, "SILENT");
+    test::SuperframeSpec s;
+    s.src = 7;
+    auto sf = test::buildSuperframe(s);
+    for (int i = 0; i < 6; ++i) {
+        peer.sendTo(port, sf[i]);
+    }
+    ASSERT_TRUE(sink.waitFor([](const auto& ev) { return test::countOf<CallEnd>(ev) == 1; }));
+    EXPECT_EQ(link->peerCount(), 0U);
+    auto ev = sink.events();
+    EXPECT_EQ(std::get<CallEnd>(ev.back()).reason, EndReason::LinkDown);
+    EXPECT_EQ(metrics.counterValue("iwf_p25_peer_timeouts_total", {{"link", "p25-test"}}), 1U);
+}
+
+TEST_F(P25RecordsLink, MalformedDatagramsAreDroppedAndCountedByReason) {
+    startLink(cfg());
+    UdpPeer peer;
+    linkPeer(peer, "FUZZY");
+    peer.sendTo(port, Bytes{0x55, 1, 2, 3});
+    peer.sendTo(port, Bytes(21, 0x62));
+    peer.sendTo(port, Bytes{});
+    const metrics::Labels base{{"link", "p25-test"},
+                               {"peer", "127.0.0.1:" + std::to_string(peer.port())}};
+    auto labels = [&](const char* reason) {
+        auto l = base;
+        l.emplace_back("reason", reason);
+        return l;
+    };
+    EXPECT_TRUE(test::eventually([&] {
+        return metrics.counterValue("iwf_lmr_dropped_total", labels("unknown_tag")) == 1 &&
+               metrics.counterValue("iwf_lmr_dropped_total", labels("bad_length")) == 1 &&
+               metrics.counterValue("iwf_lmr_dropped_total", labels("empty")) == 1;
+    }));
+    EXPECT_EQ(sink.events().size(), 0U);
+    EXPECT_EQ(link->peerCount(), 1U);
+}
+
+// An encrypted P25 call (protected LC, AES-256 ALGID, real MI sequence) enters from peer A,
+// becomes engine events, and each event is delivered straight back to the link, which
+// encodes it toward the linked peers. Peer B must receive exactly the datagrams A sent.
+TEST_F(P25RecordsLink, EncryptedCallPassesDecodeEncodeBitExact) {
+    startLink(cfg(/*reflect=*/false));
+    sink.hook = [this](const Event& e) {
+        Status st = link->deliver(e);
+        EXPECT_TRUE(st.ok()) << eventName(e) << " " << (st.ok() ? "" : st.error().toString());
+    };
+    UdpPeer a;
+    UdpPeer b;
+    linkPeer(a, "PEER-A");
+    linkPeer(b, "PEER-B");
+
+    std::vector<Bytes> sent;
+    Mi mi{0x12, 0x34, 0x56, 0x78, 0x90, 0xAB, 0xCD, 0xEF, 0x00};
+    for (int n = 0; n < 3; ++n) {
+        test::SuperframeSpec s;
+        s.lcf = 0x80;
+        s.service_options = 0x44;
+        s.dst = 0xA5A5A5;  // ciphertext when the LC is protected
+        s.src = 0x5A5A5A;
+        s.algid = 0x84;
+        s.kid = 0x1234;
+        mi = nextMi(mi);
+        std::copy(mi.begin(), mi.end(), s.next_mi.begin());
+        s.imbe_seed = static_cast<std::uint8_t>(n * 3);
+        for (auto& r : test::buildSuperframe(s)) {
+            sent.push_back(r);
+        }
+    }
+    sent.push_back(endBytes());
+    for (const auto& r : sent) {
+        a.sendTo(port, r);
+    }
+    std::vector<Bytes> got;
+    while (got.size() < sent.size()) {
+        auto d = b.receive(5s);
+        ASSERT_TRUE(d) << "received " << got.size() << " of " << sent.size();
+        got.push_back(*d);
+    }
+    ASSERT_EQ(got.size(), sent.size());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        EXPECT_EQ(toHex(got[i]), toHex(sent[i])) << "datagram " << i;
+    }
+    auto ev = sink.events();
+    const auto& setup = std::get<CallSetup>(ev[0]);
+    // Protected LC: LDU1 addressing is ciphertext, so the callee is the reflector's group
+    // and the caller is unknown.
+    EXPECT_EQ(setup.callee, Address(P25Group{{0xBEE07, 0xAD5}, 0x333}));
+    EXPECT_TRUE(std::holds_alternative<std::monostate>(setup.caller.id));
+    ASSERT_TRUE(setup.crypto);
+    EXPECT_TRUE(setup.crypto->encrypted);
+    EXPECT_TRUE(setup.crypto->mi.empty());  // late entry: first MI not yet seen
+    EXPECT_EQ(metrics.counterValue("iwf_p25_late_entry_total", {{"link", "p25-test"}}), 1U);
+    // Superframe 1 carries the MI announced in superframe 0's LDU2.
+    const auto& v18 = std::get<Voice>(ev[1 + 18]);
+    EXPECT_EQ(v18.frame.pos.superframe, 1U);
+    EXPECT_EQ(v18.frame.crypto.algid, 0x84);
+    EXPECT_EQ(v18.frame.crypto.key_id, 0x1234U);
+    Mi first{0x12, 0x34, 0x56, 0x78, 0x90, 0xAB, 0xCD, 0xEF, 0x00};
+    Mi expect = nextMi(first);
+    EXPECT_EQ(toHex(v18.frame.crypto.mi.view()), toHex(ByteView(expect.data(), expect.size())));
+}
+
+// An MC-originated call (no side bytes): the link builds LC and ES from the setup and the
+// frame's CryptoSync; the ES carries the LFSR-next MI.
+TEST_F(P25RecordsLink, OriginatedCallBuildsLcAndEs) {
+    startLink(cfg());
+    UdpPeer p;
+    linkPeer(p, "RX");
+    CallSetup s;
+    s.call = 77;
+    s.caller.id = P25Unit{{0xBEE07, 0xAD5}, 0x101};
+    s.callee = P25Group{{0xBEE07, 0xAD5}, 0x333};
+    ASSERT_TRUE(link->deliver(s).ok());
+    CryptoSync c;
+    c.encrypted = true;
+    c.algid = 0x84;
+    c.key_id = 0x1234;
+    Bytes mi = fromHex("1234567890abcdef00").value();
+    c.mi.assign(mi);
+    for (std::uint8_t i = 0; i < 18; ++i) {
+        Voice v;
+        v.call = 77;
+        v.frame.pos = {0, i};
+        v.frame.crypto = c;
+        v.frame.payload.assign(Bytes(11, i));
+        ASSERT_TRUE(link->deliver(v).ok());
+    }
+    CallEnd e;
+    e.call = 77;
+    ASSERT_TRUE(link->deliver(e).ok());
+    std::vector<VoiceRecord> recs;
+    for (int i = 0; i < 19; ++i) {
+        auto d = p.receive(5s);
+        ASSERT_TRUE(d);
+        auto r = decodeRecord(*d);
+        ASSERT_TRUE(r.ok());
+        if (i == 18) {
+            EXPECT_TRUE(std::holds_alternative<EndRecord>(*r));
+        } else {
+            recs.push_back(std::get<VoiceRecord>(*r));
+        }
+    }
+    EXPECT_EQ(lcOf(recs[2])->service_options & 0x40, 0x40);
+    EXPECT_EQ(*dstOf(recs[3]), 0x333U);
+    EXPECT_EQ(*srcOf(recs[4]), 0x101U);
+    EXPECT_EQ(toHex(ByteView(esOf(recs[11])->data(), 3)), "6fe280");
+    EXPECT_EQ(toHex(ByteView(esOf(recs[14])->data(), 3)), "841234");
+    Voice bad;
+    bad.call = 78;
+    EXPECT_EQ(link->deliver(bad).error().reason, "unknown_call");
+}
+
+TEST(P25LinkTypes, RegistryValidatesConfigNamingTheField) {
+    LinkRegistry reg;
+    registerP25LinkTypes(reg);
+    const LinkType* t = reg.find("p25-records");
+    ASSERT_NE(t, nullptr);
+    auto ok = ConfigNode::loadString("name: net\ntype: p25-records\nport: 41000\ntgid: 10\n", "x");
+    EXPECT_NO_THROW(t->validate(ok));
+    auto bad = ConfigNode::loadString("name: net\ntype: p25-records\nport: 99999\n", "cfg.yaml");
+    try {
+        t->validate(bad);
+        FAIL() << "accepted port 99999";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.file(), "cfg.yaml");
+        EXPECT_EQ(e.line(), 3);
+        EXPECT_NE(e.field().find("port"), std::string::npos);
+    }
+    auto typo = ConfigNode::loadString("name: net\ntype: p25-records\nrefelct: true\n", "c");
+    EXPECT_THROW(t->validate(typo), ConfigError);
+}
+
+}  // namespace
+}  // namespace iwf::lmr::p25
