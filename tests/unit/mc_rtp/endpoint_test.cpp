@@ -1,0 +1,271 @@
+// Voice and floor endpoints over real UDP sockets on 127.0.0.1 (ports bound to 0); events are
+// waited for with a deadline, never with sleeps.
+#include <chrono>
+#include <functional>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "gateway/common/clock.hpp"
+#include "mc_adapters/rtp/floor_endpoint.hpp"
+#include "mc_adapters/rtp/voice_endpoint.hpp"
+
+namespace {
+
+using namespace iwf;
+using namespace iwf::mc;
+using namespace iwf::mc::rtp;
+
+const Udp::endpoint kAny(asio::ip::make_address("127.0.0.1"), 0);
+
+bool runUntil(asio::io_context& io, const std::function<bool()>& pred,
+              std::chrono::seconds deadline = std::chrono::seconds(5)) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (!pred() && std::chrono::steady_clock::now() < end) {
+        io.run_one_for(std::chrono::milliseconds(20));
+    }
+    return pred();
+}
+
+VoiceFrame frame(std::uint32_t n) {
+    VoiceFrame f;
+    f.codec = VoiceCodec::ImbeFullRate;
+    f.pos = {n / 18, static_cast<std::uint8_t>(n % 18)};
+    f.crypto.family = LmrFamily::P25;
+    f.crypto.encrypted = true;
+    f.crypto.algid = 0xAA;
+    f.crypto.key_id = 0x4321;
+    Bytes mi(9, static_cast<std::uint8_t>(n / 18));
+    f.crypto.mi.assign(mi);
+    Bytes p(11);
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        p[i] = static_cast<std::uint8_t>(n * 13 + i);
+    }
+    f.payload.assign(p);
+    return f;
+}
+
+struct VoicePair {
+    asio::io_context io;
+    metrics::Registry reg;
+    ManualClock clock;
+    VoiceEndpoint a{io, reg, clock, "mc-a", VoiceEndpointConfig{100, 0x1111, 65530, 1000}};
+    VoiceEndpoint b{io, reg, clock, "mc-b", VoiceEndpointConfig{100, 0x2222, 0, 0}};
+    std::vector<VoiceFrame> got;
+    std::vector<std::uint16_t> got_seq;
+    VoicePair() {
+        EXPECT_TRUE(a.open(kAny).ok());
+        EXPECT_TRUE(b.open(kAny).ok());
+        a.setRemote(b.localEndpoint());
+        b.onFrame([this](VoiceFrame&& f, const RtpView& rtp) {
+            got_seq.push_back(rtp.sequence());
+            got.push_back(std::move(f));
+        });
+    }
+    std::uint64_t dropped(const std::string& reason) {
+        return reg.counterValue(
+            "iwf_mc_rtp_dropped_total",
+            {{"link", "mc-b"}, {"peer", peerLabel(a.localEndpoint())}, {"reason", reason}});
+    }
+};
+
+TEST(VoiceEndpoint, CarriesEncryptedFramesBitExactInOrderAcrossSequenceWrap) {
+    VoicePair p;
+    for (std::uint32_t n = 0; n < 40; ++n) {
+        ASSERT_TRUE(p.a.send(frame(n), n == 0).ok());
+    }
+    ASSERT_TRUE(runUntil(p.io, [&] { return p.got.size() == 40; }));
+    for (std::uint32_t n = 0; n < 40; ++n) {
+        VoiceFrame want = frame(n);
+        VoiceFrame got = p.got[n];
+        EXPECT_EQ(got.payload, want.payload);
+        EXPECT_EQ(got.crypto, want.crypto);
+        EXPECT_EQ(got.pos, want.pos);
+        EXPECT_EQ(got.codec, want.codec);
+        EXPECT_EQ(got.seq, p.got[0].seq + n);  // extended sequence continues over 65535 -> 0
+        EXPECT_EQ(p.got_seq[n], static_cast<std::uint16_t>(65530 + n));
+    }
+    EXPECT_EQ(p.reg.counterValue("iwf_mc_rtp_tx_total", {{"link", "mc-a"}}), 40u);
+    EXPECT_EQ(p.reg.counterValue("iwf_mc_rtp_rx_total", {{"link", "mc-b"}}), 40u);
+    EXPECT_EQ(p.reg.counterValue("iwf_mc_rtp_lost_total", {{"link", "mc-b"}}), 0u);
+}
+
+TEST(VoiceEndpoint, LatchesOntoFirstPeerAndDropsOthers) {
+    VoicePair p;
+    // b has no remote configured: it latches onto a's first packet; a second socket is then
+    // an unknown peer.
+    Udp::socket raw(p.io, kAny);
+    auto packet = [&](std::uint16_t seq, std::uint8_t pt, std::uint32_t n) {
+        Bytes payload;
+        EXPECT_TRUE(encodeLmrPayload(frame(n), payload).ok());
+        RtpHeader h;
+        h.payload_type = pt;
+        h.sequence = seq;
+        h.ssrc = 0x1111;
+        Bytes out;
+        EXPECT_TRUE(buildRtp(h, payload, out).ok());
+        return out;
+    };
+    ASSERT_TRUE(p.a.send(frame(0)).ok());
+    ASSERT_TRUE(runUntil(p.io, [&] { return p.got.size() == 1; }));
+    // From an unknown peer: dropped.
+    raw.send_to(asio::buffer(packet(65531, 100, 1)), p.b.localEndpoint());
+    ASSERT_TRUE(runUntil(p.io, [&] { return p.reg.counterSum("iwf_mc_rtp_dropped_total") == 1; }));
+    EXPECT_EQ(
+        p.reg.counterValue("iwf_mc_rtp_dropped_total", {{"link", "mc-b"},
+                                                        {"peer", peerLabel(raw.local_endpoint())},
+                                                        {"reason", "unknown_peer"}}),
+        1u);
+    // a keeps going: consecutive sequence numbers, no loss.
+    ASSERT_TRUE(p.a.send(frame(1)).ok());  // 65531
+    ASSERT_TRUE(runUntil(p.io, [&] { return p.got.size() == 2; }));
+    EXPECT_EQ(p.got[1].seq, p.got[0].seq + 1);
+    EXPECT_EQ(p.reg.counterValue("iwf_mc_rtp_lost_total", {{"link", "mc-b"}}), 0u);
+    EXPECT_TRUE(p.a.send(frame(2)).ok());  // 65532
+    EXPECT_TRUE(p.a.send(frame(3)).ok());  // 65533
+    ASSERT_TRUE(runUntil(p.io, [&] { return p.got.size() == 4; }));
+    EXPECT_EQ(p.dropped("late"), 0u);
+}
+
+TEST(VoiceEndpoint, DropReasonsFromTheLatchedPeer) {
+    asio::io_context io;
+    metrics::Registry reg;
+    ManualClock clock;
+    VoiceEndpoint b(io, reg, clock, "mc-b", VoiceEndpointConfig{100, 0x2222, 0, 0});
+    ASSERT_TRUE(b.open(kAny).ok());
+    std::vector<VoiceFrame> got;
+    b.onFrame([&](VoiceFrame&& f, const RtpView&) { got.push_back(std::move(f)); });
+    Udp::socket raw(io, kAny);
+    auto send = [&](std::uint16_t seq, std::uint8_t pt, std::uint32_t n) {
+        Bytes payload;
+        EXPECT_TRUE(encodeLmrPayload(frame(n), payload).ok());
+        RtpHeader h;
+        h.payload_type = pt;
+        h.sequence = seq;
+        h.ssrc = 0x1111;
+        Bytes out;
+        EXPECT_TRUE(buildRtp(h, payload, out).ok());
+        raw.send_to(asio::buffer(out), b.localEndpoint());
+    };
+    auto dropped = [&](const std::string& reason) {
+        return reg.counterValue(
+            "iwf_mc_rtp_dropped_total",
+            {{"link", "mc-b"}, {"peer", peerLabel(raw.local_endpoint())}, {"reason", reason}});
+    };
+    send(10, 100, 0);
+    ASSERT_TRUE(runUntil(io, [&] { return got.size() == 1; }));
+    send(13, 100, 3);  // 11 and 12 lost
+    ASSERT_TRUE(runUntil(io, [&] { return got.size() == 2; }));
+    EXPECT_EQ(reg.counterValue("iwf_mc_rtp_lost_total", {{"link", "mc-b"}}), 2u);
+    EXPECT_EQ(got[1].seq, got[0].seq + 3);
+    send(13, 100, 3);  // duplicate
+    ASSERT_TRUE(runUntil(io, [&] { return dropped("duplicate") == 1; }));
+    send(12, 100, 2);  // late: never delivered out of order
+    ASSERT_TRUE(runUntil(io, [&] { return dropped("late") == 1; }));
+    send(14, 8, 4);  // PCMA, not our payload type
+    ASSERT_TRUE(runUntil(io, [&] { return dropped("unexpected_payload_type") == 1; }));
+    const std::uint8_t junk[] = {0x80, 0x64, 0x00};
+    raw.send_to(asio::buffer(junk), b.localEndpoint());
+    ASSERT_TRUE(runUntil(io, [&] { return dropped("truncated") == 1; }));
+    const std::uint8_t bad_payload[] = {0x80, 0x64, 0x00, 0x0F, 0, 0, 0, 0, 0, 0, 0x11, 0x11, 0xC0};
+    raw.send_to(asio::buffer(bad_payload), b.localEndpoint());
+    ASSERT_TRUE(runUntil(io, [&] { return dropped("bad_version") == 1; }));
+    EXPECT_EQ(got.size(), 2u);
+    EXPECT_EQ(clock.now().time_since_epoch().count(), got[0].rx_ns);
+}
+
+TEST(VoiceEndpoint, SendWithoutRemoteOrAfterCloseFails) {
+    asio::io_context io;
+    metrics::Registry reg;
+    ManualClock clock;
+    VoiceEndpoint a(io, reg, clock, "mc-a", VoiceEndpointConfig{});
+    EXPECT_EQ(a.send(frame(0)).error().reason, "no_remote");
+    ASSERT_TRUE(a.open(kAny).ok());
+    a.setRemote(Udp::endpoint(asio::ip::make_address("127.0.0.1"), 9));
+    a.close();
+    EXPECT_EQ(a.send(frame(0)).error().reason, "not_open");
+}
+
+TEST(FloorEndpoint, ExchangesFloorMessagesAndLatchesThePeer) {
+    asio::io_context io;
+    metrics::Registry reg;
+    FloorEndpoint a(io, reg, "fa");
+    FloorEndpoint b(io, reg, "fb");
+    ASSERT_TRUE(a.open(kAny).ok());
+    ASSERT_TRUE(b.open(kAny).ok());
+    a.setRemote(b.localEndpoint());
+    std::vector<floor::FloorMessage> at_a, at_b;
+    a.onMessage([&](const floor::FloorMessage& m, const Udp::endpoint&) { at_a.push_back(m); });
+    b.onMessage([&](const floor::FloorMessage& m, const Udp::endpoint&) { at_b.push_back(m); });
+
+    floor::FloorMessage req;
+    req.type = floor::MessageType::FloorRequest;
+    req.ssrc = 0xAAAA;
+    req.add(floor::FloorPriority{3}).add(floor::UserId{"sip:lmr-1@iwf.example"});
+    ASSERT_TRUE(a.send(req).ok());
+    ASSERT_TRUE(runUntil(io, [&] { return at_b.size() == 1; }));
+    EXPECT_EQ(at_b[0], req);
+    ASSERT_TRUE(b.hasRemote());  // latched onto a
+    EXPECT_EQ(b.remote(), a.localEndpoint());
+
+    floor::FloorMessage granted;
+    granted.type = floor::MessageType::FloorGranted;
+    granted.ack_required = true;
+    granted.ssrc = 0xBBBB;
+    granted.add(floor::Duration{30});
+    floor::FloorMessage taken;
+    taken.type = floor::MessageType::FloorTaken;
+    taken.ssrc = 0xBBBB;
+    ASSERT_TRUE(b.sendBatch({granted, taken}).ok());  // two messages, one datagram
+    ASSERT_TRUE(runUntil(io, [&] { return at_a.size() == 2; }));
+    EXPECT_EQ(at_a[0], granted);
+    EXPECT_EQ(at_a[1], taken);
+    EXPECT_EQ(reg.counterValue("iwf_mc_floor_rx_total", {{"link", "fa"}}), 2u);
+    EXPECT_EQ(reg.counterValue("iwf_mc_floor_tx_total", {{"link", "fb"}}), 2u);
+}
+
+TEST(FloorEndpoint, CountsCompoundExtrasAndDropsBadDatagrams) {
+    asio::io_context io;
+    metrics::Registry reg;
+    FloorEndpoint b(io, reg, "fb");
+    ASSERT_TRUE(b.open(kAny).ok());
+    std::vector<floor::FloorMessage> got;
+    b.onMessage([&](const floor::FloorMessage& m, const Udp::endpoint&) { got.push_back(m); });
+    Udp::socket raw(io, kAny);
+    Udp::socket other(io, kAny);
+    auto dropped = [&](const Udp::socket& s, const std::string& reason) {
+        return reg.counterValue(
+            "iwf_mc_floor_dropped_total",
+            {{"link", "fb"}, {"peer", peerLabel(s.local_endpoint())}, {"reason", reason}});
+    };
+    // Garbage before any peer is latched: dropped, nothing latched.
+    const std::uint8_t junk[] = {0x00, 0x01, 0x02, 0x03};
+    raw.send_to(asio::buffer(junk), b.localEndpoint());
+    ASSERT_TRUE(runUntil(io, [&] { return dropped(raw, "bad_version") == 1; }));
+    EXPECT_FALSE(b.hasRemote());
+    // RR + Floor Idle in one compound datagram.
+    floor::FloorMessage idle;
+    idle.type = floor::MessageType::FloorIdle;
+    idle.ssrc = 5;
+    idle.add(floor::MessageSequenceNumber{9});
+    Bytes d = {0x80, 0xC9, 0x00, 0x01, 0, 0, 0, 5};
+    ASSERT_TRUE(floor::encode(idle, d).ok());
+    raw.send_to(asio::buffer(d), b.localEndpoint());
+    ASSERT_TRUE(runUntil(io, [&] { return got.size() == 1; }));
+    EXPECT_EQ(got[0], idle);
+    EXPECT_EQ(reg.counterValue("iwf_mc_floor_ignored_rtcp_total", {{"link", "fb"}}), 1u);
+    // Now latched onto raw: another peer is dropped.
+    Bytes only;
+    ASSERT_TRUE(floor::encode(idle, only).ok());
+    other.send_to(asio::buffer(only), b.localEndpoint());
+    ASSERT_TRUE(runUntil(io, [&] { return dropped(other, "unknown_peer") == 1; }));
+    // A broken MCPT packet from the peer.
+    Bytes bad = only;
+    bad[0] = 0x87;  // message type 7 does not exist
+    raw.send_to(asio::buffer(bad), b.localEndpoint());
+    ASSERT_TRUE(runUntil(io, [&] { return dropped(raw, "unknown_message_type") == 1; }));
+    EXPECT_EQ(got.size(), 1u);
+    EXPECT_EQ(b.send(idle).ok(), true);  // replies go to the latched peer
+}
+
+}  // namespace
