@@ -91,7 +91,8 @@ void CallDecoder::emitSetup(Stream& s, std::vector<Event>& out) {
 }
 
 void CallDecoder::flushPending(Stream& s, std::vector<Event>& out) {
-    if (!s.setup_sent) {
+    // A stream that carried nothing valid (only damaged bursts) is not reported as a call.
+    if (!s.setup_sent && (s.pending || s.lc || s.pi)) {
         emitSetup(s, out);
     }
     if (s.pending) {

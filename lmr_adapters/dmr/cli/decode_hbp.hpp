@@ -1,0 +1,22 @@
+#pragma once
+// `iwfctl decode hbp FILE`: HBP datagrams of a capture (pcap or hex dump) as JSON lines.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "gateway/common/pcap.hpp"
+
+namespace iwf::lmr::dmr {
+
+void addDecodeCommands(CLI::App& decode);
+
+// One JSON object per datagram (also used by tests). `port` filters on either UDP port.
+// Returns the number of datagrams that did not decode.
+std::size_t decodeHbpCapture(const pcap::Capture& cap, std::optional<std::uint16_t> port,
+                             std::vector<std::string>& lines);
+
+}  // namespace iwf::lmr::dmr

@@ -1,0 +1,576 @@
+#include "lmr_adapters/dmr/hbp_link.hpp"
+
+#include <openssl/crypto.h>
+
+namespace iwf::lmr::dmr {
+
+namespace {
+constexpr const char* kDropped = "iwf_lmr_dropped_total";
+constexpr const char* kDroppedHelp = "LMR datagrams dropped, by link, peer and reason";
+
+std::string endpointLabel(const asio::ip::udp::endpoint& ep) {
+    return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+}  // namespace
+
+// ------------------------------------------------------------------ base
+
+HbpLinkBase::HbpLinkBase(LinkId id, const HbpCommonConfig& cfg, asio::io_context& io,
+                         metrics::Registry& metrics, const Clock& clock)
+    : id_(std::move(id))
+    , common_(cfg)
+    , io_(io)
+    , metrics_(metrics)
+    , clock_(clock)
+    , socket_(io)
+    , timer_(io)
+    , encoder_(EncoderConfig{cfg.id, cfg.slot, cfg.color_code, 3})
+    , rng_(std::random_device{}())
+    , rx_packets_(metrics.counter("iwf_dmr_packets_total", "HBP datagrams by direction",
+                                  {{"link", id_.name}, {"dir", "rx"}}))
+    , tx_packets_(metrics.counter("iwf_dmr_packets_total", "HBP datagrams by direction",
+                                  {{"link", id_.name}, {"dir", "tx"}}))
+    , events_(metrics.counter("iwf_dmr_events_total", "Events reported to the engine",
+                              {{"link", id_.name}}))
+    , log_(log::get("dmr")) {}
+
+HbpLinkBase::~HbpLinkBase() {
+    *alive_ = false;
+}
+
+Status HbpLinkBase::openSocket(const std::string& address, std::uint16_t port) {
+    boost::system::error_code ec;
+    const auto addr = asio::ip::make_address(address, ec);
+    if (ec) {
+        return Error{"bad_address", 0};
+    }
+    const udp::endpoint ep(addr, port);
+    socket_.open(ep.protocol(), ec);
+    if (!ec) {
+        socket_.bind(ep, ec);
+    }
+    if (ec) {
+        log_->error("link={} bind={}:{} error=\"{}\"", id_.name, address, port, ec.message());
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+        return Error{"bind_failed", port};
+    }
+    local_port_ = socket_.local_endpoint(ec).port();
+    return {};
+}
+
+void HbpLinkBase::closeSocket() {
+    *alive_ = false;
+    alive_ = std::make_shared<bool>(true);
+    boost::system::error_code ec;
+    timer_.cancel();
+    socket_.close(ec);
+}
+
+void HbpLinkBase::startReceive() {
+    auto alive = alive_;
+    socket_.async_receive_from(asio::buffer(rx_), rx_from_,
+                               [this, alive](const boost::system::error_code& ec, std::size_t n) {
+                                   if (!*alive || ec == asio::error::operation_aborted) {
+                                       return;
+                                   }
+                                   if (!ec) {
+                                       rx_packets_.inc();
+                                       onDatagram(ByteView(rx_.data(), n), rx_from_);
+                                   }
+                                   if (*alive && socket_.is_open()) {
+                                       startReceive();
+                                   }
+                               });
+}
+
+void HbpLinkBase::startTimer(std::chrono::milliseconds tick) {
+    auto alive = alive_;
+    timer_.expires_after(tick);
+    timer_.async_wait([this, alive, tick](const boost::system::error_code& ec) {
+        if (!*alive || ec) {
+            return;
+        }
+        onTick();
+        if (*alive) {
+            startTimer(tick);
+        }
+    });
+}
+
+void HbpLinkBase::sendTo(const udp::endpoint& to, Bytes data) {
+    boost::system::error_code ec;
+    socket_.send_to(asio::buffer(data), to, 0, ec);
+    if (ec) {
+        drop(endpointLabel(to), "send_failed");
+        return;
+    }
+    tx_packets_.inc();
+}
+
+void HbpLinkBase::drop(const std::string& peer, std::string_view reason) {
+    metrics_
+        .counter(kDropped, kDroppedHelp,
+                 {{"link", id_.name}, {"peer", peer}, {"reason", std::string(reason)}})
+        .inc();
+    std::uint64_t suppressed = 0;
+    if (warn_limit_.allow(std::chrono::steady_clock::now(), suppressed)) {
+        log_->warn("link={} peer={} dropped={} suppressed={}", id_.name, peer, reason, suppressed);
+    }
+}
+
+void HbpLinkBase::emit(std::vector<Event>& events) {
+    for (auto& e : events) {
+        events_.inc();
+        if (sink_ != nullptr) {
+            sink_->onEvent(id_, std::move(e));
+        }
+    }
+    events.clear();
+}
+
+void HbpLinkBase::handleDmrd(ByteView d, const std::string& peer_label) {
+    auto p = decodeDmrd(d);
+    if (!p) {
+        drop(peer_label, p.error().reason);
+        return;
+    }
+    std::vector<Event> events;
+    Status st = decoder_.onPacket(*p, nowNs(), events);
+    if (!st.ok()) {
+        // Burst metadata damaged: counted; any opaque voice it carried was still reported.
+        drop(peer_label, st.error().reason);
+    }
+    emit(events);
+}
+
+Result<std::vector<DmrdPacket>> HbpLinkBase::encode(const Event& e) {
+    std::lock_guard<std::mutex> lock(enc_mu_);
+    return encoder_.onEvent(e);
+}
+
+// ------------------------------------------------------------------ master
+
+HbpMasterLink::HbpMasterLink(LinkId id, HbpMasterConfig cfg, asio::io_context& io,
+                             metrics::Registry& metrics, const Clock& clock)
+    : HbpLinkBase(std::move(id), cfg, io, metrics, clock)
+    , cfg_(std::move(cfg))
+    , peers_gauge_(metrics.gauge("iwf_dmr_peers", "HBP peers logged in", {{"link", id_.name}}))
+    , timeouts_(metrics.counter("iwf_dmr_peer_timeouts_total", "HBP peers dropped as silent",
+                                {{"link", id_.name}})) {}
+
+Status HbpMasterLink::start(EventSink& sink) {
+    sink_ = &sink;
+    IWF_TRY_STATUS(openSocket(cfg_.address, cfg_.port));
+    startReceive();
+    const auto tick = std::clamp(cfg_.ping_timeout / 4, std::chrono::milliseconds(10),
+                                 std::chrono::milliseconds(1000));
+    startTimer(std::min(tick, std::clamp(cfg_.stream_timeout / 4, std::chrono::milliseconds(10),
+                                         std::chrono::milliseconds(1000))));
+    log_->info("link={} role=master port={}", id_.name, localPort());
+    return {};
+}
+
+void HbpMasterLink::stop() {
+    for (const auto& [id, p] : peers_) {
+        if (p.state == PeerState::Connected) {
+            sendTo(p.ep, encodeHbp(hbpSimple(HbpType::Mstcl, id)));
+        }
+    }
+    std::vector<Event> events;
+    decoder_.endAll(std::nullopt, EndReason::LinkDown, events);
+    emit(events);
+    peers_.clear();
+    updateConnected();
+    closeSocket();
+}
+
+void HbpMasterLink::reply(const udp::endpoint& to, HbpType t, std::uint32_t id) {
+    sendTo(to, encodeHbp(hbpSimple(t, id)));
+}
+
+void HbpMasterLink::updateConnected() {
+    std::size_t n = 0;
+    for (const auto& [id, p] : peers_) {
+        n += p.state == PeerState::Connected ? 1 : 0;
+    }
+    connected_ = n;
+    peers_gauge_.set(static_cast<double>(n));
+}
+
+void HbpMasterLink::removePeer(std::uint32_t id, EndReason reason) {
+    peers_.erase(id);
+    std::vector<Event> events;
+    decoder_.endAll(id, reason, events);
+    emit(events);
+    updateConnected();
+}
+
+void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
+    auto m = decodeHbp(d);
+    if (!m) {
+        drop(endpointLabel(from), m.error().reason);
+        return;
+    }
+    const auto now = clock_.now();
+    if (m->type == HbpType::Dmrd) {
+        if (d.size() < 15) {
+            drop(endpointLabel(from), "truncated");
+            return;
+        }
+        const std::uint32_t pid = (std::uint32_t{d[11]} << 24) | (std::uint32_t{d[12]} << 16) |
+                                  (std::uint32_t{d[13]} << 8) | d[14];
+        auto it = peers_.find(pid);
+        if (it == peers_.end() || it->second.state != PeerState::Connected ||
+            it->second.ep != from) {
+            drop(endpointLabel(from), "not_logged_in");
+            return;
+        }
+        it->second.last_heard = now;
+        handleDmrd(d, std::to_string(pid));
+        return;
+    }
+    const std::uint32_t id = m->peer_id;
+    auto it = peers_.find(id);
+    const bool known = it != peers_.end() && it->second.ep == from;
+    switch (m->type) {
+        case HbpType::Rptl: {
+            if (it == peers_.end() && peers_.size() >= cfg_.max_peers) {
+                drop(endpointLabel(from), "too_many_peers");
+                reply(from, HbpType::Mstnak, id);
+                return;
+            }
+            if (it != peers_.end() && it->second.state == PeerState::Connected) {
+                // A connected peer logging in again (restart): its calls end.
+                std::vector<Event> events;
+                decoder_.endAll(id, EndReason::LinkDown, events);
+                emit(events);
+            }
+            Peer p;
+            p.ep = from;
+            p.last_heard = now;
+            const std::uint32_t salt = static_cast<std::uint32_t>(rng_());
+            p.salt = idBytes(salt);
+            peers_[id] = p;
+            updateConnected();
+            HbpMessage ack;
+            ack.type = HbpType::Rptack;
+            ack.ack = p.salt;
+            sendTo(from, encodeHbp(ack));
+            return;
+        }
+        case HbpType::Rptk: {
+            if (!known || it->second.state != PeerState::WaitKey) {
+                drop(std::to_string(id), "unexpected_login");
+                reply(from, HbpType::Mstnak, id);
+                return;
+            }
+            const auto want = hbpLoginKey(it->second.salt, cfg_.password);
+            if (CRYPTO_memcmp(want.data(), m->key.data(), want.size()) != 0) {
+                metrics_
+                    .counter("iwf_dmr_logins_total", "HBP logins by result",
+                             {{"link", id_.name}, {"result", "bad_password"}})
+                    .inc();
+                drop(std::to_string(id), "bad_password");
+                peers_.erase(it);
+                reply(from, HbpType::Mstnak, id);
+                return;
+            }
+            it->second.state = PeerState::WaitConfig;
+            it->second.last_heard = now;
+            reply(from, HbpType::Rptack, id);
+            return;
+        }
+        case HbpType::Rptc: {
+            if (!known || it->second.state != PeerState::WaitConfig) {
+                drop(std::to_string(id), "unexpected_config");
+                reply(from, HbpType::Mstnak, id);
+                return;
+            }
+            it->second.state = PeerState::Connected;
+            it->second.config = m->config;
+            it->second.last_heard = now;
+            updateConnected();
+            metrics_
+                .counter("iwf_dmr_logins_total", "HBP logins by result",
+                         {{"link", id_.name}, {"result", "ok"}})
+                .inc();
+            log_->info("link={} peer={} login=ok callsign={} endpoint={}", id_.name, id,
+                       m->config.callsign, endpointLabel(from));
+            reply(from, HbpType::Rptack, id);
+            return;
+        }
+        case HbpType::Rpto:
+        case HbpType::Rptping:
+        case HbpType::Dmra:
+        case HbpType::Rptsbkn:
+            if (!known || it->second.state != PeerState::Connected) {
+                // Not (or no longer) logged in: MSTNAK tells the peer to log in again.
+                drop(endpointLabel(from), "not_logged_in");
+                reply(from, HbpType::Mstnak, id);
+                return;
+            }
+            it->second.last_heard = now;
+            if (m->type == HbpType::Rptping) {
+                reply(from, HbpType::Mstpong, id);
+            } else if (m->type == HbpType::Rpto) {
+                reply(from, HbpType::Rptack, id);
+            }
+            return;
+        case HbpType::Rptcl:
+            if (known) {
+                log_->info("link={} peer={} close=by_peer", id_.name, id);
+                removePeer(id, EndReason::LinkDown);
+            }
+            return;
+        default:
+            drop(endpointLabel(from), "unexpected_message");
+            return;
+    }
+}
+
+void HbpMasterLink::onTick() {
+    const auto now = clock_.now();
+    std::vector<std::uint32_t> silent;
+    for (const auto& [id, p] : peers_) {
+        if (now - p.last_heard > cfg_.ping_timeout) {
+            silent.push_back(id);
+        }
+    }
+    for (auto id : silent) {
+        if (peers_[id].state == PeerState::Connected) {
+            timeouts_.inc();
+            log_->warn("link={} peer={} timeout=ping action=drop", id_.name, id);
+        }
+        removePeer(id, EndReason::LinkDown);
+    }
+    std::vector<Event> events;
+    decoder_.expire(nowNs(), std::chrono::nanoseconds(cfg_.stream_timeout).count(), events);
+    emit(events);
+}
+
+Status HbpMasterLink::deliver(const Event& event) {
+    auto pkts = encode(event);
+    if (!pkts) {
+        return pkts.error();
+    }
+    std::vector<Bytes> wire;
+    wire.reserve(pkts->size());
+    for (const auto& p : *pkts) {
+        wire.push_back(encodeDmrd(p));
+    }
+    auto alive = alive_;
+    asio::post(io_, [this, alive, wire = std::move(wire)]() {
+        if (!*alive) {
+            return;
+        }
+        for (const auto& [id, p] : peers_) {
+            if (p.state == PeerState::Connected) {
+                for (const auto& w : wire) {
+                    sendTo(p.ep, w);
+                }
+            }
+        }
+    });
+    return {};
+}
+
+// ------------------------------------------------------------------ peer
+
+HbpPeerLink::HbpPeerLink(LinkId id, HbpPeerConfig cfg, asio::io_context& io,
+                         metrics::Registry& metrics, const Clock& clock)
+    : HbpLinkBase(std::move(id), cfg, io, metrics, clock)
+    , cfg_(std::move(cfg))
+    , logins_ok_(metrics.counter("iwf_dmr_logins_total", "HBP logins by result",
+                                 {{"link", id_.name}, {"result", "ok"}}))
+    , refused_(metrics.counter("iwf_dmr_logins_total", "HBP logins by result",
+                               {{"link", id_.name}, {"result", "refused"}}))
+    , relogins_(metrics.counter("iwf_dmr_relogins_total",
+                                "Logins started again (master silent, refused or closed)",
+                                {{"link", id_.name}})) {}
+
+Status HbpPeerLink::start(EventSink& sink) {
+    sink_ = &sink;
+    boost::system::error_code ec;
+    const auto addr = asio::ip::make_address(cfg_.master_address, ec);
+    if (ec) {
+        return Error{"bad_master_address", 0};
+    }
+    master_ = udp::endpoint(addr, cfg_.master_port);
+    IWF_TRY_STATUS(openSocket(cfg_.address, cfg_.port));
+    startReceive();
+    auto tick =
+        std::min({cfg_.ping_interval, cfg_.login_timeout, cfg_.pong_timeout, cfg_.stream_timeout}) /
+        4;
+    startTimer(std::clamp(tick, std::chrono::milliseconds(10), std::chrono::milliseconds(1000)));
+    sendLogin();
+    return {};
+}
+
+void HbpPeerLink::stop() {
+    if (state_ == State::Running) {
+        sendTo(master_, encodeHbp(hbpSimple(HbpType::Rptcl, cfg_.id)));
+    }
+    std::vector<Event> events;
+    decoder_.endAll(std::nullopt, EndReason::LinkDown, events);
+    emit(events);
+    enter(State::Idle);
+    closeSocket();
+}
+
+void HbpPeerLink::enter(State s) {
+    state_ = s;
+    state_since_ = clock_.now();
+    running_ = s == State::Running;
+}
+
+void HbpPeerLink::sendLogin() {
+    enter(State::WaitSalt);
+    sendTo(master_, encodeHbp(hbpSimple(HbpType::Rptl, cfg_.id)));
+}
+
+void HbpPeerLink::lost(std::string_view why) {
+    relogins_.inc();
+    log_->warn("link={} master={} lost={} action=login", id_.name, endpointLabel(master_), why);
+    std::vector<Event> events;
+    decoder_.endAll(std::nullopt, EndReason::LinkDown, events);
+    emit(events);
+}
+
+void HbpPeerLink::onDatagram(ByteView d, const udp::endpoint& from) {
+    if (from != master_) {
+        drop(endpointLabel(from), "unknown_source");
+        return;
+    }
+    auto m = decodeHbp(d);
+    if (!m) {
+        drop("master", m.error().reason);
+        return;
+    }
+    switch (m->type) {
+        case HbpType::Rptack:
+            switch (state_) {
+                case State::WaitSalt: {
+                    HbpMessage k = hbpSimple(HbpType::Rptk, cfg_.id);
+                    k.key = hbpLoginKey(m->ack, cfg_.password);
+                    enter(State::WaitKeyAck);
+                    sendTo(master_, encodeHbp(k));
+                    return;
+                }
+                case State::WaitKeyAck: {
+                    HbpMessage c = hbpSimple(HbpType::Rptc, cfg_.id);
+                    c.config = cfg_.rptc;
+                    enter(State::WaitConfigAck);
+                    sendTo(master_, encodeHbp(c));
+                    return;
+                }
+                case State::WaitConfigAck:
+                    if (!cfg_.options.empty()) {
+                        HbpMessage o = hbpSimple(HbpType::Rpto, cfg_.id);
+                        o.text = cfg_.options;
+                        enter(State::WaitOptionsAck);
+                        sendTo(master_, encodeHbp(o));
+                        return;
+                    }
+                    [[fallthrough]];
+                case State::WaitOptionsAck:
+                    enter(State::Running);
+                    last_pong_ = clock_.now();
+                    last_ping_ = clock_.now();
+                    logins_ok_.inc();
+                    log_->info("link={} master={} login=ok id={}", id_.name, endpointLabel(master_),
+                               cfg_.id);
+                    return;
+                default:
+                    drop("master", "unexpected_ack");
+                    return;
+            }
+        case HbpType::Mstnak:
+            refused_.inc();
+            if (state_ == State::Running) {
+                lost("mstnak");
+                sendLogin();
+            } else {
+                log_->warn("link={} master={} login=refused id={}", id_.name,
+                           endpointLabel(master_), cfg_.id);
+                enter(State::Idle);  // retried after login_retry
+            }
+            return;
+        case HbpType::Mstpong:
+            last_pong_ = clock_.now();
+            return;
+        case HbpType::Mstcl:
+            if (state_ == State::Running) {
+                lost("mstcl");
+            }
+            enter(State::Idle);
+            return;
+        case HbpType::Dmrd:
+            if (state_ != State::Running) {
+                drop("master", "not_logged_in");
+                return;
+            }
+            handleDmrd(d, "master");
+            return;
+        default:
+            drop("master", "unexpected_message");
+            return;
+    }
+}
+
+void HbpPeerLink::onTick() {
+    const auto now = clock_.now();
+    switch (state_) {
+        case State::Idle:
+            if (now - state_since_ >= cfg_.login_retry) {
+                sendLogin();
+            }
+            break;
+        case State::Running:
+            if (now - last_pong_ > cfg_.pong_timeout) {
+                lost("pong_timeout");
+                sendLogin();
+                break;
+            }
+            if (now - last_ping_ >= cfg_.ping_interval) {
+                last_ping_ = now;
+                sendTo(master_, encodeHbp(hbpSimple(HbpType::Rptping, cfg_.id)));
+            }
+            break;
+        default:
+            if (now - state_since_ > cfg_.login_timeout) {
+                relogins_.inc();
+                sendLogin();
+            }
+            break;
+    }
+    std::vector<Event> events;
+    decoder_.expire(nowNs(), std::chrono::nanoseconds(cfg_.stream_timeout).count(), events);
+    emit(events);
+}
+
+Status HbpPeerLink::deliver(const Event& event) {
+    if (!running_.load()) {
+        return Error{"not_logged_in", 0};
+    }
+    auto pkts = encode(event);
+    if (!pkts) {
+        return pkts.error();
+    }
+    std::vector<Bytes> wire;
+    for (const auto& p : *pkts) {
+        wire.push_back(encodeDmrd(p));
+    }
+    auto alive = alive_;
+    asio::post(io_, [this, alive, wire = std::move(wire)]() {
+        if (!*alive || state_ != State::Running) {
+            return;
+        }
+        for (const auto& w : wire) {
+            sendTo(master_, w);
+        }
+    });
+    return {};
+}
+
+}  // namespace iwf::lmr::dmr

@@ -1,0 +1,171 @@
+#pragma once
+// HBP links (iwf::LmrLink):
+//   "dmr-hbp-master": repeaters / HBP peers log in to iwfd (RPTL, salt, RPTK, RPTC, RPTO);
+//     a wrong key gets MSTNAK; a peer silent for ping_timeout is dropped.
+//   "dmr-hbp-peer": iwfd logs in to an HBP master (BrandMeister-style server, HBlink,
+//     DMRGateway as master), pings it, and logs in again when the master goes silent or
+//     refuses it.
+// Received DMRD packets become CallSetup / Voice / CallEnd events (calls.hpp); deliver()
+// encodes engine events into DMRD packets toward the peers / the master.
+//
+// Threading: start() and stop() run on the io_context's thread (or while it is not running);
+// deliver() may be called from any thread (it encodes under a lock and posts the send).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+
+#include "gateway/common/asio.hpp"
+#include "gateway/common/clock.hpp"
+#include "gateway/common/link.hpp"
+#include "gateway/common/log.hpp"
+#include "gateway/common/metrics.hpp"
+#include "lmr_adapters/dmr/calls.hpp"
+#include "lmr_adapters/dmr/hbp.hpp"
+
+namespace iwf::lmr::dmr {
+
+struct HbpCommonConfig {
+    std::string address = "0.0.0.0";  // local bind address
+    std::uint16_t port = 62031;       // local port (0 = any)
+    std::uint32_t id = 0;             // our ID (peer role: login ID; both: DMRD bytes 11..14)
+    std::string password;
+    std::chrono::milliseconds stream_timeout{1500};  // a call silent this long ends
+    std::uint8_t slot = 1;                           // slot of calls we originate
+    std::uint8_t color_code = 1;
+};
+
+struct HbpMasterConfig : HbpCommonConfig {
+    std::chrono::milliseconds ping_timeout{15000};  // silent peer dropped after this
+    std::size_t max_peers = 64;
+};
+
+struct HbpPeerConfig : HbpCommonConfig {
+    std::string master_address;
+    std::uint16_t master_port = 62031;
+    std::chrono::milliseconds ping_interval{5000};
+    std::chrono::milliseconds pong_timeout{15000};  // no MSTPONG this long -> log in again
+    std::chrono::milliseconds login_timeout{5000};  // no answer during login -> start over
+    std::chrono::milliseconds login_retry{10000};   // after MSTNAK / MSTCL
+    RptcConfig rptc;
+    std::string options;  // RPTO text; empty = not sent
+};
+
+class HbpLinkBase : public LmrLink {
+  public:
+    HbpLinkBase(LinkId id, const HbpCommonConfig& cfg, asio::io_context& io,
+                metrics::Registry& metrics, const Clock& clock);
+    ~HbpLinkBase() override;
+    const LinkId& id() const override { return id_; }
+    LmrFamily family() const override { return LmrFamily::Dmr; }
+    // The bound local port (after start()).
+    std::uint16_t localPort() const { return local_port_.load(); }
+
+  protected:
+    using udp = asio::ip::udp;
+    Status openSocket(const std::string& address, std::uint16_t port);
+    void closeSocket();
+    void startReceive();
+    void startTimer(std::chrono::milliseconds tick);
+    virtual void onDatagram(ByteView d, const udp::endpoint& from) = 0;
+    virtual void onTick() = 0;
+
+    void sendTo(const udp::endpoint& to, Bytes data);
+    void drop(const std::string& peer, std::string_view reason);
+    void emit(std::vector<Event>& events);
+    // DMRD from an authenticated source: decode, count, report.
+    void handleDmrd(ByteView d, const std::string& peer_label);
+    Result<std::vector<DmrdPacket>> encode(const Event& e);
+    std::int64_t nowNs() const { return toNs(clock_.now()); }
+
+    LinkId id_;
+    HbpCommonConfig common_;
+    asio::io_context& io_;
+    metrics::Registry& metrics_;
+    const Clock& clock_;
+    EventSink* sink_ = nullptr;
+    udp::socket socket_;
+    asio::steady_timer timer_;
+    std::array<std::uint8_t, 2048> rx_{};
+    udp::endpoint rx_from_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::atomic<std::uint16_t> local_port_{0};
+    CallDecoder decoder_;
+    std::mutex enc_mu_;
+    CallEncoder encoder_;
+    std::mt19937 rng_;
+    metrics::Counter& rx_packets_;
+    metrics::Counter& tx_packets_;
+    metrics::Counter& events_;
+    std::shared_ptr<spdlog::logger> log_;
+    log::RateLimiter warn_limit_;
+};
+
+class HbpMasterLink final : public HbpLinkBase {
+  public:
+    HbpMasterLink(LinkId id, HbpMasterConfig cfg, asio::io_context& io, metrics::Registry& metrics,
+                  const Clock& clock);
+    Status start(EventSink& sink) override;
+    void stop() override;
+    Status deliver(const Event& event) override;
+    // Peers logged in completely (thread-safe, for tests and status).
+    std::size_t connectedPeers() const { return connected_.load(); }
+
+  private:
+    enum class PeerState { WaitKey, WaitConfig, Connected };
+    struct Peer {
+        PeerState state = PeerState::WaitKey;
+        udp::endpoint ep;
+        std::array<std::uint8_t, 4> salt{};
+        Clock::TimePoint last_heard;
+        RptcConfig config;
+    };
+    void onDatagram(ByteView d, const udp::endpoint& from) override;
+    void onTick() override;
+    void reply(const udp::endpoint& to, HbpType t, std::uint32_t id);
+    void removePeer(std::uint32_t id, EndReason reason);
+    void updateConnected();
+
+    HbpMasterConfig cfg_;
+    std::map<std::uint32_t, Peer> peers_;
+    std::atomic<std::size_t> connected_{0};
+    metrics::Gauge& peers_gauge_;
+    metrics::Counter& timeouts_;
+};
+
+class HbpPeerLink final : public HbpLinkBase {
+  public:
+    HbpPeerLink(LinkId id, HbpPeerConfig cfg, asio::io_context& io, metrics::Registry& metrics,
+                const Clock& clock);
+    Status start(EventSink& sink) override;
+    void stop() override;
+    Status deliver(const Event& event) override;
+    bool loggedIn() const { return running_.load(); }
+    std::uint64_t logins() const { return logins_ok_.value(); }
+
+  private:
+    enum class State { Idle, WaitSalt, WaitKeyAck, WaitConfigAck, WaitOptionsAck, Running };
+    void onDatagram(ByteView d, const udp::endpoint& from) override;
+    void onTick() override;
+    void sendLogin();
+    void enter(State s);
+    void lost(std::string_view why);
+
+    HbpPeerConfig cfg_;
+    udp::endpoint master_;
+    State state_ = State::Idle;
+    Clock::TimePoint state_since_;
+    Clock::TimePoint last_pong_;
+    Clock::TimePoint last_ping_;
+    std::atomic<bool> running_{false};
+    metrics::Counter& logins_ok_;
+    metrics::Counter& refused_;
+    metrics::Counter& relogins_;
+};
+
+}  // namespace iwf::lmr::dmr

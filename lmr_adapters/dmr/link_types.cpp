@@ -1,0 +1,113 @@
+#include "lmr_adapters/dmr/link_types.hpp"
+
+namespace iwf::lmr::dmr {
+
+namespace {
+
+void parseCommon(const ConfigNode& n, HbpCommonConfig& c, std::int64_t default_port) {
+    c.address = n.getString("address", "0.0.0.0");
+    c.port = static_cast<std::uint16_t>(n.getInt("port", 0, 65535, default_port));
+    c.id = static_cast<std::uint32_t>(n.getInt("id", 0, 0xFFFFFFFFll, 0));
+    c.password = n.getString("password");
+    if (c.password.empty()) {
+        n.fail("password", "must not be empty");
+    }
+    c.stream_timeout = n.getDuration("stream_timeout", std::chrono::milliseconds(1500));
+    c.slot = static_cast<std::uint8_t>(n.getInt("slot", 1, 2, 1));
+    c.color_code = static_cast<std::uint8_t>(n.getInt("color_code", 0, 15, 1));
+}
+
+std::string fixedField(const ConfigNode& n, std::string_view key, std::size_t width,
+                       const std::string& dflt) {
+    std::string v = n.getString(key, dflt);
+    if (v.size() > width) {
+        n.fail(key, "at most " + std::to_string(width) + " characters (RPTC fixed width), got " +
+                        std::to_string(v.size()));
+    }
+    return v;
+}
+
+}  // namespace
+
+HbpMasterConfig parseMasterConfig(const ConfigNode& n) {
+    n.expectKeys({"name", "type", "address", "port", "id", "password", "stream_timeout", "slot",
+                  "color_code", "ping_timeout", "max_peers"});
+    HbpMasterConfig c;
+    parseCommon(n, c, 62031);
+    c.ping_timeout = n.getDuration("ping_timeout", std::chrono::milliseconds(15000));
+    c.max_peers = static_cast<std::size_t>(n.getInt("max_peers", 1, 10000, 64));
+    return c;
+}
+
+HbpPeerConfig parsePeerConfig(const ConfigNode& n) {
+    n.expectKeys({"name", "type", "address", "port", "id", "password", "stream_timeout", "slot",
+                  "color_code", "master_address", "master_port", "ping_interval", "pong_timeout",
+                  "login_timeout", "login_retry", "options", "rptc"});
+    HbpPeerConfig c;
+    parseCommon(n, c, 0);
+    if (c.id == 0) {
+        n.fail("id", "the peer's HBP ID is required and must not be 0");
+    }
+    c.master_address = n.getString("master_address");
+    boost::system::error_code ec;
+    (void)asio::ip::make_address(c.master_address, ec);
+    if (ec) {
+        n.fail("master_address", "expected an IPv4 or IPv6 address");
+    }
+    c.master_port = static_cast<std::uint16_t>(n.getInt("master_port", 1, 65535, 62031));
+    c.ping_interval = n.getDuration("ping_interval", std::chrono::milliseconds(5000));
+    c.pong_timeout = n.getDuration("pong_timeout", std::chrono::milliseconds(15000));
+    c.login_timeout = n.getDuration("login_timeout", std::chrono::milliseconds(5000));
+    c.login_retry = n.getDuration("login_retry", std::chrono::milliseconds(10000));
+    c.options = n.getString("options", "");
+    RptcConfig& r = c.rptc;
+    if (auto rn = n.optionalChild("rptc")) {
+        const ConfigNode& x = *rn;
+        x.expectKeys({"callsign", "rx_freq", "tx_freq", "tx_power", "color_code", "latitude",
+                      "longitude", "height", "location", "description", "slots", "url",
+                      "software_id", "package_id"});
+        r.callsign = fixedField(x, "callsign", 8, "OPENIWF");
+        r.rx_freq = fixedField(x, "rx_freq", 9, "000000000");
+        r.tx_freq = fixedField(x, "tx_freq", 9, "000000000");
+        r.tx_power = fixedField(x, "tx_power", 2, "00");
+        r.color_code = fixedField(x, "color_code", 2, "01");
+        r.latitude = fixedField(x, "latitude", 8, "0.0000");
+        r.longitude = fixedField(x, "longitude", 9, "0.0000");
+        r.height = fixedField(x, "height", 3, "000");
+        r.location = fixedField(x, "location", 20, "");
+        r.description = fixedField(x, "description", 19, "OpenIWF");
+        r.slots = fixedField(x, "slots", 1, "3");
+        r.url = fixedField(x, "url", 124, "");
+        r.software_id = fixedField(x, "software_id", 40, "OpenIWF");
+        r.package_id = fixedField(x, "package_id", 40, "openiwf");
+    } else {
+        r = RptcConfig{"OPENIWF", "000000000", "000000000", "00", "01", "0.0000",  "0.0000",
+                       "000",     "",          "OpenIWF",   "3",  "",   "OpenIWF", "openiwf"};
+    }
+    return c;
+}
+
+void registerDmrLinkTypes(iwf::LinkRegistry& reg) {
+    LinkType master;
+    master.side = Side::Lmr;
+    master.description = "DMR Homebrew (HBP) master: repeaters and HBP peers log in to iwfd";
+    master.validate = [](const ConfigNode& n) { (void)parseMasterConfig(n); };
+    master.create = [](const ConfigNode& n, LinkContext& ctx) -> std::unique_ptr<Link> {
+        return std::make_unique<HbpMasterLink>(LinkId{Side::Lmr, n.getString("name")},
+                                               parseMasterConfig(n), ctx.io, ctx.metrics,
+                                               ctx.clock);
+    };
+    reg.add("dmr-hbp-master", std::move(master));
+
+    LinkType peer;
+    peer.side = Side::Lmr;
+    peer.description = "DMR Homebrew (HBP) peer: iwfd logs in to an HBP master";
+    peer.validate = [](const ConfigNode& n) { (void)parsePeerConfig(n); };
+    peer.create = [](const ConfigNode& n, LinkContext& ctx) -> std::unique_ptr<Link> {
+        return std::make_unique<HbpPeerLink>(LinkId{Side::Lmr, n.getString("name")},
+                                             parsePeerConfig(n), ctx.io, ctx.metrics, ctx.clock);
+    };
+    reg.add("dmr-hbp-peer", std::move(peer));
+}
+
+}  // namespace iwf::lmr::dmr
