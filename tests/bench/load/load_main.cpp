@@ -1,0 +1,572 @@
+// iwf_load: data-plane load generator. Opens N simulated encrypted LMR streams at real time
+// (P25 records at 50 records/s, DMR HBP DMRD at 16.7 bursts/s = 50 AMBE frames/s), sends them
+// through a forwarder under test to N receivers on loopback, and reports per step of N:
+// packets/s in and out, loss, the forwarder's CPU seconds per 1,000 packets (from
+// /proc/PID/stat utime+stime), added latency p50/p99/p99.9 (send timestamp in this
+// program's bookkeeping, receive timestamp from the kernel via SO_TIMESTAMPNS), and the
+// largest N whose p99 stays under the limit. Output: a table on stdout, JSON with --json.
+//
+// Targets: "relay" (tests/bench/relay/iwf_relay, the bare baseline). "iwfd" needs iwfd to
+// route LMR streams to MC-side RTP receivers (see docs/perf.md, "iwfd runs"); until it does,
+// the generator refuses that target with a clear message instead of measuring nothing.
+#include <arpa/inet.h>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <netinet/in.h>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <thread>
+#include <time.h>
+#include <unistd.h>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/bench/load/forwarder.hpp"
+#include "tests/bench/load/load_book.hpp"
+#include "tests/bench/load/stream_source.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace iwf::bench {
+namespace {
+
+struct Options {
+    std::string target = "relay";
+    std::string relay_bin;
+    std::string protocol = "mix";  // p25 | dmr | mix
+    std::vector<unsigned> steps{100, 250, 500, 1000, 2500, 5000};
+    unsigned threads = 1;
+    unsigned batch = 1;
+    double duration_s = 5.0;
+    double warmup_s = 1.0;
+    double max_total_s = 300.0;
+    double p99_limit_us = 1000.0;
+    double max_loss = 0.001;
+    std::string fwd_cpus;
+    std::string gen_cpus;
+    std::string json_path;
+    std::string label;
+    bool keep_going = false;
+    int rt_prio = 0;  // >0: SCHED_FIFO for the generator threads and the forwarder
+};
+
+std::int64_t nowNs() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+void sleepUntilNs(std::int64_t t) {
+    timespec ts{static_cast<time_t>(t / 1'000'000'000), static_cast<long>(t % 1'000'000'000)};
+    while (::clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    }
+}
+
+int udpSocket(bool timestamps, int rcvbuf) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+    }
+    if (timestamps) {
+        int one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    }
+    if (rcvbuf > 0) {
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        throw std::runtime_error(std::string("bind: ") + std::strerror(errno));
+    }
+    return fd;
+}
+
+std::uint16_t portOf(int fd) {
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    return ntohs(a.sin_port);
+}
+
+struct Sockets {
+    std::vector<int> tx;
+    std::vector<int> rx;
+    ~Sockets() {
+        for (int fd : tx) {
+            ::close(fd);
+        }
+        for (int fd : rx) {
+            ::close(fd);
+        }
+    }
+};
+
+// Streams of one kind share an interval; stream j of a group of m starts at phase j*T/m so
+// the offered load is smooth (no 20 ms bursts), as independent radios would be.
+struct Group {
+    StreamKind kind;
+    std::vector<std::uint32_t> ids;
+    std::int64_t interval = 0;
+    std::size_t cursor = 0;
+    std::uint64_t round = 0;
+    std::int64_t due(std::int64_t t0) const {
+        const auto m = static_cast<std::int64_t>(ids.size());
+        return t0 + static_cast<std::int64_t>(round) * interval +
+               static_cast<std::int64_t>(cursor) * interval / m;
+    }
+    void advance() {
+        if (++cursor == ids.size()) {
+            cursor = 0;
+            ++round;
+        }
+    }
+};
+
+struct SenderStats {
+    std::uint64_t sent = 0;
+    std::uint64_t send_errors = 0;
+    std::int64_t max_behind_ns = 0;     // worst lateness of a send against its schedule
+    std::uint64_t behind_over_1ms = 0;  // sends more than 1 ms behind schedule
+};
+
+void senderLoop(std::vector<Group>& groups, std::vector<StreamSource>& sources,
+                std::vector<std::uint64_t>& seqs, const Sockets& socks, std::uint16_t fwd_port,
+                LoadBook& book, std::int64_t t0, std::int64_t t_end, SenderStats& st) {
+    sockaddr_in dst{};
+    dst.sin_family = AF_INET;
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    dst.sin_port = htons(fwd_port);
+    Bytes buf;
+    buf.reserve(64);
+    while (true) {
+        Group* g = nullptr;
+        std::int64_t due = 0;
+        for (auto& cand : groups) {
+            if (cand.ids.empty()) {
+                continue;
+            }
+            const std::int64_t d = cand.due(t0);
+            if (g == nullptr || d < due) {
+                g = &cand;
+                due = d;
+            }
+        }
+        if (g == nullptr || due >= t_end) {
+            return;
+        }
+        std::int64_t now = nowNs();
+        if (due - now > 30'000) {
+            sleepUntilNs(due);
+            now = nowNs();
+        }
+        const std::uint32_t id = g->ids[g->cursor];
+        g->advance();
+        const std::uint64_t seq = seqs[id]++;
+        const std::uint32_t digest = sources[id].build(seq, buf);
+        const std::int64_t t = nowNs();
+        if (t - due > st.max_behind_ns) {
+            st.max_behind_ns = t - due;
+        }
+        if (t - due > 1'000'000) {
+            ++st.behind_over_1ms;
+        }
+        book.noteSent(id, seq, t, digest);
+        if (::sendto(socks.tx[id], buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&dst),
+                     sizeof dst) < 0) {
+            ++st.send_errors;
+        } else {
+            ++st.sent;
+        }
+    }
+}
+
+struct ReceiverStats {
+    std::uint64_t datagrams = 0;
+    std::uint64_t undecodable = 0;
+    std::uint64_t no_timestamp = 0;
+};
+
+void receiverLoop(int epfd, const std::vector<StreamKind>& kinds, const Sockets& socks,
+                  LoadBook& book, const std::atomic<bool>& stop, ReceiverStats& st) {
+    std::vector<epoll_event> events(512);
+    std::uint8_t buf[2048];
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    while (!stop.load(std::memory_order_relaxed)) {
+        const int n = ::epoll_wait(epfd, events.data(), static_cast<int>(events.size()), 20);
+        for (int i = 0; i < n; ++i) {
+            const std::uint32_t id = events[static_cast<std::size_t>(i)].data.u32;
+            while (true) {
+                iovec iov{buf, sizeof buf};
+                msghdr msg{};
+                msg.msg_iov = &iov;
+                msg.msg_iovlen = 1;
+                msg.msg_control = control;
+                msg.msg_controllen = sizeof control;
+                const ssize_t len = ::recvmsg(socks.rx[id], &msg, MSG_DONTWAIT);
+                if (len < 0) {
+                    break;
+                }
+                ++st.datagrams;
+                std::int64_t t_rx = 0;
+                for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+                    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                        timespec ts{};
+                        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                        t_rx = std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+                    }
+                }
+                if (t_rx == 0) {
+                    ++st.no_timestamp;
+                    t_rx = nowNs();
+                }
+                const auto frame =
+                    extractFrame(kinds[id], ByteView(buf, static_cast<std::size_t>(len)));
+                if (!frame) {
+                    ++st.undecodable;
+                    continue;
+                }
+                book.noteReceived(id, frame->pos, t_rx, frame->digest);
+            }
+        }
+    }
+}
+
+// SCHED_FIFO at prio for the calling thread (0 = leave the default policy).
+bool setRealtime(int prio) {
+    if (prio <= 0) {
+        return true;
+    }
+    sched_param sp{};
+    sp.sched_priority = prio;
+    return ::sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+}
+
+std::string selfDir() {
+    std::error_code ec;
+    const auto p = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string(".") : p.parent_path().string();
+}
+
+json runStep(const Options& o, unsigned n, const fs::path& workdir) {
+    std::vector<StreamKind> kinds(n);
+    std::vector<std::uint8_t> periods(n);
+    std::vector<Group> groups{{StreamKind::P25, {}, intervalNs(StreamKind::P25)},
+                              {StreamKind::Dmr, {}, intervalNs(StreamKind::Dmr)}};
+    for (unsigned i = 0; i < n; ++i) {
+        StreamKind k = StreamKind::P25;
+        if (o.protocol == "dmr" || (o.protocol == "mix" && i % 2 == 1)) {
+            k = StreamKind::Dmr;
+        }
+        kinds[i] = k;
+        periods[i] = periodOf(k);
+        groups[k == StreamKind::P25 ? 0 : 1].ids.push_back(i);
+    }
+    std::vector<StreamSource> sources;
+    sources.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+        sources.emplace_back(kinds[i], i);
+    }
+
+    Sockets socks;
+    const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
+    for (unsigned i = 0; i < n; ++i) {
+        socks.tx.push_back(udpSocket(false, 0));
+        socks.rx.push_back(udpSocket(true, 1 << 18));
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = i;
+        ::epoll_ctl(epfd, EPOLL_CTL_ADD, socks.rx.back(), &ev);
+    }
+
+    // The forwarder under test.
+    const fs::path routes = workdir / ("routes-" + std::to_string(n) + ".txt");
+    {
+        std::ofstream f(routes);
+        for (unsigned i = 0; i < n; ++i) {
+            f << portOf(socks.tx[i]) << ' ' << portOf(socks.rx[i]) << '\n';
+        }
+    }
+    const fs::path fwd_log = workdir / ("forwarder-" + std::to_string(n) + ".log");
+    Forwarder fwd;
+    fwd.start({o.relay_bin, "--routes", routes.string(), "--threads", std::to_string(o.threads),
+               "--batch", std::to_string(o.batch)},
+              parseCpuList(o.fwd_cpus), fwd_log.string());
+    const auto port_line = fwd.waitLine("port=", std::chrono::seconds(10));
+    if (!port_line) {
+        fwd.stop();
+        ::close(epfd);
+        throw std::runtime_error("forwarder did not report its port; see " + fwd_log.string());
+    }
+    const auto fwd_port = static_cast<std::uint16_t>(std::stoi(*port_line));
+    const auto rss_kib = readRssKib(fwd.pid());
+    bool fwd_rt = true;
+    if (o.rt_prio > 0) {
+        // Every thread of the forwarder (its workers exist once it printed its port).
+        std::error_code ec;
+        for (const auto& t :
+             fs::directory_iterator("/proc/" + std::to_string(fwd.pid()) + "/task", ec)) {
+            sched_param sp{};
+            sp.sched_priority = o.rt_prio;
+            fwd_rt = ::sched_setscheduler(std::stoi(t.path().filename().string()), SCHED_FIFO,
+                                          &sp) == 0 &&
+                     fwd_rt;
+        }
+    }
+
+    LoadBook book(periods);
+    const std::int64_t t0 = nowNs() + 50'000'000;
+    const auto warm = static_cast<std::int64_t>(o.warmup_s * 1e9);
+    const auto dur = static_cast<std::int64_t>(o.duration_s * 1e9);
+    const std::int64_t w_begin = t0 + warm;
+    const std::int64_t w_end = w_begin + dur;
+    book.setWindow(w_begin, w_end);
+
+    std::vector<std::uint64_t> seqs(n, 0);
+    std::atomic<bool> stop_rx{false};
+    SenderStats sst;
+    ReceiverStats rst;
+    const auto gen_cpus = parseCpuList(o.gen_cpus);
+    std::thread rx([&] {
+        pinThisThread(gen_cpus);
+        setRealtime(o.rt_prio);
+        receiverLoop(epfd, kinds, socks, book, stop_rx, rst);
+    });
+    std::thread tx([&] {
+        pinThisThread(gen_cpus);
+        setRealtime(o.rt_prio);
+        senderLoop(groups, sources, seqs, socks, fwd_port, book, t0, w_end, sst);
+    });
+
+    sleepUntilNs(w_begin);
+    const auto cpu0 = readProcCpu(fwd.pid());
+    const auto self0 = readProcCpu(0);
+    const std::string load_begin = readLoadavg();
+    sleepUntilNs(w_end);
+    const auto cpu1 = readProcCpu(fwd.pid());
+    const auto self1 = readProcCpu(0);
+    tx.join();
+    sleepUntilNs(w_end + 300'000'000);  // drain: anything still in flight counts as late/lost
+    stop_rx.store(true);
+    rx.join();
+    const std::string load_end = readLoadavg();
+    fwd.stop();
+    ::close(epfd);
+    std::string fwd_report;
+    {
+        std::ifstream f(fwd_log);
+        std::string line;
+        while (std::getline(f, line)) {
+            if (!line.empty() && line[0] == '{') {
+                fwd_report = line;
+            }
+        }
+    }
+
+    const BookCounters c = book.counters();
+    std::vector<std::int64_t> lat = book.latencies();
+    const double p50 = static_cast<double>(percentile(lat, 50.0)) / 1e3;
+    const double p99 = static_cast<double>(percentile(lat, 99.0)) / 1e3;
+    const double p999 = static_cast<double>(percentile(lat, 99.9)) / 1e3;
+    const double pmax = lat.empty() ? 0.0 : static_cast<double>(percentile(lat, 100.0)) / 1e3;
+    const double secs = o.duration_s;
+    const double fwd_cpu = (cpu0 && cpu1) ? cpu1->total() - cpu0->total() : -1.0;
+    const double gen_cpu = (self0 && self1) ? self1->total() - self0->total() : -1.0;
+    const double loss =
+        c.sent == 0 ? 1.0 : static_cast<double>(c.sent - c.matched) / static_cast<double>(c.sent);
+    double voice_frames = 0;
+    for (unsigned i = 0; i < n; ++i) {
+        voice_frames +=
+            voiceFramesPerPacket(kinds[i]) * 1e9 / static_cast<double>(intervalNs(kinds[i]));
+    }
+
+    json r;
+    r["n"] = n;
+    r["offered_pps"] = [&] {
+        double pps = 0;
+        for (unsigned i = 0; i < n; ++i) {
+            pps += 1e9 / static_cast<double>(intervalNs(kinds[i]));
+        }
+        return pps;
+    }();
+    r["offered_voice_frames_per_s"] = voice_frames;
+    r["in_pps"] = static_cast<double>(c.sent) / secs;
+    r["out_pps"] = static_cast<double>(c.matched) / secs;
+    r["sent"] = c.sent;
+    r["received"] = c.matched;
+    r["loss"] = loss;
+    r["unmatched"] = c.unmatched;
+    r["corrupted"] = c.corrupted;
+    r["late_from_warmup"] = c.late;
+    r["undecodable"] = rst.undecodable;
+    r["no_kernel_timestamp"] = rst.no_timestamp;
+    r["latency_us"] = {{"p50", p50}, {"p99", p99}, {"p99_9", p999}, {"max", pmax}};
+    r["fwd_cpu_s"] = fwd_cpu;
+    r["fwd_cpu_s_per_1000"] = (fwd_cpu >= 0 && c.matched > 0)
+                                  ? fwd_cpu / (static_cast<double>(c.matched) / 1000.0)
+                                  : -1.0;
+    r["fwd_cpu_util"] = fwd_cpu >= 0 ? fwd_cpu / secs : -1.0;
+    r["fwd_rss_kib_at_start"] = rss_kib ? static_cast<std::int64_t>(*rss_kib) : -1;
+    r["gen_cpu_util"] = gen_cpu >= 0 ? gen_cpu / secs : -1.0;
+    r["gen_send_errors"] = sst.send_errors;
+    r["gen_max_behind_us"] = static_cast<double>(sst.max_behind_ns) / 1e3;
+    r["gen_sends_behind_1ms"] = sst.behind_over_1ms;
+    r["realtime"] = o.rt_prio > 0 && fwd_rt;
+    r["loadavg_begin"] = load_begin;
+    r["loadavg_end"] = load_end;
+    r["forwarder_report"] = fwd_report.empty() ? json() : json::parse(fwd_report, nullptr, false);
+    r["pass"] = p99 < o.p99_limit_us && loss <= o.max_loss && c.corrupted == 0 && c.matched > 0;
+    return r;
+}
+
+void raiseFdLimit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rl.rlim_cur = rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+std::uint64_t fdLimit() {
+    rlimit rl{};
+    ::getrlimit(RLIMIT_NOFILE, &rl);
+    return rl.rlim_cur;
+}
+
+}  // namespace
+}  // namespace iwf::bench
+
+int main(int argc, char** argv) {
+    using namespace iwf::bench;
+    Options o;
+    o.relay_bin = selfDir() + "/../relay/iwf_relay";
+    CLI::App app{"iwf_load - data-plane load generator (encrypted P25/DMR streams at real time)"};
+    app.add_option("--target", o.target, "forwarder under test: relay | iwfd")
+        ->check(CLI::IsMember({"relay", "iwfd"}))
+        ->capture_default_str();
+    app.add_option("--relay", o.relay_bin, "path of iwf_relay")->capture_default_str();
+    app.add_option("--protocol", o.protocol, "p25 | dmr | mix (half each)")
+        ->check(CLI::IsMember({"p25", "dmr", "mix"}))
+        ->capture_default_str();
+    app.add_option("--steps", o.steps, "stream counts to try, in order")->delimiter(',');
+    app.add_option("--threads", o.threads, "forwarder data-plane threads")->capture_default_str();
+    app.add_option("--batch", o.batch, "relay recvmmsg/sendmmsg batch (1 = recvfrom/sendto)")
+        ->capture_default_str();
+    app.add_option("--duration", o.duration_s, "measured seconds per step")->capture_default_str();
+    app.add_option("--warmup", o.warmup_s, "seconds before measuring")->capture_default_str();
+    app.add_option("--max-total", o.max_total_s, "stop stepping after this many seconds")
+        ->capture_default_str();
+    app.add_option("--p99-limit-us", o.p99_limit_us, "p99 bound for the largest-N answer")
+        ->capture_default_str();
+    app.add_option("--max-loss", o.max_loss, "loss bound for the largest-N answer")
+        ->capture_default_str();
+    app.add_option("--fwd-cpus", o.fwd_cpus, "pin the forwarder (e.g. 1 or 0-1)");
+    app.add_option("--gen-cpus", o.gen_cpus, "pin the generator threads (e.g. 0)");
+    app.add_option("--rt-prio", o.rt_prio,
+                   "SCHED_FIFO priority for generator and forwarder (0 = normal scheduling); "
+                   "isolates the measurement from other load on a shared machine")
+        ->check(CLI::Range(0, 99));
+    app.add_flag("--keep-going", o.keep_going, "run every step even after one fails");
+    app.add_option("--label", o.label, "name of this run in the JSON");
+    app.add_option("--json", o.json_path, "write the results as JSON here");
+    CLI11_PARSE(app, argc, argv);
+
+    if (o.target == "iwfd") {
+        std::cerr << "iwf_load: target iwfd is not available yet: iwfd does not route LMR "
+                     "streams to MC-side RTP in this tree (no MC RTP link type, engine not "
+                     "wired). See docs/perf.md.\n";
+        return 3;
+    }
+    if (!fs::exists(o.relay_bin)) {
+        std::cerr << "iwf_load: relay binary not found: " << o.relay_bin << "\n";
+        return 2;
+    }
+    raiseFdLimit();
+    ::prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    std::error_code ec;
+    const fs::path workdir = fs::temp_directory_path() / ("iwf_load." + std::to_string(::getpid()));
+    fs::create_directories(workdir, ec);
+
+    json out;
+    out["tool"] = "iwf_load";
+    out["label"] = o.label;
+    out["target"] = o.target;
+    out["protocol"] = o.protocol;
+    out["threads"] = o.threads;
+    out["batch"] = o.batch;
+    out["duration_s"] = o.duration_s;
+    out["fwd_cpus"] = o.fwd_cpus;
+    out["gen_cpus"] = o.gen_cpus;
+    out["p99_limit_us"] = o.p99_limit_us;
+    out["rt_prio"] = o.rt_prio;
+    out["max_loss"] = o.max_loss;
+    out["nproc"] = std::thread::hardware_concurrency();
+    out["steps"] = json::array();
+
+    std::printf("%-7s %10s %10s %10s %8s %9s %9s %9s %12s %7s %7s  %s\n", "N", "in_pps", "out_pps",
+                "loss", "p50_us", "p99_us", "p99.9_us", "max_us", "cpu_s/1000", "fwd%", "gen%",
+                "loadavg");
+    const auto started = std::chrono::steady_clock::now();
+    unsigned best = 0;
+    int rc = 0;
+    for (unsigned n : o.steps) {
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        if (elapsed + o.duration_s + o.warmup_s > o.max_total_s) {
+            out["stopped"] = "max-total time reached before N=" + std::to_string(n);
+            break;
+        }
+        if (2ull * n + 64 > fdLimit()) {
+            out["stopped"] = "N=" + std::to_string(n) + " needs more descriptors than allowed";
+            break;
+        }
+        json r;
+        try {
+            r = runStep(o, n, workdir);
+        } catch (const std::exception& e) {
+            std::cerr << "iwf_load: N=" << n << ": " << e.what() << "\n";
+            rc = 1;
+            break;
+        }
+        const auto& l = r["latency_us"];
+        std::printf(
+            "%-7u %10.0f %10.0f %10.5f %8.1f %9.1f %9.1f %9.1f %12.6f %6.1f%% %6.1f%%  %s\n", n,
+            r["in_pps"].get<double>(), r["out_pps"].get<double>(), r["loss"].get<double>(),
+            l["p50"].get<double>(), l["p99"].get<double>(), l["p99_9"].get<double>(),
+            l["max"].get<double>(), r["fwd_cpu_s_per_1000"].get<double>(),
+            100 * r["fwd_cpu_util"].get<double>(), 100 * r["gen_cpu_util"].get<double>(),
+            r["loadavg_begin"].get<std::string>().c_str());
+        std::fflush(stdout);
+        const bool pass = r["pass"].get<bool>();
+        out["steps"].push_back(std::move(r));
+        if (pass) {
+            best = n;
+        } else if (!o.keep_going) {
+            break;
+        }
+    }
+    out["largest_n_p99_under_limit"] = best;
+    std::printf("largest N with p99 < %.0f us and loss <= %.3f%%: %u\n", o.p99_limit_us,
+                100 * o.max_loss, best);
+    if (!o.json_path.empty()) {
+        std::ofstream f(o.json_path);
+        f << out.dump(2) << "\n";
+    }
+    fs::remove_all(workdir, ec);
+    return rc;
+}

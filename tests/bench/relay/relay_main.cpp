@@ -1,0 +1,263 @@
+// iwf_relay: a bare UDP forwarder, the baseline that iwfd's data plane is measured against.
+//
+// Same process model as iwfd's data plane: one worker thread per core, each worker owns one
+// input socket (SO_REUSEPORT on one port, so the kernel shards flows by 4-tuple and a stream
+// always lands on the same worker) and one output socket. Per datagram it does what a relay
+// must do and nothing more: receive, look the source port up in a route table, send the bytes
+// unchanged to the routed destination. With --batch > 1 it uses recvmmsg/sendmmsg.
+//
+// Routes come from a file of "src_port dst_port" lines (127.0.0.1 on both sides), written by
+// iwf_load. The bound input port is printed on stdout as "port=N" once every worker is ready.
+// SIGTERM/SIGINT: stop, print counters on stderr as one JSON line, exit 0.
+#include <arpa/inet.h>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sstream>
+#include <string>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace {
+
+constexpr std::size_t kMaxDatagram = 2048;
+constexpr std::size_t kMaxBatch = 64;
+
+std::atomic<bool> g_stop{false};
+
+void onSignal(int) {
+    g_stop.store(true, std::memory_order_relaxed);
+}
+
+struct WorkerStats {
+    std::atomic<std::uint64_t> relayed{0};
+    std::atomic<std::uint64_t> no_route{0};
+    std::atomic<std::uint64_t> send_errors{0};
+    std::atomic<std::uint64_t> wakeups{0};
+};
+
+int openInput(std::uint16_t port, int rcvbuf) {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    // Wake up now and then so a worker notices the stop flag without a signal per thread.
+    timeval tv{0, 200000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+std::uint16_t boundPort(int fd) {
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    return ntohs(a.sin_port);
+}
+
+// Route table: destination port per source port (0 = no route). Read-only once workers run.
+using RouteTable = std::vector<std::uint16_t>;
+
+void workerSingle(int in_fd, int out_fd, const RouteTable& routes, WorkerStats& st) {
+    std::uint8_t buf[kMaxDatagram];
+    sockaddr_in dst{};
+    dst.sin_family = AF_INET;
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    while (!g_stop.load(std::memory_order_relaxed)) {
+        sockaddr_in from{};
+        socklen_t flen = sizeof from;
+        const ssize_t n =
+            ::recvfrom(in_fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
+        if (n < 0) {
+            continue;  // EAGAIN (timeout) or EINTR: check the stop flag
+        }
+        st.wakeups.fetch_add(1, std::memory_order_relaxed);
+        const std::uint16_t to = routes[ntohs(from.sin_port)];
+        if (to == 0) {
+            st.no_route.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        dst.sin_port = htons(to);
+        if (::sendto(out_fd, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&dst),
+                     sizeof dst) < 0) {
+            st.send_errors.fetch_add(1, std::memory_order_relaxed);
+        } else {
+            st.relayed.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+}
+
+void workerBatch(int in_fd, int out_fd, const RouteTable& routes, std::size_t batch,
+                 WorkerStats& st) {
+    std::vector<std::uint8_t> bufs(kMaxBatch * kMaxDatagram);
+    mmsghdr in[kMaxBatch]{};
+    mmsghdr out[kMaxBatch]{};
+    iovec in_iov[kMaxBatch]{};
+    iovec out_iov[kMaxBatch]{};
+    sockaddr_in from[kMaxBatch]{};
+    sockaddr_in to[kMaxBatch]{};
+    for (std::size_t i = 0; i < kMaxBatch; ++i) {
+        in_iov[i] = {bufs.data() + i * kMaxDatagram, kMaxDatagram};
+        in[i].msg_hdr.msg_iov = &in_iov[i];
+        in[i].msg_hdr.msg_iovlen = 1;
+        in[i].msg_hdr.msg_name = &from[i];
+        to[i].sin_family = AF_INET;
+        to[i].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        out[i].msg_hdr.msg_iov = &out_iov[i];
+        out[i].msg_hdr.msg_iovlen = 1;
+        out[i].msg_hdr.msg_name = &to[i];
+        out[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+    }
+    while (!g_stop.load(std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < batch; ++i) {
+            in[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+        }
+        const int n = ::recvmmsg(in_fd, in, static_cast<unsigned>(batch), MSG_WAITFORONE, nullptr);
+        if (n <= 0) {
+            continue;
+        }
+        st.wakeups.fetch_add(1, std::memory_order_relaxed);
+        unsigned m = 0;
+        for (int i = 0; i < n; ++i) {
+            const std::uint16_t port = routes[ntohs(from[i].sin_port)];
+            if (port == 0) {
+                st.no_route.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            to[m].sin_port = htons(port);
+            out_iov[m] = {in_iov[i].iov_base, in[i].msg_len};
+            ++m;
+        }
+        unsigned sent = 0;
+        while (sent < m) {
+            const int k = ::sendmmsg(out_fd, out + sent, m - sent, 0);
+            if (k <= 0) {
+                st.send_errors.fetch_add(m - sent, std::memory_order_relaxed);
+                break;
+            }
+            sent += static_cast<unsigned>(k);
+        }
+        st.relayed.fetch_add(sent, std::memory_order_relaxed);
+    }
+}
+
+bool loadRoutes(const std::string& path, RouteTable& routes, std::string& err) {
+    std::ifstream f(path);
+    if (!f) {
+        err = path + ": cannot open";
+        return false;
+    }
+    std::string line;
+    int lineno = 0;
+    while (std::getline(f, line)) {
+        ++lineno;
+        if (line.empty() || line[0] == '#') {
+            continue;
+        }
+        std::istringstream is(line);
+        unsigned src = 0;
+        unsigned dst = 0;
+        if (!(is >> src >> dst) || src == 0 || src > 65535 || dst == 0 || dst > 65535) {
+            err = path + ":" + std::to_string(lineno) + ": expected 'src_port dst_port'";
+            return false;
+        }
+        routes[src] = static_cast<std::uint16_t>(dst);
+    }
+    return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"iwf_relay - bare UDP relay baseline (recvfrom/sendto or recvmmsg/sendmmsg)"};
+    unsigned port = 0;
+    unsigned threads = 1;
+    std::size_t batch = 1;
+    int rcvbuf = 4 << 20;
+    std::string routes_path;
+    app.add_option("--port", port, "input port on 127.0.0.1 (0 = any)")->capture_default_str();
+    app.add_option("--threads", threads, "worker threads (one per core)")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    app.add_option("--batch", batch, "datagrams per recvmmsg/sendmmsg (1 = recvfrom/sendto)")
+        ->check(CLI::Range(1, static_cast<int>(kMaxBatch)))
+        ->capture_default_str();
+    app.add_option("--rcvbuf", rcvbuf, "SO_RCVBUF of each input socket")->capture_default_str();
+    app.add_option("--routes", routes_path, "file of 'src_port dst_port' lines")->required();
+    CLI11_PARSE(app, argc, argv);
+
+    RouteTable routes(65536, 0);
+    std::string err;
+    if (!loadRoutes(routes_path, routes, err)) {
+        std::cerr << "iwf_relay: " << err << "\n";
+        return 2;
+    }
+    std::signal(SIGTERM, onSignal);
+    std::signal(SIGINT, onSignal);
+
+    std::vector<int> in_fds;
+    std::vector<int> out_fds;
+    for (unsigned i = 0; i < threads; ++i) {
+        const int in = openInput(
+            i == 0 ? static_cast<std::uint16_t>(port) : boundPort(in_fds.front()), rcvbuf);
+        const int out = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (in < 0 || out < 0) {
+            std::cerr << "iwf_relay: socket: " << std::strerror(errno) << "\n";
+            return 2;
+        }
+        in_fds.push_back(in);
+        out_fds.push_back(out);
+    }
+    std::vector<WorkerStats> stats(threads);
+    std::vector<std::thread> workers;
+    for (unsigned i = 0; i < threads; ++i) {
+        workers.emplace_back([&, i] {
+            if (batch == 1) {
+                workerSingle(in_fds[i], out_fds[i], routes, stats[i]);
+            } else {
+                workerBatch(in_fds[i], out_fds[i], routes, batch, stats[i]);
+            }
+        });
+    }
+    std::cout << "port=" << boundPort(in_fds.front()) << std::endl;
+
+    for (auto& w : workers) {
+        w.join();
+    }
+    std::uint64_t relayed = 0, no_route = 0, send_errors = 0, wakeups = 0;
+    std::string per_thread;
+    for (unsigned i = 0; i < threads; ++i) {
+        relayed += stats[i].relayed.load();
+        no_route += stats[i].no_route.load();
+        send_errors += stats[i].send_errors.load();
+        wakeups += stats[i].wakeups.load();
+        per_thread += (i ? "," : "") + std::to_string(stats[i].relayed.load());
+        ::close(in_fds[i]);
+        ::close(out_fds[i]);
+    }
+    std::cerr << "{\"relayed\":" << relayed << ",\"no_route\":" << no_route
+              << ",\"send_errors\":" << send_errors << ",\"wakeups\":" << wakeups
+              << ",\"relayed_per_thread\":[" << per_thread << "]}" << std::endl;
+    return 0;
+}
