@@ -6,6 +6,8 @@
 
 #include <iostream>
 
+#include "lmr_adapters/dmr/cli/decode_hbp.hpp"
+
 int main(int argc, char** argv) {
     CLI::App app{"iwfctl - OpenIWF configuration and operations CLI"};
     bool version = false;
@@ -17,7 +19,7 @@ int main(int argc, char** argv) {
         "decode", "decode a capture (pcap or hex dump, one datagram per line) into JSON lines");
     decode->require_subcommand(1);
     // (area registrations: one line each)
-    (void)decode;
+    iwf::lmr::dmr::addDecodeCommands(*decode);
 
     try {
         app.parse(argc, argv);

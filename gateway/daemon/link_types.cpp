@@ -1,5 +1,6 @@
 #include "gateway/daemon/link_types.hpp"
 
+#include "lmr_adapters/dmr/link_types.hpp"
 #include "lmr_adapters/p25/link_types.hpp"
 
 // Adapter families register their link types here, one include and one call each.
@@ -9,6 +10,7 @@ namespace iwf::gateway {
 LinkRegistry allLinkTypes() {
     LinkRegistry reg;
     iwf::lmr::p25::registerP25LinkTypes(reg);
+    iwf::lmr::dmr::registerDmrLinkTypes(reg);
     return reg;
 }
 
