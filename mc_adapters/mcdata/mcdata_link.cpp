@@ -1,0 +1,316 @@
+#include "mc_adapters/mcdata/mcdata_link.hpp"
+
+#include "gateway/common/log.hpp"
+#include "gateway/sip/multipart.hpp"
+#include "mc_adapters/mcdata/sds_sip.hpp"
+#include "mc_adapters/security/interworking_data.hpp"
+
+namespace iwf::mc::mcdata {
+
+namespace {
+
+std::optional<std::string> mcUri(const Address& a, bool* group) {
+    if (const auto* u = std::get_if<McId>(&a)) {
+        *group = false;
+        return u->uri;
+    }
+    if (const auto* g = std::get_if<McGroupId>(&a)) {
+        *group = true;
+        return g->uri;
+    }
+    return std::nullopt;
+}
+
+sip::ListenerConfig parseListener(const ConfigNode& n) {
+    n.expectKeys({"protocol", "address", "port"});
+    sip::ListenerConfig l;
+    std::string p = n.getEnum("protocol", {"udp", "tcp"}, "udp");
+    sip::parseProtocol(p, l.protocol);
+    l.address = n.getString("address", "127.0.0.1");
+    l.port = static_cast<std::uint16_t>(n.getInt("port", 0, 65535, 0));
+    return l;
+}
+
+}  // namespace
+
+McDataLinkConfig parseMcDataLinkConfig(const ConfigNode& node) {
+    node.expectKeys({"name", "type", "listen", "peer", "request_uri", "iwf_psi", "disposition"});
+    McDataLinkConfig c;
+    c.name = node.getString("name");
+    c.listen = parseListener(node.child("listen"));
+    auto peer = node.child("peer");
+    sip::ListenerConfig p = parseListener(peer);
+    c.peer.protocol = p.protocol;
+    boost::system::error_code ec;
+    c.peer.address = asio::ip::make_address(p.address, ec);
+    if (ec) {
+        peer.fail("address", "not an IP address: " + p.address);
+    }
+    if (p.port == 0) {
+        peer.fail("port", "the MCData server port is required");
+    }
+    c.peer.port = p.port;
+    c.request_uri = node.getString("request_uri");
+    if (c.request_uri.rfind("sip:", 0) != 0 && c.request_uri.rfind("sips:", 0) != 0) {
+        node.fail("request_uri", "expected a sip: or sips: URI");
+    }
+    c.iwf_psi = node.getString("iwf_psi");
+    if (c.iwf_psi.rfind("sip:", 0) != 0 && c.iwf_psi.rfind("sips:", 0) != 0) {
+        node.fail("iwf_psi", "expected a sip: or sips: URI");
+    }
+    std::string d =
+        node.getEnum("disposition", {"none", "delivery", "read", "delivery-and-read"}, "none");
+    c.disposition = d == "delivery"            ? DispositionRequest::Delivery
+                    : d == "read"              ? DispositionRequest::Read
+                    : d == "delivery-and-read" ? DispositionRequest::DeliveryAndRead
+                                               : DispositionRequest::None;
+    return c;
+}
+
+McDataLink::McDataLink(McDataLinkConfig cfg, LinkContext& ctx)
+    : cfg_(std::move(cfg)), ctx_(ctx), id_{Side::Mc, cfg_.name}, rng_(std::random_device{}()) {}
+
+McDataLink::~McDataLink() {
+    stop();
+}
+
+std::uint16_t McDataLink::sipPort() const {
+    return stack_ ? stack_->port(cfg_.listen.protocol) : 0;
+}
+
+Status McDataLink::start(EventSink& sink) {
+    sink_ = &sink;
+    sip::StackConfig sc;
+    sc.name = cfg_.name;
+    sc.listeners.push_back(cfg_.listen);
+    stack_ = std::make_unique<sip::Stack>(ctx_.io, ctx_.metrics, sc);
+    stack_->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
+        onRequest(tx, req, from);
+    });
+    Status s = stack_->start();
+    if (!s) {
+        stack_.reset();
+    }
+    return s;
+}
+
+void McDataLink::stop() {
+    if (stack_) {
+        stack_->stop();
+        stack_.reset();
+    }
+    sink_ = nullptr;
+}
+
+void McDataLink::reject(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from,
+                        int status, std::string_view reason) {
+    ctx_.metrics
+        .counter("iwf_mc_mcdata_dropped_total", "IWF-2 MESSAGEs refused, by reason",
+                 {{"link", cfg_.name}, {"peer", from.toString()}, {"reason", std::string(reason)}})
+        .inc();
+    sip::Message rsp = sip::makeResponse(req, status, sip::reasonPhrase(status), stack_->newTag());
+    rsp.addHeader("Warning", "399 iwf \"" + std::string(reason) + "\"");
+    (void)stack_->respond(tx, std::move(rsp));
+}
+
+void McDataLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
+    if (req.method() != "MESSAGE") {
+        reject(tx, req, from, 405, "method_not_allowed");
+        return;
+    }
+    auto count = [&](std::string_view kind) {
+        ctx_.metrics
+            .counter("iwf_mc_mcdata_rx_total", "IWF-2 MESSAGEs accepted, by kind",
+                     {{"link", cfg_.name}, {"kind", std::string(kind)}})
+            .inc();
+    };
+    if (sip::bodyOfType(req, security::kInterworkingDataContentType)) {
+        auto s = security::parseSecurityMessage(req);
+        if (!s) {
+            reject(tx, req, from, 400, s.error().reason);
+            return;
+        }
+        (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
+        count("security");
+        if (sink_ != nullptr) {
+            SecurityMessage ev;
+            ev.from = McId{s->sender};
+            ev.to = McId{s->target_id};
+            ev.payload = std::move(s->payload);
+            sink_->onEvent(id_, Event{std::move(ev)});
+        }
+        return;
+    }
+    if (!sip::bodyOfType(req, kSignallingContentType)) {
+        reject(tx, req, from, 415, "unsupported_body");
+        return;
+    }
+    auto m = parseSdsMessage(req);
+    if (!m) {
+        reject(tx, req, from, 400, m.error().reason);
+        return;
+    }
+    if (const auto* n = std::get_if<SdsNotification>(&m->signalling)) {
+        (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
+        count("notification");
+        ctx_.metrics
+            .counter("iwf_mc_mcdata_notifications_total",
+                     "SDS disposition notifications received, by disposition",
+                     {{"link", cfg_.name},
+                      {"disposition", std::to_string(static_cast<int>(n->disposition))}})
+            .inc();
+        return;
+    }
+    const auto& sig = std::get<SdsSignalling>(m->signalling);
+    (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
+    count(m->env.group ? "sds_group" : "sds_one_to_one");
+    // Remember the conversation so that an LMR reply continues it.
+    conversations_[{m->env.target, m->env.sender}] = sig.conversation_id;
+    if (sink_ != nullptr) {
+        DataMessage d;
+        d.from = McId{m->env.sender};
+        if (m->env.group) {
+            d.to = McGroupId{m->env.target};
+        } else {
+            d.to = McId{m->env.target};
+        }
+        d.message_id = toString(sig.message_id);
+        for (const auto& p : m->payload->payloads) {
+            d.payload.insert(d.payload.end(), p.data.begin(), p.data.end());
+        }
+        sink_->onEvent(id_, Event{std::move(d)});
+    }
+    if (sig.disposition == DispositionRequest::Delivery ||
+        sig.disposition == DispositionRequest::DeliveryAndRead) {
+        sendDelivered(*m);
+    }
+}
+
+void McDataLink::sendDelivered(const SdsSipMessage& in) {
+    const auto& sig = std::get<SdsSignalling>(in.signalling);
+    SdsSipMessage out;
+    out.env.request_uri = cfg_.request_uri;
+    out.env.sender = in.env.target;
+    out.env.target = in.env.sender;
+    out.env.iwf_psi = cfg_.iwf_psi;
+    SdsNotification n;
+    n.disposition = DispositionNotification::Delivered;
+    n.date_time = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(ctx_.clock.wallNow().time_since_epoch())
+            .count());
+    n.conversation_id = sig.conversation_id;
+    n.message_id = sig.message_id;
+    n.application_id = sig.application_id;
+    out.signalling = n;
+    auto msg = buildSdsMessage(out);
+    if (msg) {
+        sendMessage(std::move(*msg), "notification");
+    }
+}
+
+void McDataLink::sendMessage(sip::Message m, std::string_view kind) {
+    m.setHeader("From",
+                m.header("From").value_or("<" + cfg_.iwf_psi + ">") + ";tag=" + stack_->newTag());
+    m.setHeader("Call-ID", stack_->newCallId());
+    m.setHeader("CSeq", std::to_string(cseq_++) + " MESSAGE");
+    std::string k(kind);
+    stack_->sendRequest(std::move(m), cfg_.peer, [this, k](const sip::Message& rsp) {
+        if (rsp.status() < 200) {
+            return;
+        }
+        ctx_.metrics
+            .counter("iwf_mc_mcdata_tx_total", "IWF-2 MESSAGEs sent, by kind and final status",
+                     {{"link", cfg_.name}, {"kind", k}, {"status", std::to_string(rsp.status())}})
+            .inc();
+    });
+}
+
+Status McDataLink::deliverData(const DataMessage& d) {
+    bool from_group = false;
+    bool group = false;
+    auto from = mcUri(d.from, &from_group);
+    auto to = mcUri(d.to, &group);
+    if (!from || from_group) {
+        return Error{"sender_not_mc_id"};
+    }
+    if (!to) {
+        return Error{"recipient_not_mc_address"};
+    }
+    IwfSdsContext ctx;
+    ctx.now_seconds = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(ctx_.clock.wallNow().time_since_epoch())
+            .count());
+    auto conv = conversations_.find({*from, *to});
+    if (conv != conversations_.end()) {
+        ctx.stored_conversation = conv->second;
+    }
+    SdsSipMessage m;
+    m.env.request_uri = cfg_.request_uri;
+    m.env.sender = *from;
+    m.env.target = *to;
+    m.env.group = group;
+    m.env.iwf_psi = cfg_.iwf_psi;
+    SdsSignalling sig = makeIwfSignalling(ctx, rng_);
+    if (cfg_.disposition != DispositionRequest::None) {
+        sig.disposition = cfg_.disposition;
+    }
+    conversations_[{*from, *to}] = sig.conversation_id;
+    m.signalling = sig;
+    DataPayload p;
+    p.payloads.push_back(Payload{content_type::kBinary, d.payload});
+    m.payload = std::move(p);
+    auto msg = buildSdsMessage(m);
+    if (!msg) {
+        return msg.error();
+    }
+    sendMessage(std::move(*msg), group ? "sds_group" : "sds_one_to_one");
+    return {};
+}
+
+Status McDataLink::deliverSecurity(const SecurityMessage& s) {
+    bool g1 = false;
+    bool g2 = false;
+    auto from = mcUri(s.from, &g1);
+    auto to = mcUri(s.to, &g2);
+    if (!to || g2) {
+        return Error{"recipient_not_mc_id"};
+    }
+    security::SecurityRequest r;
+    r.request_uri = cfg_.request_uri;
+    r.from_uri = from && !g1 ? *from : cfg_.iwf_psi;
+    r.target_id = *to;
+    r.iwf_psi = cfg_.iwf_psi;
+    r.payload = s.payload;
+    sendMessage(security::buildSecurityMessage(r), "security");
+    return {};
+}
+
+Status McDataLink::deliver(const Event& event) {
+    if (!stack_) {
+        return Error{"link_not_started"};
+    }
+    if (const auto* d = std::get_if<DataMessage>(&event)) {
+        return deliverData(*d);
+    }
+    if (const auto* s = std::get_if<SecurityMessage>(&event)) {
+        return deliverSecurity(*s);
+    }
+    return Error{"unsupported_event"};
+}
+
+}  // namespace iwf::mc::mcdata
+
+namespace iwf::mc {
+
+void registerMcDataLinkTypes(LinkRegistry& reg) {
+    LinkType t;
+    t.side = Side::Mc;
+    t.description = "IWF-2: MCData SDS and Interworking Security Data over SIP MESSAGE";
+    t.validate = [](const ConfigNode& n) { (void)mcdata::parseMcDataLinkConfig(n); };
+    t.create = [](const ConfigNode& n, LinkContext& ctx) -> std::unique_ptr<Link> {
+        return std::make_unique<mcdata::McDataLink>(mcdata::parseMcDataLinkConfig(n), ctx);
+    };
+    reg.add("mcdata-iwf2", std::move(t));
+}
+
+}  // namespace iwf::mc
