@@ -1,0 +1,64 @@
+#pragma once
+// Opacity scanner: counts occurrences of secret byte strings (plaintext canaries, keys) in a
+// buffer, a file (iwfd's log, a loopback capture) or a live process's memory (/proc/PID/mem
+// over the readable mappings of /proc/PID/maps). Every scenario requires a count of 0 in
+// iwfd; scannerSelfTest() proves the scanner finds a planted canary, so the check can fail.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/common/bytes.hpp"
+#include "gateway/common/result.hpp"
+
+namespace iwf::harness {
+
+struct Needle {
+    std::string label;  // "canary:radio-1:sf3:f7", "key:0x1234" (never the secret itself)
+    Bytes bytes;        // at least 4 bytes
+};
+
+class NeedleSet {
+  public:
+    // Returns false (and ignores it) when the needle is shorter than 4 bytes.
+    bool add(std::string label, Bytes bytes);
+    std::size_t size() const { return needles_.size(); }
+    std::size_t maxLength() const { return max_len_; }
+    const Needle& operator[](std::size_t i) const { return needles_[i]; }
+
+    // Adds to hits[i] the occurrences of needle i that start at data[0 .. starts_end).
+    void scan(ByteView data, std::size_t starts_end, std::vector<std::uint64_t>& hits) const;
+
+  private:
+    std::vector<Needle> needles_;
+    std::unordered_multimap<std::uint32_t, std::size_t> by_prefix_;
+    std::size_t max_len_ = 0;
+};
+
+struct ScanReport {
+    std::string source;               // "buffer", file path, "pid 1234 memory"
+    std::vector<std::uint64_t> hits;  // per needle
+    std::uint64_t bytes_scanned = 0;
+    std::uint64_t regions = 0;         // process memory: mappings read
+    std::uint64_t regions_failed = 0;  // process memory: mappings that could not be read
+    std::uint64_t total() const;
+    // Labels of needles with at least one hit.
+    std::vector<std::string> found(const NeedleSet& set) const;
+};
+
+ScanReport scanBuffer(const NeedleSet& set, ByteView data);
+// Errors: "open_failed".
+Result<ScanReport> scanFile(const NeedleSet& set, const std::string& path);
+// Reads every readable private/anonymous/file mapping of the process. Errors: "open_failed"
+// (no such process or no permission).
+Result<ScanReport> scanProcessMemory(const NeedleSet& set, int pid);
+
+// Forks a child that holds a planted canary in its heap, scans the child's memory and
+// checks the planted canary is found and a canary made after the fork is not. Returns
+// Status::success() when the scanner works; "self_test_missed" / "self_test_false_hit"
+// otherwise.
+Status scannerSelfTest();
+
+}  // namespace iwf::harness
