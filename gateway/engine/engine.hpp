@@ -1,0 +1,274 @@
+#pragma once
+// The call, floor and E2EE-policy engine (ARCHITECTURE.md "The engine", docs/engine.md).
+//
+// Engine implements iwf::EventSink: links report what arrived on their side, the engine
+// decides and asks the other side's link to act (Link::deliver). It owns the calls; each call
+// has legs, one per (link, CallRef) it spans; refs the engine chooses have bit 63 set
+// (kEngineRefBit) so they never collide with refs an adapter chose on the same link.
+//
+// Threading: one thread. onEvent(), timer callbacks and callsJson() must run on the same
+// executor (iwfd: its io_context). Metrics are atomics and may be read from anywhere.
+//
+// Data plane: no exceptions, no allocation per voice frame (a leg's pending buffer is
+// reserved once per transmission), nothing logged per frame above trace.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/common/clock.hpp"
+#include "gateway/common/events.hpp"
+#include "gateway/common/fsm.hpp"
+#include "gateway/common/link.hpp"
+#include "gateway/common/log.hpp"
+#include "gateway/common/metrics.hpp"
+#include "gateway/engine/directory.hpp"
+#include "gateway/engine/engine_tables.hpp"
+#include "gateway/engine/latency_histogram.hpp"
+#include "gateway/engine/timer_service.hpp"
+
+namespace iwf::gateway::engine {
+
+inline constexpr CallRef kEngineRefBit = CallRef{1} << 63;
+
+// TS 24.380 Floor Deny / Floor Revoke cause values used by the engine.
+inline constexpr std::uint16_t kDenyAnotherHasPermission = 1;
+inline constexpr std::uint16_t kDenyQueueFull = 7;
+inline constexpr std::uint16_t kDenyOther = 255;  // policy refusals (reason phrase says why)
+inline constexpr std::uint16_t kRevokeBurstTooLong = 2;
+inline constexpr std::uint16_t kRevokePreempted = 4;
+inline constexpr std::uint16_t kRevokeOther = 255;
+
+struct EngineOptions {
+    // Frames held per leg while its floor or policy decision is pending (about 2.5 s of P25).
+    std::size_t pending_frames_max = 128;
+    // Floor requests queued per call at most (beyond: Floor Deny cause 7).
+    std::size_t queue_max = 8;
+    // LMR has no imminent-peril call type: the LMR side of such a call gets this priority
+    // (TS 23.283 10.6.3.1 leaves it to the IWF).
+    CallPriority imminent_peril_on_lmr = CallPriority::Emergency;
+};
+
+struct EngineDeps {
+    metrics::Registry& metrics;
+    const Clock& clock;
+    TimerService& timers;
+    const Directory& directory;
+    TimerTable& timer_values;  // the engine registers its defaults; config overrides stay
+};
+
+class Engine final : public EventSink {
+  public:
+    explicit Engine(EngineDeps deps, EngineOptions opts = {});
+    ~Engine() override;
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    // Links the engine may deliver to (every link whose events reach onEvent()).
+    void addLink(Link& link);
+
+    void onEvent(const LinkId& from, Event&& event) override;
+
+    // GET /v1/calls: calls, their legs, floor and E2EE state, engine totals, latency.
+    nlohmann::json callsJson() const;
+    std::size_t callCount() const;
+    const LatencyHistogram& latency() const { return latency_; }
+    // Approximate bytes held for one call with `legs` legs and nothing pending (benchmarks).
+    static std::size_t callStateBytes(std::size_t legs);
+
+  private:
+    enum class FloorGate : std::uint8_t { None, Pending, Queued, Granted, Refused };
+    enum class PolicyGate : std::uint8_t { Unknown, Allowed, Refused };
+
+    struct LinkEntry {
+        Link* link = nullptr;
+        LinkId id;
+        std::optional<LmrFamily> family;
+        metrics::Counter* frames_in = nullptr;
+        metrics::Counter* frames_out = nullptr;
+        metrics::Counter* lost = nullptr;
+        metrics::Counter* out_of_order = nullptr;
+        metrics::Counter* late_wait_frames = nullptr;
+    };
+
+    struct Leg {
+        bool alive = false;
+        std::uint16_t link = 0;
+        CallRef ref = 0;
+        Side side = Side::Lmr;
+        bool engine_ref = false;  // the engine originated this leg
+        Talker party;             // who is at this leg, as its own side names them
+        // Inbound stream (this leg as a talker).
+        FloorGate floor = FloorGate::None;
+        PolicyGate policy = PolicyGate::Unknown;
+        bool policy_first = false;  // LMR transmission already on air: policy before floor
+        bool flowing = false;
+        CallPriority priority = CallPriority::Normal;
+        bool queueable = false;
+        CryptoSync crypto;  // as read from the stream
+        std::string_view refuse_reason;
+        metrics::Counter* refused_frames = nullptr;
+        std::vector<VoiceFrame> pending;
+        bool seq_init = false;
+        std::uint32_t next_seq = 0;
+        // Outbound (this leg as a receiver): late entry.
+        bool synced = true;
+        bool late = false;
+        std::uint64_t wait_frames = 0;
+        std::int64_t wait_start_ns = 0;
+        std::uint64_t frames_in = 0;
+        std::uint64_t frames_out = 0;
+        std::uint64_t lost = 0;
+    };
+
+    struct Call {
+        std::uint64_t id = 0;
+        std::string name;
+        std::shared_ptr<const DirectorySnapshot> snap;
+        std::optional<GroupInfo> group;
+        bool private_e2ee_allowed = true;
+        CallKind kind = CallKind::Group;
+        CallPriority priority = CallPriority::Normal;
+        bool broadcast = false;
+        bool floor_control = true;
+        bool local_floor = true;  // the IWF arbitrates (floor_fcs) or the MC side (floor_part)
+        Fsm<CallState, CallEvent> fsm;
+        Fsm<FcsState, FcsEvent> fcs;
+        Fsm<PartState, PartEvent> part;
+        std::deque<Leg> legs;  // a deque: adding a leg never moves the others
+        int holder = -1;       // leg whose stream is forwarded (floor holder)
+        int preemptor = -1;    // floor_fcs: waits in G_pending_floor_revoke
+        int requester = -1;    // floor_part: the LMR leg the IWF asked the MC side for
+        int lmr_out = -1;      // group call: the LMR leg the engine originated for an MC talker
+        std::deque<int> queue;
+        bool encrypted_marked = false;  // E2EE state of the last transmission that flowed
+        bool state_known = false;
+        TimerService::Id call_timer = 0;
+        TimerService::Id floor_timer = 0;
+        std::int64_t started_ns = 0;
+        std::uint64_t transmissions = 0;
+        std::uint64_t frames = 0;
+
+        Call(std::uint64_t id_, std::string name_, FsmStats& cs, FsmStats& fs, FsmStats& ps);
+    };
+
+    struct RefKey {
+        std::uint16_t link;
+        CallRef ref;
+        bool operator==(const RefKey&) const = default;
+    };
+    struct RefKeyHash {
+        std::size_t operator()(const RefKey& k) const {
+            return std::hash<std::uint64_t>()(k.ref * 0x9E3779B97F4A7C15ull ^ k.link);
+        }
+    };
+    struct LegRef {
+        Call* call;
+        int leg;
+    };
+
+    // Dispatch.
+    void onCallSetup(std::uint16_t link, CallSetup&& s);
+    void onCallEnd(std::uint16_t link, const CallEnd& e);
+    void onVoice(std::uint16_t link, const Voice& v);
+    void onFloorRequest(std::uint16_t link, const FloorRequest& r);
+    void onFloorGranted(std::uint16_t link, const FloorGranted& g);
+    void onFloorTaken(std::uint16_t link, const FloorTaken& t);
+    void onFloorDeny(std::uint16_t link, const FloorDeny& d);
+    void onFloorRelease(std::uint16_t link, const FloorRelease& r);
+    void onFloorIdle(std::uint16_t link, const FloorIdle& i);
+    void onFloorRevoke(std::uint16_t link, const FloorRevoke& r);
+    void onFloorQueued(std::uint16_t link, const FloorQueued& q);
+    void onData(std::uint16_t link, DataMessage&& d);
+    void onSecurity(std::uint16_t link, SecurityMessage&& m);
+
+    void lmrGroupSetup(std::uint16_t link, CallSetup&& s);
+    void mcGroupSetup(std::uint16_t link, CallSetup&& s);
+    void privateSetup(std::uint16_t link, CallSetup&& s);
+    void modifyCall(Call& c, int leg, const CallSetup& s);
+
+    // Calls and legs.
+    Call& newCall(std::shared_ptr<const DirectorySnapshot> snap, CallKind kind);
+    int addLeg(Call& c, std::uint16_t link, CallRef ref, Side side, bool engine_ref);
+    void killLeg(Call& c, int leg);
+    std::optional<LegRef> find(std::uint16_t link, CallRef ref);
+    Call* groupCall(const McGroupId& g);
+    int aliveLegs(const Call& c, Side side) const;
+    int firstLeg(const Call& c, Side side) const;
+    void endCall(Call& c, EndReason reason, std::string_view detail);
+    void reapCall(std::uint64_t id);
+
+    // Floor and policy.
+    void evaluatePolicy(Call& c, int leg, const CryptoSync& crypto);
+    void afterPolicyAllowed(Call& c, int leg);
+    void requestFloor(Call& c, int leg);
+    void arbitrate(Call& c, int leg);
+    void grant(Call& c, int leg);
+    void preempt(Call& c, int leg);
+    void tryFlow(Call& c, int leg);
+    void releaseFloor(Call& c, int leg, bool notify_mc);
+    void afterFloorFree(Call& c);
+    void refuse(Call& c, int leg, std::string_view reason, std::uint16_t cause, bool revoke);
+    void removeFromQueue(Call& c, int leg);
+    int ensureMcLeg(Call& c, int talker_leg);
+    int originateLmrOut(Call& c, int mc_leg);
+    void talkStarted(Call& c);
+    void markCrypto(Call& c, const CryptoSync& crypto);
+
+    // Media.
+    void forward(Call& c, int src, const VoiceFrame& frame);
+    void deliverFrame(Call& c, int dst, const VoiceFrame& frame);
+    void trackSeq(Leg& leg, LinkEntry& le, const VoiceFrame& f);
+
+    // Timers.
+    void armCallTimer(Call& c);
+    void armFloorTimer(Call& c, std::string_view name);
+    void onCallTimer(std::uint64_t id);
+    void onFloorTimer(std::uint64_t id);
+
+    // Identities.
+    Talker toMc(const Call& c, const Talker& lmr) const;
+    Talker toLmr(const Call& c, const Talker& mc) const;
+    CallPriority lmrPriority(CallPriority p) const;
+    int linkByName(const std::string& name, Side side, std::optional<LmrFamily> family) const;
+
+    // Output.
+    void send(std::uint16_t link, const Event& e);
+    void countRefusal(std::uint16_t link, std::string_view reason);
+    void dropEvent(std::uint16_t link, std::string_view reason);
+    void floorEvent(std::string_view what);
+    void callStateChanged(const Call& c, CallState from, CallState to);
+    template <typename Fn>
+    void warn(Fn&& fn);
+
+    EngineDeps deps_;
+    EngineOptions opts_;
+    FsmStats call_stats_;
+    FsmStats fcs_stats_;
+    FsmStats part_stats_;
+    std::vector<LinkEntry> links_;
+    std::unordered_map<std::uint64_t, std::unique_ptr<Call>> calls_;
+    std::unordered_map<RefKey, LegRef, RefKeyHash> refs_;
+    std::map<std::string, std::uint64_t> group_calls_;  // MC group URI -> call id
+    std::uint64_t next_call_ = 1;
+    CallRef next_ref_ = 1;
+    LatencyHistogram latency_;
+    log::RateLimiter warn_limiter_;
+    std::shared_ptr<spdlog::logger> log_;
+    // calls by kind and state (gauges)
+    std::array<std::atomic<std::int64_t>, 8> call_states_{};
+    metrics::Counter& late_entries_;
+    metrics::Counter& late_synced_;
+    metrics::Counter& crypto_changes_;
+};
+
+}  // namespace iwf::gateway::engine
