@@ -3,6 +3,7 @@
 #include "lmr_adapters/dmr/link_types.hpp"
 #include "lmr_adapters/p25/link_types.hpp"
 #include "mc_adapters/mcdata/mcdata_link.hpp"
+#include "mc_adapters/mcptt/link_types.hpp"
 
 // Adapter families register their link types here, one include and one call each.
 
@@ -12,6 +13,7 @@ LinkRegistry allLinkTypes() {
     LinkRegistry reg;
     iwf::lmr::p25::registerP25LinkTypes(reg);
     iwf::lmr::dmr::registerDmrLinkTypes(reg);
+    iwf::mc::mcptt::registerMcpttLinkTypes(reg);
     iwf::mc::registerMcDataLinkTypes(reg);
     return reg;
 }

@@ -1,0 +1,136 @@
+#include <memory>
+
+#include "mc_adapters/mcptt/mcptt_link.hpp"
+
+namespace iwf::mc::mcptt {
+
+namespace {
+
+sip::Protocol protocolOf(const ConfigNode& n, std::string_view key) {
+    sip::Protocol p = sip::Protocol::Udp;
+    const std::string s = n.getEnum(key, {"udp", "tcp", "tls"}, "udp");
+    (void)sip::parseProtocol(s, p);
+    return p;
+}
+
+void checkUri(const ConfigNode& n, std::string_view key, const std::string& v) {
+    if (v.rfind("sip:", 0) != 0 && v.rfind("sips:", 0) != 0 && v.rfind("tel:", 0) != 0) {
+        n.fail(key, "expected a sip:, sips: or tel: URI, got \"" + v + "\"");
+    }
+}
+
+std::string addressOf(const ConfigNode& n, std::string_view key, const std::string& dflt) {
+    std::string a = n.getString(key, dflt);
+    boost::system::error_code ec;
+    asio::ip::make_address(a, ec);
+    if (ec) {
+        n.fail(key, "expected an IP address, got \"" + a + "\"");
+    }
+    return a;
+}
+
+}  // namespace
+
+McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
+    node.expectKeys({"name", "type", "psi", "listen", "peer", "server_uri", "media", "e2ee_groups",
+                     "resource_priority", "affiliation", "timers"});
+    McpttLinkConfig c;
+    c.name = node.getString("name");
+    c.psi = node.getString("psi");
+    checkUri(node, "psi", c.psi);
+    c.server_uri = node.getString("server_uri");
+    checkUri(node, "server_uri", c.server_uri);
+    for (const auto& l : node.list("listen")) {
+        l.expectKeys({"transport", "address", "port", "cert", "key", "ca", "mutual"});
+        sip::ListenerConfig lc;
+        lc.protocol = protocolOf(l, "transport");
+        lc.address = addressOf(l, "address", "127.0.0.1");
+        lc.port = static_cast<std::uint16_t>(l.getInt("port", 0, 65535, 5060));
+        if (lc.protocol == sip::Protocol::Tls) {
+            lc.tls.cert_file = l.getString("cert");
+            lc.tls.key_file = l.getString("key");
+            lc.tls.ca_file = l.getString("ca", "");
+            lc.tls.require_client_cert = l.getBool("mutual", false);
+            if (lc.tls.require_client_cert && lc.tls.ca_file.empty()) {
+                l.fail("ca", "mutual TLS needs a CA file to verify clients");
+            }
+        }
+        c.listen.push_back(lc);
+    }
+    if (c.listen.empty()) {
+        node.fail("listen", "at least one listener is needed");
+    }
+    auto peer = node.child("peer");
+    peer.expectKeys({"transport", "address", "port"});
+    c.peer.protocol = protocolOf(peer, "transport");
+    c.peer.address = asio::ip::make_address(addressOf(peer, "address", "127.0.0.1"));
+    c.peer.port = static_cast<std::uint16_t>(peer.getInt("port", 1, 65535, 5060));
+    bool has_listener = false;
+    for (const auto& l : c.listen) {
+        has_listener = has_listener || l.protocol == c.peer.protocol;
+    }
+    if (!has_listener) {
+        peer.fail("transport", "no listener with this transport to reach the peer from");
+    }
+    if (auto m = node.optionalChild("media")) {
+        m->expectKeys({"address", "audio_port", "floor_port", "encoding", "clock_rate",
+                       "payload_type", "floor_priority"});
+        c.media.address = addressOf(*m, "address", c.listen[0].address);
+        c.media.audio_port = static_cast<std::uint16_t>(m->getInt("audio_port", 1, 65535, 40000));
+        c.media.floor_port = static_cast<std::uint16_t>(m->getInt("floor_port", 1, 65535, 40001));
+        c.media.encoding = m->getString("encoding", "X-IWF-LMR");
+        c.media.clock_rate = static_cast<std::uint32_t>(m->getInt("clock_rate", 1, 192000, 8000));
+        c.media.payload_type = static_cast<std::uint8_t>(m->getInt("payload_type", 96, 127, 96));
+        c.floor_priority = static_cast<int>(m->getInt("floor_priority", 0, 255, 5));
+    } else {
+        c.media.address = c.listen[0].address;
+        c.media.audio_port = 40000;
+        c.media.floor_port = 40001;
+    }
+    for (const auto& g : node.optionalList("e2ee_groups")) {
+        c.e2ee_groups.push_back(g.asString());
+    }
+    if (auto rp = node.optionalChild("resource_priority")) {
+        rp->expectKeys({"emergency", "imminent_peril"});
+        c.rp_emergency = rp->getString("emergency", c.rp_emergency);
+        c.rp_imminent_peril = rp->getString("imminent_peril", c.rp_imminent_peril);
+    }
+    if (auto a = node.optionalChild("affiliation")) {
+        a->expectKeys({"model", "groups", "users", "expires"});
+        c.affiliation_model = a->getEnum("model", {"group", "per-user"}, "group") == "group"
+                                  ? AffiliationModel::Group
+                                  : AffiliationModel::PerUser;
+        for (const auto& g : a->optionalList("groups")) {
+            c.affiliation_groups.push_back(g.asString());
+        }
+        for (const auto& u : a->optionalList("users")) {
+            c.affiliation_users.push_back(u.asString());
+        }
+        if (c.affiliation_model == AffiliationModel::PerUser && c.affiliation_users.empty() &&
+            !c.affiliation_groups.empty()) {
+            a->fail("users", "the per-user model needs the LMR users' MCPTT IDs");
+        }
+        c.affiliation_expires =
+            static_cast<std::uint32_t>(a->getInt("expires", 0, 86400 * 7, 3600));
+    }
+    if (auto t = node.optionalChild("timers")) {
+        t->expectKeys({"t1", "t2", "t4"});
+        c.timers.t1 = t->getDuration("t1", c.timers.t1);
+        c.timers.t2 = t->getDuration("t2", c.timers.t2);
+        c.timers.t4 = t->getDuration("t4", c.timers.t4);
+    }
+    return c;
+}
+
+void registerMcpttLinkTypes(LinkRegistry& registry) {
+    LinkType t;
+    t.side = Side::Mc;
+    t.description = "IWF-1 toward the MC system: MCPTT call control over SIP (TS 29.379)";
+    t.validate = [](const ConfigNode& n) { (void)parseMcpttLinkConfig(n); };
+    t.create = [](const ConfigNode& n, LinkContext& ctx) -> std::unique_ptr<Link> {
+        return std::make_unique<McpttLink>(ctx.io, ctx.metrics, parseMcpttLinkConfig(n));
+    };
+    registry.add("mcptt-iwf1", std::move(t));
+}
+
+}  // namespace iwf::mc::mcptt

@@ -1,0 +1,700 @@
+#include "mc_adapters/mcptt/mcptt_link.hpp"
+
+#include <algorithm>
+
+#include "gateway/common/log.hpp"
+
+namespace iwf::mc::mcptt {
+
+namespace {
+
+std::string uriOf(const Address& a) {
+    if (const auto* u = std::get_if<McId>(&a)) {
+        return u->uri;
+    }
+    if (const auto* g = std::get_if<McGroupId>(&a)) {
+        return g->uri;
+    }
+    return {};
+}
+
+std::string angle(const std::string& uri) {
+    return "<" + uri + ">";
+}
+
+std::string stripAngle(std::string_view v) {
+    auto na = sip::parseNameAddr(v);
+    return na ? na->uri : std::string(v);
+}
+
+CallPriority priorityOf(const McpttInfo& info) {
+    if (info.emergency.value_or(false)) {
+        return CallPriority::Emergency;
+    }
+    if (info.imminent_peril.value_or(false)) {
+        return CallPriority::ImminentPeril;
+    }
+    return CallPriority::Normal;
+}
+
+}  // namespace
+
+struct McpttLink::Call {
+    CallRef ref = 0;
+    CallKind kind = CallKind::Group;
+    CallPriority priority = CallPriority::Normal;
+    bool broadcast = false;
+    bool floor_control = true;
+    bool outgoing = false;
+    bool e2ee = false;
+    std::string session_type;
+    std::string target;  // group ID or called MCPTT ID
+    std::string caller;  // calling MCPTT ID
+    std::optional<EncryptionInfo> encryption;
+    std::optional<sip::Dialog> dialog;
+    sip::Message invite;  // the last INVITE we sent (outgoing)
+    sip::ClientTxId invite_tx = 0;
+    sip::ServerTxId server_tx = 0;  // incoming INVITE awaiting its final response
+    bool established = false;
+    bool ending = false;
+    McpttMedia remote;
+    std::uint64_t sdp_version = 1;
+};
+
+McpttLink::McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLinkConfig cfg)
+    : io_(io), metrics_(metrics), cfg_(std::move(cfg)) {
+    id_ = LinkId{Side::Mc, cfg_.name};
+}
+
+McpttLink::~McpttLink() {
+    stop();
+    *alive_ = false;
+}
+
+void McpttLink::count(std::string_view what, std::string_view reason) {
+    metrics_
+        .counter(what, "MCPTT IWF-1 link events by reason",
+                 {{"link", cfg_.name}, {"reason", std::string(reason)}})
+        .inc();
+}
+
+Status McpttLink::start(EventSink& sink) {
+    sink_ = &sink;
+    sip::StackConfig sc;
+    sc.name = cfg_.name;
+    sc.listeners = cfg_.listen;
+    sc.timers = cfg_.timers;
+    sc.user_agent = "OpenIWF IWF-1";
+    if (!cfg_.listen.empty()) {
+        sc.advertised_host = cfg_.listen[0].address;
+    }
+    stack_ = std::make_unique<sip::Stack>(io_, metrics_, sc);
+    stack_->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer& p) {
+        onRequest(tx, req, p);
+    });
+    stack_->onCancel(
+        [this](sip::ServerTxId tx, const sip::Message& invite) { onCancelled(tx, invite); });
+    stack_->onAck([this](const sip::Message& ack, const sip::Peer&) {
+        auto it = by_dialog_.find(sip::Dialog::idOfIncoming(ack));
+        if (it != by_dialog_.end()) {
+            auto c = calls_.find(it->second);
+            if (c != calls_.end()) {
+                c->second->established = true;
+            }
+        }
+    });
+    stack_->onAckTimeout([this](sip::ServerTxId tx, const sip::Message&) {
+        auto it = by_server_tx_.find(tx);
+        if (it == by_server_tx_.end()) {
+            return;
+        }
+        CallRef ref = it->second;
+        auto c = calls_.find(ref);
+        if (c != calls_.end() && c->second->dialog) {
+            stack_->sendRequest(c->second->dialog->makeRequest("BYE"), c->second->dialog->peer(),
+                                {});
+        }
+        report(CallEnd{ref, EndReason::Error, "no ACK for 200 OK"});
+        forget(ref);
+    });
+    auto st = stack_->start();
+    if (!st) {
+        return st;
+    }
+    // Affiliation (23.283 §10.1.2.2): model "group" affiliates the IWF's PSI once per group;
+    // model "per-user" affiliates each LMR user (their MCPTT IDs) to each group.
+    for (const auto& g : cfg_.affiliation_groups) {
+        if (cfg_.affiliation_model == AffiliationModel::Group) {
+            affiliate(cfg_.psi, g, true);
+        } else {
+            for (const auto& u : cfg_.affiliation_users) {
+                affiliate(u, g, true);
+            }
+        }
+    }
+    return {};
+}
+
+void McpttLink::stop() {
+    if (!stack_) {
+        return;
+    }
+    // In-progress calls end with LinkDown (link.hpp contract).
+    std::vector<CallRef> refs;
+    for (const auto& [ref, c] : calls_) {
+        refs.push_back(ref);
+    }
+    for (auto ref : refs) {
+        auto& c = *calls_.at(ref);
+        if (c.dialog) {
+            stack_->sendRequest(c.dialog->makeRequest("BYE"), c.dialog->peer(), {});
+        }
+        report(CallEnd{ref, EndReason::LinkDown, "link stopped"});
+    }
+    calls_.clear();
+    by_dialog_.clear();
+    by_server_tx_.clear();
+    stack_->stop();
+}
+
+void McpttLink::report(Event e) {
+    if (sink_ != nullptr) {
+        sink_->onEvent(id_, std::move(e));
+    }
+}
+
+void McpttLink::forget(CallRef ref) {
+    auto it = calls_.find(ref);
+    if (it == calls_.end()) {
+        return;
+    }
+    if (it->second->dialog) {
+        by_dialog_.erase(it->second->dialog->id());
+    }
+    for (auto s = by_server_tx_.begin(); s != by_server_tx_.end();) {
+        s = s->second == ref ? by_server_tx_.erase(s) : std::next(s);
+    }
+    calls_.erase(it);
+}
+
+bool McpttLink::isE2eeGroup(const std::string& group) const {
+    return std::find(cfg_.e2ee_groups.begin(), cfg_.e2ee_groups.end(), group) !=
+           cfg_.e2ee_groups.end();
+}
+
+McpttMedia McpttLink::ourMedia(bool floor, bool /*e2ee*/) const {
+    McpttMedia m = cfg_.media;
+    m.floor = floor;
+    m.floor_params.queueing = true;
+    m.floor_params.priority = cfg_.floor_priority;
+    return m;
+}
+
+void McpttLink::addServiceHeaders(sip::Message& m, CallPriority p) const {
+    // 29.379 / 24.379: MCPTT service identification.
+    m.addHeader("Accept-Contact", "*;+g.3gpp.mcptt;require;explicit");
+    m.addHeader("Accept-Contact",
+                "*;+g.3gpp.icsi-ref=\"" + std::string(kMcpttIcsi) + "\";require;explicit");
+    m.addHeader("P-Asserted-Service", std::string(kMcpttIcsi));
+    m.addHeader("P-Asserted-Identity", angle(cfg_.psi));
+    if (p == CallPriority::Emergency) {
+        m.addHeader("Resource-Priority", cfg_.rp_emergency);
+    } else if (p == CallPriority::ImminentPeril) {
+        m.addHeader("Resource-Priority", cfg_.rp_imminent_peril);
+    }
+}
+
+std::vector<sip::BodyPart> McpttLink::bodies(const Call& call, const McpttInfo& info) const {
+    McpttMedia media = ourMedia(call.floor_control, call.e2ee);
+    media.floor_params.implicit_request = call.outgoing;
+    return {{std::string(sip::kSdpContentType),
+             {},
+             buildMcpttSdp(media, call.ref, call.sdp_version).toString()},
+            {std::string(kMcpttInfoContentType), {}, buildMcpttInfo(info)}};
+}
+
+sip::Message McpttLink::buildInvite(Call& call, const McpttInfo& info) {
+    sip::Message m;
+    if (call.dialog) {
+        m = call.dialog->makeRequest("INVITE");
+    } else {
+        m = sip::Message::request("INVITE", cfg_.server_uri);
+        m.addHeader("From", angle(cfg_.psi) + ";tag=" + stack_->newTag());
+        m.addHeader("To", angle(call.target));
+        m.addHeader("Call-ID", stack_->newCallId());
+        m.addHeader("CSeq", "1 INVITE");
+    }
+    const auto proto = cfg_.peer.protocol;
+    m.addHeader("Contact", angle(stack_->contactUri("iwf", proto)) + ";+g.3gpp.mcptt");
+    addServiceHeaders(m, call.priority);
+    sip::setBodies(m, bodies(call, info));
+    return m;
+}
+
+Status McpttLink::deliver(const Event& event) {
+    if (!stack_) {
+        return Error{"not_started"};
+    }
+    if (const auto* s = std::get_if<CallSetup>(&event)) {
+        auto it = calls_.find(s->call);
+        if (it != calls_.end()) {
+            return changePriority(*it->second, s->priority);
+        }
+        return originate(*s);
+    }
+    if (const auto* e = std::get_if<CallEnd>(&event)) {
+        return endCall(*e);
+    }
+    if (std::holds_alternative<FloorRequest>(event) ||
+        std::holds_alternative<FloorGranted>(event) || std::holds_alternative<FloorTaken>(event) ||
+        std::holds_alternative<FloorDeny>(event) || std::holds_alternative<FloorRelease>(event) ||
+        std::holds_alternative<FloorIdle>(event) || std::holds_alternative<FloorRevoke>(event) ||
+        std::holds_alternative<FloorQueued>(event)) {
+        const CallRef ref = std::visit(
+            [](const auto& f) -> CallRef {
+                if constexpr (requires { f.call; }) {
+                    return f.call;
+                } else {
+                    return 0;
+                }
+            },
+            event);
+        if (calls_.find(ref) == calls_.end()) {
+            return Error{"unknown_call"};
+        }
+        if (floor_ == nullptr) {
+            count("iwf_mcptt_refused_total", "no_floor_channel");
+            return Error{"no_floor_channel"};
+        }
+        return floor_->sendFloor(ref, event);
+    }
+    return Error{"unsupported_event"};
+}
+
+Status McpttLink::originate(const CallSetup& s) {
+    const std::string target = uriOf(s.callee);
+    if (target.empty()) {
+        return Error{"callee_not_mc_address"};
+    }
+    if (s.kind == CallKind::Group && !std::holds_alternative<McGroupId>(s.callee)) {
+        return Error{"group_call_needs_group_id"};
+    }
+    auto call = std::make_unique<Call>();
+    call->ref = s.call;
+    call->kind = s.kind;
+    call->priority = s.priority;
+    call->broadcast = s.broadcast;
+    call->floor_control = s.kind == CallKind::Group ? true : s.floor_control;
+    call->outgoing = true;
+    call->target = target;
+    call->caller = uriOf(s.caller.id);
+    if (call->caller.empty()) {
+        call->caller = cfg_.psi;  // the LMR talker has no MCPTT ID: the IWF speaks for it
+    }
+    call->session_type = s.kind == CallKind::Group ? "prearranged" : "private";
+    call->e2ee =
+        s.kind == CallKind::Group ? isE2eeGroup(target) : (s.crypto && s.crypto->encrypted);
+    McpttInfo info;
+    info.session_type = call->session_type;
+    info.request_uri = target;
+    info.calling_user_id = call->caller;
+    if (s.kind == CallKind::Group) {
+        info.calling_group_id = target;
+        if (s.broadcast) {
+            info.broadcast = true;
+        }
+    } else {
+        info.called_party_id = target;
+        call->encryption = encryptionFromCrypto(s.crypto, call->e2ee);
+        info.lmr_encryption = call->encryption;
+    }
+    if (s.priority == CallPriority::Emergency) {
+        info.emergency = true;
+    } else if (s.priority == CallPriority::ImminentPeril) {
+        info.imminent_peril = true;
+    }
+    if (!s.caller.alias.empty()) {
+        info.functional_alias = s.caller.alias;
+    }
+    call->invite = buildInvite(*call, info);
+    const CallRef ref = s.call;
+    Call* raw = call.get();
+    calls_[ref] = std::move(call);
+    std::weak_ptr<bool> alive = alive_;
+    const sip::Message invite = raw->invite;
+    raw->invite_tx =
+        stack_->sendRequest(invite, cfg_.peer, [this, alive, ref, invite](const sip::Message& rsp) {
+            auto a = alive.lock();
+            if (!a || !*a) {
+                return;
+            }
+            auto it = calls_.find(ref);
+            if (it == calls_.end()) {
+                return;
+            }
+            Call& c = *it->second;
+            if (rsp.status() < 200) {
+                return;
+            }
+            if (rsp.status() < 300) {
+                c.dialog = sip::Dialog::asUac(invite, rsp, cfg_.peer);
+                by_dialog_[c.dialog->id()] = ref;
+                stack_->sendAck(c.dialog->makeAck(invite.cseqNumber()), cfg_.peer);
+                c.established = true;
+                if (auto sdp = sip::bodyOfType(rsp, sip::kSdpContentType)) {
+                    if (auto parsed = sip::parseSdp(*sdp)) {
+                        if (auto media = readMcpttSdp(*parsed)) {
+                            c.remote = *media;
+                            if (media->floor && media->floor_params.granted) {
+                                // mc_granted: the implicit floor request was granted.
+                                report(FloorGranted{ref, Talker{McId{c.caller}, {}, {}}, {}});
+                            }
+                        }
+                    }
+                }
+                if (c.ending) {
+                    stack_->sendRequest(c.dialog->makeRequest("BYE"), c.dialog->peer(), {});
+                    forget(ref);
+                }
+                count("iwf_mcptt_calls_total", "originated");
+                return;
+            }
+            count("iwf_mcptt_calls_failed_total", std::to_string(rsp.status()));
+            const bool cancelled = rsp.status() == 487;
+            if (!c.ending) {
+                report(CallEnd{ref, cancelled ? EndReason::Cancelled : EndReason::Refused,
+                               std::to_string(rsp.status()) + " " + rsp.reason()});
+            }
+            forget(ref);
+        });
+    return {};
+}
+
+Status McpttLink::changePriority(Call& call, CallPriority p) {
+    if (call.priority == p) {
+        return {};
+    }
+    if (!call.dialog || !call.established) {
+        return Error{"call_not_established"};
+    }
+    const CallPriority old = call.priority;
+    call.priority = p;
+    McpttInfo info;
+    info.session_type = call.session_type;
+    info.request_uri = call.target;
+    info.calling_user_id = call.caller;
+    if (call.kind == CallKind::Group) {
+        info.calling_group_id = call.target;
+    }
+    // Upgrade: emergency-ind/imminentperil-ind true; cancel: the indication set to false.
+    if (p == CallPriority::Emergency) {
+        info.emergency = true;
+    } else if (p == CallPriority::ImminentPeril) {
+        info.imminent_peril = true;
+    } else if (old == CallPriority::Emergency) {
+        info.emergency = false;
+    } else {
+        info.imminent_peril = false;
+    }
+    ++call.sdp_version;
+    sip::Message reinvite = buildInvite(call, info);
+    const CallRef ref = call.ref;
+    std::weak_ptr<bool> alive = alive_;
+    stack_->sendRequest(reinvite, call.dialog->peer(),
+                        [this, alive, ref, reinvite, old](const sip::Message& rsp) {
+                            auto a = alive.lock();
+                            if (!a || !*a || rsp.status() < 200) {
+                                return;
+                            }
+                            auto it = calls_.find(ref);
+                            if (it == calls_.end()) {
+                                return;
+                            }
+                            if (rsp.status() < 300) {
+                                stack_->sendAck(it->second->dialog->makeAck(reinvite.cseqNumber()),
+                                                it->second->dialog->peer());
+                            } else {
+                                it->second->priority = old;  // refused (e.g. 403): unchanged
+                                count("iwf_mcptt_refused_total", "priority_change_refused");
+                            }
+                        });
+    return {};
+}
+
+Status McpttLink::endCall(const CallEnd& e) {
+    auto it = calls_.find(e.call);
+    if (it == calls_.end()) {
+        return Error{"unknown_call"};
+    }
+    Call& c = *it->second;
+    c.ending = true;
+    if (c.dialog) {
+        stack_->sendRequest(c.dialog->makeRequest("BYE"), c.dialog->peer(), {});
+        forget(e.call);
+        return {};
+    }
+    if (c.outgoing) {
+        stack_->cancel(c.invite_tx);  // forgotten once the INVITE's final response arrives
+        return {};
+    }
+    if (c.server_tx != 0) {
+        (void)stack_->respond(c.server_tx, sip::makeResponse(c.invite, 603, {}, stack_->newTag()));
+    }
+    forget(e.call);
+    return {};
+}
+
+void McpttLink::reject(sip::ServerTxId tx, const sip::Message& req, int status,
+                       std::string_view fault) {
+    count("iwf_mcptt_refused_total", fault);
+    sip::Message rsp = sip::makeResponse(req, status, {}, stack_->newTag());
+    rsp.addHeader("Warning", "399 " + stack_->host() + " \"" + std::string(fault) + "\"");
+    (void)stack_->respond(tx, std::move(rsp));
+}
+
+void McpttLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
+    const std::string& m = req.method();
+    if (!req.toTag().empty()) {
+        auto it = by_dialog_.find(sip::Dialog::idOfIncoming(req));
+        if (it == by_dialog_.end()) {
+            reject(tx, req, 481, "no such dialog");
+            return;
+        }
+        onInDialog(*calls_.at(it->second), tx, req);
+        return;
+    }
+    if (m == "INVITE") {
+        onNewInvite(tx, req, from);
+    } else if (m == "OPTIONS") {
+        sip::Message ok = sip::makeResponse(req, 200, {}, stack_->newTag());
+        ok.addHeader("Allow", "INVITE, ACK, BYE, CANCEL, UPDATE, OPTIONS, MESSAGE");
+        (void)stack_->respond(tx, std::move(ok));
+    } else {
+        reject(tx, req, 405, "method not handled by the IWF-1 link");
+    }
+}
+
+void McpttLink::onNewInvite(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
+    auto info_xml = sip::bodyOfType(req, kMcpttInfoContentType);
+    if (!info_xml) {
+        reject(tx, req, 400, "missing mcptt-info");
+        return;
+    }
+    auto info = parseMcpttInfo(*info_xml);
+    if (!info) {
+        reject(tx, req, 400, "bad mcptt-info: " + std::string(info.error().reason));
+        return;
+    }
+    auto sdp_text = sip::bodyOfType(req, sip::kSdpContentType);
+    if (!sdp_text) {
+        reject(tx, req, 400, "missing SDP offer");
+        return;
+    }
+    auto sdp = sip::parseSdp(*sdp_text);
+    if (!sdp) {
+        reject(tx, req, 400, "bad SDP: " + std::string(sdp.error().reason));
+        return;
+    }
+    auto offer = readMcpttSdp(*sdp);
+    if (!offer) {
+        reject(tx, req, 488, "SDP: " + std::string(offer.error().reason));
+        return;
+    }
+    auto call = std::make_unique<Call>();
+    call->ref = next_ref_++;
+    call->session_type = info->session_type;
+    call->kind = info->session_type == "private" ? CallKind::Private : CallKind::Group;
+    call->priority = priorityOf(*info);
+    call->broadcast = info->broadcast.value_or(false);
+    call->floor_control = offer->floor;
+    call->caller =
+        !info->calling_user_id.empty()
+            ? info->calling_user_id
+            : stripAngle(
+                  req.header("P-Asserted-Identity").value_or(req.header("From").value_or("")));
+    if (call->kind == CallKind::Group) {
+        call->target = !info->calling_group_id.empty() ? info->calling_group_id : info->request_uri;
+        call->e2ee = isE2eeGroup(call->target);
+    } else {
+        call->target = !info->called_party_id.empty() ? info->called_party_id : info->request_uri;
+        call->encryption = info->lmr_encryption;
+        call->e2ee = info->lmr_encryption && info->lmr_encryption->e2ee;
+    }
+    if (call->target.empty()) {
+        reject(tx, req, 404, "no target in mcptt-info");
+        return;
+    }
+    auto answer = answerMedia(*offer, ourMedia(call->floor_control, call->e2ee));
+    if (!answer) {
+        reject(tx, req, 488, std::string(answer.error().reason));
+        return;
+    }
+    call->remote = *offer;
+    call->invite = req;
+    const std::string tag = stack_->newTag();
+    call->dialog = sip::Dialog::asUas(req, tag, from);
+    const CallRef ref = call->ref;
+    by_dialog_[call->dialog->id()] = ref;
+    by_server_tx_[tx] = ref;
+
+    CallSetup setup;
+    setup.call = ref;
+    setup.caller = Talker{McId{call->caller}, info->functional_alias, {}};
+    setup.callee = call->kind == CallKind::Group ? Address{McGroupId{call->target}}
+                                                 : Address{McId{call->target}};
+    setup.kind = call->kind;
+    setup.priority = call->priority;
+    setup.broadcast = call->broadcast;
+    setup.floor_control = call->floor_control;
+    if (call->encryption && call->encryption->e2ee && call->encryption->algorithm) {
+        CryptoSync cs;
+        cs.family = call->encryption->family;
+        cs.encrypted = true;
+        cs.algid = *call->encryption->algorithm;
+        setup.crypto = cs;
+    }
+    const bool implicit = offer->floor && offer->floor_params.implicit_request;
+    Talker who = setup.caller;
+    Call* raw = call.get();
+    calls_[ref] = std::move(call);
+
+    // Automatic commencement: answer at once with the SDP answer.
+    sip::Message ok = sip::makeResponse(req, 200, {}, tag);
+    ok.addHeader("Contact", angle(stack_->contactUri("iwf", from.protocol)) + ";+g.3gpp.mcptt");
+    ok.addHeader("P-Asserted-Identity", angle(cfg_.psi));
+    ok.addHeader("Allow", "INVITE, ACK, BYE, CANCEL, UPDATE, OPTIONS");
+    if (raw->priority == CallPriority::Emergency) {
+        ok.addHeader("Resource-Priority", cfg_.rp_emergency);
+    } else if (raw->priority == CallPriority::ImminentPeril) {
+        ok.addHeader("Resource-Priority", cfg_.rp_imminent_peril);
+    }
+    ok.setBody(buildMcpttSdp(*answer, ref, 1).toString(), sip::kSdpContentType);
+    count("iwf_mcptt_calls_total", "received");
+    report(std::move(setup));
+    if (implicit) {
+        report(FloorRequest{ref, who, raw->priority});
+    }
+    if (calls_.count(ref) != 0) {  // the sink may have ended it synchronously
+        (void)stack_->respond(tx, std::move(ok));
+    }
+}
+
+void McpttLink::onInDialog(Call& call, sip::ServerTxId tx, const sip::Message& req) {
+    const std::string& m = req.method();
+    const CallRef ref = call.ref;
+    if (call.dialog && !call.dialog->acceptRemoteCseq(req)) {
+        reject(tx, req, 500, "CSeq out of order");
+        return;
+    }
+    if (m == "BYE") {
+        (void)stack_->respond(tx, sip::makeResponse(req, 200, {}));
+        report(CallEnd{ref, EndReason::Normal, "BYE"});
+        forget(ref);
+        return;
+    }
+    if (m == "INVITE" || m == "UPDATE") {
+        // Emergency / imminent-peril upgrade or cancel (29.379 §6.4, §6.6.3): read the new
+        // state from mcptt-info, else from Resource-Priority.
+        CallPriority p = call.priority;
+        if (auto xml = sip::bodyOfType(req, kMcpttInfoContentType)) {
+            auto info = parseMcpttInfo(*xml);
+            if (!info) {
+                reject(tx, req, 400, "bad mcptt-info: " + std::string(info.error().reason));
+                return;
+            }
+            if (info->emergency || info->imminent_peril) {
+                p = priorityOf(*info);
+            }
+        } else if (auto rp = req.header("Resource-Priority")) {
+            p = *rp == cfg_.rp_emergency        ? CallPriority::Emergency
+                : *rp == cfg_.rp_imminent_peril ? CallPriority::ImminentPeril
+                                                : CallPriority::Normal;
+        }
+        call.dialog->refreshTarget(req);
+        sip::Message ok = sip::makeResponse(req, 200, {});
+        ok.addHeader("Contact", angle(stack_->contactUri("iwf", call.dialog->peer().protocol)) +
+                                    ";+g.3gpp.mcptt");
+        if (auto sdp_text = sip::bodyOfType(req, sip::kSdpContentType)) {
+            auto sdp = sip::parseSdp(*sdp_text);
+            auto offer = sdp ? readMcpttSdp(*sdp) : Result<McpttMedia>(Error{"bad_sdp"});
+            auto answer = offer ? answerMedia(*offer, ourMedia(call.floor_control, call.e2ee))
+                                : Result<McpttMedia>(offer.error());
+            if (!answer) {
+                reject(tx, req, 488, std::string(answer.error().reason));
+                return;
+            }
+            ok.setBody(buildMcpttSdp(*answer, ref, ++call.sdp_version).toString(),
+                       sip::kSdpContentType);
+        }
+        (void)stack_->respond(tx, std::move(ok));
+        if (p != call.priority) {
+            call.priority = p;
+            // A CallSetup with a ref the engine already knows = a priority change.
+            CallSetup s;
+            s.call = ref;
+            s.caller = Talker{McId{call.caller}, {}, {}};
+            s.callee = call.kind == CallKind::Group ? Address{McGroupId{call.target}}
+                                                    : Address{McId{call.target}};
+            s.kind = call.kind;
+            s.priority = p;
+            s.broadcast = call.broadcast;
+            s.floor_control = call.floor_control;
+            count("iwf_mcptt_priority_changes_total", std::string(toString(p)));
+            report(std::move(s));
+        }
+        return;
+    }
+    if (m == "INFO" || m == "OPTIONS") {
+        (void)stack_->respond(tx, sip::makeResponse(req, 200, {}));
+        return;
+    }
+    reject(tx, req, 405, "method not allowed in an MCPTT call");
+}
+
+void McpttLink::onCancelled(sip::ServerTxId tx, const sip::Message&) {
+    auto it = by_server_tx_.find(tx);
+    if (it == by_server_tx_.end()) {
+        return;
+    }
+    const CallRef ref = it->second;
+    report(CallEnd{ref, EndReason::Cancelled, "CANCEL"});
+    forget(ref);
+}
+
+void McpttLink::affiliate(const std::string& user, const std::string& group, bool affiliated) {
+    if (!stack_) {
+        return;
+    }
+    // 24.379 §9.2.1: affiliation by SIP PUBLISH, Event: presence, a PIDF body with the
+    // MCPTT presence extension (urn:3gpp:ns:mcpttPresInfo:1.0).
+    sip::Message m = sip::Message::request("PUBLISH", cfg_.server_uri);
+    m.addHeader("From", angle(user) + ";tag=" + stack_->newTag());
+    m.addHeader("To", angle(user));
+    m.addHeader("Call-ID", stack_->newCallId());
+    m.addHeader("CSeq", "1 PUBLISH");
+    m.addHeader("Event", "presence");
+    m.addHeader("Expires", affiliated ? std::to_string(cfg_.affiliation_expires) : "0");
+    addServiceHeaders(m, CallPriority::Normal);
+    std::string body =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
+        "xmlns:mcpttPI10=\"urn:3gpp:ns:mcpttPresInfo:1.0\" entity=\"" +
+        user + "\">\n  <tuple id=\"iwf-" + stack_->newTag() + "\">\n    <status>\n" +
+        (affiliated ? "      <mcpttPI10:affiliation group=\"" + group + "\"/>\n" : "") +
+        "    </status>\n    <mcpttPI10:p-id>" + cfg_.name +
+        "</mcpttPI10:p-id>\n  </tuple>\n</presence>\n";
+    m.setBody(std::move(body), "application/pidf+xml");
+    std::weak_ptr<bool> alive = alive_;
+    stack_->sendRequest(std::move(m), cfg_.peer, [this, alive](const sip::Message& rsp) {
+        auto a = alive.lock();
+        if (!a || !*a || rsp.status() < 200) {
+            return;
+        }
+        metrics_
+            .counter("iwf_mcptt_affiliation_results_total", "Affiliation PUBLISH results",
+                     {{"link", cfg_.name}, {"result", rsp.status() < 300 ? "ok" : "refused"}})
+            .inc();
+    });
+}
+
+}  // namespace iwf::mc::mcptt

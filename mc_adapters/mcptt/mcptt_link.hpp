@@ -1,0 +1,136 @@
+#pragma once
+// The IWF-1 link ("mcptt-iwf1"): the IWF toward the MC system as a peer MC system
+// (TS 23.283 §7, TS 29.379 roles). MCPTT call control over the SIP core:
+//
+//  - group calls both ways: pre-arranged INVITE to/from the controlling function, chat
+//    (session-type "chat" = join), broadcast indication; late join = a chat INVITE to an
+//    ongoing group (the MC side decides; the IWF just joins);
+//  - emergency / imminent peril: INVITE with emergency-ind / imminentperil-ind and
+//    Resource-Priority; upgrade and cancel by re-INVITE (outgoing) and re-INVITE or UPDATE
+//    (incoming);
+//  - private calls with and without floor control, with the LMR Encryption mode/Algorithm
+//    (encryption.hpp);
+//  - BYE / CANCEL; affiliation on behalf of LMR users (PUBLISH, both models of 23.283
+//    §10.1.2.2);
+//  - events: CallSetup / CallEnd / FloorRequest / FloorGranted to the EventSink; deliver()
+//    takes CallSetup (originate, or change priority of a call it knows), CallEnd (BYE or
+//    CANCEL) and floor events (through a FloorChannel that the floor code installs).
+//
+// Config (mc_links[] entry), see docs/protocols/iwf-1.md:
+//   name, type: mcptt-iwf1
+//   psi: sip:iwf@iwf.example               # the IWF's PSI (P-Asserted-Identity, From)
+//   listen: [{transport: udp|tcp|tls, address, port, cert, key, ca, mutual}]
+//   peer: {transport, address, port}       # the MC system's SIP entry point
+//   server_uri: sip:cf@mc.example          # Request-URI of calls the IWF originates
+//   media: {address, audio_port, floor_port, encoding, clock_rate, payload_type, priority}
+//   e2ee_groups: [sip:g1@mc.example]       # groups whose audio is the LMR codec end to end
+//   resource_priority: {emergency: mcpttp.15, imminent_peril: mcpttp.13}
+//   affiliation: {model: group|per-user, groups: [...], users: [...], expires: 3600}
+//   timers: {t1, t2, t4}
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/common/clock.hpp"
+#include "gateway/common/config_node.hpp"
+#include "gateway/common/link.hpp"
+#include "gateway/common/link_registry.hpp"
+#include "gateway/common/metrics.hpp"
+#include "gateway/sip/dialog.hpp"
+#include "gateway/sip/multipart.hpp"
+#include "gateway/sip/stack.hpp"
+#include "mc_adapters/mcptt/mcptt_info.hpp"
+#include "mc_adapters/mcptt/mcptt_sdp.hpp"
+
+namespace iwf::mc::mcptt {
+
+inline constexpr std::string_view kMcpttIcsi = "urn:urn-7:3gpp-service.ims.icsi.mcptt";
+
+enum class AffiliationModel : std::uint8_t { Group = 0, PerUser = 1 };
+
+struct McpttLinkConfig {
+    std::string name = "iwf1";
+    std::string psi = "sip:iwf@iwf.invalid";
+    std::vector<sip::ListenerConfig> listen;
+    sip::Peer peer;
+    std::string server_uri;
+    McpttMedia media;
+    int floor_priority = 5;
+    std::vector<std::string> e2ee_groups;
+    std::string rp_emergency = "mcpttp.15";
+    std::string rp_imminent_peril = "mcpttp.13";
+    AffiliationModel affiliation_model = AffiliationModel::Group;
+    std::vector<std::string> affiliation_groups;
+    std::vector<std::string> affiliation_users;  // LMR users' MCPTT IDs (per-user model)
+    std::uint32_t affiliation_expires = 3600;
+    sip::TimerTable timers;
+};
+
+McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node);  // throws ConfigError
+
+// Carries floor events of a call to the media-floor control entity (mc_adapters/floor, rtp).
+class FloorChannel {
+  public:
+    virtual ~FloorChannel() = default;
+    virtual Status sendFloor(CallRef call, const Event& floor_event) = 0;
+};
+
+class McpttLink final : public McLink {
+  public:
+    McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLinkConfig cfg);
+    ~McpttLink() override;
+
+    const LinkId& id() const override { return id_; }
+    Status start(EventSink& sink) override;
+    void stop() override;
+    Status deliver(const Event& event) override;
+
+    void setFloorChannel(FloorChannel* ch) { floor_ = ch; }
+    sip::Stack& stack() { return *stack_; }
+    // Sends an affiliation (or de-affiliation) PUBLISH for `user` to `group`.
+    void affiliate(const std::string& user, const std::string& group, bool affiliated);
+
+    std::size_t activeCalls() const { return calls_.size(); }
+
+  private:
+    struct Call;
+    void onRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
+    void onNewInvite(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
+    void onInDialog(Call& call, sip::ServerTxId tx, const sip::Message& req);
+    void onCancelled(sip::ServerTxId tx, const sip::Message& invite);
+    Status originate(const CallSetup& setup);
+    Status changePriority(Call& call, CallPriority p);
+    Status endCall(const CallEnd& end);
+    sip::Message buildInvite(Call& call, const McpttInfo& info);
+    void addServiceHeaders(sip::Message& m, CallPriority p) const;
+    std::vector<sip::BodyPart> bodies(const Call& call, const McpttInfo& info) const;
+    McpttMedia ourMedia(bool floor, bool e2ee) const;
+    void reject(sip::ServerTxId tx, const sip::Message& req, int status, std::string_view fault);
+    void report(Event e);
+    void forget(CallRef ref);
+    void count(std::string_view what, std::string_view reason);
+    bool isE2eeGroup(const std::string& group) const;
+
+    asio::io_context& io_;
+    metrics::Registry& metrics_;
+    McpttLinkConfig cfg_;
+    LinkId id_;
+    std::unique_ptr<sip::Stack> stack_;
+    EventSink* sink_ = nullptr;
+    FloorChannel* floor_ = nullptr;
+    std::map<CallRef, std::unique_ptr<Call>> calls_;
+    std::map<sip::DialogId, CallRef> by_dialog_;
+    std::map<sip::ServerTxId, CallRef> by_server_tx_;
+    CallRef next_ref_ = CallRef{1} << 62;  // refs this link creates (engine refs stay below)
+    std::uint64_t sdp_session_ = 1;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+void registerMcpttLinkTypes(LinkRegistry& registry);
+
+}  // namespace iwf::mc::mcptt

@@ -1,0 +1,206 @@
+#include "mc_adapters/mcptt/mcptt_sdp.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace iwf::mc::mcptt {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && s.front() == ' ') {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && s.back() == ' ') {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+}  // namespace
+
+std::string formatFloorFmtp(const FloorParams& p) {
+    std::string out = "MCPTT ";
+    std::string params;
+    auto add = [&](const std::string& s) {
+        if (!params.empty()) {
+            params += ';';
+        }
+        params += s;
+    };
+    if (p.queueing) {
+        add("mc_queueing");
+    }
+    if (p.priority) {
+        add("mc_priority=" + std::to_string(*p.priority));
+    }
+    if (p.granted) {
+        add("mc_granted");
+    }
+    if (p.implicit_request) {
+        add("mc_implicit_request");
+    }
+    return out + params;
+}
+
+Result<FloorParams> parseFloorFmtp(std::string_view v) {
+    v = trim(v);
+    if (v.substr(0, 5) != "MCPTT") {
+        return Error{"bad_fmtp"};
+    }
+    v.remove_prefix(5);
+    FloorParams p;
+    while (!v.empty()) {
+        auto semi = v.find(';');
+        std::string_view item = trim(v.substr(0, semi));
+        v = semi == std::string_view::npos ? std::string_view() : v.substr(semi + 1);
+        if (item.empty()) {
+            continue;
+        }
+        auto eq = item.find('=');
+        std::string_view name = trim(item.substr(0, eq));
+        if (name == "mc_queueing") {
+            p.queueing = true;
+        } else if (name == "mc_granted") {
+            p.granted = true;
+        } else if (name == "mc_implicit_request") {
+            p.implicit_request = true;
+        } else if (name == "mc_priority") {
+            if (eq == std::string_view::npos) {
+                return Error{"bad_fmtp"};
+            }
+            std::string_view num = trim(item.substr(eq + 1));
+            int n = 0;
+            auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
+            if (ec != std::errc() || ptr != num.data() + num.size() || n < 0 || n > 255) {
+                return Error{"bad_fmtp"};
+            }
+            p.priority = n;
+        }
+        // Other parameters (mc_dual_floor, ...) are ignored.
+    }
+    return p;
+}
+
+sip::SessionDescription buildMcpttSdp(const McpttMedia& m, std::uint64_t session_id,
+                                      std::uint64_t version) {
+    sip::SessionDescription d;
+    d.origin_user = "iwf";
+    d.session_id = std::to_string(session_id);
+    d.session_version = std::to_string(version);
+    d.address_type = m.address.find(':') != std::string::npos ? "IP6" : "IP4";
+    d.origin_address = m.address;
+    d.session_name = "-";
+    d.connection_address = m.address;
+    sip::SdpMedia audio;
+    audio.type = "audio";
+    audio.port = m.audio_port;
+    audio.proto = "RTP/AVP";
+    audio.formats = {std::to_string(m.payload_type)};
+    audio.info = "speech";
+    audio.attributes = {{"rtpmap", std::to_string(m.payload_type) + " " + m.encoding + "/" +
+                                       std::to_string(m.clock_rate)},
+                        {"sendrecv", ""}};
+    d.media.push_back(std::move(audio));
+    if (m.floor) {
+        sip::SdpMedia fl;
+        fl.type = "application";
+        fl.port = m.floor_port;
+        fl.proto = "udp";
+        fl.formats = {"MCPTT"};
+        fl.attributes = {{"fmtp", formatFloorFmtp(m.floor_params)}};
+        d.media.push_back(std::move(fl));
+    }
+    return d;
+}
+
+Result<McpttMedia> readMcpttSdp(const sip::SessionDescription& sdp) {
+    McpttMedia m;
+    m.floor = false;
+    const sip::SdpMedia* audio = nullptr;
+    for (const auto& media : sdp.media) {
+        if (media.type == "audio") {
+            if (audio != nullptr) {
+                return Error{"several_audio"};
+            }
+            audio = &media;
+        } else if (media.type == "application" && !media.formats.empty() &&
+                   media.formats[0] == "MCPTT" && media.port != 0) {
+            m.floor = true;
+            m.floor_port = media.port;
+            if (auto f = media.attribute("fmtp")) {
+                auto p = parseFloorFmtp(*f);
+                if (!p) {
+                    return p.error();
+                }
+                m.floor_params = *p;
+            }
+        }
+    }
+    if (audio == nullptr || audio->formats.empty()) {
+        return Error{"no_audio"};
+    }
+    m.address = sdp.addressOf(*audio);
+    m.audio_port = audio->port;
+    // The first format we can name.
+    int pt = 0;
+    auto fmt = audio->formats[0];
+    auto [ptr, ec] = std::from_chars(fmt.data(), fmt.data() + fmt.size(), pt);
+    if (ec != std::errc() || pt < 0 || pt > 127) {
+        return Error{"bad_payload_type"};
+    }
+    m.payload_type = static_cast<std::uint8_t>(pt);
+    bool named = false;
+    for (const auto& r : audio->attributes_named("rtpmap")) {
+        auto sp = r.find(' ');
+        if (sp == std::string::npos || r.substr(0, sp) != fmt) {
+            continue;
+        }
+        std::string enc = r.substr(sp + 1);
+        auto slash = enc.find('/');
+        m.encoding = enc.substr(0, slash);
+        m.clock_rate = 8000;
+        if (slash != std::string::npos) {
+            std::string rate = enc.substr(slash + 1);
+            rate = rate.substr(0, rate.find('/'));
+            std::uint32_t cr = 0;
+            auto [p2, ec2] = std::from_chars(rate.data(), rate.data() + rate.size(), cr);
+            if (ec2 == std::errc() && cr != 0) {
+                m.clock_rate = cr;
+            }
+        }
+        named = true;
+    }
+    if (!named) {
+        if (pt >= 96) {
+            return Error{"no_rtpmap"};
+        }
+        m.encoding = pt == 0 ? "PCMU" : pt == 8 ? "PCMA" : "static-" + fmt;
+    }
+    return m;
+}
+
+Result<McpttMedia> answerMedia(const McpttMedia& offer, const McpttMedia& ours) {
+    if (!iequals(offer.encoding, ours.encoding) || offer.clock_rate != ours.clock_rate) {
+        return Error{"codec_mismatch"};
+    }
+    McpttMedia a = ours;
+    a.payload_type = offer.payload_type;
+    a.floor = offer.floor && ours.floor;
+    a.floor_params = {};
+    if (a.floor) {
+        a.floor_params.queueing = offer.floor_params.queueing && ours.floor_params.queueing;
+        a.floor_params.priority = offer.floor_params.priority;
+    }
+    return a;
+}
+
+}  // namespace iwf::mc::mcptt

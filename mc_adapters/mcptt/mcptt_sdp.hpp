@@ -1,0 +1,54 @@
+#pragma once
+// SDP for MCPTT calls on IWF-1 (TS 29.379 §6.1.1, TS 24.380/29.380 fmtp for the floor line):
+//
+//   m=audio <port> RTP/AVP <pt>         one speech stream, i=speech, a=rtpmap:<pt> <enc>/<clock>
+//   m=application <port> udp MCPTT      the media-floor control entity (if floor control)
+//   a=fmtp:MCPTT mc_queueing;mc_priority=<n>[;mc_granted][;mc_implicit_request]
+//
+// For an E2EE group the audio line carries the LMR codec itself (no transcoding). The encoding
+// name defaults to the IWF LMR payload format of mc_adapters/rtp (X-IWF-LMR/8000, see
+// docs/protocols/iwf-1-media.md).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "gateway/common/result.hpp"
+#include "gateway/sip/sdp.hpp"
+
+namespace iwf::mc::mcptt {
+
+struct FloorParams {
+    bool queueing = false;          // mc_queueing
+    std::optional<int> priority;    // mc_priority (0..255)
+    bool granted = false;           // mc_granted (answer: implicit request granted)
+    bool implicit_request = false;  // mc_implicit_request
+    bool operator==(const FloorParams&) const = default;
+};
+
+struct McpttMedia {
+    std::string address;  // c= address
+    std::uint16_t audio_port = 0;
+    std::string encoding = "X-IWF-LMR";
+    std::uint32_t clock_rate = 8000;
+    std::uint8_t payload_type = 96;
+    bool floor = true;  // an m=application MCPTT line
+    std::uint16_t floor_port = 0;
+    FloorParams floor_params;
+    bool operator==(const McpttMedia&) const = default;
+};
+
+sip::SessionDescription buildMcpttSdp(const McpttMedia& m, std::uint64_t session_id,
+                                      std::uint64_t version = 1);
+// Reads the speech and floor lines of a received SDP. Errors: no_audio, several_audio,
+// no_rtpmap (dynamic payload type without rtpmap), bad_fmtp.
+Result<McpttMedia> readMcpttSdp(const sip::SessionDescription& sdp);
+// The answer to `offer` given what we support (`ours`: our address, ports, encoding):
+// codec_mismatch when the offer lacks our encoding (answer 488), the offer's payload type
+// otherwise; floor line only if offered and we do floor control.
+Result<McpttMedia> answerMedia(const McpttMedia& offer, const McpttMedia& ours);
+
+std::string formatFloorFmtp(const FloorParams& p);
+Result<FloorParams> parseFloorFmtp(std::string_view value);  // value after "a=fmtp:"
+
+}  // namespace iwf::mc::mcptt
