@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "keymap/cli/keymap_commands.hpp"
 #include "lmr_adapters/dmr/cli/decode_hbp.hpp"
 
 int main(int argc, char** argv) {
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
     decode->require_subcommand(1);
     // (area registrations: one line each)
     iwf::lmr::dmr::addDecodeCommands(*decode);
+    iwf::keymap::addKeymapCommands(app);
 
     try {
         app.parse(argc, argv);
