@@ -1,0 +1,105 @@
+#pragma once
+// Scenario files (tests/interop/scenarios/*.yaml): who talks, when, in which group, with
+// which keys, and the expected outcome. Format reference: docs/harness.md "Scenario format".
+// Key material lives ONLY here: the runner derives iwfd's config and keymap from the
+// parameters (ALGID, key ID, modes) and never writes a key into either.
+//
+// Parsing is control plane: errors are ConfigError naming file, line and field.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/common/config_node.hpp"
+#include "gateway/common/ids.hpp"
+#include "harness/crypto/p25_crypto.hpp"
+
+namespace iwf::harness {
+
+struct ScenarioKey {
+    std::string name;
+    LmrFamily family = LmrFamily::P25;
+    std::uint16_t algid = 0x84;
+    std::uint32_t key_id = 0;
+    Aes256Key key{};
+};
+
+struct ScenarioGroup {
+    std::string mc_group;  // sip:...
+    LmrFamily family = LmrFamily::P25;
+    std::uint32_t lmr_group = 0;  // P25 TGID / DMR talkgroup
+    std::string home = "lmr";     // lmr | mc | iwf
+    std::string mode = "secure";  // secure | clear | mixed
+    std::string key;              // ScenarioKey name (secure / mixed); empty for clear
+};
+
+struct ScenarioRadio {
+    std::string name;
+    LmrFamily family = LmrFamily::P25;
+    std::uint32_t unit = 0;
+    std::string mc_id;  // the MC identity iwfd presents for this radio
+};
+
+struct ScenarioClient {
+    std::string name;
+    std::string mc_id;
+    std::vector<std::string> groups;
+    std::vector<std::string> keys;
+};
+
+enum class StepAction { Talk, Press, Sds, Kmm, KeymapUpdate };
+
+struct ScenarioExpect {
+    std::string outcome = "granted";  // granted | denied | queued | preempted | delivered
+    std::string reason;               // expected deny/refusal reason (substring)
+    std::vector<std::string> receivers;
+    std::optional<std::string> call_state;  // encrypted | clear (mixed groups)
+    bool report_wait = false;               // late entry: the wait must be reported
+    bool report_loss = false;               // loss must be reported, nothing altered
+};
+
+struct ScenarioStep {
+    std::chrono::milliseconds at{0};
+    std::string who;  // radio or client name ("" for keymap_update)
+    StepAction action = StepAction::Talk;
+    std::string group;  // mc_group
+    std::string to;     // sds/kmm destination (client or radio name)
+    bool encrypted = true;
+    std::string key;  // ScenarioKey name used for this transmission
+    std::uint32_t superframes = 3;
+    std::string priority = "normal";  // normal | emergency | imminent_peril
+    double loss = 0.0;                // LMR-side random loss (0..0.5)
+    std::uint64_t loss_seed = 1;
+    std::string text;                        // sds text (a canary is appended)
+    std::string new_key;                     // keymap_update: the key the group switches to
+    std::chrono::milliseconds join_late{0};  // a client joining this long after the start
+    std::string late_client;
+    ScenarioExpect expect;
+};
+
+struct Scenario {
+    std::string name;
+    std::string description;
+    std::string file;
+    std::vector<ScenarioKey> keys;
+    std::vector<ScenarioGroup> groups;
+    std::vector<ScenarioRadio> radios;
+    std::vector<ScenarioClient> clients;
+    std::vector<ScenarioStep> steps;
+
+    const ScenarioKey* key(const std::string& n) const;
+    const ScenarioGroup* group(const std::string& mc_group) const;
+    const ScenarioRadio* radio(const std::string& n) const;
+    const ScenarioClient* client(const std::string& n) const;
+};
+
+// Throws ConfigError (file, line, field) on any error, including cross references
+// (unknown key, group, radio or client; a key whose family does not match its group).
+Scenario parseScenario(const ConfigNode& root);
+Scenario loadScenario(const std::string& path);
+
+std::string toString(StepAction a);
+
+}  // namespace iwf::harness

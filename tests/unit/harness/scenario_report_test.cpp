@@ -1,0 +1,111 @@
+// Scenario files parse and cross-check; errors name file, line and field. Reports render to
+// standalone HTML with the opacity table, a timeline and a latency histogram.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "harness/report/report.hpp"
+#include "harness/scenario/scenario.hpp"
+
+using namespace iwf;
+using namespace iwf::harness;
+
+TEST(HarnessScenario, AllTenCommittedScenariosParse) {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(IWF_SCENARIO_DIR)) {
+        if (e.path().extension() != ".yaml") {
+            continue;
+        }
+        Scenario s;
+        ASSERT_NO_THROW(s = loadScenario(e.path().string())) << e.path();
+        EXPECT_FALSE(s.steps.empty()) << e.path();
+        EXPECT_FALSE(s.groups.empty()) << e.path();
+        ++n;
+    }
+    EXPECT_EQ(n, 10u);
+}
+
+TEST(HarnessScenario, KeysAndExpectationsAreRead) {
+    auto s = loadScenario(std::string(IWF_SCENARIO_DIR) + "/03_clear_into_secure_refused.yaml");
+    ASSERT_EQ(s.keys.size(), 1u);
+    EXPECT_EQ(s.keys[0].key_id, 0x0101u);
+    EXPECT_EQ(s.keys[0].algid, 0x84);
+    ASSERT_EQ(s.steps.size(), 1u);
+    EXPECT_FALSE(s.steps[0].encrypted);
+    EXPECT_EQ(s.steps[0].expect.outcome, "denied");
+    EXPECT_EQ(s.steps[0].expect.reason, "clear");
+    auto l = loadScenario(std::string(IWF_SCENARIO_DIR) + "/06_lmr_loss.yaml");
+    EXPECT_DOUBLE_EQ(l.steps[0].loss, 0.01);
+}
+
+TEST(HarnessScenario, BadReferenceNamesFileLineAndField) {
+    const std::string text = R"(scenario: bad
+keys:
+  - { name: k, family: p25, algid: 0x84, key_id: 1, key: 00 }
+groups: []
+radios: []
+clients: []
+steps: []
+)";
+    try {
+        parseScenario(ConfigNode::loadString(text, "bad.yaml"));
+        FAIL() << "short key accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.file(), "bad.yaml");
+        EXPECT_EQ(e.line(), 3);
+        EXPECT_NE(e.field().find("key"), std::string::npos);
+    }
+    const std::string text2 = R"(scenario: bad
+groups:
+  - { mc_group: "sip:g@x", family: p25, lmr_group: 1, mode: secure, key: nokey }
+radios: []
+clients: []
+steps: []
+)";
+    EXPECT_THROW(parseScenario(ConfigNode::loadString(text2, "bad2.yaml")), ConfigError);
+}
+
+TEST(HarnessReport, PercentilesAreNearestRank) {
+    std::vector<double> v;
+    for (int i = 1; i <= 100; ++i) {
+        v.push_back(i);
+    }
+    auto s = summarize(v);
+    EXPECT_EQ(s.count, 100u);
+    EXPECT_DOUBLE_EQ(s.p50_us, 50);
+    EXPECT_DOUBLE_EQ(s.p99_us, 99);
+    EXPECT_DOUBLE_EQ(s.max_us, 100);
+    EXPECT_EQ(summarize({}).count, 0u);
+}
+
+TEST(HarnessReport, HtmlIsStandaloneAndShowsOpacityAndLatency) {
+    nlohmann::json r;
+    r["scenario"] = "demo <x>";
+    r["result"] = "fail";
+    r["failures"] = {"alice received 0 of 180 frames"};
+    r["scanner_self_test"] = "ok";
+    r["needles"] = 181;
+    r["opacity"] = {{{"source", "iwfd memory"},
+                     {"bytes", 1000},
+                     {"canary_hits", 0},
+                     {"key_hits", 0},
+                     {"found", nlohmann::json::array()}}};
+    r["calls"] = {{{"who", "radio-1"},
+                   {"action", "talk"},
+                   {"start_ms", 0},
+                   {"end_ms", 400},
+                   {"pass", false},
+                   {"events", {{{"t_ms", 10}, {"what", "first frame"}}}}}};
+    r["latency_us"] = {100.0, 120.0, 130.0, 900.0};
+    const std::string html = renderHtml(r);
+    EXPECT_NE(html.find("demo &lt;x&gt;"), std::string::npos);
+    EXPECT_NE(html.find("alice received 0 of 180 frames"), std::string::npos);
+    EXPECT_NE(html.find("iwfd memory"), std::string::npos);
+    EXPECT_NE(html.find("aria-label='call timeline'"), std::string::npos);
+    EXPECT_NE(html.find("aria-label='latency histogram'"), std::string::npos);
+    EXPECT_NE(html.find("p99 900"), std::string::npos);
+    // No external assets.
+    EXPECT_EQ(html.find("src="), std::string::npos);
+    EXPECT_EQ(html.find("<link"), std::string::npos);
+    EXPECT_EQ(html.find("<script"), std::string::npos);
+}
