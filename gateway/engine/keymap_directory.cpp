@@ -1,0 +1,125 @@
+#include "gateway/engine/keymap_directory.hpp"
+
+namespace iwf::gateway::engine {
+
+KeymapSnapshotView::KeymapSnapshotView(std::shared_ptr<const keymap::Snapshot> snap)
+    : snap_(std::move(snap)) {
+    for (const auto& s : snap_->keymap().systems) {
+        if (s.family == LmrFamily::Dmr) {
+            dmr_system_ = s.id;
+            break;
+        }
+    }
+}
+
+std::optional<GroupInfo> KeymapSnapshotView::convert(const keymap::GroupView* g) const {
+    if (!g || !g->group || !g->system) {
+        return std::nullopt;
+    }
+    GroupInfo out;
+    out.mc_group = g->mcGroup();
+    switch (g->family) {
+        case LmrFamily::P25:
+            out.lmr_group = P25Group{g->system->p25, static_cast<std::uint16_t>(g->tgid())};
+            break;
+        case LmrFamily::Dmr:
+            out.lmr_group = DmrGroup{g->tgid()};
+            break;
+        case LmrFamily::Tetra:
+            out.lmr_group =
+                TetraSubscriber{g->system->tetra_mcc, g->system->tetra_mnc, g->tgid(), true};
+            break;
+        case LmrFamily::Analog:
+            break;
+    }
+    out.home = g->home() == keymap::HomeSide::Lmr ? Side::Lmr : Side::Mc;
+    switch (g->mode()) {
+        case keymap::EncryptionMode::Clear:
+            out.mode = E2eeMode::Clear;
+            break;
+        case keymap::EncryptionMode::Secure:
+            out.mode = E2eeMode::Secure;
+            break;
+        case keymap::EncryptionMode::Mixed:
+            out.mode = E2eeMode::Mixed;
+            break;
+    }
+    out.family = g->family;
+    out.algid = g->crypto.algid;
+    out.key_id = g->crypto.key_id;
+    out.codec = g->codec;
+    return out;
+}
+
+std::optional<UserInfo> KeymapSnapshotView::convert(const keymap::UserView* u) const {
+    if (!u || !u->user || !u->system) {
+        return std::nullopt;
+    }
+    UserInfo out;
+    out.mc_id = u->mcId();
+    out.kmf_uri = u->kmfUri();
+    out.e2ee_allowed = u->mayUseE2ee();
+    switch (u->system->family) {
+        case LmrFamily::P25:
+            out.lmr_unit = P25Unit{u->system->p25, u->user->unit};
+            break;
+        case LmrFamily::Dmr:
+            out.lmr_unit = DmrUnit{u->user->unit};
+            break;
+        case LmrFamily::Tetra:
+            out.lmr_unit =
+                TetraSubscriber{u->system->tetra_mcc, u->system->tetra_mnc, u->user->unit, false};
+            break;
+        case LmrFamily::Analog:
+            break;
+    }
+    return out;
+}
+
+std::optional<GroupInfo> KeymapSnapshotView::groupByLmr(const Address& a) const {
+    if (const auto* p = std::get_if<P25Group>(&a)) {
+        return convert(snap_->group(*p));
+    }
+    if (const auto* d = std::get_if<DmrGroup>(&a)) {
+        return dmr_system_.empty() ? std::nullopt : convert(snap_->group(dmr_system_, *d));
+    }
+    if (const auto* t = std::get_if<TetraSubscriber>(&a)) {
+        return convert(snap_->group(*t));
+    }
+    return std::nullopt;
+}
+
+std::optional<GroupInfo> KeymapSnapshotView::groupByMc(const McGroupId& g) const {
+    return convert(snap_->groupByMc(g.uri));
+}
+
+std::optional<UserInfo> KeymapSnapshotView::userByLmr(const Address& a) const {
+    if (const auto* p = std::get_if<P25Unit>(&a)) {
+        return convert(snap_->user(*p));
+    }
+    if (const auto* d = std::get_if<DmrUnit>(&a)) {
+        return dmr_system_.empty() ? std::nullopt : convert(snap_->user(dmr_system_, *d));
+    }
+    if (const auto* t = std::get_if<TetraSubscriber>(&a)) {
+        return convert(snap_->user(*t));
+    }
+    return std::nullopt;
+}
+
+std::optional<UserInfo> KeymapSnapshotView::userByMc(const McId& id) const {
+    return convert(snap_->userByMcId(id.uri));
+}
+
+std::optional<KmfInfo> KeymapSnapshotView::kmfByUri(const std::string&) const {
+    return std::nullopt;  // the keymap names KMF URIs, not their LMR addresses
+}
+
+std::shared_ptr<const DirectorySnapshot> KeymapDirectory::current() const {
+    auto snap = provider_ ? provider_() : nullptr;
+    if (!snap) {
+        snap = keymap::Snapshot::build(keymap::Keymap{}, 0);
+    }
+    return std::make_shared<KeymapSnapshotView>(std::move(snap));
+}
+
+}  // namespace iwf::gateway::engine

@@ -1,0 +1,51 @@
+#pragma once
+// Directory over the keymap service's immutable Snapshot (keymap/snapshot.hpp). The daemon
+// hands a provider that returns the snapshot in force (Daemon::keymapSnapshot()); each engine
+// call keeps the view it started with, and so the keymap revision.
+//
+// What the keymap does not hold is left empty: which link serves a group or user (the engine
+// then takes the first link of the family / the first MC link), the LMR address of a KMF
+// (kmfByUri answers nothing, so MC -> LMR key-management messages are refused with
+// "unknown_kmf"), and an LMR gateway unit for MC talkers without an LMR identity. DMR units and
+// groups carry no network ID, so they are looked up in the first DMR system of the keymap.
+
+#include <functional>
+#include <memory>
+
+#include "gateway/engine/directory.hpp"
+#include "keymap/snapshot.hpp"
+
+namespace iwf::gateway::engine {
+
+class KeymapSnapshotView final : public DirectorySnapshot {
+  public:
+    explicit KeymapSnapshotView(std::shared_ptr<const keymap::Snapshot> snap);
+
+    std::uint64_t revision() const override { return snap_->revision(); }
+    std::optional<GroupInfo> groupByLmr(const Address& lmr_group) const override;
+    std::optional<GroupInfo> groupByMc(const McGroupId& mc_group) const override;
+    std::optional<UserInfo> userByLmr(const Address& lmr_unit) const override;
+    std::optional<UserInfo> userByMc(const McId& mc_id) const override;
+    std::optional<KmfInfo> kmfByUri(const std::string& uri) const override;
+    McId unknownTalker() const override { return snap_->unknownTalker(); }
+
+  private:
+    std::optional<GroupInfo> convert(const keymap::GroupView* g) const;
+    std::optional<UserInfo> convert(const keymap::UserView* u) const;
+
+    std::shared_ptr<const keymap::Snapshot> snap_;
+    std::string dmr_system_;  // first DMR system id, "" if none
+};
+
+class KeymapDirectory final : public Directory {
+  public:
+    using Provider = std::function<std::shared_ptr<const keymap::Snapshot>()>;
+    explicit KeymapDirectory(Provider provider) : provider_(std::move(provider)) {}
+    // An empty keymap (revision 0) when the provider has none yet.
+    std::shared_ptr<const DirectorySnapshot> current() const override;
+
+  private:
+    Provider provider_;
+};
+
+}  // namespace iwf::gateway::engine
