@@ -261,10 +261,7 @@ int Engine::addLeg(Call& c, std::uint16_t link, CallRef ref, Side side, bool eng
         idx = static_cast<int>(c.legs.size() - 1);
     }
     Leg& l = c.legs[static_cast<std::size_t>(idx)];
-    std::vector<VoiceFrame> keep = std::move(l.pending);  // keep the reserved capacity
-    keep.clear();
     l = Leg{};
-    l.pending = std::move(keep);
     l.alive = true;
     l.link = link;
     l.ref = ref;
@@ -280,7 +277,7 @@ void Engine::killLeg(Call& c, int leg) {
         return;
     }
     l.alive = false;
-    l.pending.clear();
+    std::vector<VoiceFrame>().swap(l.pending);  // an idle call holds no frame buffer
     refs_.erase(RefKey{l.link, l.ref});
     if (c.holder == leg) {
         c.holder = -1;
@@ -886,7 +883,7 @@ void Engine::tryFlow(Call& c, int leg) {
     for (const VoiceFrame& f : l.pending) {
         forward(c, leg, f);
     }
-    l.pending.clear();
+    std::vector<VoiceFrame>().swap(l.pending);  // not needed while the stream flows
 }
 
 int Engine::originateLmrOut(Call& c, int mc_leg) {
@@ -924,7 +921,7 @@ void Engine::refuse(Call& c, int leg, std::string_view reason, std::uint16_t cau
         "Voice frames not relayed because their transmission was refused, by link and reason",
         {{"link", links_[l.link].id.name}, {"reason", std::string(reason)}});
     l.refused_frames->inc(l.pending.size());
-    l.pending.clear();
+    std::vector<VoiceFrame>().swap(l.pending);
     countRefusal(l.link, reason);
     floorEvent(revoke ? "revoked" : "denied");
     if (revoke) {
@@ -973,7 +970,7 @@ void Engine::releaseFloor(Call& c, int leg, bool notify_mc) {
     }
     l.flowing = false;
     l.policy = PolicyGate::Unknown;
-    l.pending.clear();
+    std::vector<VoiceFrame>().swap(l.pending);
     if (!was_holder) {
         return;
     }
@@ -1354,7 +1351,7 @@ void Engine::onFloorDeny(std::uint16_t link, const FloorDeny& d) {
         "Voice frames not relayed because their transmission was refused, by link and reason",
         {{"link", links_[l.link].id.name}, {"reason", "mc_denied"}});
     l.refused_frames->inc(l.pending.size());
-    l.pending.clear();
+    std::vector<VoiceFrame>().swap(l.pending);
     countRefusal(l.link, "mc_denied");
     floorEvent("denied");
     // Relay the MC side's verdict with its cause and phrase.
