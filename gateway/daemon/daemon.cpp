@@ -56,9 +56,26 @@ Daemon::Daemon(DaemonConfig config, const LinkRegistry& link_types)
     metrics_.callbackGauge("iwf_links", "Links configured", {},
                            [this] { return static_cast<double>(links_.size()); });
     applyConfig(config_);
+    if (!config_.keymap.store.empty()) {
+        keymap_ = std::make_unique<KeymapWatcher>(io_, metrics_, config_.keymap);
+    }
 }
 
-Daemon::~Daemon() = default;
+Daemon::~Daemon() {
+    if (keymap_) {
+        keymap_->stop();
+    }
+}
+
+std::shared_ptr<const keymap::Snapshot> Daemon::keymapSnapshot() const {
+    return keymap_ ? keymap_->current() : nullptr;
+}
+
+void Daemon::onKeymapSwap(KeymapWatcher::Listener l) {
+    if (keymap_) {
+        keymap_->subscribe(std::move(l));
+    }
+}
 
 void Daemon::applyConfig(const DaemonConfig& c) {
     log::setup(c.log);
@@ -96,6 +113,7 @@ std::string Daemon::statusJson() const {
             {{"name", lc.name}, {"type", lc.type}, {"side", lc.side == Side::Lmr ? "lmr" : "mc"}});
     }
     j["links"] = links;
+    j["keymap"] = keymap_ ? keymap_->status() : nlohmann::json(nullptr);
     return j.dump(2) + "\n";
 }
 
@@ -157,6 +175,9 @@ void Daemon::drain() {
     }
     draining_ = true;
     admin_.stop();
+    if (keymap_) {
+        keymap_->stop();
+    }
     for (auto& l : links_) {
         l->stop();
     }
@@ -191,6 +212,9 @@ int Daemon::run() {
         }
         lg->info("link={} type={} start=ok", lc.name, lc.type);
         links_.push_back(std::move(link));
+    }
+    if (keymap_) {
+        keymap_->start();
     }
     installRoutes();
     try {

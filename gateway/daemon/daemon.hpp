@@ -17,6 +17,7 @@
 #include "gateway/common/link_registry.hpp"
 #include "gateway/common/metrics.hpp"
 #include "gateway/config/daemon_config.hpp"
+#include "gateway/daemon/keymap_watcher.hpp"
 
 namespace iwf::gateway {
 
@@ -34,6 +35,12 @@ class Daemon {
 
     metrics::Registry& metrics() { return metrics_; }
     asio::io_context& io() { return io_; }
+
+    // The keymap snapshot in force (nullptr without a keymap store or before the first load).
+    // A call keeps the shared_ptr it took at setup: it keeps its revision until it ends.
+    std::shared_ptr<const keymap::Snapshot> keymapSnapshot() const;
+    // Called on the io_context thread after each keymap swap, with the new snapshot.
+    void onKeymapSwap(KeymapWatcher::Listener l);
 
   private:
     void applyConfig(const DaemonConfig& c);
@@ -57,6 +64,7 @@ class Daemon {
     metrics::Counter& reloads_ok_;
     metrics::Counter& reloads_failed_;
     bool draining_ = false;
+    std::unique_ptr<KeymapWatcher> keymap_;  // null when the config names no keymap store
 };
 
 }  // namespace iwf::gateway
