@@ -1,0 +1,145 @@
+#pragma once
+// "p25-issi": iwfd as a peer RFSS on the ISSI (TIA-102.BACA-B, IWF role of BACA-B-3 Annex J),
+// group call home role, SIP over UDP through gateway/sip (iwf_sip) and ISSI RTP
+// (issi_rtp.hpp) on one UDP port.
+//
+// Inbound (a serving RFSS joins a group we are home for):
+//   INVITE sip:<wacn><sys><tgid>@p25dr;user=TIA-P25-SG  -> 200 OK with our SDP (PT 100) and,
+//   when the offer had them, the call parameters (multipart/mixed) -> CallSetup (group).
+//   RTP PTT Request/Start (with PTT control word)  -> FloorRequest (talker from the word).
+//   The engine answers with deliver(FloorGranted / FloorDeny) -> PTT Grant / PTT Deny
+//   (auto_grant: true grants at once). PTT Progress IMBE blocks -> Voice with superframe
+//   position and CryptoSync (ISSI header word first, then LDU2 ES; LFSR for a lost LDU2;
+//   late entry never invents an MI). PTT End -> FloorRelease. Heartbeat Query -> Heartbeat.
+//   BYE -> CallEnd(Normal); RTP silence beyond rtp_timeout -> CallEnd(Timeout).
+//   OPTIONS -> 200 OK naming the methods and bodies we accept.
+// Outbound (the engine originates toward the ISSI peer configured as `peer`):
+//   CallSetup -> INVITE (multipart SDP + call params, c-protected from the crypto);
+//   FloorRequest -> PTT Request; Voice -> PTT Progress with one IMBE block (header word on
+//   the first frame of a transmission; FT, status and extra bytes as received when the
+//   frame came from ISSI, otherwise built from the CryptoSync); FloorRelease -> PTT End;
+//   CallEnd -> BYE.
+//
+// deliver() posts the work to the link's io_context and returns at once; failures found
+// there are counted in iwf_lmr_deliver_errors_total{link, reason}.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/common/asio.hpp"
+#include "gateway/common/clock.hpp"
+#include "gateway/common/config_node.hpp"
+#include "gateway/common/link.hpp"
+#include "gateway/common/log.hpp"
+#include "gateway/common/metrics.hpp"
+#include "gateway/sip/dialog.hpp"
+#include "gateway/sip/stack.hpp"
+#include "lmr_adapters/p25/crypto_tracker.hpp"
+#include "lmr_adapters/p25/issi_rtp.hpp"
+#include "lmr_adapters/p25/issi_sip.hpp"
+
+namespace iwf::lmr::p25 {
+
+struct IssiLinkConfig {
+    std::string name = "issi";
+    std::string address = "127.0.0.1";  // SIP and RTP bind address
+    std::uint16_t sip_port = 5060;      // 0 = any (tests)
+    std::uint16_t rtp_port = 25000;     // 0 = any (tests)
+    P25System system;
+    std::uint8_t rfss = 1;                 // our RFSS ID
+    std::vector<std::uint16_t> groups;     // groups we are home for (empty = any)
+    std::optional<std::string> peer_host;  // where originated calls go
+    std::uint16_t peer_port = 5060;
+    bool auto_grant = false;
+    std::chrono::milliseconds rtp_timeout{4000};  // NIST RTP inactivity timeout
+    std::uint8_t heartbeat_s = 30;
+
+    static IssiLinkConfig fromConfig(const ConfigNode& node);
+};
+
+class IssiLink final : public LmrLink {
+  public:
+    IssiLink(IssiLinkConfig cfg, asio::io_context& io, metrics::Registry& metrics,
+             const Clock& clock);
+    ~IssiLink() override;
+
+    const LinkId& id() const override { return id_; }
+    LmrFamily family() const override { return LmrFamily::P25; }
+    Status start(EventSink& sink) override;
+    void stop() override;
+    Status deliver(const Event& event) override;
+
+    std::uint16_t sipPort() const;
+    std::uint16_t rtpPort() const;
+
+  private:
+    using Endpoint = asio::ip::udp::endpoint;
+    struct GroupCall {
+        CallRef ref = 0;
+        P25Group group;
+        bool inbound = true;
+        std::optional<sip::Dialog> dialog;
+        std::uint32_t invite_cseq = 0;
+        Endpoint rtp_peer;
+        bool rtp_peer_known = false;
+        // receive side
+        CryptoTracker tracker;
+        std::optional<PttControlWord> talker;
+        bool transmitting = false;
+        std::uint32_t rx_seq = 0;
+        Clock::TimePoint last_rx{};
+        // send side
+        std::uint16_t tx_seq = 0;
+        std::uint32_t tx_ts = 0;
+        std::uint8_t tsn = 0;
+        bool tx_header_sent = false;
+        bool protected_call = false;
+        PttControlWord tx_word;
+    };
+
+    void onSipRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
+    void onInvite(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
+    void onBye(sip::ServerTxId tx, const sip::Message& req);
+    void receiveRtp();
+    void onRtp(const Endpoint& from, ByteView data);
+    void onIssiPacket(GroupCall& c, const IssiPacket& p);
+    void endCall(CallRef ref, EndReason reason, std::string detail);
+    GroupCall* findByRef(CallRef ref);
+    GroupCall* findByRtp(const Endpoint& from);
+    void sendIssi(GroupCall& c, IssiPayload payload);
+    void sendPacketType(GroupCall& c, IssiPacketKind kind, const PttControlWord* word);
+    void doDeliver(const Event& e);
+    void originate(const CallSetup& s);
+    void sendVoice(GroupCall& c, const VoiceFrame& f);
+    void drop(const std::string& peer, std::string_view reason, std::int64_t detail = 0);
+    void deliverError(std::string_view reason);
+    void armTimer();
+    void emit(Event&& e);
+    std::string localSdp() const;
+
+    IssiLinkConfig cfg_;
+    LinkId id_;
+    asio::io_context& io_;
+    metrics::Registry& metrics_;
+    const Clock& clock_;
+    EventSink* sink_ = nullptr;
+    std::unique_ptr<sip::Stack> sip_;
+    asio::ip::udp::socket rtp_;
+    asio::steady_timer timer_;
+    std::array<std::uint8_t, 2048> rx_buf_{};
+    Endpoint rx_from_;
+    std::map<CallRef, GroupCall> calls_;
+    std::map<std::string, CallRef> by_call_id_;
+    CallRef next_ref_ = 1;
+    bool running_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    log::RateLimiter warn_limit_;
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+}  // namespace iwf::lmr::p25
