@@ -6,8 +6,8 @@
 
 #include <iostream>
 
-#include "keymap/cli/keymap_commands.hpp"
 #include "lmr_adapters/dmr/cli/decode_hbp.hpp"
+#include "lmr_adapters/p25/cli/decode_commands.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"iwfctl - OpenIWF configuration and operations CLI"};
@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
     decode->require_subcommand(1);
     // (area registrations: one line each)
     iwf::lmr::dmr::addDecodeCommands(*decode);
-    iwf::keymap::addKeymapCommands(app);
+    iwf::lmr::p25::addDecodeCommands(*decode);
 
     try {
         app.parse(argc, argv);
