@@ -9,6 +9,9 @@ namespace iwf::mc::mcdata {
 
 namespace {
 
+// Bound on remembered conversations (sender/recipient pairs); the oldest key goes first.
+constexpr std::size_t kMaxConversations = 65536;
+
 std::optional<std::string> mcUri(const Address& a, bool* group) {
     if (const auto* u = std::get_if<McId>(&a)) {
         *group = false;
@@ -165,7 +168,7 @@ void McDataLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const si
     (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
     count(m->env.group ? "sds_group" : "sds_one_to_one");
     // Remember the conversation so that an LMR reply continues it.
-    conversations_[{m->env.target, m->env.sender}] = sig.conversation_id;
+    rememberConversation({m->env.target, m->env.sender}, sig.conversation_id);
     if (sink_ != nullptr) {
         DataMessage d;
         d.from = McId{m->env.sender};
@@ -225,6 +228,13 @@ void McDataLink::sendMessage(sip::Message m, std::string_view kind) {
     });
 }
 
+void McDataLink::rememberConversation(std::pair<std::string, std::string> key, const Uuid& id) {
+    if (conversations_.size() >= kMaxConversations && !conversations_.count(key)) {
+        conversations_.erase(conversations_.begin());
+    }
+    conversations_[std::move(key)] = id;
+}
+
 Status McDataLink::deliverData(const DataMessage& d) {
     bool from_group = false;
     bool group = false;
@@ -254,7 +264,7 @@ Status McDataLink::deliverData(const DataMessage& d) {
     if (cfg_.disposition != DispositionRequest::None) {
         sig.disposition = cfg_.disposition;
     }
-    conversations_[{*from, *to}] = sig.conversation_id;
+    rememberConversation({*from, *to}, sig.conversation_id);
     m.signalling = sig;
     DataPayload p;
     p.payloads.push_back(Payload{content_type::kBinary, d.payload});

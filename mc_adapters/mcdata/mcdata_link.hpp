@@ -65,6 +65,7 @@ class McDataLink final : public McLink {
     Status deliverData(const DataMessage& d);
     Status deliverSecurity(const SecurityMessage& s);
     void sendDelivered(const SdsSipMessage& in);
+    void rememberConversation(std::pair<std::string, std::string> key, const Uuid& id);
 
     McDataLinkConfig cfg_;
     LinkContext& ctx_;
