@@ -1,0 +1,35 @@
+#pragma once
+// Floor messages <-> the engine's floor events (gateway/common/events.hpp). Identities must
+// already be MC identities (McId): mapping LMR units to MCPTT IDs is the engine's job.
+//
+//   Floor Request           <-> FloorRequest  (User ID, Floor Priority, Floor Indicator
+//                                              emergency / imminent peril, Location)
+//   Floor Granted           <-> FloorGranted  (User ID, Duration, Location)
+//   Floor Taken             <-> FloorTaken    (Granted Party's Identity, Location)
+//   Floor Deny              <-> FloorDeny     (Reject Cause + phrase, User ID)
+//   Floor Release           <-> FloorRelease  (User ID)
+//   Floor Idle              <-> FloorIdle
+//   Floor Revoke            <-> FloorRevoke   (Reject Cause + phrase)
+//   Floor Queue Position Info <-> FloorQueued (User ID, Queue Info position)
+
+#include <optional>
+
+#include "gateway/common/events.hpp"
+#include "mc_adapters/floor/floor_message.hpp"
+
+namespace iwf::mc::floor {
+
+struct FloorMapping {
+    std::uint32_t ssrc = 0;                 // our SSRC on the floor control channel
+    std::uint8_t normal_priority = 0;       // Floor Priority sent for a normal request
+    std::uint8_t emergency_priority = 255;  // ... for emergency / imminent peril
+    std::uint16_t call_indicator = indicator::kNormalCall;  // Floor Indicator base bits
+};
+
+// The floor message for an engine event; "not_a_floor_event" for other events.
+Result<FloorMessage> toMessage(const Event& e, const FloorMapping& map);
+// The engine event for a received floor message (nullopt for messages with no event:
+// Floor Ack, Queue Position Request, Release Multi-Talker).
+std::optional<Event> toEvent(const FloorMessage& m, CallRef call);
+
+}  // namespace iwf::mc::floor
