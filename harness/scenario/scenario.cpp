@@ -128,7 +128,7 @@ Scenario parseScenario(const ConfigNode& root) {
         grp.family = familyOf(g, "family");
         grp.lmr_group = static_cast<std::uint32_t>(
             g.getInt("lmr_group", 1, grp.family == LmrFamily::P25 ? 0xFFFF : 0xFFFFFF));
-        grp.home = g.getEnum("home", {"lmr", "mc", "iwf"}, "lmr");
+        grp.home = g.getEnum("home", {"lmr", "mc"}, "lmr");
         grp.mode = g.getEnum("mode", {"secure", "clear", "mixed"});
         grp.key = g.getString("key", "");
         if (grp.mode != "clear") {

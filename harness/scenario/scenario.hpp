@@ -30,7 +30,7 @@ struct ScenarioGroup {
     std::string mc_group;  // sip:...
     LmrFamily family = LmrFamily::P25;
     std::uint32_t lmr_group = 0;  // P25 TGID / DMR talkgroup
-    std::string home = "lmr";     // lmr | mc | iwf
+    std::string home = "lmr";     // lmr | mc (where the group is homed: arbitration)
     std::string mode = "secure";  // secure | clear | mixed
     std::string key;              // ScenarioKey name (secure / mixed); empty for clear
 };

@@ -123,6 +123,9 @@ CryptoSync DmrRadio::cryptoSync() const {
 }
 
 void DmrRadio::addNeedles(NeedleSet& set) const {
+    if (!cfg_.encrypted) {
+        return;  // clear voice is expected in the clear: only E2EE content is a secret
+    }
     for (const auto& [pos, plain] : sent_) {
         set.add("canary:" + cfg_.name + ":sf" + std::to_string(pos.first) + ":b" +
                     std::to_string(pos.second),

@@ -86,6 +86,9 @@ Result<std::vector<Bytes>> P25Radio::superframe(std::uint32_t sf) {
 }
 
 void P25Radio::addNeedles(NeedleSet& set) const {
+    if (!cfg_.encrypted) {
+        return;  // clear voice is expected in the clear: only E2EE content is a secret
+    }
     for (const auto& [pos, plain] : sent_) {
         set.add("canary:" + cfg_.name + ":sf" + std::to_string(pos.first) + ":f" +
                     std::to_string(pos.second),

@@ -58,7 +58,8 @@ class P25Radio {
     CryptoSync cryptoOf(std::uint32_t sf) const;
     // What was sent: plaintext per (superframe, index).
     const std::map<std::pair<std::uint32_t, std::uint8_t>, Imbe11>& sent() const { return sent_; }
-    // Adds every sent canary and the key to `set` (labels never contain the secret).
+    // Adds every sent canary and the key to `set` when the radio encrypts (labels never
+    // contain the secret); a clear transmission adds nothing.
     void addNeedles(NeedleSet& set) const;
 
   private:

@@ -1,0 +1,42 @@
+#pragma once
+// Child processes of the runner (iwfd, iwfctl, dumpcap): spawn with output to a file, wait
+// with a deadline, stop with SIGTERM then SIGKILL. Only processes this object started are
+// ever signalled.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace iwf::harness {
+
+class ChildProcess {
+  public:
+    ChildProcess() = default;
+    ~ChildProcess();
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+
+    // Starts argv with stdout and stderr appended to `log_path`. False if it cannot start.
+    bool start(const std::vector<std::string>& argv, const std::string& log_path);
+    pid_t pid() const { return pid_; }
+    bool running();
+    // Exit code, or nullopt when still running at the deadline (or killed by a signal).
+    std::optional<int> wait(std::chrono::milliseconds timeout);
+    // SIGTERM, wait `grace`, then SIGKILL.
+    void stop(std::chrono::milliseconds grace = std::chrono::seconds(3));
+
+  private:
+    pid_t pid_ = -1;
+    std::optional<int> exit_;
+};
+
+// Runs a command to completion (output to log_path); the exit code or -1.
+int runToCompletion(const std::vector<std::string>& argv, const std::string& log_path,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// A free UDP port on 127.0.0.1 (bound to port 0 then released).
+std::uint16_t freeUdpPort();
+
+}  // namespace iwf::harness
