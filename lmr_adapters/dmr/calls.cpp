@@ -137,6 +137,9 @@ Status CallDecoder::onPacket(const DmrdPacket& p, std::int64_t now_ns, std::vect
         const auto gap = static_cast<std::uint8_t>(p.seq - s.last_seq);
         if (gap > 1 && gap < 128) {
             stats_.lost_packets += gap - 1u;
+            if (s.last_voice >= 0) {
+                s.frames += gap - 1u;  // lost voice frames show as a jump in Voice.seq
+            }
         }
     }
     s.have_seq = true;

@@ -38,6 +38,9 @@ std::string* rptcField(RptcConfig& c, std::size_t i) {
                         &c.slots,    &c.url,       &c.software_id, &c.package_id};
     return f[i];
 }
+const std::string& rptcField(const RptcConfig& c, std::size_t i) {
+    return *rptcField(const_cast<RptcConfig&>(c), i);
+}
 
 std::string trimRight(std::string_view s) {
     std::size_t n = s.size();
@@ -187,10 +190,9 @@ Bytes encodeHbp(const HbpMessage& m) {
         case HbpType::Rptc:
             w.u32(m.peer_id);
             for (std::size_t i = 0; i < std::size(kRptcWidths); ++i) {
-                RptcConfig c = m.config;
-                std::string s = *rptcField(c, i);
-                s.resize(kRptcWidths[i], ' ');
-                w.str(s);
+                std::string f = rptcField(m.config, i);
+                f.resize(kRptcWidths[i], ' ');
+                w.str(f);
             }
             break;
         case HbpType::Rpto:

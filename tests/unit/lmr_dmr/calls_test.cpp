@@ -93,6 +93,14 @@ TEST(DmrCalls, SilentStreamTimesOutAndGapsAreCounted) {
         ASSERT_TRUE(dec.onPacket(p, 1000, ev).ok());
     }
     EXPECT_EQ(dec.stats().lost_packets, 1u);
+    // Voice.seq jumps over the lost burst: 0, 1, 3, 4, 5.
+    std::vector<std::uint32_t> seqs;
+    for (const auto& e : ev) {
+        if (const auto* v = std::get_if<Voice>(&e)) {
+            seqs.push_back(v->frame.seq);
+        }
+    }
+    EXPECT_EQ(seqs, (std::vector<std::uint32_t>{0, 1, 3, 4, 5}));
     ev.clear();
     dec.expire(1000 + 500, 1000, ev);
     EXPECT_TRUE(ev.empty());
