@@ -442,12 +442,19 @@ Result<Message> parseMessage(std::string_view text) {
     }
     // libosip2 refuses a Content-Length beyond the bytes it got without saying so; RFC 3261
     // §18.3 wants a 400 for that over UDP, so find it first.
+    // libosip2 also sees only the bytes Content-Length covers, so that parsing what we
+    // serialise gives the same answer as parsing what we received.
+    std::size_t bound = text.size();
     for (const auto& h : rawHeaders(text.substr(0, hend))) {
         if (h.name == "Content-Length") {
             auto cl = toU32(h.value);
             if (cl && *cl > text.size() - hend) {
                 return Error{"content_length_mismatch", static_cast<std::int64_t>(*cl)};
             }
+            if (cl) {
+                bound = hend + *cl;
+            }
+            break;
         }
     }
     ensureParser();
@@ -457,7 +464,7 @@ Result<Message> parseMessage(std::string_view text) {
     }
     // libosip2 copies the buffer; give it only the header part plus the body so that it never
     // reads past our span.
-    const std::string copy(text);
+    const std::string copy(text.substr(0, bound));
     if (osip_message_parse(om.m, copy.c_str(), copy.size()) != 0) {
         return Error{"unparseable"};
     }
