@@ -428,6 +428,25 @@ Status McpttLink::endCall(const CallEnd& e) {
     }
     Call& c = *it->second;
     c.ending = true;
+    if (!c.outgoing && c.server_tx != 0) {
+        // Not answered yet (the engine refused it while we reported the setup): a final
+        // error response instead of a BYE.
+        const int status = e.reason == EndReason::Refused
+                               ? (e.detail.rfind("unknown", 0) == 0 ? 404 : 403)
+                           : e.reason == EndReason::LinkDown  ? 480
+                           : e.reason == EndReason::Cancelled ? 487
+                                                              : 500;
+        sip::Message rsp = sip::makeResponse(c.invite, status, {}, c.dialog->localTag());
+        if (!e.detail.empty()) {
+            std::string d = e.detail;
+            std::replace(d.begin(), d.end(), '"', '\'');
+            rsp.addHeader("Warning", "399 " + stack_->host() + " \"" + d + "\"");
+        }
+        (void)stack_->respond(c.server_tx, std::move(rsp));
+        count("iwf_mcptt_refused_total", "engine_refused");
+        forget(e.call);
+        return {};
+    }
     if (c.dialog) {
         stack_->sendRequest(c.dialog->makeRequest("BYE"), c.dialog->peer(), {});
         forget(e.call);
@@ -569,12 +588,14 @@ void McpttLink::onNewInvite(sip::ServerTxId tx, const sip::Message& req, const s
         ok.addHeader("Resource-Priority", cfg_.rp_imminent_peril);
     }
     ok.setBody(buildMcpttSdp(*answer, ref, 1).toString(), sip::kSdpContentType);
+    raw->server_tx = tx;
     count("iwf_mcptt_calls_total", "received");
     report(std::move(setup));
-    if (implicit) {
+    if (implicit && calls_.count(ref) != 0) {
         report(FloorRequest{ref, who, raw->priority});
     }
-    if (calls_.count(ref) != 0) {  // the sink may have ended it synchronously
+    if (calls_.count(ref) != 0) {  // the sink may have refused it synchronously
+        raw->server_tx = 0;
         (void)stack_->respond(tx, std::move(ok));
     }
 }

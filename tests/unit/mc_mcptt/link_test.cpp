@@ -328,3 +328,54 @@ TEST(McpttLinkConfig, ErrorsNameTheField) {
 
 }  // namespace
 }  // namespace iwf::mc::mcptt
+
+namespace iwf::mc::mcptt {
+namespace {
+
+// The engine refuses an incoming call while the link reports it: the INVITE gets a final
+// error (404 for an unknown group) instead of 200 + BYE.
+struct RefusingSink : EventSink {
+    McpttLink* link = nullptr;
+    int setups = 0;
+    void onEvent(const LinkId&, Event&& e) override {
+        if (const auto* s = std::get_if<CallSetup>(&e)) {
+            ++setups;
+            (void)link->deliver(CallEnd{s->call, EndReason::Refused, "unknown_group"});
+        }
+    }
+};
+
+TEST_F(McpttLinkTest, CallRefusedByTheEngineGetsAFinalErrorNotBye) {
+    link->stop();
+    RefusingSink refusing;
+    McpttLinkConfig c;
+    c.psi = "sip:iwf@iwf.example";
+    c.listen = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
+    c.peer = {sip::Protocol::Udp, asio::ip::make_address("127.0.0.1"),
+              mc->port(sip::Protocol::Udp)};
+    c.server_uri = "sip:cf@mc.example";
+    c.media.address = "127.0.0.1";
+    McpttLink other(io, reg, c);
+    refusing.link = &other;
+    ASSERT_TRUE(other.start(refusing).ok());
+    McpttInfo info;
+    info.session_type = "prearranged";
+    info.calling_group_id = "sip:nobody@mc.example";
+    std::optional<sip::Message> rsp;
+    sip::Peer to{sip::Protocol::Udp, asio::ip::make_address("127.0.0.1"),
+                 other.stack().port(sip::Protocol::Udp)};
+    mc->sendRequest(groupInvite(info), to, [&](const sip::Message& r) {
+        if (r.status() >= 200) {
+            rsp = r;
+        }
+    });
+    ASSERT_TRUE(runUntil(io, [&] { return rsp.has_value(); }));
+    EXPECT_EQ(rsp->status(), 404);
+    EXPECT_NE(rsp->header("Warning").value_or("").find("unknown_group"), std::string::npos);
+    EXPECT_EQ(refusing.setups, 1);
+    EXPECT_EQ(other.activeCalls(), 0u);
+    EXPECT_TRUE(mc_requests.empty());  // no BYE came back
+}
+
+}  // namespace
+}  // namespace iwf::mc::mcptt
