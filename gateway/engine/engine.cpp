@@ -181,6 +181,9 @@ void Engine::callStateChanged(const Call& c, CallState from, CallState to) {
 // Dispatch
 
 void Engine::onEvent(const LinkId& from, Event&& event) {
+    if (!reap_.empty()) {
+        reapEnded();
+    }
     std::uint16_t link = 0;
     bool found = false;
     for (std::size_t i = 0; i < links_.size(); ++i) {
@@ -358,16 +361,18 @@ void Engine::endCall(Call& c, EndReason reason, std::string_view detail) {
             group_calls_.erase(it);
         }
     }
-    // Erased later: a caller up the stack may still hold a reference to the call.
-    std::uint64_t id = c.id;
-    deps_.timers.start(std::chrono::milliseconds(0), [this, id] { reapCall(id); });
+    // Erased at the next event or timer: a caller up the stack may still hold a reference.
+    reap_.push_back(c.id);
 }
 
-void Engine::reapCall(std::uint64_t id) {
-    auto it = calls_.find(id);
-    if (it != calls_.end() && it->second->fsm.state() == CallState::Ended) {
-        calls_.erase(it);
+void Engine::reapEnded() {
+    for (std::uint64_t id : reap_) {
+        auto it = calls_.find(id);
+        if (it != calls_.end() && it->second->fsm.state() == CallState::Ended) {
+            calls_.erase(it);
+        }
     }
+    reap_.clear();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1498,6 +1503,7 @@ void Engine::armFloorTimer(Call& c, std::string_view name) {
 }
 
 void Engine::onCallTimer(std::uint64_t id) {
+    reapEnded();
     auto it = calls_.find(id);
     if (it == calls_.end()) {
         return;
@@ -1522,6 +1528,7 @@ void Engine::onCallTimer(std::uint64_t id) {
 }
 
 void Engine::onFloorTimer(std::uint64_t id) {
+    reapEnded();
     auto it = calls_.find(id);
     if (it == calls_.end()) {
         return;

@@ -205,7 +205,7 @@ class Engine final : public EventSink {
     int aliveLegs(const Call& c, Side side) const;
     int firstLeg(const Call& c, Side side) const;
     void endCall(Call& c, EndReason reason, std::string_view detail);
-    void reapCall(std::uint64_t id);
+    void reapEnded();
 
     // Floor and policy.
     void evaluatePolicy(Call& c, int leg, const CryptoSync& crypto);
@@ -259,6 +259,7 @@ class Engine final : public EventSink {
     std::unordered_map<std::uint64_t, std::unique_ptr<Call>> calls_;
     std::unordered_map<RefKey, LegRef, RefKeyHash> refs_;
     std::map<std::string, std::uint64_t> group_calls_;  // MC group URI -> call id
+    std::vector<std::uint64_t> reap_;                   // ended calls to erase
     std::uint64_t next_call_ = 1;
     CallRef next_ref_ = 1;
     LatencyHistogram latency_;
