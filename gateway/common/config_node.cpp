@@ -82,7 +82,7 @@ void ConfigNode::fail(std::string_view key, const std::string& message) const {
         // Point at the key itself when it exists.
         for (auto it = node_.begin(); it != node_.end(); ++it) {
             if (it->first.Scalar() == key) {
-                const YAML::Node& v = it->second;
+                const YAML::Node v = it->second;  // a copy: it-> yields a temporary
                 const YAML::Mark m = (v && v.Mark().line >= 0) ? v.Mark() : it->first.Mark();
                 throw ConfigError(*file_, m.line + 1, m.column + 1, childPath(key), message);
             }
