@@ -190,7 +190,8 @@ std::string renderHtml(const nlohmann::json& r) {
     int i = 0;
     for (const auto& c : r.value("calls", nlohmann::json::array())) {
         std::string rx;
-        for (const auto& [name, v] : c.value("receivers", nlohmann::json::object()).items()) {
+        const nlohmann::json receivers = c.value("receivers", nlohmann::json::object());
+        for (const auto& [name, v] : receivers.items()) {
             rx += name + ": " + fmt(num(v, "decrypted_ok")) + "/" + fmt(num(v, "received")) + "/" +
                   fmt(num(v, "expected")) + " ";
         }

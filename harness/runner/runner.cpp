@@ -328,6 +328,16 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
         rec.expected =
             st.expect.outcome + (st.expect.reason.empty() ? "" : " (" + st.expect.reason + ")");
         rec.start_ms = ms();
+        if (const double late = rec.start_ms - static_cast<double>(st.at.count()); late > 50) {
+            // Steps run one after another: an overlapping step starts when the previous ends.
+            rec.events.push_back(
+                {{"t_ms", rec.start_ms},
+                 {"what", "started " + std::to_string(static_cast<long>(late)) +
+                              " ms late (previous step still running; steps are sequential)"}});
+            failures.push_back("step " + std::to_string(si) +
+                               ": could not start on time (overlapping steps are not run "
+                               "concurrently yet)");
+        }
         for (const auto& r : st.expect.receivers) {
             rec.receivers[r] = ReceiverTally{};
         }
@@ -482,9 +492,13 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
             }
         } else {
             rec.outcome = "not run";
+            const std::string why =
+                radio != nullptr
+                    ? "LMR short data / KMM are not sent by the simulated radios yet"
+                    : "MC client simulator not connected (no MC link in the generated iwfd "
+                      "config yet)";
             failures.push_back("step " + std::to_string(si) + " (" + rec.action + " by " + st.who +
-                               "): MC client simulator not connected (no MC link in the "
-                               "generated iwfd config yet)");
+                               "): " + why);
         }
         rec.end_ms = ms();
         {

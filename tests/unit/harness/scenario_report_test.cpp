@@ -95,6 +95,9 @@ TEST(HarnessReport, HtmlIsStandaloneAndShowsOpacityAndLatency) {
                    {"start_ms", 0},
                    {"end_ms", 400},
                    {"pass", false},
+                   {"receivers",
+                    {{"alice", {{"expected", 180}, {"received", 3}, {"decrypted_ok", 2}}},
+                     {"bob", {{"expected", 180}, {"received", 0}, {"decrypted_ok", 0}}}}},
                    {"events", {{{"t_ms", 10}, {"what", "first frame"}}}}}};
     r["latency_us"] = {100.0, 120.0, 130.0, 900.0};
     const std::string html = renderHtml(r);
@@ -104,6 +107,8 @@ TEST(HarnessReport, HtmlIsStandaloneAndShowsOpacityAndLatency) {
     EXPECT_NE(html.find("aria-label='call timeline'"), std::string::npos);
     EXPECT_NE(html.find("aria-label='latency histogram'"), std::string::npos);
     EXPECT_NE(html.find("p99 900"), std::string::npos);
+    EXPECT_NE(html.find("alice: 2.000/3.000/180.0"), std::string::npos);
+    EXPECT_NE(html.find("bob: 0.000/0.000/180.0"), std::string::npos);
     // No external assets.
     EXPECT_EQ(html.find("src="), std::string::npos);
     EXPECT_EQ(html.find("<link"), std::string::npos);
