@@ -1,7 +1,8 @@
 #pragma once
 // The admin HTTP endpoint (Boost.Beast): /healthz, /metrics (Prometheus text), /v1/status
 // (JSON) and whatever routes other parts add (/v1/calls, /v1/keymap, ...). Plain HTTP/1.1
-// on a loopback address by default; GET only.
+// on a loopback address by default; GET only. Completion handlers, no coroutines (Asio 1.18
+// enables co_await only with GCC here, and the fuzz build uses clang).
 
 #include <functional>
 #include <map>
@@ -32,8 +33,9 @@ class AdminServer {
     std::uint16_t port() const { return port_; }
 
   private:
-    asio::awaitable<void> acceptLoop();
-    asio::awaitable<void> session(asio::ip::tcp::socket socket);
+    class Session;
+    void accept();
+    HttpResponse handle(const std::string& method, std::string target) const;
 
     asio::io_context& io_;
     asio::ip::tcp::acceptor acceptor_;

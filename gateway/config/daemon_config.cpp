@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "gateway/common/fsm.hpp"
+#include "gateway/engine/engine_tables.hpp"
+
 namespace iwf::gateway {
 
 namespace {
@@ -108,8 +111,20 @@ DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links
         parseKeymap(*k, c.keymap);
     }
     if (auto t = root.optionalChild("timers")) {
+        TimerTable known;
+        engine::registerEngineTimers(known);
         for (const auto& key : t->keys()) {
+            if (!known.known(key)) {
+                std::string names;
+                for (const auto& [name, value] : known.defaults()) {
+                    names += names.empty() ? name : ", " + name;
+                }
+                t->fail(key, fmt::format("unknown timer (known: {})", names));
+            }
             c.timers[key] = t->getDuration(key);
+            if (c.timers[key].count() <= 0) {
+                t->fail(key, "must be longer than 0");
+            }
         }
     }
     std::set<std::string> names;

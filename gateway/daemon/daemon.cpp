@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/common/log.hpp"
+#include "gateway/engine/engine_admin.hpp"
 
 #ifndef IWF_VERSION
 #define IWF_VERSION "0.0.0"
@@ -16,25 +17,6 @@ namespace iwf::gateway {
 std::string versionString() {
     return IWF_VERSION;
 }
-
-namespace {
-
-// Until an engine is attached, events from links are counted per link and kind, so an
-// operator can see traffic arrive (/metrics iwf_link_events_total).
-class CountingSink final : public EventSink {
-  public:
-    explicit CountingSink(metrics::Registry& reg) : reg_(reg) {}
-    void onEvent(const LinkId& from, Event&& event) override {
-        reg_.counter("iwf_link_events_total", "Events reported by links, by link and kind",
-                     {{"link", from.name}, {"event", std::string(eventName(event))}})
-            .inc();
-    }
-
-  private:
-    metrics::Registry& reg_;
-};
-
-}  // namespace
 
 Daemon::Daemon(DaemonConfig config, const LinkRegistry& link_types)
     : config_(std::move(config))
@@ -93,6 +75,7 @@ void Daemon::installRoutes() {
         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                             metrics_.renderPrometheus()};
     });
+    engine::installEngineRoutes(admin_, *engine_);
     admin_.route("/v1/status", [this] {
         return HttpResponse{200, "application/json", statusJson()};
     });
@@ -199,12 +182,16 @@ void Daemon::drain() {
 
 int Daemon::run() {
     auto lg = log::get("daemon");
-    sink_ = std::make_unique<CountingSink>(metrics_);
+    timer_service_ = std::make_unique<engine::AsioTimerService>(io_);
+    directory_ = std::make_unique<engine::KeymapDirectory>([this] { return keymapSnapshot(); });
+    engine_ = std::make_unique<engine::Engine>(engine::EngineDeps{
+        metrics_, SteadyClock::instance(), *timer_service_, *directory_, timers_});
     LinkContext ctx{io_, metrics_, SteadyClock::instance()};
     for (const auto& lc : config_.links) {
         const LinkType* t = link_types_.find(lc.type);
         auto link = t->create(lc.node, ctx);
-        Status st = link->start(*sink_);
+        engine_->addLink(*link);
+        Status st = link->start(*engine_);
         if (!st.ok()) {
             lg->critical("link={} type={} start=failed reason={}", lc.name, lc.type,
                          st.error().toString());

@@ -1,5 +1,6 @@
 #pragma once
-// iwfd's process: one io_context, the admin endpoint, the configured links, signals.
+// iwfd's process: one io_context, the admin endpoint, the keymap watcher, the engine and the
+// configured links (every link reports to the engine; the engine delivers to links), signals.
 //   SIGTERM/SIGINT: drain (stop accepting, end links) and exit 0 within 2 s.
 //   SIGHUP: reload the config file; a file that fails validation is refused, the old config
 //           stays in force and the reason is logged and counted.
@@ -18,6 +19,9 @@
 #include "gateway/common/metrics.hpp"
 #include "gateway/config/daemon_config.hpp"
 #include "gateway/daemon/keymap_watcher.hpp"
+#include "gateway/engine/engine.hpp"
+#include "gateway/engine/keymap_directory.hpp"
+#include "gateway/engine/timer_service.hpp"
 
 namespace iwf::gateway {
 
@@ -56,9 +60,13 @@ class Daemon {
     asio::steady_timer drain_deadline_;
     metrics::Registry metrics_;
     AdminServer admin_;
-    std::vector<std::unique_ptr<Link>> links_;
-    std::unique_ptr<EventSink> sink_;
     TimerTable timers_;
+    // Declaration order is destruction order reversed: links go first (they may report a
+    // last CallEnd to the engine), then the engine, then what it uses.
+    std::unique_ptr<engine::AsioTimerService> timer_service_;
+    std::unique_ptr<engine::KeymapDirectory> directory_;
+    std::unique_ptr<engine::Engine> engine_;
+    std::vector<std::unique_ptr<Link>> links_;
     std::chrono::steady_clock::time_point started_;
     std::uint64_t config_revision_ = 1;
     metrics::Counter& reloads_ok_;

@@ -144,6 +144,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"UnknownLinkType", "lmr_links:\n  - name: x\n    type: tetra-isi\n", 3,
                   "lmr_links[0].type"},
         BadConfig{"MapExpected", "log: verbose\n", 1, "log"},
+        BadConfig{"UnknownTimer", "timers:\n  hang: 2s\n  T99: 1s\n", 3, "timers.T99"},
         BadConfig{"DuplicateSection", "admin:\n  port: 1\nlog: {}\nadmin:\n  port: 2\n", 4,
                   "admin"},
         BadConfig{"Syntax", "admin:\n  port: [1, 2\n", 3, "(syntax)"}),
