@@ -125,7 +125,7 @@ namespace {
 class UdpTransport final : public Transport, public std::enable_shared_from_this<UdpTransport> {
   public:
     UdpTransport(asio::io_context& io, metrics::Registry& m, std::string label, ListenerConfig cfg)
-        : io_(io), metrics_(m), label_(std::move(label)), cfg_(std::move(cfg)), socket_(io) {}
+        : metrics_(m), label_(std::move(label)), cfg_(std::move(cfg)), socket_(io) {}
 
     Protocol protocol() const override { return Protocol::Udp; }
 
@@ -196,7 +196,6 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
             .inc();
     }
 
-    asio::io_context& io_;
     metrics::Registry& metrics_;
     std::string label_;
     ListenerConfig cfg_;

@@ -9,7 +9,7 @@ rate=${3:-2000}
 here=$(cd "$(dirname "$0")" && pwd)
 scen="$here/../../interop/sipp/scenarios/mc_group_call.xml"
 dir=$(mktemp -d)
-trap 'kill $iwfd_pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill $iwfd_pid 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
 port=$(python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 cat > "$dir/iwfd.yaml" <<YAML
 instance: bench
@@ -36,4 +36,5 @@ ok=$(grep -o 'Successful call *| *[0-9]* *| *[0-9]*' "$dir/sipp.out" | tail -1 |
 failed=$(grep -o 'Failed call *| *[0-9]* *| *[0-9]*' "$dir/sipp.out" | tail -1 | awk -F'|' '{print $3}' | tr -d ' ')
 echo "calls=$calls rate_target=$rate successful=${ok:-?} failed=${failed:-?}"
 echo "elapsed_s=$(echo "$end - $start" | bc)"
+echo "dir=$dir"
 echo "tps=$(echo "scale=1; ${ok:-0} / ($end - $start)" | bc)"
