@@ -127,7 +127,6 @@ class McpttLink final : public McLink {
     std::map<sip::DialogId, CallRef> by_dialog_;
     std::map<sip::ServerTxId, CallRef> by_server_tx_;
     CallRef next_ref_ = CallRef{1} << 62;  // refs this link creates (engine refs stay below)
-    std::uint64_t sdp_session_ = 1;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
