@@ -2,10 +2,11 @@
 // own folder through one add…Commands(CLI::App&) call below; this file stays thin.
 //
 // Exit codes: 0 ok, 1 refused by validation, 2 usage or I/O error.
-#include <CLI/CLI.hpp>
-
 #include <iostream>
 
+#include <CLI/CLI.hpp>
+
+#include "keymap/cli/keymap_commands.hpp"
 #include "lmr_adapters/dmr/cli/decode_hbp.hpp"
 #include "lmr_adapters/p25/cli/decode_commands.hpp"
 
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
     // (area registrations: one line each)
     iwf::lmr::dmr::addDecodeCommands(*decode);
     iwf::lmr::p25::addDecodeCommands(*decode);
+    iwf::keymap::addKeymapCommands(app);
 
     try {
         app.parse(argc, argv);
