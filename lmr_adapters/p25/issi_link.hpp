@@ -80,6 +80,7 @@ class IssiLink final : public LmrLink {
   private:
     using Endpoint = asio::ip::udp::endpoint;
     struct GroupCall {
+        GroupCall() {}  // NOLINT: user-provided (clang, see records_link.hpp)
         CallRef ref = 0;
         P25Group group;
         bool inbound = true;

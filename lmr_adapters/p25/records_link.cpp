@@ -52,7 +52,6 @@ RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::R
                          const Clock& clock)
     : cfg_(std::move(cfg))
     , id_{Side::Lmr, cfg_.name}
-    , io_(io)
     , metrics_(metrics)
     , clock_(clock)
     , socket_(io)

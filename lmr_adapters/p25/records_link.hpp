@@ -70,6 +70,7 @@ class RecordsLink final : public LmrLink {
   private:
     using Endpoint = asio::ip::udp::endpoint;
     struct InCall {
+        InCall() {}  // NOLINT: user-provided (clang needs it for optional::emplace)
         CallRef ref = 0;
         CryptoTracker tracker;
         std::optional<std::uint32_t> src;
@@ -107,7 +108,6 @@ class RecordsLink final : public LmrLink {
 
     RecordsLinkConfig cfg_;
     LinkId id_;
-    asio::io_context& io_;
     metrics::Registry& metrics_;
     const Clock& clock_;
     EventSink* sink_ = nullptr;
