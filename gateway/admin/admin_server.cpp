@@ -10,7 +10,7 @@ namespace iwf::gateway {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-AdminServer::AdminServer(asio::io_context& io) : io_(io), acceptor_(io) {}
+AdminServer::AdminServer(asio::io_context& io) : acceptor_(io) {}
 
 AdminServer::~AdminServer() {
     *alive_ = false;

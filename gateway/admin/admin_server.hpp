@@ -37,7 +37,6 @@ class AdminServer {
     void accept();
     HttpResponse handle(const std::string& method, std::string target) const;
 
-    asio::io_context& io_;
     asio::ip::tcp::acceptor acceptor_;
     std::map<std::string, Handler> routes_;
     std::uint16_t port_ = 0;
