@@ -153,6 +153,30 @@ void appendOne(std::vector<Header>& out, T* h, std::string_view name, F to_str) 
     }
 }
 
+// True unless `h` is a name-addr header (From, To, Route, Record-Route, Contact) whose text
+// libosip2 cannot parse back.
+bool nameAddrReparses(const Header& h) {
+    if (h.name == "Contact") {
+        osip_contact_t* c = nullptr;
+        if (osip_contact_init(&c) != 0) {
+            return false;
+        }
+        const bool ok = osip_contact_parse(c, h.value.c_str()) == 0;
+        osip_contact_free(c);
+        return ok;
+    }
+    if (h.name != "From" && h.name != "To" && h.name != "Route" && h.name != "Record-Route") {
+        return true;
+    }
+    osip_from_t* f = nullptr;
+    if (osip_from_init(&f) != 0) {
+        return false;
+    }
+    const bool ok = osip_from_parse(f, h.value.c_str()) == 0;
+    osip_from_free(f);
+    return ok;
+}
+
 // Offset of the first byte after the blank line ending the headers, or npos.
 std::size_t headerEnd(std::string_view text) {
     auto p = text.find("\r\n\r\n");
@@ -426,7 +450,28 @@ Result<Message> parseMessage(std::span<const std::uint8_t> bytes) {
         std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
+namespace {
+Result<Message> parseMessageOnce(std::string_view text);
+}  // namespace
+
+// Only messages we can serialise back into the same message are accepted: libosip2 turns
+// some malformed headers into text it cannot parse again (found by fuzzing), and iwfd must
+// never forward or answer with such text.
 Result<Message> parseMessage(std::string_view text) {
+    auto first = parseMessageOnce(text);
+    if (!first) {
+        return first;
+    }
+    const std::string once = first->serialize();
+    auto again = parseMessageOnce(once);
+    if (!again || again->serialize() != once) {
+        return Error{"not_reserialisable"};
+    }
+    return first;
+}
+
+namespace {
+Result<Message> parseMessageOnce(std::string_view text) {
     if (text.empty()) {
         return Error{"empty"};
     }
@@ -530,6 +575,12 @@ Result<Message> parseMessage(std::string_view text) {
         hs.push_back({canonicalHeaderName(h->hname), h->hvalue ? h->hvalue : ""});
     }
     for (auto& h : hs) {
+        // libosip2 re-serialises some malformed name-addrs into text it cannot parse again
+        // (found by fuzzing: "T:si:p>" becomes "To: <si:p>>"); refuse those here so that
+        // what we forward or answer is always parseable.
+        if (!nameAddrReparses(h)) {
+            return Error{"bad_name_addr"};
+        }
         out.addHeader(h.name, std::move(h.value));
     }
     // Body from the original bytes, bounded by Content-Length.
@@ -550,6 +601,7 @@ Result<Message> parseMessage(std::string_view text) {
     }
     return out;
 }
+}  // namespace
 
 Fault classifyFault(std::string_view text) {
     Fault f;

@@ -130,7 +130,11 @@ Result<SessionDescription> parseSdp(std::string_view text) {
     if (sdp.s == nullptr) {
         return Error{"alloc"};
     }
-    const std::string copy(text);
+    // libosip2 5.3's sdp_message_parse reads past the end of a buffer whose last line ends
+    // in a bare LF (heap-buffer-overflow found by fuzzing, input in the sip_sdp corpus): it
+    // always gets a trailing CRLF, which it parses as an empty line.
+    std::string copy(text);
+    copy += "\r\n";
     if (sdp_message_parse(sdp.s, copy.c_str()) != 0) {
         return Error{"unparseable"};
     }
