@@ -346,7 +346,67 @@ std::optional<KeyMaterialFinding> scanForKeyMaterial(std::string_view text) {
     return std::nullopt;
 }
 
+namespace {
+// Offset of the first byte that is not valid UTF-8, or npos (the stores keep JSON, which
+// must be UTF-8; found by fuzz_keymap_yaml).
+std::size_t firstInvalidUtf8(const std::string& t) {
+    std::size_t i = 0;
+    while (i < t.size()) {
+        const auto c = static_cast<unsigned char>(t[i]);
+        std::size_t n = 0;
+        std::uint32_t cp = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        if ((c & 0xe0) == 0xc0) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (i + n >= t.size()) {
+            return i;  // truncated sequence at the end
+        }
+        for (std::size_t k = 1; k <= n; ++k) {
+            const auto cc = static_cast<unsigned char>(t[i + k]);
+            if ((cc & 0xc0) != 0x80) {
+                return i;
+            }
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        const bool overlong =
+            (n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000);
+        if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return i;
+        }
+        i += n + 1;
+    }
+    return std::string::npos;
+}
+}  // namespace
+
 Keymap parseKeymapYaml(const std::string& text, const std::string& file_name) {
+    if (auto bad = firstInvalidUtf8(text); bad != std::string::npos) {
+        int line = 1;
+        int col = 1;
+        for (std::size_t i = 0; i < bad; ++i) {
+            if (text[i] == '\n') {
+                ++line;
+                col = 1;
+            } else {
+                ++col;
+            }
+        }
+        throw ConfigError(file_name, line, col, "(encoding)",
+                          "the file is not valid UTF-8 (byte " + std::to_string(bad) + ")");
+    }
     if (auto f = scanForKeyMaterial(text)) {
         throw ConfigError(file_name, f->line, f->column, "",
                           f->what + ": the keymap stores E2EE parameters, never keys");

@@ -71,10 +71,12 @@ int ConfigNode::column() const {
 }
 
 std::string ConfigNode::childPath(std::string_view key) const {
+    // An empty key ("": 1) still gets a printable name, so every error names a field.
+    const std::string k = key.empty() ? std::string("\"\"") : std::string(key);
     if (path_.empty()) {
-        return std::string(key);
+        return k;
     }
-    return path_ + "." + std::string(key);
+    return path_ + "." + k;
 }
 
 void ConfigNode::fail(std::string_view key, const std::string& message) const {

@@ -111,3 +111,16 @@ TEST(ConfigNode, DefaultsAndHex) {
 
 }  // namespace
 }  // namespace iwf
+
+namespace iwf {
+namespace {
+
+TEST(ConfigNode, EmptyKeyStillNamesAField) {
+    ConfigNode root = ConfigNode::loadString("\"\": 1\n", "k.yaml");
+    ConfigError e = expectError([&] { root.expectKeys({"admin"}); });
+    EXPECT_EQ(e.field(), "\"\"");
+    EXPECT_EQ(e.line(), 1);
+}
+
+}  // namespace
+}  // namespace iwf

@@ -146,3 +146,25 @@ TEST(KeymapYaml, StructuralErrorsNameFileLineAndField) {
 
 }  // namespace
 }  // namespace iwf::keymap
+
+namespace iwf::keymap {
+namespace {
+
+// The stores keep canonical JSON, which must be UTF-8: invalid bytes are refused at import
+// with their position (found by fuzz_keymap_yaml: it used to end in an uncaught exception).
+TEST(KeymapYaml, InvalidUtf8IsRefusedWithItsPosition) {
+    try {
+        (void)parseKeymapYaml(std::string("systems: []\nusers:\n  - name: \"p\xd1\"\n"), "u.yaml");
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.field(), "(encoding)");
+        EXPECT_EQ(e.line(), 3);
+        EXPECT_EQ(e.column(), 13);
+    }
+    EXPECT_THROW((void)parseKeymapYaml(std::string("a: \"\xc0\xaf\"\n"), "o.yaml"), ConfigError);
+    EXPECT_THROW((void)parseKeymapYaml(std::string("a: \"\xed\xa0\x80\"\n"), "s.yaml"),
+                 ConfigError);
+}
+
+}  // namespace
+}  // namespace iwf::keymap
