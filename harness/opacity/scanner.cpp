@@ -167,6 +167,11 @@ Result<ScanReport> scanProcessMemory(const NeedleSet& set, int pid) {
         }
         const std::uint64_t lo = std::stoull(range.substr(0, dash), nullptr, 16);
         const std::uint64_t hi = std::stoull(range.substr(dash + 1), nullptr, 16);
+        constexpr std::uint64_t kMaxScannedRegion = std::uint64_t{64} << 30;  // 64 GiB
+        if (hi - lo > kMaxScannedRegion) {
+            ++rep.regions_skipped;
+            continue;
+        }
         ++rep.regions;
         ChunkScanner cs(set, rep);  // a needle never straddles two mappings
         bool failed = false;

@@ -43,6 +43,10 @@ struct ScanReport {
     std::uint64_t bytes_scanned = 0;
     std::uint64_t regions = 0;         // process memory: mappings read
     std::uint64_t regions_failed = 0;  // process memory: mappings that could not be read
+    // Process memory: readable mappings larger than kMaxScannedRegion, not read. Only
+    // sanitizer shadow memory is that large (AddressSanitizer reserves terabytes of
+    // rw-p NORESERVE shadow; the application heap is in separate, small mappings).
+    std::uint64_t regions_skipped = 0;
     std::uint64_t total() const;
     // Labels of needles with at least one hit.
     std::vector<std::string> found(const NeedleSet& set) const;
