@@ -113,7 +113,8 @@ TEST(P25CryptoTracker, LateEntryThenLdu2ThenRegenerated) {
     auto sf = test::buildSuperframe(spec);
     CryptoTracker t;
     auto feed = [&](const Bytes& rec) {
-        const auto& v = std::get<VoiceRecord>(*decodeRecord(rec));
+        const auto decoded = decodeRecord(rec);  // keep the Result alive: v refers into it
+        const auto& v = std::get<VoiceRecord>(*decoded);
         FramePosition pos = t.onFrame(v.index());
         if (auto lc = lcOf(v)) {
             t.onLcf(lc->lcf);
