@@ -43,19 +43,7 @@ std::string_view familyName(LmrFamily f) {
 }
 
 std::string_view codecName(VoiceCodec c) {
-    switch (c) {
-        case VoiceCodec::ImbeFullRate:
-            return "imbe";
-        case VoiceCodec::AmbePlus2HalfRate:
-            return "ambe2-half";
-        case VoiceCodec::DmrAmbe:
-            return "dmr-ambe";
-        case VoiceCodec::TetraAcelp:
-            return "tetra-acelp";
-        case VoiceCodec::Pcm:
-            return "pcm";
-    }
-    return "pcm";
+    return iwf::toString(c);  // the names of gateway/common/voice.cpp are the keymap's
 }
 
 bool parseEncryptionMode(std::string_view s, EncryptionMode& out) {
