@@ -489,6 +489,20 @@ Result<Message> parseMessageOnce(std::string_view text) {
     // §18.3 wants a 400 for that over UDP, so find it first.
     // libosip2 also sees only the bytes Content-Length covers, so that parsing what we
     // serialise gives the same answer as parsing what we received.
+    // libosip2 5.3 leaks the osip_content_type_t of a second Content-Type (found by
+    // fuzz_sip_message): a peer could grow iwfd's memory with such messages, so they are
+    // refused here, before libosip2 sees them. libosip2 splits a Content-Type line at every
+    // comma, quoted or not, so a comma counts as a second Content-Type too.
+    std::size_t content_types = 0;
+    for (const auto& h : rawHeaders(text.substr(0, hend))) {
+        if (h.name == "Content-Type") {
+            content_types +=
+                1 + static_cast<std::size_t>(std::count(h.value.begin(), h.value.end(), ','));
+        }
+    }
+    if (content_types > 1) {
+        return Error{"duplicate_content_type", static_cast<std::int64_t>(content_types)};
+    }
     std::size_t bound = text.size();
     for (const auto& h : rawHeaders(text.substr(0, hend))) {
         if (h.name == "Content-Length") {

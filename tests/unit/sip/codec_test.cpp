@@ -79,6 +79,31 @@ TEST(SipMessage, RefusesGarbageAndShortBody) {
     EXPECT_EQ(r.error().reason, "content_length_mismatch");
 }
 
+// libosip2 5.3 leaks a second Content-Type: such messages never reach it (and a comma outside
+// quotes or inside them counts as a second value, since libosip2 splits the line at every comma).
+TEST(SipMessage, RefusesASecondContentTypeBeforeLibosip) {
+    const std::string base(kInvite);
+    const auto at = base.find("Content-Type: application/sdp\r\n");
+    ASSERT_NE(at, std::string::npos);
+    for (const char* extra : {"c: text/plain\r\n", "content-type: application/sdp\r\n"}) {
+        std::string s = base;
+        s.insert(at, extra);
+        auto r = parseMessage(std::string_view(s));
+        ASSERT_FALSE(r.ok()) << extra;
+        EXPECT_EQ(r.error().reason, "duplicate_content_type") << extra;
+    }
+    std::string listed = base;
+    listed.replace(at, 29, "Content-Type: application/sdp, text/plain");
+    auto r = parseMessage(std::string_view(listed));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason, "duplicate_content_type");
+    std::string quoted = base;
+    quoted.replace(at, 29, "Content-Type: multipart/mixed;boundary=\"a,b\"");
+    auto q = parseMessage(std::string_view(quoted));
+    ASSERT_FALSE(q.ok());
+    EXPECT_EQ(q.error().reason, "duplicate_content_type");
+}
+
 TEST(SipMessage, CheckRequestNamesTheFault) {
     auto m = parseMessage(std::string_view(kInvite));
     ASSERT_TRUE(m.ok());
