@@ -73,19 +73,28 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
         peer.fail("transport", "no listener with this transport to reach the peer from");
     }
     if (auto m = node.optionalChild("media")) {
-        m->expectKeys({"address", "audio_port", "floor_port", "encoding", "clock_rate",
-                       "payload_type", "floor_priority"});
+        // Per-call media ports come from the sockets (docs/protocols/iwf-1-media.md): the
+        // operator may only narrow them to a range.
+        m->expectKeys(
+            {"address", "port_range", "encoding", "clock_rate", "payload_type", "floor_priority"});
         c.media.address = addressOf(*m, "address", c.listen[0].address);
-        c.media.audio_port = static_cast<std::uint16_t>(m->getInt("audio_port", 1, 65535, 40000));
-        c.media.floor_port = static_cast<std::uint16_t>(m->getInt("floor_port", 1, 65535, 40001));
+        if (auto r = m->optionalChild("port_range")) {
+            r->expectKeys({"first", "last"});
+            c.port_range.first = static_cast<std::uint16_t>(r->getInt("first", 1024, 65534));
+            c.port_range.last = static_cast<std::uint16_t>(r->getInt("last", 1025, 65535));
+            if (c.port_range.first % 2 != 0) {
+                r->fail("first", "must be even (audio on an even port P, floor control on P+1)");
+            }
+            if (c.port_range.last < c.port_range.first + 1) {
+                r->fail("last", "must be at least first + 1 (one audio/floor pair)");
+            }
+        }
         c.media.encoding = m->getString("encoding", "X-IWF-LMR");
         c.media.clock_rate = static_cast<std::uint32_t>(m->getInt("clock_rate", 1, 192000, 8000));
         c.media.payload_type = static_cast<std::uint8_t>(m->getInt("payload_type", 96, 127, 96));
         c.floor_priority = static_cast<int>(m->getInt("floor_priority", 0, 255, 5));
     } else {
         c.media.address = c.listen[0].address;
-        c.media.audio_port = 40000;
-        c.media.floor_port = 40001;
     }
     for (const auto& g : node.optionalList("e2ee_groups")) {
         c.e2ee_groups.push_back(g.asString());
@@ -128,7 +137,7 @@ void registerMcpttLinkTypes(LinkRegistry& registry) {
     t.description = "IWF-1 toward the MC system: MCPTT call control over SIP (TS 29.379)";
     t.validate = [](const ConfigNode& n) { (void)parseMcpttLinkConfig(n); };
     t.create = [](const ConfigNode& n, LinkContext& ctx) -> std::unique_ptr<Link> {
-        return std::make_unique<McpttLink>(ctx.io, ctx.metrics, parseMcpttLinkConfig(n));
+        return std::make_unique<McpttLink>(ctx.io, ctx.metrics, parseMcpttLinkConfig(n), ctx.clock);
     };
     registry.add("mcptt-iwf1", std::move(t));
 }

@@ -59,16 +59,255 @@ struct McpttLink::Call {
     bool ending = false;
     McpttMedia remote;
     std::uint64_t sdp_version = 1;
+    // Media (docs/protocols/iwf-1-media.md): our sockets, the peer's ports once known.
+    std::unique_ptr<rtp::VoiceEndpoint> voice;
+    std::unique_ptr<rtp::FloorEndpoint> floor;
+    floor::FloorMapping floor_map;
+    bool media_ready = false;    // the peer's media address is known (its SDP arrived)
+    bool talk_start = true;      // the next voice frame starts a talk spurt (RTP marker)
+    std::vector<Event> pending;  // voice / floor events held until media_ready, in order
 };
 
-McpttLink::McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLinkConfig cfg)
-    : io_(io), metrics_(metrics), cfg_(std::move(cfg)) {
+McpttLink::McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLinkConfig cfg,
+                     const Clock& clock)
+    : io_(io), metrics_(metrics), cfg_(std::move(cfg)), clock_(clock) {
     id_ = LinkId{Side::Mc, cfg_.name};
 }
 
 McpttLink::~McpttLink() {
     stop();
     *alive_ = false;
+    retired_voice_.clear();
+    retired_floor_.clear();
+}
+
+std::uint16_t McpttLink::audioPort(CallRef call) const {
+    auto it = calls_.find(call);
+    return it != calls_.end() && it->second->voice ? it->second->voice->localEndpoint().port() : 0;
+}
+
+std::uint16_t McpttLink::floorPort(CallRef call) const {
+    auto it = calls_.find(call);
+    return it != calls_.end() && it->second->floor ? it->second->floor->localEndpoint().port() : 0;
+}
+
+void McpttLink::dropMedia(std::string_view reason, std::uint64_t n) {
+    if (n == 0) {
+        return;
+    }
+    metrics_
+        .counter("iwf_mcptt_media_dropped_total",
+                 "Voice frames and floor events the IWF-1 link could not send, by reason",
+                 {{"link", cfg_.name}, {"reason", std::string(reason)}})
+        .inc(n);
+}
+
+Status McpttLink::openMedia(Call& call) {
+    boost::system::error_code ec;
+    const auto addr = asio::ip::make_address(cfg_.media.address, ec);
+    if (ec) {
+        return Error{"bad_media_address"};
+    }
+    rtp::VoiceEndpointConfig vc;
+    vc.payload_type = cfg_.media.payload_type;
+    vc.ssrc = static_cast<std::uint32_t>(rng_());
+    vc.initial_sequence = static_cast<std::uint16_t>(rng_());
+    vc.timestamp_base = static_cast<std::uint32_t>(rng_());
+    call.voice = std::make_unique<rtp::VoiceEndpoint>(io_, metrics_, clock_, cfg_.name, vc);
+    if (call.floor_control) {
+        call.floor = std::make_unique<rtp::FloorEndpoint>(io_, metrics_, cfg_.name);
+        call.floor_map.ssrc = static_cast<std::uint32_t>(rng_());
+        call.floor_map.normal_priority = static_cast<std::uint8_t>(cfg_.floor_priority);
+        call.floor_map.call_indicator =
+            call.broadcast ? floor::indicator::kBroadcastGroupCall : floor::indicator::kNormalCall;
+    }
+    auto bindPair = [&](std::uint16_t audio, std::uint16_t fl) -> bool {
+        if (!call.voice->open({addr, audio}).ok()) {
+            return false;
+        }
+        if (call.floor && !call.floor->open({addr, fl}).ok()) {
+            call.voice->close();
+            return false;
+        }
+        return true;
+    };
+    bool bound = false;
+    if (cfg_.port_range.first == 0) {
+        bound = bindPair(0, 0);
+    } else {
+        // Audio on an even port P, floor control on P + 1 (docs/protocols/iwf-1-media.md).
+        const std::uint32_t pairs = (cfg_.port_range.last - cfg_.port_range.first + 1U) / 2U;
+        for (std::uint32_t i = 0; i < pairs && !bound; ++i) {
+            const std::uint32_t k = (port_cursor_ + i) % pairs;
+            const auto audio = static_cast<std::uint16_t>(cfg_.port_range.first + 2U * k);
+            if (bindPair(audio, static_cast<std::uint16_t>(audio + 1U))) {
+                bound = true;
+                port_cursor_ = (k + 1U) % pairs;
+            }
+        }
+    }
+    if (!bound) {
+        call.voice.reset();
+        call.floor.reset();
+        count("iwf_mcptt_refused_total", "no_media_port");
+        return Error{"no_media_port"};
+    }
+    const CallRef ref = call.ref;
+    call.voice->onFrame([this, ref](VoiceFrame&& f, const rtp::RtpView&) {
+        if (calls_.count(ref) == 0) {
+            return;  // the call ended while this datagram was being handled
+        }
+        report(Voice{ref, std::move(f)});
+    });
+    if (call.floor) {
+        call.floor->onMessage([this, ref](const floor::FloorMessage& m, const rtp::Udp::endpoint&) {
+            onFloorMessage(ref, m);
+        });
+    }
+    return {};
+}
+
+Status McpttLink::setRemoteMedia(Call& call, const McpttMedia& remote,
+                                 const asio::ip::address& sig) {
+    boost::system::error_code ec;
+    asio::ip::address addr = asio::ip::make_address(remote.address, ec);
+    if (ec || addr.is_unspecified()) {
+        addr = sig;  // no usable c= address: the peer's signalling address
+    }
+    if (remote.audio_port == 0) {
+        return Error{"no_audio_port"};
+    }
+    call.remote = remote;
+    if (call.voice) {
+        call.voice->setRemote({addr, remote.audio_port});
+    }
+    if (call.floor) {
+        if (remote.floor && remote.floor_port != 0) {
+            call.floor->setRemote({addr, remote.floor_port});
+        }
+    }
+    call.media_ready = true;
+    return {};
+}
+
+void McpttLink::flushPending(Call& call) {
+    std::vector<Event> pending;
+    pending.swap(call.pending);
+    const CallRef ref = call.ref;
+    for (const Event& e : pending) {
+        auto it = calls_.find(ref);
+        if (it == calls_.end()) {
+            return;
+        }
+        if (const auto* v = std::get_if<Voice>(&e)) {
+            (void)sendVoice(*it->second, v->frame);
+        } else {
+            (void)sendFloor(*it->second, e);
+        }
+    }
+}
+
+Status McpttLink::sendVoice(Call& call, const VoiceFrame& f) {
+    if (!call.voice) {
+        dropMedia("no_media");
+        return Error{"no_media"};
+    }
+    if (!call.media_ready) {
+        if (call.pending.size() >= kMaxPendingMedia) {
+            dropMedia("pending_overflow");
+            return Error{"pending_overflow"};
+        }
+        call.pending.emplace_back(Voice{call.ref, f});
+        return {};
+    }
+    const bool marker = call.talk_start;
+    Status st = call.voice->send(f, marker);
+    if (!st) {
+        dropMedia(st.error().reason);
+        return st;
+    }
+    call.talk_start = false;
+    return {};
+}
+
+Status McpttLink::sendFloor(Call& call, const Event& e) {
+    if (std::holds_alternative<FloorTaken>(e) || std::holds_alternative<FloorGranted>(e) ||
+        std::holds_alternative<FloorIdle>(e) || std::holds_alternative<FloorRelease>(e) ||
+        std::holds_alternative<FloorRevoke>(e)) {
+        call.talk_start = true;  // a new talk spurt follows
+    }
+    if (!call.floor) {
+        dropMedia("no_floor_control");
+        return Error{"no_floor_control"};
+    }
+    if (!call.media_ready) {
+        if (call.pending.size() >= kMaxPendingMedia) {
+            dropMedia("pending_overflow");
+            return Error{"pending_overflow"};
+        }
+        call.pending.push_back(e);
+        return {};
+    }
+    auto m = floor::toMessage(e, call.floor_map);
+    if (!m) {
+        dropMedia(m.error().reason);
+        return m.error();
+    }
+    if (call.priority == CallPriority::Emergency && m->type != floor::MessageType::FloorRequest) {
+        // The floor indicator of an emergency call says so in every message that carries it.
+        for (auto& f : m->fields) {
+            if (auto* fi = std::get_if<floor::FloorIndicator>(&f)) {
+                fi->bits |= floor::indicator::kEmergencyCall;
+            }
+        }
+    }
+    Status st = call.floor->send(*m);
+    if (!st) {
+        dropMedia(st.error().reason);
+    }
+    return st;
+}
+
+void McpttLink::onFloorMessage(CallRef ref, const floor::FloorMessage& m) {
+    auto it = calls_.find(ref);
+    if (it == calls_.end()) {
+        return;  // the call ended while this datagram was being handled
+    }
+    Call& call = *it->second;
+    if (m.ack_required && call.floor) {
+        // 24.380 §8.2.11 Floor Ack: Source (who acknowledges) + Message Type (the acknowledged
+        // subtype). A message a floor control server sends is acknowledged by us as the
+        // participant; a participant's message by us as the controlling function.
+        const bool from_server = m.type != floor::MessageType::FloorRequest &&
+                                 m.type != floor::MessageType::FloorRelease &&
+                                 m.type != floor::MessageType::FloorQueuePositionRequest;
+        floor::FloorMessage ack;
+        ack.type = floor::MessageType::FloorAck;
+        ack.ssrc = call.floor_map.ssrc;
+        ack.add(floor::Source{
+            static_cast<std::uint16_t>(from_server ? floor::SourceValue::FloorParticipant
+                                                   : floor::SourceValue::ControllingFunction)});
+        ack.add(floor::AckMessageType{m.subtype()});
+        if (call.floor->send(ack).ok()) {
+            count("iwf_mcptt_floor_acks_total", "sent");
+        } else {
+            dropMedia("ack_send_failed");
+        }
+    }
+    if (m.type == floor::MessageType::FloorAck) {
+        count("iwf_mcptt_floor_acks_total", "received");
+        return;
+    }
+    auto ev = floor::toEvent(m, ref);
+    if (!ev) {
+        count("iwf_mcptt_floor_ignored_total", std::string(floor::toString(m.type)));
+        return;
+    }
+    if (std::holds_alternative<FloorTaken>(*ev) || std::holds_alternative<FloorGranted>(*ev) ||
+        std::holds_alternative<FloorIdle>(*ev)) {
+        call.talk_start = true;
+    }
+    report(std::move(*ev));
 }
 
 void McpttLink::count(std::string_view what, std::string_view reason) {
@@ -151,9 +390,11 @@ void McpttLink::stop() {
         }
         report(CallEnd{ref, EndReason::LinkDown, "link stopped"});
     }
-    calls_.clear();
+    calls_.clear();  // closes every call's media sockets
     by_dialog_.clear();
     by_server_tx_.clear();
+    retired_voice_.clear();
+    retired_floor_.clear();
     stack_->stop();
 }
 
@@ -174,7 +415,30 @@ void McpttLink::forget(CallRef ref) {
     for (auto s = by_server_tx_.begin(); s != by_server_tx_.end();) {
         s = s->second == ref ? by_server_tx_.erase(s) : std::next(s);
     }
+    Call& c = *it->second;
+    dropMedia("call_ended", c.pending.size());
+    // The endpoints may be running the receive handler that ended this call: close them on
+    // the next executor turn, not now. Their handlers look the call up and find nothing.
+    if (c.voice) {
+        retired_voice_.push_back(std::move(c.voice));
+    }
+    if (c.floor) {
+        retired_floor_.push_back(std::move(c.floor));
+    }
     calls_.erase(it);
+    if (!reap_posted_ && (!retired_voice_.empty() || !retired_floor_.empty())) {
+        reap_posted_ = true;
+        std::weak_ptr<bool> alive = alive_;
+        asio::post(io_, [this, alive] {
+            auto a = alive.lock();
+            if (!a || !*a) {
+                return;
+            }
+            reap_posted_ = false;
+            retired_voice_.clear();
+            retired_floor_.clear();
+        });
+    }
 }
 
 bool McpttLink::isE2eeGroup(const std::string& group) const {
@@ -182,9 +446,11 @@ bool McpttLink::isE2eeGroup(const std::string& group) const {
            cfg_.e2ee_groups.end();
 }
 
-McpttMedia McpttLink::ourMedia(bool floor, bool /*e2ee*/) const {
+McpttMedia McpttLink::ourMedia(const Call& call) const {
     McpttMedia m = cfg_.media;
-    m.floor = floor;
+    m.audio_port = call.voice ? call.voice->localEndpoint().port() : 0;
+    m.floor = call.floor_control && call.floor != nullptr;
+    m.floor_port = call.floor ? call.floor->localEndpoint().port() : 0;
     m.floor_params.queueing = true;
     m.floor_params.priority = cfg_.floor_priority;
     return m;
@@ -205,7 +471,7 @@ void McpttLink::addServiceHeaders(sip::Message& m, CallPriority p) const {
 }
 
 std::vector<sip::BodyPart> McpttLink::bodies(const Call& call, const McpttInfo& info) const {
-    McpttMedia media = ourMedia(call.floor_control, call.e2ee);
+    McpttMedia media = ourMedia(call);
     media.floor_params.implicit_request = call.outgoing;
     return {{std::string(sip::kSdpContentType),
              {},
@@ -259,14 +525,20 @@ Status McpttLink::deliver(const Event& event) {
                 }
             },
             event);
-        if (calls_.find(ref) == calls_.end()) {
+        auto it = calls_.find(ref);
+        if (it == calls_.end()) {
+            dropMedia("unknown_call");
             return Error{"unknown_call"};
         }
-        if (floor_ == nullptr) {
-            count("iwf_mcptt_refused_total", "no_floor_channel");
-            return Error{"no_floor_channel"};
+        return sendFloor(*it->second, event);
+    }
+    if (const auto* v = std::get_if<Voice>(&event)) {
+        auto it = calls_.find(v->call);
+        if (it == calls_.end()) {
+            dropMedia("unknown_call");
+            return Error{"unknown_call"};
         }
-        return floor_->sendFloor(ref, event);
+        return sendVoice(*it->second, v->frame);
     }
     return Error{"unsupported_event"};
 }
@@ -316,6 +588,9 @@ Status McpttLink::originate(const CallSetup& s) {
     if (!s.caller.alias.empty()) {
         info.functional_alias = s.caller.alias;
     }
+    if (auto st = openMedia(*call); !st) {
+        return st;
+    }
     call->invite = buildInvite(*call, info);
     const CallRef ref = s.call;
     Call* raw = call.get();
@@ -341,18 +616,34 @@ Status McpttLink::originate(const CallSetup& s) {
                 by_dialog_[c.dialog->id()] = ref;
                 stack_->sendAck(c.dialog->makeAck(invite.cseqNumber()), cfg_.peer);
                 c.established = true;
+                bool media_ok = false;
                 if (auto sdp = sip::bodyOfType(rsp, sip::kSdpContentType)) {
                     if (auto parsed = sip::parseSdp(*sdp)) {
                         if (auto media = readMcpttSdp(*parsed)) {
-                            c.remote = *media;
-                            if (media->floor && media->floor_params.granted) {
+                            media_ok = setRemoteMedia(c, *media, cfg_.peer.address).ok();
+                            if (media_ok && media->floor && media->floor_params.granted) {
                                 // mc_granted: the implicit floor request was granted.
                                 report(FloorGranted{ref, Talker{McId{c.caller}, {}, {}}, {}});
                             }
                         }
                     }
                 }
-                if (c.ending) {
+                if (!media_ok && !c.ending) {
+                    // An answer without usable media: the call cannot carry anything.
+                    count("iwf_mcptt_refused_total", "bad_sdp_answer");
+                    stack_->sendRequest(c.dialog->makeRequest("BYE"), c.dialog->peer(), {});
+                    report(CallEnd{ref, EndReason::Error, "no usable SDP answer"});
+                    forget(ref);
+                    return;
+                }
+                it = calls_.find(ref);  // a report above may have ended the call
+                if (it == calls_.end()) {
+                    return;
+                }
+                if (!c.ending) {
+                    flushPending(c);
+                }
+                if (calls_.count(ref) != 0 && c.ending) {
                     stack_->sendRequest(c.dialog->makeRequest("BYE"), c.dialog->peer(), {});
                     forget(ref);
                 }
@@ -543,12 +834,19 @@ void McpttLink::onNewInvite(sip::ServerTxId tx, const sip::Message& req, const s
         reject(tx, req, 404, "no target in mcptt-info");
         return;
     }
-    auto answer = answerMedia(*offer, ourMedia(call->floor_control, call->e2ee));
+    if (auto st = openMedia(*call); !st) {
+        reject(tx, req, 503, "no media port free");
+        return;
+    }
+    auto answer = answerMedia(*offer, ourMedia(*call));
     if (!answer) {
         reject(tx, req, 488, std::string(answer.error().reason));
         return;
     }
-    call->remote = *offer;
+    if (auto st = setRemoteMedia(*call, *offer, from.address); !st) {
+        reject(tx, req, 488, "SDP: " + std::string(st.error().reason));
+        return;
+    }
     call->invite = req;
     const std::string tag = stack_->newTag();
     call->dialog = sip::Dialog::asUas(req, tag, from);
@@ -638,10 +936,14 @@ void McpttLink::onInDialog(Call& call, sip::ServerTxId tx, const sip::Message& r
         if (auto sdp_text = sip::bodyOfType(req, sip::kSdpContentType)) {
             auto sdp = sip::parseSdp(*sdp_text);
             auto offer = sdp ? readMcpttSdp(*sdp) : Result<McpttMedia>(Error{"bad_sdp"});
-            auto answer = offer ? answerMedia(*offer, ourMedia(call.floor_control, call.e2ee))
-                                : Result<McpttMedia>(offer.error());
+            auto answer =
+                offer ? answerMedia(*offer, ourMedia(call)) : Result<McpttMedia>(offer.error());
             if (!answer) {
                 reject(tx, req, 488, std::string(answer.error().reason));
+                return;
+            }
+            if (auto st = setRemoteMedia(call, *offer, call.dialog->peer().address); !st) {
+                reject(tx, req, 488, "SDP: " + std::string(st.error().reason));
                 return;
             }
             ok.setBody(buildMcpttSdp(*answer, ref, ++call.sdp_version).toString(),

@@ -12,9 +12,16 @@
 //    (encryption.hpp);
 //  - BYE / CANCEL; affiliation on behalf of LMR users (PUBLISH, both models of 23.283
 //    §10.1.2.2);
-//  - events: CallSetup / CallEnd / FloorRequest / FloorGranted to the EventSink; deliver()
-//    takes CallSetup (originate, or change priority of a call it knows), CallEnd (BYE or
-//    CANCEL) and floor events (through a FloorChannel that the floor code installs).
+//  - media: every call owns a rtp::VoiceEndpoint (X-IWF-LMR RTP, docs/protocols/iwf-1-media.md)
+//    and, with floor control, a rtp::FloorEndpoint (TS 24.380 over the m=application port),
+//    bound on media.address (ephemeral ports, or the next free even/odd pair of
+//    media.port_range); the SDP carries the sockets' real ports; the remote ports come from
+//    the peer's SDP. They close when the call ends.
+//  - events: CallSetup / CallEnd / Voice / floor events to the EventSink; deliver() takes
+//    CallSetup (originate, or change priority of a call it knows), CallEnd (BYE or CANCEL),
+//    Voice (RTP to the call's peer) and floor events (floor messages to the call's peer).
+//    Until an outgoing call is answered (the peer's ports unknown) voice and floor events are
+//    held in order (at most kMaxPendingMedia, overflow counted) and sent on the 200 OK.
 //
 // Config (mc_links[] entry), see docs/protocols/iwf-1.md:
 //   name, type: mcptt-iwf1
@@ -22,7 +29,8 @@
 //   listen: [{transport: udp|tcp|tls, address, port, cert, key, ca, mutual}]
 //   peer: {transport, address, port}       # the MC system's SIP entry point
 //   server_uri: sip:cf@mc.example          # Request-URI of calls the IWF originates
-//   media: {address, audio_port, floor_port, encoding, clock_rate, payload_type, priority}
+//   media: {address, port_range: {first, last}, encoding, clock_rate, payload_type,
+//           floor_priority}                # port_range absent = ephemeral ports
 //   e2ee_groups: [sip:g1@mc.example]       # groups whose audio is the LMR codec end to end
 //   resource_priority: {emergency: mcpttp.15, imminent_peril: mcpttp.13}
 //   affiliation: {model: group|per-user, groups: [...], users: [...], expires: 3600}
@@ -33,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -44,8 +53,11 @@
 #include "gateway/sip/dialog.hpp"
 #include "gateway/sip/multipart.hpp"
 #include "gateway/sip/stack.hpp"
+#include "mc_adapters/floor/floor_events.hpp"
 #include "mc_adapters/mcptt/mcptt_info.hpp"
 #include "mc_adapters/mcptt/mcptt_sdp.hpp"
+#include "mc_adapters/rtp/floor_endpoint.hpp"
+#include "mc_adapters/rtp/voice_endpoint.hpp"
 
 namespace iwf::mc::mcptt {
 
@@ -53,13 +65,24 @@ inline constexpr std::string_view kMcpttIcsi = "urn:urn-7:3gpp-service.ims.icsi.
 
 enum class AffiliationModel : std::uint8_t { Group = 0, PerUser = 1 };
 
+// Media ports of the calls: first == 0 = ephemeral (the kernel picks); otherwise audio on an
+// even port P of [first, last] and floor control on P + 1 (first even, last >= first + 1).
+struct MediaPortRange {
+    std::uint16_t first = 0;
+    std::uint16_t last = 0;
+};
+
+// Voice frames and floor events held per call until the peer's media ports are known.
+inline constexpr std::size_t kMaxPendingMedia = 256;
+
 struct McpttLinkConfig {
     std::string name = "iwf1";
     std::string psi = "sip:iwf@iwf.invalid";
     std::vector<sip::ListenerConfig> listen;
     sip::Peer peer;
     std::string server_uri;
-    McpttMedia media;
+    McpttMedia media;  // address, encoding, clock_rate, payload_type (ports: per call)
+    MediaPortRange port_range;
     int floor_priority = 5;
     std::vector<std::string> e2ee_groups;
     std::string rp_emergency = "mcpttp.15";
@@ -73,16 +96,10 @@ struct McpttLinkConfig {
 
 McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node);  // throws ConfigError
 
-// Carries floor events of a call to the media-floor control entity (mc_adapters/floor, rtp).
-class FloorChannel {
-  public:
-    virtual ~FloorChannel() = default;
-    virtual Status sendFloor(CallRef call, const Event& floor_event) = 0;
-};
-
 class McpttLink final : public McLink {
   public:
-    McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLinkConfig cfg);
+    McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLinkConfig cfg,
+              const Clock& clock = SteadyClock::instance());
     ~McpttLink() override;
 
     const LinkId& id() const override { return id_; }
@@ -90,12 +107,14 @@ class McpttLink final : public McLink {
     void stop() override;
     Status deliver(const Event& event) override;
 
-    void setFloorChannel(FloorChannel* ch) { floor_ = ch; }
     sip::Stack& stack() { return *stack_; }
     // Sends an affiliation (or de-affiliation) PUBLISH for `user` to `group`.
     void affiliate(const std::string& user, const std::string& group, bool affiliated);
 
     std::size_t activeCalls() const { return calls_.size(); }
+    // Local RTP / floor ports of a call (0 if it has none), for tests and /v1 views.
+    std::uint16_t audioPort(CallRef call) const;
+    std::uint16_t floorPort(CallRef call) const;
 
   private:
     struct Call;
@@ -109,7 +128,14 @@ class McpttLink final : public McLink {
     sip::Message buildInvite(Call& call, const McpttInfo& info);
     void addServiceHeaders(sip::Message& m, CallPriority p) const;
     std::vector<sip::BodyPart> bodies(const Call& call, const McpttInfo& info) const;
-    McpttMedia ourMedia(bool floor, bool e2ee) const;
+    McpttMedia ourMedia(const Call& call) const;
+    Status openMedia(Call& call);
+    Status setRemoteMedia(Call& call, const McpttMedia& remote, const asio::ip::address& sig);
+    void flushPending(Call& call);
+    Status sendVoice(Call& call, const VoiceFrame& f);
+    Status sendFloor(Call& call, const Event& e);
+    void onFloorMessage(CallRef ref, const floor::FloorMessage& m);
+    void dropMedia(std::string_view reason, std::uint64_t n = 1);
     void reject(sip::ServerTxId tx, const sip::Message& req, int status, std::string_view fault);
     void report(Event e);
     void forget(CallRef ref);
@@ -119,10 +145,17 @@ class McpttLink final : public McLink {
     asio::io_context& io_;
     metrics::Registry& metrics_;
     McpttLinkConfig cfg_;
+    const Clock& clock_;
     LinkId id_;
     std::unique_ptr<sip::Stack> stack_;
     EventSink* sink_ = nullptr;
-    FloorChannel* floor_ = nullptr;
+    std::uint32_t port_cursor_ = 0;  // next pair of port_range to try
+    std::mt19937_64 rng_{std::random_device{}()};
+    // Endpoints of ended calls, destroyed on the next executor turn (a call may end from
+    // inside one of its own endpoint's receive handlers).
+    std::vector<std::unique_ptr<rtp::VoiceEndpoint>> retired_voice_;
+    std::vector<std::unique_ptr<rtp::FloorEndpoint>> retired_floor_;
+    bool reap_posted_ = false;
     std::map<CallRef, std::unique_ptr<Call>> calls_;
     std::map<sip::DialogId, CallRef> by_dialog_;
     std::map<sip::ServerTxId, CallRef> by_server_tx_;
