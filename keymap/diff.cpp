@@ -85,6 +85,8 @@ std::vector<Change> diff(const Keymap& from, const Keymap& to) {
                 collect(to.groups, [](const Group& g) { return g.mc_group.uri; }), out);
     diffEntries("adhoc_rule", collect(from.adhoc_rules, [](const AdhocRule& r) { return r.id; }),
                 collect(to.adhoc_rules, [](const AdhocRule& r) { return r.id; }), out);
+    diffEntries("kmf", collect(from.kmfs, [](const Kmf& f) { return f.uri; }),
+                collect(to.kmfs, [](const Kmf& f) { return f.uri; }), out);
     return out;
 }
 

@@ -228,6 +228,14 @@ json toJson(const AdhocRule& r) {
             {"first", r.first}, {"last", r.last},     {"lender", r.lender.uri}};
 }
 
+json toJson(const Kmf& f) {
+    json j = {{"uri", f.uri}, {"system", f.system}, {"unit", f.unit}};
+    if (!f.display_name.empty()) {
+        j["name"] = f.display_name;
+    }
+    return j;
+}
+
 json toJson(const Keymap& k) {
     json j;
     j["format"] = 1;
@@ -252,6 +260,15 @@ json toJson(const Keymap& k) {
     j["users"] = users;
     j["groups"] = groups;
     j["adhoc"] = {{"default", k.adhoc_default.uri}, {"rules", rules}};
+    // Only when present, so that revisions stored before KMF entries existed keep their
+    // canonical text.
+    if (!k.kmfs.empty()) {
+        json kmfs = json::array();
+        for (const auto& f : k.kmfs) {
+            kmfs.push_back(toJson(f));
+        }
+        j["kmfs"] = kmfs;
+    }
     return j;
 }
 
@@ -373,6 +390,17 @@ Keymap keymapFromJson(const json& j) {
         x.last = get<std::uint32_t>(r, "last", w);
         x.lender.uri = get<std::string>(r, "lender", w);
         k.adhoc_rules.push_back(std::move(x));
+    }
+    if (j.contains("kmfs")) {
+        for (const auto& f : get<json>(j, "kmfs", "root")) {
+            Kmf x;
+            x.uri = get<std::string>(f, "uri", "kmfs");
+            std::string w = "kmf " + x.uri;
+            x.system = get<std::string>(f, "system", w);
+            x.unit = get<std::uint32_t>(f, "unit", w);
+            x.display_name = getOr<std::string>(f, "name", "", w);
+            k.kmfs.push_back(std::move(x));
+        }
     }
     return k;
 }

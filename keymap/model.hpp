@@ -85,6 +85,19 @@ struct User {
     int line = 0;
 };
 
+// An LMR key management facility (KMF) that MC clients reach through the interworking key
+// management tunnel (TS 23.283 §10.12): users name it by URI (User::kmf_uri, the "URI of LMR
+// key management functional entity" of TS 23.379 A.3); this entry says where it is on the LMR
+// side, so a KMM an MC client sends to that URI can be delivered to the KMF's LMR address
+// (P25: the KMF's RSI; DMR: its unit ID; TETRA: its ISSI). No key material.
+struct Kmf {
+    std::string uri;
+    std::string system;      // LmrSystem::id
+    std::uint32_t unit = 0;  // the KMF's LMR address (24 bit)
+    std::string display_name;
+    int line = 0;
+};
+
 // An interworking group: LMR talkgroup <-> MC group, with its LMR E2EE group parameters.
 struct Group {
     McGroupId mc_group;
@@ -122,6 +135,7 @@ struct Keymap {
     std::vector<User> users;
     std::vector<Group> groups;
     std::vector<AdhocRule> adhoc_rules;
+    std::vector<Kmf> kmfs;
     std::string source;  // file name it was read from (for messages; not stored)
     int adhoc_default_line = 0;
     int unknown_talker_line = 0;
@@ -133,6 +147,7 @@ nlohmann::json toJson(const LmrSystem& s);
 nlohmann::json toJson(const User& u);
 nlohmann::json toJson(const Group& g);
 nlohmann::json toJson(const AdhocRule& r);
+nlohmann::json toJson(const Kmf& f);
 // Throws std::runtime_error naming the field if the JSON does not match.
 Keymap keymapFromJson(const nlohmann::json& j);
 std::string toCanonicalString(const Keymap& k);

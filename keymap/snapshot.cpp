@@ -129,6 +129,17 @@ std::shared_ptr<const Snapshot> Snapshot::build(Keymap k, std::uint64_t revision
         s->group_by_mc_.emplace(g.mc_group.uri, idx);
     }
 
+    s->kmfs_.reserve(km.kmfs.size());
+    for (const Kmf& f : km.kmfs) {
+        std::int64_t si = s->systemIndex(f.system);
+        if (si < 0) {
+            continue;
+        }
+        auto idx = static_cast<std::uint32_t>(s->kmfs_.size());
+        s->kmfs_.push_back(KmfView{&f, &km.systems[static_cast<std::size_t>(si)]});
+        s->kmf_by_uri_.emplace(f.uri, idx);
+    }
+
     for (const AdhocRule& r : km.adhoc_rules) {
         std::int64_t si = s->systemIndex(r.system);
         auto li = s->group_by_mc_.find(r.lender.uri);
@@ -263,6 +274,11 @@ const GroupView* Snapshot::groupInSystem(std::string_view system_id, std::uint32
 const GroupView* Snapshot::groupByMc(std::string_view mc_group) const {
     auto it = group_by_mc_.find(mc_group);
     return it == group_by_mc_.end() ? nullptr : &groups_[it->second];
+}
+
+const KmfView* Snapshot::kmf(std::string_view uri) const {
+    auto it = kmf_by_uri_.find(uri);
+    return it == kmf_by_uri_.end() ? nullptr : &kmfs_[it->second];
 }
 
 const GroupView* Snapshot::lenderFor(std::uint32_t sys, AdhocScope scope, std::uint32_t id) const {

@@ -37,6 +37,12 @@ struct UserView {
     bool authorised(LmrFamily f, std::uint16_t algid, std::uint32_t key_id) const;
 };
 
+// An LMR KMF, resolved: its entry and its LMR system (where a KMM to its URI goes).
+struct KmfView {
+    const Kmf* kmf = nullptr;
+    const LmrSystem* system = nullptr;
+};
+
 // What the engine decides on an incoming stream of an interworking group.
 enum class StreamVerdict : std::uint8_t {
     Accept = 0,
@@ -106,6 +112,8 @@ class Snapshot {
     const GroupView* groupInSystem(std::string_view system_id, std::uint32_t tgid) const;
     // MC group ID -> interworking group.
     const GroupView* groupByMc(std::string_view mc_group) const;
+    // KMF URI -> the KMF's LMR address (nullptr: the keymap does not say where it is).
+    const KmfView* kmf(std::string_view uri) const;
 
     // Ad hoc groups: which preconfigured interworking group lends its security configuration
     // to an ad hoc group built on the LMR side (dynamic regroup, patch, multi-user data) from
@@ -157,6 +165,8 @@ class Snapshot {
         std::uint32_t lender;  // index into groups_
     };
     std::vector<Rule> rules_;
+    std::vector<KmfView> kmfs_;
+    StringMap<std::uint32_t> kmf_by_uri_;
     std::int64_t default_lender_ = -1;
 };
 

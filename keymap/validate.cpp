@@ -31,6 +31,7 @@ class Checker {
         users();
         groups();
         adhoc();
+        kmfs();
         top();
         std::stable_sort(out_.begin(), out_.end(),
                          [](const Finding& a, const Finding& b) { return a.line < b.line; });
@@ -124,6 +125,37 @@ class Checker {
                 }
             }
             (void)s;
+        }
+    }
+
+    void kmfs() {
+        std::set<std::string> uris;
+        std::set<std::pair<std::string, std::uint32_t>> addresses;
+        for (const auto& f : k_.kmfs) {
+            std::string e = "kmf " + f.uri;
+            if (f.uri.empty()) {
+                add(f.line, e, "empty_id", "KMF URI must not be empty");
+            } else if (f.uri.find(':') == std::string::npos) {
+                add(f.line, e, "kmf_uri", "KMF URI '" + f.uri + "' has no scheme (sip:, urn:...)");
+            }
+            if (!uris.insert(f.uri).second) {
+                add(f.line, e, "duplicate_id", "duplicate KMF URI '" + f.uri + "'");
+            }
+            system(f.system, f.line, e);
+            if (!fitsBits(f.unit, 24)) {
+                add(f.line, e, "unit_width", "KMF LMR address must fit 24 bits");
+            }
+            for (const auto& u : k_.users) {
+                if (u.system == f.system && u.unit == f.unit) {
+                    add(f.line, e, "kmf_is_user",
+                        fmt::format("LMR address {} of system '{}' is also user {}", f.unit,
+                                    f.system, u.mc_id.uri));
+                }
+            }
+            if (!addresses.emplace(f.system, f.unit).second) {
+                add(f.line, e, "duplicate_unit",
+                    fmt::format("another KMF has LMR address {} in system '{}'", f.unit, f.system));
+            }
         }
     }
 

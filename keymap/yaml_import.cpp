@@ -69,7 +69,8 @@ class Parser {
     explicit Parser(const ConfigNode& root) : root_(root) {}
 
     Keymap run() {
-        root_.expectKeys({"format", "unknown_talker", "systems", "users", "groups", "adhoc"});
+        root_.expectKeys(
+            {"format", "unknown_talker", "systems", "users", "groups", "adhoc", "kmfs"});
         if (root_.has("format")) {
             root_.getInt("format", 1, 1);
         }
@@ -96,6 +97,9 @@ class Parser {
             for (const auto& r : a->optionalList("rules")) {
                 k.adhoc_rules.push_back(rule(r));
             }
+        }
+        for (const auto& f : root_.optionalList("kmfs")) {
+            k.kmfs.push_back(kmf(f));
         }
         return k;
     }
@@ -231,6 +235,18 @@ class Parser {
         r.lender.uri = n.getString("lender");
         sipUri(n, "lender", r.lender.uri);
         return r;
+    }
+
+    Kmf kmf(const ConfigNode& n) {
+        n.expectKeys({"uri", "system", "unit", "name"});
+        Kmf f;
+        f.line = n.line();
+        f.uri = n.getString("uri");
+        notEmpty(n, "uri", f.uri);
+        f.system = n.getString("system");
+        f.unit = static_cast<std::uint32_t>(n.getInt("unit", 0, 0xFFFFFF));
+        f.display_name = n.getString("name", "");
+        return f;
     }
 
     const ConfigNode& root_;
@@ -535,6 +551,20 @@ std::string exportKeymapYaml(const Keymap& k) {
         e << YAML::EndMap;
     }
     e << YAML::EndSeq << YAML::EndMap;
+    if (!k.kmfs.empty()) {
+        e << YAML::Key << "kmfs" << YAML::Value << YAML::BeginSeq;
+        for (const auto& f : k.kmfs) {
+            e << YAML::BeginMap;
+            e << YAML::Key << "uri" << YAML::Value << f.uri;
+            e << YAML::Key << "system" << YAML::Value << f.system;
+            e << YAML::Key << "unit" << YAML::Value << f.unit;
+            if (!f.display_name.empty()) {
+                e << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << f.display_name;
+            }
+            e << YAML::EndMap;
+        }
+        e << YAML::EndSeq;
+    }
     e << YAML::EndMap;
     return std::string(e.c_str()) + "\n";
 }

@@ -110,8 +110,28 @@ std::optional<UserInfo> KeymapSnapshotView::userByMc(const McId& id) const {
     return convert(snap_->userByMcId(id.uri));
 }
 
-std::optional<KmfInfo> KeymapSnapshotView::kmfByUri(const std::string&) const {
-    return std::nullopt;  // the keymap names KMF URIs, not their LMR addresses
+std::optional<KmfInfo> KeymapSnapshotView::kmfByUri(const std::string& uri) const {
+    const keymap::KmfView* k = snap_->kmf(uri);
+    if (k == nullptr || k->kmf == nullptr || k->system == nullptr) {
+        return std::nullopt;
+    }
+    KmfInfo out;
+    out.uri = k->kmf->uri;
+    switch (k->system->family) {
+        case LmrFamily::P25:
+            out.lmr_address = P25Unit{k->system->p25, k->kmf->unit};
+            break;
+        case LmrFamily::Dmr:
+            out.lmr_address = DmrUnit{k->kmf->unit};
+            break;
+        case LmrFamily::Tetra:
+            out.lmr_address =
+                TetraSubscriber{k->system->tetra_mcc, k->system->tetra_mnc, k->kmf->unit, false};
+            break;
+        case LmrFamily::Analog:
+            return std::nullopt;
+    }
+    return out;
 }
 
 std::shared_ptr<const DirectorySnapshot> KeymapDirectory::current() const {

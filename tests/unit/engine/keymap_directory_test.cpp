@@ -33,6 +33,11 @@ std::shared_ptr<const keymap::Snapshot> sampleKeymap(std::uint64_t revision, std
     g.key_id = kid;
     g.members.push_back(u.mc_id);
     k.groups.push_back(g);
+    keymap::Kmf f;
+    f.uri = "sip:kmf@lmr";
+    f.system = "p25-north";
+    f.unit = 9999001;
+    k.kmfs.push_back(f);
     return keymap::Snapshot::build(std::move(k), revision);
 }
 
@@ -59,6 +64,11 @@ TEST(KeymapDirectory, ConvertsGroupsAndUsers) {
     EXPECT_EQ(snap->userByMc(McId{"sip:alice@mc"})->lmr_unit, Address{unit(1)});
     EXPECT_FALSE(snap->groupByLmr(tg(101)).has_value());
     EXPECT_EQ(snap->unknownTalker(), McId{"sip:unknown@iwf"});
+    // The KMF the user names: where a KMM from the user's MC client goes on the LMR side.
+    auto kmf = snap->kmfByUri("sip:kmf@lmr");
+    ASSERT_TRUE(kmf.has_value());
+    EXPECT_EQ(kmf->lmr_address, Address{unit(9999001)});
+    EXPECT_FALSE(snap->kmfByUri("sip:other-kmf@lmr").has_value());
     // A new revision: the old view keeps answering from its own.
     current = sampleKeymap(8, 0x9999);
     EXPECT_EQ(snap->groupByLmr(tg(100))->key_id, 0x1234u);

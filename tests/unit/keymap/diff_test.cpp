@@ -41,7 +41,13 @@ TEST(KeymapDiff, FromEmptyEverythingIsAdded) {
     Keymap k = test::exampleKeymap();
     std::vector<Change> c = diff(Keymap{}, k);
     // 2 settings changed (unknown talker, adhoc default); 2 systems + 20 users + 5 groups + 1 rule
-    EXPECT_EQ(diffSummary(c), "28 added, 2 changed, 0 removed");
+    // + 2 KMFs
+    EXPECT_EQ(diffSummary(c), "30 added, 2 changed, 0 removed");
+    Keymap moved = k;
+    moved.kmfs[0].unit = 9999100;
+    EXPECT_NE(renderDiff(diff(k, moved)).find("~ kmf sip:kmf@kmf.p25-north.example: unit"),
+              std::string::npos)
+        << renderDiff(diff(k, moved));
 }
 
 }  // namespace

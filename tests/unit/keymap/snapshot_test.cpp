@@ -110,6 +110,17 @@ TEST_F(SnapshotTest, StreamPolicy) {
     EXPECT_EQ(toString(StreamVerdict::ClearInSecureGroup), "clear_in_secure_group");
 }
 
+TEST_F(SnapshotTest, KmfByUri) {
+    const KmfView* k = snap_->kmf("sip:kmf@kmf.p25-north.example");
+    ASSERT_NE(k, nullptr);
+    EXPECT_EQ(k->kmf->unit, 9999001u);
+    EXPECT_EQ(k->system->id, "p25-north");
+    const KmfView* d = snap_->kmf("sip:kmf@kmf.dmr-city.example");
+    ASSERT_NE(d, nullptr);
+    EXPECT_EQ(d->system->family, LmrFamily::Dmr);
+    EXPECT_EQ(snap_->kmf("sip:kmf@elsewhere.example"), nullptr);
+}
+
 TEST_F(SnapshotTest, AdhocLender) {
     // A patch of talkgroups inside the rule's range borrows fire-ops' configuration.
     std::array<std::uint32_t, 2> tgs{60001, 60999};

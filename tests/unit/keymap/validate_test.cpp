@@ -147,6 +147,21 @@ TEST(KeymapValidate, DuplicateIdsAreRefused) {
     expectRule(t, "unknown_talker", "also a user's MC ID", lineOf(t, "unknown_talker: sip:p25"));
 }
 
+TEST(KeymapValidate, KmfEntries) {
+    std::string t = edit(exampleText(), "  - uri: sip:kmf@kmf.dmr-city.example\n",
+                         "  - uri: sip:kmf@kmf.p25-north.example\n");
+    expectRule(t, "duplicate_id", "duplicate KMF URI", lineOf(t, "    unit: 9999002") - 2);
+    t = edit(exampleText(), "    system: p25-north\n    unit: 9999001",
+             "    system: p25-south\n    unit: 9999001");
+    expectRule(t, "dangling_system", "unknown system 'p25-south'",
+               lineOf(t, "    unit: 9999001") - 2);
+    t = edit(exampleText(), "    unit: 9999001", "    unit: 1001");
+    expectRule(t, "kmf_is_user", "is also user sip:p25-1001@iwf.example",
+               lineOf(t, "  - uri: sip:kmf@kmf.p25-north"));
+    t = edit(exampleText(), "  - uri: sip:kmf@kmf.p25-north.example", "  - uri: kmf-north");
+    expectRule(t, "kmf_uri", "has no scheme", lineOf(t, "  - uri: kmf-north"));
+}
+
 TEST(KeymapValidate, OtherRules) {
     // P25 TGID is 16 bits.
     std::string t = edit(exampleText(), "    tgid: 300\n", "    tgid: 70000\n");
