@@ -385,8 +385,6 @@ Status Stack::respond(ServerTxId id, Message rsp) {
         tx->state = TxState::Proceeding;
         return {};
     }
-    std::weak_ptr<ServerTx> weak = tx;
-    std::weak_ptr<bool> alive = alive_;
     const bool udp = !reliable(tx->peer.protocol);
     if (tx->invite) {
         tx->state = st < 300 ? TxState::Accepted : TxState::Completed;
@@ -399,13 +397,7 @@ Status Stack::respond(ServerTxId id, Message rsp) {
             serverRetransmit(tx);
         }
         // Timer H (non-2xx) / L (2xx): 64*T1 for the ACK.
-        tx->timeout.expires_after(cfg_.timers.timerB());
-        tx->timeout.async_wait([this, weak, alive](const boost::system::error_code& ec) {
-            auto a = alive.lock();
-            auto t = weak.lock();
-            if (ec || !a || !*a || !t) {
-                return;
-            }
+        arm(tx->timeout, tx, cfg_.timers.timerB(), [this](const std::shared_ptr<ServerTx>& t) {
             if (t->state == TxState::Completed) {
                 count("iwf_sip_transaction_timeouts_total", "SIP transactions that timed out",
                       "timer_h");
@@ -427,15 +419,7 @@ Status Stack::respond(ServerTxId id, Message rsp) {
 }
 
 void Stack::serverRetransmit(const std::shared_ptr<ServerTx>& tx) {
-    std::weak_ptr<ServerTx> weak = tx;
-    std::weak_ptr<bool> alive = alive_;
-    tx->retrans.expires_after(tx->interval);
-    tx->retrans.async_wait([this, weak, alive](const boost::system::error_code& ec) {
-        auto a = alive.lock();
-        auto t = weak.lock();
-        if (ec || !a || !*a || !t) {
-            return;
-        }
+    arm(tx->retrans, tx, tx->interval, [this](const std::shared_ptr<ServerTx>& t) {
         if ((t->state == TxState::Completed) || (t->state == TxState::Accepted && !t->acked)) {
             metrics_
                 .counter("iwf_sip_retransmissions_sent_total", "SIP retransmissions sent",
@@ -449,17 +433,7 @@ void Stack::serverRetransmit(const std::shared_ptr<ServerTx>& tx) {
 }
 
 void Stack::serverTerminateLater(const std::shared_ptr<ServerTx>& tx, milliseconds after) {
-    std::weak_ptr<ServerTx> weak = tx;
-    std::weak_ptr<bool> alive = alive_;
-    tx->timeout.expires_after(after);
-    tx->timeout.async_wait([this, weak, alive](const boost::system::error_code& ec) {
-        auto a = alive.lock();
-        auto t = weak.lock();
-        if (ec || !a || !*a || !t) {
-            return;
-        }
-        serverTerminate(t);
-    });
+    arm(tx->timeout, tx, after, [this](const std::shared_ptr<ServerTx>& t) { serverTerminate(t); });
 }
 
 void Stack::serverTerminate(const std::shared_ptr<ServerTx>& tx) {
@@ -524,34 +498,21 @@ ClientTxId Stack::sendRequest(Message req, const Peer& to, ResponseHandler handl
         tx->interval = cfg_.timers.t1;
         clientTimerA(tx);
     }
-    tx->timeout.expires_after(cfg_.timers.timerB());  // Timer B / F
-    tx->timeout.async_wait([this, weak, alive](const boost::system::error_code& ec) {
-        auto a = alive.lock();
-        auto t = weak.lock();
-        if (ec || !a || !*a || !t) {
-            return;
-        }
-        if (t->state == TxState::Trying || t->state == TxState::Proceeding) {
-            count("iwf_sip_transaction_timeouts_total", "SIP transactions that timed out",
-                  t->invite ? "timer_b" : "timer_f");
-            clientFail(t, 408, "Request Timeout");
-        } else {
-            clientTerminate(t);
-        }
-    });
+    arm(tx->timeout, tx, cfg_.timers.timerB(),
+        [this](const std::shared_ptr<ClientTx>& t) {  // B / F
+            if (t->state == TxState::Trying || t->state == TxState::Proceeding) {
+                count("iwf_sip_transaction_timeouts_total", "SIP transactions that timed out",
+                      t->invite ? "timer_b" : "timer_f");
+                clientFail(t, 408, "Request Timeout");
+            } else {
+                clientTerminate(t);
+            }
+        });
     return tx->id;
 }
 
 void Stack::clientTimerA(const std::shared_ptr<ClientTx>& tx) {
-    std::weak_ptr<ClientTx> weak = tx;
-    std::weak_ptr<bool> alive = alive_;
-    tx->retrans.expires_after(tx->interval);
-    tx->retrans.async_wait([this, weak, alive](const boost::system::error_code& ec) {
-        auto a = alive.lock();
-        auto t = weak.lock();
-        if (ec || !a || !*a || !t) {
-            return;
-        }
+    arm(tx->retrans, tx, tx->interval, [this](const std::shared_ptr<ClientTx>& t) {
         const bool again =
             t->state == TxState::Trying || (!t->invite && t->state == TxState::Proceeding);
         if (!again) {
@@ -649,17 +610,8 @@ void Stack::clientFinal(const std::shared_ptr<ClientTx>& tx, const Message& rsp)
         linger = udp ? cfg_.timers.timer_d : milliseconds(0);  // Timer D
     }
     tx->state = TxState::Completed;
-    std::weak_ptr<ClientTx> weak = tx;
-    std::weak_ptr<bool> alive = alive_;
-    tx->timeout.expires_after(linger);
-    tx->timeout.async_wait([this, weak, alive](const boost::system::error_code& ec) {
-        auto a = alive.lock();
-        auto t = weak.lock();
-        if (ec || !a || !*a || !t) {
-            return;
-        }
-        clientTerminate(t);
-    });
+    arm(tx->timeout, tx, linger,
+        [this](const std::shared_ptr<ClientTx>& t) { clientTerminate(t); });
     if (handler) {
         handler(rsp);
     }
@@ -727,15 +679,7 @@ void Stack::sendAck(Message ack, const Peer& to) {
     const std::string key = dialogCseqKey(ack);
     send(to, mem->wire);
     acks_[key] = mem;
-    std::weak_ptr<bool> alive = alive_;
-    std::weak_ptr<AckMemory> weak = mem;
-    mem->expiry.expires_after(cfg_.timers.timerB());
-    mem->expiry.async_wait([this, alive, weak, key](const boost::system::error_code& ec) {
-        auto a = alive.lock();
-        auto m = weak.lock();
-        if (ec || !a || !*a || !m) {
-            return;
-        }
+    arm(mem->expiry, mem, cfg_.timers.timerB(), [this, key](const std::shared_ptr<AckMemory>& m) {
         auto it = acks_.find(key);
         if (it != acks_.end() && it->second == m) {
             acks_.erase(it);

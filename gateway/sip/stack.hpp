@@ -138,6 +138,22 @@ class Stack {
     void serverTerminateLater(const std::shared_ptr<ServerTx>& tx, std::chrono::milliseconds after);
     void serverTerminate(const std::shared_ptr<ServerTx>& tx);
     std::string viaFor(Protocol p, const std::string& branch) const;
+    // Every SIP timer (A-K, the ACK memory) goes through here: arms `timer` for `after` and,
+    // when it fires uncancelled while this stack and `obj` are still alive, calls fn(obj).
+    template <class T, class Fn>
+    void arm(asio::steady_timer& timer, const std::shared_ptr<T>& obj,
+             std::chrono::milliseconds after, Fn fn) {
+        std::weak_ptr<T> weak = obj;
+        std::weak_ptr<bool> alive = alive_;
+        timer.expires_after(after);
+        timer.async_wait([weak, alive, fn = std::move(fn)](const boost::system::error_code& ec) {
+            auto a = alive.lock();
+            auto t = weak.lock();
+            if (!ec && a && *a && t) {
+                fn(t);
+            }
+        });
+    }
     void count(std::string_view name, std::string_view help, std::string_view reason);
 
     asio::io_context& io_;
