@@ -282,11 +282,15 @@ void DataReceiver::complete(Pending& pd, std::vector<Event>& out,
     out.emplace_back(std::move(m));
 }
 
-void DataReceiver::expire(std::int64_t now_ns, std::vector<std::string_view>& drops) {
+void DataReceiver::expire(std::int64_t now_ns, std::vector<std::string_view>& drops,
+                          std::vector<std::uint32_t>* peers) {
     const std::int64_t timeout_ns = std::chrono::nanoseconds(cfg_.timeout).count();
     for (auto it = pending_.begin(); it != pending_.end();) {
         if (now_ns - it->second.started_ns > timeout_ns) {
             drops.push_back("timeout");
+            if (peers != nullptr) {
+                peers->push_back(std::get<0>(it->first));
+            }
             it = pending_.erase(it);
         } else {
             ++it;

@@ -125,8 +125,10 @@ class DataReceiver {
     // appends its reason to `drops` (the caller counts them by peer).
     void onPacket(const DmrdPacket& p, std::int64_t now_ns, std::vector<Event>& out,
                   std::vector<std::string_view>& drops);
-    // Drops PDUs older than the reassembly timeout ("timeout").
-    void expire(std::int64_t now_ns, std::vector<std::string_view>& drops);
+    // Drops PDUs older than the reassembly timeout ("timeout"); `peers`, when given, gets the
+    // peer ID of each one (same order as `drops`).
+    void expire(std::int64_t now_ns, std::vector<std::string_view>& drops,
+                std::vector<std::uint32_t>* peers = nullptr);
     // Forgets the PDUs of `peer_id` (or all) without counting (link down).
     void clear(std::optional<std::uint32_t> peer_id);
     std::size_t pending() const { return pending_.size(); }

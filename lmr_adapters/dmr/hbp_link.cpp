@@ -25,6 +25,8 @@ HbpLinkBase::HbpLinkBase(LinkId id, const HbpCommonConfig& cfg, asio::io_context
     , socket_(io)
     , timer_(io)
     , encoder_(EncoderConfig{cfg.id, cfg.slot, cfg.color_code, 3})
+    , data_rx_(cfg.data)
+    , data_tx_(DataSenderConfig{cfg.id, cfg.slot, cfg.color_code}, cfg.data)
     , rng_(std::random_device{}())
     , rx_packets_(metrics.counter("iwf_dmr_packets_total", "HBP datagrams by direction",
                                   {{"link", id_.name}, {"dir", "rx"}}))
@@ -135,6 +137,10 @@ void HbpLinkBase::handleDmrd(ByteView d, const std::string& peer_label) {
         drop(peer_label, p.error().reason);
         return;
     }
+    if (isDataPacket(*p)) {
+        handleData(*p, peer_label);
+        return;
+    }
     std::vector<Event> events;
     Status st = decoder_.onPacket(*p, nowNs(), events);
     if (!st.ok()) {
@@ -146,7 +152,29 @@ void HbpLinkBase::handleDmrd(ByteView d, const std::string& peer_label) {
 
 Result<std::vector<DmrdPacket>> HbpLinkBase::encode(const Event& e) {
     std::lock_guard<std::mutex> lock(enc_mu_);
+    if (std::holds_alternative<DataMessage>(e) || std::holds_alternative<SecurityMessage>(e)) {
+        return data_tx_.onEvent(e);
+    }
     return encoder_.onEvent(e);
+}
+
+void HbpLinkBase::handleData(const DmrdPacket& p, const std::string& peer_label) {
+    std::vector<Event> events;
+    std::vector<std::string_view> drops;
+    data_rx_.onPacket(p, nowNs(), events, drops);
+    for (auto reason : drops) {
+        drop(peer_label, reason);
+    }
+    emit(events);
+}
+
+void HbpLinkBase::expireData() {
+    std::vector<std::string_view> drops;
+    std::vector<std::uint32_t> peers;
+    data_rx_.expire(nowNs(), drops, &peers);
+    for (std::size_t i = 0; i < drops.size(); ++i) {
+        drop(dataPeerLabel(peers[i]), drops[i]);
+    }
 }
 
 // ------------------------------------------------------------------ master
@@ -347,6 +375,7 @@ void HbpMasterLink::onTick() {
     std::vector<Event> events;
     decoder_.expire(nowNs(), std::chrono::nanoseconds(cfg_.stream_timeout).count(), events);
     emit(events);
+    expireData();
 }
 
 Status HbpMasterLink::deliver(const Event& event) {
@@ -547,6 +576,7 @@ void HbpPeerLink::onTick() {
     std::vector<Event> events;
     decoder_.expire(nowNs(), std::chrono::nanoseconds(cfg_.stream_timeout).count(), events);
     emit(events);
+    expireData();
 }
 
 Status HbpPeerLink::deliver(const Event& event) {

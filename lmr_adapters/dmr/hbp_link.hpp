@@ -5,8 +5,9 @@
 //   "dmr-hbp-peer": iwfd logs in to an HBP master (BrandMeister-style server, HBlink,
 //     DMRGateway as master), pings it, and logs in again when the master goes silent or
 //     refuses it.
-// Received DMRD packets become CallSetup / Voice / CallEnd events (calls.hpp); deliver()
-// encodes engine events into DMRD packets toward the peers / the master.
+// Received DMRD packets become CallSetup / Voice / CallEnd events (calls.hpp), and packet data
+// (data types 6/7) DataMessage / SecurityMessage events (data.hpp); deliver() encodes engine
+// events into DMRD packets toward the peers / the master.
 //
 // Threading: start() and stop() run on the io_context's thread (or while it is not running);
 // deliver() may be called from any thread (it encodes under a lock and posts the send).
@@ -26,6 +27,7 @@
 #include "gateway/common/log.hpp"
 #include "gateway/common/metrics.hpp"
 #include "lmr_adapters/dmr/calls.hpp"
+#include "lmr_adapters/dmr/data.hpp"
 #include "lmr_adapters/dmr/hbp.hpp"
 
 namespace iwf::lmr::dmr {
@@ -38,6 +40,8 @@ struct HbpCommonConfig {
     std::chrono::milliseconds stream_timeout{1500};  // a call silent this long ends
     std::uint8_t slot = 1;                           // slot of calls we originate
     std::uint8_t color_code = 1;
+    // Packet data: SAPs, the KMM tunnel service, reassembly timeout and size limit (data.hpp).
+    DataConfig data;
 };
 
 struct HbpMasterConfig : HbpCommonConfig {
@@ -81,6 +85,13 @@ class HbpLinkBase : public LmrLink {
     // DMRD from an authenticated source: decode, count, report.
     void handleDmrd(ByteView d, const std::string& peer_label);
     Result<std::vector<DmrdPacket>> encode(const Event& e);
+    // Packet data: reassembly timeouts (called from onTick) and the data path of handleDmrd.
+    void expireData();
+    void handleData(const DmrdPacket& p, const std::string& peer_label);
+    // The `peer` label of data drops found by the timer (DMRD peer ID of the PDU).
+    virtual std::string dataPeerLabel(std::uint32_t peer_id) const {
+        return std::to_string(peer_id);
+    }
     std::int64_t nowNs() const { return toNs(clock_.now()); }
 
     LinkId id_;
@@ -98,6 +109,8 @@ class HbpLinkBase : public LmrLink {
     CallDecoder decoder_;
     std::mutex enc_mu_;
     CallEncoder encoder_;
+    DataReceiver data_rx_;
+    DataSender data_tx_;  // under enc_mu_
     std::mt19937 rng_;
     metrics::Counter& rx_packets_;
     metrics::Counter& tx_packets_;
@@ -155,6 +168,7 @@ class HbpPeerLink final : public HbpLinkBase {
     void sendLogin();
     void enter(State s);
     void lost(std::string_view why);
+    std::string dataPeerLabel(std::uint32_t) const override { return "master"; }
 
     HbpPeerConfig cfg_;
     udp::endpoint master_;

@@ -4,6 +4,43 @@ namespace iwf::lmr::dmr {
 
 namespace {
 
+bool sapUsable(std::int64_t sap) {
+    // UDT (0) and ARP (5) are not user data; the others carry opaque packet data.
+    return sap != kSapUdt && sap != kSapArp;
+}
+
+// data: {sap: 10, timeout: 3s, max_bytes: 1520}   kmm: {sap: 9}
+void parseData(const ConfigNode& n, DataConfig& d) {
+    if (auto dn = n.optionalChild("data")) {
+        const ConfigNode& x = *dn;
+        x.expectKeys({"sap", "timeout", "max_bytes"});
+        const auto sap = x.getInt("sap", 0, 15, kSapShortData);
+        if (!sapUsable(sap)) {
+            x.fail("sap", "SAP " + std::to_string(sap) + " (UDT / ARP) cannot carry short data");
+        }
+        d.out_sap = static_cast<std::uint8_t>(sap);
+        d.timeout = x.getDuration("timeout", std::chrono::milliseconds(3000));
+        if (d.timeout.count() <= 0) {
+            x.fail("timeout", "must be greater than 0");
+        }
+        d.max_bytes = static_cast<std::size_t>(
+            x.getInt("max_bytes", 0, static_cast<std::int64_t>(kMaxDataPayload), kMaxDataPayload));
+    }
+    if (auto kn = n.optionalChild("kmm")) {
+        const ConfigNode& x = *kn;
+        x.expectKeys({"sap"});
+        const auto sap = x.getInt("sap", 0, 15);
+        if (!sapUsable(sap)) {
+            x.fail("sap", "SAP " + std::to_string(sap) + " (UDT / ARP) cannot carry KMM");
+        }
+        if (sap == d.out_sap) {
+            x.fail("sap", "the KMM SAP must differ from the short data SAP (data.sap = " +
+                              std::to_string(d.out_sap) + ")");
+        }
+        d.kmm = KmmService{static_cast<std::uint8_t>(sap)};
+    }
+}
+
 void parseCommon(const ConfigNode& n, HbpCommonConfig& c, std::int64_t default_port) {
     c.address = n.getString("address", "0.0.0.0");
     c.port = static_cast<std::uint16_t>(n.getInt("port", 0, 65535, default_port));
@@ -15,6 +52,7 @@ void parseCommon(const ConfigNode& n, HbpCommonConfig& c, std::int64_t default_p
     c.stream_timeout = n.getDuration("stream_timeout", std::chrono::milliseconds(1500));
     c.slot = static_cast<std::uint8_t>(n.getInt("slot", 1, 2, 1));
     c.color_code = static_cast<std::uint8_t>(n.getInt("color_code", 0, 15, 1));
+    parseData(n, c.data);
 }
 
 std::string fixedField(const ConfigNode& n, std::string_view key, std::size_t width,
@@ -31,7 +69,7 @@ std::string fixedField(const ConfigNode& n, std::string_view key, std::size_t wi
 
 HbpMasterConfig parseMasterConfig(const ConfigNode& n) {
     n.expectKeys({"name", "type", "address", "port", "id", "password", "stream_timeout", "slot",
-                  "color_code", "ping_timeout", "max_peers"});
+                  "color_code", "ping_timeout", "max_peers", "data", "kmm"});
     HbpMasterConfig c;
     parseCommon(n, c, 62031);
     c.ping_timeout = n.getDuration("ping_timeout", std::chrono::milliseconds(15000));
@@ -42,7 +80,7 @@ HbpMasterConfig parseMasterConfig(const ConfigNode& n) {
 HbpPeerConfig parsePeerConfig(const ConfigNode& n) {
     n.expectKeys({"name", "type", "address", "port", "id", "password", "stream_timeout", "slot",
                   "color_code", "master_address", "master_port", "ping_interval", "pong_timeout",
-                  "login_timeout", "login_retry", "options", "rptc"});
+                  "login_timeout", "login_retry", "options", "rptc", "data", "kmm"});
     HbpPeerConfig c;
     parseCommon(n, c, 0);
     if (c.id == 0) {
