@@ -25,7 +25,67 @@ Ambe27 dmrCanary(std::uint8_t tag, std::uint16_t nonce, std::uint32_t superframe
     return a;
 }
 
-DmrRadio::DmrRadio(DmrRadioConfig cfg) : cfg_(cfg), cipher_(cfg.key, cfg.first_iv) {}
+namespace {
+DataConfig radioDataConfig(const DmrRadioConfig& cfg) {
+    DataConfig d;
+    d.out_sap = cfg.data_sap;
+    d.kmm = KmmService{cfg.kmm_sap};
+    return d;
+}
+}  // namespace
+
+DmrRadio::DmrRadio(DmrRadioConfig cfg)
+    : cfg_(cfg)
+    , cipher_(cfg.key, cfg.first_iv)
+    , data_rx_(radioDataConfig(cfg))
+    , data_seed_(std::uint64_t{cfg.stream_id} * 0x9E3779B97F4A7C15ull + cfg.tag) {}
+
+Result<std::vector<DmrdPacket>> DmrRadio::sendData(const Address& to, ByteView bytes, bool kmm) {
+    DataSender tx(DataSenderConfig{cfg_.repeater_id, cfg_.slot, cfg_.color_code},
+                  radioDataConfig(cfg_), data_seed_());
+    const Address from = DmrUnit{cfg_.src};
+    if (kmm) {
+        SecurityMessage m;
+        m.from = from;
+        m.to = to;
+        m.payload.assign(bytes.begin(), bytes.end());
+        return tx.onEvent(m);
+    }
+    DataMessage m;
+    m.from = from;
+    m.to = to;
+    m.payload.assign(bytes.begin(), bytes.end());
+    return tx.onEvent(m);
+}
+
+std::vector<std::string_view> DmrRadio::receiveData(const DmrdPacket& p, std::int64_t now_ns) {
+    std::vector<std::string_view> drops;
+    if (!isDataPacket(p)) {
+        return drops;
+    }
+    std::vector<Event> events;
+    data_rx_.onPacket(p, now_ns, events, drops);
+    data_rx_.expire(now_ns, drops);
+    for (auto& e : events) {
+        DmrDataReceived r;
+        if (auto* d = std::get_if<DataMessage>(&e)) {
+            r.from = d->from;
+            r.to = d->to;
+            r.payload = std::move(d->payload);
+        } else if (auto* s = std::get_if<SecurityMessage>(&e)) {
+            r.from = s->from;
+            r.to = s->to;
+            r.payload = std::move(s->payload);
+            r.kmm = true;
+        } else {
+            continue;
+        }
+        if (on_data_) {
+            on_data_(r);
+        }
+    }
+    return drops;
+}
 
 FullLc DmrRadio::lc() const {
     FullLc l;

@@ -8,7 +8,9 @@
 // superframe (4) | burst index | nonce (2) | 16 pattern bytes derived from the same values.
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "gateway/common/voice.hpp"
 #include "harness/crypto/dmr_crypto.hpp"
 #include "harness/opacity/scanner.hpp"
+#include "lmr_adapters/dmr/data.hpp"
 #include "lmr_adapters/dmr/dmrd.hpp"
 
 namespace iwf::harness {
@@ -39,6 +42,18 @@ struct DmrRadioConfig {
     bool emergency = false;
     std::uint16_t nonce = 0;
     std::uint32_t stream_id = 0xCAFE0001;
+    // Packet data (sendData / receiveData): SAP of short data and of the KMM tunnel. The KMM
+    // SAP must match the gateway link's `kmm: {sap: N}`.
+    std::uint8_t data_sap = lmr::dmr::kSapShortData;
+    std::uint8_t kmm_sap = lmr::dmr::kSapProprietary;
+};
+
+// A packet data message the radio received (see DmrRadio::receiveData).
+struct DmrDataReceived {
+    Address from;      // DmrUnit
+    Address to;        // DmrUnit or DmrGroup
+    Bytes payload;     // exactly the user data of the PDU
+    bool kmm = false;  // arrived on the KMM SAP
 };
 
 Ambe27 dmrCanary(std::uint8_t tag, std::uint16_t nonce, std::uint32_t superframe,
@@ -55,6 +70,20 @@ class DmrRadio {
     Result<std::vector<lmr::dmr::DmrdPacket>> superframe(std::uint32_t sf);
     lmr::dmr::DmrdPacket terminator();
 
+    // --- packet data (lmr_adapters/dmr/data.hpp; docs/protocols/dmr-hbp.md "Packet data") ---
+    // One unconfirmed rate 1/2 PDU from this radio (cfg.src) to `to` (DmrUnit or DmrGroup):
+    // a data header packet then one packet per block, on cfg.slot, with a fresh stream ID.
+    // kmm = true sends on cfg.kmm_sap (the gateway reports a SecurityMessage), else on
+    // cfg.data_sap (a DataMessage). `bytes` are sent exactly as given.
+    // Errors: "unsupported_address", "oversize" (> 1520 bytes).
+    Result<std::vector<lmr::dmr::DmrdPacket>> sendData(const Address& to, ByteView bytes,
+                                                       bool kmm = false);
+    // Called once per complete, CRC-valid PDU given to receiveData().
+    void onData(std::function<void(const DmrDataReceived&)> cb) { on_data_ = std::move(cb); }
+    // Feed every DMRD packet received from the gateway (voice packets are ignored here).
+    // Returns the reasons of inputs dropped by this packet (bad CRC, missing blocks, ...).
+    std::vector<std::string_view> receiveData(const lmr::dmr::DmrdPacket& p, std::int64_t now_ns);
+
     CryptoSync cryptoSync() const;  // what the far end must see (PI header fields)
     const std::map<std::pair<std::uint32_t, std::uint8_t>, Ambe27>& sent() const { return sent_; }
     void addNeedles(NeedleSet& set) const;
@@ -69,6 +98,9 @@ class DmrRadio {
     DmrVoiceCipher cipher_;
     std::uint8_t seq_ = 0;
     std::map<std::pair<std::uint32_t, std::uint8_t>, Ambe27> sent_;
+    lmr::dmr::DataReceiver data_rx_;
+    std::mt19937_64 data_seed_;
+    std::function<void(const DmrDataReceived&)> on_data_;
 };
 
 // MC-client side: decrypts a DMR voice frame (payload = 27 vocoder bytes, side = the 6 middle
