@@ -695,6 +695,12 @@ void Engine::markCrypto(Call& c, const CryptoSync& crypto) {
 void Engine::evaluatePolicy(Call& c, int leg, const CryptoSync& crypto) {
     Leg& l = c.legs[static_cast<std::size_t>(leg)];
     l.crypto = crypto;
+    if (crypto.encrypted && crypto.algid == 0 && crypto.key_id == 0 && crypto.mi.empty()) {
+        // Late entry: encrypted, but algorithm, key and MI not known yet (a P25 records stream
+        // before its first LDU2, CryptoTracker::current()). Decide on the first frame that
+        // states them; until then the frames wait in `pending` like any undecided stream.
+        return;
+    }
     PolicyVerdict v = c.group ? checkGroupPolicy(*c.group, crypto)
                               : checkPrivatePolicy(c.private_e2ee_allowed, crypto);
     if (!v.allowed) {
