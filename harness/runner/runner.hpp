@@ -29,6 +29,8 @@ struct RunOptions {
 struct GeneratedPorts {
     std::uint16_t p25_records = 0;
     std::uint16_t dmr_master = 0;
+    std::uint16_t mc_sip = 0;   // iwfd's mcptt-iwf1 listener (0 = no MC link)
+    std::uint16_t mc_peer = 0;  // the simulated MC system's SIP port
 };
 
 // The keymap (iwfctl keymap import format): systems, users for radios and clients, groups
@@ -39,6 +41,9 @@ std::string iwfdConfigYaml(const Scenario& s, const GeneratedPorts& ports,
                            const std::string& out_dir);
 inline constexpr char kHarnessHbpPassword[] = "harness-lab";
 inline constexpr std::uint32_t kHarnessHbpMasterId = 9990;
+// The P25 system of the simulated radios: the keymap's system and the p25-records link agree.
+inline constexpr std::uint32_t kHarnessP25Wacn = 0xBEE00;
+inline constexpr std::uint32_t kHarnessP25System = 0x001;
 
 // 0 = pass, 1 = fail (report written), 2 = could not run (message on `err`).
 int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err);
