@@ -207,6 +207,7 @@ void HbpMasterLink::stop() {
     }
     std::vector<Event> events;
     decoder_.endAll(std::nullopt, EndReason::LinkDown, events);
+    data_rx_.clear(std::nullopt);
     emit(events);
     peers_.clear();
     updateConnected();
@@ -228,6 +229,7 @@ void HbpMasterLink::updateConnected() {
 
 void HbpMasterLink::removePeer(std::uint32_t id, EndReason reason) {
     peers_.erase(id);
+    data_rx_.clear(id);  // its unfinished PDUs cannot complete any more
     std::vector<Event> events;
     decoder_.endAll(id, reason, events);
     emit(events);
@@ -442,6 +444,7 @@ void HbpPeerLink::stop() {
     }
     std::vector<Event> events;
     decoder_.endAll(std::nullopt, EndReason::LinkDown, events);
+    data_rx_.clear(std::nullopt);
     emit(events);
     enter(State::Idle);
     closeSocket();
@@ -463,6 +466,7 @@ void HbpPeerLink::lost(std::string_view why) {
     log_->warn("link={} master={} lost={} action=login", id_.name, endpointLabel(master_), why);
     std::vector<Event> events;
     decoder_.endAll(std::nullopt, EndReason::LinkDown, events);
+    data_rx_.clear(std::nullopt);
     emit(events);
 }
 

@@ -40,7 +40,8 @@ BENCHMARK(BM_DataSend)->Arg(20)->Arg(140)->Arg(1520);
 void BM_DataReceive(benchmark::State& state) {
     DataSender tx(DataSenderConfig{1, 1, 1}, DataConfig{}, 1);
     std::vector<Bytes> wire;
-    for (const auto& p : *tx.onEvent(message(static_cast<std::size_t>(state.range(0))))) {
+    const auto pkts = tx.onEvent(message(static_cast<std::size_t>(state.range(0))));
+    for (const auto& p : *pkts) {  // (not `: *tx.onEvent(...)`: the Result would dangle)
         wire.push_back(encodeDmrd(p));
     }
     DataReceiver rx(DataConfig{});
@@ -52,7 +53,7 @@ void BM_DataReceive(benchmark::State& state) {
             rx.onPacket(*decodeDmrd(w), 1, out, drops);
         }
         if (out.size() != 1 || !drops.empty()) {
-            state.SkipWithError("reassembly failed");
+            state.SkipWithError(drops.empty() ? "no event" : std::string(drops[0]).c_str());
             break;
         }
         out.clear();

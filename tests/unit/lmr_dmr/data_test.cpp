@@ -490,3 +490,25 @@ TEST(DmrData, SenderRefusesNonDmrAddresses) {
 
 }  // namespace
 }  // namespace iwf::lmr::dmr
+
+namespace iwf::lmr::dmr {
+namespace {
+
+TEST(DmrData, SameStreamIdAgainCarriesTheNextMessage) {
+    for (std::size_t len : {20u, 140u, 1520u}) {
+        const auto pkts = packetsFor(unitMessage(pattern(len)));
+        DataReceiver rx(DataConfig{});
+        for (int round = 0; round < 3; ++round) {
+            std::vector<Event> ev;
+            std::vector<std::string_view> drops;
+            for (const auto& p : pkts) {
+                rx.onPacket(p, 1, ev, drops);
+            }
+            ASSERT_TRUE(drops.empty()) << len << " round " << round << " " << drops[0];
+            ASSERT_EQ(ev.size(), 1u) << len << " round " << round;
+        }
+    }
+}
+
+}  // namespace
+}  // namespace iwf::lmr::dmr
