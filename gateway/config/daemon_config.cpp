@@ -89,9 +89,10 @@ void parseLinks(const ConfigNode& root, std::string_view key, Side side, const L
 DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links) {
     DaemonConfig c;
     c.file = root.file();
-    root.expectKeys(
-        {"instance", "sip_domain", "admin", "log", "keymap", "timers", "lmr_links", "mc_links"});
+    root.expectKeys({"instance", "sip_domain", "admin", "log", "keymap", "timers", "lmr_links",
+                     "mc_links", "workers"});
     c.instance = root.getString("instance", c.instance);
+    c.workers = static_cast<unsigned>(root.getInt("workers", 1, 64, 1));
     c.sip_domain = root.getString("sip_domain", c.sip_domain);
     if (auto admin = root.optionalChild("admin")) {
         admin->expectKeys({"address", "port", "port_file"});

@@ -42,6 +42,9 @@ struct DaemonConfig {
     KeymapConfig keymap;
     std::map<std::string, std::chrono::milliseconds> timers;
     std::vector<LinkConfig> links;
+    // Data-plane worker threads (docs/engine.md "Worker threads"): 1 = everything on one
+    // thread; N > 1 = N engine shards, link types that support it run one instance per worker.
+    unsigned workers = 1;
     std::string digest;  // FNV-1a of the file's bytes: tells reloads apart in /metrics
 };
 

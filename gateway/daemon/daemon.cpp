@@ -2,6 +2,8 @@
 
 #include <csignal>
 #include <fstream>
+#include <future>
+#include <pthread.h>
 
 #include <nlohmann/json.hpp>
 
@@ -76,6 +78,11 @@ void Daemon::installRoutes() {
                             metrics_.renderPrometheus()};
     });
     engine::installEngineRoutes(admin_, *engine_);
+    if (!workers_.empty()) {
+        admin_.route("/v1/calls", [this] {
+            return HttpResponse{200, "application/json", callsJsonAllShards()};
+        });
+    }
     admin_.route("/v1/status", [this] {
         return HttpResponse{200, "application/json", statusJson()};
     });
@@ -90,6 +97,7 @@ std::string Daemon::statusJson() const {
     j["config"] = {
         {"file", config_.file}, {"digest", config_.digest}, {"revision", config_revision_}};
     j["draining"] = draining_;
+    j["workers"] = shardCount();
     nlohmann::json links = nlohmann::json::array();
     for (const auto& lc : config_.links) {
         links.push_back(
@@ -117,9 +125,20 @@ bool Daemon::reload() {
             lg->warn(
                 "reload=partial field=links reason=\"adding or removing links needs a restart\"");
         }
+        if (next.workers != config_.workers) {
+            lg->warn("reload=partial field=workers reason=\"the worker count needs a restart\"");
+        }
         next.admin = config_.admin;
         next.links = config_.links;
+        next.workers = config_.workers;
         applyConfig(next);
+        for (auto& w : workers_) {
+            asio::post(w->io, [wk = w.get(), timers = next.timers] {
+                for (const auto& [name, value] : timers) {
+                    wk->timers.override(name, value);
+                }
+            });
+        }
         config_ = std::move(next);
         ++config_revision_;
         reloads_ok_.inc();
@@ -164,6 +183,15 @@ void Daemon::drain() {
     for (auto& l : links_) {
         l->stop();
     }
+    for (auto& w : workers_) {
+        asio::post(w->io, [wk = w.get()] {
+            for (auto& l : wk->links) {
+                l->stop();
+            }
+            wk->work.reset();
+            wk->io.stop();
+        });
+    }
     signals_.cancel();
     // Whatever is still queued gets 2 s at most; then the loop is stopped.
     drain_deadline_.expires_after(std::chrono::milliseconds(1500));
@@ -180,16 +208,45 @@ void Daemon::drain() {
     });
 }
 
-int Daemon::run() {
+std::string Daemon::callsJsonAllShards() {
+    nlohmann::json out = engine_->callsJson();
+    nlohmann::json shards = nlohmann::json::array();
+    shards.push_back({{"shard", 0},
+                      {"calls", out["calls"].size()},
+                      {"events_in", out["events_in"]},
+                      {"latency", out["latency"]}});
+    for (auto& w : workers_) {
+        // The worker's engine answers on its own thread; the admin thread waits (1 s at most).
+        auto p = std::make_shared<std::promise<nlohmann::json>>();
+        auto f = p->get_future();
+        asio::post(w->io, [p, wk = w.get()] { p->set_value(wk->engine->callsJson()); });
+        if (f.wait_for(std::chrono::seconds(1)) != std::future_status::ready) {
+            shards.push_back({{"shard", w->index}, {"unavailable", true}});
+            continue;
+        }
+        nlohmann::json j = f.get();
+        for (auto& c : j["calls"]) {
+            out["calls"].push_back(std::move(c));
+        }
+        shards.push_back({{"shard", w->index},
+                          {"calls", j["calls"].size()},
+                          {"events_in", j["events_in"]},
+                          {"latency", j["latency"]}});
+        out["events_in"] =
+            out["events_in"].get<std::uint64_t>() + j["events_in"].get<std::uint64_t>();
+    }
+    out["shards"] = shards;
+    return out.dump(2) + "\n";
+}
+
+int Daemon::startLinks(LinkContext& ctx) {
     auto lg = log::get("daemon");
-    timer_service_ = std::make_unique<engine::AsioTimerService>(io_);
-    directory_ = std::make_unique<engine::KeymapDirectory>([this] { return keymapSnapshot(); });
-    engine_ = std::make_unique<engine::Engine>(engine::EngineDeps{
-        metrics_, SteadyClock::instance(), *timer_service_, *directory_, timers_});
-    LinkContext ctx{io_, metrics_, SteadyClock::instance()};
     for (const auto& lc : config_.links) {
         const LinkType* t = link_types_.find(lc.type);
-        auto link = t->create(lc.node, ctx);
+        const bool sharded = !workers_.empty() && t->create_shard && t->bound_port;
+        LinkShard shard;
+        shard.count = static_cast<unsigned>(shardCount());
+        auto link = sharded ? t->create_shard(lc.node, ctx, shard) : t->create(lc.node, ctx);
         engine_->addLink(*link);
         Status st = link->start(*engine_);
         if (!st.ok()) {
@@ -197,8 +254,82 @@ int Daemon::run() {
                          st.error().toString());
             return 1;
         }
-        lg->info("link={} type={} start=ok", lc.name, lc.type);
+        if (!sharded) {
+            lg->info("link={} type={} start=ok", lc.name, lc.type);
+            links_.push_back(std::move(link));
+            continue;
+        }
+        shard.port = t->bound_port(*link);
         links_.push_back(std::move(link));
+        for (auto& w : workers_) {
+            shard.index = w->index;
+            auto wl = t->create_shard(lc.node, *w->ctx, shard);
+            w->engine->addLink(*wl);
+            st = wl->start(*w->engine);
+            if (!st.ok()) {
+                lg->critical("link={} type={} shard={} start=failed reason={}", lc.name, lc.type,
+                             w->index, st.error().toString());
+                return 1;
+            }
+            w->links.push_back(std::move(wl));
+        }
+        lg->info("link={} type={} start=ok shards={} port={}", lc.name, lc.type, shardCount(),
+                 shard.port);
+    }
+    return 0;
+}
+
+void Daemon::stopWorkers() {
+    for (auto& w : workers_) {
+        if (w->thread.joinable()) {
+            asio::post(w->io, [wk = w.get()] {
+                for (auto& l : wk->links) {
+                    l->stop();
+                }
+                wk->work.reset();
+                wk->io.stop();
+            });
+            w->thread.join();
+        }
+    }
+    // Threads are gone: what is left runs here (link destructors may report a last CallEnd).
+    for (auto& w : workers_) {
+        w->links.clear();
+    }
+}
+
+int Daemon::run() {
+    auto lg = log::get("daemon");
+    timer_service_ = std::make_unique<engine::AsioTimerService>(io_);
+    directory_ = std::make_unique<engine::KeymapDirectory>([this] { return keymapSnapshot(); });
+    engine_ = std::make_unique<engine::Engine>(engine::EngineDeps{
+        metrics_, SteadyClock::instance(), *timer_service_, *directory_, timers_});
+    for (unsigned k = 1; k < config_.workers; ++k) {
+        auto w = std::make_unique<Worker>();
+        w->index = k;
+        w->timers = timers_;
+        w->timer_service = std::make_unique<engine::AsioTimerService>(w->io);
+        engine::EngineOptions eo;
+        eo.shard = k;
+        w->engine = std::make_unique<engine::Engine>(
+            engine::EngineDeps{metrics_, SteadyClock::instance(), *w->timer_service, *directory_,
+                               w->timers},
+            eo);
+        w->ctx =
+            std::make_unique<LinkContext>(LinkContext{w->io, metrics_, SteadyClock::instance()});
+        workers_.push_back(std::move(w));
+    }
+    LinkContext ctx{io_, metrics_, SteadyClock::instance()};
+    if (int rc = startLinks(ctx); rc != 0) {
+        return rc;
+    }
+    for (auto& w : workers_) {
+        w->work.emplace(w->io.get_executor());
+        w->thread = std::thread([wk = w.get()] {
+            const std::string name = "iwfd-w" + std::to_string(wk->index);
+            pthread_setname_np(pthread_self(), name.c_str());
+            wk->io.run();
+        });
     }
     if (keymap_) {
         keymap_->start();
@@ -209,15 +340,17 @@ int Daemon::run() {
     } catch (const std::exception& e) {
         lg->critical("admin=failed address={} port={} reason=\"{}\"", config_.admin.address,
                      config_.admin.port, e.what());
+        stopWorkers();
         return 1;
     }
     if (!config_.admin.port_file.empty()) {
         std::ofstream(config_.admin.port_file) << admin_.port() << "\n";
     }
     waitSignal();
-    lg->info("iwfd=running version={} instance={} config={} admin_port={}", versionString(),
-             config_.instance, config_.file, admin_.port());
+    lg->info("iwfd=running version={} instance={} config={} admin_port={} workers={}",
+             versionString(), config_.instance, config_.file, admin_.port(), shardCount());
     io_.run();
+    stopWorkers();
     links_.clear();
     lg->info("iwfd=stopped");
     spdlog::shutdown();

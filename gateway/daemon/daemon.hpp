@@ -1,13 +1,21 @@
 #pragma once
 // iwfd's process: one io_context, the admin endpoint, the keymap watcher, the engine and the
 // configured links (every link reports to the engine; the engine delivers to links), signals.
+// With `workers: N` (N > 1) there are N data-plane shards (docs/engine.md "Worker threads"):
+// shard 0 is the io_context above (control plane too); shards 1..N-1 each own an io_context,
+// a thread, an engine and one instance of every link type that supports sharding
+// (LinkType::create_shard: SO_REUSEPORT sockets, the kernel keeps a peer on one shard). A call
+// lives in the shard whose link instance saw it; nothing on the per-frame path is shared
+// between shards but metrics counters (relaxed atomics).
 //   SIGTERM/SIGINT: drain (stop accepting, end links) and exit 0 within 2 s.
 //   SIGHUP: reload the config file; a file that fails validation is refused, the old config
 //           stays in force and the reason is logged and counted.
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gateway/admin/admin_server.hpp"
@@ -46,7 +54,24 @@ class Daemon {
     // Called on the io_context thread after each keymap swap, with the new snapshot.
     void onKeymapSwap(KeymapWatcher::Listener l);
 
+    // Data-plane shards running (1 + worker threads).
+    std::size_t shardCount() const { return 1 + workers_.size(); }
+
   private:
+    struct Worker {
+        unsigned index = 0;
+        asio::io_context io;
+        std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+        TimerTable timers;  // a copy: reloads post their overrides to the worker
+        std::unique_ptr<engine::AsioTimerService> timer_service;
+        std::unique_ptr<engine::Engine> engine;
+        std::unique_ptr<LinkContext> ctx;
+        std::vector<std::unique_ptr<Link>> links;  // destroyed before the engine
+        std::thread thread;
+    };
+    int startLinks(LinkContext& ctx);
+    std::string callsJsonAllShards();
+    void stopWorkers();
     void applyConfig(const DaemonConfig& c);
     void installRoutes();
     void waitSignal();
@@ -73,6 +98,9 @@ class Daemon {
     metrics::Counter& reloads_failed_;
     bool draining_ = false;
     std::unique_ptr<KeymapWatcher> keymap_;  // null when the config names no keymap store
+    // Shards 1..N-1 (empty with workers: 1). Declared last: destroyed first, after their
+    // threads were joined in run().
+    std::vector<std::unique_ptr<Worker>> workers_;
 };
 
 }  // namespace iwf::gateway

@@ -56,25 +56,29 @@ Engine::Engine(EngineDeps deps, EngineOptions opts)
           "iwf_engine_crypto_changes_total",
           "Transmissions whose E2EE state changed mid-stream (re-checked against the policy)")) {
     registerEngineTimers(deps_.timer_values);
+    metrics::Labels shard;
+    if (opts_.shard > 0) {
+        shard.emplace_back("shard", std::to_string(opts_.shard));
+    }
     for (CallKind k : {CallKind::Group, CallKind::Private}) {
         for (CallState s : {CallState::Setup, CallState::Active, CallState::Hang}) {
             std::size_t idx = stateIndex(k, s);
+            metrics::Labels labels{{"kind", std::string(toString(k))},
+                                   {"state", std::string(callTable().stateName(s))}};
+            labels.insert(labels.end(), shard.begin(), shard.end());
             deps_.metrics.callbackGauge(
-                "iwf_engine_calls", "Calls in progress by kind and state",
-                {{"kind", std::string(toString(k))},
-                 {"state", std::string(callTable().stateName(s))}},
-                [this, idx] {
+                "iwf_engine_calls", "Calls in progress by kind and state", labels, [this, idx] {
                     return static_cast<double>(call_states_[idx].load(std::memory_order_relaxed));
                 });
         }
     }
     deps_.metrics.callbackGauge(
         "iwf_engine_frame_latency_p50_seconds",
-        "Added latency per relayed frame, upper bound of the median bucket", {},
+        "Added latency per relayed frame, upper bound of the median bucket", shard,
         [this] { return static_cast<double>(latency_.quantileUpperNs(0.5)) / 1e9; });
     deps_.metrics.callbackGauge(
         "iwf_engine_frame_latency_p99_seconds",
-        "Added latency per relayed frame, upper bound of the 99th percentile bucket", {},
+        "Added latency per relayed frame, upper bound of the 99th percentile bucket", shard,
         [this] { return static_cast<double>(latency_.quantileUpperNs(0.99)) / 1e9; });
 }
 
@@ -118,7 +122,34 @@ void Engine::addLink(Link& link) {
     e.late_wait_frames = &m.counter(
         "iwf_engine_late_entry_wait_frames_total",
         "Frames withheld from a late receiver until the next sync point, by receiver link", labels);
+    link_index_.emplace(e.id.name, static_cast<std::uint16_t>(links_.size()));
     links_.push_back(std::move(e));
+}
+
+metrics::Counter& Engine::reasonCounter(ReasonCounters& cache, std::string_view name,
+                                        std::string_view help, const std::string& link,
+                                        std::string_view reason, std::string_view key) {
+    for (auto& [r, c] : cache) {
+        if (r == reason) {
+            return *c;
+        }
+    }
+    metrics::Labels labels;
+    if (!link.empty()) {
+        labels.emplace_back("link", link);
+    }
+    labels.emplace_back(std::string(key), std::string(reason));
+    metrics::Counter& c = deps_.metrics.counter(name, help, labels);
+    cache.emplace_back(std::string(reason), &c);
+    return c;
+}
+
+std::optional<std::uint16_t> Engine::linkIndex(const LinkId& from) const {
+    auto it = link_index_.find(std::string_view(from.name));
+    if (it == link_index_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
 }
 
 template <typename Fn>
@@ -132,9 +163,8 @@ void Engine::warn(Fn&& fn) {
 void Engine::send(std::uint16_t link, const Event& e) {
     Status st = links_[link].link->deliver(e);
     if (!st.ok()) {
-        deps_.metrics
-            .counter("iwf_engine_deliver_failures_total", "Events a link could not carry",
-                     {{"link", links_[link].id.name}, {"reason", std::string(st.error().reason)}})
+        reasonCounter(links_[link].deliver_failures, "iwf_engine_deliver_failures_total",
+                      "Events a link could not carry", links_[link].id.name, st.error().reason)
             .inc();
         warn([&](std::uint64_t sup) {
             log_->warn("link={} deliver=failed event={} reason={} suppressed={}",
@@ -144,16 +174,14 @@ void Engine::send(std::uint16_t link, const Event& e) {
 }
 
 void Engine::countRefusal(std::uint16_t link, std::string_view reason) {
-    deps_.metrics
-        .counter("iwf_engine_refusals_total", "Transmissions refused, by source link and reason",
-                 {{"link", links_[link].id.name}, {"reason", std::string(reason)}})
+    reasonCounter(links_[link].refusals, "iwf_engine_refusals_total",
+                  "Transmissions refused, by source link and reason", links_[link].id.name, reason)
         .inc();
 }
 
 void Engine::dropEvent(std::uint16_t link, std::string_view reason) {
-    deps_.metrics
-        .counter("iwf_engine_dropped_total", "Events dropped by the engine, by link and reason",
-                 {{"link", links_[link].id.name}, {"reason", std::string(reason)}})
+    reasonCounter(links_[link].dropped, "iwf_engine_dropped_total",
+                  "Events dropped by the engine, by link and reason", links_[link].id.name, reason)
         .inc();
     warn([&](std::uint64_t sup) {
         log_->warn("link={} dropped=event reason={} suppressed={}", links_[link].id.name, reason,
@@ -162,9 +190,8 @@ void Engine::dropEvent(std::uint16_t link, std::string_view reason) {
 }
 
 void Engine::floorEvent(std::string_view what) {
-    deps_.metrics
-        .counter("iwf_engine_floor_events_total", "Floor control decisions and notifications",
-                 {{"event", std::string(what)}})
+    reasonCounter(floor_events_, "iwf_engine_floor_events_total",
+                  "Floor control decisions and notifications", std::string(), what, "event")
         .inc();
 }
 
@@ -181,25 +208,20 @@ void Engine::callStateChanged(const Call& c, CallState from, CallState to) {
 // Dispatch
 
 void Engine::onEvent(const LinkId& from, Event&& event) {
+    ++events_in_;
     if (!reap_.empty()) {
         reapEnded();
     }
-    std::uint16_t link = 0;
-    bool found = false;
-    for (std::size_t i = 0; i < links_.size(); ++i) {
-        if (links_[i].id.name == from.name) {
-            link = static_cast<std::uint16_t>(i);
-            found = true;
-            break;
-        }
-    }
-    if (!found) {
+    const auto idx = linkIndex(from);
+    if (!idx) {
+        // Not per-frame in a correct setup (a link the engine was not told about).
         deps_.metrics
             .counter("iwf_engine_dropped_total", "Events dropped by the engine, by link and reason",
                      {{"link", from.name}, {"reason", "unknown_link"}})
             .inc();
         return;
     }
+    const std::uint16_t link = *idx;
     std::visit(
         [&](auto&& ev) {
             using T = std::decay_t<decltype(ev)>;
@@ -1776,6 +1798,7 @@ nlohmann::json Engine::callsJson() const {
     out["latency"] = latency_.toJson();
     out["late_entries"] = late_entries_.value();
     out["late_entries_synced"] = late_synced_.value();
+    out["events_in"] = events_in_;
     return out;
 }
 

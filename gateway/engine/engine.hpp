@@ -56,6 +56,9 @@ struct EngineOptions {
     // LMR has no imminent-peril call type: the LMR side of such a call gets this priority
     // (TS 23.283 10.6.3.1 leaves it to the IWF).
     CallPriority imminent_peril_on_lmr = CallPriority::Emergency;
+    // iwfd `workers: N`: the shard this engine is (0 .. N-1). Shards > 0 label their gauges
+    // {shard="k"} so that /metrics shows every shard (sum by kind, state for the total).
+    unsigned shard = 0;
 };
 
 struct EngineDeps {
@@ -81,6 +84,8 @@ class Engine final : public EventSink {
     // GET /v1/calls: calls, their legs, floor and E2EE state, engine totals, latency.
     nlohmann::json callsJson() const;
     std::size_t callCount() const;
+    // Events this engine received (all kinds; one thread, read on it or after it stopped).
+    std::uint64_t eventsIn() const { return events_in_; }
     const LatencyHistogram& latency() const { return latency_; }
     // Approximate bytes held for one call with `legs` legs and nothing pending (benchmarks).
     static std::size_t callStateBytes(std::size_t legs);
@@ -98,7 +103,13 @@ class Engine final : public EventSink {
         metrics::Counter* lost = nullptr;
         metrics::Counter* out_of_order = nullptr;
         metrics::Counter* late_wait_frames = nullptr;
+        // Counters by reason, resolved on first use: the per-frame path never looks a counter
+        // up by name (a handful of reasons per link, searched linearly).
+        std::vector<std::pair<std::string, metrics::Counter*>> dropped;
+        std::vector<std::pair<std::string, metrics::Counter*>> refusals;
+        std::vector<std::pair<std::string, metrics::Counter*>> deliver_failures;
     };
+    using ReasonCounters = std::vector<std::pair<std::string, metrics::Counter*>>;
 
     struct Leg {
         bool alive = false;
@@ -246,6 +257,10 @@ class Engine final : public EventSink {
     void countRefusal(std::uint16_t link, std::string_view reason);
     void dropEvent(std::uint16_t link, std::string_view reason);
     void floorEvent(std::string_view what);
+    metrics::Counter& reasonCounter(ReasonCounters& cache, std::string_view name,
+                                    std::string_view help, const std::string& link,
+                                    std::string_view reason, std::string_view key = "reason");
+    std::optional<std::uint16_t> linkIndex(const LinkId& from) const;
     void callStateChanged(const Call& c, CallState from, CallState to);
     template <typename Fn>
     void warn(Fn&& fn);
@@ -256,11 +271,20 @@ class Engine final : public EventSink {
     FsmStats fcs_stats_;
     FsmStats part_stats_;
     std::vector<LinkEntry> links_;
+    struct NameHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>()(s);
+        }
+    };
+    std::unordered_map<std::string, std::uint16_t, NameHash, std::equal_to<>> link_index_;
+    ReasonCounters floor_events_;
     std::unordered_map<std::uint64_t, std::unique_ptr<Call>> calls_;
     std::unordered_map<RefKey, LegRef, RefKeyHash> refs_;
     std::map<std::string, std::uint64_t> group_calls_;  // MC group URI -> call id
     std::vector<std::uint64_t> reap_;                   // ended calls to erase
     std::uint64_t next_call_ = 1;
+    std::uint64_t events_in_ = 0;
     CallRef next_ref_ = 1;
     LatencyHistogram latency_;
     log::RateLimiter warn_limiter_;

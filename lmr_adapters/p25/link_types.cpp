@@ -15,6 +15,26 @@ void registerP25LinkTypes(iwf::LinkRegistry& registry) {
         return std::make_unique<RecordsLink>(RecordsLinkConfig::fromConfig(n), ctx.io, ctx.metrics,
                                              ctx.clock);
     };
+    records.create_shard = [](const ConfigNode& n, LinkContext& ctx,
+                              LinkShard& shard) -> std::unique_ptr<Link> {
+        RecordsLinkConfig cfg = RecordsLinkConfig::fromConfig(n);
+        cfg.reuse_port = shard.count > 1;
+        if (shard.index > 0) {
+            cfg.port = shard.port;
+        }
+        auto link = std::make_unique<RecordsLink>(std::move(cfg), ctx.io, ctx.metrics, ctx.clock);
+        if (shard.count > 1) {
+            if (!shard.group) {
+                shard.group = std::make_shared<RecordsShardGroup>();
+            }
+            link->joinShardGroup(std::static_pointer_cast<RecordsShardGroup>(shard.group));
+        }
+        return link;
+    };
+    records.bound_port = [](const Link& l) -> std::uint16_t {
+        const auto* r = dynamic_cast<const RecordsLink*>(&l);
+        return r != nullptr ? r->localPort() : 0;
+    };
     registry.add("p25-records", std::move(records));
 
     LinkType issi;

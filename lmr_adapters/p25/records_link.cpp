@@ -6,13 +6,27 @@
 
 namespace iwf::lmr::p25 {
 
-namespace {
+using net::endpointName;
 
-std::string endpointName(const asio::ip::udp::endpoint& ep) {
-    return ep.address().to_string() + ":" + std::to_string(ep.port());
+void RecordsShardGroup::join(RecordsLink& link, asio::io_context& io) {
+    std::lock_guard lock(mu_);
+    members_.emplace_back(&link, &io);
 }
 
-}  // namespace
+void RecordsShardGroup::leave(RecordsLink& link) {
+    std::lock_guard lock(mu_);
+    std::erase_if(members_, [&](const auto& m) { return m.first == &link; });
+}
+
+void RecordsShardGroup::announce(RecordsLink& from, const asio::ip::udp::endpoint& peer,
+                                 bool linked) {
+    std::lock_guard lock(mu_);
+    for (auto& [link, io] : members_) {
+        if (link != &from) {
+            asio::post(*io, [l = link, peer, linked] { l->onRemotePeer(peer, linked); });
+        }
+    }
+}
 
 RecordsLinkConfig RecordsLinkConfig::fromConfig(const ConfigNode& n) {
     n.expectKeys({"name", "type", "address", "port", "wacn", "system", "tgid", "callsign",
@@ -54,8 +68,11 @@ RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::R
     , id_{Side::Lmr, cfg_.name}
     , metrics_(metrics)
     , clock_(clock)
+    , io_(io)
     , socket_(io)
     , timer_(io)
+    , receiver_(socket_, 32, 2048)
+    , drops_(metrics, cfg_.name, log::get("p25"))
     , log_(log::get("p25")) {
     const metrics::Labels l{{"link", cfg_.name}};
     rx_records_ = &metrics_.counter("iwf_p25_records_rx_total", "P25 records received", l);
@@ -68,6 +85,33 @@ RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::R
 
 RecordsLink::~RecordsLink() {
     stop();
+    if (group_) {
+        group_->leave(*this);
+    }
+}
+
+void RecordsLink::joinShardGroup(std::shared_ptr<RecordsShardGroup> group) {
+    group_ = std::move(group);
+    group_->join(*this, io_);
+}
+
+void RecordsLink::announce(const Endpoint& ep, bool linked) {
+    if (group_) {
+        group_->announce(*this, ep, linked);
+    }
+}
+
+void RecordsLink::onRemotePeer(const Endpoint& ep, bool linked) {
+    std::lock_guard lock(mu_);
+    if (!running_) {
+        return;
+    }
+    auto it = std::find(remote_peers_.begin(), remote_peers_.end(), ep);
+    if (linked && it == remote_peers_.end()) {
+        remote_peers_.push_back(ep);
+    } else if (!linked && it != remote_peers_.end()) {
+        remote_peers_.erase(it);
+    }
 }
 
 Status RecordsLink::start(EventSink& sink) {
@@ -75,24 +119,15 @@ Status RecordsLink::start(EventSink& sink) {
     if (running_) {
         return Error{"already_started"};
     }
-    boost::system::error_code ec;
-    auto addr = asio::ip::make_address(cfg_.address, ec);
-    if (ec) {
-        return Error{"bad_address"};
-    }
-    Endpoint ep(addr, cfg_.port);
-    socket_.open(ep.protocol(), ec);
-    if (!ec) {
-        socket_.bind(ep, ec);
-    }
-    if (ec) {
-        socket_.close(ec);
-        return Error{"bind_failed", cfg_.port};
+    std::string why;
+    if (Status st = net::bind(socket_, cfg_.address, cfg_.port, {cfg_.reuse_port}, &why); !st) {
+        log_->error("link={} bind={}:{} error=\"{}\"", cfg_.name, cfg_.address, cfg_.port, why);
+        return st;
     }
     sink_ = &sink;
     running_ = true;
     log_->info("link={} listening port={}", cfg_.name, localPort());
-    receive();
+    receiver_.start([this](const Endpoint& from, ByteView data) { onReceived(from, data); });
     armTimer();
     return Status::success();
 }
@@ -106,7 +141,9 @@ void RecordsLink::stop() {
         running_ = false;
         boost::system::error_code ec;
         timer_.cancel();
+        receiver_.stop();
         socket_.close(ec);
+        remote_peers_.clear();
         for (auto& [ep, peer] : peers_) {
             if (peer.call) {
                 endCall(peer, EndReason::LinkDown, "link stopped");
@@ -129,60 +166,43 @@ std::size_t RecordsLink::peerCount() const {
     return peers_.size();
 }
 
-void RecordsLink::receive() {
-    socket_.async_receive_from(asio::buffer(rx_buf_), rx_from_,
-                               [this](boost::system::error_code ec, std::size_t n) {
-                                   if (ec == asio::error::operation_aborted) {
-                                       return;
-                                   }
-                                   {
-                                       std::lock_guard lock(mu_);
-                                       if (!running_) {
-                                           return;
-                                       }
-                                       if (!ec) {
-                                           onDatagram(rx_from_, ByteView(rx_buf_.data(), n));
-                                       }
-                                   }
-                                   flushOutbox();
-                                   std::lock_guard lock(mu_);
-                                   if (running_) {
-                                       receive();
-                                   }
-                               });
+void RecordsLink::onReceived(const Endpoint& from, ByteView data) {
+    {
+        std::lock_guard lock(mu_);
+        if (!running_) {
+            return;
+        }
+        onDatagram(from, data);
+    }
+    flushOutbox();
 }
 
 void RecordsLink::flushOutbox() {
-    std::vector<Event> events;
+    // flushing_ is only touched here, on the link's thread; the two vectors trade places so
+    // that neither gives up its capacity (no allocation per frame).
     {
         std::lock_guard lock(mu_);
-        events.swap(outbox_);
+        if (outbox_.empty()) {
+            return;
+        }
+        flushing_.swap(outbox_);
     }
-    if (sink_ == nullptr) {
-        return;
+    if (sink_ != nullptr) {
+        for (auto& e : flushing_) {
+            sink_->onEvent(id_, std::move(e));
+        }
     }
-    for (auto& e : events) {
-        sink_->onEvent(id_, std::move(e));
-    }
+    flushing_.clear();
 }
 
-void RecordsLink::drop(const std::string& peer, std::string_view reason, std::int64_t detail) {
-    metrics_
-        .counter("iwf_lmr_dropped_total", "LMR datagrams dropped, by link, peer and reason",
-                 {{"link", cfg_.name}, {"peer", peer}, {"reason", std::string(reason)}})
-        .inc();
-    std::uint64_t suppressed = 0;
-    if (warn_limit_.allow(std::chrono::steady_clock::now(), suppressed)) {
-        log_->warn("link={} peer={} dropped reason={} detail={} suppressed={}", cfg_.name, peer,
-                   reason, detail, suppressed);
-    }
+void RecordsLink::drop(const Endpoint& peer, std::string_view reason, std::int64_t detail) {
+    drops_.drop(peer, reason, detail);
 }
 
 void RecordsLink::onDatagram(const Endpoint& from, ByteView data) {
-    const std::string peer_name = endpointName(from);
     auto rec = decodeRecord(data);
     if (!rec) {
-        drop(peer_name, rec.error().reason, rec.error().detail);
+        drop(from, rec.error().reason, rec.error().detail);
         return;
     }
     rx_records_->inc();
@@ -191,27 +211,29 @@ void RecordsLink::onDatagram(const Endpoint& from, ByteView data) {
     if (const auto* poll = std::get_if<PollRecord>(&*rec)) {
         if (poll->unlink) {
             if (it == peers_.end()) {
-                drop(peer_name, "not_linked");
+                drop(from, "not_linked");
                 return;
             }
-            log_->info("link={} peer={} callsign={} unlinked", cfg_.name, peer_name,
+            log_->info("link={} peer={} callsign={} unlinked", cfg_.name, it->second.name,
                        it->second.callsign);
             if (it->second.call) {
                 endCall(it->second, EndReason::LinkDown, "peer unlinked");
             }
             peers_.erase(it);
+            announce(from, false);
             return;
         }
         if (it == peers_.end()) {
             if (peers_.size() >= cfg_.max_peers) {
-                drop(peer_name, "too_many_peers");
+                drop(from, "too_many_peers");
                 return;
             }
             Peer p;
-            p.name = peer_name;
+            p.name = endpointName(from);
             it = peers_.emplace(from, std::move(p)).first;
-            log_->info("link={} peer={} callsign={} linked", cfg_.name, peer_name,
+            log_->info("link={} peer={} callsign={} linked", cfg_.name, it->second.name,
                        poll->callsignView());
+            announce(from, true);
         }
         it->second.callsign = std::string(poll->callsignView());
         it->second.last_poll = now;
@@ -222,7 +244,7 @@ void RecordsLink::onDatagram(const Endpoint& from, ByteView data) {
         return;
     }
     if (it == peers_.end()) {
-        drop(peer_name, "not_linked");
+        drop(from, "not_linked");
         return;
     }
     Peer& peer = it->second;
@@ -342,6 +364,11 @@ void RecordsLink::relay(const Endpoint& from, ByteView raw) {
             sendTo(ep, raw);
         }
     }
+    for (const auto& ep : remote_peers_) {
+        if (ep != from) {
+            sendTo(ep, raw);
+        }
+    }
 }
 
 void RecordsLink::sendTo(const Endpoint& to, ByteView data) {
@@ -359,6 +386,9 @@ void RecordsLink::sendTo(const Endpoint& to, ByteView data) {
 
 void RecordsLink::sendToAll(ByteView data) {
     for (const auto& [ep, p] : peers_) {
+        sendTo(ep, data);
+    }
+    for (const auto& ep : remote_peers_) {
         sendTo(ep, data);
     }
 }
@@ -400,6 +430,7 @@ void RecordsLink::tick() {
             if (p.call) {
                 endCall(p, EndReason::LinkDown, "peer timed out");
             }
+            announce(it->first, false);
             it = peers_.erase(it);
         } else {
             ++it;

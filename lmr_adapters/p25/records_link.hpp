@@ -31,6 +31,7 @@
 #include "gateway/common/link.hpp"
 #include "gateway/common/log.hpp"
 #include "gateway/common/metrics.hpp"
+#include "gateway/common/udp_socket.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"
 #include "lmr_adapters/p25/records.hpp"
 
@@ -47,9 +48,30 @@ struct RecordsLinkConfig {
     std::chrono::milliseconds call_timeout{1000};
     bool reflect = true;
     std::size_t max_peers = 64;
+    // Not from YAML: set by iwfd when the link runs one instance per worker thread.
+    bool reuse_port = false;
 
     // Reads the link's YAML section (throws ConfigError naming file/line/field).
     static RecordsLinkConfig fromConfig(const ConfigNode& node);
+};
+
+class RecordsLink;
+
+// The instances of one p25-records link on several worker threads (iwfd `workers: N`). Each
+// binds the same address with SO_REUSEPORT, so the kernel keeps each peer (source address and
+// port) on one instance, which owns that peer's state and calls. An instance tells its
+// siblings which peers it linked or lost (posted to their threads: control-plane rate, never
+// per frame) so that reflect and deliver() still reach every linked peer.
+class RecordsShardGroup {
+  public:
+    void join(RecordsLink& link, asio::io_context& io);
+    void leave(RecordsLink& link);
+
+  private:
+    friend class RecordsLink;
+    void announce(RecordsLink& from, const asio::ip::udp::endpoint& peer, bool linked);
+    std::mutex mu_;
+    std::vector<std::pair<RecordsLink*, asio::io_context*>> members_;
 };
 
 class RecordsLink final : public LmrLink {
@@ -66,6 +88,8 @@ class RecordsLink final : public LmrLink {
 
     std::uint16_t localPort() const;
     std::size_t peerCount() const;
+    // Joins a shard group before start() (iwfd workers > 1).
+    void joinShardGroup(std::shared_ptr<RecordsShardGroup> group);
 
   private:
     using Endpoint = asio::ip::udp::endpoint;
@@ -91,7 +115,10 @@ class RecordsLink final : public LmrLink {
         CallSetup setup;
     };
 
-    void receive();
+    friend class RecordsShardGroup;
+    void onRemotePeer(const Endpoint& ep, bool linked);
+    void onReceived(const Endpoint& from, ByteView data);
+    void announce(const Endpoint& ep, bool linked);
     void onDatagram(const Endpoint& from, ByteView data);
     void onVoice(Peer& peer, const VoiceRecord& rec, ByteView raw, const Endpoint& from);
     void emitSetup(Peer& peer);
@@ -99,7 +126,7 @@ class RecordsLink final : public LmrLink {
     void relay(const Endpoint& from, ByteView raw);
     void sendTo(const Endpoint& to, ByteView data);
     void sendToAll(ByteView data);
-    void drop(const std::string& peer, std::string_view reason, std::int64_t detail = 0);
+    void drop(const Endpoint& peer, std::string_view reason, std::int64_t detail = 0);
     void emit(Event&& e) { outbox_.push_back(std::move(e)); }
     void flushOutbox();  // called without mu_ held
     void tick();
@@ -111,17 +138,20 @@ class RecordsLink final : public LmrLink {
     metrics::Registry& metrics_;
     const Clock& clock_;
     EventSink* sink_ = nullptr;
+    asio::io_context& io_;
     asio::ip::udp::socket socket_;
     asio::steady_timer timer_;
-    std::array<std::uint8_t, 2048> rx_buf_{};
-    Endpoint rx_from_;
+    net::BatchReceiver receiver_;
+    net::DropCounter drops_;
     mutable std::mutex mu_;
     std::map<Endpoint, Peer> peers_;
+    std::vector<Endpoint> remote_peers_;  // linked to sibling instances (shard group)
+    std::shared_ptr<RecordsShardGroup> group_;
     std::optional<OutCall> out_;
-    std::vector<Event> outbox_;  // events produced under mu_, delivered after unlocking
+    std::vector<Event> outbox_;    // events produced under mu_, delivered after unlocking
+    std::vector<Event> flushing_;  // outbox_'s twin: swapped, so neither reallocates per frame
     CallRef next_ref_ = 1;
     bool running_ = false;
-    log::RateLimiter warn_limit_;
     std::shared_ptr<spdlog::logger> log_;
     metrics::Counter* rx_records_ = nullptr;
     metrics::Counter* tx_records_ = nullptr;
