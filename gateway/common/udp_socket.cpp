@@ -121,13 +121,11 @@ void BatchReceiver::start(Handler on_datagram, ErrorHandler on_error, BatchDone 
     on_datagram_ = std::move(on_datagram);
     on_error_ = std::move(on_error);
     on_batch_ = std::move(on_batch);
-    boost::system::error_code ec;
-    socket_.non_blocking(true, ec);
     running_ = true;
+    busy_ = true;
     *alive_ = false;
     alive_ = std::make_shared<bool>(true);
-    // Whatever is queued already is read now; then wait for the socket to become readable.
-    drain();
+    arm();
 }
 
 void BatchReceiver::stop() {
@@ -136,35 +134,58 @@ void BatchReceiver::stop() {
     alive_ = std::make_shared<bool>(true);
 }
 
+// The first datagram of a wake-up comes through Asio's own receive (its reactor reads
+// speculatively: no epoll_ctl per wait); when the socket has shown a queue, the rest is read
+// with recvmmsg(2) before waiting again.
 void BatchReceiver::arm() {
     std::weak_ptr<bool> alive = alive_;
-    socket_.async_wait(asio::ip::udp::socket::wait_read,
-                       [this, alive](const boost::system::error_code& ec) {
-                           auto a = alive.lock();
-                           if (!a || !*a || !running_ || ec == asio::error::operation_aborted) {
-                               return;
-                           }
-                           if (ec) {
-                               if (on_error_) {
-                                   on_error_(ec);
-                               }
-                               if (!*a || !running_ || !socket_.is_open()) {
-                                   return;
-                               }
-                           }
-                           ++wakeups_;
-                           drain();
-                       });
+    socket_.async_receive_from(
+        asio::buffer(storage_.data(), max_len_), from_[0],
+        [this, alive](const boost::system::error_code& ec, std::size_t n) {
+            auto a = alive.lock();
+            if (!a || !*a || !running_ || ec == asio::error::operation_aborted) {
+                return;
+            }
+            ++wakeups_;
+            if (ec) {
+                // Per-datagram errors (ICMP port unreachable): reported, then read on.
+                if (on_error_) {
+                    on_error_(ec);
+                }
+            } else {
+                ++datagrams_;
+                on_datagram_(from_[0], ByteView(storage_.data(), n));
+                if (!*a || !running_) {
+                    return;
+                }
+                if (batch_ > 1 && (busy_ || ++quiet_wakeups_ % kProbeEvery == 0)) {
+                    if (!drainQueued(*a)) {
+                        return;
+                    }
+                }
+            }
+            if (on_batch_) {
+                on_batch_();
+            }
+            if (!*a || !running_) {
+                return;
+            }
+            if (!socket_.is_open()) {
+                running_ = false;
+                return;
+            }
+            arm();
+        });
 }
 
-void BatchReceiver::drain() {
-    const std::shared_ptr<bool> alive = alive_;
+bool BatchReceiver::drainQueued(const bool& alive) {
     Slots& s = *slots_;
     const int fd = socket_.native_handle();
+    std::size_t total = 0;
     for (;;) {
         if (!socket_.is_open()) {
             running_ = false;
-            return;
+            return false;
         }
         for (std::size_t i = 0; i < batch_; ++i) {
             s.msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
@@ -177,11 +198,9 @@ void BatchReceiver::drain() {
                 continue;
             }
             if (err != EAGAIN && err != EWOULDBLOCK && on_error_) {
-                // Per-datagram errors (ICMP port unreachable): reported, then wait again (the
-                // reactor wakes at once if more is queued).
                 on_error_(boost::system::error_code(err, boost::system::system_category()));
-                if (!*alive || !running_) {
-                    return;
+                if (!alive || !running_) {
+                    return false;
                 }
             }
             break;
@@ -194,26 +213,18 @@ void BatchReceiver::drain() {
             from.resize(alen);
             ++datagrams_;
             const auto* data = static_cast<const std::uint8_t*>(m.msg_hdr.msg_iov->iov_base);
-            std::size_t len = m.msg_len;
-            if ((m.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
-                len = std::min(len, max_len_);  // oversized: the handler sees what fit
-            }
-            on_datagram_(from, ByteView(data, len));
-            if (!*alive || !running_) {
-                return;
+            on_datagram_(from, ByteView(data, std::min<std::size_t>(m.msg_len, max_len_)));
+            if (!alive || !running_) {
+                return false;
             }
         }
+        total += static_cast<std::size_t>(n);
         if (static_cast<std::size_t>(n) < batch_) {
             break;  // the queue was empty at the time of the call
         }
     }
-    if (on_batch_) {
-        on_batch_();
-        if (!*alive || !running_) {
-            return;
-        }
-    }
-    arm();
+    busy_ = total > 0;
+    return true;
 }
 
 }  // namespace iwf::net

@@ -75,12 +75,14 @@ class DropCounter {
     log::RateLimiter limiter_;
 };
 
-// Receives datagrams from one socket in batches: waits until the socket is readable (Asio
-// reactor), then reads up to `batch` datagrams per recvmmsg(2) call until the queue is empty,
-// calling the handler for each. Buffers are allocated once. The handler runs on the socket's
-// executor; it may call stop(). After an error other than "would block" the receiver reports
-// it through the error handler and keeps going (UDP errors such as ECONNREFUSED are per
-// datagram); it ends when the socket is closed or stop() is called.
+// Receives datagrams from one socket in batches: the first datagram of a wake-up through Asio
+// (its reactor reads speculatively, no epoll_ctl per wait); then, while the socket keeps
+// showing a queue, up to `batch` datagrams per recvmmsg(2) call until the queue is empty
+// (a socket with one datagram per wake-up is probed every kProbeEvery wake-ups, so it pays no
+// extra system call). The handler is called for each datagram. Buffers are allocated once. The
+// handler runs on the socket's executor; it may call stop(). After an error other than "would
+// block" the receiver reports it through the error handler and keeps going (UDP errors such as
+// ECONNREFUSED are per datagram); it ends when the socket is closed or stop() is called.
 class BatchReceiver {
   public:
     using Handler = std::function<void(const Endpoint& from, ByteView data)>;
@@ -104,8 +106,9 @@ class BatchReceiver {
     std::uint64_t datagrams() const { return datagrams_; }
 
   private:
+    static constexpr std::uint64_t kProbeEvery = 32;
     void arm();
-    void drain();
+    bool drainQueued(const bool& alive);
 
     asio::ip::udp::socket& socket_;
     std::size_t batch_;
@@ -118,6 +121,8 @@ class BatchReceiver {
     ErrorHandler on_error_;
     BatchDone on_batch_;
     bool running_ = false;
+    bool busy_ = true;  // the last extra read found datagrams queued behind the first
+    std::uint64_t quiet_wakeups_ = 0;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::uint64_t wakeups_ = 0;
     std::uint64_t datagrams_ = 0;

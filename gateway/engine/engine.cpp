@@ -123,6 +123,7 @@ void Engine::addLink(Link& link) {
         "iwf_engine_late_entry_wait_frames_total",
         "Frames withheld from a late receiver until the next sync point, by receiver link", labels);
     link_index_.emplace(e.id.name, static_cast<std::uint16_t>(links_.size()));
+    link_by_id_.emplace(&link.id(), static_cast<std::uint16_t>(links_.size()));
     links_.push_back(std::move(e));
 }
 
@@ -145,6 +146,9 @@ metrics::Counter& Engine::reasonCounter(ReasonCounters& cache, std::string_view 
 }
 
 std::optional<std::uint16_t> Engine::linkIndex(const LinkId& from) const {
+    if (auto p = link_by_id_.find(&from); p != link_by_id_.end()) {
+        return p->second;
+    }
     auto it = link_index_.find(std::string_view(from.name));
     if (it == link_index_.end()) {
         return std::nullopt;

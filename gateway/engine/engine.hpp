@@ -278,6 +278,9 @@ class Engine final : public EventSink {
         }
     };
     std::unordered_map<std::string, std::uint16_t, NameHash, std::equal_to<>> link_index_;
+    // Links report with their own id() object: its address finds the link without hashing
+    // the name (the name map is the fallback for any other LinkId).
+    std::unordered_map<const LinkId*, std::uint16_t> link_by_id_;
     ReasonCounters floor_events_;
     std::unordered_map<std::uint64_t, std::unique_ptr<Call>> calls_;
     std::unordered_map<RefKey, LegRef, RefKeyHash> refs_;

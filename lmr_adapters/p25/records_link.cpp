@@ -71,7 +71,7 @@ RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::R
     , io_(io)
     , socket_(io)
     , timer_(io)
-    , receiver_(socket_, 32, 2048)
+    , receiver_(socket_, 8, 512)
     , drops_(metrics, cfg_.name, log::get("p25"))
     , log_(log::get("p25")) {
     const metrics::Labels l{{"link", cfg_.name}};
