@@ -72,14 +72,22 @@ ReceiverCheck checkReceiver(const std::map<FrameKey, SentFrame>& sent,
     };
     for (const auto& f : rx) {
         ++r.received;
-        const FrameKey k{f.pos.superframe, f.pos.index};
+        FrameKey k{f.pos.superframe, f.pos.index};
         if (!f.decrypted) {
-            if (f.error == "no_mi" && !r.first_ok) {
+            if (f.error == "no_mi") {
                 ++r.before_sync;  // late entry: refused to decrypt, nothing garbled
                 continue;
             }
             problem(keyText(k) + ": not decodable (" + f.error + ")");
             continue;
+        }
+        if (opt.relative_superframe) {
+            const auto c = canaryPosition(f.plaintext, opt.tag, opt.nonce);
+            if (!c || c->second != f.pos.index) {
+                problem(keyText(k) + ": decrypted plaintext is not the sender's frame");
+                continue;
+            }
+            k = *c;
         }
         auto it = sent.find(k);
         if (it == sent.end()) {

@@ -7,8 +7,9 @@
 //  - every frame attributed to the transmission must decrypt at the receiver to exactly the
 //    plaintext the sender recorded for the frame's (superframe, index), and carry the
 //    sender's CryptoSync bit-exact (ALGID, key ID, MI/IV, encrypted flag);
-//  - a frame the receiver could not decrypt because it carries no MI yet ("no_mi": late entry
-//    before the next sync point) is counted, not a failure: nothing garbled is shown;
+//  - a frame the receiver could not decrypt because it carries no MI ("no_mi": late entry
+//    before the next sync point) is counted, not a failure: nothing garbled is shown (whether
+//    a frame that should have been decoded was not is caught by the "missing" rule);
 //  - any other undecodable or garbled frame in the transmission's window is a failure;
 //  - no position twice; every sent position from the first sync superframe on (and, for a
 //    late joiner, from its first frame on) that the harness did not drop must arrive.
@@ -62,6 +63,13 @@ struct CheckOptions {
     std::uint32_t sync_superframe = 0;  // first superframe a receiver can decrypt
     bool late_joiner = false;           // expected frames start at the first one received
     std::set<FrameKey> dropped_by_harness;
+    // An LMR radio has no superframe counter on the air: its receiver numbers superframes
+    // from where it started listening. Its frames are placed by the decrypted canary's
+    // superframe (the frame index must still match), so content and CryptoSync are checked
+    // against the right sent frame. Needs `tag` / `nonce` of the sender.
+    bool relative_superframe = false;
+    std::uint8_t tag = 0;
+    std::uint16_t nonce = 0;
 };
 
 // `rx`: frames attributed to this transmission (their plaintext is one of its canaries, or

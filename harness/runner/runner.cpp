@@ -25,6 +25,7 @@
 #include "harness/sim/dmr_radio.hpp"
 #include "harness/sim/mc_system.hpp"
 #include "harness/sim/p25_radio.hpp"
+#include "lmr_adapters/dmr/calls.hpp"
 #include "lmr_adapters/dmr/hbp.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"
 #include "lmr_adapters/p25/records.hpp"
@@ -116,13 +117,14 @@ std::string keymapYaml(const Scenario& s,
       << ", system_id: " << kHarnessP25System << " }\n";
     o << "  - { id: harness-dmr, type: dmr, network_id: 3100 }\n";
     o << "users:\n";
-    for (const auto& r : s.radios) {
-        o << "  - mc_id: \"" << r.mc_id << "\"\n    system: harness-" << familyName(r.family)
-          << "\n    unit: " << r.unit << "\n    name: \"" << r.name << "\"\n";
+    auto user = [&](const std::string& mc_id, LmrFamily family, std::uint32_t unit,
+                    const std::string& name) {
+        o << "  - mc_id: \"" << mc_id << "\"\n    system: harness-" << familyName(family)
+          << "\n    unit: " << unit << "\n    name: \"" << name << "\"\n";
         bool any = false;
         std::set<std::pair<std::uint16_t, std::uint32_t>> listed;  // keys sharing an ID
         for (const auto& k : s.keys) {
-            if (k.family == r.family && listed.insert({k.algid, k.key_id}).second) {
+            if (k.family == family && listed.insert({k.algid, k.key_id}).second) {
                 if (!any) {
                     o << "    kmf_uri: sip:kmf@kmf.harness.example\n    e2ee: true\n"
                       << "    authorised:\n";
@@ -134,8 +136,20 @@ std::string keymapYaml(const Scenario& s,
         if (!any) {
             o << "    e2ee: false\n";
         }
+    };
+    for (const auto& r : s.radios) {
+        user(r.mc_id, r.family, r.unit, r.name);
     }
-    if (s.radios.empty()) {
+    // MC clients that talk into an LMR group need an LMR identity there (the source unit of
+    // the transmission iwfd originates): one unit per client in the family of its first group.
+    std::uint32_t next_unit = kHarnessClientUnitBase;
+    for (const auto& c : s.clients) {
+        const ScenarioGroup* g = c.groups.empty() ? nullptr : s.group(c.groups.front());
+        if (g != nullptr) {
+            user(c.mc_id, g->family, next_unit++, c.name);
+        }
+    }
+    if (s.radios.empty() && s.clients.empty()) {
         o << "  []\n";
     }
     o << "groups:\n";
@@ -525,8 +539,8 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     });
 
     // 7. Steps: one thread per step, each starting at its `at` (steps may overlap).
-    const auto t0 = Clock::now();
-    const std::int64_t t0_ns = steadyNs();
+    auto t0 = Clock::now();
+    std::int64_t t0_ns = steadyNs();
     auto ms = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); };
     std::map<std::string, std::unique_ptr<RadioPort>> radio_ports;
     for (const auto& r : sc.radios) {
@@ -535,6 +549,68 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     std::map<std::string, bool> dmr_logged_in;
     std::mutex login_mu;
     std::vector<StepRun> runs(sc.steps.size());
+    // A DMR radio (repeater) logs in to iwfd's HBP master: RPTL, salt, RPTK, RPTC.
+    auto dmrLogin = [&](const ScenarioRadio& radio, RadioPort& port) {
+        using namespace lmr::dmr;
+        const std::uint32_t repeater_id = 310000 + radio.unit;
+        auto isType = [](HbpType t) {
+            return [t](const Bytes& b) {
+                auto m = decodeHbp(b);
+                return m.ok() && m->type == t;
+            };
+        };
+        std::size_t m0 = port.mark();
+        port.send(ports.dmr_master, encodeHbp(hbpSimple(HbpType::Rptl, repeater_id)));
+        auto salt = port.waitFor(m0, isType(HbpType::Rptack), std::chrono::seconds(3));
+        if (!salt) {
+            return false;
+        }
+        auto m = decodeHbp(*salt);
+        HbpMessage k2 = hbpSimple(HbpType::Rptk, repeater_id);
+        k2.key = hbpLoginKey(m->ack, kHarnessHbpPassword);
+        m0 = port.mark();
+        port.send(ports.dmr_master, encodeHbp(k2));
+        if (!port.waitFor(m0, isType(HbpType::Rptack), std::chrono::seconds(3))) {
+            return false;
+        }
+        HbpMessage c = hbpSimple(HbpType::Rptc, repeater_id);
+        c.config.callsign = "HARNESS";
+        c.config.color_code = "01";
+        c.config.slots = "3";
+        c.config.software_id = "iwf-harness";
+        c.config.package_id = "openiwf";
+        m0 = port.mark();
+        port.send(ports.dmr_master, encodeHbp(c));
+        return port.waitFor(m0, isType(HbpType::Rptack), std::chrono::seconds(3)).has_value();
+    };
+    // Radios are linked before the first step (a P25 peer polls, a DMR repeater logs in), so
+    // they receive what iwfd originates toward the LMR side from the start of the run.
+    std::vector<std::string> link_failures;
+    for (const auto& r : sc.radios) {
+        RadioPort& port = *radio_ports[r.name];
+        if (r.family == LmrFamily::P25) {
+            P25RadioConfig rc;
+            rc.name = r.name;
+            const std::size_t m0 = port.mark();
+            port.send(ports.p25_records, P25Radio(rc).poll());
+            if (!port.waitFor(
+                    m0, [](const Bytes& b) { return !b.empty() && b[0] == 0xF0; },
+                    std::chrono::seconds(3))) {
+                link_failures.push_back(r.name + ": no poll answer from iwfd");
+            }
+        } else {
+            const bool ok = dmrLogin(r, port);
+            dmr_logged_in[r.name] = ok;
+            if (!ok) {
+                link_failures.push_back(r.name + ": HBP login to iwfd failed");
+            }
+        }
+    }
+    for (const auto& f : link_failures) {
+        failures.push_back(f);
+    }
+    t0 = Clock::now();  // the scenario's time line starts once the radios are linked
+    t0_ns = steadyNs();
     std::atomic<std::uint16_t> nonce{static_cast<std::uint16_t>(std::random_device{}())};
     std::atomic<std::uint8_t> next_tag{1};
     const std::string metrics_before = httpGet(admin_port, "/metrics");
@@ -657,41 +733,7 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
                 {
                     std::lock_guard lock(login_mu);
                     if (!dmr_logged_in[radio->name]) {
-                        using namespace lmr::dmr;
-                        auto isType = [](HbpType t) {
-                            return [t](const Bytes& b) {
-                                auto m = decodeHbp(b);
-                                return m.ok() && m->type == t;
-                            };
-                        };
-                        std::size_t m0 = port.mark();
-                        port.send(ports.dmr_master,
-                                  encodeHbp(hbpSimple(HbpType::Rptl, rc.repeater_id)));
-                        bool ok = false;
-                        auto salt =
-                            port.waitFor(m0, isType(HbpType::Rptack), std::chrono::seconds(3));
-                        if (salt) {
-                            auto m = decodeHbp(*salt);
-                            HbpMessage k2 = hbpSimple(HbpType::Rptk, rc.repeater_id);
-                            k2.key = hbpLoginKey(m->ack, kHarnessHbpPassword);
-                            m0 = port.mark();
-                            port.send(ports.dmr_master, encodeHbp(k2));
-                            auto a2 =
-                                port.waitFor(m0, isType(HbpType::Rptack), std::chrono::seconds(3));
-                            HbpMessage c = hbpSimple(HbpType::Rptc, rc.repeater_id);
-                            c.config.callsign = "HARNESS";
-                            c.config.color_code = "01";
-                            c.config.slots = "3";
-                            c.config.software_id = "iwf-harness";
-                            c.config.package_id = "openiwf";
-                            if (a2) {
-                                m0 = port.mark();
-                                port.send(ports.dmr_master, encodeHbp(c));
-                                ok = port.waitFor(m0, isType(HbpType::Rptack),
-                                                  std::chrono::seconds(3))
-                                         .has_value();
-                            }
-                        }
+                        const bool ok = dmrLogin(*radio, port);
                         dmr_logged_in[radio->name] = ok;
                         rec.events.push_back(
                             {{"t_ms", ms()}, {"what", ok ? "HBP login ok" : "HBP login failed"}});
@@ -843,7 +885,41 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
         // Radio receivers (MC -> LMR): decode the records iwfd sent to the radio's socket.
         for (const auto& name : st.expect.receivers) {
             const ScenarioRadio* rr = sc.radio(name);
-            if (rr == nullptr || rr->family != LmrFamily::P25) {
+            if (rr == nullptr) {
+                continue;
+            }
+            if (rr->family == LmrFamily::Dmr) {
+                // The repeater's side: DMRD packets from iwfd's HBP master, decoded by the DMR
+                // stream decoder (PI header -> ALGID / key ID / IV), then decrypted.
+                DmrDecryptor dec;
+                for (const auto& k : sc.keys) {
+                    if (k.family == LmrFamily::Dmr) {
+                        dec.addKey(static_cast<std::uint8_t>(k.key_id), k.key);
+                    }
+                }
+                lmr::dmr::CallDecoder decoder;
+                for (const auto& [t, d] : radio_ports[name]->received()) {
+                    if (t < tx.start_ns || t > win_end) {
+                        continue;
+                    }
+                    auto pk = lmr::dmr::decodeDmrd(d);
+                    if (!pk.ok()) {
+                        continue;
+                    }
+                    std::vector<Event> evs;
+                    (void)decoder.onPacket(*pk, t, evs);
+                    for (const auto& e : evs) {
+                        const auto* v = std::get_if<Voice>(&e);
+                        if (v == nullptr) {
+                            continue;
+                        }
+                        auto p = dec.decrypt(v->frame);
+                        got[name].push_back(RxFrame{v->frame.pos, v->frame.crypto, p.ok(),
+                                                    p.ok() ? "" : std::string(p.error().reason),
+                                                    p.ok() ? Bytes(p->begin(), p->end()) : Bytes{},
+                                                    t});
+                    }
+                }
                 continue;
             }
             P25Decryptor dec;
@@ -908,6 +984,9 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
                                      ? 1
                                      : 0;
             co.late_joiner = name == st.late_client;
+            co.relative_superframe = sc.radio(name) != nullptr;
+            co.tag = tx.tag;
+            co.nonce = tx.nonce;
             co.dropped_by_harness = tx.dropped;
             ReceiverCheck c = checkReceiver(tx.sent, got[name], co);
             ReceiverTally& t = rec.receivers[name];

@@ -44,6 +44,8 @@ inline constexpr std::uint32_t kHarnessHbpMasterId = 9990;
 // The P25 system of the simulated radios: the keymap's system and the p25-records link agree.
 inline constexpr std::uint32_t kHarnessP25Wacn = 0xBEE00;
 inline constexpr std::uint32_t kHarnessP25System = 0x001;
+// LMR unit IDs given to the scenario's MC clients in the generated keymap (9901, 9902, ...).
+inline constexpr std::uint32_t kHarnessClientUnitBase = 9901;
 
 // 0 = pass, 1 = fail (report written), 2 = could not run (message on `err`).
 int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err);

@@ -89,6 +89,8 @@ struct McSystem::Impl {
         std::string reason;
         bool revoked = false;
         bool granted = false;
+        bool was_queued = false;  // the first decision was Floor Queue Position Info
+        std::int64_t queued_ns = 0;
     };
 
     struct Call {
@@ -343,6 +345,8 @@ struct McSystem::Impl {
                     std::lock_guard lock(mu);
                     if (c.talk->outcome.empty()) {
                         c.talk->outcome = "queued";
+                        c.talk->was_queued = true;
+                        c.talk->queued_ns = nowNs();
                     }
                     cv.notify_all();
                 }
@@ -568,6 +572,18 @@ struct McSystem::Impl {
         c->clients.insert(client);
         if (chat) {
             c->only_client = client;
+        } else {
+            // A group call the MC system sets up includes every joined member of the group.
+            for (auto& [name, st] : clients) {
+                if (!st.joined) {
+                    continue;
+                }
+                for (const auto& gg : st.cfg->groups) {
+                    if (gg == grp) {
+                        c->clients.insert(name);
+                    }
+                }
+            }
         }
         mcptt::McpttInfo info;
         info.session_type = chat ? "chat" : "prearranged";
@@ -878,8 +894,17 @@ McTalkResult McSystem::talk(const McTalkRequest& req) {
         }
         res.outcome = talk->outcome.empty() ? "no answer" : talk->outcome;
         res.reason = talk->reason;
+        if (talk->was_queued) {
+            // The first decision counts (the loser of a contention is queued); whether the
+            // queue later granted the floor is reported with it.
+            res.outcome = "queued";
+            res.reason = talk->granted
+                             ? "then granted after " +
+                                   std::to_string((nowNs() - talk->queued_ns) / 1'000'000) + " ms"
+                             : "still queued";
+        }
     }
-    if (res.outcome != "granted") {
+    if (!talk->granted) {
         return res;
     }
     // 3. Talk: encrypted frames paced in real time, each also fanned out to the other clients.
