@@ -54,7 +54,8 @@ struct McpttLink::Call {
     std::optional<sip::Dialog> dialog;
     sip::Message invite;  // the last INVITE we sent (outgoing)
     sip::ClientTxId invite_tx = 0;
-    sip::ServerTxId server_tx = 0;  // incoming INVITE awaiting its final response
+    sip::ServerTxId server_tx = 0;     // incoming INVITE awaiting its final response
+    sip::ServerTxId invite_tx_in = 0;  // the initial incoming INVITE (key in by_server_tx_)
     bool established = false;
     bool ending = false;
     McpttMedia remote;
@@ -412,10 +413,10 @@ void McpttLink::forget(CallRef ref) {
     if (it->second->dialog) {
         by_dialog_.erase(it->second->dialog->id());
     }
-    for (auto s = by_server_tx_.begin(); s != by_server_tx_.end();) {
-        s = s->second == ref ? by_server_tx_.erase(s) : std::next(s);
-    }
     Call& c = *it->second;
+    if (c.invite_tx_in != 0) {
+        by_server_tx_.erase(c.invite_tx_in);  // by key: a scan was O(calls) per call end
+    }
     dropMedia("call_ended", c.pending.size());
     // The endpoints may be running the receive handler that ended this call: close them on
     // the next executor turn, not now. Their handlers look the call up and find nothing.
@@ -853,6 +854,7 @@ void McpttLink::onNewInvite(sip::ServerTxId tx, const sip::Message& req, const s
     const CallRef ref = call->ref;
     by_dialog_[call->dialog->id()] = ref;
     by_server_tx_[tx] = ref;
+    call->invite_tx_in = tx;
 
     CallSetup setup;
     setup.call = ref;
