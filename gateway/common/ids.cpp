@@ -30,6 +30,19 @@ bool isGroup(const Address& a) {
            (std::holds_alternative<TetraSubscriber>(a) && std::get<TetraSubscriber>(a).group);
 }
 
+std::optional<LmrFamily> familyOf(const Address& a) {
+    if (std::holds_alternative<P25Unit>(a) || std::holds_alternative<P25Group>(a)) {
+        return LmrFamily::P25;
+    }
+    if (std::holds_alternative<DmrUnit>(a) || std::holds_alternative<DmrGroup>(a)) {
+        return LmrFamily::Dmr;
+    }
+    if (std::holds_alternative<TetraSubscriber>(a)) {
+        return LmrFamily::Tetra;
+    }
+    return std::nullopt;
+}
+
 std::string toString(LmrFamily f) {
     switch (f) {
         case LmrFamily::P25:

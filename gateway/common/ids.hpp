@@ -8,6 +8,7 @@
 #include <compare>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -69,6 +70,8 @@ using Address = std::variant<std::monostate, P25Unit, P25Group, DmrUnit, DmrGrou
                              McId, McGroupId>;
 
 bool isGroup(const Address& a);
+// The LMR family an address belongs to (nullopt for MC IDs and the empty address).
+std::optional<LmrFamily> familyOf(const Address& a);
 // "p25:unit:BEE00.001.000001", "dmr:group:91", "mc:sip:alice@x", ... for logs and JSON.
 std::string toString(const Address& a);
 std::string toString(LmrFamily f);

@@ -1657,7 +1657,7 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
                 return;
             }
             o.to = u->lmr_unit;
-            out = linkByName(u->lmr_link, Side::Lmr, std::nullopt);
+            out = linkByName(u->lmr_link, Side::Lmr, familyOf(u->lmr_unit));
         } else {
             refuseData("unknown_callee");
             return;
@@ -1726,7 +1726,7 @@ void Engine::onSecurity(std::uint16_t link, SecurityMessage&& m) {
         }
         o.from = from->lmr_unit;
         o.to = kmf->lmr_address;
-        out = linkByName(kmf->lmr_link, Side::Lmr, std::nullopt);
+        out = linkByName(kmf->lmr_link, Side::Lmr, familyOf(kmf->lmr_address));
     }
     if (out < 0) {
         refuseKmm("no_link");

@@ -224,6 +224,31 @@ TEST_F(MediaTest, KeyManagementTunnelBothDirectionsBytesUnchanged) {
               1u);
 }
 
+// Short data and KMMs toward an LMR unit or KMF go to a link of the unit's own family, not to
+// the first LMR link (here the P25 one).
+TEST_F(MediaTest, DataAndKmmGoToALinkOfTheAddressFamily) {
+    FakeLmrLink dmr{"dmr", LmrFamily::Dmr};
+    engine->addLink(dmr);
+    DirectoryContent d = baseContent();
+    UserInfo erin;
+    erin.lmr_unit = DmrUnit{2001};
+    erin.mc_id = McId{"sip:erin@mc"};
+    erin.kmf_uri = "sip:dmr-kmf@lmr";
+    d.users.push_back(erin);
+    d.kmfs.push_back(KmfInfo{"sip:dmr-kmf@lmr", DmrUnit{9999002}, ""});
+    directory.publish(d);
+    fromMc(sds(McId{"sip:alice@mc"}, McId{"sip:erin@mc"}, {4, 5, 6}, false));
+    ASSERT_EQ(dmr.count<DataMessage>(), 1u);
+    EXPECT_EQ(dmr.last<DataMessage>().to, Address{DmrUnit{2001}});
+    EXPECT_EQ(p25.count<DataMessage>(), 0u);
+    std::vector<std::uint8_t> kmm{0x0C, 0x00, 0x01, 0x00};
+    fromMc(SecurityMessage{McId{"sip:erin@mc"}, McId{"sip:dmr-kmf@lmr"}, kmm});
+    ASSERT_EQ(dmr.count<SecurityMessage>(), 1u);
+    EXPECT_EQ(dmr.last<SecurityMessage>().to, Address{DmrUnit{9999002}});
+    EXPECT_EQ(dmr.last<SecurityMessage>().payload, kmm);
+    EXPECT_EQ(p25.count<SecurityMessage>(), 0u);
+}
+
 TEST(TimerServices, AsioTimersFireAndCancel) {
     asio::io_context io;
     AsioTimerService t(io);
