@@ -296,5 +296,90 @@ TEST_F(IwfdMcpttMedia, EncryptedP25GroupCallReachesTheMcSideAndComesBackBitExact
     EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
 }
 
+// A group homed on the MC side (ems-dispatch = TG 300, mixed): the MC controlling function
+// decides (29.380 §6.5.5 participant role in the IWF). The radio talks, iwfd INVITEs the MC
+// system and asks it for the floor with a TS 24.380 Floor Request on the call's floor port;
+// nothing flows until the MC side answers Floor Granted; then the frames arrive unchanged.
+TEST_F(IwfdMcpttMedia, McHomedGroupWaitsForTheMcFloorGrantThenFlows) {
+    asio::io_context io;
+    metrics::Registry reg;
+    McSystem mc(io, reg);
+    ASSERT_TRUE(iwfd.start(dir, config(mc.stack->port(sip::Protocol::Udp)))) << iwfd.log();
+    ASSERT_TRUE(iwf::test::waitFor([&] { return metric("iwf_keymap_revision") == 1; }, 10s))
+        << iwfd.log();
+    lmr::p25::test::UdpPeer radio;
+    radio.sendTo(p25_port, pollBytes("RADIO2"));
+    ASSERT_TRUE(radio.receive(5s).has_value()) << "no poll answer\n" << iwfd.log();
+    std::vector<lmr::p25::test::SuperframeSpec> specs;
+    lmr::p25::Mi mi{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09};
+    for (int n = 0; n < 2; ++n) {
+        lmr::p25::test::SuperframeSpec s;
+        s.service_options = 0x40;
+        s.dst = 300;  // ems-dispatch
+        s.src = 1002;
+        s.algid = 0x84;
+        s.kid = 0x0101;
+        mi = lmr::p25::nextMi(mi);
+        std::copy(mi.begin(), mi.end(), s.next_mi.begin());
+        s.imbe_seed = static_cast<std::uint8_t>(0x40 + n);
+        specs.push_back(s);
+        for (const auto& r : lmr::p25::test::buildSuperframe(s)) {
+            radio.sendTo(p25_port, r);
+        }
+    }
+    ASSERT_TRUE(pump(io, [&] {
+        return std::any_of(mc.msgs.begin(), mc.msgs.end(), [](const floor::FloorMessage& m) {
+            return m.type == floor::MessageType::FloorRequest;
+        });
+    })) << iwfd.log();
+    auto info = mcptt::parseMcpttInfo(
+        sip::bodyOfType(mc.requests.at(0), mcptt::kMcpttInfoContentType).value_or(""));
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->calling_group_id, "sip:ems-dispatch@iwf.example");
+    const floor::FloorMessage& req = mc.msgs.back();
+    ASSERT_NE(req.find<floor::UserId>(), nullptr);
+    EXPECT_EQ(req.find<floor::UserId>()->id, "sip:p25-1002@iwf.example");
+    // Until the grant, nothing reaches the MC side.
+    EXPECT_TRUE(mc.frames.empty());
+    floor::FloorMessage granted;
+    granted.type = floor::MessageType::FloorGranted;
+    granted.ack_required = true;
+    granted.ssrc = 99;
+    granted.add(floor::Duration{30}).add(floor::UserId{"sip:p25-1002@iwf.example"});
+    ASSERT_TRUE(mc.floor.send(granted).ok());
+    // iwfd acknowledges the grant (A bit) as the floor participant.
+    ASSERT_TRUE(pump(io, [&] {
+        return std::any_of(mc.msgs.begin(), mc.msgs.end(), [](const floor::FloorMessage& m) {
+            return m.type == floor::MessageType::FloorAck;
+        });
+    })) << iwfd.log();
+    for (const auto& m : mc.msgs) {
+        if (m.type == floor::MessageType::FloorAck) {
+            ASSERT_NE(m.find<floor::Source>(), nullptr);
+            EXPECT_EQ(m.find<floor::Source>()->value,
+                      static_cast<std::uint16_t>(floor::SourceValue::FloorParticipant));
+            ASSERT_NE(m.find<floor::AckMessageType>(), nullptr);
+            EXPECT_EQ(m.find<floor::AckMessageType>()->subtype, granted.subtype());
+        }
+    }
+    ASSERT_TRUE(pump(io, [&] { return mc.frames.size() >= 36; })) << iwfd.log();
+    ASSERT_EQ(mc.frames.size(), 36u);
+    for (std::size_t k = 0; k < mc.frames.size(); ++k) {
+        const VoiceFrame& f = mc.frames[k].frame;
+        const auto sf = static_cast<std::uint32_t>(k / 18);
+        const auto idx = static_cast<std::uint8_t>(k % 18);
+        EXPECT_EQ(f.pos.superframe, sf) << k;
+        EXPECT_EQ(f.pos.index, idx) << k;
+        EXPECT_EQ(toHex(f.payload.view()), toHex(lmr::p25::test::imbeFor(specs[sf], idx))) << k;
+        if (sf == 1) {
+            EXPECT_EQ(f.crypto.algid, 0x84) << k;
+            EXPECT_EQ(f.crypto.key_id, 0x0101u) << k;
+        }
+    }
+    EXPECT_EQ(metric("iwf_mcptt_floor_acks_total{link=\"mc\",reason=\"sent\"}"), 1);
+    iwfd.signal(SIGTERM);
+    EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
+}
+
 }  // namespace
 }  // namespace iwf::mc
