@@ -29,8 +29,9 @@ struct RunOptions {
 struct GeneratedPorts {
     std::uint16_t p25_records = 0;
     std::uint16_t dmr_master = 0;
-    std::uint16_t mc_sip = 0;   // iwfd's mcptt-iwf1 listener (0 = no MC link)
-    std::uint16_t mc_peer = 0;  // the simulated MC system's SIP port
+    std::uint16_t mc_sip = 0;      // iwfd's mcptt-iwf1 listener (0 = no MC link)
+    std::uint16_t mc_peer = 0;     // the simulated MC system's SIP port
+    std::uint16_t mcdata_sip = 0;  // iwfd's mcdata-iwf2 listener (0 = no MCData link)
 };
 
 // The keymap (iwfctl keymap import format): systems, users for radios and clients, groups

@@ -14,10 +14,12 @@
 #include "lmr_adapters/p25/mi_lfsr.hpp"
 #include "mc_adapters/floor/floor_events.hpp"
 #include "mc_adapters/floor/floor_message.hpp"
+#include "mc_adapters/mcdata/sds_sip.hpp"
 #include "mc_adapters/mcptt/mcptt_info.hpp"
 #include "mc_adapters/mcptt/mcptt_sdp.hpp"
 #include "mc_adapters/rtp/floor_endpoint.hpp"
 #include "mc_adapters/rtp/voice_endpoint.hpp"
+#include "mc_adapters/security/interworking_data.hpp"
 
 namespace iwf::harness {
 
@@ -134,6 +136,7 @@ struct McSystem::Impl {
     mutable std::mutex mu;  // records, events, talk state
     std::condition_variable cv;
     std::vector<McRxRecord> records;
+    std::vector<McDataRecord> data;
     std::vector<McEvent> events;
     std::size_t calls_received = 0;
     std::set<std::uint16_t> ports;
@@ -394,7 +397,39 @@ struct McSystem::Impl {
 
     // ---- SIP ---------------------------------------------------------------------------
 
+    // MCData (mcdata-iwf2): SDS or interworking-data (KMM tunnel) from iwfd.
+    void onMessage(sip::ServerTxId tx, const sip::Message& req) {
+        McDataRecord r;
+        r.rx_ns = nowNs();
+        if (auto sec = mc::security::parseSecurityMessage(req); sec.ok()) {
+            r.kmm = true;
+            r.from = sec->sender;
+            r.to = sec->target_id;
+            r.payload = sec->payload;
+        } else if (auto sds = mc::mcdata::parseSdsMessage(req); sds.ok()) {
+            r.from = sds->env.sender;
+            r.to = sds->env.target;
+            if (sds->payload) {
+                for (const auto& p : sds->payload->payloads) {
+                    r.payload.insert(r.payload.end(), p.data.begin(), p.data.end());
+                }
+            }
+        } else {
+            (void)stack->respond(tx, sip::makeResponse(req, 415, {}, stack->newTag()));
+            event(0, "mc-system", "message_refused", std::string(sds.error().reason));
+            return;
+        }
+        (void)stack->respond(tx, sip::makeResponse(req, 200, {}, stack->newTag()));
+        event(0, "mc-system", r.kmm ? "kmm_received" : "sds_received", r.from + " -> " + r.to);
+        std::lock_guard lock(mu);
+        data.push_back(std::move(r));
+    }
+
     void onRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
+        if (req.method() == "MESSAGE" && req.toTag().empty()) {
+            onMessage(tx, req);
+            return;
+        }
         if (req.method() == "INVITE" && req.toTag().empty()) {
             onInvite(tx, req, from);
             return;
@@ -1045,6 +1080,79 @@ release:
         impl_->event(c.id, talk->client, "floor_release_sent");
     });
     return res;
+}
+
+void McSystem::setIwfMcdataPort(std::uint16_t port) {
+    impl_->cfg.iwf_mcdata_port = port;
+}
+
+std::string McSystem::sendSds(const std::string& client, const std::string& target,
+                              const Bytes& bytes, std::chrono::milliseconds timeout) {
+    const ScenarioClient* c = nullptr;
+    for (const auto& x : impl_->cfg.clients) {
+        if (x.name == client) {
+            c = &x;
+        }
+    }
+    if (c == nullptr || impl_->cfg.iwf_mcdata_port == 0) {
+        return "no such client or no MCData link";
+    }
+    mc::mcdata::SdsSipMessage m;
+    m.env.request_uri = "sip:iwf@127.0.0.1:" + std::to_string(impl_->cfg.iwf_mcdata_port);
+    m.env.sender = c->mc_id;
+    m.env.target = target;
+    m.env.iwf_psi = c->mc_id;
+    mc::mcdata::SdsSignalling sig;
+    sig.date_time =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+    std::mt19937_64 rng(std::random_device{}());
+    sig.conversation_id = mc::mcdata::randomUuid(rng);
+    sig.message_id = mc::mcdata::randomUuid(rng);
+    m.signalling = sig;
+    mc::mcdata::DataPayload dp;
+    dp.payloads.push_back({mc::mcdata::content_type::kBinary, bytes});
+    m.payload = dp;
+    auto msg = mc::mcdata::buildSdsMessage(m);
+    if (!msg.ok()) {
+        return "build: " + msg.error().toString();
+    }
+    auto result = std::make_shared<std::promise<std::string>>();
+    auto fut = result->get_future();
+    sip::Message req = std::move(*msg);
+    const std::string sender = c->mc_id;
+    asio::post(impl_->io, [this, req, result, sender]() mutable {
+        req.setHeader("From", angle(sender) + ";tag=" + impl_->stack->newTag());
+        if (!req.hasHeader("Call-ID")) {
+            req.addHeader("Call-ID", impl_->stack->newCallId());
+        }
+        if (!req.hasHeader("CSeq")) {
+            req.addHeader("CSeq", "1 MESSAGE");
+        }
+        sip::Peer p;
+        p.protocol = sip::Protocol::Udp;
+        p.address = asio::ip::make_address(impl_->cfg.iwf_address);
+        p.port = impl_->cfg.iwf_mcdata_port;
+        impl_->stack->sendRequest(req, p, [result](const sip::Message& rsp) {
+            if (rsp.status() < 200) {
+                return;
+            }
+            result->set_value(rsp.status() < 300
+                                  ? "ok"
+                                  : std::to_string(rsp.status()) + " " + rsp.reason() + " " +
+                                        rsp.header("Warning").value_or(""));
+        });
+    });
+    if (fut.wait_for(timeout) != std::future_status::ready) {
+        return "no answer from iwfd";
+    }
+    return fut.get();
+}
+
+std::vector<McDataRecord> McSystem::dataRecords() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->data;
 }
 
 std::vector<McRxRecord> McSystem::records() const {

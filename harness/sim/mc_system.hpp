@@ -67,6 +67,16 @@ struct McEvent {
     std::string detail;
 };
 
+// A short data message or key-management (interworking-data) message the MC side received
+// from iwfd's mcdata-iwf2 link.
+struct McDataRecord {
+    bool kmm = false;
+    std::string from;  // sender identity as iwfd stated it
+    std::string to;    // target MCData / MCPTT ID
+    Bytes payload;     // exactly the bytes of the message body's payload
+    std::int64_t rx_ns = 0;
+};
+
 struct McTalkRequest {
     std::string client;
     std::string group;
@@ -95,7 +105,8 @@ struct McSystemConfig {
     std::vector<ScenarioGroup> groups;
     std::set<std::string> late_clients;  // attached only once they join()
     std::string iwf_address = "127.0.0.1";
-    std::uint16_t iwf_sip_port = 0;  // iwfd's mcptt-iwf1 listener (set before calls)
+    std::uint16_t iwf_sip_port = 0;     // iwfd's mcptt-iwf1 listener (set before calls)
+    std::uint16_t iwf_mcdata_port = 0;  // iwfd's mcdata-iwf2 listener (0 = none)
     std::string server_psi = "sip:mcptt-cf@mc.example";
     std::uint8_t payload_type = 96;
 };
@@ -119,6 +130,13 @@ class McSystem {
     // An MC client talks in `group` (blocking: floor request, frames paced in real time,
     // release). Frames are also fanned out to the other attached clients of the MC system.
     McTalkResult talk(const McTalkRequest& req);
+
+    // An MC client sends an SDS (MESSAGE with mcdata-signalling + mcdata-payload, one binary
+    // payload) to `target` (an MC ID) through iwfd's mcdata-iwf2 link. Returns "ok" or why not.
+    std::string sendSds(const std::string& client, const std::string& target, const Bytes& data,
+                        std::chrono::milliseconds timeout);
+    std::vector<McDataRecord> dataRecords() const;
+    void setIwfMcdataPort(std::uint16_t port);
 
     std::vector<McRxRecord> records() const;
     std::vector<McEvent> events() const;
