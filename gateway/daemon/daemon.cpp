@@ -256,6 +256,13 @@ int Daemon::startLinks(LinkContext& ctx) {
         }
         if (!sharded) {
             lg->info("link={} type={} start=ok", lc.name, lc.type);
+            if (!workers_.empty()) {
+                lg->warn(
+                    "link={} type={} runs on worker 0 only: calls from peers of sharded "
+                    "links that hash to workers 1..{} cannot reach it (docs/engine.md "
+                    "\"Worker threads\")",
+                    lc.name, lc.type, workers_.size());
+            }
             links_.push_back(std::move(link));
             continue;
         }

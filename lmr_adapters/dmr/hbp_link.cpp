@@ -5,11 +5,8 @@
 namespace iwf::lmr::dmr {
 
 namespace {
-constexpr const char* kDropped = "iwf_lmr_dropped_total";
-constexpr const char* kDroppedHelp = "LMR datagrams dropped, by link, peer and reason";
-
 std::string endpointLabel(const asio::ip::udp::endpoint& ep) {
-    return ep.address().to_string() + ":" + std::to_string(ep.port());
+    return net::endpointName(ep);
 }
 }  // namespace
 
@@ -24,6 +21,7 @@ HbpLinkBase::HbpLinkBase(LinkId id, const HbpCommonConfig& cfg, asio::io_context
     , clock_(clock)
     , socket_(io)
     , timer_(io)
+    , rx_(socket_, 8, 2048)
     , encoder_(EncoderConfig{cfg.id, cfg.slot, cfg.color_code, 3})
     , data_rx_(cfg.data)
     , data_tx_(DataSenderConfig{cfg.id, cfg.slot, cfg.color_code}, cfg.data)
@@ -34,29 +32,20 @@ HbpLinkBase::HbpLinkBase(LinkId id, const HbpCommonConfig& cfg, asio::io_context
                                   {{"link", id_.name}, {"dir", "tx"}}))
     , events_(metrics.counter("iwf_dmr_events_total", "Events reported to the engine",
                               {{"link", id_.name}}))
-    , log_(log::get("dmr")) {}
+    , log_(log::get("dmr"))
+    , drops_(metrics, id_.name, log_) {}
 
 HbpLinkBase::~HbpLinkBase() {
     *alive_ = false;
 }
 
 Status HbpLinkBase::openSocket(const std::string& address, std::uint16_t port) {
+    std::string why;
+    if (Status st = net::bind(socket_, address, port, {}, &why); !st) {
+        log_->error("link={} bind={}:{} error=\"{}\"", id_.name, address, port, why);
+        return st;
+    }
     boost::system::error_code ec;
-    const auto addr = asio::ip::make_address(address, ec);
-    if (ec) {
-        return Error{"bad_address", 0};
-    }
-    const udp::endpoint ep(addr, port);
-    socket_.open(ep.protocol(), ec);
-    if (!ec) {
-        socket_.bind(ep, ec);
-    }
-    if (ec) {
-        log_->error("link={} bind={}:{} error=\"{}\"", id_.name, address, port, ec.message());
-        boost::system::error_code ignored;
-        socket_.close(ignored);
-        return Error{"bind_failed", port};
-    }
     local_port_ = socket_.local_endpoint(ec).port();
     return {};
 }
@@ -66,24 +55,15 @@ void HbpLinkBase::closeSocket() {
     alive_ = std::make_shared<bool>(true);
     boost::system::error_code ec;
     timer_.cancel();
+    rx_.stop();
     socket_.close(ec);
 }
 
 void HbpLinkBase::startReceive() {
-    auto alive = alive_;
-    socket_.async_receive_from(asio::buffer(rx_), rx_from_,
-                               [this, alive](const boost::system::error_code& ec, std::size_t n) {
-                                   if (!*alive || ec == asio::error::operation_aborted) {
-                                       return;
-                                   }
-                                   if (!ec) {
-                                       rx_packets_.inc();
-                                       onDatagram(ByteView(rx_.data(), n), rx_from_);
-                                   }
-                                   if (*alive && socket_.is_open()) {
-                                       startReceive();
-                                   }
-                               });
+    rx_.start([this](const udp::endpoint& from, ByteView d) {
+        rx_packets_.inc();
+        onDatagram(d, from);
+    });
 }
 
 void HbpLinkBase::startTimer(std::chrono::milliseconds tick) {
@@ -111,14 +91,7 @@ void HbpLinkBase::sendTo(const udp::endpoint& to, Bytes data) {
 }
 
 void HbpLinkBase::drop(const std::string& peer, std::string_view reason) {
-    metrics_
-        .counter(kDropped, kDroppedHelp,
-                 {{"link", id_.name}, {"peer", peer}, {"reason", std::string(reason)}})
-        .inc();
-    std::uint64_t suppressed = 0;
-    if (warn_limit_.allow(std::chrono::steady_clock::now(), suppressed)) {
-        log_->warn("link={} peer={} dropped={} suppressed={}", id_.name, peer, reason, suppressed);
-    }
+    drops_.drop(peer, reason);
 }
 
 void HbpLinkBase::emit(std::vector<Event>& events) {

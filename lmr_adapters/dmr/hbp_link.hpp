@@ -26,6 +26,7 @@
 #include "gateway/common/link.hpp"
 #include "gateway/common/log.hpp"
 #include "gateway/common/metrics.hpp"
+#include "gateway/common/udp_socket.hpp"
 #include "lmr_adapters/dmr/calls.hpp"
 #include "lmr_adapters/dmr/data.hpp"
 #include "lmr_adapters/dmr/hbp.hpp"
@@ -102,8 +103,7 @@ class HbpLinkBase : public LmrLink {
     EventSink* sink_ = nullptr;
     udp::socket socket_;
     asio::steady_timer timer_;
-    std::array<std::uint8_t, 2048> rx_{};
-    udp::endpoint rx_from_;
+    net::BatchReceiver rx_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::atomic<std::uint16_t> local_port_{0};
     CallDecoder decoder_;
@@ -116,7 +116,7 @@ class HbpLinkBase : public LmrLink {
     metrics::Counter& tx_packets_;
     metrics::Counter& events_;
     std::shared_ptr<spdlog::logger> log_;
-    log::RateLimiter warn_limit_;
+    net::DropCounter drops_;
 };
 
 class HbpMasterLink final : public HbpLinkBase {

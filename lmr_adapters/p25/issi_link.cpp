@@ -8,9 +8,7 @@ namespace iwf::lmr::p25 {
 
 namespace {
 
-std::string endpointName(const asio::ip::udp::endpoint& ep) {
-    return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
+using net::endpointName;
 
 Talker talkerOf(const PttControlWord& w) {
     Talker t;
@@ -89,6 +87,8 @@ IssiLink::IssiLink(IssiLinkConfig cfg, asio::io_context& io, metrics::Registry& 
     , clock_(clock)
     , rtp_(io)
     , timer_(io)
+    , rx_(rtp_, 8, 2048)
+    , drops_(metrics, cfg_.name, log::get("p25"))
     , log_(log::get("p25")) {}
 
 IssiLink::~IssiLink() {
@@ -101,18 +101,10 @@ Status IssiLink::start(EventSink& sink) {
         return Error{"already_started"};
     }
     boost::system::error_code ec;
-    auto addr = asio::ip::make_address(cfg_.address, ec);
-    if (ec) {
-        return Error{"bad_address"};
-    }
-    Endpoint ep(addr, cfg_.rtp_port);
-    rtp_.open(ep.protocol(), ec);
-    if (!ec) {
-        rtp_.bind(ep, ec);
-    }
-    if (ec) {
-        rtp_.close(ec);
-        return Error{"bind_failed", cfg_.rtp_port};
+    std::string why;
+    if (Status st = net::bind(rtp_, cfg_.address, cfg_.rtp_port, {}, &why); !st) {
+        log_->error("link={} bind={}:{} error=\"{}\"", cfg_.name, cfg_.address, cfg_.rtp_port, why);
+        return st;
     }
     sip::StackConfig sc;
     sc.name = cfg_.name;
@@ -131,7 +123,11 @@ Status IssiLink::start(EventSink& sink) {
     sink_ = &sink;
     running_ = true;
     log_->info("link={} issi sip_port={} rtp_port={}", cfg_.name, sipPort(), rtpPort());
-    receiveRtp();
+    rx_.start([this](const Endpoint& from, ByteView data) {
+        if (running_) {
+            onRtp(from, data);
+        }
+    });
     armTimer();
     return Status::success();
 }
@@ -150,6 +146,7 @@ void IssiLink::stop() {
     }
     boost::system::error_code ec;
     timer_.cancel();
+    rx_.stop();
     rtp_.close(ec);
     if (sip_) {
         sip_->stop();
@@ -173,15 +170,7 @@ void IssiLink::emit(Event&& e) {
 }
 
 void IssiLink::drop(const std::string& peer, std::string_view reason, std::int64_t detail) {
-    metrics_
-        .counter("iwf_lmr_dropped_total", "LMR datagrams dropped, by link, peer and reason",
-                 {{"link", cfg_.name}, {"peer", peer}, {"reason", std::string(reason)}})
-        .inc();
-    std::uint64_t suppressed = 0;
-    if (warn_limit_.allow(std::chrono::steady_clock::now(), suppressed)) {
-        log_->warn("link={} peer={} dropped reason={} detail={} suppressed={}", cfg_.name, peer,
-                   reason, detail, suppressed);
-    }
+    drops_.drop(peer, reason, detail);
 }
 
 void IssiLink::deliverError(std::string_view reason) {
@@ -359,23 +348,6 @@ void IssiLink::endCall(CallRef ref, EndReason reason, std::string detail) {
     log_->info("link={} call={} end reason={} {}", cfg_.name, ref, toString(reason), detail);
     calls_.erase(it);
     emit(CallEnd{ref, reason, std::move(detail)});
-}
-
-void IssiLink::receiveRtp() {
-    std::weak_ptr<bool> alive = alive_;
-    rtp_.async_receive_from(
-        asio::buffer(rx_buf_), rx_from_,
-        [this, alive](boost::system::error_code ec, std::size_t n) {
-            if (alive.expired() || ec == asio::error::operation_aborted || !running_) {
-                return;
-            }
-            if (!ec) {
-                onRtp(rx_from_, ByteView(rx_buf_.data(), n));
-            }
-            if (running_) {
-                receiveRtp();
-            }
-        });
 }
 
 void IssiLink::onRtp(const Endpoint& from, ByteView data) {

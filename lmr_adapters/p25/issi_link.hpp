@@ -37,6 +37,7 @@
 #include "gateway/common/link.hpp"
 #include "gateway/common/log.hpp"
 #include "gateway/common/metrics.hpp"
+#include "gateway/common/udp_socket.hpp"
 #include "gateway/sip/dialog.hpp"
 #include "gateway/sip/stack.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"
@@ -106,7 +107,6 @@ class IssiLink final : public LmrLink {
     void onSipRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
     void onInvite(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
     void onBye(sip::ServerTxId tx, const sip::Message& req);
-    void receiveRtp();
     void onRtp(const Endpoint& from, ByteView data);
     void onIssiPacket(GroupCall& c, const IssiPacket& p);
     void endCall(CallRef ref, EndReason reason, std::string detail);
@@ -132,14 +132,13 @@ class IssiLink final : public LmrLink {
     std::unique_ptr<sip::Stack> sip_;
     asio::ip::udp::socket rtp_;
     asio::steady_timer timer_;
-    std::array<std::uint8_t, 2048> rx_buf_{};
-    Endpoint rx_from_;
+    net::BatchReceiver rx_;  // ISSI RTP: one socket for every peer RFSS stream
     std::map<CallRef, GroupCall> calls_;
     std::map<std::string, CallRef> by_call_id_;
     CallRef next_ref_ = 1;
     bool running_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-    log::RateLimiter warn_limit_;
+    net::DropCounter drops_;
     std::shared_ptr<spdlog::logger> log_;
 };
 

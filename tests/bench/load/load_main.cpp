@@ -446,7 +446,14 @@ json runStep(const Options& o, unsigned n, const fs::path& workdir) {
         if (!linkP25Peers(socks, dst_ports, fwd, why)) {
             fwd.stop();
             ::close(epfd);
-            throw std::runtime_error("iwfd: " + why + "; see " + fwd_log.string());
+            // The work directory goes when iwf_load exits: quote the end of iwfd's log.
+            std::ifstream lf(fwd_log);
+            std::string log_text((std::istreambuf_iterator<char>(lf)),
+                                 std::istreambuf_iterator<char>());
+            if (log_text.size() > 600) {
+                log_text = "..." + log_text.substr(log_text.size() - 600);
+            }
+            throw std::runtime_error("iwfd: " + why + "; its log ends: " + log_text);
         }
     }
     const auto rss_kib = readRssKib(fwd.pid());
@@ -688,10 +695,21 @@ int main(int argc, char** argv) {
             break;
         }
         json r;
-        try {
-            r = runStep(o, n, workdir);
-        } catch (const std::exception& e) {
-            std::cerr << "iwf_load: N=" << n << ": " << e.what() << "\n";
+        bool failed = false;
+        // One retry: the link ports are picked free and released just before iwfd binds them,
+        // so another process on the machine can take one in between (iwfd then exits).
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            try {
+                r = runStep(o, n, workdir);
+                failed = false;
+                break;
+            } catch (const std::exception& e) {
+                std::cerr << "iwf_load: N=" << n << (attempt == 0 ? "" : " (retry)") << ": "
+                          << e.what() << "\n";
+                failed = true;
+            }
+        }
+        if (failed) {
             rc = 1;
             break;
         }
