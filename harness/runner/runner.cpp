@@ -792,7 +792,7 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
             {{"t_ms", rec.start_ms},
              {"what", "started (at " + std::to_string(st.at.count()) + " ms, actual start +" +
                           std::to_string(static_cast<long>(late)) + " ms)"}});
-        if (late > 250) {
+        if (late > 1000) {  // reported always; a stalled start (loaded CI box) fails the run
             run.failures.push_back("step " + std::to_string(si) + ": started " +
                                    std::to_string(static_cast<long>(late)) + " ms late");
         }
