@@ -463,20 +463,35 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
                       st.action == StepAction::Press || !st.late_client.empty();
         data_steps = data_steps || st.action == StepAction::Sds || st.action == StepAction::Kmm;
     }
-    GeneratedPorts ports{freeUdpPort(), freeUdpPort(),
-                         static_cast<std::uint16_t>(voice_steps ? freeUdpPort() : 0), mc.sipPort(),
-                         static_cast<std::uint16_t>(data_steps ? freeUdpPort() : 0)};
-    mc.setIwfSipPort(ports.mc_sip);
-    mc.setIwfMcdataPort(ports.mcdata_sip);
-    { std::ofstream(dir + "/iwfd.yaml") << iwfdConfigYaml(sc, ports, dir); }
+    // iwfd's ports: free loopback UDP ports, all different. A port can still be taken by
+    // another process between this choice and iwfd's bind; iwfd then exits at start-up with
+    // "Address already in use" and the start is retried with new ports (step 5).
+    GeneratedPorts ports;
+    auto choosePorts = [&] {
+        std::set<std::uint16_t> used{mc.sipPort()};
+        auto pick = [&] {
+            for (;;) {
+                const std::uint16_t p = freeUdpPort();
+                if (p != 0 && used.insert(p).second) {
+                    return p;
+                }
+            }
+        };
+        ports = GeneratedPorts{pick(), pick(), static_cast<std::uint16_t>(voice_steps ? pick() : 0),
+                               mc.sipPort(), static_cast<std::uint16_t>(data_steps ? pick() : 0)};
+        mc.setIwfSipPort(ports.mc_sip);
+        mc.setIwfMcdataPort(ports.mcdata_sip);
+        std::ofstream(dir + "/iwfd.yaml") << iwfdConfigYaml(sc, ports, dir);
+    };
+    choosePorts();
 
     // 4. Capture on loopback: every UDP datagram (the MC side's RTP/floor ports are chosen
     // per call, so the filter cannot name them in advance).
     ChildProcess cap;
     const std::string pcap = dir + "/capture.pcapng";
     std::filesystem::remove(pcap, ec);
-    bool capturing =
-        cap.start({opt.dumpcap, "-q", "-i", "lo", "-f", "udp", "-w", pcap}, dir + "/dumpcap.log");
+    bool capturing = cap.start({opt.dumpcap, "-q", "-i", "lo", "-B", "32", "-f", "udp", "-w", pcap},
+                               dir + "/dumpcap.log");
     if (capturing) {
         const auto end = Clock::now() + std::chrono::seconds(10);
         while (!std::filesystem::exists(pcap) && Clock::now() < end && cap.running()) {
@@ -491,14 +506,18 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     // 5. iwfd.
     ChildProcess iwfd;
     const std::string iwfd_log = dir + "/iwfd.log";
-    std::filesystem::remove(iwfd_log, ec);
-    std::filesystem::remove(dir + "/admin.port", ec);
-    if (!iwfd.start({opt.iwfd, "--config", dir + "/iwfd.yaml"}, iwfd_log)) {
-        err << "cannot start " << opt.iwfd << "\n";
-        return 2;
-    }
     std::uint16_t admin_port = 0;
-    {
+    for (int attempt = 1; attempt <= 3 && admin_port == 0; ++attempt) {
+        std::filesystem::remove(iwfd_log, ec);
+        std::filesystem::remove(dir + "/admin.port", ec);
+        if (attempt > 1) {
+            choosePorts();
+        }
+        if (!iwfd.start({opt.iwfd, "--config", dir + "/iwfd.yaml"}, iwfd_log)) {
+            err << "cannot start " << opt.iwfd << "\n";
+            cap.stop();
+            return 2;
+        }
         const auto end = Clock::now() + std::chrono::seconds(20);
         while (Clock::now() < end && iwfd.running()) {
             std::ifstream pf(dir + "/admin.port");
@@ -509,11 +528,23 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        if (!iwfd.running() || admin_port == 0) {
-            err << "iwfd did not start, see " << iwfd_log << "\n";
-            cap.stop();
-            return 2;
+        if (admin_port != 0 && iwfd.running()) {
+            break;
         }
+        admin_port = 0;
+        iwfd.stop();
+        std::ifstream lf(iwfd_log);
+        const std::string log_text((std::istreambuf_iterator<char>(lf)),
+                                   std::istreambuf_iterator<char>());
+        if (log_text.find("Address already in use") == std::string::npos) {
+            break;  // not a port race: report it
+        }
+        out << "iwfd start-up: a chosen port was taken meanwhile, retrying with new ports\n";
+    }
+    if (admin_port == 0) {
+        err << "iwfd did not start, see " << iwfd_log << "\n";
+        cap.stop();
+        return 2;
     }
 
     // 6. Needles (filled as senders transmit) and the live memory scanner.
@@ -866,7 +897,7 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
                             continue;
                         }
                         port.send(ports.p25_records, (*frames)[i]);
-                        if (rec.sent++ == 20) {
+                        if (rec.sent++ % 20 == 5) {
                             std::lock_guard lock(witness_mu);
                             witnesses.add("p25-datagram:" + radio->name, (*frames)[i]);
                         }
@@ -920,7 +951,7 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
                     }
                     const Bytes raw = lmr::dmr::encodeDmrd(pk);
                     port.send(ports.dmr_master, raw);
-                    if (rec.sent++ == 8) {
+                    if (rec.sent++ % 8 == 3) {
                         std::lock_guard lock(witness_mu);
                         witnesses.add("dmrd:" + radio->name, raw);
                     }
@@ -1338,7 +1369,7 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     }
     iwfd.stop();
     mc.stop();
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let dumpcap flush
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // let dumpcap catch up
     cap.stop();
     {
         std::lock_guard lock(needles_mu);
