@@ -44,6 +44,13 @@ class LmrLink : public Link {
     virtual LmrFamily family() const = 0;
 };
 
-class McLink : public Link {};
+class McLink : public Link {
+  public:
+    // What the link carries toward the MC system: MCPTT calls (CallSetup, floor, voice) and/or
+    // MCData (short data, interworking security data). When the keymap names no MC link for a
+    // group or user, the engine takes the first MC link that carries what it has to send.
+    virtual bool carriesCalls() const { return true; }
+    virtual bool carriesData() const { return false; }
+};
 
 }  // namespace iwf

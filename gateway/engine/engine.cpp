@@ -108,6 +108,10 @@ void Engine::addLink(Link& link) {
     if (auto* l = dynamic_cast<LmrLink*>(&link)) {
         e.family = l->family();
     }
+    if (auto* m = dynamic_cast<McLink*>(&link)) {
+        e.carries_calls = m->carriesCalls();
+        e.carries_data = m->carriesData();
+    }
     metrics::Labels labels{{"link", e.id.name}};
     auto& m = deps_.metrics;
     e.frames_in = &m.counter("iwf_engine_frames_in_total", "Voice frames received by link", labels);
@@ -438,16 +442,28 @@ CallPriority Engine::lmrPriority(CallPriority p) const {
     return p == CallPriority::ImminentPeril ? opts_.imminent_peril_on_lmr : p;
 }
 
-int Engine::linkByName(const std::string& name, Side side, std::optional<LmrFamily> family) const {
+int Engine::linkByName(const std::string& name, Side side, std::optional<LmrFamily> family,
+                       Carries what) const {
+    auto carries = [what](const LinkEntry& e) {
+        return what == Carries::Calls ? e.carries_calls : e.carries_data;
+    };
+    if (!name.empty()) {
+        for (std::size_t i = 0; i < links_.size(); ++i) {
+            const LinkEntry& e = links_[i];
+            if (e.id.side == side && e.id.name == name) {
+                if (carries(e)) {
+                    return static_cast<int>(i);
+                }
+                break;  // named for the group's calls (say); data takes a link that carries it
+            }
+        }
+        if (what == Carries::Calls) {
+            return -1;
+        }
+    }
     for (std::size_t i = 0; i < links_.size(); ++i) {
         const LinkEntry& e = links_[i];
-        if (e.id.side != side) {
-            continue;
-        }
-        if (!name.empty()) {
-            if (e.id.name == name) {
-                return static_cast<int>(i);
-            }
+        if (e.id.side != side || !carries(e)) {
             continue;
         }
         if (side == Side::Lmr && family && e.family && *e.family != *family) {
@@ -1622,7 +1638,7 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
                 return;
             }
             o.to = group->mc_group;
-            out = linkByName(group->mc_link, Side::Mc, std::nullopt);
+            out = linkByName(group->mc_link, Side::Mc, std::nullopt, Carries::Data);
         } else {
             auto u = snap->userByLmr(d.to);
             if (!u) {
@@ -1630,7 +1646,7 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
                 return;
             }
             o.to = u->mc_id;
-            out = linkByName(u->mc_link, Side::Mc, std::nullopt);
+            out = linkByName(u->mc_link, Side::Mc, std::nullopt, Carries::Data);
         }
         auto from = snap->userByLmr(d.from);
         o.from = from ? Address{from->mc_id} : Address{snap->unknownTalker()};
@@ -1649,7 +1665,7 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
                 return;
             }
             o.to = group->lmr_group;
-            out = linkByName(group->lmr_link, Side::Lmr, group->family);
+            out = linkByName(group->lmr_link, Side::Lmr, group->family, Carries::Data);
         } else if (const auto* u_id = as<McId>(d.to)) {
             auto u = snap->userByMc(*u_id);
             if (!u) {
@@ -1657,7 +1673,7 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
                 return;
             }
             o.to = u->lmr_unit;
-            out = linkByName(u->lmr_link, Side::Lmr, familyOf(u->lmr_unit));
+            out = linkByName(u->lmr_link, Side::Lmr, familyOf(u->lmr_unit), Carries::Data);
         } else {
             refuseData("unknown_callee");
             return;
@@ -1709,7 +1725,7 @@ void Engine::onSecurity(std::uint16_t link, SecurityMessage&& m) {
             refuseKmm("no_kmf_uri");
             return;
         }
-        out = linkByName(u->mc_link, Side::Mc, std::nullopt);
+        out = linkByName(u->mc_link, Side::Mc, std::nullopt, Carries::Data);
     } else {
         // MC client -> the LMR KMF named by its URI (TS 23.283 10.12.2.2).
         const auto* from_id = as<McId>(m.from);
@@ -1726,7 +1742,7 @@ void Engine::onSecurity(std::uint16_t link, SecurityMessage&& m) {
         }
         o.from = from->lmr_unit;
         o.to = kmf->lmr_address;
-        out = linkByName(kmf->lmr_link, Side::Lmr, familyOf(kmf->lmr_address));
+        out = linkByName(kmf->lmr_link, Side::Lmr, familyOf(kmf->lmr_address), Carries::Data);
     }
     if (out < 0) {
         refuseKmm("no_link");

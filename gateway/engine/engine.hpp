@@ -98,6 +98,8 @@ class Engine final : public EventSink {
         Link* link = nullptr;
         LinkId id;
         std::optional<LmrFamily> family;
+        bool carries_calls = true;  // MC links: McLink::carriesCalls() / carriesData()
+        bool carries_data = true;
         metrics::Counter* frames_in = nullptr;
         metrics::Counter* frames_out = nullptr;
         metrics::Counter* lost = nullptr;
@@ -250,7 +252,11 @@ class Engine final : public EventSink {
     Talker toMc(const Call& c, const Talker& lmr) const;
     Talker toLmr(const Call& c, const Talker& mc) const;
     CallPriority lmrPriority(CallPriority p) const;
-    int linkByName(const std::string& name, Side side, std::optional<LmrFamily> family) const;
+    enum class Carries : std::uint8_t { Calls, Data };
+    // The link called `name` on `side`; if `name` is empty (or that link does not carry `what`),
+    // the first link of the side (LMR: of `family`) that carries `what`. -1 if none.
+    int linkByName(const std::string& name, Side side, std::optional<LmrFamily> family,
+                   Carries what = Carries::Calls) const;
 
     // Output.
     void send(std::uint16_t link, const Event& e);

@@ -46,6 +46,8 @@ struct McDataLinkConfig {
 
 class McDataLink final : public McLink {
   public:
+    bool carriesCalls() const override { return false; }
+    bool carriesData() const override { return true; }
     McDataLink(McDataLinkConfig cfg, LinkContext& ctx);
     ~McDataLink() override;
 

@@ -83,8 +83,14 @@ class FakeLmrLink : public RecordingLink<LmrLink> {
 
 class FakeMcLink : public RecordingLink<McLink> {
   public:
-    explicit FakeMcLink(std::string name)
-        : RecordingLink<McLink>(LinkId{Side::Mc, std::move(name)}) {}
+    explicit FakeMcLink(std::string name, bool calls = true, bool data = true)
+        : RecordingLink<McLink>(LinkId{Side::Mc, std::move(name)}), calls_(calls), data_(data) {}
+    bool carriesCalls() const override { return calls_; }
+    bool carriesData() const override { return data_; }
+
+  private:
+    bool calls_;
+    bool data_;
 };
 
 inline const P25System kSys{0xBEE00, 0x001};

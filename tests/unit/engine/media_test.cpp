@@ -249,6 +249,37 @@ TEST_F(MediaTest, DataAndKmmGoToALinkOfTheAddressFamily) {
     EXPECT_EQ(p25.count<SecurityMessage>(), 0u);
 }
 
+// An MCPTT-only link first and an MCData-only link after it (iwfd with mcptt-iwf1 and
+// mcdata-iwf2, no link named in the keymap): calls take the first, data and KMMs the second.
+TEST(EngineLinks, DataTakesAnMcLinkThatCarriesData) {
+    metrics::Registry metrics;
+    ManualClock clock;
+    ManualTimerService timers(clock);
+    MemoryDirectory directory{baseContent()};
+    TimerTable timer_values;
+    Engine engine(EngineDeps{metrics, clock, timers, directory, timer_values});
+    FakeLmrLink p25{"p25", LmrFamily::P25};
+    FakeMcLink calls{"iwf1", true, false};
+    FakeMcLink data{"iwf2", false, true};
+    engine.addLink(p25);
+    engine.addLink(calls);
+    engine.addLink(data);
+    engine.onEvent(p25.id(), Event{sds(unit(1), unit(2), {7, 8, 9}, true)});
+    ASSERT_EQ(data.count<DataMessage>(), 1u);
+    EXPECT_EQ(calls.count<DataMessage>(), 0u);
+    engine.onEvent(p25.id(), Event{SecurityMessage{unit(0x00FFFF), unit(1), {1, 2}}});
+    EXPECT_EQ(data.count<SecurityMessage>(), 1u);
+    EXPECT_EQ(calls.count<SecurityMessage>(), 0u);
+    CallSetup s;
+    s.call = 1;
+    s.caller.id = unit(1);
+    s.callee = tg(300);
+    s.crypto = CryptoSync::clear(LmrFamily::P25);
+    engine.onEvent(p25.id(), Event{s});
+    EXPECT_EQ(calls.count<CallSetup>(), 1u);
+    EXPECT_EQ(data.count<CallSetup>(), 0u);
+}
+
 TEST(TimerServices, AsioTimersFireAndCancel) {
     asio::io_context io;
     AsioTimerService t(io);
