@@ -19,15 +19,21 @@ Status bind(asio::ip::udp::socket& socket, const std::string& address, std::uint
     }
     const Endpoint ep(addr, port);
     socket.open(ep.protocol(), ec);
-    if (!ec && opts.reuse_port) {
+    const auto reusePort = [&] {
         const int one = 1;
         if (::setsockopt(socket.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) !=
             0) {
             ec = boost::system::error_code(errno, boost::system::system_category());
         }
+    };
+    if (!ec && opts.join) {
+        reusePort();
     }
     if (!ec) {
         socket.bind(ep, ec);
+    }
+    if (!ec && opts.reuse_port && !opts.join) {
+        reusePort();
     }
     if (ec) {
         if (detail_out != nullptr) {

@@ -29,7 +29,12 @@ using Endpoint = asio::ip::udp::endpoint;
 struct BindOptions {
     // SO_REUSEPORT: several sockets (one per worker thread) share the address; the kernel
     // hashes each flow (source address and port) to one of them, so a peer stays on one thread.
+    // The first socket binds exclusively (port 0 gets a port no other socket holds, a busy
+    // port is refused) and sets SO_REUSEPORT after the bind; the others bind with `join`.
+    // (Setting SO_REUSEPORT before binding port 0 lets the kernel hand out a port that another
+    // SO_REUSEPORT socket of the same user already holds: two links would share traffic.)
     bool reuse_port = false;
+    bool join = false;  // SO_REUSEPORT before bind: share an address a reuse_port socket holds
 };
 
 // Opens `socket` and binds it to address:port (port 0 = any). On failure the socket is closed

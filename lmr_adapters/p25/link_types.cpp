@@ -21,6 +21,7 @@ void registerP25LinkTypes(iwf::LinkRegistry& registry) {
         cfg.reuse_port = shard.count > 1;
         if (shard.index > 0) {
             cfg.port = shard.port;
+            cfg.join_port = true;
         }
         auto link = std::make_unique<RecordsLink>(std::move(cfg), ctx.io, ctx.metrics, ctx.clock);
         if (shard.count > 1) {

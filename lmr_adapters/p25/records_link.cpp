@@ -120,7 +120,9 @@ Status RecordsLink::start(EventSink& sink) {
         return Error{"already_started"};
     }
     std::string why;
-    if (Status st = net::bind(socket_, cfg_.address, cfg_.port, {cfg_.reuse_port}, &why); !st) {
+    if (Status st =
+            net::bind(socket_, cfg_.address, cfg_.port, {cfg_.reuse_port, cfg_.join_port}, &why);
+        !st) {
         log_->error("link={} bind={}:{} error=\"{}\"", cfg_.name, cfg_.address, cfg_.port, why);
         return st;
     }

@@ -49,7 +49,8 @@ struct RecordsLinkConfig {
     bool reflect = true;
     std::size_t max_peers = 64;
     // Not from YAML: set by iwfd when the link runs one instance per worker thread.
-    bool reuse_port = false;
+    bool reuse_port = false;  // instance 0: bind exclusively, then open the port to sharing
+    bool join_port = false;   // instances > 0: share the port instance 0 bound
 
     // Reads the link's YAML section (throws ConfigError naming file/line/field).
     static RecordsLinkConfig fromConfig(const ConfigNode& node);

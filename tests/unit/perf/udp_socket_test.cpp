@@ -4,7 +4,9 @@
 
 #include <arpa/inet.h>
 #include <chrono>
+#include <memory>
 #include <netinet/in.h>
+#include <set>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
@@ -64,11 +66,27 @@ TEST(UdpBind, RefusesBadAddressAndBusyPort) {
 
 TEST(UdpBind, ReusePortSharesTheAddress) {
     asio::io_context io;
-    udp::socket a(io), b(io);
-    ASSERT_TRUE(bind(a, "127.0.0.1", 0, {true}).ok());
+    udp::socket a(io), b(io), c(io);
+    ASSERT_TRUE(bind(a, "127.0.0.1", 0, {true, false}).ok());
     const auto port = a.local_endpoint().port();
-    ASSERT_TRUE(bind(b, "127.0.0.1", port, {true}).ok());
+    ASSERT_TRUE(bind(b, "127.0.0.1", port, {false, true}).ok());
     EXPECT_EQ(b.local_endpoint().port(), port);
+    // Without join, a port in use is refused even to a reuse_port socket.
+    EXPECT_FALSE(bind(c, "127.0.0.1", port, {true, false}).ok());
+}
+
+TEST(UdpBind, ReusePortOnPortZeroNeverLandsOnAPortInUse) {
+    // Many first instances on port 0 (as iwfd's shard 0 with `port: 0`): each must get a port
+    // of its own, never one another SO_REUSEPORT socket already holds.
+    asio::io_context io;
+    std::vector<std::unique_ptr<udp::socket>> socks;
+    std::set<std::uint16_t> ports;
+    for (int i = 0; i < 400; ++i) {
+        socks.push_back(std::make_unique<udp::socket>(io));
+        ASSERT_TRUE(bind(*socks.back(), "127.0.0.1", 0, {true, false}).ok());
+        ports.insert(socks.back()->local_endpoint().port());
+    }
+    EXPECT_EQ(ports.size(), socks.size());
 }
 
 TEST(BatchReceiver, DeliversEveryDatagramInOrderWithItsSource) {
