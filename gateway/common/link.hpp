@@ -42,6 +42,10 @@ class Link {
 class LmrLink : public Link {
   public:
     virtual LmrFamily family() const = 0;
+    // True if the protocol has floor signalling (P25 ISSI: PTT request/grant/deny). The MMDVM
+    // P25 records and DMR HBP protocols have none: the engine does not deliver floor events to
+    // such links (a refused radio is simply not forwarded).
+    virtual bool signalsFloor() const { return false; }
 };
 
 class McLink : public Link {

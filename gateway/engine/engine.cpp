@@ -107,6 +107,7 @@ void Engine::addLink(Link& link) {
     e.id = link.id();
     if (auto* l = dynamic_cast<LmrLink*>(&link)) {
         e.family = l->family();
+        e.signals_floor = l->signalsFloor();
     }
     if (auto* m = dynamic_cast<McLink*>(&link)) {
         e.carries_calls = m->carriesCalls();
@@ -115,6 +116,9 @@ void Engine::addLink(Link& link) {
     metrics::Labels labels{{"link", e.id.name}};
     auto& m = deps_.metrics;
     e.frames_in = &m.counter("iwf_engine_frames_in_total", "Voice frames received by link", labels);
+    e.floor_unsignalled = &m.counter(
+        "iwf_engine_floor_unsignalled_total",
+        "Floor events not delivered because the link's protocol has no floor signalling", labels);
     e.frames_out = &m.counter("iwf_engine_frames_relayed_total",
                               "Voice frames relayed, by destination link", labels);
     e.lost = &m.counter("iwf_engine_frames_lost_total",
@@ -168,7 +172,20 @@ void Engine::warn(Fn&& fn) {
     }
 }
 
+namespace {
+bool isFloorEvent(const Event& e) {
+    return std::holds_alternative<FloorRequest>(e) || std::holds_alternative<FloorGranted>(e) ||
+           std::holds_alternative<FloorTaken>(e) || std::holds_alternative<FloorDeny>(e) ||
+           std::holds_alternative<FloorRelease>(e) || std::holds_alternative<FloorIdle>(e) ||
+           std::holds_alternative<FloorRevoke>(e) || std::holds_alternative<FloorQueued>(e);
+}
+}  // namespace
+
 void Engine::send(std::uint16_t link, const Event& e) {
+    if (!links_[link].signals_floor && isFloorEvent(e)) {
+        links_[link].floor_unsignalled->inc();
+        return;
+    }
     Status st = links_[link].link->deliver(e);
     if (!st.ok()) {
         reasonCounter(links_[link].deliver_failures, "iwf_engine_deliver_failures_total",

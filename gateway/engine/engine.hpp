@@ -100,6 +100,8 @@ class Engine final : public EventSink {
         std::optional<LmrFamily> family;
         bool carries_calls = true;  // MC links: McLink::carriesCalls() / carriesData()
         bool carries_data = true;
+        bool signals_floor = true;  // LMR links: LmrLink::signalsFloor()
+        metrics::Counter* floor_unsignalled = nullptr;
         metrics::Counter* frames_in = nullptr;
         metrics::Counter* frames_out = nullptr;
         metrics::Counter* lost = nullptr;

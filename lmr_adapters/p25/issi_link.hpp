@@ -70,6 +70,7 @@ class IssiLink final : public LmrLink {
     ~IssiLink() override;
 
     const LinkId& id() const override { return id_; }
+    bool signalsFloor() const override { return true; }
     LmrFamily family() const override { return LmrFamily::P25; }
     Status start(EventSink& sink) override;
     void stop() override;

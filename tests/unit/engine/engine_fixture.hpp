@@ -73,12 +73,14 @@ class RecordingLink : public Base {
 
 class FakeLmrLink : public RecordingLink<LmrLink> {
   public:
-    FakeLmrLink(std::string name, LmrFamily f)
-        : RecordingLink<LmrLink>(LinkId{Side::Lmr, std::move(name)}), family_(f) {}
+    FakeLmrLink(std::string name, LmrFamily f, bool floor = true)
+        : RecordingLink<LmrLink>(LinkId{Side::Lmr, std::move(name)}), family_(f), floor_(floor) {}
     LmrFamily family() const override { return family_; }
+    bool signalsFloor() const override { return floor_; }
 
   private:
     LmrFamily family_;
+    bool floor_;
 };
 
 class FakeMcLink : public RecordingLink<McLink> {

@@ -280,6 +280,39 @@ TEST(EngineLinks, DataTakesAnMcLinkThatCarriesData) {
     EXPECT_EQ(data.count<CallSetup>(), 0u);
 }
 
+// A link whose protocol has no floor signalling (P25 records, DMR HBP) gets no floor events:
+// they are counted, not failed; the call and its voice still go through.
+TEST(EngineLinks, NoFloorEventsToALinkWithoutFloorSignalling) {
+    metrics::Registry metrics;
+    ManualClock clock;
+    ManualTimerService timers(clock);
+    MemoryDirectory directory{baseContent()};
+    TimerTable timer_values;
+    Engine engine(EngineDeps{metrics, clock, timers, directory, timer_values});
+    FakeLmrLink records{"records", LmrFamily::P25, false};
+    FakeMcLink mc{"mc"};
+    engine.addLink(records);
+    engine.addLink(mc);
+    // A radio talks into the clear LMR-homed group 300: the IWF grants it the floor (an event
+    // the records protocol has no message for) and calls the MC side.
+    CallSetup s;
+    s.call = 1;
+    s.caller.id = unit(1);
+    s.callee = tg(300);
+    s.crypto = CryptoSync::clear(LmrFamily::P25);
+    engine.onEvent(records.id(), Event{s});
+    EXPECT_EQ(mc.count<CallSetup>(), 1u);
+    EXPECT_EQ(records.count<FloorGranted>() + records.count<FloorTaken>(), 0u);
+    EXPECT_GE(
+        metrics.counter("iwf_engine_floor_unsignalled_total", "", {{"link", "records"}}).value(),
+        1u);
+    EXPECT_EQ(metrics
+                  .counter("iwf_engine_deliver_failures_total", "",
+                           {{"link", "records"}, {"reason", "unsupported_event"}})
+                  .value(),
+              0u);
+}
+
 TEST(TimerServices, AsioTimersFireAndCancel) {
     asio::io_context io;
     AsioTimerService t(io);
