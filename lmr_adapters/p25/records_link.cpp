@@ -293,7 +293,10 @@ void RecordsLink::onVoice(Peer& peer, const VoiceRecord& rec, ByteView raw, cons
     f.crypto = c.tracker.current();
     f.payload.assign(ByteView(rec.imbe.data(), rec.imbe.size()));
     f.side = InlineBytes<16>(rec.side.view());
-    f.seq = c.seq++;
+    // The records carry no sequence number: the frame's place in the stream is its sequence,
+    // so a lost record shows as a gap to the engine (iwf_engine_frames_lost_total).
+    f.seq = pos.superframe * kFramesPerSuperframe + pos.index;
+    ++c.seq;
     f.rx_ns = toNs(now);
     if (!c.setup_sent) {
         c.pending.push_back(f);

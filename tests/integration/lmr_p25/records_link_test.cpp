@@ -120,6 +120,44 @@ TEST_F(P25RecordsLink, PeerPollsLinksSendsSuperframeAndUnlinks) {
     }));
 }
 
+// Records carry no sequence number: a frame's place in the stream is its sequence, so records
+// lost on the way show as gaps (the engine counts them as lost) and are never filled in.
+TEST_F(P25RecordsLink, LostRecordsShowAsSequenceGaps) {
+    startLink(cfg());
+    UdpPeer peer;
+    linkPeer(peer, "N0CALL");
+    test::SuperframeSpec s;
+    s.service_options = 0x04;
+    s.dst = 0x000333;
+    s.src = 0x00C504;
+    s.algid = 0x80;
+    auto sf = test::buildSuperframe(s);
+    for (int round = 0; round < 2; ++round) {
+        for (std::size_t i = 0; i < sf.size(); ++i) {
+            if ((round == 0 && i == 7) || (round == 1 && (i == 0 || i == 16))) {
+                continue;  // lost on the way
+            }
+            peer.sendTo(port, sf[i]);
+        }
+    }
+    peer.sendTo(port, endBytes());
+    ASSERT_TRUE(sink.waitFor([](const auto& ev) { return test::countOf<CallEnd>(ev) == 1; }));
+    std::vector<std::uint32_t> seqs;
+    for (const auto& e : sink.events()) {
+        if (const auto* v = std::get_if<Voice>(&e)) {
+            seqs.push_back(v->frame.seq);
+            EXPECT_EQ(v->frame.seq, v->frame.pos.superframe * 18U + v->frame.pos.index);
+        }
+    }
+    std::vector<std::uint32_t> expected;
+    for (std::uint32_t q = 0; q < 36; ++q) {
+        if (q != 7 && q != 18 && q != 34) {
+            expected.push_back(q);
+        }
+    }
+    EXPECT_EQ(seqs, expected);
+}
+
 TEST_F(P25RecordsLink, SilentPeerTimesOutAndItsCallEnds) {
     startLink(cfg());
     UdpPeer peer;
