@@ -86,7 +86,7 @@ TEST_P(StoreTest, ImportMakesRevisionsWithAuditRecords) {
     EXPECT_GT(h[0].time_ms, 1'600'000'000'000);
     EXPECT_EQ(h[1].revision, 1u);
     EXPECT_EQ(h[1].actor, "alice");
-    EXPECT_EQ(h[1].summary, "28 added, 2 changed, 0 removed");
+    EXPECT_EQ(h[1].summary, "30 added, 2 changed, 0 removed");
     EXPECT_EQ(store_->history(1).size(), 1u);
 
     // Old revisions stay readable.
