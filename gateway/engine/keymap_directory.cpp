@@ -2,6 +2,23 @@
 
 namespace iwf::gateway::engine {
 
+namespace {
+// A unit's LMR address in its system (users and KMFs); empty for analogue systems.
+Address unitAddress(const keymap::LmrSystem& sys, std::uint32_t unit) {
+    switch (sys.family) {
+        case LmrFamily::P25:
+            return P25Unit{sys.p25, unit};
+        case LmrFamily::Dmr:
+            return DmrUnit{unit};
+        case LmrFamily::Tetra:
+            return TetraSubscriber{sys.tetra_mcc, sys.tetra_mnc, unit, false};
+        case LmrFamily::Analog:
+            break;
+    }
+    return std::monostate{};
+}
+}  // namespace
+
 KeymapSnapshotView::KeymapSnapshotView(std::shared_ptr<const keymap::Snapshot> snap)
     : snap_(std::move(snap)) {
     for (const auto& s : snap_->keymap().systems) {
@@ -59,20 +76,7 @@ std::optional<UserInfo> KeymapSnapshotView::convert(const keymap::UserView* u) c
     out.mc_id = u->mcId();
     out.kmf_uri = u->kmfUri();
     out.e2ee_allowed = u->mayUseE2ee();
-    switch (u->system->family) {
-        case LmrFamily::P25:
-            out.lmr_unit = P25Unit{u->system->p25, u->user->unit};
-            break;
-        case LmrFamily::Dmr:
-            out.lmr_unit = DmrUnit{u->user->unit};
-            break;
-        case LmrFamily::Tetra:
-            out.lmr_unit =
-                TetraSubscriber{u->system->tetra_mcc, u->system->tetra_mnc, u->user->unit, false};
-            break;
-        case LmrFamily::Analog:
-            break;
-    }
+    out.lmr_unit = unitAddress(*u->system, u->user->unit);
     return out;
 }
 
@@ -117,19 +121,9 @@ std::optional<KmfInfo> KeymapSnapshotView::kmfByUri(const std::string& uri) cons
     }
     KmfInfo out;
     out.uri = k->kmf->uri;
-    switch (k->system->family) {
-        case LmrFamily::P25:
-            out.lmr_address = P25Unit{k->system->p25, k->kmf->unit};
-            break;
-        case LmrFamily::Dmr:
-            out.lmr_address = DmrUnit{k->kmf->unit};
-            break;
-        case LmrFamily::Tetra:
-            out.lmr_address =
-                TetraSubscriber{k->system->tetra_mcc, k->system->tetra_mnc, k->kmf->unit, false};
-            break;
-        case LmrFamily::Analog:
-            return std::nullopt;
+    out.lmr_address = unitAddress(*k->system, k->kmf->unit);
+    if (std::holds_alternative<std::monostate>(out.lmr_address)) {
+        return std::nullopt;
     }
     return out;
 }

@@ -249,15 +249,28 @@ TEST_F(MediaTest, DataAndKmmGoToALinkOfTheAddressFamily) {
     EXPECT_EQ(p25.count<SecurityMessage>(), 0u);
 }
 
-// An MCPTT-only link first and an MCData-only link after it (iwfd with mcptt-iwf1 and
-// mcdata-iwf2, no link named in the keymap): calls take the first, data and KMMs the second.
-TEST(EngineLinks, DataTakesAnMcLinkThatCarriesData) {
+// An engine with no links yet: the test adds links of the kinds it needs.
+class EngineLinks : public ::testing::Test {
+  protected:
+    static CallSetup clearRadioCall(std::uint32_t u, std::uint16_t t) {
+        CallSetup s;
+        s.call = 1;
+        s.caller.id = unit(u);
+        s.callee = tg(t);
+        s.crypto = CryptoSync::clear(LmrFamily::P25);
+        return s;
+    }
     metrics::Registry metrics;
     ManualClock clock;
-    ManualTimerService timers(clock);
+    ManualTimerService timers{clock};
     MemoryDirectory directory{baseContent()};
     TimerTable timer_values;
-    Engine engine(EngineDeps{metrics, clock, timers, directory, timer_values});
+    Engine engine{EngineDeps{metrics, clock, timers, directory, timer_values}};
+};
+
+// An MCPTT-only link first and an MCData-only link after it (iwfd with mcptt-iwf1 and
+// mcdata-iwf2, no link named in the keymap): calls take the first, data and KMMs the second.
+TEST_F(EngineLinks, DataTakesAnMcLinkThatCarriesData) {
     FakeLmrLink p25{"p25", LmrFamily::P25};
     FakeMcLink calls{"iwf1", true, false};
     FakeMcLink data{"iwf2", false, true};
@@ -270,11 +283,7 @@ TEST(EngineLinks, DataTakesAnMcLinkThatCarriesData) {
     engine.onEvent(p25.id(), Event{SecurityMessage{unit(0x00FFFF), unit(1), {1, 2}}});
     EXPECT_EQ(data.count<SecurityMessage>(), 1u);
     EXPECT_EQ(calls.count<SecurityMessage>(), 0u);
-    CallSetup s;
-    s.call = 1;
-    s.caller.id = unit(1);
-    s.callee = tg(300);
-    s.crypto = CryptoSync::clear(LmrFamily::P25);
+    CallSetup s = clearRadioCall(1, 300);
     engine.onEvent(p25.id(), Event{s});
     EXPECT_EQ(calls.count<CallSetup>(), 1u);
     EXPECT_EQ(data.count<CallSetup>(), 0u);
@@ -282,24 +291,14 @@ TEST(EngineLinks, DataTakesAnMcLinkThatCarriesData) {
 
 // A link whose protocol has no floor signalling (P25 records, DMR HBP) gets no floor events:
 // they are counted, not failed; the call and its voice still go through.
-TEST(EngineLinks, NoFloorEventsToALinkWithoutFloorSignalling) {
-    metrics::Registry metrics;
-    ManualClock clock;
-    ManualTimerService timers(clock);
-    MemoryDirectory directory{baseContent()};
-    TimerTable timer_values;
-    Engine engine(EngineDeps{metrics, clock, timers, directory, timer_values});
+TEST_F(EngineLinks, NoFloorEventsToALinkWithoutFloorSignalling) {
     FakeLmrLink records{"records", LmrFamily::P25, false};
     FakeMcLink mc{"mc"};
     engine.addLink(records);
     engine.addLink(mc);
     // A radio talks into the clear LMR-homed group 300: the IWF grants it the floor (an event
     // the records protocol has no message for) and calls the MC side.
-    CallSetup s;
-    s.call = 1;
-    s.caller.id = unit(1);
-    s.callee = tg(300);
-    s.crypto = CryptoSync::clear(LmrFamily::P25);
+    CallSetup s = clearRadioCall(1, 300);
     engine.onEvent(records.id(), Event{s});
     EXPECT_EQ(mc.count<CallSetup>(), 1u);
     EXPECT_EQ(records.count<FloorGranted>() + records.count<FloorTaken>(), 0u);
