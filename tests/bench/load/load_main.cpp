@@ -722,7 +722,13 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     if (!readIwfdPorts(fwd_log, fwd, ports, why) || !linkP25Peers(socks, ports, fwd, why)) {
         fwd.stop();
         mc.stop();
-        throw std::runtime_error("iwfd: " + why + "; see " + fwd_log.string());
+        std::ifstream lf(fwd_log);
+        std::string log_text((std::istreambuf_iterator<char>(lf)),
+                             std::istreambuf_iterator<char>());
+        if (log_text.size() > 600) {
+            log_text = "..." + log_text.substr(log_text.size() - 600);
+        }
+        throw std::runtime_error("iwfd: " + why + "; its log ends: " + log_text);
     }
     bool fwd_rt = true;
     if (o.rt_prio > 0) {
@@ -782,7 +788,7 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
                 if (::sendto(socks.tx[i], buf.data(), buf.size(), 0,
                              reinterpret_cast<sockaddr*>(&dst), sizeof dst) < 0) {
                     ++send_errors;
-                } else if (t >= w_begin) {
+                } else if (t >= w_begin && t < w_end) {
                     ++sent_in_window;
                 }
             }
@@ -1262,7 +1268,15 @@ int main(int argc, char** argv) {
         int mrc = 0;
         for (unsigned n : o.steps) {
             try {
-                json r = runMcStep(o, n, workdir);
+                json r;
+                try {
+                    r = runMcStep(o, n, workdir);
+                } catch (const std::exception& e) {
+                    // One retry: the SIP listen port is picked free and released just before
+                    // iwfd binds it; another process on the machine can take it in between.
+                    std::cerr << "iwf_load: mc N=" << n << ": " << e.what() << " (retrying)\n";
+                    r = runMcStep(o, n, workdir);
+                }
                 const auto& l = r["latency_us"];
                 std::printf("%-7u %6zu %10.0f %10.0f %9.5f %8.1f %9.1f %9.1f %12.6f %6.1f%%  %s\n",
                             n, r["mc_calls"].get<std::size_t>(), r["in_pps"].get<double>(),
