@@ -704,7 +704,8 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
         for (unsigned i = 0; i < n; ++i) {
             f << "  - {name: p25-" << i << ", type: p25-records, address: 127.0.0.1, port: 0"
               << ", wacn: 0xBEE00, system: 0x001, tgid: " << 1000 + i
-              << ", peer_timeout: 600s, call_timeout: 2s, reflect: false, max_peers: 2}\n";
+              << ", peer_timeout: 600s, call_timeout: " << (o.idle_calls ? "600s" : "2s")
+              << ", reflect: false, max_peers: 2}\n";
         }
     }
     mc.setIwfSipPort(sip_port);
@@ -715,6 +716,7 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
         socks.rx.push_back(udpSocket(false, 0));
     }
     const fs::path fwd_log = workdir / ("iwfd-mc-" + tag + ".log");
+    fs::remove(workdir / "admin.port", ec);  // iwfd writes it anew
     Forwarder fwd;
     fwd.start({o.iwfd_bin, "-c", cfg.string()}, parseCpuList(o.fwd_cpus), fwd_log.string());
     std::vector<std::uint16_t> ports(n, 0);
@@ -729,6 +731,63 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
             log_text = "..." + log_text.substr(log_text.size() - 600);
         }
         throw std::runtime_error("iwfd: " + why + "; its log ends: " + log_text);
+    }
+    if (o.idle_calls) {
+        // Idle calls held by the engine: memory before, then every stream sends idle_frames
+        // records (20 ms pacing) and goes silent inside its call timeout (600 s); memory again
+        // once the MC side got one call per stream and after 1 s of silence.
+        const std::uint16_t admin = readAdminPort(workdir / "admin.port");
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        const MemKib before = readMem(fwd.pid());
+        std::vector<StreamSource> src;
+        src.reserve(n);
+        for (unsigned i = 0; i < n; ++i) {
+            src.emplace_back(StreamKind::P25, i);
+        }
+        Bytes buf;
+        sockaddr_in dst{};
+        dst.sin_family = AF_INET;
+        dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        // At least two superframes: the engine sets up the MC call once a frame carries the
+        // stream's crypto sync (MI), i.e. from the second superframe on (the first ES, record
+        // 17, announces the MI of the next superframe).
+        const unsigned frames_sent = std::max(o.idle_frames, 36u);
+        std::int64_t due = nowNs();
+        for (unsigned seq = 0; seq < frames_sent; ++seq) {
+            sleepUntilNs(due);
+            for (unsigned i = 0; i < n; ++i) {
+                src[i].build(seq, buf);
+                dst.sin_port = htons(ports[i]);
+                ::sendto(socks.tx[i], buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&dst),
+                         sizeof dst);
+            }
+            due += intervalNs(StreamKind::P25);
+        }
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (mc.callsReceived() < n && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        const MemKib after = readMem(fwd.pid());
+        const std::string metrics = admin != 0 ? httpGet(admin, "/metrics") : std::string();
+        const std::size_t calls = mc.callsReceived();
+        fwd.stop();
+        mc.stop();
+        json r;
+        r["n"] = n;
+        r["frames_per_stream"] = frames_sent;
+        r["mc_calls"] = calls;
+        r["engine_calls_open"] = sumMetric(metrics, "iwf_engine_calls");
+        r["engine_refusals"] = sumMetric(metrics, "iwf_engine_refusals_total");
+        r["iwfd_records_rx"] = sumMetric(metrics, "iwf_p25_records_rx_total");
+        r["rss_kib_before"] = before.rss;
+        r["rss_kib_after"] = after.rss;
+        r["pss_kib_before"] = before.pss;
+        r["pss_kib_after"] = after.pss;
+        r["rss_bytes_per_call"] = static_cast<double>(after.rss - before.rss) * 1024.0 / n;
+        r["pss_bytes_per_call"] = static_cast<double>(after.pss - before.pss) * 1024.0 / n;
+        r["loadavg"] = readLoadavg();
+        return r;
     }
     bool fwd_rt = true;
     if (o.rt_prio > 0) {
@@ -1215,6 +1274,48 @@ int main(int argc, char** argv) {
     out["nproc"] = std::thread::hardware_concurrency();
     out["steps"] = json::array();
 
+    if (o.mc && o.idle_calls) {
+        if (o.target != "iwfd") {
+            std::cerr << "iwf_load: --mc --idle-calls needs --target iwfd\n";
+            return 2;
+        }
+        out["mode"] = "idle-calls-mc";
+        std::printf("%-7s %8s %8s %12s %12s %10s %10s  %s\n", "N", "mc_calls", "engine", "rss_kib",
+                    "pss_kib", "rss_B/call", "pss_B/call", "loadavg");
+        int irc = 0;
+        for (unsigned n : o.steps) {
+            try {
+                json r;
+                try {
+                    r = runMcStep(o, n, workdir);
+                } catch (const std::exception& e) {
+                    std::cerr << "iwf_load: idle mc N=" << n << ": " << e.what() << " (retrying)\n";
+                    r = runMcStep(o, n, workdir);
+                }
+                std::printf("%-7u %8zu %8.0f %5lld->%-6lld %5lld->%-6lld %10.0f %10.0f  %s\n", n,
+                            r["mc_calls"].get<std::size_t>(), r["engine_calls_open"].get<double>(),
+                            static_cast<long long>(r["rss_kib_before"].get<std::int64_t>()),
+                            static_cast<long long>(r["rss_kib_after"].get<std::int64_t>()),
+                            static_cast<long long>(r["pss_kib_before"].get<std::int64_t>()),
+                            static_cast<long long>(r["pss_kib_after"].get<std::int64_t>()),
+                            r["rss_bytes_per_call"].get<double>(),
+                            r["pss_bytes_per_call"].get<double>(),
+                            r["loadavg"].get<std::string>().c_str());
+                std::fflush(stdout);
+                out["steps"].push_back(std::move(r));
+            } catch (const std::exception& e) {
+                std::cerr << "iwf_load: idle mc N=" << n << ": " << e.what() << "\n";
+                irc = 1;
+                break;
+            }
+        }
+        if (!o.json_path.empty()) {
+            std::ofstream f(o.json_path);
+            f << out.dump(2) << "\n";
+        }
+        fs::remove_all(workdir, ec);
+        return irc;
+    }
     if (o.idle_calls) {
         if (o.target != "iwfd") {
             std::cerr << "iwf_load: --idle-calls needs --target iwfd\n";
