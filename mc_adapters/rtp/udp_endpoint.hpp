@@ -17,6 +17,11 @@ using Udp = asio::ip::udp;
 
 class UdpEndpoint {
   public:
+    // Largest datagram taken whole. X-IWF-LMR RTP packets and floor messages are far smaller;
+    // a datagram larger than this reaches the handler as kMaxDatagram + 1 bytes (truncated),
+    // and the handler drops it as "oversize". The buffer is per socket (a call has two), so
+    // its size is per-call memory: 64 KiB here made an idle MCPTT call cost ~153 KiB.
+    static constexpr std::size_t kMaxDatagram = 2048;
     using Handler = std::function<void(ByteView data, const Udp::endpoint& from)>;
 
     explicit UdpEndpoint(asio::io_context& io);
@@ -36,7 +41,7 @@ class UdpEndpoint {
     struct State {
         explicit State(asio::io_context& io) : socket(io) {}
         Udp::socket socket;
-        std::array<std::uint8_t, 65536> buf{};
+        std::array<std::uint8_t, kMaxDatagram + 1> buf;  // filled by each receive
         Udp::endpoint from;
         Handler handler;
         bool open = false;

@@ -65,6 +65,10 @@ void VoiceEndpoint::drop(const Udp::endpoint& from, std::string_view reason) {
 }
 
 void VoiceEndpoint::onDatagram(ByteView data, const Udp::endpoint& from) {
+    if (data.size() > UdpEndpoint::kMaxDatagram) {
+        drop(from, "oversize");
+        return;
+    }
     if (has_remote_ && from != remote_) {
         drop(from, "unknown_peer");
         return;

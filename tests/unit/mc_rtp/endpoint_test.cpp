@@ -170,7 +170,14 @@ TEST(VoiceEndpoint, DropReasonsFromTheLatchedPeer) {
     const std::uint8_t bad_payload[] = {0x80, 0x64, 0x00, 0x0F, 0, 0, 0, 0, 0, 0, 0x11, 0x11, 0xC0};
     raw.send_to(asio::buffer(bad_payload), b.localEndpoint());
     ASSERT_TRUE(runUntil(io, [&] { return dropped("bad_version") == 1; }));
-    EXPECT_EQ(got.size(), 2u);
+    // Larger than any X-IWF-LMR packet: refused whole, never parsed from a truncated buffer.
+    Bytes big(UdpEndpoint::kMaxDatagram + 100, 0x80);
+    raw.send_to(asio::buffer(big), b.localEndpoint());
+    ASSERT_TRUE(runUntil(io, [&] { return dropped("oversize") == 1; }));
+    send(15, 100, 5);  // and the stream goes on
+    ASSERT_TRUE(runUntil(io, [&] { return got.size() == 3; }));
+    EXPECT_EQ(got[2].payload, frame(5).payload);
+    EXPECT_EQ(got.size(), 3u);
     EXPECT_EQ(clock.now().time_since_epoch().count(), got[0].rx_ns);
 }
 
