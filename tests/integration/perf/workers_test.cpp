@@ -149,5 +149,27 @@ TEST(IwfdWorkers, WorkerCountIsValidated) {
     EXPECT_NE(r.err.find("bad.yaml"), std::string::npos) << r.err;
 }
 
+// Sharded LMR links with an MC link (which lives on worker 0 only) would strand the calls of
+// the other workers: refused at check time, naming the line of `workers` and both links.
+TEST(IwfdWorkers, ShardedLmrLinksWithAnMcLinkAreRefused) {
+    TempDir dir;
+    const std::string path =
+        dir.write("mixed.yaml",
+                  "instance: x\nworkers: 2\nlmr_links:\n"
+                  "  - {name: p25a, type: p25-records, address: 127.0.0.1, port: 0, wacn: 0xBEE00, "
+                  "system: 1, tgid: 100}\n"
+                  "mc_links:\n"
+                  "  - name: iwf1\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
+                  "    listen: [{transport: udp, address: 127.0.0.1, port: 0}]\n"
+                  "    peer: {transport: udp, address: 127.0.0.1, port: 5060}\n"
+                  "    server_uri: sip:cf@mc.example\n");
+    auto r = runCommand({IWFD_BIN, "--check-config", "-c", path}, 10s);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("mixed.yaml:2"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("workers"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("'p25a'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("'iwf1'"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace iwf::test
