@@ -76,6 +76,9 @@ McpttLink::McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLink
 }
 
 McpttLink::~McpttLink() {
+    // Whoever received our events may already be gone (it usually outlives a started link,
+    // which it stops first): a destructor ends the calls without reporting them.
+    sink_ = nullptr;
     stop();
     *alive_ = false;
     retired_voice_.clear();
