@@ -24,10 +24,15 @@ std::optional<std::string> mcUri(const Address& a, bool* group) {
     return std::nullopt;
 }
 
+// `transport` as in the mcptt-iwf1 link; `protocol` is the older spelling, still accepted.
 sip::ListenerConfig parseListener(const ConfigNode& n) {
-    n.expectKeys({"protocol", "address", "port"});
+    n.expectKeys({"transport", "protocol", "address", "port"});
+    if (n.has("transport") && n.has("protocol")) {
+        n.fail("protocol", "give either transport or protocol (the same setting), not both");
+    }
+    const char* key = n.has("protocol") ? "protocol" : "transport";
     sip::ListenerConfig l;
-    std::string p = n.getEnum("protocol", {"udp", "tcp"}, "udp");
+    std::string p = n.getEnum(key, {"udp", "tcp"}, "udp");
     sip::parseProtocol(p, l.protocol);
     l.address = n.getString("address", "127.0.0.1");
     l.port = static_cast<std::uint16_t>(n.getInt("port", 0, 65535, 0));

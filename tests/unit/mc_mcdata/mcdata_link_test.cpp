@@ -243,6 +243,25 @@ TEST(McDataLinkConfig, RegisteredAndValidatesWithFileLineField) {
         "request_uri: http://x\niwf_psi: sip:y\n",
         "links.yaml");
     EXPECT_THROW(t->validate(bad_uri), ConfigError);
+    // `transport` (the mcptt-iwf1 spelling) works too; both at once is refused.
+    auto transport = ConfigNode::loadString(
+        "name: iwf2\ntype: mcdata-iwf2\nlisten: {transport: tcp, port: 0}\n"
+        "peer: {transport: tcp, address: 127.0.0.1, port: 5080}\n"
+        "request_uri: sip:mcdata@mc.example\niwf_psi: sip:iwf@iwf.example\n",
+        "links.yaml");
+    EXPECT_EQ(parseMcDataLinkConfig(transport).peer.protocol, sip::Protocol::Tcp);
+    auto both = ConfigNode::loadString(
+        "name: iwf2\ntype: mcdata-iwf2\nlisten: {transport: udp, protocol: udp, port: 0}\n"
+        "peer: {address: 127.0.0.1, port: 5080}\nrequest_uri: sip:m@mc.example\n"
+        "iwf_psi: sip:i@iwf.example\n",
+        "links.yaml");
+    try {
+        t->validate(both);
+        FAIL() << "expected ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.line(), 3);
+        EXPECT_NE(e.field().find("protocol"), std::string::npos);
+    }
 }
 
 }  // namespace
