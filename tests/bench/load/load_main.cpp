@@ -19,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <netinet/in.h>
@@ -1186,6 +1187,36 @@ std::uint64_t fdLimit() {
     return rl.rlim_cur;
 }
 
+// The loop the iwfd-only modes share (--idle-calls, --mc, both): one step per N (with
+// `check_fds`, stop before a step that needs more descriptors than allowed), a table row per
+// step, the first failure ends the table, the JSON written at the end. Returns the exit code.
+int runStepTable(const Options& o, json& out, const char* label, bool check_fds,
+                 const std::function<json(unsigned)>& step,
+                 const std::function<void(unsigned, const json&)>& row) {
+    int rc = 0;
+    for (unsigned n : o.steps) {
+        if (check_fds && 2ull * n + 64 > fdLimit()) {
+            out["stopped"] = "N=" + std::to_string(n) + " needs more descriptors than allowed";
+            break;
+        }
+        try {
+            json r = step(n);
+            row(n, r);
+            std::fflush(stdout);
+            out["steps"].push_back(std::move(r));
+        } catch (const std::exception& e) {
+            std::cerr << "iwf_load: " << label << " N=" << n << ": " << e.what() << "\n";
+            rc = 1;
+            break;
+        }
+    }
+    if (!o.json_path.empty()) {
+        std::ofstream f(o.json_path);
+        f << out.dump(2) << "\n";
+    }
+    return rc;
+}
+
 }  // namespace
 }  // namespace iwf::bench
 
@@ -1274,24 +1305,30 @@ int main(int argc, char** argv) {
     out["nproc"] = std::thread::hardware_concurrency();
     out["steps"] = json::array();
 
-    if (o.mc && o.idle_calls) {
+    if (o.mc || o.idle_calls) {
+        const char* flag = o.mc && o.idle_calls ? "--mc --idle-calls"
+                           : o.mc               ? "--mc"
+                                                : "--idle-calls";
         if (o.target != "iwfd") {
-            std::cerr << "iwf_load: --mc --idle-calls needs --target iwfd\n";
+            std::cerr << "iwf_load: " << flag << " needs --target iwfd\n";
             return 2;
         }
+    }
+    if (o.mc && o.idle_calls) {
         out["mode"] = "idle-calls-mc";
         std::printf("%-7s %8s %8s %12s %12s %10s %10s  %s\n", "N", "mc_calls", "engine", "rss_kib",
                     "pss_kib", "rss_B/call", "pss_B/call", "loadavg");
-        int irc = 0;
-        for (unsigned n : o.steps) {
-            try {
-                json r;
+        const int irc = runStepTable(
+            o, out, "idle mc", false,
+            [&](unsigned n) {
                 try {
-                    r = runMcStep(o, n, workdir);
+                    return runMcStep(o, n, workdir);
                 } catch (const std::exception& e) {
                     std::cerr << "iwf_load: idle mc N=" << n << ": " << e.what() << " (retrying)\n";
-                    r = runMcStep(o, n, workdir);
+                    return runMcStep(o, n, workdir);
                 }
+            },
+            [](unsigned n, const json& r) {
                 std::printf("%-7u %8zu %8.0f %5lld->%-6lld %5lld->%-6lld %10.0f %10.0f  %s\n", n,
                             r["mc_calls"].get<std::size_t>(), r["engine_calls_open"].get<double>(),
                             static_cast<long long>(r["rss_kib_before"].get<std::int64_t>()),
@@ -1301,37 +1338,17 @@ int main(int argc, char** argv) {
                             r["rss_bytes_per_call"].get<double>(),
                             r["pss_bytes_per_call"].get<double>(),
                             r["loadavg"].get<std::string>().c_str());
-                std::fflush(stdout);
-                out["steps"].push_back(std::move(r));
-            } catch (const std::exception& e) {
-                std::cerr << "iwf_load: idle mc N=" << n << ": " << e.what() << "\n";
-                irc = 1;
-                break;
-            }
-        }
-        if (!o.json_path.empty()) {
-            std::ofstream f(o.json_path);
-            f << out.dump(2) << "\n";
-        }
+            });
         fs::remove_all(workdir, ec);
         return irc;
     }
     if (o.idle_calls) {
-        if (o.target != "iwfd") {
-            std::cerr << "iwf_load: --idle-calls needs --target iwfd\n";
-            return 2;
-        }
         out["mode"] = "idle-calls";
         std::printf("%-7s %10s %10s %12s %12s %10s %10s %8s  %s\n", "N", "rx_records", "calls",
                     "rss_kib", "pss_kib", "rss_B/call", "pss_B/call", "started", "loadavg");
-        int irc = 0;
-        for (unsigned n : o.steps) {
-            if (2ull * n + 64 > fdLimit()) {
-                out["stopped"] = "N=" + std::to_string(n) + " needs more descriptors than allowed";
-                break;
-            }
-            try {
-                json r = runIdleStep(o, n, workdir);
+        const int irc = runStepTable(
+            o, out, "idle", true, [&](unsigned n) { return runIdleStep(o, n, workdir); },
+            [](unsigned n, const json& r) {
                 std::printf(
                     "%-7u %10.0f %10.0f %5lld->%-6lld %5lld->%-6lld %10.0f %10.0f %8.0f  %s\n", n,
                     r["iwfd_records_rx"].get<double>(), r["engine_calls_open"].get<double>(),
@@ -1342,42 +1359,28 @@ int main(int argc, char** argv) {
                     r["rss_bytes_per_call"].get<double>(), r["pss_bytes_per_call"].get<double>(),
                     r["engine_calls_started"].get<double>(),
                     r["loadavg"].get<std::string>().c_str());
-                std::fflush(stdout);
-                out["steps"].push_back(std::move(r));
-            } catch (const std::exception& e) {
-                std::cerr << "iwf_load: idle N=" << n << ": " << e.what() << "\n";
-                irc = 1;
-                break;
-            }
-        }
-        if (!o.json_path.empty()) {
-            std::ofstream f(o.json_path);
-            f << out.dump(2) << "\n";
-        }
+            });
         fs::remove_all(workdir, ec);
         return irc;
     }
     if (o.mc) {
-        if (o.target != "iwfd") {
-            std::cerr << "iwf_load: --mc needs --target iwfd\n";
-            return 2;
-        }
         out["mode"] = "lmr-to-mc";
         std::printf("%-7s %6s %10s %10s %9s %8s %9s %9s %12s %7s  %s\n", "N", "calls", "in_pps",
                     "out_pps", "loss", "p50_us", "p99_us", "p99.9_us", "cpu_s/1000", "fwd%",
                     "loadavg");
-        int mrc = 0;
-        for (unsigned n : o.steps) {
-            try {
-                json r;
+        const int mrc = runStepTable(
+            o, out, "mc", false,
+            [&](unsigned n) {
                 try {
-                    r = runMcStep(o, n, workdir);
+                    return runMcStep(o, n, workdir);
                 } catch (const std::exception& e) {
                     // One retry: the SIP listen port is picked free and released just before
                     // iwfd binds it; another process on the machine can take it in between.
                     std::cerr << "iwf_load: mc N=" << n << ": " << e.what() << " (retrying)\n";
-                    r = runMcStep(o, n, workdir);
+                    return runMcStep(o, n, workdir);
                 }
+            },
+            [](unsigned n, const json& r) {
                 const auto& l = r["latency_us"];
                 std::printf("%-7u %6zu %10.0f %10.0f %9.5f %8.1f %9.1f %9.1f %12.6f %6.1f%%  %s\n",
                             n, r["mc_calls"].get<std::size_t>(), r["in_pps"].get<double>(),
@@ -1386,18 +1389,7 @@ int main(int argc, char** argv) {
                             l["p99_9"].get<double>(), r["fwd_cpu_s_per_1000"].get<double>(),
                             100 * r["fwd_cpu_util"].get<double>(),
                             r["loadavg_begin"].get<std::string>().c_str());
-                std::fflush(stdout);
-                out["steps"].push_back(std::move(r));
-            } catch (const std::exception& e) {
-                std::cerr << "iwf_load: mc N=" << n << ": " << e.what() << "\n";
-                mrc = 1;
-                break;
-            }
-        }
-        if (!o.json_path.empty()) {
-            std::ofstream f(o.json_path);
-            f << out.dump(2) << "\n";
-        }
+            });
         fs::remove_all(workdir, ec);
         return mrc;
     }
