@@ -60,7 +60,11 @@ bool NeedleSet::add(std::string label, Bytes bytes) {
     if (bytes.size() < 4) {
         return false;
     }
-    by_prefix_.emplace(prefix32(bytes.data()), needles_.size());
+    const std::uint32_t prefix = prefix32(bytes.data());
+    by_prefix_.emplace(prefix, needles_.size());
+    const std::uint32_t slot = filterSlot(prefix);
+    filter_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
+    zero_prefix_ = zero_prefix_ || prefix == 0;
     max_len_ = std::max(max_len_, bytes.size());
     needles_.push_back(Needle{std::move(label), std::move(bytes)});
     return true;
@@ -73,15 +77,29 @@ void NeedleSet::scan(ByteView data, std::size_t starts_end,
         return;
     }
     const std::size_t last = std::min(starts_end, data.size() - 3);
-    for (std::size_t i = 0; i < last; ++i) {
-        auto range = by_prefix_.equal_range(prefix32(data.data() + i));
-        for (auto it = range.first; it != range.second; ++it) {
-            const Bytes& n = needles_[it->second].bytes;
-            if (data.size() - i >= n.size() &&
-                std::memcmp(data.data() + i, n.data(), n.size()) == 0) {
-                ++hits[it->second];
+    const std::uint8_t* d = data.data();
+    for (std::size_t i = 0; i < last;) {
+        // Zero runs (untouched pages, sanitizer shadow) are most of a process: eight zero
+        // bytes at i mean no needle starts at i..i+4 unless some needle starts with zeros.
+        if (!zero_prefix_ && i + 8 <= data.size()) {
+            std::uint64_t w;
+            std::memcpy(&w, d + i, 8);
+            if (w == 0) {
+                i += 5;
+                continue;
             }
         }
+        const std::uint32_t prefix = prefix32(d + i);
+        if (mayStartWith(prefix)) {
+            auto range = by_prefix_.equal_range(prefix);
+            for (auto it = range.first; it != range.second; ++it) {
+                const Bytes& n = needles_[it->second].bytes;
+                if (data.size() - i >= n.size() && std::memcmp(d + i, n.data(), n.size()) == 0) {
+                    ++hits[it->second];
+                }
+            }
+        }
+        ++i;
     }
 }
 

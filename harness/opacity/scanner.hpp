@@ -32,8 +32,22 @@ class NeedleSet {
     void scan(ByteView data, std::size_t starts_end, std::vector<std::uint64_t>& hits) const;
 
   private:
+    // A 2^20-bit filter over a hash of every needle's first 4 bytes: nearly every position of
+    // a scanned process fails it, so the hash-map lookup runs only on candidates. Scanning
+    // hundreds of MiB of a sanitised iwfd costs ~10x less than a lookup per byte.
+    static constexpr unsigned kFilterBits = 20;
+    static std::uint32_t filterSlot(std::uint32_t prefix) {
+        return (prefix * 0x9E3779B1u) >> (32 - kFilterBits);
+    }
+    bool mayStartWith(std::uint32_t prefix) const {
+        const std::uint32_t s = filterSlot(prefix);
+        return ((filter_[s >> 6] >> (s & 63)) & 1) != 0;
+    }
+
     std::vector<Needle> needles_;
     std::unordered_multimap<std::uint32_t, std::size_t> by_prefix_;
+    std::vector<std::uint64_t> filter_ = std::vector<std::uint64_t>((1u << kFilterBits) / 64, 0);
+    bool zero_prefix_ = false;  // some needle starts with four zero bytes
     std::size_t max_len_ = 0;
 };
 

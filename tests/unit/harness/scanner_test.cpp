@@ -76,3 +76,42 @@ TEST(HarnessScanner, MissingProcessIsAnError) {
     set.add("x", bytesOf("abcdefgh"));
     EXPECT_FALSE(scanProcessMemory(set, 999999999).ok());
 }
+
+// The zero-run skip and the prefix filter must not hide a needle: one right after a zero run
+// at every offset modulo 8, one that starts with zero bytes (the skip is off then), and
+// needles whose 4-byte prefixes collide with others' filter slots or with each other.
+TEST(HarnessScanner, ZeroRunsAndPrefixFilterHideNothing) {
+    NeedleSet set;
+    const Bytes plain = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
+    const Bytes three_zeros = {0, 0, 0, 0x41, 0x52};  // its 4-byte prefix is not zero
+    ASSERT_TRUE(set.add("plain", plain));
+    ASSERT_TRUE(set.add("three-zeros", three_zeros));
+    Bytes hay(8192, 0);
+    std::size_t placed = 0;
+    // The zero run before each three_zeros copy grows by one byte each time, so the scan
+    // meets it at every phase of its skip.
+    for (std::size_t at = 64; at + 128 < hay.size(); at += 137) {
+        std::copy(plain.begin(), plain.end(), hay.begin() + static_cast<std::ptrdiff_t>(at));
+        std::copy(three_zeros.begin(), three_zeros.end(),
+                  hay.begin() + static_cast<std::ptrdiff_t>(at + 20 + placed % 17));
+        ++placed;
+    }
+    auto rep = scanBuffer(set, hay);
+    EXPECT_EQ(rep.hits[0], placed);
+    EXPECT_EQ(rep.hits[1], placed);
+
+    NeedleSet zeros;
+    const Bytes zero_led = {0, 0, 0, 0, 0, 0, 0x7E};
+    const Bytes same_prefix = {0x11, 0x22, 0x33, 0x44, 0x99};  // shares plain's prefix
+    ASSERT_TRUE(zeros.add("zero-led", zero_led));
+    ASSERT_TRUE(zeros.add("plain", plain));
+    ASSERT_TRUE(zeros.add("same-prefix", same_prefix));
+    Bytes hay2(1000, 0);
+    hay2[500] = 0x7E;  // zero_led ends here: starts at 494 (and nowhere else)
+    std::copy(plain.begin(), plain.end(), hay2.begin() + 801);
+    std::copy(same_prefix.begin(), same_prefix.end(), hay2.begin() + 901);
+    auto rep2 = scanBuffer(zeros, hay2);
+    EXPECT_EQ(rep2.hits[0], 1u);
+    EXPECT_EQ(rep2.hits[1], 1u);
+    EXPECT_EQ(rep2.hits[2], 1u);
+}
