@@ -21,6 +21,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <netinet/in.h>
 #include <poll.h>
@@ -43,6 +44,7 @@
 
 #include "harness/sim/mc_system.hpp"
 #include "lmr_adapters/p25/records.hpp"
+#include "tests/bench/load/dmr_shape.hpp"
 #include "tests/bench/load/forwarder.hpp"
 #include "tests/bench/load/load_book.hpp"
 #include "tests/bench/load/stream_source.hpp"
@@ -71,10 +73,13 @@ struct Options {
     std::string json_path;
     std::string label;
     bool keep_going = false;
-    int rt_prio = 0;            // >0: SCHED_FIFO for the generator threads and the forwarder
-    bool mc = false;            // LMR -> MC through the engine (keymap, mcptt-iwf1, MC sink)
-    bool idle_calls = false;    // measure iwfd's memory per idle call instead of relaying
-    unsigned idle_frames = 18;  // frames each stream sends before going silent
+    int rt_prio = 0;                  // >0: SCHED_FIFO for the generator threads and the forwarder
+    bool mc = false;                  // LMR -> MC through the engine (keymap, mcptt-iwf1, MC sink)
+    bool idle_calls = false;          // measure iwfd's memory per idle call instead of relaying
+    unsigned idle_frames = 18;        // frames each stream sends before going silent
+    unsigned dmr_peers = 0;           // DMR HBP-master shape: K generator sockets (0 = off / 1)
+    double dmr_tick_us = 500;         // DMR shape: the generator's send tick
+    double dmr_setup_timeout_s = 60;  // DMR --mc: wait this long for every MC call
 };
 
 std::int64_t nowNs() {
@@ -970,6 +975,615 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     return r;
 }
 
+// ------------------------------------------------------------------ DMR, HBP-master shape
+//
+// --protocol dmr with --target iwfd --mc, or --target relay --dmr-peers K: N encrypted DMR
+// calls (tests/bench/load/dmr_shape.hpp) over K generator sockets, every tick's packets sent
+// with one sendmmsg per socket. Stream i starts at phase i * 60 ms / N with its call start
+// (voice LC header + PI header); its voice burst v leaves (v + 1) * 60 ms later.
+struct DmrSendStats {
+    std::uint64_t packets = 0;  // every packet handed to the kernel (call starts too)
+    std::uint64_t voice_in_window = 0;
+    std::uint64_t send_errors = 0;
+    std::uint64_t syscalls = 0;
+    std::int64_t max_behind_ns = 0;
+    std::uint64_t behind_over_1ms = 0;
+    double thread_cpu_s = 0;  // the sender thread's own CPU time
+};
+
+// on_voice(stream, seq, t_ns, vocoder_digest, burst_digest) for every voice burst sent.
+template <typename OnVoice>
+void dmrSenderLoop(std::vector<DmrCallSource>& src, unsigned k, DmrTickSender& tx, std::int64_t t0,
+                   std::int64_t tick_ns, const std::atomic<std::int64_t>& stop_at,
+                   const std::atomic<std::int64_t>& w_begin, const std::atomic<std::int64_t>& w_end,
+                   OnVoice on_voice, DmrSendStats& st) {
+    const auto n = static_cast<std::int64_t>(src.size());
+    struct Pending {
+        std::uint32_t stream;
+        std::uint64_t seq;
+        std::uint32_t digest;
+        std::uint32_t burst_digest;
+        std::int64_t due;
+    };
+    std::vector<Pending> pending;
+    pending.reserve(4096);
+    Bytes a;
+    Bytes b;
+    a.reserve(64);
+    b.reserve(64);
+    std::int64_t idx = 0;
+    std::int64_t round = 0;
+    auto due = [&] { return t0 + round * kDmrBurstNs + idx * kDmrBurstNs / n; };
+    std::int64_t tick = t0;
+    while (true) {
+        sleepUntilNs(tick);
+        std::int64_t now = nowNs();
+        if (now >= stop_at.load(std::memory_order_relaxed)) {
+            break;
+        }
+        pending.clear();
+        for (std::int64_t d = due(); d <= now; d = due()) {
+            const auto i = static_cast<std::uint32_t>(idx);
+            const unsigned s = HbpPeerSockets::socketOf(i, k);
+            if (round == 0) {
+                src[i].callStart(a, b);
+                tx.add({s, a.data(), a.size()});
+                tx.add({s, b.data(), b.size()});
+            } else {
+                Pending p{i, static_cast<std::uint64_t>(round - 1), 0, 0, d};
+                p.digest = src[i].voice(p.seq, a, &p.burst_digest);
+                tx.add({s, a.data(), a.size()});
+                pending.push_back(p);
+            }
+            if (++idx == n) {
+                idx = 0;
+                ++round;
+            }
+        }
+        // Bookkeeping before the send (the receiver may see a packet before flush returns);
+        // t = the sender's clock just before the first sendmmsg of the tick.
+        const std::int64_t t = nowNs();
+        const std::int64_t wb = w_begin.load(std::memory_order_relaxed);
+        const std::int64_t we = w_end.load(std::memory_order_relaxed);
+        for (const auto& p : pending) {
+            on_voice(p.stream, p.seq, t, p.digest, p.burst_digest);
+            st.max_behind_ns = std::max(st.max_behind_ns, t - p.due);
+            if (t - p.due > 1'000'000) {
+                ++st.behind_over_1ms;
+            }
+            if (t >= wb && t < we) {
+                ++st.voice_in_window;
+            }
+        }
+        std::int64_t t_flush = 0;
+        st.packets += tx.flush(t_flush);
+        tick += tick_ns;
+        if (tick < now) {
+            tick = now;  // fell behind: no catch-up burst of ticks, the lateness is counted
+        }
+    }
+    st.send_errors = tx.errors();
+    st.syscalls = tx.syscalls();
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    st.thread_cpu_s = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+std::string dmrKeymapForStreams(unsigned n) {
+    std::ostringstream o;
+    o << "# generated by iwf_load --protocol dmr --mc\nformat: 1\n"
+      << "unknown_talker: sip:unknown@iwf.example\n"
+      << "systems:\n  - {id: dmr-load, type: dmr, network_id: 3100}\ngroups:\n";
+    for (unsigned i = 0; i < n; ++i) {
+        const DmrStreamIds ids = dmrStreamIds(i);
+        o << "  - {mc_group: \"sip:load-" << i
+          << "@iwf.example\", system: dmr-load, tgid: " << ids.talkgroup
+          << ", home: lmr, mode: secure, algid: " << static_cast<int>(kLoadDmrAlgid)
+          << ", key_id: " << static_cast<int>(ids.key_id) << ", codec: dmr-ambe}\n";
+    }
+    return o.str();
+}
+
+// Reads "link=NAME role=master port=P" from iwfd's log (30 s deadline); 0 on failure.
+std::uint16_t readHbpMasterPort(const fs::path& log, Forwarder& fwd, const std::string& link) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    const std::string key = "link=" + link + " role=master port=";
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::ifstream f(log);
+        std::string line;
+        while (std::getline(f, line)) {
+            const auto a = line.find(key);
+            if (a != std::string::npos) {
+                return static_cast<std::uint16_t>(std::stoi(line.substr(a + key.size())));
+            }
+        }
+        siginfo_t info{};
+        if (::waitid(P_PID, static_cast<id_t>(fwd.pid()), &info, WEXITED | WNOHANG | WNOWAIT) ==
+                0 &&
+            info.si_pid == fwd.pid()) {
+            return 0;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return 0;
+}
+
+std::string logTail(const fs::path& log) {
+    std::ifstream lf(log);
+    std::string text((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
+    return text.size() > 600 ? "..." + text.substr(text.size() - 600) : text;
+}
+
+bool processAlive(pid_t pid) {
+    siginfo_t info{};
+    return !(::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+             info.si_pid == pid);
+}
+
+void setProcessRealtime(pid_t pid, int prio, bool& ok) {
+    std::error_code ec;
+    for (const auto& t : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        sched_param sp{};
+        sp.sched_priority = prio;
+        ok = ::sched_setscheduler(std::stoi(t.path().filename().string()), SCHED_FIFO, &sp) == 0 &&
+             ok;
+    }
+}
+
+// --protocol dmr --target iwfd --mc: DMR through iwfd's dmr-hbp-master link, the engine and
+// the mcptt-iwf1 link to the harness MC simulator. One keymap group per stream (talkgroup
+// 9000+i <-> sip:load-i@iwf.example, ALGID 5, the stream's key ID). The simulator's client
+// holds no DMR key, so it decrypts nothing (each frame is recorded with "unknown_key").
+json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
+    namespace h = iwf::harness;
+    const std::string tag = "dmr-" + std::to_string(n);
+    const unsigned k = std::max(1u, o.dmr_peers);
+    h::McSystemConfig mcc;
+    h::ScenarioClient sink;
+    sink.name = "sink";
+    sink.mc_id = "sip:sink@mc.example";
+    for (unsigned i = 0; i < n; ++i) {
+        h::ScenarioGroup g;
+        g.mc_group = "sip:load-" + std::to_string(i) + "@iwf.example";
+        g.family = LmrFamily::Dmr;
+        g.lmr_group = dmrStreamIds(i).talkgroup;
+        mcc.groups.push_back(g);
+        sink.groups.push_back(g.mc_group);
+    }
+    mcc.clients.push_back(sink);
+    h::McSystem mc(mcc);
+    if (auto st = mc.start(); !st.ok()) {
+        throw std::runtime_error("MC simulator: " + st.error().toString());
+    }
+    if (o.rt_prio > 0) {
+        bool ok = true;
+        setProcessRealtime(::getpid(), o.rt_prio + 1, ok);
+        pinThisThread(parseCpuList(o.gen_cpus));
+    }
+    const fs::path km_yaml = workdir / ("keymap-" + tag + ".yaml");
+    const fs::path km_db = workdir / ("keymap-" + tag + ".db");
+    { std::ofstream(km_yaml) << dmrKeymapForStreams(n); }
+    std::error_code ec;
+    fs::remove(km_db, ec);
+    const std::string iwfctl = (fs::path(o.iwfd_bin).parent_path() / "iwfctl").string();
+    const std::string imp = iwfctl + " keymap --store sqlite:" + km_db.string() + " import " +
+                            km_yaml.string() + " >" + (workdir / "iwfctl.log").string() + " 2>&1";
+    if (std::system(imp.c_str()) != 0) {
+        mc.stop();
+        throw std::runtime_error("iwfctl keymap import failed: " + imp);
+    }
+    const std::uint16_t sip_port = freeUdpPort();
+    const fs::path cfg = workdir / ("iwfd-" + tag + ".yaml");
+    const std::string password = "iwf-load-hbp";
+    {
+        std::ofstream f(cfg);
+        f << "# generated by iwf_load --protocol dmr --mc\ninstance: iwf-load\n"
+          << "log: {level: warn, subsystems: {dmr: info}}\nworkers: " << o.threads << "\n"
+          << "admin: {address: 127.0.0.1, port: 0, port_file: " << (workdir / "admin.port").string()
+          << "}\nkeymap: {store: \"sqlite:" << km_db.string() << "\", poll_interval: 60s}\n"
+          << "mc_links:\n  - name: mc\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
+          << "    listen: [{transport: udp, address: 127.0.0.1, port: " << sip_port << "}]\n"
+          << "    peer: {transport: udp, address: 127.0.0.1, port: " << mc.sipPort() << "}\n"
+          << "    server_uri: sip:mcptt-cf@mc.example\n    media: {address: 127.0.0.1}\n"
+          << "    e2ee_groups:\n";
+        for (unsigned i = 0; i < n; ++i) {
+            f << "      - \"sip:load-" << i << "@iwf.example\"\n";
+        }
+        f << "lmr_links:\n  - {name: dmr-0, type: dmr-hbp-master, address: 127.0.0.1, port: 0, "
+          << "password: " << password << ", id: 9990, ping_timeout: 30s, stream_timeout: 2s, "
+          << "max_peers: " << std::max(64u, (n + 1) / 2 + 8) << "}\n";
+    }
+    mc.setIwfSipPort(sip_port);
+    HbpPeerSockets peers(k);
+    const fs::path fwd_log = workdir / ("iwfd-" + tag + ".log");
+    fs::remove(workdir / "admin.port", ec);
+    Forwarder fwd;
+    fwd.start({o.iwfd_bin, "-c", cfg.string()}, parseCpuList(o.fwd_cpus), fwd_log.string());
+    const std::uint16_t hbp_port = readHbpMasterPort(fwd_log, fwd, "dmr-0");
+    std::string why;
+    const auto t_login = std::chrono::steady_clock::now();
+    if (hbp_port == 0 ||
+        !peers.login(
+            hbp_port, password, n, [&] { return processAlive(fwd.pid()); }, 60.0, why)) {
+        fwd.stop();
+        mc.stop();
+        throw std::runtime_error("iwfd: " + (hbp_port == 0 ? "no HBP master port" : why) +
+                                 "; its log ends: " + logTail(fwd_log));
+    }
+    const double login_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_login).count();
+    peers.sendPings();
+    bool fwd_rt = true;
+    if (o.rt_prio > 0) {
+        setProcessRealtime(fwd.pid(), o.rt_prio, fwd_rt);
+    }
+
+    std::vector<DmrCallSource> sources;
+    sources.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+        sources.emplace_back(i);
+    }
+    // Bookkeeping: per stream and voice sequence, send time and vocoder digest.
+    const std::size_t max_frames = static_cast<std::size_t>(
+        (o.dmr_setup_timeout_s + o.warmup_s + o.duration_s + 2.0) * 1e9 / kDmrBurstNs + 4);
+    struct Sent {
+        std::int64_t t = 0;
+        std::uint32_t digest = 0;
+    };
+    std::vector<std::vector<Sent>> sent(n, std::vector<Sent>(max_frames));
+    std::atomic<std::int64_t> stop_at{std::numeric_limits<std::int64_t>::max()};
+    std::atomic<std::int64_t> w_begin{std::numeric_limits<std::int64_t>::max()};
+    std::atomic<std::int64_t> w_end{std::numeric_limits<std::int64_t>::max()};
+    std::vector<int> fds;
+    for (unsigned s = 0; s < k; ++s) {
+        fds.push_back(peers.fd(s));
+    }
+    DmrTickSender txs(fds, hbp_port);
+    DmrSendStats sst;
+    const std::int64_t t0 = nowNs() + 50'000'000;
+    const auto tick_ns = static_cast<std::int64_t>(o.dmr_tick_us * 1000.0);
+    std::thread tx([&] {
+        pinThisThread(parseCpuList(o.gen_cpus));
+        setRealtime(o.rt_prio);
+        dmrSenderLoop(
+            sources, k, txs, t0, tick_ns, stop_at, w_begin, w_end,
+            [&](std::uint32_t i, std::uint64_t seq, std::int64_t t, std::uint32_t d,
+                std::uint32_t) {
+                if (seq < max_frames) {
+                    sent[i][seq] = {t, d};
+                }
+            },
+            sst);
+    });
+    // Keep-alive while the calls come up and run: RPTPING every 5 s, replies read every 50 ms.
+    auto last_ping = std::chrono::steady_clock::now();
+    auto keepAliveFor = [&](std::chrono::steady_clock::duration d,
+                            const std::function<bool()>& done) {
+        const auto until = std::chrono::steady_clock::now() + d;
+        while (std::chrono::steady_clock::now() < until && !(done && done())) {
+            peers.drainReplies();
+            if (std::chrono::steady_clock::now() - last_ping > std::chrono::seconds(5)) {
+                peers.sendPings();
+                last_ping = std::chrono::steady_clock::now();
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    };
+    const auto t_setup = std::chrono::steady_clock::now();
+    keepAliveFor(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                     std::chrono::duration<double>(o.dmr_setup_timeout_s)),
+                 [&] { return mc.callsReceived() >= n; });
+    const double setup_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_setup).count();
+    const std::size_t calls_at_window = mc.callsReceived();
+    keepAliveFor(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                     std::chrono::duration<double>(o.warmup_s)),
+                 {});
+    const std::int64_t wb = nowNs();
+    const auto dur = static_cast<std::int64_t>(o.duration_s * 1e9);
+    w_end.store(wb + dur);
+    w_begin.store(wb);
+    const auto cpu0 = readProcCpu(fwd.pid());
+    const auto self0 = readProcCpu(0);
+    const std::string load_begin = readLoadavg();
+    keepAliveFor(std::chrono::nanoseconds(dur), {});
+    const auto cpu1 = readProcCpu(fwd.pid());
+    const auto self1 = readProcCpu(0);
+    stop_at.store(nowNs());
+    tx.join();
+    keepAliveFor(std::chrono::milliseconds(500), {});  // drain
+    const std::int64_t steady_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count();
+    const std::int64_t offset = nowNs() - steady_now;
+    const auto records = mc.records();
+    const auto events = mc.events();
+    const std::size_t calls = mc.callsReceived();
+    const std::uint16_t admin = readAdminPort(workdir / "admin.port");
+    const std::string metrics = admin != 0 ? httpGet(admin, "/metrics") : std::string();
+    fwd.stop();
+    mc.stop();
+
+    std::map<std::uint64_t, unsigned> stream_of;
+    for (const auto& e : events) {
+        if (e.what != "invite_from_iwfd") {
+            continue;
+        }
+        const auto a = e.detail.find("sip:load-");
+        if (a != std::string::npos) {
+            stream_of[e.call] = static_cast<unsigned>(std::stoul(e.detail.substr(a + 9)));
+        }
+    }
+    std::vector<std::unordered_map<std::uint32_t, std::size_t>> by_digest(n);
+    for (unsigned i = 0; i < n; ++i) {
+        for (std::size_t s = 0; s < max_frames; ++s) {
+            if (sent[i][s].t != 0) {
+                by_digest[i][sent[i][s].digest] = s;
+            }
+        }
+    }
+    std::vector<std::vector<bool>> got(n, std::vector<bool>(max_frames, false));
+    std::vector<std::int64_t> lat;
+    std::uint64_t matched = 0, unmatched = 0, misplaced = 0, duplicates = 0, crypto_wrong = 0;
+    std::uint64_t decrypted = 0;
+    for (const auto& r : records) {
+        decrypted += r.decrypted ? 1 : 0;
+        const auto it = stream_of.find(r.call);
+        if (it == stream_of.end()) {
+            ++unmatched;
+            continue;
+        }
+        const unsigned i = it->second;
+        const std::uint32_t d = fnv1a(r.frame.payload.data(), r.frame.payload.size());
+        const auto s = by_digest[i].find(d);
+        if (s == by_digest[i].end()) {
+            ++unmatched;
+            continue;
+        }
+        const std::size_t seq = s->second;
+        if (r.frame.pos.index != seq % 6) {
+            ++misplaced;
+        }
+        const DmrStreamIds ids = dmrStreamIds(i);
+        if (!r.frame.crypto.encrypted || r.frame.crypto.algid != kLoadDmrAlgid ||
+            r.frame.crypto.key_id != ids.key_id) {
+            ++crypto_wrong;
+        }
+        if (got[i][seq]) {
+            ++duplicates;
+            continue;
+        }
+        got[i][seq] = true;
+        const std::int64_t t_sent = sent[i][seq].t;
+        if (t_sent >= wb && t_sent < wb + dur) {
+            ++matched;
+            lat.push_back(r.rx_ns + offset - t_sent);
+        }
+    }
+    const double secs = o.duration_s;
+    const double p50 = static_cast<double>(percentile(lat, 50.0)) / 1e3;
+    const double p99 = static_cast<double>(percentile(lat, 99.0)) / 1e3;
+    const double p999 = static_cast<double>(percentile(lat, 99.9)) / 1e3;
+    const double pmax = lat.empty() ? 0.0 : static_cast<double>(percentile(lat, 100.0)) / 1e3;
+    const double fwd_cpu = (cpu0 && cpu1) ? cpu1->total() - cpu0->total() : -1.0;
+    const double gen_cpu = (self0 && self1) ? self1->total() - self0->total() : -1.0;
+    const std::uint64_t in_window = sst.voice_in_window;
+    json r;
+    r["n"] = n;
+    r["protocol"] = "dmr";
+    r["path"] = "dmr-hbp-master -> engine -> mcptt-iwf1 RTP";
+    r["hbp_sockets"] = k;
+    r["repeater_ids"] = peers.loggedIn();
+    r["login_s"] = login_s;
+    r["call_setup_s"] = setup_s;
+    r["mc_calls_at_window"] = calls_at_window;
+    r["mc_calls"] = calls;
+    r["offered_pps"] = static_cast<double>(n) * 1e9 / static_cast<double>(kDmrBurstNs);
+    r["in_pps"] = static_cast<double>(in_window) / secs;
+    r["out_pps"] = static_cast<double>(matched) / secs;
+    r["voice_frames_per_packet"] = 3;
+    r["sent"] = in_window;
+    r["received"] = matched;
+    r["loss"] = in_window == 0 ? 1.0
+                               : static_cast<double>(in_window - std::min(in_window, matched)) /
+                                     static_cast<double>(in_window);
+    r["mc_records"] = records.size();
+    r["mc_decrypted"] = decrypted;
+    r["unmatched"] = unmatched;
+    r["misplaced"] = misplaced;
+    r["duplicates"] = duplicates;
+    r["crypto_header_wrong"] = crypto_wrong;
+    r["latency_us"] = {{"p50", p50}, {"p99", p99}, {"p99_9", p999}, {"max", pmax}};
+    r["fwd_cpu_s"] = fwd_cpu;
+    r["fwd_cpu_s_per_1000"] =
+        (fwd_cpu >= 0 && matched > 0) ? fwd_cpu / (static_cast<double>(matched) / 1000.0) : -1.0;
+    r["fwd_cpu_us_per_packet"] =
+        (fwd_cpu >= 0 && matched > 0) ? fwd_cpu * 1e6 / static_cast<double>(matched) : -1.0;
+    r["fwd_cpu_s_per_1000_voice_frames"] =
+        (fwd_cpu >= 0 && matched > 0) ? fwd_cpu / (3.0 * static_cast<double>(matched) / 1000.0)
+                                      : -1.0;
+    r["fwd_cpu_util"] = fwd_cpu >= 0 ? fwd_cpu / secs : -1.0;
+    r["gen_process_cpu_util"] = gen_cpu >= 0 ? gen_cpu / secs : -1.0;  // generator + simulator
+    r["gen_sender_thread_cpu_s"] = sst.thread_cpu_s;
+    r["gen_sendmmsg_calls"] = sst.syscalls;
+    r["gen_packets"] = sst.packets;
+    r["gen_send_errors"] = sst.send_errors;
+    r["gen_max_behind_us"] = static_cast<double>(sst.max_behind_ns) / 1e3;
+    r["gen_sends_behind_1ms"] = sst.behind_over_1ms;
+    r["hbp_pongs"] = peers.pongs();
+    r["hbp_naks"] = peers.naks();
+    r["iwfd_dmr_rx"] = sumMetric(metrics, "iwf_dmr_packets_total");
+    r["iwfd_lmr_dropped"] = sumMetric(metrics, "iwf_lmr_dropped_total");
+    r["iwfd_engine_dropped"] = sumMetric(metrics, "iwf_engine_dropped_total");
+    r["engine_calls_started"] = sumMetric(metrics, "iwf_engine_calls_started_total");
+    r["realtime"] = o.rt_prio > 0 && fwd_rt;
+    r["loadavg_begin"] = load_begin;
+    r["loadavg_end"] = readLoadavg();
+    const double offered = r["offered_pps"].get<double>();
+    r["generator_kept_up"] = static_cast<double>(in_window) / secs >= 0.98 * offered;
+    r["pass"] = p99 < o.p99_limit_us && r["loss"].get<double>() <= o.max_loss && calls == n &&
+                crypto_wrong == 0 && misplaced == 0 && matched > 0 &&
+                r["generator_kept_up"].get<bool>();
+    return r;
+}
+
+// --protocol dmr --target relay --dmr-peers K: the bare relay in the same shape (K input
+// sockets carrying every stream; iwf_relay --route-by dmr-dst forwards by the DMRD
+// destination ID to stream i's receiver socket, which checks position, digest and latency
+// with kernel receive timestamps, as runStep does).
+json runDmrRelayStep(const Options& o, unsigned n, const fs::path& workdir) {
+    const unsigned k = std::max(1u, o.dmr_peers);
+    std::vector<StreamKind> kinds(n, StreamKind::Dmr);
+    Sockets socks;
+    const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
+    for (unsigned i = 0; i < n; ++i) {
+        socks.rx.push_back(udpSocket(true, 1 << 18));
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = i;
+        ::epoll_ctl(epfd, EPOLL_CTL_ADD, socks.rx.back(), &ev);
+    }
+    HbpPeerSockets peers(k);
+    const fs::path routes = workdir / ("dmr-routes-" + std::to_string(n) + ".txt");
+    {
+        std::ofstream f(routes);
+        for (unsigned i = 0; i < n; ++i) {
+            f << dmrStreamIds(i).talkgroup << ' ' << portOf(socks.rx[i]) << '\n';
+        }
+    }
+    const fs::path fwd_log = workdir / ("relay-dmr-" + std::to_string(n) + ".log");
+    Forwarder fwd;
+    fwd.start({o.relay_bin, "--routes", routes.string(), "--route-by", "dmr-dst", "--threads",
+               std::to_string(o.threads), "--batch", std::to_string(o.batch)},
+              parseCpuList(o.fwd_cpus), fwd_log.string());
+    const auto port_line = fwd.waitLine("port=", std::chrono::seconds(10));
+    if (!port_line) {
+        fwd.stop();
+        ::close(epfd);
+        throw std::runtime_error("relay did not report its port; see " + fwd_log.string());
+    }
+    const auto relay_port = static_cast<std::uint16_t>(std::stoi(*port_line));
+    bool fwd_rt = true;
+    if (o.rt_prio > 0) {
+        setProcessRealtime(fwd.pid(), o.rt_prio, fwd_rt);
+    }
+    std::vector<DmrCallSource> sources;
+    sources.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+        sources.emplace_back(i);
+    }
+    LoadBook book(std::vector<std::uint8_t>(n, 6));
+    const std::int64_t t0 = nowNs() + 50'000'000;
+    const auto warm = static_cast<std::int64_t>(o.warmup_s * 1e9);
+    const auto dur = static_cast<std::int64_t>(o.duration_s * 1e9);
+    const std::int64_t wb = t0 + warm;
+    const std::int64_t we = wb + dur;
+    book.setWindow(wb, we);
+    std::atomic<std::int64_t> stop_at{we};
+    std::atomic<std::int64_t> w_begin{wb};
+    std::atomic<std::int64_t> w_end{we};
+    std::vector<int> fds;
+    for (unsigned s = 0; s < k; ++s) {
+        fds.push_back(peers.fd(s));
+    }
+    DmrTickSender txs(fds, relay_port);
+    DmrSendStats sst;
+    std::atomic<bool> stop_rx{false};
+    ReceiverStats rst;
+    const auto gen_cpus = parseCpuList(o.gen_cpus);
+    const auto tick_ns = static_cast<std::int64_t>(o.dmr_tick_us * 1000.0);
+    std::thread rx([&] {
+        pinThisThread(gen_cpus);
+        setRealtime(o.rt_prio > 0 ? o.rt_prio + 1 : 0);
+        receiverLoop(epfd, kinds, socks, book, stop_rx, rst);
+    });
+    std::thread tx([&] {
+        pinThisThread(gen_cpus);
+        setRealtime(o.rt_prio);
+        dmrSenderLoop(
+            sources, k, txs, t0, tick_ns, stop_at, w_begin, w_end,
+            [&](std::uint32_t i, std::uint64_t seq, std::int64_t t, std::uint32_t,
+                std::uint32_t bd) { book.noteSent(i, seq, t, bd); },
+            sst);
+    });
+    sleepUntilNs(wb);
+    const auto cpu0 = readProcCpu(fwd.pid());
+    const auto self0 = readProcCpu(0);
+    const std::string load_begin = readLoadavg();
+    sleepUntilNs(we);
+    const auto cpu1 = readProcCpu(fwd.pid());
+    const auto self1 = readProcCpu(0);
+    tx.join();
+    sleepUntilNs(we + 300'000'000);
+    stop_rx.store(true);
+    rx.join();
+    fwd.stop();
+    ::close(epfd);
+    std::string fwd_report;
+    {
+        std::ifstream f(fwd_log);
+        std::string line;
+        while (std::getline(f, line)) {
+            if (!line.empty() && line[0] == '{') {
+                fwd_report = line;
+            }
+        }
+    }
+    const BookCounters c = book.counters();
+    std::vector<std::int64_t> lat = book.latencies();
+    const double p50 = static_cast<double>(percentile(lat, 50.0)) / 1e3;
+    const double p99 = static_cast<double>(percentile(lat, 99.0)) / 1e3;
+    const double p999 = static_cast<double>(percentile(lat, 99.9)) / 1e3;
+    const double pmax = lat.empty() ? 0.0 : static_cast<double>(percentile(lat, 100.0)) / 1e3;
+    const double secs = o.duration_s;
+    const double fwd_cpu = (cpu0 && cpu1) ? cpu1->total() - cpu0->total() : -1.0;
+    const double gen_cpu = (self0 && self1) ? self1->total() - self0->total() : -1.0;
+    const double loss =
+        c.sent == 0 ? 1.0 : static_cast<double>(c.sent - c.matched) / static_cast<double>(c.sent);
+    json r;
+    r["n"] = n;
+    r["protocol"] = "dmr";
+    r["path"] = "relay by DMRD destination ID";
+    r["hbp_sockets"] = k;
+    r["offered_pps"] = static_cast<double>(n) * 1e9 / static_cast<double>(kDmrBurstNs);
+    r["in_pps"] = static_cast<double>(c.sent) / secs;
+    r["out_pps"] = static_cast<double>(c.matched) / secs;
+    r["voice_frames_per_packet"] = 3;
+    r["sent"] = c.sent;
+    r["received"] = c.matched;
+    r["loss"] = loss;
+    r["unmatched"] = c.unmatched;
+    r["corrupted"] = c.corrupted;
+    r["late_from_warmup"] = c.late;
+    r["undecodable"] = rst.undecodable;  // the call start packets (data sync) among them
+    r["latency_us"] = {{"p50", p50}, {"p99", p99}, {"p99_9", p999}, {"max", pmax}};
+    r["fwd_cpu_s"] = fwd_cpu;
+    r["fwd_cpu_s_per_1000"] = (fwd_cpu >= 0 && c.matched > 0)
+                                  ? fwd_cpu / (static_cast<double>(c.matched) / 1000.0)
+                                  : -1.0;
+    r["fwd_cpu_us_per_packet"] =
+        (fwd_cpu >= 0 && c.matched > 0) ? fwd_cpu * 1e6 / static_cast<double>(c.matched) : -1.0;
+    r["fwd_cpu_s_per_1000_voice_frames"] =
+        (fwd_cpu >= 0 && c.matched > 0) ? fwd_cpu / (3.0 * static_cast<double>(c.matched) / 1000.0)
+                                        : -1.0;
+    r["fwd_cpu_util"] = fwd_cpu >= 0 ? fwd_cpu / secs : -1.0;
+    r["gen_process_cpu_util"] = gen_cpu >= 0 ? gen_cpu / secs : -1.0;
+    r["gen_sender_thread_cpu_s"] = sst.thread_cpu_s;
+    r["gen_sendmmsg_calls"] = sst.syscalls;
+    r["gen_send_errors"] = sst.send_errors;
+    r["gen_max_behind_us"] = static_cast<double>(sst.max_behind_ns) / 1e3;
+    r["gen_sends_behind_1ms"] = sst.behind_over_1ms;
+    r["realtime"] = o.rt_prio > 0 && fwd_rt;
+    r["loadavg_begin"] = load_begin;
+    r["loadavg_end"] = readLoadavg();
+    r["forwarder_report"] = fwd_report.empty() ? json() : json::parse(fwd_report, nullptr, false);
+    const double offered = r["offered_pps"].get<double>();
+    r["generator_kept_up"] = static_cast<double>(c.sent) / secs >= 0.98 * offered;
+    r["pass"] = p99 < o.p99_limit_us && loss <= o.max_loss && c.corrupted == 0 && c.matched > 0 &&
+                r["generator_kept_up"].get<bool>();
+    return r;
+}
+
 json runStep(const Options& o, unsigned n, const fs::path& workdir) {
     std::vector<StreamKind> kinds(n);
     std::vector<std::uint8_t> periods(n);
@@ -1260,6 +1874,17 @@ int main(int argc, char** argv) {
                  "open and go silent) at each step N instead of relaying");
     app.add_option("--idle-frames", o.idle_frames, "frames per stream before it goes silent")
         ->capture_default_str();
+    app.add_option("--dmr-peers", o.dmr_peers,
+                   "DMR in the HBP-master shape: K generator sockets carry every stream (many "
+                   "repeater IDs per socket, 2 streams each); --target iwfd --mc uses 1 when 0; "
+                   "--target relay: 0 = one socket per stream (the older shape)")
+        ->capture_default_str();
+    app.add_option("--dmr-tick-us", o.dmr_tick_us,
+                   "DMR HBP-master shape: generator tick (one sendmmsg per socket per tick)")
+        ->capture_default_str();
+    app.add_option("--dmr-setup-timeout", o.dmr_setup_timeout_s,
+                   "DMR --mc: seconds to wait for one MC call per stream before measuring")
+        ->capture_default_str();
     app.add_flag("--keep-going", o.keep_going, "run every step even after one fails");
     app.add_option("--label", o.label, "name of this run in the JSON");
     app.add_option("--json", o.json_path, "write the results as JSON here");
@@ -1270,9 +1895,11 @@ int main(int argc, char** argv) {
         // talk path, reflector path, every record also reported to the engine). --threads N
         // writes `workers: N` (each link then runs one SO_REUSEPORT instance per worker).
         // DMR needs the HBP login in the generator; LMR -> MC a keymap and an MC sink.
-        if (o.protocol != "p25") {
-            std::cerr << "iwf_load: target iwfd: P25 records only (DMR HBP needs the login "
-                         "handshake); using --protocol p25\n";
+        if (o.protocol == "dmr" && o.mc && !o.idle_calls) {
+            // DMR through the dmr-hbp-master link to MC (runDmrMcStep).
+        } else if (o.protocol != "p25") {
+            std::cerr << "iwf_load: target iwfd: DMR only with --mc (HBP master shape); "
+                         "using --protocol p25\n";
             o.protocol = "p25";
         }
         if (!fs::exists(o.iwfd_bin)) {
@@ -1362,6 +1989,57 @@ int main(int argc, char** argv) {
             });
         fs::remove_all(workdir, ec);
         return irc;
+    }
+    const bool dmr_mc = o.mc && o.protocol == "dmr";
+    const bool dmr_relay = o.target == "relay" && o.protocol == "dmr" && o.dmr_peers > 0;
+    if (dmr_mc || dmr_relay) {
+        out["mode"] = dmr_mc ? "dmr-lmr-to-mc" : "dmr-relay-by-dst";
+        out["dmr_peers"] = std::max(1u, o.dmr_peers);
+        out["dmr_tick_us"] = o.dmr_tick_us;
+        std::printf("%-7s %6s %9s %9s %9s %8s %9s %9s %9s %7s %7s  %s\n", "N", "calls", "in_pps",
+                    "out_pps", "loss", "p50_us", "p99_us", "p99.9_us", "us/pkt", "fwd%", "gen%",
+                    "loadavg");
+        const char* label = dmr_mc ? "dmr mc" : "dmr relay";
+        const int drc = runStepTable(
+            o, out, label, !dmr_mc,
+            [&](unsigned n) {
+                try {
+                    return dmr_mc ? runDmrMcStep(o, n, workdir) : runDmrRelayStep(o, n, workdir);
+                } catch (const std::exception& e) {
+                    std::cerr << "iwf_load: " << label << " N=" << n << ": " << e.what()
+                              << " (retrying)\n";
+                    return dmr_mc ? runDmrMcStep(o, n, workdir) : runDmrRelayStep(o, n, workdir);
+                }
+            },
+            [](unsigned n, const json& r) {
+                const auto& l = r["latency_us"];
+                const std::string calls =
+                    r.contains("mc_calls") ? std::to_string(r["mc_calls"].get<std::size_t>()) : "-";
+                std::printf(
+                    "%-7u %6s %9.0f %9.0f %9.5f %8.1f %9.1f %9.1f %9.2f %6.1f%% %6.1f%%  %s%s\n", n,
+                    calls.c_str(), r["in_pps"].get<double>(), r["out_pps"].get<double>(),
+                    r["loss"].get<double>(), l["p50"].get<double>(), l["p99"].get<double>(),
+                    l["p99_9"].get<double>(), r["fwd_cpu_us_per_packet"].get<double>(),
+                    100 * r["fwd_cpu_util"].get<double>(),
+                    100 * r["gen_process_cpu_util"].get<double>(),
+                    r["loadavg_begin"].get<std::string>().c_str(),
+                    r["pass"].get<bool>() ? "" : "  (fails)");
+            });
+        unsigned best = 0;
+        for (const auto& r : out["steps"]) {
+            if (r["pass"].get<bool>()) {
+                best = std::max(best, r["n"].get<unsigned>());
+            }
+        }
+        out["largest_n_p99_under_limit"] = best;
+        std::printf("largest N with p99 < %.0f us, loss <= %.3f%%, load fully offered: %u\n",
+                    o.p99_limit_us, 100 * o.max_loss, best);
+        if (!o.json_path.empty()) {
+            std::ofstream f(o.json_path);
+            f << out.dump(2) << "\n";
+        }
+        fs::remove_all(workdir, ec);
+        return drc;
     }
     if (o.mc) {
         out["mode"] = "lmr-to-mc";

@@ -7,8 +7,11 @@
 // unchanged to the routed destination. With --batch > 1 it uses recvmmsg/sendmmsg.
 //
 // Routes come from a file of "src_port dst_port" lines (127.0.0.1 on both sides), written by
-// iwf_load. The bound input port is printed on stdout as "port=N" once every worker is ready.
-// SIGTERM/SIGINT: stop, print counters on stderr as one JSON line, exit 0.
+// iwf_load. With --route-by dmr-dst the key is the DMRD destination ID instead (bytes 8..10 of
+// an HBP DMRD packet, "talkgroup dst_port" lines): many talk paths arrive on one input socket
+// from a few sources, the shape of an HBP master connection, and each goes to its receiver. The
+// bound input port is printed on stdout as "port=N" once every worker is ready. SIGTERM/SIGINT:
+// stop, print counters on stderr as one JSON line, exit 0.
 #include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
@@ -25,6 +28,7 @@
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <unordered_map>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -76,8 +80,25 @@ std::uint16_t boundPort(int fd) {
     return ntohs(a.sin_port);
 }
 
-// Route table: destination port per source port (0 = no route). Read-only once workers run.
-using RouteTable = std::vector<std::uint16_t>;
+// Route table: destination port per source port (0 = no route), or per DMRD destination ID
+// (--route-by dmr-dst). Read-only once workers run.
+struct RouteTable {
+    bool by_dmr_dst = false;
+    std::vector<std::uint16_t> by_port = std::vector<std::uint16_t>(65536, 0);
+    std::unordered_map<std::uint32_t, std::uint16_t> by_dst;
+
+    std::uint16_t route(const sockaddr_in& from, const std::uint8_t* d, std::size_t n) const {
+        if (!by_dmr_dst) {
+            return by_port[ntohs(from.sin_port)];
+        }
+        if (n < 11 || std::memcmp(d, "DMRD", 4) != 0) {
+            return 0;
+        }
+        const std::uint32_t dst = (std::uint32_t{d[8]} << 16) | (std::uint32_t{d[9]} << 8) | d[10];
+        const auto it = by_dst.find(dst);
+        return it == by_dst.end() ? 0 : it->second;
+    }
+};
 
 void workerSingle(int in_fd, int out_fd, const RouteTable& routes, WorkerStats& st) {
     std::uint8_t buf[kMaxDatagram];
@@ -93,7 +114,7 @@ void workerSingle(int in_fd, int out_fd, const RouteTable& routes, WorkerStats& 
             continue;  // EAGAIN (timeout) or EINTR: check the stop flag
         }
         st.wakeups.fetch_add(1, std::memory_order_relaxed);
-        const std::uint16_t to = routes[ntohs(from.sin_port)];
+        const std::uint16_t to = routes.route(from, buf, static_cast<std::size_t>(n));
         if (to == 0) {
             st.no_route.fetch_add(1, std::memory_order_relaxed);
             continue;
@@ -140,7 +161,8 @@ void workerBatch(int in_fd, int out_fd, const RouteTable& routes, std::size_t ba
         st.wakeups.fetch_add(1, std::memory_order_relaxed);
         unsigned m = 0;
         for (int i = 0; i < n; ++i) {
-            const std::uint16_t port = routes[ntohs(from[i].sin_port)];
+            const std::uint16_t port = routes.route(
+                from[i], static_cast<const std::uint8_t*>(in_iov[i].iov_base), in[i].msg_len);
             if (port == 0) {
                 st.no_route.fetch_add(1, std::memory_order_relaxed);
                 continue;
@@ -176,13 +198,20 @@ bool loadRoutes(const std::string& path, RouteTable& routes, std::string& err) {
             continue;
         }
         std::istringstream is(line);
-        unsigned src = 0;
+        const unsigned long max_key = routes.by_dmr_dst ? 0xFFFFFFul : 65535ul;
+        unsigned long src = 0;
         unsigned dst = 0;
-        if (!(is >> src >> dst) || src == 0 || src > 65535 || dst == 0 || dst > 65535) {
-            err = path + ":" + std::to_string(lineno) + ": expected 'src_port dst_port'";
+        if (!(is >> src >> dst) || src == 0 || src > max_key || dst == 0 || dst > 65535) {
+            err = path + ":" + std::to_string(lineno) +
+                  (routes.by_dmr_dst ? ": expected 'talkgroup dst_port'"
+                                     : ": expected 'src_port dst_port'");
             return false;
         }
-        routes[src] = static_cast<std::uint16_t>(dst);
+        if (routes.by_dmr_dst) {
+            routes.by_dst[static_cast<std::uint32_t>(src)] = static_cast<std::uint16_t>(dst);
+        } else {
+            routes.by_port[src] = static_cast<std::uint16_t>(dst);
+        }
     }
     return true;
 }
@@ -204,10 +233,19 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, static_cast<int>(kMaxBatch)))
         ->capture_default_str();
     app.add_option("--rcvbuf", rcvbuf, "SO_RCVBUF of each input socket")->capture_default_str();
-    app.add_option("--routes", routes_path, "file of 'src_port dst_port' lines")->required();
+    std::string route_by = "src-port";
+    app.add_option("--routes", routes_path,
+                   "file of 'src_port dst_port' (or 'talkgroup dst_port') lines")
+        ->required();
+    app.add_option("--route-by", route_by,
+                   "route key: src-port, or dmr-dst (DMRD destination ID, bytes 8..10)")
+        ->check(CLI::IsMember({"src-port", "dmr-dst"}))
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
-    RouteTable routes(65536, 0);
+    RouteTable routes;
+    routes.by_dmr_dst = route_by == "dmr-dst";
+    routes.by_dst.reserve(1 << 14);
     std::string err;
     if (!loadRoutes(routes_path, routes, err)) {
         std::cerr << "iwf_relay: " << err << "\n";
