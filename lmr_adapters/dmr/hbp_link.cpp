@@ -1,5 +1,7 @@
 #include "lmr_adapters/dmr/hbp_link.hpp"
 
+#include <cstring>
+
 #include <openssl/crypto.h>
 
 namespace iwf::lmr::dmr {
@@ -104,23 +106,24 @@ void HbpLinkBase::emit(std::vector<Event>& events) {
     events.clear();
 }
 
-void HbpLinkBase::handleDmrd(ByteView d, const std::string& peer_label) {
+void HbpLinkBase::handleDmrd(ByteView d, std::uint32_t peer_id) {
     auto p = decodeDmrd(d);
     if (!p) {
-        drop(peer_label, p.error().reason);
+        drop(dataPeerLabel(peer_id), p.error().reason);
         return;
     }
     if (isDataPacket(*p)) {
-        handleData(*p, peer_label);
+        handleData(*p, peer_id);
         return;
     }
-    std::vector<Event> events;
-    Status st = decoder_.onPacket(*p, nowNs(), events);
+    // One vector for every packet (emit() leaves it empty, keeping its capacity).
+    rx_events_.clear();
+    Status st = decoder_.onPacket(*p, nowNs(), rx_events_);
     if (!st.ok()) {
         // Burst metadata damaged: counted; any opaque voice it carried was still reported.
-        drop(peer_label, st.error().reason);
+        drop(dataPeerLabel(peer_id), st.error().reason);
     }
-    emit(events);
+    emit(rx_events_);
 }
 
 Result<std::vector<DmrdPacket>> HbpLinkBase::encode(const Event& e) {
@@ -131,12 +134,12 @@ Result<std::vector<DmrdPacket>> HbpLinkBase::encode(const Event& e) {
     return encoder_.onEvent(e);
 }
 
-void HbpLinkBase::handleData(const DmrdPacket& p, const std::string& peer_label) {
+void HbpLinkBase::handleData(const DmrdPacket& p, std::uint32_t peer_id) {
     std::vector<Event> events;
     std::vector<std::string_view> drops;
     data_rx_.onPacket(p, nowNs(), events, drops);
     for (auto reason : drops) {
-        drop(peer_label, reason);
+        drop(dataPeerLabel(peer_id), reason);
     }
     emit(events);
 }
@@ -210,13 +213,9 @@ void HbpMasterLink::removePeer(std::uint32_t id, EndReason reason) {
 }
 
 void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
-    auto m = decodeHbp(d);
-    if (!m) {
-        drop(endpointLabel(from), m.error().reason);
-        return;
-    }
-    const auto now = clock_.now();
-    if (m->type == HbpType::Dmrd) {
+    // DMRD, the hot path, first: decodeHbp() would only recognise its magic (and build an
+    // HbpMessage with its strings per packet); the packet itself is parsed by decodeDmrd().
+    if (d.size() >= 4 && std::memcmp(d.data(), "DMRD", 4) == 0) {
         if (d.size() < 15) {
             drop(endpointLabel(from), "truncated");
             return;
@@ -229,10 +228,16 @@ void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
             drop(endpointLabel(from), "not_logged_in");
             return;
         }
-        it->second.last_heard = now;
-        handleDmrd(d, std::to_string(pid));
+        it->second.last_heard = clock_.now();
+        handleDmrd(d, pid);
         return;
     }
+    auto m = decodeHbp(d);
+    if (!m) {
+        drop(endpointLabel(from), m.error().reason);
+        return;
+    }
+    const auto now = clock_.now();
     const std::uint32_t id = m->peer_id;
     auto it = peers_.find(id);
     const bool known = it != peers_.end() && it->second.ep == from;
@@ -516,7 +521,7 @@ void HbpPeerLink::onDatagram(ByteView d, const udp::endpoint& from) {
                 drop("master", "not_logged_in");
                 return;
             }
-            handleDmrd(d, "master");
+            handleDmrd(d, 0);  // labelled "master" (dataPeerLabel)
             return;
         default:
             drop("master", "unexpected_message");

@@ -20,6 +20,8 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "gateway/common/asio.hpp"
 #include "gateway/common/clock.hpp"
@@ -83,12 +85,13 @@ class HbpLinkBase : public LmrLink {
     void sendTo(const udp::endpoint& to, Bytes data);
     void drop(const std::string& peer, std::string_view reason);
     void emit(std::vector<Event>& events);
-    // DMRD from an authenticated source: decode, count, report.
-    void handleDmrd(ByteView d, const std::string& peer_label);
+    // DMRD from an authenticated source: decode, count, report. The drop label of the source
+    // is dataPeerLabel(peer_id), built only when something is dropped (not per packet).
+    void handleDmrd(ByteView d, std::uint32_t peer_id);
     Result<std::vector<DmrdPacket>> encode(const Event& e);
     // Packet data: reassembly timeouts (called from onTick) and the data path of handleDmrd.
     void expireData();
-    void handleData(const DmrdPacket& p, const std::string& peer_label);
+    void handleData(const DmrdPacket& p, std::uint32_t peer_id);
     // The `peer` label of data drops found by the timer (DMRD peer ID of the PDU).
     virtual std::string dataPeerLabel(std::uint32_t peer_id) const {
         return std::to_string(peer_id);
@@ -107,6 +110,7 @@ class HbpLinkBase : public LmrLink {
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::atomic<std::uint16_t> local_port_{0};
     CallDecoder decoder_;
+    std::vector<Event> rx_events_;  // events of one received packet (receive thread only)
     std::mutex enc_mu_;
     CallEncoder encoder_;
     DataReceiver data_rx_;
@@ -145,7 +149,7 @@ class HbpMasterLink final : public HbpLinkBase {
     void updateConnected();
 
     HbpMasterConfig cfg_;
-    std::map<std::uint32_t, Peer> peers_;
+    std::unordered_map<std::uint32_t, Peer> peers_;
     std::atomic<std::size_t> connected_{0};
     metrics::Gauge& peers_gauge_;
     metrics::Counter& timeouts_;
