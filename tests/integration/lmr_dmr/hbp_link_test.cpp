@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "lmr_adapters/dmr/link_types.hpp"
+#include "tests/support/hbp_peer.hpp"
+#include "tests/support/link_fixtures.hpp"
 #include "tests/unit/lmr_dmr/superframe.hpp"
 
 namespace iwf::lmr::dmr {
@@ -20,138 +22,11 @@ namespace {
 using namespace std::chrono_literals;
 using udp = asio::ip::udp;
 
-// The io_context on its own thread; runSync() runs a function there and waits.
-class IoThread {
-  public:
-    IoThread() : guard_(asio::make_work_guard(io)), thread_([this] { io.run(); }) {}
-    ~IoThread() { stop(); }
-    void runSync(const std::function<void()>& f) {
-        std::promise<void> done;
-        asio::post(io, [&] {
-            f();
-            done.set_value();
-        });
-        done.get_future().wait();
-    }
-    void stop() {
-        guard_.reset();
-        io.stop();
-        if (thread_.joinable()) {
-            thread_.join();
-        }
-    }
-    asio::io_context io;
-
-  private:
-    asio::executor_work_guard<asio::io_context::executor_type> guard_;
-    std::thread thread_;
-};
-
-class CollectingSink final : public EventSink {
-  public:
-    void onEvent(const LinkId&, Event&& e) override {
-        std::lock_guard<std::mutex> l(mu_);
-        events_.push_back(std::move(e));
-        cv_.notify_all();
-    }
-    bool waitFor(const std::function<bool(const std::vector<Event>&)>& pred,
-                 std::chrono::milliseconds limit = 5s) {
-        std::unique_lock<std::mutex> l(mu_);
-        return cv_.wait_for(l, limit, [&] { return pred(events_); });
-    }
-    std::vector<Event> events() {
-        std::lock_guard<std::mutex> l(mu_);
-        return events_;
-    }
-
-  private:
-    std::mutex mu_;
-    std::condition_variable cv_;
-    std::vector<Event> events_;
-};
-
-template <typename T>
-std::size_t countOf(const std::vector<Event>& ev) {
-    std::size_t n = 0;
-    for (const auto& e : ev) {
-        n += std::holds_alternative<T>(e) ? 1 : 0;
-    }
-    return n;
-}
-
-// Waits for a condition with a deadline (polling state owned by another thread).
-bool eventually(const std::function<bool()>& f, std::chrono::milliseconds limit = 5s) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (f()) {
-            return true;
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-    return f();
-}
-
-// A hand-driven HBP peer: a plain blocking UDP socket with a receive deadline.
-class RawPeer {
-  public:
-    RawPeer() : sock_(io_, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
-    void send(std::uint16_t port, ByteView d) {
-        sock_.send_to(asio::buffer(d.data(), d.size()),
-                      udp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    }
-    void send(std::uint16_t port, const HbpMessage& m) { send(port, encodeHbp(m)); }
-    std::optional<Bytes> receive(std::chrono::milliseconds limit = 3s) {
-        sock_.non_blocking(true);
-        const auto end = std::chrono::steady_clock::now() + limit;
-        std::array<std::uint8_t, 2048> buf{};
-        while (std::chrono::steady_clock::now() < end) {
-            udp::endpoint from;
-            boost::system::error_code ec;
-            const std::size_t n = sock_.receive_from(asio::buffer(buf), from, 0, ec);
-            if (!ec) {
-                return Bytes(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-            }
-            std::this_thread::sleep_for(2ms);
-        }
-        return std::nullopt;
-    }
-    std::uint16_t localPort() const { return sock_.local_endpoint().port(); }
-    std::optional<HbpMessage> receiveHbp(std::chrono::milliseconds limit = 3s) {
-        auto b = receive(limit);
-        if (!b) {
-            return std::nullopt;
-        }
-        auto m = decodeHbp(*b);
-        if (!m) {
-            return std::nullopt;
-        }
-        return *m;
-    }
-    // Full login; returns true when every step was acknowledged.
-    bool login(std::uint16_t port, std::uint32_t id, std::string_view password) {
-        send(port, hbpSimple(HbpType::Rptl, id));
-        auto salt = receiveHbp();
-        if (!salt || salt->type != HbpType::Rptack) {
-            return false;
-        }
-        HbpMessage k = hbpSimple(HbpType::Rptk, id);
-        k.key = hbpLoginKey(salt->ack, password);
-        send(port, k);
-        auto a1 = receiveHbp();
-        if (!a1 || a1->type != HbpType::Rptack || a1->peer_id != id) {
-            return false;
-        }
-        HbpMessage c = hbpSimple(HbpType::Rptc, id);
-        c.config.callsign = "N0CALL";
-        send(port, c);
-        auto a2 = receiveHbp();
-        return a2 && a2->type == HbpType::Rptack && a2->peer_id == id;
-    }
-
-  private:
-    asio::io_context io_;
-    udp::socket sock_;
-};
+using test::CollectingSink;
+using test::countOf;
+using test::eventually;
+using test::IoThread;
+using RawPeer = test::HbpRawPeer;
 
 struct DmrHbpLink : ::testing::Test {
     HbpMasterConfig masterCfg() {

@@ -13,6 +13,8 @@
 #include "lmr_adapters/dmr/data.hpp"
 #include "lmr_adapters/dmr/hbp_link.hpp"
 #include "lmr_adapters/dmr/link_types.hpp"
+#include "tests/support/hbp_peer.hpp"
+#include "tests/support/link_fixtures.hpp"
 
 namespace iwf::lmr::dmr {
 namespace {
@@ -20,133 +22,10 @@ namespace {
 using namespace std::chrono_literals;
 using udp = asio::ip::udp;
 
-class IoThread {
-  public:
-    IoThread() : guard_(asio::make_work_guard(io)), thread_([this] { io.run(); }) {}
-    ~IoThread() { stop(); }
-    void runSync(const std::function<void()>& f) {
-        std::promise<void> done;
-        asio::post(io, [&] {
-            f();
-            done.set_value();
-        });
-        done.get_future().wait();
-    }
-    void stop() {
-        guard_.reset();
-        io.stop();
-        if (thread_.joinable()) {
-            thread_.join();
-        }
-    }
-    asio::io_context io;
-
-  private:
-    asio::executor_work_guard<asio::io_context::executor_type> guard_;
-    std::thread thread_;
-};
-
-class CollectingSink final : public EventSink {
-  public:
-    void onEvent(const LinkId&, Event&& e) override {
-        std::lock_guard<std::mutex> l(mu_);
-        events_.push_back(std::move(e));
-        cv_.notify_all();
-    }
-    bool waitForCount(std::size_t n, std::chrono::milliseconds limit = 5s) {
-        std::unique_lock<std::mutex> l(mu_);
-        return cv_.wait_for(l, limit, [&] { return events_.size() >= n; });
-    }
-    std::vector<Event> events() {
-        std::lock_guard<std::mutex> l(mu_);
-        return events_;
-    }
-
-  private:
-    std::mutex mu_;
-    std::condition_variable cv_;
-    std::vector<Event> events_;
-};
-
-bool eventually(const std::function<bool()>& f, std::chrono::milliseconds limit = 5s) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (f()) {
-            return true;
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-    return f();
-}
-
-class RawPeer {
-  public:
-    RawPeer() : sock_(io_, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-        sock_.non_blocking(true);
-    }
-    void send(std::uint16_t port, ByteView d) {
-        sock_.send_to(asio::buffer(d.data(), d.size()),
-                      udp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    }
-    std::optional<Bytes> receive(std::chrono::milliseconds limit = 3s) {
-        const auto end = std::chrono::steady_clock::now() + limit;
-        std::array<std::uint8_t, 2048> buf{};
-        while (std::chrono::steady_clock::now() < end) {
-            udp::endpoint from;
-            boost::system::error_code ec;
-            const std::size_t n = sock_.receive_from(asio::buffer(buf), from, 0, ec);
-            if (!ec) {
-                return Bytes(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-            }
-            std::this_thread::sleep_for(2ms);
-        }
-        return std::nullopt;
-    }
-    std::optional<HbpMessage> receiveHbp() {
-        auto b = receive();
-        if (!b) {
-            return std::nullopt;
-        }
-        auto m = decodeHbp(*b);
-        return m ? std::optional<HbpMessage>(*m) : std::nullopt;
-    }
-    bool login(std::uint16_t port, std::uint32_t id, std::string_view password) {
-        send(port, encodeHbp(hbpSimple(HbpType::Rptl, id)));
-        auto salt = receiveHbp();
-        if (!salt || salt->type != HbpType::Rptack) {
-            return false;
-        }
-        HbpMessage k = hbpSimple(HbpType::Rptk, id);
-        k.key = hbpLoginKey(salt->ack, password);
-        send(port, encodeHbp(k));
-        auto a1 = receiveHbp();
-        if (!a1 || a1->type != HbpType::Rptack) {
-            return false;
-        }
-        send(port, encodeHbp(hbpSimple(HbpType::Rptc, id)));
-        auto a2 = receiveHbp();
-        return a2 && a2->type == HbpType::Rptack;
-    }
-    // DMRD packets until `n` data packets arrived (or the deadline).
-    std::vector<DmrdPacket> receiveDmrd(std::size_t n) {
-        std::vector<DmrdPacket> out;
-        while (out.size() < n) {
-            auto b = receive();
-            if (!b) {
-                break;
-            }
-            auto d = decodeDmrd(*b);
-            if (d) {
-                out.push_back(*d);
-            }
-        }
-        return out;
-    }
-
-  private:
-    asio::io_context io_;
-    udp::socket sock_;
-};
+using test::CollectingSink;
+using test::eventually;
+using test::IoThread;
+using RawPeer = test::HbpRawPeer;
 
 constexpr std::uint32_t kPeerId = 312100;
 
