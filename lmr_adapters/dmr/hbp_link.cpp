@@ -48,6 +48,10 @@ Status HbpLinkBase::openSocket(const std::string& address, std::uint16_t port) {
         return st;
     }
     boost::system::error_code ec;
+    // One socket carries every peer's talk paths (a master with hundreds of repeaters): the
+    // default receive buffer (~212 KB, ~250 small datagrams, ~6 ms at 2,500 streams) is too
+    // short for a scheduling hiccup. Best effort (the kernel caps it at net.core.rmem_max).
+    socket_.set_option(asio::socket_base::receive_buffer_size(kReceiveBuffer), ec);
     local_port_ = socket_.local_endpoint(ec).port();
     return {};
 }

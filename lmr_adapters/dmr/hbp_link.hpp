@@ -75,6 +75,7 @@ class HbpLinkBase : public LmrLink {
 
   protected:
     using udp = asio::ip::udp;
+    static constexpr int kReceiveBuffer = 1 << 20;  // SO_RCVBUF asked for (bytes)
     Status openSocket(const std::string& address, std::uint16_t port);
     void closeSocket();
     void startReceive();

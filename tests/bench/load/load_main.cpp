@@ -1186,7 +1186,12 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     }
     if (o.rt_prio > 0) {
         bool ok = true;
-        setProcessRealtime(::getpid(), o.rt_prio + 1, ok);
+        // The simulator's threads one step BELOW the sender (the P25 --mc mode puts them
+        // above): the simulator keeps every frame it receives in one growing vector, and its
+        // occasional long pauses (a reallocation copies every record so far) must not hold
+        // the sender back, or the sender's catch-up burst overflows iwfd's socket and counts
+        // as iwfd's loss. Its pauses still show in the latencies (it stamps on handling).
+        setProcessRealtime(::getpid(), std::max(1, o.rt_prio - 1), ok);
         pinThisThread(parseCpuList(o.gen_cpus));
     }
     const fs::path km_yaml = workdir / ("keymap-" + tag + ".yaml");
@@ -1449,6 +1454,7 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     r["iwfd_engine_dropped"] = sumMetric(metrics, "iwf_engine_dropped_total");
     r["engine_calls_started"] = sumMetric(metrics, "iwf_engine_calls_started_total");
     r["realtime"] = o.rt_prio > 0 && fwd_rt;
+    r["sim_prio"] = o.rt_prio > 0 ? std::max(1, o.rt_prio - 1) : 0;
     r["loadavg_begin"] = load_begin;
     r["loadavg_end"] = readLoadavg();
     const double offered = r["offered_pps"].get<double>();
