@@ -131,30 +131,10 @@ DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links
     std::set<std::string> names;
     parseLinks(root, "lmr_links", Side::Lmr, links, c.links, names);
     parseLinks(root, "mc_links", Side::Mc, links, c.links, names);
-    // Only LMR link types with create_shard run on every worker; everything else, and every MC
-    // link, lives on worker 0. A call owned by worker 1..N-1 (a peer of a sharded link hashed
-    // there) could not reach an MC link, so that combination is refused here rather than
-    // losing about half of the interworked calls at run time (docs/engine.md "Worker threads").
-    if (c.workers > 1) {
-        const LinkConfig* sharded = nullptr;
-        const LinkConfig* mc = nullptr;
-        for (const auto& l : c.links) {
-            const LinkType* t = links.find(l.type);
-            if (l.side == Side::Lmr && t != nullptr && t->create_shard) {
-                sharded = sharded != nullptr ? sharded : &l;
-            }
-            if (l.side == Side::Mc) {
-                mc = mc != nullptr ? mc : &l;
-            }
-        }
-        if (sharded != nullptr && mc != nullptr) {
-            root.fail("workers",
-                      fmt::format("workers > 1 shards LMR link '{}' ({}) over the workers, but MC "
-                                  "link '{}' ({}) runs on worker 0 only: calls owned by the other "
-                                  "workers could not reach it; use workers: 1 with MC links",
-                                  sharded->name, sharded->type, mc->name, mc->type));
-        }
-    }
+    // workers > 1 with links that run on worker 0 only (MC, ISSI, HBP) next to sharded LMR
+    // links is accepted: worker 0 then owns every call and the other workers hand it the
+    // events of their sharded link instances (gateway/daemon/shard_handoff.hpp, docs/engine.md
+    // "Worker threads"), so no combination of link types strands a call.
     return c;
 }
 

@@ -228,10 +228,17 @@ std::string Daemon::callsJsonAllShards() {
         for (auto& c : j["calls"]) {
             out["calls"].push_back(std::move(c));
         }
-        shards.push_back({{"shard", w->index},
-                          {"calls", j["calls"].size()},
-                          {"events_in", j["events_in"]},
-                          {"latency", j["latency"]}});
+        nlohmann::json sj = {{"shard", w->index},
+                             {"calls", j["calls"].size()},
+                             {"events_in", j["events_in"]},
+                             {"latency", j["latency"]}};
+        if (w->handoff) {
+            // Events this shard decoded and handed to shard 0 (they count in shard 0's
+            // events_in, where their calls live).
+            sj["handed_off"] = w->handoff->handedOff();
+            sj["handoff_dropped"] = w->handoff->dropped();
+        }
+        shards.push_back(std::move(sj));
         out["events_in"] =
             out["events_in"].get<std::uint64_t>() + j["events_in"].get<std::uint64_t>();
     }
@@ -257,22 +264,28 @@ int Daemon::startLinks(LinkContext& ctx) {
         if (!sharded) {
             lg->info("link={} type={} start=ok", lc.name, lc.type);
             if (!workers_.empty()) {
-                lg->warn(
-                    "link={} type={} runs on worker 0 only: calls from peers of sharded "
-                    "links that hash to workers 1..{} cannot reach it (docs/engine.md "
-                    "\"Worker threads\")",
+                lg->info(
+                    "link={} type={} runs on worker 0 only: calls of sharded links are owned "
+                    "by worker 0 (workers 1..{} hand their events over; docs/engine.md \"Worker "
+                    "threads\")",
                     lc.name, lc.type, workers_.size());
             }
             links_.push_back(std::move(link));
             continue;
         }
         shard.port = t->bound_port(*link);
+        const Link& first = *link;  // instance 0: what handed-over events are reported as
         links_.push_back(std::move(link));
         for (auto& w : workers_) {
             shard.index = w->index;
             auto wl = t->create_shard(lc.node, *w->ctx, shard);
             w->engine->addLink(*wl);
-            st = wl->start(*w->engine);
+            EventSink* sink = w->engine.get();
+            if (w->handoff) {
+                w->handoff->addLink(wl->id(), first.id());
+                sink = w->handoff.get();
+            }
+            st = wl->start(*sink);
             if (!st.ok()) {
                 lg->critical("link={} type={} shard={} start=failed reason={}", lc.name, lc.type,
                              w->index, st.error().toString());
@@ -280,8 +293,8 @@ int Daemon::startLinks(LinkContext& ctx) {
             }
             w->links.push_back(std::move(wl));
         }
-        lg->info("link={} type={} start=ok shards={} port={}", lc.name, lc.type, shardCount(),
-                 shard.port);
+        lg->info("link={} type={} start=ok shards={} port={} owner={}", lc.name, lc.type,
+                 shardCount(), shard.port, handoff_ ? "shard0" : "each");
     }
     return 0;
 }
@@ -311,6 +324,15 @@ int Daemon::run() {
     directory_ = std::make_unique<engine::KeymapDirectory>([this] { return keymapSnapshot(); });
     engine_ = std::make_unique<engine::Engine>(engine::EngineDeps{
         metrics_, SteadyClock::instance(), *timer_service_, *directory_, timers_});
+    // A call must have one owner for both legs. When some configured link runs on shard 0
+    // only (no create_shard: MC, ISSI, HBP), shard 0 owns every call: the other shards hand
+    // the events of their sharded link instances over (ShardHandoff); the owner reaches
+    // peers linked on any shard through its own instance (LinkType::create_shard contract).
+    for (const auto& lc : config_.links) {
+        const LinkType* t = link_types_.find(lc.type);
+        handoff_ = handoff_ || t == nullptr || !t->create_shard || !t->bound_port;
+    }
+    handoff_ = handoff_ && config_.workers > 1;
     for (unsigned k = 1; k < config_.workers; ++k) {
         auto w = std::make_unique<Worker>();
         w->index = k;
@@ -322,6 +344,9 @@ int Daemon::run() {
             engine::EngineDeps{metrics_, SteadyClock::instance(), *w->timer_service, *directory_,
                                w->timers},
             eo);
+        if (handoff_) {
+            w->handoff = std::make_unique<ShardHandoff>(k, io_, *engine_, metrics_);
+        }
         w->ctx =
             std::make_unique<LinkContext>(LinkContext{w->io, metrics_, SteadyClock::instance()});
         workers_.push_back(std::move(w));

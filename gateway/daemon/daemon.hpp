@@ -5,8 +5,11 @@
 // shard 0 is the io_context above (control plane too); shards 1..N-1 each own an io_context,
 // a thread, an engine and one instance of every link type that supports sharding
 // (LinkType::create_shard: SO_REUSEPORT sockets, the kernel keeps a peer on one shard). A call
-// lives in the shard whose link instance saw it; nothing on the per-frame path is shared
-// between shards but metrics counters (relaxed atomics).
+// has one owner shard: the shard whose link instance saw it when every configured link runs
+// on every shard; shard 0 when some link runs on shard 0 only (MC, ISSI, HBP), in which case
+// shards 1..N-1 decode and hand their events to shard 0's engine through a lock-free ring
+// (ShardHandoff). Nothing else on the per-frame path is shared between shards but metrics
+// counters (relaxed atomics).
 //   SIGTERM/SIGINT: drain (stop accepting, end links) and exit 0 within 2 s.
 //   SIGHUP: reload the config file; a file that fails validation is refused, the old config
 //           stays in force and the reason is logged and counted.
@@ -27,6 +30,7 @@
 #include "gateway/common/metrics.hpp"
 #include "gateway/config/daemon_config.hpp"
 #include "gateway/daemon/keymap_watcher.hpp"
+#include "gateway/daemon/shard_handoff.hpp"
 #include "gateway/engine/engine.hpp"
 #include "gateway/engine/keymap_directory.hpp"
 #include "gateway/engine/timer_service.hpp"
@@ -65,6 +69,9 @@ class Daemon {
         TimerTable timers;  // a copy: reloads post their overrides to the worker
         std::unique_ptr<engine::AsioTimerService> timer_service;
         std::unique_ptr<engine::Engine> engine;
+        // Set when the config has links this shard does not run: the sink of this shard's
+        // sharded link instances, handing their events to shard 0's engine (shard_handoff.hpp).
+        std::unique_ptr<ShardHandoff> handoff;
         std::unique_ptr<LinkContext> ctx;
         std::vector<std::unique_ptr<Link>> links;  // destroyed before the engine
         std::thread thread;
@@ -97,6 +104,7 @@ class Daemon {
     metrics::Counter& reloads_ok_;
     metrics::Counter& reloads_failed_;
     bool draining_ = false;
+    bool handoff_ = false;                   // workers > 1 and some link runs on shard 0 only
     std::unique_ptr<KeymapWatcher> keymap_;  // null when the config names no keymap store
     // Shards 1..N-1 (empty with workers: 1). Declared last: destroyed first, after their
     // threads were joined in run().

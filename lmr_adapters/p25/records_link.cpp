@@ -10,6 +10,11 @@ using net::endpointName;
 
 void RecordsShardGroup::join(RecordsLink& link, asio::io_context& io) {
     std::lock_guard lock(mu_);
+    // Call refs are unique per link, not per instance: the K-th instance to join numbers its
+    // calls from K << 48 (iwfd joins instance 0 first, then the workers in order), so that
+    // the events of every instance can meet in one engine (shard 0 owns the calls when some
+    // link runs on shard 0 only) without two calls sharing (link, ref). Engine refs use bit 63.
+    link.next_ref_ = (static_cast<CallRef>(members_.size()) << 48) + 1;
     members_.emplace_back(&link, &io);
 }
 

@@ -149,9 +149,10 @@ TEST(IwfdWorkers, WorkerCountIsValidated) {
     EXPECT_NE(r.err.find("bad.yaml"), std::string::npos) << r.err;
 }
 
-// Sharded LMR links with an MC link (which lives on worker 0 only) would strand the calls of
-// the other workers: refused at check time, naming the line of `workers` and both links.
-TEST(IwfdWorkers, ShardedLmrLinksWithAnMcLinkAreRefused) {
+// Sharded LMR links with an MC link (which lives on worker 0 only) are accepted: worker 0
+// owns every call and the other workers hand it their events (docs/engine.md "Worker
+// threads"; carried end to end by tests/integration/daemon_workers).
+TEST(IwfdWorkers, ShardedLmrLinksWithAnMcLinkAreAccepted) {
     TempDir dir;
     const std::string path =
         dir.write("mixed.yaml",
@@ -164,11 +165,7 @@ TEST(IwfdWorkers, ShardedLmrLinksWithAnMcLinkAreRefused) {
                   "    peer: {transport: udp, address: 127.0.0.1, port: 5060}\n"
                   "    server_uri: sip:cf@mc.example\n");
     auto r = runCommand({IWFD_BIN, "--check-config", "-c", path}, 10s);
-    EXPECT_EQ(r.exit_code, 2) << r.err;
-    EXPECT_NE(r.err.find("mixed.yaml:2"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("workers"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("'p25a'"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("'iwf1'"), std::string::npos) << r.err;
+    EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 }  // namespace
