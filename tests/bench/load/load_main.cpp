@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -46,6 +47,7 @@
 #include "lmr_adapters/p25/records.hpp"
 #include "tests/bench/load/dmr_shape.hpp"
 #include "tests/bench/load/forwarder.hpp"
+#include "tests/bench/load/lean_mc_sink.hpp"
 #include "tests/bench/load/load_book.hpp"
 #include "tests/bench/load/stream_source.hpp"
 
@@ -80,6 +82,7 @@ struct Options {
     unsigned dmr_peers = 0;           // DMR HBP-master shape: K generator sockets (0 = off / 1)
     double dmr_tick_us = 500;         // DMR shape: the generator's send tick
     double dmr_setup_timeout_s = 60;  // DMR --mc: wait this long for every MC call
+    std::string mc_sink = "lean";     // DMR --mc: lean (tests/bench) | sim (harness MC system)
 };
 
 std::int64_t nowNs() {
@@ -1161,39 +1164,78 @@ void setProcessRealtime(pid_t pid, int prio, bool& ok) {
 
 // --protocol dmr --target iwfd --mc: DMR through iwfd's dmr-hbp-master link, the engine and
 // the mcptt-iwf1 link to the harness MC simulator. One keymap group per stream (talkgroup
-// 9000+i <-> sip:load-i@iwf.example, ALGID 5, the stream's key ID). The simulator's client
-// holds no DMR key, so it decrypts nothing (each frame is recorded with "unknown_key").
+// 9000+i <-> sip:load-i@iwf.example, ALGID 5, the stream's key ID). The MC side is the lean
+// sink of tests/bench/load/lean_mc_sink.hpp (kernel receive timestamps), or with --mc-sink sim
+// the harness MC system, whose client holds no DMR key (it decrypts nothing: every frame is
+// recorded with "unknown_key") and which stamps a frame when its io thread handles it.
 json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     namespace h = iwf::harness;
     const std::string tag = "dmr-" + std::to_string(n);
     const unsigned k = std::max(1u, o.dmr_peers);
-    h::McSystemConfig mcc;
-    h::ScenarioClient sink;
-    sink.name = "sink";
-    sink.mc_id = "sip:sink@mc.example";
-    for (unsigned i = 0; i < n; ++i) {
-        h::ScenarioGroup g;
-        g.mc_group = "sip:load-" + std::to_string(i) + "@iwf.example";
-        g.family = LmrFamily::Dmr;
-        g.lmr_group = dmrStreamIds(i).talkgroup;
-        mcc.groups.push_back(g);
-        sink.groups.push_back(g.mc_group);
+    const bool lean = o.mc_sink == "lean";
+    std::unique_ptr<h::McSystem> sim;
+    LeanMcSink sink_lean;
+    if (lean) {
+        if (auto st = sink_lean.start(); !st.ok()) {
+            throw std::runtime_error("lean MC sink: " + st.error().toString());
+        }
+        if (o.rt_prio > 0) {
+            // Kernel receive timestamps: the sink's own wake-up is not in the latency, so
+            // it may run below the sender.
+            for (auto t : sink_lean.threads()) {
+                sched_param sp{};
+                sp.sched_priority = std::max(1, o.rt_prio - 1);
+                ::pthread_setschedparam(t, SCHED_FIFO, &sp);
+                cpu_set_t set;
+                CPU_ZERO(&set);
+                for (int c : parseCpuList(o.gen_cpus)) {
+                    CPU_SET(c, &set);
+                }
+                if (!o.gen_cpus.empty()) {
+                    ::pthread_setaffinity_np(t, sizeof set, &set);
+                }
+            }
+        }
+    } else {
+        h::McSystemConfig mcc;
+        h::ScenarioClient client;
+        client.name = "sink";
+        client.mc_id = "sip:sink@mc.example";
+        for (unsigned i = 0; i < n; ++i) {
+            h::ScenarioGroup g;
+            g.mc_group = "sip:load-" + std::to_string(i) + "@iwf.example";
+            g.family = LmrFamily::Dmr;
+            g.lmr_group = dmrStreamIds(i).talkgroup;
+            mcc.groups.push_back(g);
+            client.groups.push_back(g.mc_group);
+        }
+        mcc.clients.push_back(client);
+        sim = std::make_unique<h::McSystem>(mcc);
+        if (auto st = sim->start(); !st.ok()) {
+            throw std::runtime_error("MC simulator: " + st.error().toString());
+        }
+        if (o.rt_prio > 0) {
+            // The simulator's threads one step BELOW the sender (the P25 --mc mode puts them
+            // above): the simulator keeps every frame it receives in one growing vector, and
+            // its long pauses (a reallocation copies every record so far) must not hold the
+            // sender back, or the sender's catch-up burst overflows iwfd's socket and counts
+            // as iwfd's loss. Its pauses still show in the latencies (it stamps on handling).
+            bool ok = true;
+            setProcessRealtime(::getpid(), std::max(1, o.rt_prio - 1), ok);
+            pinThisThread(parseCpuList(o.gen_cpus));
+        }
     }
-    mcc.clients.push_back(sink);
-    h::McSystem mc(mcc);
-    if (auto st = mc.start(); !st.ok()) {
-        throw std::runtime_error("MC simulator: " + st.error().toString());
-    }
-    if (o.rt_prio > 0) {
-        bool ok = true;
-        // The simulator's threads one step BELOW the sender (the P25 --mc mode puts them
-        // above): the simulator keeps every frame it receives in one growing vector, and its
-        // occasional long pauses (a reallocation copies every record so far) must not hold
-        // the sender back, or the sender's catch-up burst overflows iwfd's socket and counts
-        // as iwfd's loss. Its pauses still show in the latencies (it stamps on handling).
-        setProcessRealtime(::getpid(), std::max(1, o.rt_prio - 1), ok);
-        pinThisThread(parseCpuList(o.gen_cpus));
-    }
+    auto mcCalls = [&]() -> std::size_t {
+        return lean ? sink_lean.callsReceived() : sim->callsReceived();
+    };
+    auto stopMc = [&] {
+        if (lean) {
+            sink_lean.stop();
+        } else {
+            sim->stop();
+        }
+    };
+    const std::uint16_t mc_sip_port = lean ? sink_lean.sipPort() : sim->sipPort();
     const fs::path km_yaml = workdir / ("keymap-" + tag + ".yaml");
     const fs::path km_db = workdir / ("keymap-" + tag + ".db");
     { std::ofstream(km_yaml) << dmrKeymapForStreams(n); }
@@ -1203,7 +1245,7 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     const std::string imp = iwfctl + " keymap --store sqlite:" + km_db.string() + " import " +
                             km_yaml.string() + " >" + (workdir / "iwfctl.log").string() + " 2>&1";
     if (std::system(imp.c_str()) != 0) {
-        mc.stop();
+        stopMc();
         throw std::runtime_error("iwfctl keymap import failed: " + imp);
     }
     const std::uint16_t sip_port = freeUdpPort();
@@ -1217,7 +1259,7 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
           << "}\nkeymap: {store: \"sqlite:" << km_db.string() << "\", poll_interval: 60s}\n"
           << "mc_links:\n  - name: mc\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
           << "    listen: [{transport: udp, address: 127.0.0.1, port: " << sip_port << "}]\n"
-          << "    peer: {transport: udp, address: 127.0.0.1, port: " << mc.sipPort() << "}\n"
+          << "    peer: {transport: udp, address: 127.0.0.1, port: " << mc_sip_port << "}\n"
           << "    server_uri: sip:mcptt-cf@mc.example\n    media: {address: 127.0.0.1}\n"
           << "    e2ee_groups:\n";
         for (unsigned i = 0; i < n; ++i) {
@@ -1227,7 +1269,9 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
           << "password: " << password << ", id: 9990, ping_timeout: 30s, stream_timeout: 2s, "
           << "max_peers: " << std::max(64u, (n + 1) / 2 + 8) << "}\n";
     }
-    mc.setIwfSipPort(sip_port);
+    if (!lean) {
+        sim->setIwfSipPort(sip_port);
+    }
     HbpPeerSockets peers(k);
     const fs::path fwd_log = workdir / ("iwfd-" + tag + ".log");
     fs::remove(workdir / "admin.port", ec);
@@ -1240,7 +1284,7 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
         !peers.login(
             hbp_port, password, n, [&] { return processAlive(fwd.pid()); }, 60.0, why)) {
         fwd.stop();
-        mc.stop();
+        stopMc();
         throw std::runtime_error("iwfd: " + (hbp_port == 0 ? "no HBP master port" : why) +
                                  "; its log ends: " + logTail(fwd_log));
     }
@@ -1306,10 +1350,10 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     const auto t_setup = std::chrono::steady_clock::now();
     keepAliveFor(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                      std::chrono::duration<double>(o.dmr_setup_timeout_s)),
-                 [&] { return mc.callsReceived() >= n; });
+                 [&] { return mcCalls() >= n; });
     const double setup_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_setup).count();
-    const std::size_t calls_at_window = mc.callsReceived();
+    const std::size_t calls_at_window = mcCalls();
     keepAliveFor(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                      std::chrono::duration<double>(o.warmup_s)),
                  {});
@@ -1332,22 +1376,43 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
                                         std::chrono::steady_clock::now().time_since_epoch())
                                         .count();
     const std::int64_t offset = nowNs() - steady_now;
-    const auto records = mc.records();
-    const auto events = mc.events();
-    const std::size_t calls = mc.callsReceived();
+    const std::size_t calls = mcCalls();
     const std::uint16_t admin = readAdminPort(workdir / "admin.port");
     const std::string metrics = admin != 0 ? httpGet(admin, "/metrics") : std::string();
     fwd.stop();
-    mc.stop();
-
-    std::map<std::uint64_t, unsigned> stream_of;
-    for (const auto& e : events) {
-        if (e.what != "invite_from_iwfd") {
-            continue;
+    stopMc();
+    // Every frame the MC side received, as (stream, digest, position, crypto, receive time).
+    std::uint64_t unmatched = 0;
+    std::uint64_t decrypted = 0;
+    std::deque<LeanRx> sim_rx;
+    const std::deque<LeanRx>& rx = lean ? sink_lean.records() : sim_rx;
+    if (!lean) {
+        std::map<std::uint64_t, unsigned> stream_of;  // call -> stream (group of the INVITE)
+        for (const auto& e : sim->events()) {
+            if (e.what != "invite_from_iwfd") {
+                continue;
+            }
+            const auto a = e.detail.find("sip:load-");
+            if (a != std::string::npos) {
+                stream_of[e.call] = static_cast<unsigned>(std::stoul(e.detail.substr(a + 9)));
+            }
         }
-        const auto a = e.detail.find("sip:load-");
-        if (a != std::string::npos) {
-            stream_of[e.call] = static_cast<unsigned>(std::stoul(e.detail.substr(a + 9)));
+        for (const auto& rec : sim->records()) {
+            decrypted += rec.decrypted ? 1 : 0;
+            const auto it = stream_of.find(rec.call);
+            if (it == stream_of.end()) {
+                ++unmatched;
+                continue;
+            }
+            LeanRx x;
+            x.stream = it->second;
+            x.digest = fnv1a(rec.frame.payload.data(), rec.frame.payload.size());
+            x.index = rec.frame.pos.index;
+            x.encrypted = rec.frame.crypto.encrypted;
+            x.algid = rec.frame.crypto.algid;
+            x.key_id = rec.frame.crypto.key_id;
+            x.t_rx_ns = rec.rx_ns + offset;
+            sim_rx.push_back(x);
         }
     }
     std::vector<std::unordered_map<std::uint32_t, std::size_t>> by_digest(n);
@@ -1360,29 +1425,24 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     }
     std::vector<std::vector<bool>> got(n, std::vector<bool>(max_frames, false));
     std::vector<std::int64_t> lat;
-    std::uint64_t matched = 0, unmatched = 0, misplaced = 0, duplicates = 0, crypto_wrong = 0;
-    std::uint64_t decrypted = 0;
-    for (const auto& r : records) {
-        decrypted += r.decrypted ? 1 : 0;
-        const auto it = stream_of.find(r.call);
-        if (it == stream_of.end()) {
+    std::uint64_t matched = 0, misplaced = 0, duplicates = 0, crypto_wrong = 0;
+    for (const auto& r : rx) {
+        const unsigned i = r.stream;
+        if (i >= n) {
             ++unmatched;
             continue;
         }
-        const unsigned i = it->second;
-        const std::uint32_t d = fnv1a(r.frame.payload.data(), r.frame.payload.size());
-        const auto s = by_digest[i].find(d);
+        const auto s = by_digest[i].find(r.digest);
         if (s == by_digest[i].end()) {
             ++unmatched;
             continue;
         }
         const std::size_t seq = s->second;
-        if (r.frame.pos.index != seq % 6) {
+        if (r.index != seq % 6) {
             ++misplaced;
         }
         const DmrStreamIds ids = dmrStreamIds(i);
-        if (!r.frame.crypto.encrypted || r.frame.crypto.algid != kLoadDmrAlgid ||
-            r.frame.crypto.key_id != ids.key_id) {
+        if (!r.encrypted || r.algid != kLoadDmrAlgid || r.key_id != ids.key_id) {
             ++crypto_wrong;
         }
         if (got[i][seq]) {
@@ -1393,7 +1453,7 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
         const std::int64_t t_sent = sent[i][seq].t;
         if (t_sent >= wb && t_sent < wb + dur) {
             ++matched;
-            lat.push_back(r.rx_ns + offset - t_sent);
+            lat.push_back(r.t_rx_ns - t_sent);
         }
     }
     const double secs = o.duration_s;
@@ -1423,7 +1483,9 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     r["loss"] = in_window == 0 ? 1.0
                                : static_cast<double>(in_window - std::min(in_window, matched)) /
                                      static_cast<double>(in_window);
-    r["mc_records"] = records.size();
+    r["mc_sink"] = o.mc_sink;
+    r["mc_records"] = rx.size() + (lean ? 0 : unmatched);
+    r["mc_undecodable"] = lean ? sink_lean.undecodable() : 0;
     r["mc_decrypted"] = decrypted;
     r["unmatched"] = unmatched;
     r["misplaced"] = misplaced;
@@ -1454,7 +1516,7 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     r["iwfd_engine_dropped"] = sumMetric(metrics, "iwf_engine_dropped_total");
     r["engine_calls_started"] = sumMetric(metrics, "iwf_engine_calls_started_total");
     r["realtime"] = o.rt_prio > 0 && fwd_rt;
-    r["sim_prio"] = o.rt_prio > 0 ? std::max(1, o.rt_prio - 1) : 0;
+    r["mc_sink_prio"] = o.rt_prio > 0 ? std::max(1, o.rt_prio - 1) : 0;
     r["loadavg_begin"] = load_begin;
     r["loadavg_end"] = readLoadavg();
     const double offered = r["offered_pps"].get<double>();
@@ -1925,6 +1987,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--dmr-setup-timeout", o.dmr_setup_timeout_s,
                    "DMR --mc: seconds to wait for one MC call per stream before measuring")
+        ->capture_default_str();
+    app.add_option("--mc-sink", o.mc_sink,
+                   "DMR --mc: MC side = lean (tests/bench receiver, kernel timestamps) or sim "
+                   "(the harness MC system simulator)")
+        ->check(CLI::IsMember({"lean", "sim"}))
         ->capture_default_str();
     app.add_flag("--keep-going", o.keep_going, "run every step even after one fails");
     app.add_option("--label", o.label, "name of this run in the JSON");
