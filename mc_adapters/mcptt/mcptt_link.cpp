@@ -1,6 +1,7 @@
 #include "mc_adapters/mcptt/mcptt_link.hpp"
 
 #include <algorithm>
+#include <list>
 
 #include "gateway/common/log.hpp"
 
@@ -52,7 +53,9 @@ struct McpttLink::Call {
     std::string caller;  // calling MCPTT ID
     std::optional<EncryptionInfo> encryption;
     std::optional<sip::Dialog> dialog;
-    sip::Message invite;  // the last INVITE we sent (outgoing)
+    // The peer's INVITE while we have not answered it (incoming calls; outgoing calls keep
+    // none): an established call keeps only its dialog (idle-call memory, docs/perf/mc-path.md).
+    sip::Message invite;
     sip::ClientTxId invite_tx = 0;
     sip::ServerTxId server_tx = 0;     // incoming INVITE awaiting its final response
     sip::ServerTxId invite_tx_in = 0;  // the initial incoming INVITE (key in by_server_tx_)
@@ -64,9 +67,12 @@ struct McpttLink::Call {
     std::unique_ptr<rtp::VoiceEndpoint> voice;
     std::unique_ptr<rtp::FloorEndpoint> floor;
     floor::FloorMapping floor_map;
-    bool media_ready = false;    // the peer's media address is known (its SDP arrived)
-    bool talk_start = true;      // the next voice frame starts a talk spurt (RTP marker)
-    std::vector<Event> pending;  // voice / floor events held until media_ready, in order
+    bool media_ready = false;  // the peer's media address is known (its SDP arrived)
+    bool talk_start = true;    // the next voice frame starts a talk spurt (RTP marker)
+    // Voice / floor events held until media_ready, in order. A list: it grows one event at a
+    // time (a vector doubling to 64 x 192 B while 500 calls wait for their 200 OK left ~14 KB
+    // per call in the heap's high-water mark) and holds nothing once flushed.
+    std::list<Event> pending;
 };
 
 McpttLink::McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLinkConfig cfg,
@@ -195,7 +201,7 @@ Status McpttLink::setRemoteMedia(Call& call, const McpttMedia& remote,
 }
 
 void McpttLink::flushPending(Call& call) {
-    std::vector<Event> pending;
+    std::list<Event> pending;
     pending.swap(call.pending);
     const CallRef ref = call.ref;
     for (const Event& e : pending) {
@@ -387,6 +393,7 @@ void McpttLink::stop() {
     for (const auto& [ref, c] : calls_) {
         refs.push_back(ref);
     }
+    std::sort(refs.begin(), refs.end());  // calls end in the order they were created
     for (auto ref : refs) {
         auto& c = *calls_.at(ref);
         if (c.dialog) {
@@ -505,6 +512,14 @@ Status McpttLink::deliver(const Event& event) {
     if (!stack_) {
         return Error{"not_started"};
     }
+    if (const auto* v = std::get_if<Voice>(&event)) {  // the per-frame case first
+        auto it = calls_.find(v->call);
+        if (it == calls_.end()) {
+            dropMedia("unknown_call");
+            return Error{"unknown_call"};
+        }
+        return sendVoice(*it->second, v->frame);
+    }
     if (const auto* s = std::get_if<CallSetup>(&event)) {
         auto it = calls_.find(s->call);
         if (it != calls_.end()) {
@@ -535,14 +550,6 @@ Status McpttLink::deliver(const Event& event) {
             return Error{"unknown_call"};
         }
         return sendFloor(*it->second, event);
-    }
-    if (const auto* v = std::get_if<Voice>(&event)) {
-        auto it = calls_.find(v->call);
-        if (it == calls_.end()) {
-            dropMedia("unknown_call");
-            return Error{"unknown_call"};
-        }
-        return sendVoice(*it->second, v->frame);
     }
     return Error{"unsupported_event"};
 }
@@ -600,7 +607,10 @@ Status McpttLink::originate(const CallSetup& s) {
     Call* raw = call.get();
     calls_[ref] = std::move(call);
     std::weak_ptr<bool> alive = alive_;
-    const sip::Message invite = raw->invite;
+    // An outgoing call needs its INVITE only here (the transaction and the response handler
+    // keep their copies until the final response): the call does not keep one.
+    const sip::Message invite = std::move(raw->invite);
+    raw->invite = sip::Message{};
     raw->invite_tx =
         stack_->sendRequest(invite, cfg_.peer, [this, alive, ref, invite](const sip::Message& rsp) {
             auto a = alive.lock();
@@ -899,6 +909,7 @@ void McpttLink::onNewInvite(sip::ServerTxId tx, const sip::Message& req, const s
     }
     if (calls_.count(ref) != 0) {  // the sink may have refused it synchronously
         raw->server_tx = 0;
+        raw->invite = sip::Message{};  // answered: the dialog has what the call needs now
         (void)stack_->respond(tx, std::move(ok));
     }
 }

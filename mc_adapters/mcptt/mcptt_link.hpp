@@ -43,6 +43,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "gateway/common/clock.hpp"
@@ -156,7 +157,10 @@ class McpttLink final : public McLink {
     std::vector<std::unique_ptr<rtp::VoiceEndpoint>> retired_voice_;
     std::vector<std::unique_ptr<rtp::FloorEndpoint>> retired_floor_;
     bool reap_posted_ = false;
-    std::map<CallRef, std::unique_ptr<Call>> calls_;
+    // Hashed: deliver() looks a call up for every voice frame (a tree walk was ~2 % of iwfd's
+    // CPU on the LMR -> MC path at 500 calls). Calls are held by pointer, so a rehash moves
+    // no Call; code that reports an event re-finds its iterator afterwards.
+    std::unordered_map<CallRef, std::unique_ptr<Call>> calls_;
     std::map<sip::DialogId, CallRef> by_dialog_;
     std::map<sip::ServerTxId, CallRef> by_server_tx_;
     CallRef next_ref_ = CallRef{1} << 62;  // refs this link creates (engine refs stay below)

@@ -36,16 +36,16 @@ Status VoiceEndpoint::send(const VoiceFrame& f, bool marker) {
     if (!has_remote_) {
         return Error{"no_remote"};
     }
-    payload_buf_.clear();
-    IWF_TRY_STATUS(encodeLmrPayload(f, payload_buf_));
-    RtpHeader h;
-    h.marker = marker;
-    h.payload_type = cfg_.payload_type;
-    h.sequence = next_seq_;
-    h.timestamp = cfg_.timestamp_base + rtpTimestampOffset(f);
-    h.ssrc = cfg_.ssrc;
+    // The fixed header (RFC 3550 5.1: V=2, no padding / extension / CSRC), then the LMR
+    // payload encoded in place behind it: no RtpHeader object and no payload copy per frame.
     tx_buf_.clear();
-    IWF_TRY_STATUS(buildRtp(h, payload_buf_, tx_buf_));
+    ByteWriter w(tx_buf_);
+    w.u8(0x80);
+    w.u8(static_cast<std::uint8_t>((marker ? 0x80 : 0) | (cfg_.payload_type & 0x7F)));
+    w.u16(next_seq_);
+    w.u32(cfg_.timestamp_base + rtpTimestampOffset(f));
+    w.u32(cfg_.ssrc);
+    IWF_TRY_STATUS(encodeLmrPayload(f, tx_buf_));
     IWF_TRY_STATUS(udp_.sendTo(tx_buf_, remote_));
     ++next_seq_;
     tx_.inc();

@@ -65,7 +65,6 @@ class VoiceEndpoint {
     metrics::Counter& tx_;
     metrics::Counter& lost_;
     log::RateLimiter warn_limit_;
-    Bytes payload_buf_;
     Bytes tx_buf_;
 };
 

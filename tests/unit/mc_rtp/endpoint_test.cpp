@@ -276,3 +276,85 @@ TEST(FloorEndpoint, CountsCompoundExtrasAndDropsBadDatagrams) {
 }
 
 }  // namespace
+
+namespace iwf::mc::rtp {
+namespace {
+
+// The receive buffer is one per thread, shared by every endpoint. Datagrams queued on many
+// sockets at once (several ready in one epoll wake-up, several queued on one socket) must each
+// reach their own endpoint's handler with their own bytes, in the order sent per socket.
+TEST(UdpEndpoint, SharedReceiveBufferKeepsEveryDatagramApartAcrossSockets) {
+    asio::io_context io;
+    constexpr int kSockets = 8;
+    constexpr int kPerSocket = 40;  // more than kMaxReadsPerWake: the loop re-arms
+    std::vector<std::unique_ptr<UdpEndpoint>> eps;
+    std::vector<std::vector<Bytes>> got(kSockets);
+    for (int s = 0; s < kSockets; ++s) {
+        eps.push_back(std::make_unique<UdpEndpoint>(io));
+        ASSERT_TRUE(eps.back()
+                        ->open(kAny,
+                               [&got, s](ByteView d, const Udp::endpoint&) {
+                                   got[s].emplace_back(d.begin(), d.end());
+                               })
+                        .ok());
+    }
+    UdpEndpoint tx(io);
+    ASSERT_TRUE(tx.open(kAny, [](ByteView, const Udp::endpoint&) {}).ok());
+    auto payload = [](int s, int i) {
+        // Different lengths too, so a stale tail from another datagram would show.
+        Bytes b(static_cast<std::size_t>(20 + (s * 7 + i) % 60));
+        for (std::size_t k = 0; k < b.size(); ++k) {
+            b[k] = static_cast<std::uint8_t>(s * 31 + i * 7 + k);
+        }
+        return b;
+    };
+    // Everything is queued in the kernel before the io_context runs a single handler.
+    for (int i = 0; i < kPerSocket; ++i) {
+        for (int s = 0; s < kSockets; ++s) {
+            ASSERT_TRUE(tx.sendTo(payload(s, i), eps[s]->localEndpoint()).ok());
+        }
+    }
+    ASSERT_TRUE(runUntil(io, [&] {
+        for (const auto& g : got) {
+            if (g.size() < static_cast<std::size_t>(kPerSocket)) {
+                return false;
+            }
+        }
+        return true;
+    }));
+    for (int s = 0; s < kSockets; ++s) {
+        ASSERT_EQ(got[s].size(), static_cast<std::size_t>(kPerSocket));
+        for (int i = 0; i < kPerSocket; ++i) {
+            EXPECT_EQ(got[s][i], payload(s, i)) << "socket " << s << " datagram " << i;
+        }
+    }
+}
+
+// A handler that closes its own endpoint ends the read loop: nothing more reaches it, and
+// the other endpoints keep receiving.
+TEST(UdpEndpoint, CloseFromInsideTheHandlerStopsThatEndpointOnly) {
+    asio::io_context io;
+    UdpEndpoint a(io);
+    UdpEndpoint b(io);
+    int a_count = 0;
+    int b_count = 0;
+    ASSERT_TRUE(a.open(kAny, [&](ByteView, const Udp::endpoint&) {
+                     ++a_count;
+                     a.close();
+                 }).ok());
+    ASSERT_TRUE(b.open(kAny, [&](ByteView, const Udp::endpoint&) { ++b_count; }).ok());
+    UdpEndpoint tx(io);
+    ASSERT_TRUE(tx.open(kAny, [](ByteView, const Udp::endpoint&) {}).ok());
+    const auto a_ep = a.localEndpoint();
+    const Bytes d(10, 0x5A);
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(tx.sendTo(d, a_ep).ok());
+        ASSERT_TRUE(tx.sendTo(d, b.localEndpoint()).ok());
+    }
+    ASSERT_TRUE(runUntil(io, [&] { return b_count == 5; }));
+    EXPECT_EQ(a_count, 1);
+    EXPECT_FALSE(a.isOpen());
+}
+
+}  // namespace
+}  // namespace iwf::mc::rtp
