@@ -1087,7 +1087,7 @@ void Engine::releaseFloor(Call& c, int leg, bool notify_mc) {
     c.floor_timer = 0;
     if (!c.queue.empty()) {
         int next = c.queue.front();
-        c.queue.pop_front();
+        c.queue.erase(c.queue.begin());
         grant(c, next);
         return;
     }
