@@ -240,6 +240,13 @@ void LeanMcSink::receiveLoop() {
                 r.key_id = f->crypto.key_id;
                 r.t_rx_ns = t_rx;
                 records_.push_back(r);
+                if (stream >= seen_.size()) {
+                    seen_.resize(stream + 1, 0);
+                }
+                if (seen_[stream] == 0) {
+                    seen_[stream] = 1;
+                    with_media_.fetch_add(1, std::memory_order_relaxed);
+                }
             }
         }
     }

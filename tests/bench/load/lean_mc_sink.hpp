@@ -46,6 +46,10 @@ class LeanMcSink {
     void stop();     // joins both threads, closes sockets
     std::uint16_t sipPort() const { return sip_port_; }
     std::size_t callsReceived() const { return calls_.load(); }
+    // Calls whose voice has started to arrive. A 200 OK can be lost in a full socket buffer
+    // when thousands of calls start at once; the SIP stack retransmits it, and until iwfd has
+    // it, iwfd holds the call's frames. Measuring starts once every call has media.
+    std::size_t callsWithMedia() const { return with_media_.load(); }
     // Frames that did not decode (not RTP / not X-IWF-LMR) and calls whose group was not
     // "sip:load-<i>@...".
     std::uint64_t undecodable() const { return undecodable_.load(); }
@@ -63,6 +67,8 @@ class LeanMcSink {
     std::unique_ptr<Impl> impl_;
     std::uint16_t sip_port_ = 0;
     std::atomic<std::size_t> calls_{0};
+    std::atomic<std::size_t> with_media_{0};
+    std::vector<std::uint8_t> seen_;  // receive thread: stream has had a frame
     std::atomic<std::uint64_t> undecodable_{0};
     std::atomic<std::uint64_t> unknown_groups_{0};
     std::atomic<bool> stop_{false};

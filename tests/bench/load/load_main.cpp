@@ -1350,10 +1350,11 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     const auto t_setup = std::chrono::steady_clock::now();
     keepAliveFor(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                      std::chrono::duration<double>(o.dmr_setup_timeout_s)),
-                 [&] { return mcCalls() >= n; });
+                 [&] { return mcCalls() >= n && (!lean || sink_lean.callsWithMedia() >= n); });
     const double setup_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_setup).count();
     const std::size_t calls_at_window = mcCalls();
+    const std::size_t acked_at_window = lean ? sink_lean.callsWithMedia() : 0;
     keepAliveFor(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                      std::chrono::duration<double>(o.warmup_s)),
                  {});
@@ -1473,6 +1474,7 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     r["login_s"] = login_s;
     r["call_setup_s"] = setup_s;
     r["mc_calls_at_window"] = calls_at_window;
+    r["mc_calls_with_media_at_window"] = acked_at_window;
     r["mc_calls"] = calls;
     r["offered_pps"] = static_cast<double>(n) * 1e9 / static_cast<double>(kDmrBurstNs);
     r["in_pps"] = static_cast<double>(in_window) / secs;
