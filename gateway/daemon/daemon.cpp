@@ -345,7 +345,7 @@ int Daemon::run() {
                                w->timers},
             eo);
         if (handoff_) {
-            w->handoff = std::make_unique<ShardHandoff>(k, io_, *engine_, metrics_);
+            w->handoff = std::make_unique<ShardHandoff>(k, io_, *engine_, metrics_, 8192, &w->io);
         }
         w->ctx =
             std::make_unique<LinkContext>(LinkContext{w->io, metrics_, SteadyClock::instance()});

@@ -12,13 +12,15 @@ constexpr std::uint64_t kDrainBatch = 1024;  // events per run before yielding t
 }  // namespace
 
 ShardHandoff::ShardHandoff(unsigned shard, asio::io_context& owner_io, EventSink& owner,
-                           metrics::Registry& metrics, std::size_t capacity)
+                           metrics::Registry& metrics, std::size_t capacity,
+                           asio::io_context* local_io)
     : shard_(shard)
     , owner_io_(owner_io)
     , owner_(owner)
     , metrics_(metrics)
     , slots_(std::bit_ceil(std::max<std::size_t>(capacity, 2)))
     , mask_(slots_.size() - 1)
+    , local_io_(local_io)
     , log_(log::get("daemon")) {
     unknown_link_ = &metrics_.counter(
         "iwf_shard_handoff_dropped_total",
@@ -85,7 +87,19 @@ void ShardHandoff::onEvent(const LinkId& from, Event&& event) {
     tail_.store(t + 1, std::memory_order_seq_cst);
     r->events->inc();
     handed_.fetch_add(1, std::memory_order_relaxed);
-    wake();
+    if (local_io_ == nullptr) {
+        wake();
+        return;
+    }
+    if (!flush_posted_) {
+        // Posted from the shard's own thread: a thread-private queue, no lock, no syscall;
+        // runs after the handlers already ready in this turn (the other sockets' batches).
+        flush_posted_ = true;
+        asio::post(*local_io_, [this] {
+            flush_posted_ = false;
+            wake();
+        });
+    }
 }
 
 void ShardHandoff::wake() {

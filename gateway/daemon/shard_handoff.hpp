@@ -35,9 +35,13 @@ namespace iwf::gateway {
 class ShardHandoff final : public EventSink {
   public:
     // `owner_io` runs `owner`; `shard` is the producing shard's index (labels).
-    // `capacity` is rounded up to a power of two.
+    // `capacity` is rounded up to a power of two. With `local_io` (the producing shard's own
+    // io_context, whose thread calls onEvent), the owner is woken once per turn of the
+    // producer's loop (a flush posted to local_io after the ready handlers: every event that
+    // this turn's receive batches produced) instead of at each idle -> busy transition.
     ShardHandoff(unsigned shard, asio::io_context& owner_io, EventSink& owner,
-                 metrics::Registry& metrics, std::size_t capacity = 8192);
+                 metrics::Registry& metrics, std::size_t capacity = 8192,
+                 asio::io_context* local_io = nullptr);
     ~ShardHandoff() override;
     ShardHandoff(const ShardHandoff&) = delete;
     ShardHandoff& operator=(const ShardHandoff&) = delete;
@@ -80,6 +84,8 @@ class ShardHandoff final : public EventSink {
     alignas(64) std::atomic<std::uint64_t> head_{0};
     alignas(64) std::atomic<std::uint64_t> tail_{0};
     alignas(64) std::atomic<bool> scheduled_{false};
+    asio::io_context* local_io_ = nullptr;
+    bool flush_posted_ = false;  // producer thread only
     std::atomic<std::uint64_t> handed_{0};
     std::atomic<std::uint64_t> dropped_{0};
     metrics::Counter* unknown_link_ = nullptr;

@@ -110,6 +110,35 @@ TEST(ShardHandoff, EveryEventArrivesOnTheOwnerThreadInOrder) {
               kEvents + 2);
 }
 
+// With the producer's own io_context, the owner is woken once per turn of the producer's loop:
+// nothing reaches it before that turn's flush runs, then everything does, in order.
+TEST(ShardHandoff, AProducerLoopWakesTheOwnerOncePerTurn) {
+    asio::io_context owner_io;
+    asio::io_context local_io;
+    RecordingSink owner;
+    metrics::Registry reg;
+    ShardHandoff h(1, owner_io, owner, reg, 64, &local_io);
+    const LinkId local{Side::Lmr, "p25"};
+    const LinkId owner_id{Side::Lmr, "p25"};
+    h.addLink(local, owner_id);
+    asio::post(local_io, [&] {
+        for (std::uint32_t i = 0; i < 10; ++i) {
+            h.onEvent(local, voice(2, i));
+        }
+    });
+    local_io.run_one();  // the turn that produced the events; its flush is still queued
+    EXPECT_EQ(h.handedOff(), 10u);
+    owner_io.poll();
+    EXPECT_TRUE(owner.events.empty()) << "woken before the producer's turn ended";
+    owner_io.restart();
+    local_io.run();  // the flush: one wake-up
+    owner_io.poll();
+    ASSERT_EQ(owner.events.size(), 10u);
+    for (std::uint32_t i = 0; i < 10; ++i) {
+        EXPECT_EQ(std::get<Voice>(owner.events[i]).frame.seq, i);
+    }
+}
+
 TEST(ShardHandoff, AFullRingDropsAndCountsAndKeepsWhatItHas) {
     asio::io_context owner_io;  // not running: nothing is consumed until run below
     RecordingSink owner;
