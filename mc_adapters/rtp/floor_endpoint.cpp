@@ -40,11 +40,12 @@ Status FloorEndpoint::sendBatch(const std::vector<floor::FloorMessage>& ms) {
     if (!has_remote_) {
         return Error{"no_remote"};
     }
-    tx_buf_.clear();
+    thread_local Bytes tx_buf;  // per thread, not per call (idle-call memory)
+    tx_buf.clear();
     for (const auto& m : ms) {
-        IWF_TRY_STATUS(floor::encode(m, tx_buf_));
+        IWF_TRY_STATUS(floor::encode(m, tx_buf));
     }
-    IWF_TRY_STATUS(udp_.sendTo(tx_buf_, remote_));
+    IWF_TRY_STATUS(udp_.sendTo(tx_buf, remote_));
     tx_.inc(ms.size());
     return {};
 }

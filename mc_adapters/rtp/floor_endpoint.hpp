@@ -51,7 +51,6 @@ class FloorEndpoint {
     metrics::Counter& tx_;
     metrics::Counter& ignored_;
     log::RateLimiter warn_limit_;
-    Bytes tx_buf_;
 };
 
 std::string peerLabel(const Udp::endpoint& ep);

@@ -38,15 +38,18 @@ Status VoiceEndpoint::send(const VoiceFrame& f, bool marker) {
     }
     // The fixed header (RFC 3550 5.1: V=2, no padding / extension / CSRC), then the LMR
     // payload encoded in place behind it: no RtpHeader object and no payload copy per frame.
-    tx_buf_.clear();
-    ByteWriter w(tx_buf_);
+    // One send buffer per thread, not per call: an idle call holds none, and a frame touches
+    // no per-call heap block besides the endpoint itself.
+    thread_local Bytes tx_buf;
+    tx_buf.clear();
+    ByteWriter w(tx_buf);
     w.u8(0x80);
     w.u8(static_cast<std::uint8_t>((marker ? 0x80 : 0) | (cfg_.payload_type & 0x7F)));
     w.u16(next_seq_);
     w.u32(cfg_.timestamp_base + rtpTimestampOffset(f));
     w.u32(cfg_.ssrc);
-    IWF_TRY_STATUS(encodeLmrPayload(f, tx_buf_));
-    IWF_TRY_STATUS(udp_.sendTo(tx_buf_, remote_));
+    IWF_TRY_STATUS(encodeLmrPayload(f, tx_buf));
+    IWF_TRY_STATUS(udp_.sendTo(tx_buf, remote_));
     ++next_seq_;
     tx_.inc();
     return {};

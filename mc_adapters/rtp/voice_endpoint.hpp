@@ -65,7 +65,6 @@ class VoiceEndpoint {
     metrics::Counter& tx_;
     metrics::Counter& lost_;
     log::RateLimiter warn_limit_;
-    Bytes tx_buf_;
 };
 
 }  // namespace iwf::mc::rtp
