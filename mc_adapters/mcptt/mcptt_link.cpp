@@ -1,7 +1,6 @@
 #include "mc_adapters/mcptt/mcptt_link.hpp"
 
 #include <algorithm>
-#include <list>
 
 #include "gateway/common/log.hpp"
 
@@ -69,10 +68,10 @@ struct McpttLink::Call {
     floor::FloorMapping floor_map;
     bool media_ready = false;  // the peer's media address is known (its SDP arrived)
     bool talk_start = true;    // the next voice frame starts a talk spurt (RTP marker)
-    // Voice / floor events held until media_ready, in order. A list: it grows one event at a
-    // time (a vector doubling to 64 x 192 B while 500 calls wait for their 200 OK left ~14 KB
-    // per call in the heap's high-water mark) and holds nothing once flushed.
-    std::list<Event> pending;
+    // Voice / floor events held until media_ready, in order; emptied (and freed) on flush. A
+    // vector: a std::list (one 224-byte node per event) measured ~4.5 KB more RSS per call
+    // after a burst of setups than the vector's few large blocks (docs/perf/mc-path.md).
+    std::vector<Event> pending;
 };
 
 McpttLink::McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLinkConfig cfg,
@@ -201,7 +200,7 @@ Status McpttLink::setRemoteMedia(Call& call, const McpttMedia& remote,
 }
 
 void McpttLink::flushPending(Call& call) {
-    std::list<Event> pending;
+    std::vector<Event> pending;
     pending.swap(call.pending);
     const CallRef ref = call.ref;
     for (const Event& e : pending) {
