@@ -2,6 +2,7 @@
 // book-keep it, decode it back, match it), so that generator overhead is a known number.
 #include <benchmark/benchmark.h>
 
+#include "tests/bench/load/dmr_shape.hpp"
 #include "tests/bench/load/load_book.hpp"
 #include "tests/bench/load/stream_source.hpp"
 
@@ -24,6 +25,28 @@ void extractFrame(benchmark::State& state, StreamKind kind) {
     src.build(3, buf);
     for (auto _ : state) {
         benchmark::DoNotOptimize(iwf::bench::extractFrame(kind, buf));
+    }
+}
+
+// One voice burst of an encrypted DMR call in the HBP-master shape (random vocoder bytes,
+// burst joined with its sync / EMB, DMRD encoded, digests of vocoder and burst).
+void dmrCallVoice(benchmark::State& state) {
+    iwf::bench::DmrCallSource src(7);
+    iwf::Bytes buf;
+    std::uint64_t seq = 0;
+    std::uint32_t burst_digest = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(src.voice(seq++, buf, &burst_digest));
+    }
+}
+
+void dmrCallStart(benchmark::State& state) {
+    iwf::bench::DmrCallSource src(7);
+    iwf::Bytes lc;
+    iwf::Bytes pi;
+    for (auto _ : state) {
+        src.callStart(lc, pi);
+        benchmark::DoNotOptimize(pi.data());
     }
 }
 
@@ -50,5 +73,7 @@ BENCHMARK_CAPTURE(buildFrame, p25, StreamKind::P25);
 BENCHMARK_CAPTURE(buildFrame, dmr, StreamKind::Dmr);
 BENCHMARK_CAPTURE(extractFrame, p25, StreamKind::P25);
 BENCHMARK_CAPTURE(extractFrame, dmr, StreamKind::Dmr);
+BENCHMARK(dmrCallVoice);
+BENCHMARK(dmrCallStart);
 BENCHMARK(bookRoundTrip);
 BENCHMARK_MAIN();

@@ -6,11 +6,12 @@
 // program's bookkeeping, receive timestamp from the kernel via SO_TIMESTAMPNS), and the
 // largest N whose p99 stays under the limit. Output: a table on stdout, JSON with --json.
 //
-// Targets: "relay" (tests/bench/relay/iwf_relay, the bare baseline) and "iwfd". What iwfd can
-// carry today is P25 records through its p25-records links: the generator configures one link
-// per talk path and links the stream's sender and receiver to it (polls), so every record
-// crosses iwfd's real data path (socket, record codec, crypto tracker, call events, reflect).
-// LMR -> MC (RTP) streams need the engine wired and an MC RTP link type (docs/perf.md).
+// Targets: "relay" (tests/bench/relay/iwf_relay, the bare baseline) and "iwfd". Through iwfd:
+// P25 records through p25-records links (one link per talk path, the reflector path, or with
+// --mc the engine and mcptt-iwf1 to the harness MC simulator), and with --protocol dmr --mc
+// DMR through one dmr-hbp-master link (K generator sockets logged in as many repeater IDs, one
+// sendmmsg per socket per tick) and the engine to MC calls (tests/bench/load/dmr_shape.hpp,
+// lean_mc_sink.hpp). --target relay --protocol dmr --dmr-peers K is the relay in that shape.
 #include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
