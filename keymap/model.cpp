@@ -28,20 +28,6 @@ std::string_view toString(AdhocScope s) {
     return s == AdhocScope::Talkgroup ? "talkgroup" : "unit";
 }
 
-std::string_view familyName(LmrFamily f) {
-    switch (f) {
-        case LmrFamily::P25:
-            return "p25";
-        case LmrFamily::Dmr:
-            return "dmr";
-        case LmrFamily::Tetra:
-            return "tetra";
-        case LmrFamily::Analog:
-            return "analog";
-    }
-    return "p25";
-}
-
 std::string_view codecName(VoiceCodec c) {
     return iwf::toString(c);  // the names of gateway/common/voice.cpp are the keymap's
 }

@@ -33,8 +33,6 @@ enum class AdhocScope : std::uint8_t { Talkgroup = 0, Unit = 1 };
 std::string_view toString(EncryptionMode m);
 std::string_view toString(HomeSide h);
 std::string_view toString(AdhocScope s);
-// Short names used in YAML/JSON/XML: "p25", "dmr", "tetra", "analog".
-std::string_view familyName(LmrFamily f);
 // Short codec names: "imbe", "ambe2-half", "dmr-ambe", "tetra-acelp", "pcm".
 std::string_view codecName(VoiceCodec c);
 bool parseEncryptionMode(std::string_view s, EncryptionMode& out);

@@ -44,6 +44,10 @@ std::optional<LmrFamily> familyOf(const Address& a) {
 }
 
 std::string toString(LmrFamily f) {
+    return std::string(familyName(f));
+}
+
+std::string_view familyName(LmrFamily f) {
     switch (f) {
         case LmrFamily::P25:
             return "p25";

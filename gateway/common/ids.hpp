@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 namespace iwf {
@@ -74,6 +75,9 @@ bool isGroup(const Address& a);
 std::optional<LmrFamily> familyOf(const Address& a);
 // "p25:unit:BEE00.001.000001", "dmr:group:91", "mc:sip:alice@x", ... for logs and JSON.
 std::string toString(const Address& a);
+// "p25", "dmr", "tetra", "analog": the one spelling of a family in configs, keymaps, XML,
+// metrics labels and logs.
+std::string_view familyName(LmrFamily f);
 std::string toString(LmrFamily f);
 
 // Range checks against the widths above.

@@ -82,10 +82,6 @@ class Udp {
     int fd_ = -1;
 };
 
-std::string familyName(LmrFamily f) {
-    return f == LmrFamily::P25 ? "p25" : "dmr";
-}
-
 struct ReceiverTally {
     std::size_t expected = 0;
     std::size_t received = 0;

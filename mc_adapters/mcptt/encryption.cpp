@@ -37,20 +37,6 @@ pugi::xml_node child(pugi::xml_node n, std::string_view local) {
     return {};
 }
 
-std::string_view familyName(LmrFamily f) {
-    switch (f) {
-        case LmrFamily::P25:
-            return "p25";
-        case LmrFamily::Dmr:
-            return "dmr";
-        case LmrFamily::Tetra:
-            return "tetra";
-        case LmrFamily::Analog:
-            return "analog";
-    }
-    return "p25";
-}
-
 }  // namespace
 
 EncryptionInfo encryptionFromCrypto(const std::optional<CryptoSync>& crypto, bool e2ee_policy) {
