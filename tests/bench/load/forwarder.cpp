@@ -47,6 +47,22 @@ bool pinThisThread(const std::vector<int>& cpus) {
     return ::sched_setaffinity(0, sizeof set, &set) == 0;
 }
 
+double cpuSeconds(const std::optional<ProcCpu>& before, const std::optional<ProcCpu>& after) {
+    return (before && after) ? after->total() - before->total() : -1.0;
+}
+
+std::string lastJsonLine(const std::string& path) {
+    std::ifstream f(path);
+    std::string line;
+    std::string last;
+    while (std::getline(f, line)) {
+        if (!line.empty() && line[0] == '{') {
+            last = line;
+        }
+    }
+    return last;
+}
+
 std::optional<ProcCpu> readProcCpu(pid_t pid) {
     const std::string path =
         pid == 0 ? "/proc/self/stat" : "/proc/" + std::to_string(pid) + "/stat";

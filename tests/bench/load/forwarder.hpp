@@ -22,6 +22,10 @@ struct ProcCpu {
 };
 // utime + stime of a process from /proc/PID/stat (pid 0 = this process).
 std::optional<ProcCpu> readProcCpu(pid_t pid);
+// CPU seconds between two readings; -1 when either is missing.
+double cpuSeconds(const std::optional<ProcCpu>& before, const std::optional<ProcCpu>& after);
+// The last line of a file that starts with '{' (a forwarder's JSON report); "" when none.
+std::string lastJsonLine(const std::string& path);
 // VmRSS of a process in KiB from /proc/PID/status.
 std::optional<std::uint64_t> readRssKib(pid_t pid);
 // The 1-minute load average from /proc/loadavg, and the whole line.

@@ -85,6 +85,15 @@ std::int64_t percentile(std::vector<std::int64_t>& v, double pct) {
     return v[rank - 1];
 }
 
+LatencyUs latencyUs(std::vector<std::int64_t>& v) {
+    LatencyUs l;
+    l.p50 = static_cast<double>(percentile(v, 50.0)) / 1e3;
+    l.p99 = static_cast<double>(percentile(v, 99.0)) / 1e3;
+    l.p999 = static_cast<double>(percentile(v, 99.9)) / 1e3;
+    l.max = v.empty() ? 0.0 : static_cast<double>(percentile(v, 100.0)) / 1e3;
+    return l;
+}
+
 std::uint32_t fnv1a(const std::uint8_t* p, std::size_t n) {
     std::uint32_t h = 2166136261u;
     for (std::size_t i = 0; i < n; ++i) {

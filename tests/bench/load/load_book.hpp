@@ -77,6 +77,15 @@ class LoadBook {
 // Percentile (0..100) of a sample, nearest-rank; 0 for an empty sample. Reorders `v`.
 std::int64_t percentile(std::vector<std::int64_t>& v, double pct);
 
+// p50 / p99 / p99.9 / max of a latency sample in ns, returned in µs. Reorders `v`.
+struct LatencyUs {
+    double p50 = 0;
+    double p99 = 0;
+    double p999 = 0;
+    double max = 0;
+};
+LatencyUs latencyUs(std::vector<std::int64_t>& v);
+
 // FNV-1a, 32 bit: fingerprint of the opaque bytes so bit-exactness is checked end to end.
 std::uint32_t fnv1a(const std::uint8_t* p, std::size_t n);
 

@@ -944,10 +944,11 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
         }
     }
     const double secs = o.duration_s;
-    const double p50 = static_cast<double>(percentile(lat, 50.0)) / 1e3;
-    const double p99 = static_cast<double>(percentile(lat, 99.0)) / 1e3;
-    const double p999 = static_cast<double>(percentile(lat, 99.9)) / 1e3;
-    const double fwd_cpu = (cpu0 && cpu1) ? cpu1->total() - cpu0->total() : -1.0;
+    const LatencyUs lu = latencyUs(lat);
+    const double p50 = lu.p50;
+    const double p99 = lu.p99;
+    const double p999 = lu.p999;
+    const double fwd_cpu = cpuSeconds(cpu0, cpu1);
     json r;
     r["n"] = n;
     r["path"] = "p25-records -> engine -> mcptt-iwf1 RTP";
@@ -1459,12 +1460,9 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
         }
     }
     const double secs = o.duration_s;
-    const double p50 = static_cast<double>(percentile(lat, 50.0)) / 1e3;
-    const double p99 = static_cast<double>(percentile(lat, 99.0)) / 1e3;
-    const double p999 = static_cast<double>(percentile(lat, 99.9)) / 1e3;
-    const double pmax = lat.empty() ? 0.0 : static_cast<double>(percentile(lat, 100.0)) / 1e3;
-    const double fwd_cpu = (cpu0 && cpu1) ? cpu1->total() - cpu0->total() : -1.0;
-    const double gen_cpu = (self0 && self1) ? self1->total() - self0->total() : -1.0;
+    const auto [p50, p99, p999, pmax] = latencyUs(lat);
+    const double fwd_cpu = cpuSeconds(cpu0, cpu1);
+    const double gen_cpu = cpuSeconds(self0, self1);
     const std::uint64_t in_window = sst.voice_in_window;
     json r;
     r["n"] = n;
@@ -1624,25 +1622,13 @@ json runDmrRelayStep(const Options& o, unsigned n, const fs::path& workdir) {
     rx.join();
     fwd.stop();
     ::close(epfd);
-    std::string fwd_report;
-    {
-        std::ifstream f(fwd_log);
-        std::string line;
-        while (std::getline(f, line)) {
-            if (!line.empty() && line[0] == '{') {
-                fwd_report = line;
-            }
-        }
-    }
+    const std::string fwd_report = lastJsonLine(fwd_log);
     const BookCounters c = book.counters();
     std::vector<std::int64_t> lat = book.latencies();
-    const double p50 = static_cast<double>(percentile(lat, 50.0)) / 1e3;
-    const double p99 = static_cast<double>(percentile(lat, 99.0)) / 1e3;
-    const double p999 = static_cast<double>(percentile(lat, 99.9)) / 1e3;
-    const double pmax = lat.empty() ? 0.0 : static_cast<double>(percentile(lat, 100.0)) / 1e3;
+    const auto [p50, p99, p999, pmax] = latencyUs(lat);
     const double secs = o.duration_s;
-    const double fwd_cpu = (cpu0 && cpu1) ? cpu1->total() - cpu0->total() : -1.0;
-    const double gen_cpu = (self0 && self1) ? self1->total() - self0->total() : -1.0;
+    const double fwd_cpu = cpuSeconds(cpu0, cpu1);
+    const double gen_cpu = cpuSeconds(self0, self1);
     const double loss =
         c.sent == 0 ? 1.0 : static_cast<double>(c.sent - c.matched) / static_cast<double>(c.sent);
     json r;
@@ -1821,26 +1807,14 @@ json runStep(const Options& o, unsigned n, const fs::path& workdir) {
     const std::string load_end = readLoadavg();
     fwd.stop();
     ::close(epfd);
-    std::string fwd_report;
-    {
-        std::ifstream f(fwd_log);
-        std::string line;
-        while (std::getline(f, line)) {
-            if (!line.empty() && line[0] == '{') {
-                fwd_report = line;
-            }
-        }
-    }
+    const std::string fwd_report = lastJsonLine(fwd_log);
 
     const BookCounters c = book.counters();
     std::vector<std::int64_t> lat = book.latencies();
-    const double p50 = static_cast<double>(percentile(lat, 50.0)) / 1e3;
-    const double p99 = static_cast<double>(percentile(lat, 99.0)) / 1e3;
-    const double p999 = static_cast<double>(percentile(lat, 99.9)) / 1e3;
-    const double pmax = lat.empty() ? 0.0 : static_cast<double>(percentile(lat, 100.0)) / 1e3;
+    const auto [p50, p99, p999, pmax] = latencyUs(lat);
     const double secs = o.duration_s;
-    const double fwd_cpu = (cpu0 && cpu1) ? cpu1->total() - cpu0->total() : -1.0;
-    const double gen_cpu = (self0 && self1) ? self1->total() - self0->total() : -1.0;
+    const double fwd_cpu = cpuSeconds(cpu0, cpu1);
+    const double gen_cpu = cpuSeconds(self0, self1);
     const double loss =
         c.sent == 0 ? 1.0 : static_cast<double>(c.sent - c.matched) / static_cast<double>(c.sent);
     double voice_frames = 0;

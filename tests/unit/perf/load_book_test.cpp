@@ -89,6 +89,21 @@ TEST(Percentile, NearestRank) {
     EXPECT_EQ(percentile(v, 0), 1);
 }
 
+TEST(Percentile, LatencyInMicrosecondsFromNanoseconds) {
+    std::vector<std::int64_t> v;
+    const LatencyUs none = latencyUs(v);
+    EXPECT_EQ(none.p50, 0.0);
+    EXPECT_EQ(none.max, 0.0);
+    for (std::int64_t i = 100; i >= 1; --i) {
+        v.push_back(i * 1000 + 500);  // 1.5 .. 100.5 µs
+    }
+    const LatencyUs l = latencyUs(v);
+    EXPECT_DOUBLE_EQ(l.p50, 50.5);
+    EXPECT_DOUBLE_EQ(l.p99, 99.5);
+    EXPECT_DOUBLE_EQ(l.p999, 100.5);
+    EXPECT_DOUBLE_EQ(l.max, 100.5);
+}
+
 class StreamSourceTest : public ::testing::TestWithParam<StreamKind> {};
 
 TEST_P(StreamSourceTest, EveryFrameDecodesToItsPositionAndDigest) {
