@@ -12,38 +12,14 @@
 #include "gateway/sip/multipart.hpp"
 #include "gateway/sip/stack.hpp"
 #include "mc_adapters/mcptt/mcptt_link.hpp"
+#include "tests/unit/mc_mcptt/mcptt_link_fixture.hpp"
 
 namespace iwf::mc::mcptt {
 namespace {
 
 using namespace std::chrono_literals;
 
-bool runUntil(asio::io_context& io, const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        io.restart();
-        io.run_one_for(20ms);
-    }
-    return true;
-}
-
-struct Sink : EventSink {
-    std::vector<Event> events;
-    void onEvent(const LinkId&, Event&& e) override { events.push_back(std::move(e)); }
-    template <typename T>
-    std::vector<T> all() const {
-        std::vector<T> out;
-        for (const auto& e : events) {
-            if (const auto* t = std::get_if<T>(&e)) {
-                out.push_back(*t);
-            }
-        }
-        return out;
-    }
-};
+using test::runUntil;
 
 VoiceFrame encryptedFrame(std::uint32_t superframe, std::uint8_t index) {
     VoiceFrame f;
@@ -106,64 +82,18 @@ struct McSide {
     std::vector<floor::FloorMessage> msgs;
 };
 
-struct McpttLinkMedia : ::testing::Test {
-    asio::io_context io;
-    metrics::Registry reg;
-    std::unique_ptr<sip::Stack> mc;
-    std::unique_ptr<McpttLink> link;
-    Sink sink;
-    std::vector<sip::Message> mc_requests;
-    std::function<void(sip::ServerTxId, const sip::Message&)> mc_answer;
-
-    void SetUp() override {
-        sip::StackConfig sc;
-        sc.name = "mc";
-        sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
-        sc.timers.t1 = 20ms;
-        mc = std::make_unique<sip::Stack>(io, reg, sc);
-        mc->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
-            mc_requests.push_back(req);
-            if (mc_answer) {
-                mc_answer(tx, req);
-            } else {
-                (void)mc->respond(tx, sip::makeResponse(req, 200, {}, mc->newTag()));
-            }
-        });
-        ASSERT_TRUE(mc->start().ok());
-    }
+struct McpttLinkMedia : test::McpttLinkFixture {
     void startLink(MediaPortRange range = {}) {
-        McpttLinkConfig c;
-        c.name = "iwf1";
-        c.psi = "sip:iwf@iwf.example";
-        c.listen = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
-        c.peer = {sip::Protocol::Udp, asio::ip::make_address("127.0.0.1"),
-                  mc->port(sip::Protocol::Udp)};
-        c.server_uri = "sip:cf@mc.example";
-        c.media.address = "127.0.0.1";
+        McpttLinkConfig c = linkConfig();
         c.port_range = range;
-        c.e2ee_groups = {"sip:secure@mc.example"};
-        c.timers.t1 = 20ms;
-        link = std::make_unique<McpttLink>(io, reg, c);
-        ASSERT_TRUE(link->start(sink).ok());
-    }
-    sip::Peer linkPeer() {
-        return {sip::Protocol::Udp, asio::ip::make_address("127.0.0.1"),
-                link->stack().port(sip::Protocol::Udp)};
+        McpttLinkFixture::startLink(c);
     }
     sip::Message groupInvite(const McpttMedia& media) {
-        sip::Message m = sip::Message::request("INVITE", "sip:iwf@iwf.example");
-        m.addHeader("From", "<sip:cf@mc.example>;tag=" + mc->newTag());
-        m.addHeader("To", "<sip:iwf@iwf.example>");
-        m.addHeader("Call-ID", mc->newCallId());
-        m.addHeader("CSeq", "1 INVITE");
-        m.addHeader("Contact", "<" + mc->contactUri("cf", sip::Protocol::Udp) + ">");
         McpttInfo info;
         info.session_type = "prearranged";
         info.calling_user_id = "sip:alice@mc.example";
         info.calling_group_id = "sip:secure@mc.example";
-        sip::setBodies(m, {{"application/sdp", {}, buildMcpttSdp(media, 1).toString()},
-                           {std::string(kMcpttInfoContentType), {}, buildMcpttInfo(info)}});
-        return m;
+        return McpttLinkFixture::groupInvite(media, info);
     }
     McpttMedia answerOf(const sip::Message& m) {
         auto text = sip::bodyOfType(m, sip::kSdpContentType);
@@ -291,7 +221,7 @@ TEST_F(McpttLinkMedia, IncomingCallCarriesVoiceAndFloorBothWaysOnItsOwnSockets) 
 TEST_F(McpttLinkMedia, OutgoingCallHoldsMediaUntilAnsweredThenSendsItInOrder) {
     startLink();
     McSide peer(io, reg);
-    mc_answer = [&](sip::ServerTxId tx, const sip::Message& req) {
+    mc_answer = [&](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
         sip::Message ok = sip::makeResponse(req, 200, {}, "mctag");
         ok.addHeader("Contact", "<" + mc->contactUri("cf", sip::Protocol::Udp) + ">");
         if (req.method() == "INVITE") {
@@ -346,7 +276,7 @@ TEST_F(McpttLinkMedia, OutgoingCallHoldsMediaUntilAnsweredThenSendsItInOrder) {
 
 TEST_F(McpttLinkMedia, RefusedOutgoingCallCountsTheMediaItHeld) {
     startLink();
-    mc_answer = [&](sip::ServerTxId tx, const sip::Message& req) {
+    mc_answer = [&](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
         (void)mc->respond(tx, sip::makeResponse(req, 486, {}, "x"));
     };
     CallSetup s;
@@ -379,7 +309,7 @@ TEST_F(McpttLinkMedia, PortRangeGivesEvenAudioAndTheNextPortForFloor) {
     ASSERT_NE(base, 0);
     startLink({base, static_cast<std::uint16_t>(base + 3)});
     McSide peer(io, reg);
-    mc_answer = [&](sip::ServerTxId tx, const sip::Message& req) {
+    mc_answer = [&](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
         sip::Message ok = sip::makeResponse(req, 200, {}, mc->newTag());
         ok.setBody(buildMcpttSdp(peer.media(true), 5).toString(), "application/sdp");
         (void)mc->respond(tx, ok);

@@ -8,106 +8,30 @@
 #include "gateway/sip/multipart.hpp"
 #include "gateway/sip/stack.hpp"
 #include "mc_adapters/mcptt/mcptt_link.hpp"
+#include "tests/unit/mc_mcptt/mcptt_link_fixture.hpp"
 
 namespace iwf::mc::mcptt {
 namespace {
 
 using namespace std::chrono_literals;
 
-bool runUntil(asio::io_context& io, const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        io.restart();
-        io.run_one_for(20ms);
-    }
-    return true;
-}
+using test::runUntil;
 
-struct Sink : EventSink {
-    std::vector<Event> events;
-    void onEvent(const LinkId&, Event&& e) override { events.push_back(std::move(e)); }
-    template <typename T>
-    const T* last() const {
-        for (auto it = events.rbegin(); it != events.rend(); ++it) {
-            if (const auto* t = std::get_if<T>(&*it)) {
-                return t;
-            }
-        }
-        return nullptr;
-    }
-    template <typename T>
-    int count() const {
-        int n = 0;
-        for (const auto& e : events) {
-            n += std::holds_alternative<T>(e) ? 1 : 0;
-        }
-        return n;
-    }
-};
-
-// The MC side: a plain SIP stack playing the controlling function.
-struct McpttLinkTest : ::testing::Test {
-    asio::io_context io;
-    metrics::Registry reg;
-    std::unique_ptr<sip::Stack> mc;
-    std::unique_ptr<McpttLink> link;
-    Sink sink;
-    std::vector<sip::Message> mc_requests;
-    std::function<void(sip::ServerTxId, const sip::Message&, const sip::Peer&)> mc_answer;
-
+// The MC side: a plain SIP stack playing the controlling function (mcptt_link_fixture.hpp).
+struct McpttLinkTest : test::McpttLinkFixture {
     void SetUp() override {
-        sip::StackConfig sc;
-        sc.name = "mc";
-        sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
-        sc.timers.t1 = 20ms;
-        mc = std::make_unique<sip::Stack>(io, reg, sc);
-        mc->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer& p) {
-            mc_requests.push_back(req);
-            if (mc_answer) {
-                mc_answer(tx, req, p);
-            } else {
-                (void)mc->respond(tx, sip::makeResponse(req, 200, {}, mc->newTag()));
-            }
-        });
-        ASSERT_TRUE(mc->start().ok());
-        McpttLinkConfig c;
-        c.name = "iwf1";
-        c.psi = "sip:iwf@iwf.example";
-        c.listen = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
-        c.peer = {sip::Protocol::Udp, asio::ip::make_address("127.0.0.1"),
-                  mc->port(sip::Protocol::Udp)};
-        c.server_uri = "sip:cf@mc.example";
-        c.media.address = "127.0.0.1";
-        c.e2ee_groups = {"sip:secure@mc.example"};
-        c.timers.t1 = 20ms;
-        link = std::make_unique<McpttLink>(io, reg, c);
-        ASSERT_TRUE(link->start(sink).ok());
-    }
-
-    sip::Peer linkPeer() {
-        return {sip::Protocol::Udp, asio::ip::make_address("127.0.0.1"),
-                link->stack().port(sip::Protocol::Udp)};
+        McpttLinkFixture::SetUp();
+        startLink(linkConfig());
     }
 
     sip::Message groupInvite(const McpttInfo& info, const std::string& encoding = "X-IWF-LMR") {
-        sip::Message m = sip::Message::request("INVITE", "sip:iwf@iwf.example");
-        m.addHeader("From", "<sip:cf@mc.example>;tag=" + mc->newTag());
-        m.addHeader("To", "<sip:iwf@iwf.example>");
-        m.addHeader("Call-ID", mc->newCallId());
-        m.addHeader("CSeq", "1 INVITE");
-        m.addHeader("Contact", "<" + mc->contactUri("cf", sip::Protocol::Udp) + ">");
         McpttMedia media;
         media.address = "127.0.0.1";
         media.audio_port = 30000;
         media.floor_port = 30001;
         media.encoding = encoding;
         media.floor_params = {true, 3, false, true};
-        sip::setBodies(m, {{"application/sdp", {}, buildMcpttSdp(media, 1).toString()},
-                           {std::string(kMcpttInfoContentType), {}, buildMcpttInfo(info)}});
-        return m;
+        return McpttLinkFixture::groupInvite(media, info);
     }
 };
 
