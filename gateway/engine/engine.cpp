@@ -548,6 +548,28 @@ void Engine::modifyCall(Call& c, int leg, const CallSetup& s) {
     }
 }
 
+// A new group call for `group`, started by `s` from the `origin` side ("lmr" / "mc"): the
+// floor is arbitrated here when the group is homed on the LMR side.
+Engine::Call& Engine::openGroupCall(std::shared_ptr<const DirectorySnapshot> snap, GroupInfo group,
+                                    const CallSetup& s, std::string_view origin) {
+    Call& c = newCall(std::move(snap), CallKind::Group);
+    c.group = std::move(group);
+    c.local_floor = c.group->home == Side::Lmr;
+    c.priority = s.priority;
+    c.broadcast = s.broadcast;
+    group_calls_[c.group->mc_group.uri] = c.id;
+    deps_.metrics
+        .counter("iwf_engine_calls_started_total", "Calls started by kind, origin, priority",
+                 {{"kind", "group"},
+                  {"origin", std::string(origin)},
+                  {"priority", std::string(toString(s.priority))}})
+        .inc();
+    log_->info("call={} start kind=group origin={} group={} revision={} home={} mode={}", c.name,
+               origin, c.group->mc_group.uri, c.snap->revision(), sideName(c.group->home),
+               toString(c.group->mode));
+    return c;
+}
+
 void Engine::lmrGroupSetup(std::uint16_t link, CallSetup&& s) {
     auto snap = deps_.directory.current();
     auto group = snap->groupByLmr(s.callee);
@@ -558,21 +580,7 @@ void Engine::lmrGroupSetup(std::uint16_t link, CallSetup&& s) {
     }
     Call* c = groupCall(group->mc_group);
     if (!c) {
-        c = &newCall(snap, CallKind::Group);
-        c->group = std::move(group);
-        c->local_floor = c->group->home == Side::Lmr;
-        c->priority = s.priority;
-        c->broadcast = s.broadcast;
-        group_calls_[c->group->mc_group.uri] = c->id;
-        deps_.metrics
-            .counter("iwf_engine_calls_started_total", "Calls started by kind, origin, priority",
-                     {{"kind", "group"},
-                      {"origin", "lmr"},
-                      {"priority", std::string(toString(s.priority))}})
-            .inc();
-        log_->info("call={} start kind=group origin=lmr group={} revision={} home={} mode={}",
-                   c->name, c->group->mc_group.uri, c->snap->revision(), sideName(c->group->home),
-                   toString(c->group->mode));
+        c = &openGroupCall(snap, std::move(*group), s, "lmr");
     }
     int leg = addLeg(*c, link, s.call, Side::Lmr, false);
     Leg& l = c->legs[static_cast<std::size_t>(leg)];
@@ -606,21 +614,7 @@ void Engine::mcGroupSetup(std::uint16_t link, CallSetup&& s) {
     Call* c = groupCall(group->mc_group);
     bool joined = c != nullptr;
     if (!c) {
-        c = &newCall(snap, CallKind::Group);
-        c->group = std::move(group);
-        c->local_floor = c->group->home == Side::Lmr;
-        c->priority = s.priority;
-        c->broadcast = s.broadcast;
-        group_calls_[c->group->mc_group.uri] = c->id;
-        deps_.metrics
-            .counter("iwf_engine_calls_started_total", "Calls started by kind, origin, priority",
-                     {{"kind", "group"},
-                      {"origin", "mc"},
-                      {"priority", std::string(toString(s.priority))}})
-            .inc();
-        log_->info("call={} start kind=group origin=mc group={} revision={} home={} mode={}",
-                   c->name, c->group->mc_group.uri, c->snap->revision(), sideName(c->group->home),
-                   toString(c->group->mode));
+        c = &openGroupCall(snap, std::move(*group), s, "mc");
     }
     int leg = addLeg(*c, link, s.call, Side::Mc, false);
     Leg& l = c->legs[static_cast<std::size_t>(leg)];

@@ -214,6 +214,8 @@ class Engine final : public EventSink {
 
     // Calls and legs.
     Call& newCall(std::shared_ptr<const DirectorySnapshot> snap, CallKind kind);
+    Call& openGroupCall(std::shared_ptr<const DirectorySnapshot> snap, GroupInfo group,
+                        const CallSetup& s, std::string_view origin);
     int addLeg(Call& c, std::uint16_t link, CallRef ref, Side side, bool engine_ref);
     void killLeg(Call& c, int leg);
     std::optional<LegRef> find(std::uint16_t link, CallRef ref);
