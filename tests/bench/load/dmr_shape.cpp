@@ -13,6 +13,7 @@
 #include "lmr_adapters/dmr/burst.hpp"
 #include "lmr_adapters/dmr/hbp.hpp"
 #include "tests/bench/load/load_book.hpp"
+#include "tests/bench/load/load_net.hpp"
 
 namespace iwf::bench {
 
@@ -56,19 +57,9 @@ const std::array<std::array<std::uint8_t, 6>, 6>& voiceMiddles() {
 }
 
 int loopbackSocket() {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    const int fd = openLoopbackUdp(false, 4 << 20, 4 << 20);
     if (fd < 0) {
-        throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-    }
-    const int buf = 4 << 20;
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        throw std::runtime_error(std::string("bind: ") + std::strerror(errno));
+        throw std::runtime_error(std::string("loopback UDP socket: ") + std::strerror(errno));
     }
     return fd;
 }

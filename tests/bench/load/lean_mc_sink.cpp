@@ -19,6 +19,7 @@
 #include "mc_adapters/rtp/lmr_payload.hpp"
 #include "mc_adapters/rtp/rtp_packet.hpp"
 #include "tests/bench/load/load_book.hpp"
+#include "tests/bench/load/load_net.hpp"
 
 namespace iwf::bench {
 
@@ -28,22 +29,8 @@ namespace rtp = mc::rtp;
 namespace {
 
 int openTimestamped(std::uint16_t& port) {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
+    const int fd = openLoopbackUdp(true, 0);
+    port = fd < 0 ? 0 : localPort(fd);
     return fd;
 }
 
@@ -195,7 +182,6 @@ void LeanMcSink::stop() {
 void LeanMcSink::receiveLoop() {
     std::vector<epoll_event> events(1024);
     std::uint8_t buf[2048];
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
     while (!stop_.load(std::memory_order_relaxed)) {
         const int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), 20);
         for (int i = 0; i < n; ++i) {
@@ -203,23 +189,10 @@ void LeanMcSink::receiveLoop() {
             const auto stream = static_cast<std::uint32_t>(key & 0xFFFFFFFFu);
             const int fd = static_cast<int>(key >> 32);
             while (true) {
-                iovec iov{buf, sizeof buf};
-                msghdr msg{};
-                msg.msg_iov = &iov;
-                msg.msg_iovlen = 1;
-                msg.msg_control = control;
-                msg.msg_controllen = sizeof control;
-                const ssize_t len = ::recvmsg(fd, &msg, MSG_DONTWAIT);
+                std::int64_t t_rx = 0;
+                const ssize_t len = recvTimestamped(fd, buf, sizeof buf, t_rx);
                 if (len < 0) {
                     break;
-                }
-                std::int64_t t_rx = 0;
-                for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-                    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-                        timespec ts{};
-                        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-                        t_rx = std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-                    }
                 }
                 auto pkt = rtp::RtpView::parse(ByteView(buf, static_cast<std::size_t>(len)));
                 if (!pkt.ok()) {
