@@ -529,6 +529,59 @@ void drainSockets(const Sockets& socks) {
     }
 }
 
+// Udp RcvbufErrors of /proc/net/snmp (the whole host: datagrams dropped because a socket's
+// receive buffer was full); -1 when unreadable.
+std::int64_t udpRcvbufErrors() {
+    std::ifstream f("/proc/net/snmp");
+    std::string head;
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.rfind("Udp: ", 0) != 0) {
+            continue;
+        }
+        if (head.empty()) {
+            head = line;
+            continue;
+        }
+        std::istringstream hn(head);
+        std::istringstream vn(line);
+        std::string name;
+        std::string value;
+        while (hn >> name && vn >> value) {
+            if (name == "RcvbufErrors") {
+                return std::stoll(value);
+            }
+        }
+        return -1;
+    }
+    return -1;
+}
+
+// Read at both ends of the measured window: the forwarder's and this process's CPU times and
+// the host's UDP receive-buffer drops; the load average at its start.
+struct WindowReadings {
+    std::optional<ProcCpu> fwd0, fwd1, self0, self1;
+    std::int64_t rcvbuf0 = -1;
+    std::int64_t rcvbuf1 = -1;
+    std::string load_begin;
+    void begin(pid_t fwd) {
+        fwd0 = readProcCpu(fwd);
+        self0 = readProcCpu(0);
+        rcvbuf0 = udpRcvbufErrors();
+        load_begin = readLoadavg();
+    }
+    void end(pid_t fwd) {
+        fwd1 = readProcCpu(fwd);
+        self1 = readProcCpu(0);
+        rcvbuf1 = udpRcvbufErrors();
+    }
+    double fwdCpu() const { return cpuSeconds(fwd0, fwd1); }
+    double selfCpu() const { return cpuSeconds(self0, self1); }
+    std::int64_t rcvbufErrors() const {
+        return (rcvbuf0 >= 0 && rcvbuf1 >= 0) ? rcvbuf1 - rcvbuf0 : -1;
+    }
+};
+
 // What every relaying step reports alike: load offered and carried in the measured window,
 // loss, latency, the forwarder's CPU and the generator's sends.
 struct StepTotals {
@@ -1001,11 +1054,11 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
             }
         }
     });
+    WindowReadings w;
     sleepUntilNs(w_begin);
-    const auto cpu0 = readProcCpu(fwd.pid());
-    const std::string load_begin = readLoadavg();
+    w.begin(fwd.pid());
     sleepUntilNs(w_end);
-    const auto cpu1 = readProcCpu(fwd.pid());
+    w.end(fwd.pid());
     tx.join();
     sleepUntilNs(w_end + 500'000'000);  // drain
     const std::int64_t offset = steadyToRealtimeNs();
@@ -1068,11 +1121,11 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     t.secs = o.duration_s;
     t.latency = latencyUs(lat);
     t.latency_max = false;
-    t.fwd_cpu = cpuSeconds(cpu0, cpu1);
+    t.fwd_cpu = w.fwdCpu();
     t.send_errors = send_errors;
     t.max_behind_ns = max_behind;
     t.realtime = o.rt_prio > 0 && fwd_rt;
-    t.load_begin = load_begin;
+    t.load_begin = w.load_begin;
     t.load_end = readLoadavg();
     json r;
     putStepTotals(r, t);
@@ -1093,34 +1146,6 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
 // calls (tests/bench/load/dmr_shape.hpp) over K generator sockets, every tick's packets sent
 // with one sendmmsg per socket. Stream i starts at phase i * 60 ms / N with its call start
 // (voice LC header + PI header); its voice burst v leaves (v + 1) * 60 ms later.
-// Udp RcvbufErrors of /proc/net/snmp (the whole host: datagrams dropped because a socket's
-// receive buffer was full); -1 when unreadable.
-std::int64_t udpRcvbufErrors() {
-    std::ifstream f("/proc/net/snmp");
-    std::string head;
-    std::string line;
-    while (std::getline(f, line)) {
-        if (line.rfind("Udp: ", 0) != 0) {
-            continue;
-        }
-        if (head.empty()) {
-            head = line;
-            continue;
-        }
-        std::istringstream hn(head);
-        std::istringstream vn(line);
-        std::string name;
-        std::string value;
-        while (hn >> name && vn >> value) {
-            if (name == "RcvbufErrors") {
-                return std::stoll(value);
-            }
-        }
-        return -1;
-    }
-    return -1;
-}
-
 struct DmrSendStats {
     std::uint64_t packets = 0;  // every packet handed to the kernel (call starts too)
     std::uint64_t voice_in_window = 0;
@@ -1210,20 +1235,46 @@ void dmrSenderLoop(std::vector<DmrCallSource>& src, unsigned k, DmrTickSender& t
     st.thread_cpu_s = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-// The DMR shape's own fields: per-packet CPU (3 voice frames a packet) and the generator's
-// sendmmsg sender.
-void putDmrSendFields(json& r, const StepTotals& t, const DmrSendStats& sst, double gen_cpu,
-                      std::int64_t rcvbuf0, std::int64_t rcvbuf1) {
+// The totals of a DMR step (offered: one packet a stream every 60 ms) after its window.
+StepTotals dmrTotals(const Options& o, unsigned n, std::uint64_t sent, std::uint64_t matched,
+                     std::vector<std::int64_t>& lat, const WindowReadings& w,
+                     std::uint64_t send_errors, std::int64_t max_behind_ns, bool fwd_rt) {
+    StepTotals t;
+    t.n = n;
+    t.offered_pps = static_cast<double>(n) * 1e9 / static_cast<double>(kDmrBurstNs);
+    t.sent = sent;
+    t.matched = matched;
+    t.secs = o.duration_s;
+    t.latency = latencyUs(lat);
+    t.fwd_cpu = w.fwdCpu();
+    t.send_errors = send_errors;
+    t.max_behind_ns = max_behind_ns;
+    t.realtime = o.rt_prio > 0 && fwd_rt;
+    t.load_begin = w.load_begin;
+    t.load_end = readLoadavg();
+    return t;
+}
+
+// The fields both DMR steps report: the totals, per-packet CPU (3 voice frames a packet), the
+// generator's sendmmsg sender and the HBP shape; returns the loss.
+double putDmrStep(json& r, const StepTotals& t, const WindowReadings& w, const DmrSendStats& sst,
+                  unsigned k, const char* path) {
+    const double loss = putStepTotals(r, t);
     const auto matched = static_cast<double>(t.matched);
     const bool cpu_known = t.fwd_cpu >= 0 && t.matched > 0;
+    r["protocol"] = "dmr";
+    r["path"] = path;
+    r["hbp_sockets"] = k;
     r["voice_frames_per_packet"] = 3;
     r["fwd_cpu_us_per_packet"] = cpu_known ? t.fwd_cpu * 1e6 / matched : -1.0;
     r["fwd_cpu_s_per_1000_voice_frames"] = cpu_known ? t.fwd_cpu / (3.0 * matched / 1000.0) : -1.0;
+    const double gen_cpu = w.selfCpu();
     r["gen_process_cpu_util"] = gen_cpu >= 0 ? gen_cpu / t.secs : -1.0;
     r["gen_sender_thread_cpu_s"] = sst.thread_cpu_s;
     r["gen_sendmmsg_calls"] = sst.syscalls;
     r["gen_sends_behind_1ms"] = sst.behind_over_1ms;
-    r["udp_rcvbuf_errors_in_window"] = (rcvbuf0 >= 0 && rcvbuf1 >= 0) ? rcvbuf1 - rcvbuf0 : -1;
+    r["udp_rcvbuf_errors_in_window"] = w.rcvbufErrors();
+    return loss;
 }
 
 std::string dmrKeymapForStreams(unsigned n) {
@@ -1442,14 +1493,10 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     const auto dur = static_cast<std::int64_t>(o.duration_s * 1e9);
     w_end.store(wb + dur);
     w_begin.store(wb);
-    const auto cpu0 = readProcCpu(fwd.pid());
-    const auto self0 = readProcCpu(0);
-    const std::int64_t rcvbuf0 = udpRcvbufErrors();
-    const std::string load_begin = readLoadavg();
+    WindowReadings w;
+    w.begin(fwd.pid());
     keepAliveFor(std::chrono::nanoseconds(dur), {});
-    const auto cpu1 = readProcCpu(fwd.pid());
-    const auto self1 = readProcCpu(0);
-    const std::int64_t rcvbuf1 = udpRcvbufErrors();
+    w.end(fwd.pid());
     stop_at.store(nowNs());
     tx.join();
     keepAliveFor(std::chrono::milliseconds(500), {});  // drain
@@ -1518,25 +1565,10 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
             lat.push_back(r.t_rx_ns - t_sent);
         }
     }
-    StepTotals t;
-    t.n = n;
-    t.offered_pps = static_cast<double>(n) * 1e9 / static_cast<double>(kDmrBurstNs);
-    t.sent = sst.voice_in_window;
-    t.matched = matched;
-    t.secs = o.duration_s;
-    t.latency = latencyUs(lat);
-    t.fwd_cpu = cpuSeconds(cpu0, cpu1);
-    t.send_errors = sst.send_errors;
-    t.max_behind_ns = sst.max_behind_ns;
-    t.realtime = o.rt_prio > 0 && fwd_rt;
-    t.load_begin = load_begin;
-    t.load_end = readLoadavg();
     json r;
-    const double loss = putStepTotals(r, t);
-    putDmrSendFields(r, t, sst, cpuSeconds(self0, self1), rcvbuf0, rcvbuf1);
-    r["protocol"] = "dmr";
-    r["path"] = "dmr-hbp-master -> engine -> mcptt-iwf1 RTP";
-    r["hbp_sockets"] = k;
+    const StepTotals t = dmrTotals(o, n, sst.voice_in_window, matched, lat, w, sst.send_errors,
+                                   sst.max_behind_ns, fwd_rt);
+    const double loss = putDmrStep(r, t, w, sst, k, "dmr-hbp-master -> engine -> mcptt-iwf1 RTP");
     r["repeater_ids"] = peers.loggedIn();
     r["login_s"] = login_s;
     r["call_setup_s"] = setup_s;
@@ -1625,15 +1657,11 @@ json runDmrRelayStep(const Options& o, unsigned n, const fs::path& workdir) {
                 std::uint32_t bd) { book.noteSent(i, seq, t, bd); },
             sst);
     });
+    WindowReadings w;
     sleepUntilNs(wb);
-    const auto cpu0 = readProcCpu(fwd.pid());
-    const auto self0 = readProcCpu(0);
-    const std::int64_t rcvbuf0 = udpRcvbufErrors();
-    const std::string load_begin = readLoadavg();
+    w.begin(fwd.pid());
     sleepUntilNs(we);
-    const auto cpu1 = readProcCpu(fwd.pid());
-    const auto self1 = readProcCpu(0);
-    const std::int64_t rcvbuf1 = udpRcvbufErrors();
+    w.end(fwd.pid());
     tx.join();
     sleepUntilNs(we + 300'000'000);
     stop_rx.store(true);
@@ -1643,25 +1671,10 @@ json runDmrRelayStep(const Options& o, unsigned n, const fs::path& workdir) {
     const std::string fwd_report = lastJsonLine(fwd_log);
     const BookCounters c = book.counters();
     std::vector<std::int64_t> lat = book.latencies();
-    StepTotals t;
-    t.n = n;
-    t.offered_pps = static_cast<double>(n) * 1e9 / static_cast<double>(kDmrBurstNs);
-    t.sent = c.sent;
-    t.matched = c.matched;
-    t.secs = o.duration_s;
-    t.latency = latencyUs(lat);
-    t.fwd_cpu = cpuSeconds(cpu0, cpu1);
-    t.send_errors = sst.send_errors;
-    t.max_behind_ns = sst.max_behind_ns;
-    t.realtime = o.rt_prio > 0 && fwd_rt;
-    t.load_begin = load_begin;
-    t.load_end = readLoadavg();
     json r;
-    const double loss = putStepTotals(r, t);
-    putDmrSendFields(r, t, sst, cpuSeconds(self0, self1), rcvbuf0, rcvbuf1);
-    r["protocol"] = "dmr";
-    r["path"] = "relay by DMRD destination ID";
-    r["hbp_sockets"] = k;
+    const StepTotals t =
+        dmrTotals(o, n, c.sent, c.matched, lat, w, sst.send_errors, sst.max_behind_ns, fwd_rt);
+    const double loss = putDmrStep(r, t, w, sst, k, "relay by DMRD destination ID");
     r["unmatched"] = c.unmatched;
     r["corrupted"] = c.corrupted;
     r["late_from_warmup"] = c.late;
@@ -1750,13 +1763,11 @@ json runStep(const Options& o, unsigned n, const fs::path& workdir) {
         senderLoop(groups, sources, seqs, socks, dst_ports, book, t0, w_end, sst);
     });
 
+    WindowReadings w;
     sleepUntilNs(w_begin);
-    const auto cpu0 = readProcCpu(fwd.pid());
-    const auto self0 = readProcCpu(0);
-    const std::string load_begin = readLoadavg();
+    w.begin(fwd.pid());
     sleepUntilNs(w_end);
-    const auto cpu1 = readProcCpu(fwd.pid());
-    const auto self1 = readProcCpu(0);
+    w.end(fwd.pid());
     tx.join();
     sleepUntilNs(w_end + 300'000'000);  // drain: anything still in flight counts as late/lost
     stop_rx.store(true);
@@ -1769,7 +1780,7 @@ json runStep(const Options& o, unsigned n, const fs::path& workdir) {
     const BookCounters c = book.counters();
     std::vector<std::int64_t> lat = book.latencies();
     const double secs = o.duration_s;
-    const double gen_cpu = cpuSeconds(self0, self1);
+    const double gen_cpu = w.selfCpu();
     double voice_frames = 0;
     for (unsigned i = 0; i < n; ++i) {
         voice_frames +=
@@ -1785,11 +1796,11 @@ json runStep(const Options& o, unsigned n, const fs::path& workdir) {
     t.matched = c.matched;
     t.secs = secs;
     t.latency = latencyUs(lat);
-    t.fwd_cpu = cpuSeconds(cpu0, cpu1);
+    t.fwd_cpu = w.fwdCpu();
     t.send_errors = sst.send_errors;
     t.max_behind_ns = sst.max_behind_ns;
     t.realtime = o.rt_prio > 0 && fwd_rt;
-    t.load_begin = load_begin;
+    t.load_begin = w.load_begin;
     t.load_end = load_end;
     json r;
     const double loss = putStepTotals(r, t);
