@@ -673,6 +673,92 @@ std::map<std::uint64_t, unsigned> streamOfCalls(const std::vector<harness::McEve
     return stream_of;
 }
 
+// Harness MC simulator: its records as the lean sink's (stream, digest, position, crypto,
+// receive time on the sender's clock = rx_ns + offset). A record of a call that no INVITE
+// names counts in unmatched, a decrypted one in decrypted.
+std::deque<LeanRx> simRecords(const std::vector<harness::McRxRecord>& records,
+                              const std::vector<harness::McEvent>& events, std::int64_t offset,
+                              std::uint64_t& unmatched, std::uint64_t& decrypted) {
+    const std::map<std::uint64_t, unsigned> stream_of = streamOfCalls(events);
+    std::deque<LeanRx> rx;
+    for (const auto& rec : records) {
+        decrypted += rec.decrypted ? 1 : 0;
+        const auto it = stream_of.find(rec.call);
+        if (it == stream_of.end()) {
+            ++unmatched;
+            continue;
+        }
+        LeanRx x;
+        x.stream = it->second;
+        x.digest = fnv1a(rec.frame.payload.data(), rec.frame.payload.size());
+        x.index = rec.frame.pos.index;
+        x.encrypted = rec.frame.crypto.encrypted;
+        x.algid = rec.frame.crypto.algid;
+        x.key_id = rec.frame.crypto.key_id;
+        x.t_rx_ns = rec.rx_ns + offset;
+        rx.push_back(x);
+    }
+    return rx;
+}
+
+struct McMatch {
+    std::uint64_t matched = 0;  // first copies of frames sent in the window
+    std::uint64_t unmatched = 0;
+    std::uint64_t misplaced = 0;
+    std::uint64_t duplicates = 0;
+    std::uint64_t crypto_wrong = 0;
+    std::uint64_t first_superframe = 0;  // before crypto_from: crypto header not checked
+    std::vector<std::int64_t> lat;
+};
+
+// Matches what the MC side received against what was sent: stream and digest give the
+// sequence number, whose superframe position (seq % period) the frame must keep; from
+// sequence crypto_from on, crypto_ok(stream, frame) checks its crypto header; the latency of
+// the first copy of every frame sent in [wb, we) is kept.
+template <typename CryptoOk>
+McMatch matchMcFrames(const std::deque<LeanRx>& rx, const SentFrames& sent, unsigned period,
+                      std::size_t crypto_from, std::int64_t wb, std::int64_t we,
+                      CryptoOk crypto_ok) {
+    const auto by_digest = digestIndex(sent);
+    std::vector<std::vector<bool>> got(sent.size());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        got[i].assign(sent[i].size(), false);
+    }
+    McMatch m;
+    for (const auto& r : rx) {
+        const unsigned i = r.stream;
+        if (i >= sent.size()) {
+            ++m.unmatched;
+            continue;
+        }
+        const auto s = by_digest[i].find(r.digest);
+        if (s == by_digest[i].end()) {
+            ++m.unmatched;
+            continue;
+        }
+        const std::size_t seq = s->second;
+        if (r.index != seq % period) {
+            ++m.misplaced;
+        }
+        if (seq < crypto_from) {
+            ++m.first_superframe;
+        } else if (!crypto_ok(i, r)) {
+            ++m.crypto_wrong;
+        }
+        if (got[i][seq]) {
+            ++m.duplicates;
+            continue;
+        }
+        got[i][seq] = true;
+        const std::int64_t t_sent = sent[i][seq].t;
+        if (t_sent >= wb && t_sent < we) {
+            ++m.matched;
+            m.lat.push_back(r.t_rx_ns - t_sent);
+        }
+    }
+    return m;
+}
+
 // realtime - steady clock, ns (the harness simulator stamps with the steady clock).
 std::int64_t steadyToRealtimeNs() {
     const std::int64_t steady_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -1068,58 +1154,22 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     fwd.stop();
     mc.stop();
 
-    const std::map<std::uint64_t, unsigned> stream_of = streamOfCalls(events);
-    const auto by_digest = digestIndex(sent);
-    std::vector<std::vector<bool>> got(n, std::vector<bool>(frames, false));
-    std::vector<std::int64_t> lat;
-    std::uint64_t matched = 0;
     std::uint64_t unmatched = 0;
-    std::uint64_t misplaced = 0;
-    std::uint64_t duplicates = 0;
-    std::uint64_t crypto_wrong = 0;
-    std::uint64_t first_superframe = 0;
-    for (const auto& r : records) {
-        const auto it = stream_of.find(r.call);
-        if (it == stream_of.end()) {
-            ++unmatched;
-            continue;
-        }
-        const unsigned i = it->second;
-        const std::uint32_t d = fnv1a(r.frame.payload.data(), r.frame.payload.size());
-        const auto s = by_digest[i].find(d);
-        if (s == by_digest[i].end()) {
-            ++unmatched;
-            continue;
-        }
-        const std::size_t seq = s->second;
-        if (r.frame.pos.index != seq % 18) {
-            ++misplaced;
-        }
-        // The first superframe's records precede the stream's first ES (ALGID / key ID / MI
-        // arrive with record 17): their crypto header is not known yet when they leave.
-        if (seq < 18) {
-            ++first_superframe;
-        } else if (r.frame.crypto.algid != 0x84 || r.frame.crypto.key_id != 0x0100 + (i & 0xFF)) {
-            ++crypto_wrong;
-        }
-        if (got[i][seq]) {
-            ++duplicates;
-            continue;
-        }
-        got[i][seq] = true;
-        const std::int64_t t_sent = sent[i][seq].t;
-        if (t_sent >= w_begin && t_sent < w_end) {
-            ++matched;
-            lat.push_back(r.rx_ns + offset - t_sent);
-        }
-    }
+    std::uint64_t decrypted = 0;
+    const std::deque<LeanRx> rx = simRecords(records, events, offset, unmatched, decrypted);
+    // The first superframe's records precede the stream's first ES (ALGID / key ID / MI arrive
+    // with record 17): their crypto header is not known yet when they leave.
+    McMatch m = matchMcFrames(rx, sent, 18, 18, w_begin, w_end, [](unsigned i, const LeanRx& r) {
+        return r.algid == 0x84 && r.key_id == 0x0100u + (i & 0xFF);
+    });
+    unmatched += m.unmatched;
     StepTotals t;
     t.n = n;
     t.offered_pps = static_cast<double>(n) * 1e9 / static_cast<double>(interval);
     t.sent = sent_in_window;
-    t.matched = matched;
+    t.matched = m.matched;
     t.secs = o.duration_s;
-    t.latency = latencyUs(lat);
+    t.latency = latencyUs(m.lat);
     t.latency_max = false;
     t.fwd_cpu = w.fwdCpu();
     t.send_errors = send_errors;
@@ -1133,10 +1183,10 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     r["mc_calls"] = calls;
     r["mc_records"] = records.size();
     r["unmatched"] = unmatched;
-    r["misplaced"] = misplaced;
-    r["duplicates"] = duplicates;
-    r["crypto_header_wrong"] = crypto_wrong;  // after the first superframe
-    r["first_superframe_frames"] = first_superframe;
+    r["misplaced"] = m.misplaced;
+    r["duplicates"] = m.duplicates;
+    r["crypto_header_wrong"] = m.crypto_wrong;  // after the first superframe
+    r["first_superframe_frames"] = m.first_superframe;
     return r;
 }
 
@@ -1275,6 +1325,41 @@ double putDmrStep(json& r, const StepTotals& t, const WindowReadings& w, const D
     r["gen_sends_behind_1ms"] = sst.behind_over_1ms;
     r["udp_rcvbuf_errors_in_window"] = w.rcvbufErrors();
     return loss;
+}
+
+std::vector<DmrCallSource> dmrSources(unsigned n) {
+    std::vector<DmrCallSource> sources;
+    sources.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+        sources.emplace_back(i);
+    }
+    return sources;
+}
+
+std::vector<int> peerFds(const HbpPeerSockets& peers, unsigned k) {
+    std::vector<int> fds;
+    for (unsigned s = 0; s < k; ++s) {
+        fds.push_back(peers.fd(s));
+    }
+    return fds;
+}
+
+// The DMR sender thread: dmrSenderLoop at the --dmr-tick-us tick, on the generator's CPUs at
+// the sender's priority.
+template <typename OnVoice>
+std::thread startDmrSender(const Options& o, std::vector<DmrCallSource>& sources, unsigned k,
+                           DmrTickSender& txs, std::int64_t t0,
+                           const std::atomic<std::int64_t>& stop_at,
+                           const std::atomic<std::int64_t>& w_begin,
+                           const std::atomic<std::int64_t>& w_end, OnVoice on_voice,
+                           DmrSendStats& sst) {
+    const auto tick_ns = static_cast<std::int64_t>(o.dmr_tick_us * 1000.0);
+    return std::thread(
+        [&o, &sources, k, &txs, t0, tick_ns, &stop_at, &w_begin, &w_end, on_voice, &sst] {
+            pinThisThread(parseCpuList(o.gen_cpus));
+            setRealtime(o.rt_prio);
+            dmrSenderLoop(sources, k, txs, t0, tick_ns, stop_at, w_begin, w_end, on_voice, sst);
+        });
 }
 
 std::string dmrKeymapForStreams(unsigned n) {
@@ -1431,11 +1516,7 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
         setProcessRealtime(fwd.pid(), o.rt_prio, fwd_rt);
     }
 
-    std::vector<DmrCallSource> sources;
-    sources.reserve(n);
-    for (unsigned i = 0; i < n; ++i) {
-        sources.emplace_back(i);
-    }
+    std::vector<DmrCallSource> sources = dmrSources(n);
     // Bookkeeping: per stream and voice sequence, send time and vocoder digest.
     const std::size_t max_frames = static_cast<std::size_t>(
         (o.dmr_setup_timeout_s + o.warmup_s + o.duration_s + 2.0) * 1e9 / kDmrBurstNs + 4);
@@ -1443,27 +1524,18 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     std::atomic<std::int64_t> stop_at{std::numeric_limits<std::int64_t>::max()};
     std::atomic<std::int64_t> w_begin{std::numeric_limits<std::int64_t>::max()};
     std::atomic<std::int64_t> w_end{std::numeric_limits<std::int64_t>::max()};
-    std::vector<int> fds;
-    for (unsigned s = 0; s < k; ++s) {
-        fds.push_back(peers.fd(s));
-    }
-    DmrTickSender txs(fds, hbp_port);
+    DmrTickSender txs(peerFds(peers, k), hbp_port);
     DmrSendStats sst;
     const std::int64_t t0 = nowNs() + 50'000'000;
-    const auto tick_ns = static_cast<std::int64_t>(o.dmr_tick_us * 1000.0);
-    std::thread tx([&] {
-        pinThisThread(parseCpuList(o.gen_cpus));
-        setRealtime(o.rt_prio);
-        dmrSenderLoop(
-            sources, k, txs, t0, tick_ns, stop_at, w_begin, w_end,
-            [&](std::uint32_t i, std::uint64_t seq, std::int64_t t, std::uint32_t d,
-                std::uint32_t) {
-                if (seq < max_frames) {
-                    sent[i][seq] = {t, d};
-                }
-            },
-            sst);
-    });
+    std::thread tx = startDmrSender(
+        o, sources, k, txs, t0, stop_at, w_begin, w_end,
+        [&sent, max_frames](std::uint32_t i, std::uint64_t seq, std::int64_t t, std::uint32_t d,
+                            std::uint32_t) {
+            if (seq < max_frames) {
+                sent[i][seq] = {t, d};
+            }
+        },
+        sst);
     // Keep-alive while the calls come up and run: RPTPING every 5 s, replies read every 50 ms.
     auto last_ping = std::chrono::steady_clock::now();
     auto keepAliveFor = [&](std::chrono::steady_clock::duration d,
@@ -1509,64 +1581,19 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     // Every frame the MC side received, as (stream, digest, position, crypto, receive time).
     std::uint64_t unmatched = 0;
     std::uint64_t decrypted = 0;
-    std::deque<LeanRx> sim_rx;
+    const std::deque<LeanRx> sim_rx =
+        lean ? std::deque<LeanRx>()
+             : simRecords(sim->records(), sim->events(), offset, unmatched, decrypted);
     const std::deque<LeanRx>& rx = lean ? sink_lean.records() : sim_rx;
-    if (!lean) {
-        const std::map<std::uint64_t, unsigned> stream_of = streamOfCalls(sim->events());
-        for (const auto& rec : sim->records()) {
-            decrypted += rec.decrypted ? 1 : 0;
-            const auto it = stream_of.find(rec.call);
-            if (it == stream_of.end()) {
-                ++unmatched;
-                continue;
-            }
-            LeanRx x;
-            x.stream = it->second;
-            x.digest = fnv1a(rec.frame.payload.data(), rec.frame.payload.size());
-            x.index = rec.frame.pos.index;
-            x.encrypted = rec.frame.crypto.encrypted;
-            x.algid = rec.frame.crypto.algid;
-            x.key_id = rec.frame.crypto.key_id;
-            x.t_rx_ns = rec.rx_ns + offset;
-            sim_rx.push_back(x);
-        }
-    }
-    const auto by_digest = digestIndex(sent);
-    std::vector<std::vector<bool>> got(n, std::vector<bool>(max_frames, false));
-    std::vector<std::int64_t> lat;
-    std::uint64_t matched = 0, misplaced = 0, duplicates = 0, crypto_wrong = 0;
-    for (const auto& r : rx) {
-        const unsigned i = r.stream;
-        if (i >= n) {
-            ++unmatched;
-            continue;
-        }
-        const auto s = by_digest[i].find(r.digest);
-        if (s == by_digest[i].end()) {
-            ++unmatched;
-            continue;
-        }
-        const std::size_t seq = s->second;
-        if (r.index != seq % 6) {
-            ++misplaced;
-        }
-        const DmrStreamIds ids = dmrStreamIds(i);
-        if (!r.encrypted || r.algid != kLoadDmrAlgid || r.key_id != ids.key_id) {
-            ++crypto_wrong;
-        }
-        if (got[i][seq]) {
-            ++duplicates;
-            continue;
-        }
-        got[i][seq] = true;
-        const std::int64_t t_sent = sent[i][seq].t;
-        if (t_sent >= wb && t_sent < wb + dur) {
-            ++matched;
-            lat.push_back(r.t_rx_ns - t_sent);
-        }
-    }
+    McMatch m = matchMcFrames(rx, sent, 6, 0, wb, wb + dur, [](unsigned i, const LeanRx& r) {
+        return r.encrypted && r.algid == kLoadDmrAlgid && r.key_id == dmrStreamIds(i).key_id;
+    });
+    unmatched += m.unmatched;
+    const std::uint64_t matched = m.matched;
+    const std::uint64_t misplaced = m.misplaced;
+    const std::uint64_t crypto_wrong = m.crypto_wrong;
     json r;
-    const StepTotals t = dmrTotals(o, n, sst.voice_in_window, matched, lat, w, sst.send_errors,
+    const StepTotals t = dmrTotals(o, n, sst.voice_in_window, matched, m.lat, w, sst.send_errors,
                                    sst.max_behind_ns, fwd_rt);
     const double loss = putDmrStep(r, t, w, sst, k, "dmr-hbp-master -> engine -> mcptt-iwf1 RTP");
     r["repeater_ids"] = peers.loggedIn();
@@ -1581,7 +1608,7 @@ json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     r["mc_decrypted"] = decrypted;
     r["unmatched"] = unmatched;
     r["misplaced"] = misplaced;
-    r["duplicates"] = duplicates;
+    r["duplicates"] = m.duplicates;
     r["crypto_header_wrong"] = crypto_wrong;
     r["gen_packets"] = sst.packets;
     r["hbp_pongs"] = peers.pongs();
@@ -1623,11 +1650,7 @@ json runDmrRelayStep(const Options& o, unsigned n, const fs::path& workdir) {
     if (o.rt_prio > 0) {
         setProcessRealtime(fwd.pid(), o.rt_prio, fwd_rt);
     }
-    std::vector<DmrCallSource> sources;
-    sources.reserve(n);
-    for (unsigned i = 0; i < n; ++i) {
-        sources.emplace_back(i);
-    }
+    std::vector<DmrCallSource> sources = dmrSources(n);
     LoadBook book(std::vector<std::uint8_t>(n, 6));
     const std::int64_t t0 = nowNs() + 50'000'000;
     const auto warm = static_cast<std::int64_t>(o.warmup_s * 1e9);
@@ -1638,25 +1661,16 @@ json runDmrRelayStep(const Options& o, unsigned n, const fs::path& workdir) {
     std::atomic<std::int64_t> stop_at{we};
     std::atomic<std::int64_t> w_begin{wb};
     std::atomic<std::int64_t> w_end{we};
-    std::vector<int> fds;
-    for (unsigned s = 0; s < k; ++s) {
-        fds.push_back(peers.fd(s));
-    }
-    DmrTickSender txs(fds, relay_port);
+    DmrTickSender txs(peerFds(peers, k), relay_port);
     DmrSendStats sst;
     std::atomic<bool> stop_rx{false};
     ReceiverStats rst;
-    const auto tick_ns = static_cast<std::int64_t>(o.dmr_tick_us * 1000.0);
     std::thread rx = startReceiver(o, epfd, kinds, socks, book, stop_rx, rst);
-    std::thread tx([&] {
-        pinThisThread(parseCpuList(o.gen_cpus));
-        setRealtime(o.rt_prio);
-        dmrSenderLoop(
-            sources, k, txs, t0, tick_ns, stop_at, w_begin, w_end,
-            [&](std::uint32_t i, std::uint64_t seq, std::int64_t t, std::uint32_t,
+    std::thread tx = startDmrSender(
+        o, sources, k, txs, t0, stop_at, w_begin, w_end,
+        [&book](std::uint32_t i, std::uint64_t seq, std::int64_t t, std::uint32_t,
                 std::uint32_t bd) { book.noteSent(i, seq, t, bd); },
-            sst);
-    });
+        sst);
     WindowReadings w;
     sleepUntilNs(wb);
     w.begin(fwd.pid());
