@@ -600,6 +600,27 @@ struct StepTotals {
     std::string load_end;
 };
 
+// The totals after the window: latency from lat, CPU and load average from w.
+StepTotals stepTotals(const Options& o, unsigned n, double offered_pps, std::uint64_t sent,
+                      std::uint64_t matched, std::vector<std::int64_t>& lat,
+                      const WindowReadings& w, std::uint64_t send_errors,
+                      std::int64_t max_behind_ns, bool fwd_rt, std::string load_end) {
+    StepTotals t;
+    t.n = n;
+    t.offered_pps = offered_pps;
+    t.sent = sent;
+    t.matched = matched;
+    t.secs = o.duration_s;
+    t.latency = latencyUs(lat);
+    t.fwd_cpu = w.fwdCpu();
+    t.send_errors = send_errors;
+    t.max_behind_ns = max_behind_ns;
+    t.realtime = o.rt_prio > 0 && fwd_rt;
+    t.load_begin = w.load_begin;
+    t.load_end = std::move(load_end);
+    return t;
+}
+
 // Writes the StepTotals fields into r; returns the loss.
 double putStepTotals(json& r, const StepTotals& t) {
     const double loss = t.sent == 0 ? 1.0
@@ -1163,20 +1184,10 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
         return r.algid == 0x84 && r.key_id == 0x0100u + (i & 0xFF);
     });
     unmatched += m.unmatched;
-    StepTotals t;
-    t.n = n;
-    t.offered_pps = static_cast<double>(n) * 1e9 / static_cast<double>(interval);
-    t.sent = sent_in_window;
-    t.matched = m.matched;
-    t.secs = o.duration_s;
-    t.latency = latencyUs(m.lat);
+    StepTotals t = stepTotals(o, n, static_cast<double>(n) * 1e9 / static_cast<double>(interval),
+                              sent_in_window, m.matched, m.lat, w, send_errors, max_behind, fwd_rt,
+                              readLoadavg());
     t.latency_max = false;
-    t.fwd_cpu = w.fwdCpu();
-    t.send_errors = send_errors;
-    t.max_behind_ns = max_behind;
-    t.realtime = o.rt_prio > 0 && fwd_rt;
-    t.load_begin = w.load_begin;
-    t.load_end = readLoadavg();
     json r;
     putStepTotals(r, t);
     r["path"] = "p25-records -> engine -> mcptt-iwf1 RTP";
@@ -1289,20 +1300,8 @@ void dmrSenderLoop(std::vector<DmrCallSource>& src, unsigned k, DmrTickSender& t
 StepTotals dmrTotals(const Options& o, unsigned n, std::uint64_t sent, std::uint64_t matched,
                      std::vector<std::int64_t>& lat, const WindowReadings& w,
                      std::uint64_t send_errors, std::int64_t max_behind_ns, bool fwd_rt) {
-    StepTotals t;
-    t.n = n;
-    t.offered_pps = static_cast<double>(n) * 1e9 / static_cast<double>(kDmrBurstNs);
-    t.sent = sent;
-    t.matched = matched;
-    t.secs = o.duration_s;
-    t.latency = latencyUs(lat);
-    t.fwd_cpu = w.fwdCpu();
-    t.send_errors = send_errors;
-    t.max_behind_ns = max_behind_ns;
-    t.realtime = o.rt_prio > 0 && fwd_rt;
-    t.load_begin = w.load_begin;
-    t.load_end = readLoadavg();
-    return t;
+    return stepTotals(o, n, static_cast<double>(n) * 1e9 / static_cast<double>(kDmrBurstNs), sent,
+                      matched, lat, w, send_errors, max_behind_ns, fwd_rt, readLoadavg());
 }
 
 // The fields both DMR steps report: the totals, per-packet CPU (3 voice frames a packet), the
@@ -1801,21 +1800,12 @@ json runStep(const Options& o, unsigned n, const fs::path& workdir) {
             voiceFramesPerPacket(kinds[i]) * 1e9 / static_cast<double>(intervalNs(kinds[i]));
     }
 
-    StepTotals t;
-    t.n = n;
+    double offered_pps = 0;
     for (unsigned i = 0; i < n; ++i) {
-        t.offered_pps += 1e9 / static_cast<double>(intervalNs(kinds[i]));
+        offered_pps += 1e9 / static_cast<double>(intervalNs(kinds[i]));
     }
-    t.sent = c.sent;
-    t.matched = c.matched;
-    t.secs = secs;
-    t.latency = latencyUs(lat);
-    t.fwd_cpu = w.fwdCpu();
-    t.send_errors = sst.send_errors;
-    t.max_behind_ns = sst.max_behind_ns;
-    t.realtime = o.rt_prio > 0 && fwd_rt;
-    t.load_begin = w.load_begin;
-    t.load_end = load_end;
+    const StepTotals t = stepTotals(o, n, offered_pps, c.sent, c.matched, lat, w, sst.send_errors,
+                                    sst.max_behind_ns, fwd_rt, load_end);
     json r;
     const double loss = putStepTotals(r, t);
     r["offered_voice_frames_per_s"] = voice_frames;
@@ -1844,6 +1834,18 @@ std::uint64_t fdLimit() {
     rlimit rl{};
     ::getrlimit(RLIMIT_NOFILE, &rl);
     return rl.rlim_cur;
+}
+
+// The memory columns of an --idle-calls table row (putMemoryPerCall's fields).
+std::string memoryColumns(const json& r) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%5lld->%-6lld %5lld->%-6lld %10.0f %10.0f",
+                  static_cast<long long>(r["rss_kib_before"].get<std::int64_t>()),
+                  static_cast<long long>(r["rss_kib_after"].get<std::int64_t>()),
+                  static_cast<long long>(r["pss_kib_before"].get<std::int64_t>()),
+                  static_cast<long long>(r["pss_kib_after"].get<std::int64_t>()),
+                  r["rss_bytes_per_call"].get<double>(), r["pss_bytes_per_call"].get<double>());
+    return buf;
 }
 
 void writeJson(const Options& o, const json& out) {
@@ -2023,14 +2025,8 @@ int main(int argc, char** argv) {
                 return withRetry("idle mc", n, [&] { return runMcStep(o, n, workdir); });
             },
             [](unsigned n, const json& r) {
-                std::printf("%-7u %8zu %8.0f %5lld->%-6lld %5lld->%-6lld %10.0f %10.0f  %s\n", n,
-                            r["mc_calls"].get<std::size_t>(), r["engine_calls_open"].get<double>(),
-                            static_cast<long long>(r["rss_kib_before"].get<std::int64_t>()),
-                            static_cast<long long>(r["rss_kib_after"].get<std::int64_t>()),
-                            static_cast<long long>(r["pss_kib_before"].get<std::int64_t>()),
-                            static_cast<long long>(r["pss_kib_after"].get<std::int64_t>()),
-                            r["rss_bytes_per_call"].get<double>(),
-                            r["pss_bytes_per_call"].get<double>(),
+                std::printf("%-7u %8zu %8.0f %s  %s\n", n, r["mc_calls"].get<std::size_t>(),
+                            r["engine_calls_open"].get<double>(), memoryColumns(r).c_str(),
                             r["loadavg"].get<std::string>().c_str());
             });
         fs::remove_all(workdir, ec);
@@ -2043,16 +2039,11 @@ int main(int argc, char** argv) {
         const int irc = runStepTable(
             o, out, "idle", true, [&](unsigned n) { return runIdleStep(o, n, workdir); },
             [](unsigned n, const json& r) {
-                std::printf(
-                    "%-7u %10.0f %10.0f %5lld->%-6lld %5lld->%-6lld %10.0f %10.0f %8.0f  %s\n", n,
-                    r["iwfd_records_rx"].get<double>(), r["engine_calls_open"].get<double>(),
-                    static_cast<long long>(r["rss_kib_before"].get<std::int64_t>()),
-                    static_cast<long long>(r["rss_kib_after"].get<std::int64_t>()),
-                    static_cast<long long>(r["pss_kib_before"].get<std::int64_t>()),
-                    static_cast<long long>(r["pss_kib_after"].get<std::int64_t>()),
-                    r["rss_bytes_per_call"].get<double>(), r["pss_bytes_per_call"].get<double>(),
-                    r["engine_calls_started"].get<double>(),
-                    r["loadavg"].get<std::string>().c_str());
+                std::printf("%-7u %10.0f %10.0f %s %8.0f  %s\n", n,
+                            r["iwfd_records_rx"].get<double>(),
+                            r["engine_calls_open"].get<double>(), memoryColumns(r).c_str(),
+                            r["engine_calls_started"].get<double>(),
+                            r["loadavg"].get<std::string>().c_str());
             });
         fs::remove_all(workdir, ec);
         return irc;
