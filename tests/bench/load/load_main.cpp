@@ -557,6 +557,22 @@ std::int64_t udpRcvbufErrors() {
     return -1;
 }
 
+// A relaying step's schedule: the first send 50 ms from now (t0), the measured window
+// [begin, end) after --warmup seconds, for --duration seconds.
+struct StepSchedule {
+    std::int64_t t0 = 0;
+    std::int64_t begin = 0;
+    std::int64_t end = 0;
+};
+
+StepSchedule stepSchedule(const Options& o) {
+    StepSchedule s;
+    s.t0 = nowNs() + 50'000'000;
+    s.begin = s.t0 + static_cast<std::int64_t>(o.warmup_s * 1e9);
+    s.end = s.begin + static_cast<std::int64_t>(o.duration_s * 1e9);
+    return s;
+}
+
 // Read at both ends of the measured window: the forwarder's and this process's CPU times and
 // the host's UDP receive-buffer drops; the load average at its start.
 struct WindowReadings {
@@ -574,6 +590,13 @@ struct WindowReadings {
         fwd1 = readProcCpu(fwd);
         self1 = readProcCpu(0);
         rcvbuf1 = udpRcvbufErrors();
+    }
+    // Waits for the window [b, e) (CLOCK_REALTIME ns) and reads at both ends.
+    void measure(pid_t fwd, std::int64_t b, std::int64_t e) {
+        sleepUntilNs(b);
+        begin(fwd);
+        sleepUntilNs(e);
+        end(fwd);
     }
     double fwdCpu() const { return cpuSeconds(fwd0, fwd1); }
     double selfCpu() const { return cpuSeconds(self0, self1); }
@@ -1120,11 +1143,10 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     // Sender: P25 streams at 50 records/s each, stream j at phase j*20ms/n.
     std::vector<StreamSource> sources = p25Sources(n);
     const std::int64_t interval = intervalNs(StreamKind::P25);
-    const auto warm = static_cast<std::int64_t>(o.warmup_s * 1e9);
-    const auto dur = static_cast<std::int64_t>(o.duration_s * 1e9);
-    const std::int64_t t0 = nowNs() + 50'000'000;
-    const std::int64_t w_begin = t0 + warm;
-    const std::int64_t w_end = w_begin + dur;
+    const StepSchedule sch = stepSchedule(o);
+    const std::int64_t t0 = sch.t0;
+    const std::int64_t w_begin = sch.begin;
+    const std::int64_t w_end = sch.end;
     const auto frames = static_cast<std::size_t>((w_end - t0) / interval + 2);
     SentFrames sent(n, std::vector<SentFrame>(frames));
     std::uint64_t sent_in_window = 0;
@@ -1162,10 +1184,7 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
         }
     });
     WindowReadings w;
-    sleepUntilNs(w_begin);
-    w.begin(fwd.pid());
-    sleepUntilNs(w_end);
-    w.end(fwd.pid());
+    w.measure(fwd.pid(), w_begin, w_end);
     tx.join();
     sleepUntilNs(w_end + 500'000'000);  // drain
     const std::int64_t offset = steadyToRealtimeNs();
@@ -1651,11 +1670,10 @@ json runDmrRelayStep(const Options& o, unsigned n, const fs::path& workdir) {
     }
     std::vector<DmrCallSource> sources = dmrSources(n);
     LoadBook book(std::vector<std::uint8_t>(n, 6));
-    const std::int64_t t0 = nowNs() + 50'000'000;
-    const auto warm = static_cast<std::int64_t>(o.warmup_s * 1e9);
-    const auto dur = static_cast<std::int64_t>(o.duration_s * 1e9);
-    const std::int64_t wb = t0 + warm;
-    const std::int64_t we = wb + dur;
+    const StepSchedule sch = stepSchedule(o);
+    const std::int64_t t0 = sch.t0;
+    const std::int64_t wb = sch.begin;
+    const std::int64_t we = sch.end;
     book.setWindow(wb, we);
     std::atomic<std::int64_t> stop_at{we};
     std::atomic<std::int64_t> w_begin{wb};
@@ -1671,10 +1689,7 @@ json runDmrRelayStep(const Options& o, unsigned n, const fs::path& workdir) {
                 std::uint32_t bd) { book.noteSent(i, seq, t, bd); },
         sst);
     WindowReadings w;
-    sleepUntilNs(wb);
-    w.begin(fwd.pid());
-    sleepUntilNs(we);
-    w.end(fwd.pid());
+    w.measure(fwd.pid(), wb, we);
     tx.join();
     sleepUntilNs(we + 300'000'000);
     stop_rx.store(true);
@@ -1758,11 +1773,10 @@ json runStep(const Options& o, unsigned n, const fs::path& workdir) {
     }
 
     LoadBook book(periods);
-    const std::int64_t t0 = nowNs() + 50'000'000;
-    const auto warm = static_cast<std::int64_t>(o.warmup_s * 1e9);
-    const auto dur = static_cast<std::int64_t>(o.duration_s * 1e9);
-    const std::int64_t w_begin = t0 + warm;
-    const std::int64_t w_end = w_begin + dur;
+    const StepSchedule sch = stepSchedule(o);
+    const std::int64_t t0 = sch.t0;
+    const std::int64_t w_begin = sch.begin;
+    const std::int64_t w_end = sch.end;
     book.setWindow(w_begin, w_end);
 
     std::vector<std::uint64_t> seqs(n, 0);
@@ -1777,10 +1791,7 @@ json runStep(const Options& o, unsigned n, const fs::path& workdir) {
     });
 
     WindowReadings w;
-    sleepUntilNs(w_begin);
-    w.begin(fwd.pid());
-    sleepUntilNs(w_end);
-    w.end(fwd.pid());
+    w.measure(fwd.pid(), w_begin, w_end);
     tx.join();
     sleepUntilNs(w_end + 300'000'000);  // drain: anything still in flight counts as late/lost
     stop_rx.store(true);
