@@ -20,6 +20,7 @@
 
 #include "harness/opacity/scanner.hpp"
 #include "harness/report/report.hpp"
+#include "harness/runner/admin_client.hpp"
 #include "harness/runner/checks.hpp"
 #include "harness/runner/process.hpp"
 #include "harness/sim/dmr_radio.hpp"
@@ -225,61 +226,11 @@ std::int64_t steadyNs() {
         .count();
 }
 
-// GET http://127.0.0.1:port/path (iwfd's admin API); empty on failure.
-std::string httpGet(std::uint16_t port, const std::string& path) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return {};
-    }
-    timeval tv{2, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    std::string out;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-        const std::string req =
-            "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-        if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
-            char buf[8192];
-            ssize_t n = 0;
-            while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
-                out.append(buf, static_cast<std::size_t>(n));
-            }
-        }
-    }
-    ::close(fd);
-    const auto body = out.find("\r\n\r\n");
-    return body == std::string::npos ? std::string{} : out.substr(body + 4);
-}
-
-// Sum of a Prometheus counter over the series whose label text contains every `needle`.
+// Sum of a Prometheus counter over the series whose label text contains every `needle`; 0
+// when there is none.
 double metricSum(const std::string& text, const std::string& name,
                  const std::vector<std::string>& needles = {}) {
-    double sum = 0;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind(name, 0) != 0 || line.size() <= name.size() ||
-            (line[name.size()] != '{' && line[name.size()] != ' ')) {
-            continue;
-        }
-        bool all = true;
-        for (const auto& n : needles) {
-            all = all && line.find(n) != std::string::npos;
-        }
-        if (!all) {
-            continue;
-        }
-        const auto sp = line.rfind(' ');
-        try {
-            sum += std::stod(line.substr(sp + 1));
-        } catch (...) {
-        }
-    }
-    return sum;
+    return metricTotal(text, name, needles).value_or(0.0);
 }
 
 // Label values of `label` on the series of `name` with a non-zero value.
@@ -666,7 +617,7 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     t0_ns = steadyNs();
     std::atomic<std::uint16_t> nonce{static_cast<std::uint16_t>(std::random_device{}())};
     std::atomic<std::uint8_t> next_tag{1};
-    const std::string metrics_before = httpGet(admin_port, "/metrics");
+    const std::string metrics_before = adminGet(admin_port, "/metrics");
 
     // LMR unit of a client in the generated keymap (same order as keymapYaml).
     auto clientUnit = [&](const std::string& name) -> std::uint32_t {
@@ -1036,8 +987,8 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     }
     // Let the last frames and floor messages arrive.
     std::this_thread::sleep_for(std::chrono::milliseconds(800));
-    const std::string metrics_after = httpGet(admin_port, "/metrics");
-    const std::string calls_after = httpGet(admin_port, "/v1/calls");
+    const std::string metrics_after = adminGet(admin_port, "/metrics");
+    const std::string calls_after = adminGet(admin_port, "/v1/calls");
     { std::ofstream(dir + "/metrics.txt") << metrics_after; }
     { std::ofstream(dir + "/calls.json") << calls_after; }
 

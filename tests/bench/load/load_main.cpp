@@ -44,6 +44,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "harness/runner/admin_client.hpp"
 #include "harness/sim/mc_system.hpp"
 #include "lmr_adapters/p25/records.hpp"
 #include "tests/bench/load/dmr_shape.hpp"
@@ -462,50 +463,15 @@ MemKib readMem(pid_t pid) {
     return m;
 }
 
-// GET http://127.0.0.1:port/path (HTTP/1.0, whole body); empty on any failure.
+// iwfd's admin API (harness/runner/admin_client.hpp), 5 s per receive: a saturated iwfd answers
+// slowly.
 std::string httpGet(std::uint16_t port, const std::string& path) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return {};
-    }
-    timeval tv{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    std::string out;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-        const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-        if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
-            char buf[4096];
-            ssize_t len;
-            while ((len = ::recv(fd, buf, sizeof buf, 0)) > 0) {
-                out.append(buf, static_cast<std::size_t>(len));
-            }
-        }
-    }
-    ::close(fd);
-    return out;
+    return iwf::harness::adminGet(port, path, std::chrono::seconds(5));
 }
 
 // Sum of every sample of a Prometheus metric family (all label sets); -1 when absent.
 double sumMetric(const std::string& text, const std::string& name) {
-    double sum = -1;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind(name, 0) != 0 || line.size() <= name.size() ||
-            (line[name.size()] != '{' && line[name.size()] != ' ')) {
-            continue;
-        }
-        const auto sp = line.rfind(' ');
-        if (sp == std::string::npos) {
-            continue;
-        }
-        sum = (sum < 0 ? 0 : sum) + std::strtod(line.c_str() + sp + 1, nullptr);
-    }
-    return sum;
+    return iwf::harness::metricTotal(text, name).value_or(-1.0);
 }
 
 std::uint16_t readAdminPort(const fs::path& file) {
