@@ -171,6 +171,16 @@ struct IwfdMcpttMedia : ::testing::Test {
         auto m = httpGet(iwfd.adminPort(), "/metrics");
         return prometheusValue(m.body, series).value_or(-1);
     }
+    // Starts iwfd toward the MC system's SIP port, waits for its keymap, and links `radio`
+    // (poll `name`, answered) to the p25-records link. Call with ASSERT_NO_FATAL_FAILURE.
+    void startAndLinkRadio(const McSystem& mc, lmr::p25::test::UdpPeer& radio,
+                           const std::string& name) {
+        ASSERT_TRUE(iwfd.start(dir, config(mc.stack->port(sip::Protocol::Udp)))) << iwfd.log();
+        ASSERT_TRUE(iwf::test::waitFor([&] { return metric("iwf_keymap_revision") == 1; }, 10s))
+            << iwfd.log();
+        radio.sendTo(p25_port, pollBytes(name));
+        ASSERT_TRUE(radio.receive(5s).has_value()) << "no poll answer\n" << iwfd.log();
+    }
 
     iwf::test::TempDir dir;
     iwf::test::IwfdProcess iwfd;
@@ -183,14 +193,9 @@ TEST_F(IwfdMcpttMedia, EncryptedP25GroupCallReachesTheMcSideAndComesBackBitExact
     asio::io_context io;
     metrics::Registry reg;
     McSystem mc(io, reg);
-    ASSERT_TRUE(iwfd.start(dir, config(mc.stack->port(sip::Protocol::Udp)))) << iwfd.log();
-    ASSERT_TRUE(iwf::test::waitFor([&] { return metric("iwf_keymap_revision") == 1; }, 10s))
-        << iwfd.log();
-
     // The radio links to iwfd's p25-records link.
     lmr::p25::test::UdpPeer radio;
-    radio.sendTo(p25_port, pollBytes("RADIO1"));
-    ASSERT_TRUE(radio.receive(5s).has_value()) << "no poll answer\n" << iwfd.log();
+    ASSERT_NO_FATAL_FAILURE(startAndLinkRadio(mc, radio, "RADIO1"));
 
     // Three encrypted superframes from unit 1001 to TG 100 (fire-ops): AES-256, key 0x0101.
     std::vector<Bytes> sent;
@@ -304,12 +309,8 @@ TEST_F(IwfdMcpttMedia, McHomedGroupWaitsForTheMcFloorGrantThenFlows) {
     asio::io_context io;
     metrics::Registry reg;
     McSystem mc(io, reg);
-    ASSERT_TRUE(iwfd.start(dir, config(mc.stack->port(sip::Protocol::Udp)))) << iwfd.log();
-    ASSERT_TRUE(iwf::test::waitFor([&] { return metric("iwf_keymap_revision") == 1; }, 10s))
-        << iwfd.log();
     lmr::p25::test::UdpPeer radio;
-    radio.sendTo(p25_port, pollBytes("RADIO2"));
-    ASSERT_TRUE(radio.receive(5s).has_value()) << "no poll answer\n" << iwfd.log();
+    ASSERT_NO_FATAL_FAILURE(startAndLinkRadio(mc, radio, "RADIO2"));
     std::vector<lmr::p25::test::SuperframeSpec> specs;
     lmr::p25::Mi mi{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09};
     for (int n = 0; n < 2; ++n) {
