@@ -16,8 +16,12 @@ std::string_view toString(FrameType t) {
     return "?";
 }
 
+bool isDmrd(ByteView d) {
+    return d.size() >= 4 && std::memcmp(d.data(), "DMRD", 4) == 0;
+}
+
 Result<DmrdPacket> decodeDmrd(ByteView d) {
-    if (d.size() < 4 || std::memcmp(d.data(), "DMRD", 4) != 0) {
+    if (!isDmrd(d)) {
         return Error{"bad_magic", 0};
     }
     if (d.size() < kDmrdLength) {

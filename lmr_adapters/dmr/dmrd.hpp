@@ -39,6 +39,8 @@ struct DmrdPacket {
 
 // Errors: "bad_magic", "truncated", "bad_length", "bad_slot_bits" (frame type 3),
 // "bad_voice_seq" (voice burst index > 5).
+// True when the datagram starts with the DMRD magic (the HBP voice/data packet).
+bool isDmrd(ByteView datagram);
 Result<DmrdPacket> decodeDmrd(ByteView datagram);
 void encodeDmrd(const DmrdPacket& p, Bytes& out);
 Bytes encodeDmrd(const DmrdPacket& p);

@@ -1,7 +1,5 @@
 #include "lmr_adapters/dmr/hbp_link.hpp"
 
-#include <cstring>
-
 #include <openssl/crypto.h>
 
 namespace iwf::lmr::dmr {
@@ -219,7 +217,7 @@ void HbpMasterLink::removePeer(std::uint32_t id, EndReason reason) {
 void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
     // DMRD, the hot path, first: decodeHbp() would only recognise its magic (and build an
     // HbpMessage with its strings per packet); the packet itself is parsed by decodeDmrd().
-    if (d.size() >= 4 && std::memcmp(d.data(), "DMRD", 4) == 0) {
+    if (isDmrd(d)) {
         if (d.size() < 15) {
             drop(endpointLabel(from), "truncated");
             return;
