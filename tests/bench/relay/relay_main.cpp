@@ -11,7 +11,9 @@
 // an HBP DMRD packet, "talkgroup dst_port" lines): many talk paths arrive on one input socket
 // from a few sources, the shape of an HBP master connection, and each goes to its receiver. The
 // bound input port is printed on stdout as "port=N" once every worker is ready. SIGTERM/SIGINT:
-// stop, print counters on stderr as one JSON line, exit 0.
+// each worker handles what is already queued on its socket (so every datagram that reached the
+// relay before the signal is counted, whichever worker the kernel gave it to and whether or not
+// that worker had run yet), then the counters go to stderr as one JSON line, exit 0.
 #include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
@@ -37,6 +39,9 @@ namespace {
 
 constexpr std::size_t kMaxDatagram = 2048;
 constexpr std::size_t kMaxBatch = 64;
+// Upper bound on what a worker handles after the stop signal: what a full input socket can
+// hold, so a sender that keeps going cannot hold the relay open.
+constexpr std::size_t kMaxDrain = 1u << 16;
 
 std::atomic<bool> g_stop{false};
 
@@ -105,12 +110,21 @@ void workerSingle(int in_fd, int out_fd, const RouteTable& routes, WorkerStats& 
     sockaddr_in dst{};
     dst.sin_family = AF_INET;
     dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    while (!g_stop.load(std::memory_order_relaxed)) {
+    std::size_t drained = 0;
+    for (;;) {
+        // After the stop signal: non-blocking, until the socket is empty.
+        const bool stopping = g_stop.load(std::memory_order_relaxed);
+        if (stopping && ++drained > kMaxDrain) {
+            break;
+        }
         sockaddr_in from{};
         socklen_t flen = sizeof from;
-        const ssize_t n =
-            ::recvfrom(in_fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
+        const ssize_t n = ::recvfrom(in_fd, buf, sizeof buf, stopping ? MSG_DONTWAIT : 0,
+                                     reinterpret_cast<sockaddr*>(&from), &flen);
         if (n < 0) {
+            if (stopping && errno != EINTR) {
+                break;  // queue empty
+            }
             continue;  // EAGAIN (timeout) or EINTR: check the stop flag
         }
         st.wakeups.fetch_add(1, std::memory_order_relaxed);
@@ -150,13 +164,26 @@ void workerBatch(int in_fd, int out_fd, const RouteTable& routes, std::size_t ba
         out[i].msg_hdr.msg_name = &to[i];
         out[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
     }
-    while (!g_stop.load(std::memory_order_relaxed)) {
+    std::size_t drained = 0;
+    for (;;) {
+        // After the stop signal: non-blocking, until the socket is empty.
+        const bool stopping = g_stop.load(std::memory_order_relaxed);
+        if (stopping && drained > kMaxDrain) {
+            break;
+        }
         for (std::size_t i = 0; i < batch; ++i) {
             in[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
         }
-        const int n = ::recvmmsg(in_fd, in, static_cast<unsigned>(batch), MSG_WAITFORONE, nullptr);
+        const int n = ::recvmmsg(in_fd, in, static_cast<unsigned>(batch),
+                                 stopping ? MSG_DONTWAIT : MSG_WAITFORONE, nullptr);
         if (n <= 0) {
+            if (stopping && errno != EINTR) {
+                break;  // queue empty
+            }
             continue;
+        }
+        if (stopping) {
+            drained += static_cast<std::size_t>(n);
         }
         st.wakeups.fetch_add(1, std::memory_order_relaxed);
         unsigned m = 0;
