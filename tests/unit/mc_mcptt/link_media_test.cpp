@@ -4,6 +4,8 @@
 // rtp::FloorEndpoint of its own (ephemeral ports as well).
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -294,15 +296,22 @@ TEST_F(McpttLinkMedia, RefusedOutgoingCallCountsTheMediaItHeld) {
 }
 
 TEST_F(McpttLinkMedia, PortRangeGivesEvenAudioAndTheNextPortForFloor) {
-    // Find a free even/odd pair to build a small range around.
+    // Find a free even/odd pair to build a small range around. Below the kernel's ephemeral
+    // range (ip_local_port_range, 32768-60999 by default): tests running in parallel bind
+    // port 0 and could take a port from the ephemeral range between this probe and the link's
+    // bind (seen under ctest -j5).
     std::uint16_t base = 0;
-    for (std::uint16_t p = 47000; p < 48000 && base == 0; p = static_cast<std::uint16_t>(p + 2)) {
-        rtp::UdpEndpoint a(io);
-        rtp::UdpEndpoint b(io);
+    for (std::uint16_t p = 24000; p < 26000 && base == 0; p = static_cast<std::uint16_t>(p + 4)) {
+        // The range below holds two pairs: all four ports must be free.
         const auto lo = asio::ip::make_address("127.0.0.1");
         auto noop = [](ByteView, const rtp::Udp::endpoint&) {};
-        if (a.open({lo, p}, noop).ok() &&
-            b.open({lo, static_cast<std::uint16_t>(p + 1)}, noop).ok()) {
+        std::vector<std::unique_ptr<rtp::UdpEndpoint>> probe;
+        bool all_free = true;
+        for (std::uint16_t k = 0; k < 4 && all_free; ++k) {
+            probe.push_back(std::make_unique<rtp::UdpEndpoint>(io));
+            all_free = probe.back()->open({lo, static_cast<std::uint16_t>(p + k)}, noop).ok();
+        }
+        if (all_free) {
             base = p;
         }
     }
