@@ -3,6 +3,9 @@
 #include <cctype>
 #include <charconv>
 #include <deque>
+#include <linux/sock_diag.h>
+#include <mutex>
+#include <sys/socket.h>
 
 #include <boost/asio/ssl.hpp>
 
@@ -145,13 +148,23 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
             return Error{"bind_failed", ec.value()};
         }
         local_ = socket_.local_endpoint(ec);
+        setReceiveBuffer();
         receive();
         return {};
     }
 
     void stop() override {
+        {
+            std::lock_guard lock(kernel_->mu);
+            kernel_->fd = -1;  // the metrics callbacks keep the last values from here on
+        }
         boost::system::error_code ec;
         socket_.close(ec);
+    }
+
+    ~UdpTransport() override {
+        std::lock_guard lock(kernel_->mu);
+        kernel_->fd = -1;
     }
 
     void send(const Peer& to, std::string data, SendError on_error) override {
@@ -173,6 +186,86 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
     asio::ip::address localAddress() const override { return local_.address(); }
 
   private:
+    // What the kernel says about the socket, read by the metrics callbacks (any thread) while
+    // the socket is open; the last values stay once it is closed.
+    struct KernelView {
+        std::mutex mu;
+        int fd = -1;
+        double drops = 0;
+        double rcvbuf = 0;
+        void refresh() {  // mu held
+            if (fd < 0) {
+                return;
+            }
+            // SO_MEMINFO: the socket's memory counters; SK_MEMINFO_DROPS counts datagrams
+            // dropped before they reached the socket (receive buffer full) - `ss -m` "d".
+            std::uint32_t mem[SK_MEMINFO_VARS] = {};
+            socklen_t len = sizeof mem;
+            if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+                len > SK_MEMINFO_DROPS * sizeof(std::uint32_t)) {
+                drops = mem[SK_MEMINFO_DROPS];
+                rcvbuf = mem[SK_MEMINFO_RCVBUF] / 2.0;  // the kernel keeps twice SO_RCVBUF
+            }
+        }
+    };
+
+    // SO_RCVBUF as configured (best effort: the kernel caps it at net.core.rmem_max), the size
+    // granted in the log and in iwf_sip_udp_receive_buffer_bytes, and the kernel's drop count
+    // of this socket in iwf_sip_udp_receive_buffer_drops (docs/perf/call-setup.md).
+    void setReceiveBuffer() {
+        boost::system::error_code ec;
+        if (cfg_.receive_buffer > 0) {
+            socket_.set_option(asio::socket_base::receive_buffer_size(cfg_.receive_buffer), ec);
+        }
+        asio::socket_base::receive_buffer_size got;
+        socket_.get_option(got, ec);
+        // Linux keeps twice the size asked for (the rest is its bookkeeping allowance); Asio
+        // halves what getsockopt reports on Linux, so this is the size granted.
+        const int granted = ec ? 0 : got.value();
+        auto log = log::get("sip");
+        const std::string where =
+            local_.address().to_string() + ":" + std::to_string(local_.port());
+        if (cfg_.receive_buffer > 0 && granted < cfg_.receive_buffer) {
+            log->warn(
+                "stack={} listener=udp:{} receive_buffer asked={} granted={} (capped by "
+                "net.core.rmem_max: raise it with sysctl to absorb bursts of call setups)",
+                label_, where, cfg_.receive_buffer, granted);
+        } else {
+            log->info("stack={} listener=udp:{} receive_buffer={}", label_, where, granted);
+        }
+        {
+            std::lock_guard lock(kernel_->mu);
+            kernel_->fd = socket_.native_handle();
+            kernel_->refresh();
+        }
+        const metrics::Labels labels{{"stack", label_}, {"listener", "udp:" + where}};
+        std::weak_ptr<KernelView> weak = kernel_;
+        metrics_.callbackGauge("iwf_sip_udp_receive_buffer_bytes",
+                               "Receive buffer granted to a SIP UDP listener (SO_RCVBUF, bytes)",
+                               labels, [weak]() -> double {
+                                   auto k = weak.lock();
+                                   if (!k) {
+                                       return 0;
+                                   }
+                                   std::lock_guard lock(k->mu);
+                                   k->refresh();
+                                   return k->rcvbuf;
+                               });
+        metrics_.callbackGauge(
+            "iwf_sip_udp_receive_buffer_drops",
+            "Datagrams the kernel dropped on a SIP UDP listener because its receive buffer was "
+            "full (SO_MEMINFO drops, since the socket opened)",
+            labels, [weak]() -> double {
+                auto k = weak.lock();
+                if (!k) {
+                    return 0;
+                }
+                std::lock_guard lock(k->mu);
+                k->refresh();
+                return k->drops;
+            });
+    }
+
     void receive() {
         socket_.async_receive_from(
             asio::buffer(buf_), from_,
@@ -204,6 +297,7 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
     udp::endpoint from_;
     std::array<char, 65536> buf_{};
     Receiver receiver_;
+    std::shared_ptr<KernelView> kernel_ = std::make_shared<KernelView>();
 };
 
 // A TCP or TLS connection. Stream = tcp::socket or ssl::stream<tcp::socket>.

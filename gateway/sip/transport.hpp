@@ -43,11 +43,20 @@ struct TlsConfig {
     bool verify_server = true;         // client side: verify the server (needs ca_file)
 };
 
+// SO_RCVBUF asked for on a UDP listener unless configured (bytes). The kernel default
+// (net.core.rmem_default, ~208 KiB) holds ~50-90 SIP messages with SDP + XML bodies: a burst of
+// call starts (a 200 OK per call, their retransmissions) overflows it, and every lost message
+// costs a T1 retransmission (docs/perf/call-setup.md). The kernel caps the value at
+// net.core.rmem_max; the transport logs the size it got and exports it.
+inline constexpr int kDefaultUdpReceiveBuffer = 4 << 20;
+
 struct ListenerConfig {
     Protocol protocol = Protocol::Udp;
     std::string address = "127.0.0.1";
     std::uint16_t port = 0;  // 0 = ephemeral (tests)
     TlsConfig tls;           // Protocol::Tls only
+    // UDP only: SO_RCVBUF to ask for (bytes); 0 = leave the kernel default.
+    int receive_buffer = kDefaultUdpReceiveBuffer;
 };
 
 class Transport {

@@ -19,6 +19,8 @@ void checkUri(const ConfigNode& n, std::string_view key, const std::string& v) {
     }
 }
 
+constexpr std::int64_t kMaxReceiveBuffer = std::int64_t{1} << 30;  // 1 GiB
+
 std::string addressOf(const ConfigNode& n, std::string_view key, const std::string& dflt) {
     std::string a = n.getString(key, dflt);
     boost::system::error_code ec;
@@ -33,7 +35,7 @@ std::string addressOf(const ConfigNode& n, std::string_view key, const std::stri
 
 McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
     node.expectKeys({"name", "type", "psi", "listen", "peer", "server_uri", "media", "e2ee_groups",
-                     "resource_priority", "affiliation", "timers"});
+                     "resource_priority", "affiliation", "timers", "max_outstanding_invites"});
     McpttLinkConfig c;
     c.name = node.getString("name");
     c.psi = node.getString("psi");
@@ -41,11 +43,19 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
     c.server_uri = node.getString("server_uri");
     checkUri(node, "server_uri", c.server_uri);
     for (const auto& l : node.list("listen")) {
-        l.expectKeys({"transport", "address", "port", "cert", "key", "ca", "mutual"});
+        l.expectKeys(
+            {"transport", "address", "port", "cert", "key", "ca", "mutual", "receive_buffer"});
         sip::ListenerConfig lc;
         lc.protocol = protocolOf(l, "transport");
         lc.address = addressOf(l, "address", "127.0.0.1");
         lc.port = static_cast<std::uint16_t>(l.getInt("port", 0, 65535, 5060));
+        if (l.has("receive_buffer")) {
+            if (lc.protocol != sip::Protocol::Udp) {
+                l.fail("receive_buffer", "only for transport udp (streams have TCP windows)");
+            }
+            // Bytes; 0 = the kernel default. The kernel caps it at net.core.rmem_max.
+            lc.receive_buffer = static_cast<int>(l.getInt("receive_buffer", 0, kMaxReceiveBuffer));
+        }
         if (lc.protocol == sip::Protocol::Tls) {
             lc.tls.cert_file = l.getString("cert");
             lc.tls.key_file = l.getString("key");
@@ -122,6 +132,9 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
         c.affiliation_expires =
             static_cast<std::uint32_t>(a->getInt("expires", 0, 86400 * 7, 3600));
     }
+    c.max_outstanding_invites = static_cast<std::size_t>(
+        node.getInt("max_outstanding_invites", 0, 100000,
+                    static_cast<std::int64_t>(kDefaultMaxOutstandingInvites)));
     if (auto t = node.optionalChild("timers")) {
         t->expectKeys({"t1", "t2", "t4"});
         c.timers.t1 = t->getDuration("t1", c.timers.t1);

@@ -56,6 +56,7 @@ struct McpttLink::Call {
     // none): an established call keeps only its dialog (idle-call memory, docs/perf/mc-path.md).
     sip::Message invite;
     sip::ClientTxId invite_tx = 0;
+    bool queued = false;  // outgoing: waiting for an INVITE slot (max_outstanding_invites)
     sip::ServerTxId server_tx = 0;     // incoming INVITE awaiting its final response
     sip::ServerTxId invite_tx_in = 0;  // the initial incoming INVITE (key in by_server_tx_)
     bool established = false;
@@ -78,6 +79,14 @@ McpttLink::McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLink
                      const Clock& clock)
     : io_(io), metrics_(metrics), cfg_(std::move(cfg)), clock_(clock) {
     id_ = LinkId{Side::Mc, cfg_.name};
+    const metrics::Labels l{{"link", cfg_.name}};
+    invites_queued_ = &metrics_.counter(
+        "iwf_mcptt_invites_queued_total",
+        "Outgoing calls that waited for an INVITE slot (max_outstanding_invites)", l);
+    queue_depth_ = &metrics_.gauge("iwf_mcptt_invite_queue_depth",
+                                   "Outgoing calls waiting for an INVITE slot now", l);
+    outstanding_gauge_ = &metrics_.gauge("iwf_mcptt_invites_outstanding",
+                                         "Initial INVITEs sent and not finally answered yet", l);
 }
 
 McpttLink::~McpttLink() {
@@ -401,6 +410,10 @@ void McpttLink::stop() {
         report(CallEnd{ref, EndReason::LinkDown, "link stopped"});
     }
     calls_.clear();  // closes every call's media sockets
+    invite_queue_.clear();
+    outstanding_invites_ = 0;
+    queue_depth_->set(0);
+    outstanding_gauge_->set(0);
     by_dialog_.clear();
     by_server_tx_.clear();
     retired_voice_.clear();
@@ -605,16 +618,39 @@ Status McpttLink::originate(const CallSetup& s) {
     const CallRef ref = s.call;
     Call* raw = call.get();
     calls_[ref] = std::move(call);
+    if (cfg_.max_outstanding_invites != 0 && outstanding_invites_ >= cfg_.max_outstanding_invites) {
+        // Pacing: the call waits, in order, with its INVITE (and, like any unanswered call,
+        // its media held) until an outstanding INVITE gets its final response.
+        raw->queued = true;
+        invite_queue_.push_back(ref);
+        invites_queued_->inc();
+        queue_depth_->set(static_cast<double>(invite_queue_.size()));
+        return {};
+    }
+    sendInvite(*raw);
+    return {};
+}
+
+void McpttLink::sendInvite(Call& call) {
+    const CallRef ref = call.ref;
     std::weak_ptr<bool> alive = alive_;
+    ++outstanding_invites_;
+    outstanding_gauge_->set(static_cast<double>(outstanding_invites_));
+    // Counts this INVITE out of the outstanding ones once, at its final response.
+    auto finished = std::make_shared<bool>(false);
     // An outgoing call needs its INVITE only here (the transaction and the response handler
     // keep their copies until the final response): the call does not keep one.
-    const sip::Message invite = std::move(raw->invite);
-    raw->invite = sip::Message{};
-    raw->invite_tx =
-        stack_->sendRequest(invite, cfg_.peer, [this, alive, ref, invite](const sip::Message& rsp) {
+    const sip::Message invite = std::move(call.invite);
+    call.invite = sip::Message{};
+    call.invite_tx = stack_->sendRequest(
+        invite, cfg_.peer, [this, alive, ref, invite, finished](const sip::Message& rsp) {
             auto a = alive.lock();
             if (!a || !*a) {
                 return;
+            }
+            if (rsp.status() >= 200 && !*finished) {
+                *finished = true;
+                inviteFinished();
             }
             auto it = calls_.find(ref);
             if (it == calls_.end()) {
@@ -671,7 +707,43 @@ Status McpttLink::originate(const CallSetup& s) {
             }
             forget(ref);
         });
-    return {};
+}
+
+void McpttLink::inviteFinished() {
+    if (outstanding_invites_ > 0) {
+        --outstanding_invites_;
+    }
+    outstanding_gauge_->set(static_cast<double>(outstanding_invites_));
+    if (invite_queue_.empty() || pump_posted_) {
+        return;
+    }
+    // The next INVITEs go on the next executor turn, not from inside this response handler.
+    pump_posted_ = true;
+    std::weak_ptr<bool> alive = alive_;
+    asio::post(io_, [this, alive] {
+        auto a = alive.lock();
+        if (!a || !*a) {
+            return;
+        }
+        pump_posted_ = false;
+        pumpInvites();
+    });
+}
+
+void McpttLink::pumpInvites() {
+    while (stack_ && !invite_queue_.empty() &&
+           (cfg_.max_outstanding_invites == 0 ||
+            outstanding_invites_ < cfg_.max_outstanding_invites)) {
+        const CallRef ref = invite_queue_.front();
+        invite_queue_.pop_front();
+        auto it = calls_.find(ref);
+        if (it == calls_.end() || !it->second->queued) {
+            continue;
+        }
+        it->second->queued = false;
+        sendInvite(*it->second);
+    }
+    queue_depth_->set(static_cast<double>(invite_queue_.size()));
 }
 
 Status McpttLink::changePriority(Call& call, CallPriority p) {
@@ -753,6 +825,21 @@ Status McpttLink::endCall(const CallEnd& e) {
     }
     if (c.dialog) {
         stack_->sendRequest(c.dialog->makeRequest("BYE"), c.dialog->peer(), {});
+        forget(e.call);
+        return {};
+    }
+    if (c.outgoing && c.queued) {
+        // Never sent (waiting for an INVITE slot): nothing to cancel toward the peer.
+        auto q = std::find(invite_queue_.begin(), invite_queue_.end(), e.call);
+        if (q != invite_queue_.end()) {
+            invite_queue_.erase(q);
+        }
+        queue_depth_->set(static_cast<double>(invite_queue_.size()));
+        metrics_
+            .counter("iwf_mcptt_invites_dequeued_unsent_total",
+                     "Calls that ended while waiting for an INVITE slot (never sent)",
+                     {{"link", cfg_.name}})
+            .inc();
         forget(e.call);
         return {};
     }

@@ -35,8 +35,11 @@
 //   resource_priority: {emergency: mcpttp.15, imminent_peril: mcpttp.13}
 //   affiliation: {model: group|per-user, groups: [...], users: [...], expires: 3600}
 //   timers: {t1, t2, t4}
+//   max_outstanding_invites: 64            # pacing of originated calls (0 = no limit)
+//   (listen[].receive_buffer: SO_RCVBUF bytes of a UDP listener, 0 = kernel default)
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -76,6 +79,8 @@ struct MediaPortRange {
 // Voice frames and floor events held per call until the peer's media ports are known.
 inline constexpr std::size_t kMaxPendingMedia = 256;
 
+inline constexpr std::size_t kDefaultMaxOutstandingInvites = 64;
+
 struct McpttLinkConfig {
     std::string name = "iwf1";
     std::string psi = "sip:iwf@iwf.invalid";
@@ -93,6 +98,11 @@ struct McpttLinkConfig {
     std::vector<std::string> affiliation_users;  // LMR users' MCPTT IDs (per-user model)
     std::uint32_t affiliation_expires = 3600;
     sip::TimerTable timers;
+    // Pacing of calls the IWF originates: at most this many initial INVITEs without a final
+    // response at a time; further calls wait in order (0 = no limit). A burst of LMR call
+    // starts then reaches the MC system as a bounded window, not thousands of INVITEs in one
+    // millisecond (docs/perf/call-setup.md).
+    std::size_t max_outstanding_invites = kDefaultMaxOutstandingInvites;
 };
 
 McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node);  // throws ConfigError
@@ -124,6 +134,9 @@ class McpttLink final : public McLink {
     void onInDialog(Call& call, sip::ServerTxId tx, const sip::Message& req);
     void onCancelled(sip::ServerTxId tx, const sip::Message& invite);
     Status originate(const CallSetup& setup);
+    void sendInvite(Call& call);
+    void inviteFinished();
+    void pumpInvites();
     Status changePriority(Call& call, CallPriority p);
     Status endCall(const CallEnd& end);
     sip::Message buildInvite(Call& call, const McpttInfo& info);
@@ -164,6 +177,14 @@ class McpttLink final : public McLink {
     std::map<sip::DialogId, CallRef> by_dialog_;
     std::map<sip::ServerTxId, CallRef> by_server_tx_;
     CallRef next_ref_ = CallRef{1} << 62;  // refs this link creates (engine refs stay below)
+    // Pacing of outgoing calls (max_outstanding_invites): initial INVITEs sent and not finally
+    // answered, and the calls waiting for a slot, oldest first.
+    std::size_t outstanding_invites_ = 0;
+    std::deque<CallRef> invite_queue_;
+    bool pump_posted_ = false;
+    metrics::Counter* invites_queued_ = nullptr;
+    metrics::Gauge* queue_depth_ = nullptr;
+    metrics::Gauge* outstanding_gauge_ = nullptr;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
