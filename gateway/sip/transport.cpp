@@ -204,7 +204,7 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
             if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
                 len > SK_MEMINFO_DROPS * sizeof(std::uint32_t)) {
                 drops = mem[SK_MEMINFO_DROPS];
-                rcvbuf = mem[SK_MEMINFO_RCVBUF] / 2.0;  // the kernel keeps twice SO_RCVBUF
+                rcvbuf = mem[SK_MEMINFO_RCVBUF];  // `ss -m` "rb": twice a SO_RCVBUF set
             }
         }
     };
@@ -231,7 +231,8 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
                 "net.core.rmem_max: raise it with sysctl to absorb bursts of call setups)",
                 label_, where, cfg_.receive_buffer, granted);
         } else {
-            log->info("stack={} listener=udp:{} receive_buffer={}", label_, where, granted);
+            log->info("stack={} listener=udp:{} receive_buffer={}{}", label_, where, granted,
+                      cfg_.receive_buffer > 0 ? "" : " (kernel default)");
         }
         {
             std::lock_guard lock(kernel_->mu);
@@ -240,17 +241,18 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
         }
         const metrics::Labels labels{{"stack", label_}, {"listener", "udp:" + where}};
         std::weak_ptr<KernelView> weak = kernel_;
-        metrics_.callbackGauge("iwf_sip_udp_receive_buffer_bytes",
-                               "Receive buffer granted to a SIP UDP listener (SO_RCVBUF, bytes)",
-                               labels, [weak]() -> double {
-                                   auto k = weak.lock();
-                                   if (!k) {
-                                       return 0;
-                                   }
-                                   std::lock_guard lock(k->mu);
-                                   k->refresh();
-                                   return k->rcvbuf;
-                               });
+        metrics_.callbackGauge(
+            "iwf_sip_udp_receive_buffer_bytes",
+            "Receive buffer limit of a SIP UDP listener in the kernel (bytes; twice SO_RCVBUF)",
+            labels, [weak]() -> double {
+                auto k = weak.lock();
+                if (!k) {
+                    return 0;
+                }
+                std::lock_guard lock(k->mu);
+                k->refresh();
+                return k->rcvbuf;
+            });
         metrics_.callbackGauge(
             "iwf_sip_udp_receive_buffer_drops",
             "Datagrams the kernel dropped on a SIP UDP listener because its receive buffer was "
