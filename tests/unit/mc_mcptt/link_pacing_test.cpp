@@ -34,6 +34,7 @@ struct McpttPacingTest : test::McpttLinkFixture {
     std::vector<std::string> invited;  // calling group of every INVITE, in arrival order
     std::size_t max_held = 0;          // most INVITEs outstanding at the MC side at once
     std::size_t answered = 0;
+    std::uint16_t answer_audio_port = 30000;  // m=audio port of the SDP answers
 
     void SetUp() override {
         McpttLinkFixture::SetUp();
@@ -82,7 +83,7 @@ struct McpttPacingTest : test::McpttLinkFixture {
             }
             McpttMedia m;
             m.address = "127.0.0.1";
-            m.audio_port = 30000;
+            m.audio_port = answer_audio_port;
             m.floor_port = 30001;
             m.floor = true;
             m.floor_params.queueing = true;
@@ -167,6 +168,53 @@ TEST_F(McpttPacingTest, RefusalsFreeSlotsAndAQueuedCallEndedEarlyIsNeverSent) {
     for (const auto& r : mc_requests) {
         EXPECT_NE(r.method(), "CANCEL");
     }
+}
+
+// Voice for a call that waits for its INVITE slot is held, then reaches the MC side after the
+// answer in order and bit-exact, with its crypto header as the LMR side sent it.
+TEST_F(McpttPacingTest, MediaOfAWaitingCallIsHeldAndSentBitExactAfterItsAnswer) {
+    startLink(pacedConfig(1));
+    rtp::VoiceEndpoint peer(io, reg, SteadyClock::instance(), "mc-peer",
+                            rtp::VoiceEndpointConfig{96, 7, 0, 0});
+    ASSERT_TRUE(peer.open({asio::ip::make_address("127.0.0.1"), 0}).ok());
+    std::vector<VoiceFrame> got;
+    peer.onFrame([&](VoiceFrame&& f, const rtp::RtpView&) { got.push_back(std::move(f)); });
+    startCall(1);
+    startCall(2);
+    std::vector<VoiceFrame> sent;
+    for (std::uint8_t i = 0; i < 12; ++i) {
+        VoiceFrame f;
+        f.codec = VoiceCodec::ImbeFullRate;
+        f.pos = {i / 9u, static_cast<std::uint8_t>(i % 9)};
+        f.crypto.family = LmrFamily::P25;
+        f.crypto.encrypted = true;
+        f.crypto.algid = 0x84;
+        f.crypto.key_id = 0x0101;
+        const std::uint8_t mi[9] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, i};
+        f.crypto.mi.assign(ByteView(mi, sizeof(mi)));
+        std::uint8_t imbe[11];
+        for (int k = 0; k < 11; ++k) {
+            imbe[k] = static_cast<std::uint8_t>(0x5A ^ (i * 11 + k));
+        }
+        f.payload.assign(ByteView(imbe, sizeof(imbe)));
+        sent.push_back(f);
+        ASSERT_TRUE(link->deliver(Voice{2, f}).ok());
+    }
+    ASSERT_TRUE(runUntil(io, [&] { return held.size() == 1; }));
+    EXPECT_EQ(invited, std::vector<std::string>{groupOf(1)});  // call 2 still waits
+    answerHeld();                                              // call 1
+    ASSERT_TRUE(runUntil(io, [&] { return held.size() == 1; }));
+    EXPECT_EQ(invited.back(), groupOf(2));
+    answer_audio_port = peer.localEndpoint().port();
+    answerHeld();  // call 2: its held frames go to `peer`
+    ASSERT_TRUE(runUntil(io, [&] { return got.size() == sent.size(); }));
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        EXPECT_EQ(got[i].codec, sent[i].codec) << i;
+        EXPECT_EQ(got[i].pos, sent[i].pos) << i;
+        EXPECT_EQ(got[i].crypto, sent[i].crypto) << i;
+        EXPECT_EQ(got[i].payload, sent[i].payload) << i;
+    }
+    EXPECT_EQ(reg.counterSum("iwf_mcptt_media_dropped_total"), 0u);
 }
 
 // 0 = no window: the whole burst goes out at once (the old behaviour, for MC systems that
