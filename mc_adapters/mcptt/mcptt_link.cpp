@@ -56,7 +56,8 @@ struct McpttLink::Call {
     // none): an established call keeps only its dialog (idle-call memory, docs/perf/mc-path.md).
     sip::Message invite;
     sip::ClientTxId invite_tx = 0;
-    bool queued = false;  // outgoing: waiting for an INVITE slot (max_outstanding_invites)
+    bool queued = false;    // outgoing: waiting for an INVITE slot (max_outstanding_invites)
+    McpttInfo queued_info;  // while queued: to rebuild the INVITE on a priority change
     sip::ServerTxId server_tx = 0;     // incoming INVITE awaiting its final response
     sip::ServerTxId invite_tx_in = 0;  // the initial incoming INVITE (key in by_server_tx_)
     bool established = false;
@@ -411,6 +412,7 @@ void McpttLink::stop() {
     }
     calls_.clear();  // closes every call's media sockets
     invite_queue_.clear();
+    urgent_queue_.clear();
     outstanding_invites_ = 0;
     queue_depth_->set(0);
     outstanding_gauge_->set(0);
@@ -620,11 +622,13 @@ Status McpttLink::originate(const CallSetup& s) {
     calls_[ref] = std::move(call);
     if (cfg_.max_outstanding_invites != 0 && outstanding_invites_ >= cfg_.max_outstanding_invites) {
         // Pacing: the call waits, in order, with its INVITE (and, like any unanswered call,
-        // its media held) until an outstanding INVITE gets its final response.
+        // its media held) until an outstanding INVITE gets its final response. Emergency and
+        // imminent-peril calls wait in a queue of their own that goes first.
         raw->queued = true;
-        invite_queue_.push_back(ref);
+        raw->queued_info = info;
+        queueFor(raw->priority).push_back(ref);
         invites_queued_->inc();
-        queue_depth_->set(static_cast<double>(invite_queue_.size()));
+        updateQueueDepth();
         return {};
     }
     sendInvite(*raw);
@@ -731,23 +735,63 @@ void McpttLink::inviteFinished() {
 }
 
 void McpttLink::pumpInvites() {
-    while (stack_ && !invite_queue_.empty() &&
+    while (stack_ && (!urgent_queue_.empty() || !invite_queue_.empty()) &&
            (cfg_.max_outstanding_invites == 0 ||
             outstanding_invites_ < cfg_.max_outstanding_invites)) {
-        const CallRef ref = invite_queue_.front();
-        invite_queue_.pop_front();
+        auto& q = !urgent_queue_.empty() ? urgent_queue_ : invite_queue_;
+        const CallRef ref = q.front();
+        q.pop_front();
         auto it = calls_.find(ref);
         if (it == calls_.end() || !it->second->queued) {
             continue;
         }
         it->second->queued = false;
+        it->second->queued_info = McpttInfo{};
         sendInvite(*it->second);
     }
-    queue_depth_->set(static_cast<double>(invite_queue_.size()));
+    updateQueueDepth();
+}
+
+std::deque<CallRef>& McpttLink::queueFor(CallPriority p) {
+    return p == CallPriority::Normal ? invite_queue_ : urgent_queue_;
+}
+
+bool McpttLink::unqueue(CallRef ref) {
+    for (auto* q : {&urgent_queue_, &invite_queue_}) {
+        auto it = std::find(q->begin(), q->end(), ref);
+        if (it != q->end()) {
+            q->erase(it);
+            return true;
+        }
+    }
+    return false;
+}
+
+void McpttLink::updateQueueDepth() {
+    queue_depth_->set(static_cast<double>(urgent_queue_.size() + invite_queue_.size()));
 }
 
 Status McpttLink::changePriority(Call& call, CallPriority p) {
     if (call.priority == p) {
+        return {};
+    }
+    if (call.queued) {
+        // Not sent yet: the INVITE is rebuilt with the new indication and Resource-Priority,
+        // and an upgraded call moves to the urgent queue (a downgraded one stays where it is).
+        call.priority = p;
+        call.queued_info.emergency.reset();
+        call.queued_info.imminent_peril.reset();
+        if (p == CallPriority::Emergency) {
+            call.queued_info.emergency = true;
+        } else if (p == CallPriority::ImminentPeril) {
+            call.queued_info.imminent_peril = true;
+        }
+        call.invite = buildInvite(call, call.queued_info);
+        if (p != CallPriority::Normal && std::find(urgent_queue_.begin(), urgent_queue_.end(),
+                                                   call.ref) == urgent_queue_.end()) {
+            (void)unqueue(call.ref);
+            urgent_queue_.push_back(call.ref);
+        }
         return {};
     }
     if (!call.dialog || !call.established) {
@@ -830,11 +874,8 @@ Status McpttLink::endCall(const CallEnd& e) {
     }
     if (c.outgoing && c.queued) {
         // Never sent (waiting for an INVITE slot): nothing to cancel toward the peer.
-        auto q = std::find(invite_queue_.begin(), invite_queue_.end(), e.call);
-        if (q != invite_queue_.end()) {
-            invite_queue_.erase(q);
-        }
-        queue_depth_->set(static_cast<double>(invite_queue_.size()));
+        (void)unqueue(e.call);
+        updateQueueDepth();
         metrics_
             .counter("iwf_mcptt_invites_dequeued_unsent_total",
                      "Calls that ended while waiting for an INVITE slot (never sent)",

@@ -137,6 +137,9 @@ class McpttLink final : public McLink {
     void sendInvite(Call& call);
     void inviteFinished();
     void pumpInvites();
+    std::deque<CallRef>& queueFor(CallPriority p);
+    bool unqueue(CallRef ref);
+    void updateQueueDepth();
     Status changePriority(Call& call, CallPriority p);
     Status endCall(const CallEnd& end);
     sip::Message buildInvite(Call& call, const McpttInfo& info);
@@ -181,6 +184,7 @@ class McpttLink final : public McLink {
     // answered, and the calls waiting for a slot, oldest first.
     std::size_t outstanding_invites_ = 0;
     std::deque<CallRef> invite_queue_;
+    std::deque<CallRef> urgent_queue_;  // emergency / imminent peril: sent first
     bool pump_posted_ = false;
     metrics::Counter* invites_queued_ = nullptr;
     metrics::Gauge* queue_depth_ = nullptr;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,10 @@ struct McpttPacingTest : test::McpttLinkFixture {
         sip::ServerTxId tx;
         sip::Message invite;
     };
-    std::vector<Held> held;            // INVITEs the MC side has not finally answered
-    std::vector<std::string> invited;  // calling group of every INVITE, in arrival order
-    std::size_t max_held = 0;          // most INVITEs outstanding at the MC side at once
+    std::vector<Held> held;             // INVITEs the MC side has not finally answered
+    std::vector<std::string> invited;   // calling group of every INVITE, in arrival order
+    std::vector<sip::Message> invites;  // the INVITEs themselves
+    std::size_t max_held = 0;           // most INVITEs outstanding at the MC side at once
     std::size_t answered = 0;
     std::uint16_t answer_audio_port = 30000;  // m=audio port of the SDP answers
 
@@ -45,6 +47,7 @@ struct McpttPacingTest : test::McpttLinkFixture {
             }
             auto info = parseMcpttInfo(*sip::bodyOfType(req, kMcpttInfoContentType));
             invited.push_back(info.ok() ? info->calling_group_id : "?");
+            invites.push_back(req);
             // 100 Trying: the link's INVITE stops retransmitting (timer A) while held.
             (void)mc->respond(tx, sip::makeResponse(req, 100, {}, {}));
             held.push_back({tx, req});
@@ -60,9 +63,10 @@ struct McpttPacingTest : test::McpttLinkFixture {
         return c;
     }
 
-    void startCall(CallRef ref) {
+    void startCall(CallRef ref, CallPriority priority = CallPriority::Normal) {
         CallSetup s;
         s.call = ref;
+        s.priority = priority;
         s.caller = Talker{McId{"sip:lmr-" + std::to_string(ref) + "@iwf.example"}, "", {}};
         s.callee = McGroupId{groupOf(ref)};
         ASSERT_TRUE(link->deliver(s).ok());
@@ -215,6 +219,44 @@ TEST_F(McpttPacingTest, MediaOfAWaitingCallIsHeldAndSentBitExactAfterItsAnswer) 
         EXPECT_EQ(got[i].payload, sent[i].payload) << i;
     }
     EXPECT_EQ(reg.counterSum("iwf_mcptt_media_dropped_total"), 0u);
+}
+
+// Emergency and imminent-peril calls wait in a queue of their own that goes first; a waiting
+// call upgraded by the engine moves there and its INVITE carries the new indication.
+TEST_F(McpttPacingTest, UrgentCallsGoFirstAndAnUpgradedWaitingCallIsRebuilt) {
+    startLink(pacedConfig(1));
+    startCall(1);
+    startCall(2);
+    startCall(3);
+    startCall(4, CallPriority::Emergency);
+    // Call 3 is upgraded while it waits (the engine's CallSetup for a known call).
+    CallSetup up;
+    up.call = 3;
+    up.priority = CallPriority::ImminentPeril;
+    up.caller = Talker{McId{"sip:lmr-3@iwf.example"}, "", {}};
+    up.callee = McGroupId{groupOf(3)};
+    ASSERT_TRUE(link->deliver(up).ok());
+    for (std::size_t n = 1; n <= 4; ++n) {
+        ASSERT_TRUE(runUntil(io, [&] { return held.size() == 1 && invited.size() == n; }));
+        answerHeld();
+    }
+    ASSERT_TRUE(runUntil(io, [&] { return link->activeCalls() == 4 && held.empty(); }));
+    EXPECT_EQ(invited, (std::vector<std::string>{groupOf(1), groupOf(4), groupOf(3), groupOf(2)}));
+    auto infoOf = [](const sip::Message& m) {
+        return parseMcpttInfo(*sip::bodyOfType(m, kMcpttInfoContentType));
+    };
+    auto i4 = infoOf(invites[1]);
+    auto i3 = infoOf(invites[2]);
+    auto i2 = infoOf(invites[3]);
+    ASSERT_TRUE(i4.ok() && i3.ok() && i2.ok());
+    EXPECT_EQ(i4->emergency, std::optional<bool>(true));
+    EXPECT_EQ(i3->imminent_peril, std::optional<bool>(true));
+    EXPECT_FALSE(i3->emergency.value_or(false));
+    EXPECT_EQ(invites[2].header("Resource-Priority").value_or(""), "mcpttp.13");
+    EXPECT_EQ(invites[1].header("Resource-Priority").value_or(""), "mcpttp.15");
+    EXPECT_FALSE(i2->emergency.value_or(false) || i2->imminent_peril.value_or(false));
+    EXPECT_FALSE(invites[3].header("Resource-Priority").has_value());
+    EXPECT_LE(max_held, 1u);
 }
 
 // 0 = no window: the whole burst goes out at once (the old behaviour, for MC systems that
