@@ -37,6 +37,5 @@ int runToCompletion(const std::vector<std::string>& argv, const std::string& log
                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // A free UDP port on 127.0.0.1 (bound to port 0 then released).
-std::uint16_t freeUdpPort();
 
 }  // namespace iwf::harness

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/common/loopback_port.hpp"
 #include "harness/opacity/scanner.hpp"
 #include "harness/report/report.hpp"
 #include "harness/runner/admin_client.hpp"
@@ -418,7 +419,7 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
         std::set<std::uint16_t> used{mc.sipPort()};
         auto pick = [&] {
             for (;;) {
-                const std::uint16_t p = freeUdpPort();
+                const std::uint16_t p = pickLoopbackPort(PortProtocol::Udp);
                 if (p != 0 && used.insert(p).second) {
                     return p;
                 }

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "gateway/common/loopback_port.hpp"
 #include "harness/crypto/p25_crypto.hpp"
 #include "harness/sim/mc_system.hpp"
 #include "lmr_adapters/p25/records.hpp"
@@ -76,11 +77,6 @@ std::string iwfdConfig(const std::string& store, std::uint16_t sip_port, std::ui
         c += "      - \"" + groupUri(i) + "\"\n";
     }
     return c;
-}
-
-std::uint16_t freeUdpPort() {
-    UdpPeer p;
-    return p.port();
 }
 
 std::uint16_t linkPort(IwfdProcess& iwfd) {
@@ -147,7 +143,7 @@ TEST(IwfdWorkersMc, CallsOfRadiosOnBothShardsReachTheMcSideAndBack) {
     mcc.clients.push_back(client);
     h::McSystem mc(mcc);
     ASSERT_TRUE(mc.start().ok());
-    const std::uint16_t sip_port = freeUdpPort();
+    const std::uint16_t sip_port = pickLoopbackPort(PortProtocol::Udp);
     mc.setIwfSipPort(sip_port);
 
     IwfdProcess iwfd;

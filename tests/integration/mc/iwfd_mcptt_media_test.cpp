@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/common/asio.hpp"
+#include "gateway/common/loopback_port.hpp"
 #include "gateway/sip/multipart.hpp"
 #include "gateway/sip/stack.hpp"
 #include "lmr_adapters/p25/mi_lfsr.hpp"
@@ -38,18 +39,6 @@ using namespace std::chrono_literals;
 using iwf::test::httpGet;
 using iwf::test::prometheusValue;
 using iwf::test::runCommand;
-
-std::uint16_t freeUdpPort() {
-    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    socklen_t l = sizeof(a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &l);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 bool pump(asio::io_context& io, const std::function<bool()>& done,
           std::chrono::milliseconds timeout = 10s) {
@@ -142,8 +131,8 @@ struct IwfdMcpttMedia : ::testing::Test {
         auto r = runCommand({IWFCTL_BIN, "keymap", "--store", store, "import",
                              std::string(IWF_SOURCE_DIR) + "/configs/keymap.example.yaml"});
         ASSERT_EQ(r.exit_code, 0) << r.err;
-        p25_port = freeUdpPort();
-        sip_port = freeUdpPort();
+        p25_port = pickLoopbackPort(PortProtocol::Udp);
+        sip_port = pickLoopbackPort(PortProtocol::Udp);
     }
     std::string config(std::uint16_t mc_port) const {
         return "instance: mc-media\nlog: {level: debug}\n"

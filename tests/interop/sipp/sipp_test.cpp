@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/common/asio.hpp"
+#include "gateway/common/loopback_port.hpp"
 #include "gateway/sip/transport.hpp"
 #include "lmr_adapters/p25/mi_lfsr.hpp"
 #include "lmr_adapters/p25/records.hpp"
@@ -33,35 +34,8 @@ namespace {
 using namespace std::chrono_literals;
 using iwf::test::TempDir;
 
-// A port that SIPp, socat or iwfd binds by number a moment later. Taken below the kernel's
-// ephemeral range (ip_local_port_range, 32768-60999 by default) so that no other test binding
-// port 0 meanwhile can be given it; the start point differs per process and per call so tests
-// running in parallel do not probe the same numbers.
 std::uint16_t freePort(bool tcp) {
-    static unsigned next = static_cast<unsigned>(::getpid()) * 7919u;
-    asio::io_context io;
-    const auto lo = asio::ip::make_address("127.0.0.1");
-    for (int attempt = 0; attempt < 1000; ++attempt) {
-        const auto port = static_cast<std::uint16_t>(20000 + (next++ % 12000));
-        boost::system::error_code ec;
-        if (tcp) {
-            asio::ip::tcp::acceptor a(io);
-            a.open(asio::ip::tcp::v4(), ec);
-            a.bind({lo, port}, ec);
-            if (!ec) {
-                return port;
-            }
-        } else {
-            asio::ip::udp::socket s(io);
-            s.open(asio::ip::udp::v4(), ec);
-            s.bind({lo, port}, ec);
-            if (!ec) {
-                return port;
-            }
-        }
-    }
-    ADD_FAILURE() << "no free port in 20000-31999";
-    return 0;
+    return pickLoopbackPort(tcp ? PortProtocol::Tcp : PortProtocol::Udp);
 }
 
 // A child process in the background (SIPp, socat); killed when it goes out of scope.
