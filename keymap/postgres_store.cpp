@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include "keymap/store.hpp"
+#include "keymap/store_commit.hpp"
 
 namespace iwf::keymap {
 
@@ -81,20 +82,11 @@ class PostgresStore final : public Store {
         exec("BEGIN", "commit: begin");
         try {
             exec("LOCK TABLE keymap_revisions IN EXCLUSIVE MODE", "commit: lock");
-            CommitResult r;
-            std::uint64_t head = headRevision();
-            Keymap old;
-            if (head != 0) {
-                old = *load(head);
-            }
-            r.changes = diff(old, k);
-            r.revision = head;
-            if (head != 0 && r.changes.empty()) {
+            CommitResult r = planCommit(*this, k);
+            if (!r.created) {
                 exec("ROLLBACK", "commit: end");
                 return r;
             }
-            r.revision = head + 1;
-            r.created = true;
             query(
                 "INSERT INTO keymap_revisions (revision, created_at_ms, actor, action, note, "
                 "summary, diff, document) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

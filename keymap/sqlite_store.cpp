@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "keymap/store.hpp"
+#include "keymap/store_commit.hpp"
 
 namespace iwf::keymap {
 
@@ -175,19 +176,10 @@ class SqliteStore final : public Store {
 
     CommitResult commitLocked(const Keymap& k, const std::string& actor, const std::string& action,
                               const std::string& note) {
-        CommitResult r;
-        std::uint64_t head = headRevision();
-        Keymap old;
-        if (head != 0) {
-            old = *load(head);
-        }
-        r.changes = diff(old, k);
-        r.revision = head;
-        if (head != 0 && r.changes.empty()) {
+        CommitResult r = planCommit(*this, k);
+        if (!r.created) {
             return r;
         }
-        r.revision = head + 1;
-        r.created = true;
         Stmt ins(db_,
                  "INSERT INTO keymap_revisions (revision, created_at_ms, actor, action, note, "
                  "summary, diff, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
