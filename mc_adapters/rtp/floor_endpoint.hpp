@@ -11,10 +11,9 @@
 #include <functional>
 #include <string>
 
-#include "gateway/common/log.hpp"
 #include "gateway/common/metrics.hpp"
 #include "mc_adapters/floor/floor_message.hpp"
-#include "mc_adapters/rtp/udp_endpoint.hpp"
+#include "mc_adapters/rtp/peer_socket.hpp"
 
 namespace iwf::mc::rtp {
 
@@ -26,10 +25,10 @@ class FloorEndpoint {
 
     Status open(const Udp::endpoint& local);
     void close();
-    Udp::endpoint localEndpoint() const { return udp_.localEndpoint(); }
-    void setRemote(const Udp::endpoint& remote);
-    bool hasRemote() const { return has_remote_; }
-    Udp::endpoint remote() const { return remote_; }
+    Udp::endpoint localEndpoint() const { return peer_.localEndpoint(); }
+    void setRemote(const Udp::endpoint& remote) { peer_.setRemote(remote); }
+    bool hasRemote() const { return peer_.hasRemote(); }
+    Udp::endpoint remote() const { return peer_.remote(); }
     void onMessage(Handler h) { handler_ = std::move(h); }
 
     // Encodes and sends one floor message to the remote ("no_remote" if none is known).
@@ -39,20 +38,12 @@ class FloorEndpoint {
 
   private:
     void onDatagram(ByteView data, const Udp::endpoint& from);
-    void drop(const Udp::endpoint& from, std::string_view reason);
 
-    UdpEndpoint udp_;
-    metrics::Registry& metrics_;
-    std::string link_;
+    PeerSocket peer_;
     Handler handler_;
-    Udp::endpoint remote_;
-    bool has_remote_ = false;
     metrics::Counter& rx_;
     metrics::Counter& tx_;
     metrics::Counter& ignored_;
-    log::RateLimiter warn_limit_;
 };
-
-std::string peerLabel(const Udp::endpoint& ep);
 
 }  // namespace iwf::mc::rtp

@@ -1,39 +1,38 @@
 #include "mc_adapters/rtp/voice_endpoint.hpp"
 
-#include "mc_adapters/rtp/floor_endpoint.hpp"
-
 namespace iwf::mc::rtp {
+
+namespace {
+
+constexpr DropAccount kDrops{"iwf_mc_rtp_dropped_total", "RTP datagrams dropped, by reason", "rtp",
+                             "rtp"};
+
+}  // namespace
 
 VoiceEndpoint::VoiceEndpoint(asio::io_context& io, metrics::Registry& metrics, const Clock& clock,
                              std::string link, VoiceEndpointConfig cfg)
-    : udp_(io)
-    , metrics_(metrics)
+    : peer_(io, metrics, std::move(link))
     , clock_(clock)
-    , link_(std::move(link))
     , cfg_(cfg)
     , next_seq_(cfg.initial_sequence)
-    , rx_(metrics.counter("iwf_mc_rtp_rx_total", "RTP voice frames received", {{"link", link_}}))
-    , tx_(metrics.counter("iwf_mc_rtp_tx_total", "RTP voice frames sent", {{"link", link_}}))
+    , rx_(metrics.counter("iwf_mc_rtp_rx_total", "RTP voice frames received",
+                          {{"link", peer_.link()}}))
+    , tx_(metrics.counter("iwf_mc_rtp_tx_total", "RTP voice frames sent", {{"link", peer_.link()}}))
     , lost_(metrics.counter("iwf_mc_rtp_lost_total",
                             "RTP packets missing from received sequence numbers",
-                            {{"link", link_}})) {}
+                            {{"link", peer_.link()}})) {}
 
 Status VoiceEndpoint::open(const Udp::endpoint& local) {
-    return udp_.open(local,
-                     [this](ByteView data, const Udp::endpoint& from) { onDatagram(data, from); });
+    return peer_.open(local,
+                      [this](ByteView data, const Udp::endpoint& from) { onDatagram(data, from); });
 }
 
 void VoiceEndpoint::close() {
-    udp_.close();
-}
-
-void VoiceEndpoint::setRemote(const Udp::endpoint& remote) {
-    remote_ = remote;
-    has_remote_ = true;
+    peer_.close();
 }
 
 Status VoiceEndpoint::send(const VoiceFrame& f, bool marker) {
-    if (!has_remote_) {
+    if (!peer_.hasRemote()) {
         return Error{"no_remote"};
     }
     // The fixed header (RFC 3550 5.1: V=2, no padding / extension / CSRC), then the LMR
@@ -49,45 +48,28 @@ Status VoiceEndpoint::send(const VoiceFrame& f, bool marker) {
     w.u32(cfg_.timestamp_base + rtpTimestampOffset(f));
     w.u32(cfg_.ssrc);
     IWF_TRY_STATUS(encodeLmrPayload(f, tx_buf));
-    IWF_TRY_STATUS(udp_.sendTo(tx_buf, remote_));
+    IWF_TRY_STATUS(peer_.sendToRemote(tx_buf));
     ++next_seq_;
     tx_.inc();
     return {};
 }
 
-void VoiceEndpoint::drop(const Udp::endpoint& from, std::string_view reason) {
-    metrics_
-        .counter("iwf_mc_rtp_dropped_total", "RTP datagrams dropped, by reason",
-                 {{"link", link_}, {"peer", peerLabel(from)}, {"reason", std::string(reason)}})
-        .inc();
-    std::uint64_t suppressed = 0;
-    if (warn_limit_.allow(std::chrono::steady_clock::now(), suppressed)) {
-        log::get("rtp")->warn("link={} peer={} rtp datagram dropped reason={} suppressed={}", link_,
-                              peerLabel(from), reason, suppressed);
-    }
-}
-
 void VoiceEndpoint::onDatagram(ByteView data, const Udp::endpoint& from) {
-    if (data.size() > UdpEndpoint::kMaxDatagram) {
-        drop(from, "oversize");
-        return;
-    }
-    if (has_remote_ && from != remote_) {
-        drop(from, "unknown_peer");
+    if (!peer_.admit(kDrops, data, from)) {
         return;
     }
     auto rtp = RtpView::parse(data);
     if (!rtp) {
-        drop(from, rtp.error().reason);
+        peer_.drop(kDrops, from, rtp.error().reason);
         return;
     }
     if (rtp->payloadType() != cfg_.payload_type) {
-        drop(from, "unexpected_payload_type");
+        peer_.drop(kDrops, from, "unexpected_payload_type");
         return;
     }
     auto frame = decodeLmrPayload(rtp->payload());
     if (!frame) {
-        drop(from, frame.error().reason);
+        peer_.drop(kDrops, from, frame.error().reason);
         return;
     }
     if (rx_started_ && rtp->ssrc() != rx_ssrc_) {
@@ -98,11 +80,11 @@ void VoiceEndpoint::onDatagram(ByteView data, const Udp::endpoint& from) {
     const std::uint64_t ext = rx_seq_.extend(rtp->sequence());
     if (rx_started_) {
         if (ext == last_delivered_) {
-            drop(from, "duplicate");
+            peer_.drop(kDrops, from, "duplicate");
             return;
         }
         if (ext < last_delivered_) {
-            drop(from, "late");
+            peer_.drop(kDrops, from, "late");
             return;
         }
         if (ext > last_delivered_ + 1) {
@@ -112,8 +94,8 @@ void VoiceEndpoint::onDatagram(ByteView data, const Udp::endpoint& from) {
     rx_started_ = true;
     rx_ssrc_ = rtp->ssrc();
     last_delivered_ = ext;
-    if (!has_remote_) {
-        setRemote(from);
+    if (!peer_.hasRemote()) {
+        peer_.setRemote(from);
     }
     frame->seq = static_cast<std::uint32_t>(ext);
     frame->rx_ns = toNs(clock_.now());

@@ -12,12 +12,11 @@
 #include <string>
 
 #include "gateway/common/clock.hpp"
-#include "gateway/common/log.hpp"
 #include "gateway/common/metrics.hpp"
 #include "gateway/common/voice.hpp"
 #include "mc_adapters/rtp/lmr_payload.hpp"
+#include "mc_adapters/rtp/peer_socket.hpp"
 #include "mc_adapters/rtp/rtp_packet.hpp"
-#include "mc_adapters/rtp/udp_endpoint.hpp"
 
 namespace iwf::mc::rtp {
 
@@ -37,8 +36,8 @@ class VoiceEndpoint {
 
     Status open(const Udp::endpoint& local);
     void close();
-    Udp::endpoint localEndpoint() const { return udp_.localEndpoint(); }
-    void setRemote(const Udp::endpoint& remote);
+    Udp::endpoint localEndpoint() const { return peer_.localEndpoint(); }
+    void setRemote(const Udp::endpoint& remote) { peer_.setRemote(remote); }
     void onFrame(Handler h) { handler_ = std::move(h); }
 
     // Sends one frame; `marker` marks the first packet of a talk spurt.
@@ -46,25 +45,19 @@ class VoiceEndpoint {
 
   private:
     void onDatagram(ByteView data, const Udp::endpoint& from);
-    void drop(const Udp::endpoint& from, std::string_view reason);
 
-    UdpEndpoint udp_;
-    metrics::Registry& metrics_;
+    PeerSocket peer_;
     const Clock& clock_;
-    std::string link_;
     VoiceEndpointConfig cfg_;
     Handler handler_;
-    Udp::endpoint remote_;
-    bool has_remote_ = false;
-    std::uint16_t next_seq_;
     SequenceExtender rx_seq_;
     bool rx_started_ = false;
+    std::uint16_t next_seq_;  // here: fills the padding behind rx_started_
     std::uint32_t rx_ssrc_ = 0;
     std::uint64_t last_delivered_ = 0;
     metrics::Counter& rx_;
     metrics::Counter& tx_;
     metrics::Counter& lost_;
-    log::RateLimiter warn_limit_;
 };
 
 }  // namespace iwf::mc::rtp
