@@ -47,12 +47,7 @@ IssiLinkConfig IssiLinkConfig::fromConfig(const ConfigNode& n) {
                   "groups", "peer", "peer_port", "auto_grant", "rtp_timeout", "heartbeat"});
     IssiLinkConfig c;
     c.name = n.getString("name");
-    c.address = n.getString("address", "0.0.0.0");
-    boost::system::error_code ec;
-    asio::ip::make_address(c.address, ec);
-    if (ec) {
-        n.fail("address", "not an IP address: \"" + c.address + "\"");
-    }
+    c.address = getIpAddress(n, "address", "0.0.0.0");
     c.sip_port = static_cast<std::uint16_t>(n.getInt("sip_port", 0, 65535, 5060));
     c.rtp_port = static_cast<std::uint16_t>(n.getInt("rtp_port", 0, 65535, 25000));
     c.system.wacn = static_cast<std::uint32_t>(n.getInt("wacn", 0, 0xFFFFF));
@@ -62,11 +57,7 @@ IssiLinkConfig IssiLinkConfig::fromConfig(const ConfigNode& n) {
         c.groups.push_back(static_cast<std::uint16_t>(g.asInt(1, 0xFFFF)));
     }
     if (n.has("peer")) {
-        c.peer_host = n.getString("peer");
-        asio::ip::make_address(*c.peer_host, ec);
-        if (ec) {
-            n.fail("peer", "not an IP address: \"" + *c.peer_host + "\"");
-        }
+        c.peer_host = getIpAddress(n, "peer");
     }
     c.peer_port = static_cast<std::uint16_t>(n.getInt("peer_port", 1, 65535, 5060));
     c.auto_grant = n.getBool("auto_grant", false);
@@ -80,16 +71,7 @@ IssiLinkConfig IssiLinkConfig::fromConfig(const ConfigNode& n) {
 
 IssiLink::IssiLink(IssiLinkConfig cfg, asio::io_context& io, metrics::Registry& metrics,
                    const Clock& clock)
-    : cfg_(std::move(cfg))
-    , id_{Side::Lmr, cfg_.name}
-    , io_(io)
-    , metrics_(metrics)
-    , clock_(clock)
-    , rtp_(io)
-    , timer_(io)
-    , rx_(rtp_, 8, 2048)
-    , drops_(metrics, cfg_.name, log::get("p25"))
-    , log_(log::get("p25")) {}
+    : UdpLink(cfg.name, io, metrics, clock, 8, 2048), cfg_(std::move(cfg)) {}
 
 IssiLink::~IssiLink() {
     *alive_ = false;
@@ -100,10 +82,7 @@ Status IssiLink::start(EventSink& sink) {
     if (running_) {
         return Error{"already_started"};
     }
-    boost::system::error_code ec;
-    std::string why;
-    if (Status st = net::bind(rtp_, cfg_.address, cfg_.rtp_port, {}, &why); !st) {
-        log_->error("link={} bind={}:{} error=\"{}\"", cfg_.name, cfg_.address, cfg_.rtp_port, why);
+    if (Status st = bindSocket(cfg_.address, cfg_.rtp_port); !st) {
         return st;
     }
     sip::StackConfig sc;
@@ -116,14 +95,15 @@ Status IssiLink::start(EventSink& sink) {
         onSipRequest(tx, m, from);
     });
     if (Status st = sip_->start(); !st) {
-        rtp_.close(ec);
+        boost::system::error_code ec;
+        socket_.close(ec);
         sip_.reset();
         return st;
     }
     sink_ = &sink;
     running_ = true;
     log_->info("link={} issi sip_port={} rtp_port={}", cfg_.name, sipPort(), rtpPort());
-    rx_.start([this](const Endpoint& from, ByteView data) {
+    receiver_.start([this](const Endpoint& from, ByteView data) {
         if (running_) {
             onRtp(from, data);
         }
@@ -144,10 +124,7 @@ void IssiLink::stop() {
     for (auto ref : refs) {
         endCall(ref, EndReason::LinkDown, "link stopped");
     }
-    boost::system::error_code ec;
-    timer_.cancel();
-    rx_.stop();
-    rtp_.close(ec);
+    closeSocket();
     if (sip_) {
         sip_->stop();
     }
@@ -158,9 +135,7 @@ std::uint16_t IssiLink::sipPort() const {
 }
 
 std::uint16_t IssiLink::rtpPort() const {
-    boost::system::error_code ec;
-    auto ep = rtp_.local_endpoint(ec);
-    return ec ? 0 : ep.port();
+    return boundPort();
 }
 
 void IssiLink::emit(Event&& e) {
@@ -488,7 +463,7 @@ void IssiLink::sendIssi(GroupCall& c, IssiPayload payload) {
         return;
     }
     boost::system::error_code ec;
-    rtp_.send_to(asio::buffer(out), c.rtp_peer, 0, ec);
+    socket_.send_to(asio::buffer(out), c.rtp_peer, 0, ec);
     if (ec) {
         deliverError("send_failed");
     }

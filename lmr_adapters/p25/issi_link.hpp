@@ -31,18 +31,12 @@
 #include <string>
 #include <vector>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/clock.hpp"
-#include "gateway/common/config_node.hpp"
-#include "gateway/common/link.hpp"
-#include "gateway/common/log.hpp"
-#include "gateway/common/metrics.hpp"
-#include "gateway/common/udp_socket.hpp"
 #include "gateway/sip/dialog.hpp"
 #include "gateway/sip/stack.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"
 #include "lmr_adapters/p25/issi_rtp.hpp"
 #include "lmr_adapters/p25/issi_sip.hpp"
+#include "lmr_adapters/p25/udp_link.hpp"
 
 namespace iwf::lmr::p25 {
 
@@ -63,15 +57,14 @@ struct IssiLinkConfig {
     static IssiLinkConfig fromConfig(const ConfigNode& node);
 };
 
-class IssiLink final : public LmrLink {
+// socket_ (UdpLink) is the ISSI RTP socket: one for every peer RFSS stream.
+class IssiLink final : public UdpLink {
   public:
     IssiLink(IssiLinkConfig cfg, asio::io_context& io, metrics::Registry& metrics,
              const Clock& clock);
     ~IssiLink() override;
 
-    const LinkId& id() const override { return id_; }
     bool signalsFloor() const override { return true; }
-    LmrFamily family() const override { return LmrFamily::P25; }
     Status start(EventSink& sink) override;
     void stop() override;
     Status deliver(const Event& event) override;
@@ -125,22 +118,13 @@ class IssiLink final : public LmrLink {
     std::string localSdp() const;
 
     IssiLinkConfig cfg_;
-    LinkId id_;
-    asio::io_context& io_;
-    metrics::Registry& metrics_;
-    const Clock& clock_;
     EventSink* sink_ = nullptr;
     std::unique_ptr<sip::Stack> sip_;
-    asio::ip::udp::socket rtp_;
-    asio::steady_timer timer_;
-    net::BatchReceiver rx_;  // ISSI RTP: one socket for every peer RFSS stream
     std::map<CallRef, GroupCall> calls_;
     std::map<std::string, CallRef> by_call_id_;
     CallRef next_ref_ = 1;
     bool running_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-    net::DropCounter drops_;
-    std::shared_ptr<spdlog::logger> log_;
 };
 
 }  // namespace iwf::lmr::p25

@@ -38,12 +38,7 @@ RecordsLinkConfig RecordsLinkConfig::fromConfig(const ConfigNode& n) {
                   "peer_timeout", "call_timeout", "reflect", "max_peers"});
     RecordsLinkConfig c;
     c.name = n.getString("name");
-    c.address = n.getString("address", "0.0.0.0");
-    boost::system::error_code ec;
-    asio::ip::make_address(c.address, ec);
-    if (ec) {
-        n.fail("address", "not an IP address: \"" + c.address + "\"");
-    }
+    c.address = getIpAddress(n, "address", "0.0.0.0");
     c.port = static_cast<std::uint16_t>(n.getInt("port", 0, 65535, 41000));
     c.system.wacn = static_cast<std::uint32_t>(n.getInt("wacn", 0, 0xFFFFF, 0xBB800));
     c.system.system = static_cast<std::uint16_t>(n.getInt("system", 0, 0xFFF, 1));
@@ -69,16 +64,7 @@ RecordsLinkConfig RecordsLinkConfig::fromConfig(const ConfigNode& n) {
 
 RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::Registry& metrics,
                          const Clock& clock)
-    : cfg_(std::move(cfg))
-    , id_{Side::Lmr, cfg_.name}
-    , metrics_(metrics)
-    , clock_(clock)
-    , io_(io)
-    , socket_(io)
-    , timer_(io)
-    , receiver_(socket_, 8, 512)
-    , drops_(metrics, cfg_.name, log::get("p25"))
-    , log_(log::get("p25")) {
+    : UdpLink(cfg.name, io, metrics, clock, 8, 512), cfg_(std::move(cfg)) {
     const metrics::Labels l{{"link", cfg_.name}};
     rx_records_ = &metrics_.counter("iwf_p25_records_rx_total", "P25 records received", l);
     tx_records_ = &metrics_.counter("iwf_p25_records_tx_total", "P25 records sent", l);
@@ -124,11 +110,7 @@ Status RecordsLink::start(EventSink& sink) {
     if (running_) {
         return Error{"already_started"};
     }
-    std::string why;
-    if (Status st =
-            net::bind(socket_, cfg_.address, cfg_.port, {cfg_.reuse_port, cfg_.join_port}, &why);
-        !st) {
-        log_->error("link={} bind={}:{} error=\"{}\"", cfg_.name, cfg_.address, cfg_.port, why);
+    if (Status st = bindSocket(cfg_.address, cfg_.port, {cfg_.reuse_port, cfg_.join_port}); !st) {
         return st;
     }
     sink_ = &sink;
@@ -146,10 +128,7 @@ void RecordsLink::stop() {
             return;
         }
         running_ = false;
-        boost::system::error_code ec;
-        timer_.cancel();
-        receiver_.stop();
-        socket_.close(ec);
+        closeSocket();
         remote_peers_.clear();
         for (auto& [ep, peer] : peers_) {
             if (peer.call) {
@@ -163,9 +142,7 @@ void RecordsLink::stop() {
 }
 
 std::uint16_t RecordsLink::localPort() const {
-    boost::system::error_code ec;
-    auto ep = socket_.local_endpoint(ec);
-    return ec ? 0 : ep.port();
+    return boundPort();
 }
 
 std::size_t RecordsLink::peerCount() const {

@@ -25,15 +25,9 @@
 #include <string>
 #include <vector>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/clock.hpp"
-#include "gateway/common/config_node.hpp"
-#include "gateway/common/link.hpp"
-#include "gateway/common/log.hpp"
-#include "gateway/common/metrics.hpp"
-#include "gateway/common/udp_socket.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"
 #include "lmr_adapters/p25/records.hpp"
+#include "lmr_adapters/p25/udp_link.hpp"
 
 namespace iwf::lmr::p25 {
 
@@ -75,14 +69,12 @@ class RecordsShardGroup {
     std::vector<std::pair<RecordsLink*, asio::io_context*>> members_;
 };
 
-class RecordsLink final : public LmrLink {
+class RecordsLink final : public UdpLink {
   public:
     RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::Registry& metrics,
                 const Clock& clock);
     ~RecordsLink() override;
 
-    const LinkId& id() const override { return id_; }
-    LmrFamily family() const override { return LmrFamily::P25; }
     Status start(EventSink& sink) override;
     void stop() override;
     Status deliver(const Event& event) override;
@@ -135,15 +127,7 @@ class RecordsLink final : public LmrLink {
     Status deliverVoice(const Voice& v);
 
     RecordsLinkConfig cfg_;
-    LinkId id_;
-    metrics::Registry& metrics_;
-    const Clock& clock_;
     EventSink* sink_ = nullptr;
-    asio::io_context& io_;
-    asio::ip::udp::socket socket_;
-    asio::steady_timer timer_;
-    net::BatchReceiver receiver_;
-    net::DropCounter drops_;
     mutable std::mutex mu_;
     std::map<Endpoint, Peer> peers_;
     std::vector<Endpoint> remote_peers_;  // linked to sibling instances (shard group)
@@ -153,7 +137,6 @@ class RecordsLink final : public LmrLink {
     std::vector<Event> flushing_;  // outbox_'s twin: swapped, so neither reallocates per frame
     CallRef next_ref_ = 1;
     bool running_ = false;
-    std::shared_ptr<spdlog::logger> log_;
     metrics::Counter* rx_records_ = nullptr;
     metrics::Counter* tx_records_ = nullptr;
     metrics::Counter* late_entry_ = nullptr;

@@ -1,0 +1,61 @@
+#include "lmr_adapters/p25/udp_link.hpp"
+
+namespace iwf::lmr::p25 {
+
+namespace {
+
+std::string checkIpAddress(const ConfigNode& n, std::string_view key, std::string address) {
+    boost::system::error_code ec;
+    asio::ip::make_address(address, ec);
+    if (ec) {
+        n.fail(key, "not an IP address: \"" + address + "\"");
+    }
+    return address;
+}
+
+}  // namespace
+
+std::string getIpAddress(const ConfigNode& n, std::string_view key, const std::string& dflt) {
+    return checkIpAddress(n, key, n.getString(key, dflt));
+}
+
+std::string getIpAddress(const ConfigNode& n, std::string_view key) {
+    return checkIpAddress(n, key, n.getString(key));
+}
+
+UdpLink::UdpLink(const std::string& name, asio::io_context& io, metrics::Registry& metrics,
+                 const Clock& clock, std::size_t batch, std::size_t max_datagram)
+    : id_{Side::Lmr, name}
+    , io_(io)
+    , metrics_(metrics)
+    , clock_(clock)
+    , socket_(io)
+    , timer_(io)
+    , receiver_(socket_, batch, max_datagram)
+    , drops_(metrics, name, log::get("p25"))
+    , log_(log::get("p25")) {}
+
+Status UdpLink::bindSocket(const std::string& address, std::uint16_t port,
+                           const net::BindOptions& opts) {
+    std::string why;
+    if (Status st = net::bind(socket_, address, port, opts, &why); !st) {
+        log_->error("link={} bind={}:{} error=\"{}\"", id_.name, address, port, why);
+        return st;
+    }
+    return Status::success();
+}
+
+std::uint16_t UdpLink::boundPort() const {
+    boost::system::error_code ec;
+    auto ep = socket_.local_endpoint(ec);
+    return ec ? 0 : ep.port();
+}
+
+void UdpLink::closeSocket() {
+    boost::system::error_code ec;
+    timer_.cancel();
+    receiver_.stop();
+    socket_.close(ec);
+}
+
+}  // namespace iwf::lmr::p25

@@ -1,0 +1,63 @@
+#pragma once
+// What the P25 links that own one UDP socket share ("p25-issi" for its RTP, "p25-records"):
+// the link id, the io_context / metrics / clock they run on, the socket with its batched
+// receiver, a timer, the iwf_lmr_dropped_total counter and the "p25" logger; binding with the
+// error logged; the bound port; closing the socket side. And the YAML check of an IP address
+// field that both link types' fromConfig() use.
+//
+// A base class of the links (no virtual function of its own): id() and family() are the
+// LmrLink overrides both links had; nothing on the per-datagram path goes through it.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gateway/common/asio.hpp"
+#include "gateway/common/clock.hpp"
+#include "gateway/common/config_node.hpp"
+#include "gateway/common/link.hpp"
+#include "gateway/common/log.hpp"
+#include "gateway/common/metrics.hpp"
+#include "gateway/common/udp_socket.hpp"
+
+namespace iwf::lmr::p25 {
+
+// The string field `key` (default `dflt`), which must be an IP address: otherwise
+// ConfigError naming the field ("not an IP address: \"...\"").
+std::string getIpAddress(const ConfigNode& n, std::string_view key, const std::string& dflt);
+// The same for a required field.
+std::string getIpAddress(const ConfigNode& n, std::string_view key);
+
+class UdpLink : public LmrLink {
+  public:
+    const LinkId& id() const override { return id_; }
+    LmrFamily family() const override { return LmrFamily::P25; }
+
+  protected:
+    // `batch` and `max_datagram`: the receiver's (net::BatchReceiver).
+    UdpLink(const std::string& name, asio::io_context& io, metrics::Registry& metrics,
+            const Clock& clock, std::size_t batch, std::size_t max_datagram);
+
+    // Binds socket_ (net::bind); on failure logs "link=.. bind=address:port error=.." and
+    // returns the error.
+    Status bindSocket(const std::string& address, std::uint16_t port,
+                      const net::BindOptions& opts = {});
+    // The port socket_ is bound to (0 if none).
+    std::uint16_t boundPort() const;
+    // Cancels the timer, stops the receiver and closes the socket.
+    void closeSocket();
+
+    LinkId id_;
+    asio::io_context& io_;
+    metrics::Registry& metrics_;
+    const Clock& clock_;
+    asio::ip::udp::socket socket_;
+    asio::steady_timer timer_;
+    net::BatchReceiver receiver_;
+    net::DropCounter drops_;
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+}  // namespace iwf::lmr::p25
