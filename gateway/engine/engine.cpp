@@ -98,7 +98,11 @@ std::size_t Engine::callCount() const {
 }
 
 std::size_t Engine::callStateBytes(std::size_t legs) {
-    return sizeof(Call) + legs * sizeof(Leg) + legs * (sizeof(RefKey) + sizeof(LegRef) + 16);
+    // The first legs are inside Call; each further one is a heap node plus its owning pointer.
+    const std::size_t inline_legs = decltype(Call::legs)::inlineCapacity();
+    const std::size_t extra = legs > inline_legs ? legs - inline_legs : 0;
+    return sizeof(Call) + extra * (sizeof(Leg) + sizeof(void*)) +
+           legs * (sizeof(RefKey) + sizeof(LegRef) + 16);
 }
 
 void Engine::addLink(Link& link) {
@@ -557,7 +561,12 @@ Engine::Call& Engine::openGroupCall(std::shared_ptr<const DirectorySnapshot> sna
     c.local_floor = c.group->home == Side::Lmr;
     c.priority = s.priority;
     c.broadcast = s.broadcast;
-    group_calls_[c.group->mc_group.uri] = c.id;
+    // A stale entry for the URI would keep a view into another call's string: replace the key.
+    const std::string_view uri = c.group->mc_group.uri;
+    if (auto it = group_calls_.find(uri); it != group_calls_.end()) {
+        group_calls_.erase(it);
+    }
+    group_calls_.emplace(uri, c.id);
     deps_.metrics
         .counter("iwf_engine_calls_started_total", "Calls started by kind, origin, priority",
                  {{"kind", "group"},

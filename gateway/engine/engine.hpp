@@ -15,11 +15,11 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -34,6 +34,7 @@
 #include "gateway/engine/directory.hpp"
 #include "gateway/engine/engine_tables.hpp"
 #include "gateway/engine/latency_histogram.hpp"
+#include "gateway/engine/stable_list.hpp"
 #include "gateway/engine/timer_service.hpp"
 
 namespace iwf::gateway::engine {
@@ -159,11 +160,13 @@ class Engine final : public EventSink {
         Fsm<CallState, CallEvent> fsm;
         Fsm<FcsState, FcsEvent> fcs;
         Fsm<PartState, PartEvent> part;
-        std::deque<Leg> legs;  // a deque: adding a leg never moves the others
-        int holder = -1;       // leg whose stream is forwarded (floor holder)
-        int preemptor = -1;    // floor_fcs: waits in G_pending_floor_revoke
-        int requester = -1;    // floor_part: the LMR leg the IWF asked the MC side for
-        int lmr_out = -1;      // group call: the LMR leg the engine originated for an MC talker
+        // Two legs inline (an interworked call's LMR and MC leg), more as heap nodes. Adding a
+        // leg never moves the others: a Leg& taken before addLeg() stays valid.
+        StableList<Leg, 2> legs;
+        int holder = -1;     // leg whose stream is forwarded (floor holder)
+        int preemptor = -1;  // floor_fcs: waits in G_pending_floor_revoke
+        int requester = -1;  // floor_part: the LMR leg the IWF asked the MC side for
+        int lmr_out = -1;    // group call: the LMR leg the engine originated for an MC talker
         // Floor queue. A vector: an empty std::deque allocates ~576 B (idle-call memory).
         std::vector<int> queue;
         bool encrypted_marked = false;  // E2EE state of the last transmission that flowed
@@ -295,8 +298,10 @@ class Engine final : public EventSink {
     ReasonCounters floor_events_;
     std::unordered_map<std::uint64_t, std::unique_ptr<Call>> calls_;
     std::unordered_map<RefKey, LegRef, RefKeyHash> refs_;
-    std::map<std::string, std::uint64_t> group_calls_;  // MC group URI -> call id
-    std::vector<std::uint64_t> reap_;                   // ended calls to erase
+    // MC group URI -> call id. The key views the call's own c.group->mc_group.uri (no copy):
+    // the entry is erased in endCall(), before the call (and the string) is freed.
+    std::map<std::string_view, std::uint64_t, std::less<>> group_calls_;
+    std::vector<std::uint64_t> reap_;  // ended calls to erase
     std::uint64_t next_call_ = 1;
     std::uint64_t events_in_ = 0;
     CallRef next_ref_ = 1;

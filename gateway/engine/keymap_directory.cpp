@@ -133,7 +133,12 @@ std::shared_ptr<const DirectorySnapshot> KeymapDirectory::current() const {
     if (!snap) {
         snap = keymap::Snapshot::build(keymap::Keymap{}, 0);
     }
-    return std::make_shared<KeymapSnapshotView>(std::move(snap));
+    std::lock_guard lock(mu_);
+    if (!last_ || last_->source() != snap.get()) {
+        // The previous view lives on in the calls that hold it; the cache lets it go.
+        last_ = std::make_shared<KeymapSnapshotView>(std::move(snap));
+    }
+    return last_;
 }
 
 }  // namespace iwf::gateway::engine

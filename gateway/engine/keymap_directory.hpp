@@ -1,7 +1,8 @@
 #pragma once
 // Directory over the keymap service's immutable Snapshot (keymap/snapshot.hpp). The daemon
 // hands a provider that returns the snapshot in force (Daemon::keymapSnapshot()); each engine
-// call keeps the view it started with, and so the keymap revision.
+// call keeps the view it started with, and so the keymap revision. Calls started under the same
+// snapshot share one view (KeymapDirectory keeps the last one it made).
 //
 // What the keymap does not hold is left empty: which link serves a group or user (the engine
 // then takes the first link of the family / the first MC link), the LMR address of a KMF
@@ -11,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 
 #include "gateway/engine/directory.hpp"
 #include "keymap/snapshot.hpp"
@@ -28,6 +30,8 @@ class KeymapSnapshotView final : public DirectorySnapshot {
     std::optional<UserInfo> userByMc(const McId& mc_id) const override;
     std::optional<KmfInfo> kmfByUri(const std::string& uri) const override;
     McId unknownTalker() const override { return snap_->unknownTalker(); }
+    // The keymap snapshot this view answers from.
+    const keymap::Snapshot* source() const { return snap_.get(); }
 
   private:
     std::optional<GroupInfo> convert(const keymap::GroupView* g) const;
@@ -41,11 +45,15 @@ class KeymapDirectory final : public Directory {
   public:
     using Provider = std::function<std::shared_ptr<const keymap::Snapshot>()>;
     explicit KeymapDirectory(Provider provider) : provider_(std::move(provider)) {}
-    // An empty keymap (revision 0) when the provider has none yet.
+    // An empty keymap (revision 0) when the provider has none yet. The same view object as
+    // long as the provider returns the same snapshot (one per call would cost every call a
+    // view of its own); callable from any thread (iwfd's engine shards share the directory).
     std::shared_ptr<const DirectorySnapshot> current() const override;
 
   private:
     Provider provider_;
+    mutable std::mutex mu_;
+    mutable std::shared_ptr<const KeymapSnapshotView> last_;  // guarded by mu_
 };
 
 }  // namespace iwf::gateway::engine

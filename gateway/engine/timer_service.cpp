@@ -2,43 +2,61 @@
 
 namespace iwf::gateway::engine {
 
-AsioTimerService::~AsioTimerService() {
-    for (auto& [id, t] : timers_) {
-        t->cancel();
-    }
-}
+// timer_'s destructor cancels the pending wait: its handler runs with operation_aborted and
+// touches nothing of this object.
+AsioTimerService::~AsioTimerService() = default;
 
 TimerService::Id AsioTimerService::start(std::chrono::milliseconds after,
                                          std::function<void()> fn) {
     Id id = next_++;
-    auto timer = std::make_unique<asio::steady_timer>(io_, after);
-    timer->async_wait([this, id, fn = std::move(fn)](const boost::system::error_code& ec) {
-        if (ec) {
-            return;  // cancelled (the entry is gone already)
-        }
-        auto it = timers_.find(id);
-        if (it == timers_.end()) {
-            return;
-        }
-        auto keep = std::move(it->second);  // the handler runs inside this timer's wait
-        timers_.erase(it);
-        fn();
-    });
-    timers_.emplace(id, std::move(timer));
+    auto it =
+        queue_.emplace(asio::steady_timer::clock_type::now() + after, Entry{id, std::move(fn)});
+    by_id_.emplace(id, it);
+    arm();
     return id;
 }
 
 void AsioTimerService::cancel(Id id) {
-    auto it = timers_.find(id);
-    if (it == timers_.end()) {
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) {
         return;
     }
-    it->second->cancel();
-    // The handler still runs (with operation_aborted) and must not touch a freed timer:
-    // hand the timer object to the io_context until then.
-    auto* raw = it->second.release();
-    timers_.erase(it);
-    asio::post(io_, [raw] { delete raw; });
+    queue_.erase(it->second);
+    by_id_.erase(it);
+    // The wait stays for the old earliest deadline if that was this timer: onExpiry() then
+    // finds nothing due and waits for the next one (no cancel + new wait per cancel()).
+}
+
+void AsioTimerService::arm() {
+    if (queue_.empty()) {
+        return;  // a pending wait, if any, finds nothing due
+    }
+    const TimePoint earliest = queue_.begin()->first;
+    if (armed_ && *armed_ <= earliest) {
+        return;  // the pending wait ends no later than the earliest deadline
+    }
+    armed_ = earliest;
+    // expires_at() cancels a pending wait (its handler sees operation_aborted).
+    timer_.expires_at(earliest);
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec == asio::error::operation_aborted) {
+            return;  // replaced by an earlier deadline, or the service is gone
+        }
+        onExpiry();
+    });
+}
+
+void AsioTimerService::onExpiry() {
+    armed_.reset();
+    const TimePoint now = asio::steady_timer::clock_type::now();
+    while (!queue_.empty() && queue_.begin()->first <= now) {
+        auto it = queue_.begin();
+        Entry e = std::move(it->second);
+        by_id_.erase(e.id);
+        queue_.erase(it);
+        e.fn();  // may start or cancel timers (arm() runs inside start())
+    }
+    arm();
 }
 
 TimerService::Id ManualTimerService::start(std::chrono::milliseconds after,

@@ -75,6 +75,22 @@ TEST(KeymapDirectory, ConvertsGroupsAndUsers) {
     EXPECT_EQ(dir.current()->groupByLmr(tg(100))->key_id, 0x9999u);
 }
 
+TEST(KeymapDirectory, CallsUnderOneSnapshotShareOneView) {
+    std::shared_ptr<const keymap::Snapshot> current = sampleKeymap(3, 0x1234);
+    KeymapDirectory dir([&] { return current; });
+    auto a = dir.current();
+    auto b = dir.current();
+    EXPECT_EQ(a.get(), b.get()) << "same snapshot: the same view";
+    current = sampleKeymap(4, 0x9999);
+    auto c = dir.current();
+    EXPECT_NE(c.get(), a.get());
+    EXPECT_EQ(c->revision(), 4u);
+    EXPECT_EQ(c->groupByLmr(tg(100))->key_id, 0x9999u);
+    EXPECT_EQ(a->revision(), 3u) << "a call's view keeps its revision";
+    EXPECT_EQ(a->groupByLmr(tg(100))->key_id, 0x1234u);
+    EXPECT_EQ(dir.current().get(), c.get());
+}
+
 TEST(KeymapDirectory, EngineAppliesTheKeymapPolicy) {
     std::shared_ptr<const keymap::Snapshot> current = sampleKeymap(1, 0x1234);
     KeymapDirectory dir([&] { return current; });
