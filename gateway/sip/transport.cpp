@@ -148,6 +148,12 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
             return Error{"bind_failed", ec.value()};
         }
         local_ = socket_.local_endpoint(ec);
+        // send() must never wait on the io thread: a synchronous send_to on a socket in
+        // non-blocking mode returns would_block instead of polling.
+        socket_.non_blocking(true, ec);
+        if (ec) {
+            return Error{"bind_failed", ec.value()};
+        }
         setReceiveBuffer();
         receive();
         return {};
@@ -167,19 +173,27 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
         kernel_->fd = -1;
     }
 
+    // One direct non-blocking sendto: a UDP send completes at once or fails at once, so an
+    // asynchronous send would only cost an operation object (~225 B, kept in Asio's per-thread
+    // cache and then held by a later call's socket wait: docs/perf/mc-path.md) and a copy of
+    // the message per send. A full send buffer (EAGAIN) is a counted send failure; SIP's own
+    // retransmission timers (A/E/G) cover the datagram. on_error runs from the executor, never
+    // from inside send().
     void send(const Peer& to, std::string data, SendError on_error) override {
-        auto buf = std::make_shared<std::string>(std::move(data));
-        udp::endpoint ep(to.address, to.port);
-        socket_.async_send_to(asio::buffer(*buf), ep,
-                              [self = shared_from_this(), buf, on_error = std::move(on_error)](
-                                  const boost::system::error_code& ec, std::size_t) {
-                                  if (ec && ec != asio::error::operation_aborted) {
-                                      self->countError("send_failed");
-                                      if (on_error) {
-                                          on_error(Error{"send_failed", ec.value()});
-                                      }
-                                  }
-                              });
+        const udp::endpoint ep(to.address, to.port);
+        boost::system::error_code ec;
+        do {
+            socket_.send_to(asio::buffer(data), ep, 0, ec);
+        } while (ec == asio::error::interrupted);
+        if (!ec) {
+            return;
+        }
+        countError("send_failed");
+        if (on_error) {
+            asio::post(socket_.get_executor(), [on_error = std::move(on_error), v = ec.value()] {
+                on_error(Error{"send_failed", v});
+            });
+        }
     }
 
     std::uint16_t localPort() const override { return local_.port(); }
