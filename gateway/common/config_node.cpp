@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "gateway/common/asio.hpp"
+
 namespace iwf {
 
 ConfigError::ConfigError(std::string file, int line, int column, std::string field,
@@ -238,6 +240,20 @@ std::string ConfigNode::getString(std::string_view key) const {
 
 std::string ConfigNode::getString(std::string_view key, const std::string& dflt) const {
     return has(key) ? getString(key) : dflt;
+}
+
+std::string ConfigNode::getIpAddress(std::string_view key) const {
+    std::string a = getString(key);
+    boost::system::error_code ec;
+    (void)asio::ip::make_address(a, ec);
+    if (ec) {
+        fail(key, "expected an IPv4 or IPv6 address, got \"" + a + "\"");
+    }
+    return a;
+}
+
+std::string ConfigNode::getIpAddress(std::string_view key, const std::string& dflt) const {
+    return has(key) ? getIpAddress(key) : dflt;
 }
 
 std::int64_t ConfigNode::getInt(std::string_view key, std::int64_t min, std::int64_t max) const {

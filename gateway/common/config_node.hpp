@@ -70,6 +70,9 @@ class ConfigNode {
 
     std::string getString(std::string_view key) const;
     std::string getString(std::string_view key, const std::string& dflt) const;
+    // A string that must be an IPv4 or IPv6 address ("127.0.0.1", "::1"; no host names).
+    std::string getIpAddress(std::string_view key) const;
+    std::string getIpAddress(std::string_view key, const std::string& dflt) const;
     std::int64_t getInt(std::string_view key, std::int64_t min, std::int64_t max) const;
     std::int64_t getInt(std::string_view key, std::int64_t min, std::int64_t max,
                         std::int64_t dflt) const;

@@ -96,12 +96,7 @@ DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links
     c.sip_domain = root.getString("sip_domain", c.sip_domain);
     if (auto admin = root.optionalChild("admin")) {
         admin->expectKeys({"address", "port", "port_file"});
-        c.admin.address = admin->getString("address", c.admin.address);
-        boost::system::error_code ec;
-        asio::ip::make_address(c.admin.address, ec);
-        if (ec) {
-            admin->fail("address", "not an IP address: \"" + c.admin.address + "\"");
-        }
+        c.admin.address = admin->getIpAddress("address", c.admin.address);
         c.admin.port = static_cast<std::uint16_t>(admin->getInt("port", 0, 65535, c.admin.port));
         c.admin.port_file = admin->getString("port_file", "");
     }

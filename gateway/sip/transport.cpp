@@ -255,31 +255,26 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
         }
         const metrics::Labels labels{{"stack", label_}, {"listener", "udp:" + where}};
         std::weak_ptr<KernelView> weak = kernel_;
-        metrics_.callbackGauge(
+        auto kernelGauge = [&](std::string_view name, std::string_view help,
+                               double KernelView::*field) {
+            metrics_.callbackGauge(name, help, labels, [weak, field]() -> double {
+                auto k = weak.lock();
+                if (!k) {
+                    return 0;
+                }
+                std::lock_guard lock(k->mu);
+                k->refresh();
+                return (*k).*field;
+            });
+        };
+        kernelGauge(
             "iwf_sip_udp_receive_buffer_bytes",
             "Receive buffer limit of a SIP UDP listener in the kernel (bytes; twice SO_RCVBUF)",
-            labels, [weak]() -> double {
-                auto k = weak.lock();
-                if (!k) {
-                    return 0;
-                }
-                std::lock_guard lock(k->mu);
-                k->refresh();
-                return k->rcvbuf;
-            });
-        metrics_.callbackGauge(
-            "iwf_sip_udp_receive_buffer_drops",
-            "Datagrams the kernel dropped on a SIP UDP listener because its receive buffer was "
-            "full (SO_MEMINFO drops, since the socket opened)",
-            labels, [weak]() -> double {
-                auto k = weak.lock();
-                if (!k) {
-                    return 0;
-                }
-                std::lock_guard lock(k->mu);
-                k->refresh();
-                return k->drops;
-            });
+            &KernelView::rcvbuf);
+        kernelGauge("iwf_sip_udp_receive_buffer_drops",
+                    "Datagrams the kernel dropped on a SIP UDP listener because its receive buffer "
+                    "was full (SO_MEMINFO drops, since the socket opened)",
+                    &KernelView::drops);
     }
 
     void receive() {

@@ -86,12 +86,7 @@ HbpPeerConfig parsePeerConfig(const ConfigNode& n) {
     if (c.id == 0) {
         n.fail("id", "the peer's HBP ID is required and must not be 0");
     }
-    c.master_address = n.getString("master_address");
-    boost::system::error_code ec;
-    (void)asio::ip::make_address(c.master_address, ec);
-    if (ec) {
-        n.fail("master_address", "expected an IPv4 or IPv6 address");
-    }
+    c.master_address = n.getIpAddress("master_address");
     c.master_port = static_cast<std::uint16_t>(n.getInt("master_port", 1, 65535, 62031));
     c.ping_interval = n.getDuration("ping_interval", std::chrono::milliseconds(5000));
     c.pong_timeout = n.getDuration("pong_timeout", std::chrono::milliseconds(15000));

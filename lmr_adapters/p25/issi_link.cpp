@@ -47,7 +47,7 @@ IssiLinkConfig IssiLinkConfig::fromConfig(const ConfigNode& n) {
                   "groups", "peer", "peer_port", "auto_grant", "rtp_timeout", "heartbeat"});
     IssiLinkConfig c;
     c.name = n.getString("name");
-    c.address = getIpAddress(n, "address", "0.0.0.0");
+    c.address = n.getIpAddress("address", "0.0.0.0");
     c.sip_port = static_cast<std::uint16_t>(n.getInt("sip_port", 0, 65535, 5060));
     c.rtp_port = static_cast<std::uint16_t>(n.getInt("rtp_port", 0, 65535, 25000));
     c.system.wacn = static_cast<std::uint32_t>(n.getInt("wacn", 0, 0xFFFFF));
@@ -57,7 +57,7 @@ IssiLinkConfig IssiLinkConfig::fromConfig(const ConfigNode& n) {
         c.groups.push_back(static_cast<std::uint16_t>(g.asInt(1, 0xFFFF)));
     }
     if (n.has("peer")) {
-        c.peer_host = getIpAddress(n, "peer");
+        c.peer_host = n.getIpAddress("peer");
     }
     c.peer_port = static_cast<std::uint16_t>(n.getInt("peer_port", 1, 65535, 5060));
     c.auto_grant = n.getBool("auto_grant", false);

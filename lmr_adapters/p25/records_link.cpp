@@ -38,7 +38,7 @@ RecordsLinkConfig RecordsLinkConfig::fromConfig(const ConfigNode& n) {
                   "peer_timeout", "call_timeout", "reflect", "max_peers"});
     RecordsLinkConfig c;
     c.name = n.getString("name");
-    c.address = getIpAddress(n, "address", "0.0.0.0");
+    c.address = n.getIpAddress("address", "0.0.0.0");
     c.port = static_cast<std::uint16_t>(n.getInt("port", 0, 65535, 41000));
     c.system.wacn = static_cast<std::uint32_t>(n.getInt("wacn", 0, 0xFFFFF, 0xBB800));
     c.system.system = static_cast<std::uint16_t>(n.getInt("system", 0, 0xFFF, 1));

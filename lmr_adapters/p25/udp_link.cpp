@@ -2,27 +2,6 @@
 
 namespace iwf::lmr::p25 {
 
-namespace {
-
-std::string checkIpAddress(const ConfigNode& n, std::string_view key, std::string address) {
-    boost::system::error_code ec;
-    asio::ip::make_address(address, ec);
-    if (ec) {
-        n.fail(key, "not an IP address: \"" + address + "\"");
-    }
-    return address;
-}
-
-}  // namespace
-
-std::string getIpAddress(const ConfigNode& n, std::string_view key, const std::string& dflt) {
-    return checkIpAddress(n, key, n.getString(key, dflt));
-}
-
-std::string getIpAddress(const ConfigNode& n, std::string_view key) {
-    return checkIpAddress(n, key, n.getString(key));
-}
-
 UdpLink::UdpLink(const std::string& name, asio::io_context& io, metrics::Registry& metrics,
                  const Clock& clock, std::size_t batch, std::size_t max_datagram)
     : id_{Side::Lmr, name}

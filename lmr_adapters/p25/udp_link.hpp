@@ -24,12 +24,6 @@
 
 namespace iwf::lmr::p25 {
 
-// The string field `key` (default `dflt`), which must be an IP address: otherwise
-// ConfigError naming the field ("not an IP address: \"...\"").
-std::string getIpAddress(const ConfigNode& n, std::string_view key, const std::string& dflt);
-// The same for a required field.
-std::string getIpAddress(const ConfigNode& n, std::string_view key);
-
 class UdpLink : public LmrLink {
   public:
     const LinkId& id() const override { return id_; }

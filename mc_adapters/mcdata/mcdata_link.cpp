@@ -34,7 +34,7 @@ sip::ListenerConfig parseListener(const ConfigNode& n) {
     sip::ListenerConfig l;
     std::string p = n.getEnum(key, {"udp", "tcp"}, "udp");
     sip::parseProtocol(p, l.protocol);
-    l.address = n.getString("address", "127.0.0.1");
+    l.address = n.getIpAddress("address", "127.0.0.1");
     l.port = static_cast<std::uint16_t>(n.getInt("port", 0, 65535, 0));
     return l;
 }
@@ -49,11 +49,7 @@ McDataLinkConfig parseMcDataLinkConfig(const ConfigNode& node) {
     auto peer = node.child("peer");
     sip::ListenerConfig p = parseListener(peer);
     c.peer.protocol = p.protocol;
-    boost::system::error_code ec;
-    c.peer.address = asio::ip::make_address(p.address, ec);
-    if (ec) {
-        peer.fail("address", "not an IP address: " + p.address);
-    }
+    c.peer.address = asio::ip::make_address(p.address);  // checked by parseListener
     if (p.port == 0) {
         peer.fail("port", "the MCData server port is required");
     }

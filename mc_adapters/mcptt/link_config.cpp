@@ -21,16 +21,6 @@ void checkUri(const ConfigNode& n, std::string_view key, const std::string& v) {
 
 constexpr std::int64_t kMaxReceiveBuffer = std::int64_t{1} << 30;  // 1 GiB
 
-std::string addressOf(const ConfigNode& n, std::string_view key, const std::string& dflt) {
-    std::string a = n.getString(key, dflt);
-    boost::system::error_code ec;
-    asio::ip::make_address(a, ec);
-    if (ec) {
-        n.fail(key, "expected an IP address, got \"" + a + "\"");
-    }
-    return a;
-}
-
 }  // namespace
 
 McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
@@ -47,7 +37,7 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
             {"transport", "address", "port", "cert", "key", "ca", "mutual", "receive_buffer"});
         sip::ListenerConfig lc;
         lc.protocol = protocolOf(l, "transport");
-        lc.address = addressOf(l, "address", "127.0.0.1");
+        lc.address = l.getIpAddress("address", "127.0.0.1");
         lc.port = static_cast<std::uint16_t>(l.getInt("port", 0, 65535, 5060));
         if (l.has("receive_buffer")) {
             if (lc.protocol != sip::Protocol::Udp) {
@@ -73,7 +63,7 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
     auto peer = node.child("peer");
     peer.expectKeys({"transport", "address", "port"});
     c.peer.protocol = protocolOf(peer, "transport");
-    c.peer.address = asio::ip::make_address(addressOf(peer, "address", "127.0.0.1"));
+    c.peer.address = asio::ip::make_address(peer.getIpAddress("address", "127.0.0.1"));
     c.peer.port = static_cast<std::uint16_t>(peer.getInt("port", 1, 65535, 5060));
     bool has_listener = false;
     for (const auto& l : c.listen) {
@@ -87,7 +77,7 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
         // operator may only narrow them to a range.
         m->expectKeys(
             {"address", "port_range", "encoding", "clock_rate", "payload_type", "floor_priority"});
-        c.media.address = addressOf(*m, "address", c.listen[0].address);
+        c.media.address = m->getIpAddress("address", c.listen[0].address);
         if (auto r = m->optionalChild("port_range")) {
             r->expectKeys({"first", "last"});
             c.port_range.first = static_cast<std::uint16_t>(r->getInt("first", 1024, 65534));

@@ -1,5 +1,8 @@
 #include "gateway/common/config_node.hpp"
 
+#include <string>
+#include <utility>
+
 #include <gtest/gtest.h>
 
 namespace iwf {
@@ -95,6 +98,25 @@ TEST(ConfigNode, SyntaxErrorAndWrongShape) {
     EXPECT_EQ(m.field(), "a");
     ConfigError f = expectError([] { ConfigNode::loadFile("/nonexistent/iwfd.yaml"); });
     EXPECT_EQ(f.field(), "(file)");
+}
+
+TEST(ConfigNode, IpAddressTakesV4AndV6AndRefusesNamesWithFileLineAndField) {
+    ConfigNode root = ConfigNode::loadString(
+        "l:\n  a: 127.0.0.1\n  b: \"::1\"\n  c: localhost\n  d: 10.0.0.256\n", "ip.yaml");
+    ConfigNode l = root.child("l");
+    EXPECT_EQ(l.getIpAddress("a"), "127.0.0.1");
+    EXPECT_EQ(l.getIpAddress("b"), "::1");
+    EXPECT_EQ(l.getIpAddress("z", "0.0.0.0"), "0.0.0.0");
+    for (const auto& [key, line] : {std::pair{"c", 4}, std::pair{"d", 5}}) {
+        ConfigError e = expectError([&, k = key] { l.getIpAddress(k); });
+        EXPECT_EQ(e.file(), "ip.yaml");
+        EXPECT_EQ(e.line(), line);
+        EXPECT_EQ(e.field(), std::string("l.") + key);
+        EXPECT_NE(e.message().find("expected an IPv4 or IPv6 address"), std::string::npos)
+            << e.what();
+    }
+    ConfigError missing = expectError([&] { l.getIpAddress("z"); });
+    EXPECT_EQ(missing.field(), "l.z");
 }
 
 TEST(ConfigNode, DefaultsAndHex) {
