@@ -451,19 +451,28 @@ void McpttLink::forget(CallRef ref) {
         retired_floor_.push_back(std::move(c.floor));
     }
     calls_.erase(it);
-    if (!reap_posted_ && (!retired_voice_.empty() || !retired_floor_.empty())) {
-        reap_posted_ = true;
-        std::weak_ptr<bool> alive = alive_;
-        asio::post(io_, [this, alive] {
-            auto a = alive.lock();
-            if (!a || !*a) {
-                return;
-            }
-            reap_posted_ = false;
+    if (!retired_voice_.empty() || !retired_floor_.empty()) {
+        postOnce(reap_posted_, [this] {
             retired_voice_.clear();
             retired_floor_.clear();
         });
     }
+}
+
+void McpttLink::postOnce(bool& posted, std::function<void()> fn) {
+    if (posted) {
+        return;
+    }
+    posted = true;
+    std::weak_ptr<bool> alive = alive_;
+    asio::post(io_, [alive, &posted, fn = std::move(fn)] {
+        auto a = alive.lock();
+        if (!a || !*a) {
+            return;  // the link is gone (posted is a member of it)
+        }
+        posted = false;
+        fn();
+    });
 }
 
 bool McpttLink::isE2eeGroup(const std::string& group) const {
@@ -718,20 +727,11 @@ void McpttLink::inviteFinished() {
         --outstanding_invites_;
     }
     outstanding_gauge_->set(static_cast<double>(outstanding_invites_));
-    if (invite_queue_.empty() || pump_posted_) {
+    if (invite_queue_.empty() && urgent_queue_.empty()) {
         return;
     }
     // The next INVITEs go on the next executor turn, not from inside this response handler.
-    pump_posted_ = true;
-    std::weak_ptr<bool> alive = alive_;
-    asio::post(io_, [this, alive] {
-        auto a = alive.lock();
-        if (!a || !*a) {
-            return;
-        }
-        pump_posted_ = false;
-        pumpInvites();
-    });
+    postOnce(pump_posted_, [this] { pumpInvites(); });
 }
 
 void McpttLink::pumpInvites() {

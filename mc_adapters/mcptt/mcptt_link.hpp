@@ -137,6 +137,9 @@ class McpttLink final : public McLink {
     void sendInvite(Call& call);
     void inviteFinished();
     void pumpInvites();
+    // Runs fn on a later executor turn, once however often it is asked for until then
+    // (`posted` is the member flag that says it is pending); never after the link is gone.
+    void postOnce(bool& posted, std::function<void()> fn);
     std::deque<CallRef>& queueFor(CallPriority p);
     bool unqueue(CallRef ref);
     void updateQueueDepth();

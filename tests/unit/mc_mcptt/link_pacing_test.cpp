@@ -259,6 +259,22 @@ TEST_F(McpttPacingTest, UrgentCallsGoFirstAndAnUpgradedWaitingCallIsRebuilt) {
     EXPECT_LE(max_held, 1u);
 }
 
+// Only an urgent call waiting (no normal one behind it): the slot an answer frees still
+// sends it.
+TEST_F(McpttPacingTest, AnUrgentCallWaitingAloneIsSentWhenASlotFrees) {
+    startLink(pacedConfig(1));
+    startCall(1);
+    startCall(2, CallPriority::Emergency);
+    ASSERT_TRUE(runUntil(io, [&] { return held.size() == 1 && invited.size() == 1; }));
+    answerHeld();
+    ASSERT_TRUE(runUntil(io, [&] { return held.size() == 1 && invited.size() == 2; }))
+        << "the emergency call's INVITE was not sent";
+    EXPECT_EQ(invited[1], groupOf(2));
+    answerHeld();
+    ASSERT_TRUE(runUntil(io, [&] { return link->activeCalls() == 2 && held.empty(); }));
+    EXPECT_EQ(gauge("iwf_mcptt_invite_queue_depth"), 0.0);
+}
+
 // 0 = no window: the whole burst goes out at once (the old behaviour, for MC systems that
 // want it), nothing is queued.
 TEST_F(McpttPacingTest, ZeroMeansNoLimit) {
