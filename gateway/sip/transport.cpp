@@ -10,6 +10,7 @@
 #include <boost/asio/ssl.hpp>
 
 #include "gateway/common/log.hpp"
+#include "gateway/common/udp_socket.hpp"
 #include "gateway/sip/message.hpp"
 
 namespace iwf::sip {
@@ -237,8 +238,7 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
         // halves what getsockopt reports on Linux, so this is the size granted.
         const int granted = ec ? 0 : got.value();
         auto log = log::get("sip");
-        const std::string where =
-            local_.address().to_string() + ":" + std::to_string(local_.port());
+        const std::string where = net::endpointName(local_);
         if (cfg_.receive_buffer > 0 && granted < cfg_.receive_buffer) {
             log->warn(
                 "stack={} listener=udp:{} receive_buffer asked={} granted={} (capped by "

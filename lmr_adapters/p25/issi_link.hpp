@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/common/config_node.hpp"
 #include "gateway/sip/dialog.hpp"
 #include "gateway/sip/stack.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"

@@ -2,8 +2,7 @@
 // What the P25 links that own one UDP socket share ("p25-issi" for its RTP, "p25-records"):
 // the link id, the io_context / metrics / clock they run on, the socket with its batched
 // receiver, a timer, the iwf_lmr_dropped_total counter and the "p25" logger; binding with the
-// error logged; the bound port; closing the socket side. And the YAML check of an IP address
-// field that both link types' fromConfig() use.
+// error logged; the bound port; closing the socket side.
 //
 // A base class of the links (no virtual function of its own): id() and family() are the
 // LmrLink overrides both links had; nothing on the per-datagram path goes through it.
@@ -16,7 +15,6 @@
 
 #include "gateway/common/asio.hpp"
 #include "gateway/common/clock.hpp"
-#include "gateway/common/config_node.hpp"
 #include "gateway/common/link.hpp"
 #include "gateway/common/log.hpp"
 #include "gateway/common/metrics.hpp"

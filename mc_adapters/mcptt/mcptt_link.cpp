@@ -37,6 +37,18 @@ CallPriority priorityOf(const McpttInfo& info) {
     return CallPriority::Normal;
 }
 
+// The indication an INVITE carries for `p` (the inverse of priorityOf): emergency-ind or
+// imminentperil-ind true, neither for a normal call.
+void setIndication(McpttInfo& info, CallPriority p) {
+    info.emergency.reset();
+    info.imminent_peril.reset();
+    if (p == CallPriority::Emergency) {
+        info.emergency = true;
+    } else if (p == CallPriority::ImminentPeril) {
+        info.imminent_peril = true;
+    }
+}
+
 }  // namespace
 
 struct McpttLink::Call {
@@ -614,11 +626,7 @@ Status McpttLink::originate(const CallSetup& s) {
         call->encryption = encryptionFromCrypto(s.crypto, call->e2ee);
         info.lmr_encryption = call->encryption;
     }
-    if (s.priority == CallPriority::Emergency) {
-        info.emergency = true;
-    } else if (s.priority == CallPriority::ImminentPeril) {
-        info.imminent_peril = true;
-    }
+    setIndication(info, s.priority);
     if (!s.caller.alias.empty()) {
         info.functional_alias = s.caller.alias;
     }
@@ -779,13 +787,7 @@ Status McpttLink::changePriority(Call& call, CallPriority p) {
         // Not sent yet: the INVITE is rebuilt with the new indication and Resource-Priority,
         // and an upgraded call moves to the urgent queue (a downgraded one stays where it is).
         call.priority = p;
-        call.queued_info.emergency.reset();
-        call.queued_info.imminent_peril.reset();
-        if (p == CallPriority::Emergency) {
-            call.queued_info.emergency = true;
-        } else if (p == CallPriority::ImminentPeril) {
-            call.queued_info.imminent_peril = true;
-        }
+        setIndication(call.queued_info, p);
         call.invite = buildInvite(call, call.queued_info);
         if (p != CallPriority::Normal && std::find(urgent_queue_.begin(), urgent_queue_.end(),
                                                    call.ref) == urgent_queue_.end()) {
@@ -807,14 +809,9 @@ Status McpttLink::changePriority(Call& call, CallPriority p) {
         info.calling_group_id = call.target;
     }
     // Upgrade: emergency-ind/imminentperil-ind true; cancel: the indication set to false.
-    if (p == CallPriority::Emergency) {
-        info.emergency = true;
-    } else if (p == CallPriority::ImminentPeril) {
-        info.imminent_peril = true;
-    } else if (old == CallPriority::Emergency) {
-        info.emergency = false;
-    } else {
-        info.imminent_peril = false;
+    setIndication(info, p);
+    if (p == CallPriority::Normal) {
+        (old == CallPriority::Emergency ? info.emergency : info.imminent_peril) = false;
     }
     ++call.sdp_version;
     sip::Message reinvite = buildInvite(call, info);

@@ -2,7 +2,8 @@
 // What the floor endpoint and the voice endpoint of a call share: the UDP socket
 // (UdpEndpoint), the call's remote peer (set by setRemote(), or latched by the endpoint from
 // the first valid datagram), the checks every received datagram passes first, and the
-// accounting of dropped datagrams (a counter {link, peer, reason} and a rate-limited warning).
+// accounting of dropped datagrams (a counter {link, peer, reason} and a rate-limited warning;
+// the peer label is net::endpointName(), "ip:port", as on the LMR links' drop counters).
 //
 // Each endpoint holds one PeerSocket as a member and calls it directly: no virtual call and
 // no allocation per datagram, and it holds exactly the members each endpoint held itself
@@ -14,12 +15,10 @@
 
 #include "gateway/common/log.hpp"
 #include "gateway/common/metrics.hpp"
+#include "gateway/common/udp_socket.hpp"
 #include "mc_adapters/rtp/udp_endpoint.hpp"
 
 namespace iwf::mc::rtp {
-
-// "ip:port", the peer label of the drop counters.
-std::string peerLabel(const Udp::endpoint& ep);
 
 // Where an endpoint kind counts and reports its dropped datagrams (one static per kind).
 struct DropAccount {

@@ -65,7 +65,7 @@ struct VoicePair {
     std::uint64_t dropped(const std::string& reason) {
         return reg.counterValue(
             "iwf_mc_rtp_dropped_total",
-            {{"link", "mc-b"}, {"peer", peerLabel(a.localEndpoint())}, {"reason", reason}});
+            {{"link", "mc-b"}, {"peer", net::endpointName(a.localEndpoint())}, {"reason", reason}});
     }
 };
 
@@ -111,11 +111,11 @@ TEST(VoiceEndpoint, LatchesOntoFirstPeerAndDropsOthers) {
     // From an unknown peer: dropped.
     raw.send_to(asio::buffer(packet(65531, 100, 1)), p.b.localEndpoint());
     ASSERT_TRUE(runUntil(p.io, [&] { return p.reg.counterSum("iwf_mc_rtp_dropped_total") == 1; }));
-    EXPECT_EQ(
-        p.reg.counterValue("iwf_mc_rtp_dropped_total", {{"link", "mc-b"},
-                                                        {"peer", peerLabel(raw.local_endpoint())},
-                                                        {"reason", "unknown_peer"}}),
-        1u);
+    EXPECT_EQ(p.reg.counterValue("iwf_mc_rtp_dropped_total",
+                                 {{"link", "mc-b"},
+                                  {"peer", net::endpointName(raw.local_endpoint())},
+                                  {"reason", "unknown_peer"}}),
+              1u);
     // a keeps going: consecutive sequence numbers, no loss.
     ASSERT_TRUE(p.a.send(frame(1)).ok());  // 65531
     ASSERT_TRUE(runUntil(p.io, [&] { return p.got.size() == 2; }));
@@ -148,9 +148,10 @@ TEST(VoiceEndpoint, DropReasonsFromTheLatchedPeer) {
         raw.send_to(asio::buffer(out), b.localEndpoint());
     };
     auto dropped = [&](const std::string& reason) {
-        return reg.counterValue(
-            "iwf_mc_rtp_dropped_total",
-            {{"link", "mc-b"}, {"peer", peerLabel(raw.local_endpoint())}, {"reason", reason}});
+        return reg.counterValue("iwf_mc_rtp_dropped_total",
+                                {{"link", "mc-b"},
+                                 {"peer", net::endpointName(raw.local_endpoint())},
+                                 {"reason", reason}});
     };
     send(10, 100, 0);
     ASSERT_TRUE(runUntil(io, [&] { return got.size() == 1; }));
@@ -243,7 +244,7 @@ TEST(FloorEndpoint, CountsCompoundExtrasAndDropsBadDatagrams) {
     auto dropped = [&](const Udp::socket& s, const std::string& reason) {
         return reg.counterValue(
             "iwf_mc_floor_dropped_total",
-            {{"link", "fb"}, {"peer", peerLabel(s.local_endpoint())}, {"reason", reason}});
+            {{"link", "fb"}, {"peer", net::endpointName(s.local_endpoint())}, {"reason", reason}});
     };
     // Garbage before any peer is latched: dropped, nothing latched.
     const std::uint8_t junk[] = {0x00, 0x01, 0x02, 0x03};
