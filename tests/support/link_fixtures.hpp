@@ -57,6 +57,18 @@ std::size_t countOf(const std::vector<Event>& ev) {
     return n;
 }
 
+// The events of type T, in order.
+template <typename T>
+std::vector<T> eventsOf(const std::vector<Event>& ev) {
+    std::vector<T> out;
+    for (const auto& e : ev) {
+        if (const auto* t = std::get_if<T>(&e)) {
+            out.push_back(*t);
+        }
+    }
+    return out;
+}
+
 class CollectingSink : public EventSink {
   public:
     void onEvent(const LinkId&, Event&& e) override {

@@ -15,6 +15,7 @@
 #include "gateway/engine/memory_directory.hpp"
 #include "gateway/engine/policy.hpp"
 #include "gateway/engine/timer_service.hpp"
+#include "tests/support/link_fixtures.hpp"
 
 namespace iwf::gateway::engine::test {
 
@@ -35,17 +36,11 @@ class RecordingLink : public Base {
 
     template <typename T>
     std::vector<T> all() const {
-        std::vector<T> out;
-        for (const auto& e : events) {
-            if (const T* t = std::get_if<T>(&e)) {
-                out.push_back(*t);
-            }
-        }
-        return out;
+        return iwf::test::eventsOf<T>(events);
     }
     template <typename T>
     std::size_t count() const {
-        return all<T>().size();
+        return iwf::test::countOf<T>(events);
     }
     template <typename T>
     T last() const {

@@ -273,14 +273,7 @@ struct RefusingSink : EventSink {
 TEST_F(McpttLinkTest, CallRefusedByTheEngineGetsAFinalErrorNotBye) {
     link->stop();
     RefusingSink refusing;
-    McpttLinkConfig c;
-    c.psi = "sip:iwf@iwf.example";
-    c.listen = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
-    c.peer = {sip::Protocol::Udp, asio::ip::make_address("127.0.0.1"),
-              mc->port(sip::Protocol::Udp)};
-    c.server_uri = "sip:cf@mc.example";
-    c.media.address = "127.0.0.1";
-    McpttLink other(io, reg, c);
+    McpttLink other(io, reg, linkConfig());
     refusing.link = &other;
     ASSERT_TRUE(other.start(refusing).ok());
     McpttInfo info;

@@ -15,6 +15,7 @@
 #include "gateway/sip/multipart.hpp"
 #include "gateway/sip/stack.hpp"
 #include "mc_adapters/mcptt/mcptt_link.hpp"
+#include "tests/support/link_fixtures.hpp"
 
 namespace iwf::mc::mcptt::test {
 
@@ -36,13 +37,7 @@ struct Sink : EventSink {
     void onEvent(const LinkId&, Event&& e) override { events.push_back(std::move(e)); }
     template <typename T>
     std::vector<T> all() const {
-        std::vector<T> out;
-        for (const auto& e : events) {
-            if (const auto* t = std::get_if<T>(&e)) {
-                out.push_back(*t);
-            }
-        }
-        return out;
+        return iwf::test::eventsOf<T>(events);
     }
     template <typename T>
     const T* last() const {
