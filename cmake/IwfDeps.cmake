@@ -21,7 +21,7 @@ if(IWF_BENCH)
 endif()
 
 # Boost.Asio/Beast as one interface target. Boost 1.74's awaitable.hpp uses std::exchange
-# without <utility>; gateway/common/asio.hpp includes <utility> first and is the only way in.
+# without <utility>; common/asio.hpp includes <utility> first and is the only way in.
 add_library(iwf_asio INTERFACE)
 target_link_libraries(iwf_asio INTERFACE Boost::headers Threads::Threads OpenSSL::SSL OpenSSL::Crypto)
 target_compile_definitions(iwf_asio INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_STD_ALIGNED_ALLOC)

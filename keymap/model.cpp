@@ -29,7 +29,7 @@ std::string_view toString(AdhocScope s) {
 }
 
 std::string_view codecName(VoiceCodec c) {
-    return iwf::toString(c);  // the names of gateway/common/voice.cpp are the keymap's
+    return iwf::toString(c);  // the names of common/voice.cpp are the keymap's
 }
 
 bool parseEncryptionMode(std::string_view s, EncryptionMode& out) {

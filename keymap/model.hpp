@@ -17,8 +17,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "gateway/common/ids.hpp"
-#include "gateway/common/voice.hpp"
+#include "common/ids.hpp"
+#include "common/voice.hpp"
 
 namespace iwf::keymap {
 

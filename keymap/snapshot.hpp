@@ -19,8 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gateway/common/crypto.hpp"
-#include "gateway/common/result.hpp"
+#include "common/crypto.hpp"
+#include "common/result.hpp"
 #include "keymap/model.hpp"
 
 namespace iwf::keymap {

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "gateway/common/crypto.hpp"
+#include "common/crypto.hpp"
 
 namespace iwf::keymap {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/common/config_node.hpp"
+#include "common/config_node.hpp"
 #include "keymap/model.hpp"
 
 namespace iwf::keymap {

@@ -3,7 +3,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "gateway/common/log.hpp"
+#include "common/log.hpp"
 
 namespace iwf::gateway {
 

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/common/asio.hpp"
+#include "common/asio.hpp"
 
 namespace iwf::gateway {
 

@@ -3,7 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "gateway/common/log.hpp"
+#include "common/log.hpp"
 #include "gateway/daemon/daemon.hpp"
 #include "gateway/daemon/link_types.hpp"
 

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "gateway/common/fsm.hpp"
+#include "common/fsm.hpp"
 #include "gateway/engine/engine_tables.hpp"
 
 namespace iwf::gateway {

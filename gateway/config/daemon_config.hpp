@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "gateway/common/config_node.hpp"
-#include "gateway/common/link_registry.hpp"
-#include "gateway/common/log.hpp"
+#include "common/config_node.hpp"
+#include "common/link_registry.hpp"
+#include "common/log.hpp"
 
 namespace iwf::gateway {
 

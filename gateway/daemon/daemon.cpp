@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/common/log.hpp"
+#include "common/log.hpp"
 #include "gateway/engine/engine_admin.hpp"
 
 #ifndef IWF_VERSION

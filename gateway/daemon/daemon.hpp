@@ -21,13 +21,13 @@
 #include <thread>
 #include <vector>
 
+#include "common/asio.hpp"
+#include "common/clock.hpp"
+#include "common/fsm.hpp"
+#include "common/link.hpp"
+#include "common/link_registry.hpp"
+#include "common/metrics.hpp"
 #include "gateway/admin/admin_server.hpp"
-#include "gateway/common/asio.hpp"
-#include "gateway/common/clock.hpp"
-#include "gateway/common/fsm.hpp"
-#include "gateway/common/link.hpp"
-#include "gateway/common/link_registry.hpp"
-#include "gateway/common/metrics.hpp"
 #include "gateway/config/daemon_config.hpp"
 #include "gateway/daemon/keymap_watcher.hpp"
 #include "gateway/daemon/shard_handoff.hpp"

@@ -22,9 +22,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/log.hpp"
-#include "gateway/common/metrics.hpp"
+#include "common/asio.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "gateway/config/daemon_config.hpp"
 #include "keymap/snapshot.hpp"
 #include "keymap/store.hpp"

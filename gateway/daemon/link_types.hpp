@@ -1,5 +1,5 @@
 #pragma once
-#include "gateway/common/link_registry.hpp"
+#include "common/link_registry.hpp"
 
 namespace iwf::gateway {
 // Every link type iwfd knows: one registration call per adapter family.

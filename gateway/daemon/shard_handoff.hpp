@@ -24,11 +24,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/events.hpp"
-#include "gateway/common/link.hpp"
-#include "gateway/common/log.hpp"
-#include "gateway/common/metrics.hpp"
+#include "common/asio.hpp"
+#include "common/events.hpp"
+#include "common/link.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
 
 namespace iwf::gateway {
 

@@ -12,10 +12,10 @@
 #include <optional>
 #include <string>
 
-#include "gateway/common/crypto.hpp"
-#include "gateway/common/ids.hpp"
-#include "gateway/common/link.hpp"
-#include "gateway/common/voice.hpp"
+#include "common/crypto.hpp"
+#include "common/ids.hpp"
+#include "common/link.hpp"
+#include "common/voice.hpp"
 
 namespace iwf::gateway::engine {
 

@@ -25,12 +25,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/common/clock.hpp"
-#include "gateway/common/events.hpp"
-#include "gateway/common/fsm.hpp"
-#include "gateway/common/link.hpp"
-#include "gateway/common/log.hpp"
-#include "gateway/common/metrics.hpp"
+#include "common/clock.hpp"
+#include "common/events.hpp"
+#include "common/fsm.hpp"
+#include "common/link.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "gateway/engine/directory.hpp"
 #include "gateway/engine/engine_tables.hpp"
 #include "gateway/engine/latency_histogram.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// The engine's state machines as tables (gateway/common/fsm.hpp). docs/engine.md renders them
+// The engine's state machines as tables (common/fsm.hpp). docs/engine.md renders them
 // with FsmTable::toDot() and lists the timers with their defaults; every timer is overridable
 // by name under the daemon config's `timers:` section.
 //
@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "gateway/common/fsm.hpp"
+#include "common/fsm.hpp"
 
 namespace iwf::gateway::engine {
 

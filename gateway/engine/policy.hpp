@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-#include "gateway/common/crypto.hpp"
+#include "common/crypto.hpp"
 #include "gateway/engine/directory.hpp"
 
 namespace iwf::gateway::engine {

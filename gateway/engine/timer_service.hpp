@@ -13,8 +13,8 @@
 #include <optional>
 #include <unordered_map>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/clock.hpp"
+#include "common/asio.hpp"
+#include "common/clock.hpp"
 
 namespace iwf::gateway::engine {
 

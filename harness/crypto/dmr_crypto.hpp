@@ -18,8 +18,8 @@
 #include <array>
 #include <cstdint>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 #include "harness/crypto/p25_crypto.hpp"
 #include "lmr_adapters/dmr/burst.hpp"
 

@@ -20,8 +20,8 @@
 #include <array>
 #include <cstdint>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 #include "lmr_adapters/p25/mi_lfsr.hpp"
 
 namespace iwf::harness {

@@ -10,8 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 
 namespace iwf::harness {
 

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/common/result.hpp"
+#include "common/result.hpp"
 
 namespace iwf::harness {
 

@@ -22,9 +22,9 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/crypto.hpp"
-#include "gateway/common/voice.hpp"
+#include "common/bytes.hpp"
+#include "common/crypto.hpp"
+#include "common/voice.hpp"
 
 namespace iwf::harness {
 

@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/common/loopback_port.hpp"
+#include "common/loopback_port.hpp"
 #include "harness/opacity/scanner.hpp"
 #include "harness/report/report.hpp"
 #include "harness/runner/admin_client.hpp"

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/common/config_node.hpp"
-#include "gateway/common/ids.hpp"
+#include "common/config_node.hpp"
+#include "common/ids.hpp"
 #include "harness/crypto/p25_crypto.hpp"
 
 namespace iwf::harness {

@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/crypto.hpp"
-#include "gateway/common/voice.hpp"
+#include "common/bytes.hpp"
+#include "common/crypto.hpp"
+#include "common/voice.hpp"
 #include "harness/crypto/dmr_crypto.hpp"
 #include "harness/opacity/scanner.hpp"
 #include "lmr_adapters/dmr/data.hpp"

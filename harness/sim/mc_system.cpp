@@ -3,11 +3,7 @@
 #include <future>
 #include <random>
 
-#include "gateway/common/clock.hpp"
-#include "gateway/sip/dialog.hpp"
-#include "gateway/sip/multipart.hpp"
-#include "gateway/sip/sdp.hpp"
-#include "gateway/sip/stack.hpp"
+#include "common/clock.hpp"
 #include "harness/crypto/dmr_crypto.hpp"
 #include "harness/sim/dmr_radio.hpp"
 #include "harness/sim/p25_radio.hpp"
@@ -20,6 +16,10 @@
 #include "mc_adapters/rtp/floor_endpoint.hpp"
 #include "mc_adapters/rtp/voice_endpoint.hpp"
 #include "mc_adapters/security/interworking_data.hpp"
+#include "sip/dialog.hpp"
+#include "sip/multipart.hpp"
+#include "sip/sdp.hpp"
+#include "sip/stack.hpp"
 
 namespace iwf::harness {
 

@@ -3,7 +3,7 @@
 // as its `peer` (the controlling MCPTT function for MC-homed groups, the MC system the IWF
 // calls), with the scenario's MC clients behind it.
 //
-//  - SIP UA on gateway/sip's Stack (UDP, 127.0.0.1, port 0): answers iwfd's INVITE with an
+//  - SIP UA on sip's Stack (UDP, 127.0.0.1, port 0): answers iwfd's INVITE with an
 //    SDP answer built by mc_adapters/mcptt (answerMedia / buildMcpttSdp) naming its own RTP
 //    and floor ports; originates INVITEs to iwfd (a late joiner's chat INVITE, an MC client
 //    that talks with no call up); BYE both ways.
@@ -39,9 +39,9 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/metrics.hpp"
-#include "gateway/common/voice.hpp"
+#include "common/asio.hpp"
+#include "common/metrics.hpp"
+#include "common/voice.hpp"
 #include "harness/opacity/scanner.hpp"
 #include "harness/scenario/scenario.hpp"
 

@@ -1,6 +1,6 @@
 #include "harness/sim/p25_radio.hpp"
 
-#include "gateway/common/events.hpp"
+#include "common/events.hpp"
 #include "lmr_adapters/p25/side_fields.hpp"
 
 namespace iwf::harness {

@@ -13,8 +13,8 @@
 #include <optional>
 #include <string_view>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 #include "lmr_adapters/dmr/fec.hpp"
 
 namespace iwf::lmr::dmr {

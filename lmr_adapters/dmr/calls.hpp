@@ -13,8 +13,8 @@
 #include <tuple>
 #include <vector>
 
-#include "gateway/common/events.hpp"
-#include "gateway/common/result.hpp"
+#include "common/events.hpp"
+#include "common/result.hpp"
 #include "lmr_adapters/dmr/burst.hpp"
 #include "lmr_adapters/dmr/dmrd.hpp"
 

@@ -24,9 +24,9 @@
 #include <tuple>
 #include <vector>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/events.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/events.hpp"
+#include "common/result.hpp"
 #include "lmr_adapters/dmr/dmrd.hpp"
 
 namespace iwf::lmr::dmr {

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 #include "lmr_adapters/dmr/burst.hpp"
 
 namespace iwf::lmr::dmr {

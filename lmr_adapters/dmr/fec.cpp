@@ -2,7 +2,7 @@
 
 #include <bit>
 
-#include "gateway/common/osmocom.hpp"
+#include "common/osmocom.hpp"
 
 namespace iwf::lmr::dmr {
 

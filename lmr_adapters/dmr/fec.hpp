@@ -12,8 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 
 namespace iwf::lmr::dmr {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 
 namespace iwf::lmr::dmr {
 

@@ -23,12 +23,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/clock.hpp"
-#include "gateway/common/link.hpp"
-#include "gateway/common/log.hpp"
-#include "gateway/common/metrics.hpp"
-#include "gateway/common/udp_socket.hpp"
+#include "common/asio.hpp"
+#include "common/clock.hpp"
+#include "common/link.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "common/udp_socket.hpp"
 #include "lmr_adapters/dmr/calls.hpp"
 #include "lmr_adapters/dmr/data.hpp"
 #include "lmr_adapters/dmr/hbp.hpp"

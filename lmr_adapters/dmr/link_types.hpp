@@ -1,8 +1,8 @@
 #pragma once
 // Registration of the DMR link types "dmr-hbp-master" and "dmr-hbp-peer".
 
-#include "gateway/common/config_node.hpp"
-#include "gateway/common/link_registry.hpp"
+#include "common/config_node.hpp"
+#include "common/link_registry.hpp"
 #include "lmr_adapters/dmr/hbp_link.hpp"
 
 namespace iwf::lmr::dmr {

@@ -17,8 +17,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "gateway/common/crypto.hpp"
-#include "gateway/common/voice.hpp"
+#include "common/crypto.hpp"
+#include "common/voice.hpp"
 #include "lmr_adapters/p25/mi_lfsr.hpp"
 
 namespace iwf::lmr::p25 {

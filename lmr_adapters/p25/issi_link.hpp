@@ -1,6 +1,6 @@
 #pragma once
 // "p25-issi": iwfd as a peer RFSS on the ISSI (TIA-102.BACA-B, IWF role of BACA-B-3 Annex J),
-// group call home role, SIP over UDP through gateway/sip (iwf_sip) and ISSI RTP
+// group call home role, SIP over UDP through sip (iwf_sip) and ISSI RTP
 // (issi_rtp.hpp) on one UDP port.
 //
 // Inbound (a serving RFSS joins a group we are home for):
@@ -31,13 +31,13 @@
 #include <string>
 #include <vector>
 
-#include "gateway/common/config_node.hpp"
-#include "gateway/sip/dialog.hpp"
-#include "gateway/sip/stack.hpp"
+#include "common/config_node.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"
 #include "lmr_adapters/p25/issi_rtp.hpp"
 #include "lmr_adapters/p25/issi_sip.hpp"
 #include "lmr_adapters/p25/udp_link.hpp"
+#include "sip/dialog.hpp"
+#include "sip/stack.hpp"
 
 namespace iwf::lmr::p25 {
 

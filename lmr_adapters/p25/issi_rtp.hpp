@@ -19,8 +19,8 @@
 #include <variant>
 #include <vector>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 #include "lmr_adapters/p25/mi_lfsr.hpp"
 #include "lmr_adapters/p25/records.hpp"
 

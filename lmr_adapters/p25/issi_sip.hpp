@@ -21,8 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/common/ids.hpp"
-#include "gateway/common/result.hpp"
+#include "common/ids.hpp"
+#include "common/result.hpp"
 
 namespace iwf::lmr::p25 {
 

@@ -3,7 +3,7 @@
 //   "p25-records"  reflector-style endpoint for MMDVM / P25Gateway / P25Reflector peers
 //   "p25-issi"     ISSI endpoint: iwfd as a peer RFSS (group call home role)
 
-#include "gateway/common/link_registry.hpp"
+#include "common/link_registry.hpp"
 
 namespace iwf::lmr::p25 {
 

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <variant>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 
 namespace iwf::lmr::p25 {
 

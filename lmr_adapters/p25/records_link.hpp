@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/common/config_node.hpp"
+#include "common/config_node.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"
 #include "lmr_adapters/p25/records.hpp"
 #include "lmr_adapters/p25/udp_link.hpp"

@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-#include "gateway/common/events.hpp"
+#include "common/events.hpp"
 #include "lmr_adapters/p25/records.hpp"
 
 namespace iwf::lmr::p25 {

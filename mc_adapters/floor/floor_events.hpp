@@ -1,5 +1,5 @@
 #pragma once
-// Floor messages <-> the engine's floor events (gateway/common/events.hpp). Identities must
+// Floor messages <-> the engine's floor events (common/events.hpp). Identities must
 // already be MC identities (McId): mapping LMR units to MCPTT IDs is the engine's job.
 //
 //   Floor Request           <-> FloorRequest  (User ID, Floor Priority, Floor Indicator
@@ -14,7 +14,7 @@
 
 #include <optional>
 
-#include "gateway/common/events.hpp"
+#include "common/events.hpp"
 #include "mc_adapters/floor/floor_message.hpp"
 
 namespace iwf::mc::floor {

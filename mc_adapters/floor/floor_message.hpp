@@ -20,8 +20,8 @@
 #include <variant>
 #include <vector>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 
 namespace iwf::mc::floor {
 

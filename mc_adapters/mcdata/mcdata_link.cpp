@@ -1,9 +1,9 @@
 #include "mc_adapters/mcdata/mcdata_link.hpp"
 
-#include "gateway/common/log.hpp"
-#include "gateway/sip/multipart.hpp"
+#include "common/log.hpp"
 #include "mc_adapters/mcdata/sds_sip.hpp"
 #include "mc_adapters/security/interworking_data.hpp"
+#include "sip/multipart.hpp"
 
 namespace iwf::mc::mcdata {
 

@@ -27,11 +27,11 @@
 #include <string>
 #include <utility>
 
-#include "gateway/common/link.hpp"
-#include "gateway/common/link_registry.hpp"
-#include "gateway/sip/stack.hpp"
+#include "common/link.hpp"
+#include "common/link_registry.hpp"
 #include "mc_adapters/mcdata/sds_message.hpp"
 #include "mc_adapters/mcdata/sds_sip.hpp"
+#include "sip/stack.hpp"
 
 namespace iwf::mc::mcdata {
 

@@ -16,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 
 namespace iwf::mc::mcdata {
 

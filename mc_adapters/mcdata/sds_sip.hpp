@@ -11,9 +11,9 @@
 #include <string_view>
 #include <variant>
 
-#include "gateway/common/result.hpp"
-#include "gateway/sip/message.hpp"
+#include "common/result.hpp"
 #include "mc_adapters/mcdata/sds_message.hpp"
+#include "sip/message.hpp"
 
 namespace iwf::mc::mcdata {
 

@@ -23,9 +23,9 @@
 
 #include <pugixml.hpp>
 
-#include "gateway/common/crypto.hpp"
-#include "gateway/common/ids.hpp"
-#include "gateway/common/result.hpp"
+#include "common/crypto.hpp"
+#include "common/ids.hpp"
+#include "common/result.hpp"
 
 namespace iwf::mc::mcptt {
 

@@ -1,7 +1,7 @@
 #pragma once
 // Registration hook of the MCPTT IWF-1 link type ("mcptt-iwf1") for the daemon.
 
-#include "gateway/common/link_registry.hpp"
+#include "common/link_registry.hpp"
 
 namespace iwf::mc::mcptt {
 void registerMcpttLinkTypes(iwf::LinkRegistry& registry);

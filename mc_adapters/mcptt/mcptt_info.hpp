@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/common/result.hpp"
+#include "common/result.hpp"
 #include "mc_adapters/mcptt/encryption.hpp"
 
 namespace iwf::mc::mcptt {

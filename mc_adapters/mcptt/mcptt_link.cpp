@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "gateway/common/log.hpp"
+#include "common/log.hpp"
 
 namespace iwf::mc::mcptt {
 

@@ -49,19 +49,19 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gateway/common/clock.hpp"
-#include "gateway/common/config_node.hpp"
-#include "gateway/common/link.hpp"
-#include "gateway/common/link_registry.hpp"
-#include "gateway/common/metrics.hpp"
-#include "gateway/sip/dialog.hpp"
-#include "gateway/sip/multipart.hpp"
-#include "gateway/sip/stack.hpp"
+#include "common/clock.hpp"
+#include "common/config_node.hpp"
+#include "common/link.hpp"
+#include "common/link_registry.hpp"
+#include "common/metrics.hpp"
 #include "mc_adapters/floor/floor_events.hpp"
 #include "mc_adapters/mcptt/mcptt_info.hpp"
 #include "mc_adapters/mcptt/mcptt_sdp.hpp"
 #include "mc_adapters/rtp/floor_endpoint.hpp"
 #include "mc_adapters/rtp/voice_endpoint.hpp"
+#include "sip/dialog.hpp"
+#include "sip/multipart.hpp"
+#include "sip/stack.hpp"
 
 namespace iwf::mc::mcptt {
 

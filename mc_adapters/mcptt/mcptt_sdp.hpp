@@ -13,8 +13,8 @@
 #include <optional>
 #include <string>
 
-#include "gateway/common/result.hpp"
-#include "gateway/sip/sdp.hpp"
+#include "common/result.hpp"
+#include "sip/sdp.hpp"
 
 namespace iwf::mc::mcptt {
 

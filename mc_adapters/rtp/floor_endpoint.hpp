@@ -11,7 +11,7 @@
 #include <functional>
 #include <string>
 
-#include "gateway/common/metrics.hpp"
+#include "common/metrics.hpp"
 #include "mc_adapters/floor/floor_message.hpp"
 #include "mc_adapters/rtp/peer_socket.hpp"
 

@@ -16,9 +16,9 @@
 
 #include <cstdint>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
-#include "gateway/common/voice.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "common/voice.hpp"
 
 namespace iwf::mc::rtp {
 

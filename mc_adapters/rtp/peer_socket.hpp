@@ -13,9 +13,9 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/common/log.hpp"
-#include "gateway/common/metrics.hpp"
-#include "gateway/common/udp_socket.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "common/udp_socket.hpp"
 #include "mc_adapters/rtp/udp_endpoint.hpp"
 
 namespace iwf::mc::rtp {

@@ -10,8 +10,8 @@
 #include <optional>
 #include <vector>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 
 namespace iwf::mc::rtp {
 

@@ -14,9 +14,9 @@
 #include <functional>
 #include <memory>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
+#include "common/asio.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
 
 namespace iwf::mc::rtp {
 

@@ -11,9 +11,9 @@
 #include <functional>
 #include <string>
 
-#include "gateway/common/clock.hpp"
-#include "gateway/common/metrics.hpp"
-#include "gateway/common/voice.hpp"
+#include "common/clock.hpp"
+#include "common/metrics.hpp"
+#include "common/voice.hpp"
 #include "mc_adapters/rtp/lmr_payload.hpp"
 #include "mc_adapters/rtp/peer_socket.hpp"
 #include "mc_adapters/rtp/rtp_packet.hpp"

@@ -4,7 +4,7 @@
 
 #include <pugixml.hpp>
 
-#include "gateway/sip/multipart.hpp"
+#include "sip/multipart.hpp"
 
 namespace iwf::mc::security {
 

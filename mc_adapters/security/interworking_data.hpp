@@ -19,9 +19,9 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/result.hpp"
-#include "gateway/sip/message.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "sip/message.hpp"
 
 namespace iwf::mc::security {
 

@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/bytes.hpp"
+#include "common/asio.hpp"
+#include "common/bytes.hpp"
 #include "lmr_adapters/dmr/dmrd.hpp"
 #include "lmr_adapters/dmr/hbp.hpp"
 

@@ -12,8 +12,8 @@
 #include <variant>
 #include <vector>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/link.hpp"
+#include "common/asio.hpp"
+#include "common/link.hpp"
 
 namespace iwf::test {
 

@@ -8,7 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "gateway/common/pcap.hpp"
+#include "common/pcap.hpp"
 
 namespace iwf::lmr::dmr {
 

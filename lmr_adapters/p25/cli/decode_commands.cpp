@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/common/pcap.hpp"
+#include "common/pcap.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"
 #include "lmr_adapters/p25/issi_rtp.hpp"
 #include "lmr_adapters/p25/issi_sip.hpp"

@@ -7,7 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "gateway/common/log.hpp"
+#include "common/log.hpp"
 #include "gateway/engine/engine.hpp"
 #include "gateway/engine/memory_directory.hpp"
 

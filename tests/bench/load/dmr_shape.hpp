@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/common/bytes.hpp"
+#include "common/bytes.hpp"
 #include "lmr_adapters/dmr/dmrd.hpp"
 
 namespace iwf::bench {

@@ -9,15 +9,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/metrics.hpp"
-#include "gateway/sip/multipart.hpp"
-#include "gateway/sip/sdp.hpp"
-#include "gateway/sip/stack.hpp"
+#include "common/asio.hpp"
+#include "common/metrics.hpp"
 #include "mc_adapters/mcptt/mcptt_info.hpp"
 #include "mc_adapters/mcptt/mcptt_sdp.hpp"
 #include "mc_adapters/rtp/lmr_payload.hpp"
 #include "mc_adapters/rtp/rtp_packet.hpp"
+#include "sip/multipart.hpp"
+#include "sip/sdp.hpp"
+#include "sip/stack.hpp"
 #include "tests/bench/load/load_book.hpp"
 #include "tests/bench/load/load_net.hpp"
 

@@ -4,7 +4,7 @@
 // in one growing vector and stamps frames when its io thread gets to them; at 2,500 DMR
 // calls its pauses, not iwfd, set the p99: docs/perf.md). This sink does the minimum an MC
 // system must do for iwfd's mcptt-iwf1 link and nothing else:
-//  - SIP UAS on gateway/sip's Stack (UDP 127.0.0.1:0): answers each INVITE with 200 OK and an
+//  - SIP UAS on sip's Stack (UDP 127.0.0.1:0): answers each INVITE with 200 OK and an
 //    SDP answer built by mc_adapters/mcptt (answerMedia / buildMcpttSdp) naming a voice and a
 //    floor port of its own; BYE and other in-dialog requests get 200.
 //  - Per call, one plain UDP voice socket with SO_TIMESTAMPNS in one epoll set, read by one
@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/common/result.hpp"
+#include "common/result.hpp"
 
 namespace iwf::bench {
 

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "gateway/common/bytes.hpp"
+#include "common/bytes.hpp"
 
 namespace iwf::bench {
 

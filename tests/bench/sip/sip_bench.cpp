@@ -4,11 +4,11 @@
 
 #include <benchmark/benchmark.h>
 
-#include "gateway/sip/message.hpp"
-#include "gateway/sip/multipart.hpp"
-#include "gateway/sip/sdp.hpp"
 #include "mc_adapters/mcptt/mcptt_info.hpp"
 #include "mc_adapters/mcptt/mcptt_sdp.hpp"
+#include "sip/message.hpp"
+#include "sip/multipart.hpp"
+#include "sip/sdp.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "gateway/common/config_node.hpp"
+#include "common/config_node.hpp"
 #include "keymap/snapshot.hpp"
 #include "keymap/validate.hpp"
 #include "keymap/yaml_import.hpp"

@@ -4,9 +4,9 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/sip/message.hpp"
-#include "gateway/sip/multipart.hpp"
-#include "gateway/sip/transport.hpp"
+#include "sip/message.hpp"
+#include "sip/multipart.hpp"
+#include "sip/transport.hpp"
 
 using namespace iwf::sip;
 

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "gateway/sip/sdp.hpp"
 #include "mc_adapters/mcptt/mcptt_sdp.hpp"
+#include "sip/sdp.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -18,7 +18,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "gateway/common/loopback_port.hpp"
+#include "common/loopback_port.hpp"
 #include "harness/crypto/p25_crypto.hpp"
 #include "harness/sim/mc_system.hpp"
 #include "lmr_adapters/p25/records.hpp"

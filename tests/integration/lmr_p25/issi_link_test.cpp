@@ -1,4 +1,4 @@
-// p25-issi link over real UDP on 127.0.0.1: a serving RFSS (SIP through gateway/sip, RTP from
+// p25-issi link over real UDP on 127.0.0.1: a serving RFSS (SIP through sip, RTP from
 // a plain socket) answers OPTIONS, joins a group call the IWF is home for, requests the floor,
 // sends an encrypted transmission and leaves; every encrypted byte survives the adapter's
 // decode -> events -> encode path.
@@ -6,10 +6,10 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/clock.hpp"
-#include "gateway/sip/stack.hpp"
+#include "common/clock.hpp"
 #include "lmr_adapters/p25/link_types.hpp"
 #include "p25_test_support.hpp"
+#include "sip/stack.hpp"
 
 namespace iwf::lmr::p25 {
 namespace {

@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <vector>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/bytes.hpp"
-#include "gateway/common/link.hpp"
+#include "common/asio.hpp"
+#include "common/bytes.hpp"
+#include "common/link.hpp"
 #include "tests/support/link_fixtures.hpp"
 
 namespace iwf::lmr::p25::test {

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/clock.hpp"
+#include "common/clock.hpp"
 #include "lmr_adapters/p25/link_types.hpp"
 #include "p25_test_support.hpp"
 #include "superframe_builder.hpp"

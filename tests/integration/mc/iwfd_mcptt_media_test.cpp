@@ -18,10 +18,8 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/loopback_port.hpp"
-#include "gateway/sip/multipart.hpp"
-#include "gateway/sip/stack.hpp"
+#include "common/asio.hpp"
+#include "common/loopback_port.hpp"
 #include "lmr_adapters/p25/mi_lfsr.hpp"
 #include "lmr_adapters/p25/records.hpp"
 #include "mc_adapters/mcptt/mcptt_info.hpp"
@@ -29,6 +27,8 @@
 #include "mc_adapters/rtp/floor_endpoint.hpp"
 #include "mc_adapters/rtp/voice_endpoint.hpp"
 #include "p25_test_support.hpp"
+#include "sip/multipart.hpp"
+#include "sip/stack.hpp"
 #include "superframe_builder.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
 

@@ -19,12 +19,12 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/loopback_port.hpp"
-#include "gateway/sip/transport.hpp"
+#include "common/asio.hpp"
+#include "common/loopback_port.hpp"
 #include "lmr_adapters/p25/mi_lfsr.hpp"
 #include "lmr_adapters/p25/records.hpp"
 #include "p25_test_support.hpp"
+#include "sip/transport.hpp"
 #include "superframe_builder.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
 

@@ -26,7 +26,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/asio.hpp"
+#include "common/asio.hpp"
 #include "mc_adapters/floor/floor_message.hpp"
 #include "mc_adapters/rtp/floor_endpoint.hpp"
 

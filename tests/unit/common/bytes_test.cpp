@@ -1,9 +1,9 @@
-#include "gateway/common/bytes.hpp"
+#include "common/bytes.hpp"
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/crypto.hpp"
-#include "gateway/common/ids.hpp"
+#include "common/crypto.hpp"
+#include "common/ids.hpp"
 
 namespace iwf {
 namespace {

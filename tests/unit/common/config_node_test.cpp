@@ -1,4 +1,4 @@
-#include "gateway/common/config_node.hpp"
+#include "common/config_node.hpp"
 
 #include <string>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "gateway/common/fsm.hpp"
+#include "common/fsm.hpp"
 
 #include <gtest/gtest.h>
 

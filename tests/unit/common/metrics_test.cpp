@@ -1,8 +1,8 @@
-#include "gateway/common/metrics.hpp"
+#include "common/metrics.hpp"
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/log.hpp"
+#include "common/log.hpp"
 
 namespace iwf::metrics {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/common/pcap.hpp"
+#include "common/pcap.hpp"
 
 #include <gtest/gtest.h>
 

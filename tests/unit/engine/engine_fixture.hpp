@@ -7,10 +7,10 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/clock.hpp"
-#include "gateway/common/fsm.hpp"
-#include "gateway/common/link.hpp"
-#include "gateway/common/metrics.hpp"
+#include "common/clock.hpp"
+#include "common/fsm.hpp"
+#include "common/link.hpp"
+#include "common/metrics.hpp"
 #include "gateway/engine/engine.hpp"
 #include "gateway/engine/memory_directory.hpp"
 #include "gateway/engine/policy.hpp"

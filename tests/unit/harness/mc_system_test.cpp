@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/asio.hpp"
+#include "common/asio.hpp"
 #include "harness/crypto/p25_crypto.hpp"
 #include "harness/runner/checks.hpp"
 #include "harness/sim/p25_radio.hpp"

@@ -4,7 +4,7 @@
 // superframe (no HDU in the record set: MI unknown) is never decrypted into garbage.
 #include <gtest/gtest.h>
 
-#include "gateway/common/metrics.hpp"
+#include "common/metrics.hpp"
 #include "harness/sim/p25_radio.hpp"
 #include "lmr_adapters/p25/records_link.hpp"
 #include "tests/integration/lmr_p25/p25_test_support.hpp"

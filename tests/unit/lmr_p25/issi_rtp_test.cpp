@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/pcap.hpp"
+#include "common/pcap.hpp"
 
 namespace iwf::lmr::p25 {
 namespace {

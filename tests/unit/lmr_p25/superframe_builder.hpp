@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "gateway/common/bytes.hpp"
+#include "common/bytes.hpp"
 
 namespace iwf::lmr::p25::test {
 

@@ -7,12 +7,12 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/clock.hpp"
-#include "gateway/common/config_node.hpp"
-#include "gateway/sip/multipart.hpp"
-#include "gateway/sip/stack.hpp"
+#include "common/clock.hpp"
+#include "common/config_node.hpp"
 #include "mc_adapters/mcdata/sds_sip.hpp"
 #include "mc_adapters/security/interworking_data.hpp"
+#include "sip/multipart.hpp"
+#include "sip/stack.hpp"
 
 namespace {
 

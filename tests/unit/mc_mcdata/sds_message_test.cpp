@@ -5,9 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/sip/multipart.hpp"
 #include "mc_adapters/mcdata/sds_sip.hpp"
 #include "mc_adapters/security/interworking_data.hpp"
+#include "sip/multipart.hpp"
 
 namespace {
 

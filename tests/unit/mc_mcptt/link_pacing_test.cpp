@@ -12,9 +12,9 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/config_node.hpp"
-#include "gateway/sip/multipart.hpp"
+#include "common/config_node.hpp"
 #include "mc_adapters/mcptt/mcptt_link.hpp"
+#include "sip/multipart.hpp"
 #include "tests/unit/mc_mcptt/mcptt_link_fixture.hpp"
 
 namespace iwf::mc::mcptt {

@@ -3,11 +3,11 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/config_node.hpp"
-#include "gateway/sip/multipart.hpp"
-#include "gateway/sip/stack.hpp"
+#include "common/asio.hpp"
+#include "common/config_node.hpp"
 #include "mc_adapters/mcptt/mcptt_link.hpp"
+#include "sip/multipart.hpp"
+#include "sip/stack.hpp"
 #include "tests/unit/mc_mcptt/mcptt_link_fixture.hpp"
 
 namespace iwf::mc::mcptt {

@@ -11,10 +11,10 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/sip/multipart.hpp"
-#include "gateway/sip/stack.hpp"
+#include "common/asio.hpp"
 #include "mc_adapters/mcptt/mcptt_link.hpp"
+#include "sip/multipart.hpp"
+#include "sip/stack.hpp"
 #include "tests/support/link_fixtures.hpp"
 
 namespace iwf::mc::mcptt::test {

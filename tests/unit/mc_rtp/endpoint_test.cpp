@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/clock.hpp"
+#include "common/clock.hpp"
 #include "mc_adapters/rtp/floor_endpoint.hpp"
 #include "mc_adapters/rtp/voice_endpoint.hpp"
 

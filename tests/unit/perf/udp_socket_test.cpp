@@ -1,6 +1,6 @@
-// gateway/common/udp_socket: bind errors, SO_REUSEPORT sharing, batched receive (order, bytes,
+// common/udp_socket: bind errors, SO_REUSEPORT sharing, batched receive (order, bytes,
 // source endpoints, several datagrams per wake-up), the cached drop counter.
-#include "gateway/common/udp_socket.hpp"
+#include "common/udp_socket.hpp"
 
 #include <arpa/inet.h>
 #include <chrono>

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "gateway/sip/message.hpp"
-#include "gateway/sip/multipart.hpp"
-#include "gateway/sip/sdp.hpp"
+#include "sip/message.hpp"
+#include "sip/multipart.hpp"
+#include "sip/sdp.hpp"
 
 namespace iwf::sip {
 namespace {

@@ -14,9 +14,9 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/metrics.hpp"
-#include "gateway/sip/stack.hpp"
+#include "common/asio.hpp"
+#include "common/metrics.hpp"
+#include "sip/stack.hpp"
 
 namespace iwf::sip {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/sip/stack.hpp"
+#include "sip/stack.hpp"
 
 #include <chrono>
 #include <cstdlib>
@@ -8,9 +8,9 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/metrics.hpp"
-#include "gateway/sip/dialog.hpp"
+#include "common/asio.hpp"
+#include "common/metrics.hpp"
+#include "sip/dialog.hpp"
 
 namespace iwf::sip {
 namespace {

@@ -8,9 +8,9 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/common/asio.hpp"
-#include "gateway/common/metrics.hpp"
-#include "gateway/sip/transport.hpp"
+#include "common/asio.hpp"
+#include "common/metrics.hpp"
+#include "sip/transport.hpp"
 
 namespace iwf::sip {
 namespace {

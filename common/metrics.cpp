@@ -1,0 +1,180 @@
+#include "common/metrics.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace iwf::metrics {
+
+namespace {
+bool validName(std::string_view n) {
+    if (n.empty()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        char c = n[i];
+        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+        bool digit = c >= '0' && c <= '9';
+        if (!(alpha || (i > 0 && digit))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string formatValue(double v) {
+    if (std::isnan(v)) {
+        return "NaN";
+    }
+    if (std::isinf(v)) {
+        return v > 0 ? "+Inf" : "-Inf";
+    }
+    return fmt::format("{}", v);
+}
+}  // namespace
+
+std::string escapeLabelValue(std::string_view v) {
+    std::string out;
+    out.reserve(v.size());
+    for (char c : v) {
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (c == '"') {
+            out += "\\\"";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string renderLabels(const Labels& labels) {
+    if (labels.empty()) {
+        return "";
+    }
+    std::string s = "{";
+    bool first = true;
+    for (const auto& [k, v] : labels) {
+        if (!validName(k)) {
+            throw std::invalid_argument("bad metric label name: " + k);
+        }
+        if (!first) {
+            s += ",";
+        }
+        first = false;
+        s += k;
+        s += "=\"";
+        s += escapeLabelValue(v);
+        s += "\"";
+    }
+    s += "}";
+    return s;
+}
+
+Registry::Family& Registry::family(std::string_view name, std::string_view help, Kind kind) {
+    if (!validName(name)) {
+        throw std::invalid_argument("bad metric name: " + std::string(name));
+    }
+    auto it = families_.find(name);
+    if (it == families_.end()) {
+        it = families_.emplace(std::string(name), Family{kind, std::string(help), {}}).first;
+    } else if (it->second.kind != kind) {
+        throw std::invalid_argument("metric registered with two kinds: " + std::string(name));
+    }
+    return it->second;
+}
+
+Counter& Registry::counter(std::string_view name, std::string_view help, const Labels& labels) {
+    std::lock_guard lock(mu_);
+    Family& f = family(name, help, Kind::Counter);
+    std::string key = renderLabels(labels);
+    auto& s = f.series[key];
+    if (!s.counter) {
+        s.labels = labels;
+        s.counter = std::make_unique<Counter>();
+    }
+    return *s.counter;
+}
+
+Gauge& Registry::gauge(std::string_view name, std::string_view help, const Labels& labels) {
+    std::lock_guard lock(mu_);
+    Family& f = family(name, help, Kind::Gauge);
+    std::string key = renderLabels(labels);
+    auto& s = f.series[key];
+    if (!s.gauge) {
+        s.labels = labels;
+        s.gauge = std::make_unique<Gauge>();
+    }
+    return *s.gauge;
+}
+
+void Registry::callbackGauge(std::string_view name, std::string_view help, const Labels& labels,
+                             std::function<double()> fn) {
+    std::lock_guard lock(mu_);
+    Family& f = family(name, help, Kind::Gauge);
+    auto& s = f.series[renderLabels(labels)];
+    s.labels = labels;
+    s.fn = std::move(fn);
+}
+
+std::uint64_t Registry::counterValue(std::string_view name, const Labels& labels) const {
+    std::lock_guard lock(mu_);
+    auto it = families_.find(name);
+    if (it == families_.end()) {
+        return 0;
+    }
+    auto s = it->second.series.find(renderLabels(labels));
+    if (s == it->second.series.end() || !s->second.counter) {
+        return 0;
+    }
+    return s->second.counter->value();
+}
+
+std::uint64_t Registry::counterSum(std::string_view name) const {
+    std::lock_guard lock(mu_);
+    auto it = families_.find(name);
+    if (it == families_.end()) {
+        return 0;
+    }
+    std::uint64_t sum = 0;
+    for (const auto& [k, s] : it->second.series) {
+        if (s.counter) {
+            sum += s.counter->value();
+        }
+    }
+    return sum;
+}
+
+std::string Registry::renderPrometheus() const {
+    std::lock_guard lock(mu_);
+    std::string out;
+    for (const auto& [name, f] : families_) {
+        std::string help;
+        for (char c : f.help) {
+            if (c == '\\') {
+                help += "\\\\";
+            } else if (c == '\n') {
+                help += "\\n";
+            } else {
+                help += c;
+            }
+        }
+        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name,
+                           f.kind == Kind::Counter ? "counter" : "gauge");
+        for (const auto& [labels, s] : f.series) {
+            if (s.counter) {
+                out += fmt::format("{}{} {}\n", name, labels, s.counter->value());
+            } else if (s.gauge) {
+                out += fmt::format("{}{} {}\n", name, labels, formatValue(s.gauge->value()));
+            } else if (s.fn) {
+                out += fmt::format("{}{} {}\n", name, labels, formatValue(s.fn()));
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace iwf::metrics

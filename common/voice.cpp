@@ -1,0 +1,21 @@
+#include "common/voice.hpp"
+
+namespace iwf {
+
+std::string_view toString(VoiceCodec c) {
+    switch (c) {
+        case VoiceCodec::ImbeFullRate:
+            return "imbe";
+        case VoiceCodec::AmbePlus2HalfRate:
+            return "ambe2-half";
+        case VoiceCodec::DmrAmbe:
+            return "dmr-ambe";
+        case VoiceCodec::TetraAcelp:
+            return "tetra-acelp";
+        case VoiceCodec::Pcm:
+            return "pcm";
+    }
+    return "unknown";
+}
+
+}  // namespace iwf
