@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
-#include "gateway/engine/engine_admin.hpp"
 
 #ifndef IWF_VERSION
 #define IWF_VERSION "0.0.0"
@@ -77,12 +76,12 @@ void Daemon::installRoutes() {
         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                             metrics_.renderPrometheus()};
     });
-    engine::installEngineRoutes(admin_, *engine_);
-    if (!workers_.empty()) {
-        admin_.route("/v1/calls", [this] {
-            return HttpResponse{200, "application/json", callsJsonAllShards()};
-        });
-    }
+    // The engine exposes a plain view (callsJson); the daemon decides how it is served.
+    admin_.route("/v1/calls", [this] {
+        return HttpResponse{
+            200, "application/json",
+            workers_.empty() ? engine_->callsJson().dump(2) + "\n" : callsJsonAllShards()};
+    });
     admin_.route("/v1/status", [this] {
         return HttpResponse{200, "application/json", statusJson()};
     });
