@@ -1,5 +1,6 @@
 #pragma once
-// Events between adapters and the engine (ARCHITECTURE.md, "the lingua franca").
+// Events between adapters and the engine (docs/architecture.md, "What crosses between adapters
+// and the engine").
 //
 // Both directions use the same vocabulary: an adapter reports what arrived on its side with
 // EventSink::onEvent(); the engine asks an adapter to act with Link::deliver(). A call is

@@ -1,5 +1,5 @@
 #pragma once
-// The interfaces the engine declares and the adapters implement (ARCHITECTURE.md: adapters
+// The interfaces the engine declares and the adapters implement (docs/architecture.md: adapters
 // never include each other; the engine never includes an adapter header).
 
 #include <string>

@@ -1,8 +1,8 @@
 #pragma once
 // What the engine needs from the keymap, declared here so the engine depends on no keymap
-// internals (ARCHITECTURE.md "The engine"). A Directory hands out immutable snapshots; each
-// call keeps the snapshot it started with (a reload never changes a call in progress), the
-// next call takes the current one.
+// internals (docs/architecture.md "What crosses between adapters and the engine"). A Directory
+// hands out immutable snapshots; each call keeps the snapshot it started with (a reload never
+// changes a call in progress), the next call takes the current one.
 //
 // Lookups return values (not references into the snapshot): they run at call setup and for
 // short data, never per voice frame.

@@ -1,5 +1,5 @@
 #pragma once
-// The call, floor and E2EE-policy engine (ARCHITECTURE.md "The engine", docs/engine.md).
+// The call, floor and E2EE-policy engine (docs/architecture.md, docs/engine.md).
 //
 // Engine implements iwf::EventSink: links report what arrived on their side, the engine
 // decides and asks the other side's link to act (Link::deliver). It owns the calls; each call

@@ -2,9 +2,9 @@
 // The RTP voice endpoint of one call: sends iwf::VoiceFrame as RTP packets in the LMR payload
 // format (lmr_payload.hpp) and turns received RTP back into VoiceFrames.
 //
-// Order is part of the data for an encrypted stream (ARCHITECTURE.md): a packet older than
-// the newest one delivered is dropped ("late"), a repeated one too ("duplicate"); frames are
-// never reordered or invented. Gaps are counted in iwf_mc_rtp_lost_total and the frame's
+// Order is part of the data for an encrypted stream (docs/architecture.md "The one property"): a
+// packet older than the newest one delivered is dropped ("late"), a repeated one too ("duplicate");
+// frames are never reordered or invented. Gaps are counted in iwf_mc_rtp_lost_total and the frame's
 // `seq` (the extended RTP sequence number) shows them to the engine. Every dropped datagram is
 // counted in iwf_mc_rtp_dropped_total{link, peer, reason}.
 
