@@ -8,6 +8,7 @@
 #include <boost/asio/ssl.hpp>
 
 #include "common/log.hpp"
+#include "sip/tls.hpp"
 
 namespace iwf::sip::detail {
 
@@ -68,10 +69,22 @@ class StreamTransport final : public Transport,
             .inc();
     }
     bool stopped() const { return stopped_; }
+    const TlsConfig& tls() const { return cfg_.tls; }
+    // A TLS peer whose certificate does not name who it should: counted, logged (limited).
+    void refuseIdentity(const Peer& p, const std::string& expected, const TlsIdentity* got) {
+        countError("peer_name_mismatch");
+        std::uint64_t suppressed = 0;
+        if (warn_limiter_.allow(std::chrono::steady_clock::now(), suppressed)) {
+            log::get("sip")->warn(
+                "stack={} tls_peer_refused peer={} expected=\"{}\" certificate=\"{}\" "
+                "sha256={} suppressed={}",
+                label_, p.toString(), expected, got ? got->display() : "none",
+                got ? got->sha256 : "-", suppressed);
+        }
+    }
 
   private:
     void accept();
-    Status setupTls();
 
     asio::io_context& io_;
     metrics::Registry& metrics_;
@@ -84,6 +97,7 @@ class StreamTransport final : public Transport,
     Receiver receiver_;
     std::map<std::string, std::shared_ptr<ConnectionBase>> conns_;
     bool stopped_ = false;
+    log::RateLimiter warn_limiter_;
 };
 
 template <typename Stream>
@@ -115,7 +129,7 @@ class Connection final : public ConnectionBase,
                         self->fail(Error{"handshake_failed", ec.value()});
                         return;
                     }
-                    self->ready();
+                    self->verifiedServerSide();
                 });
         } else {
             ready();
@@ -127,21 +141,16 @@ class Connection final : public ConnectionBase,
         tcp::endpoint ep(peer_.address, peer_.port);
         socket().async_connect(
             ep, [self = this->shared_from_this()](const boost::system::error_code& ec) {
+                if (self->closed_) {
+                    return;
+                }
                 if (ec) {
                     self->owner_->countError("connect_failed");
                     self->fail(Error{"connect_failed", ec.value()});
                     return;
                 }
                 if constexpr (kTls) {
-                    self->stream_.async_handshake(
-                        ssl::stream_base::client, [self](const boost::system::error_code& ec2) {
-                            if (ec2) {
-                                self->owner_->countError("handshake_failed");
-                                self->fail(Error{"handshake_failed", ec2.value()});
-                                return;
-                            }
-                            self->ready();
-                        });
+                    self->clientHandshake();
                 } else {
                     self->ready();
                 }
@@ -169,6 +178,55 @@ class Connection final : public ConnectionBase,
         std::string data;
         Transport::SendError on_error;
     };
+
+    // A client certificate (mutual TLS) verified by the CA; with peer_name set it must also
+    // name that peer. The identity rides on every message of this connection (Peer::tls).
+    void verifiedServerSide() {
+        if constexpr (kTls) {
+            auto id = peerIdentity(stream_.native_handle());
+            const auto& tls = owner_->tls();
+            if (tls.require_client_cert && !tls.peer_name.empty() &&
+                (!id || !id->matches(tls.peer_name))) {
+                owner_->refuseIdentity(peer_, tls.peer_name, id.get());
+                fail(Error{"peer_name_mismatch"});
+                return;
+            }
+            peer_.tls = std::move(id);
+        }
+        ready();
+    }
+
+    // The server's chain is verified in the handshake (verify_peer); its name is checked
+    // here, before any byte of ours goes out: TlsConfig::peer_name, or the address
+    // connected to (RFC 5922 §7.1-7.2 comparison, TlsIdentity::matches).
+    void clientHandshake() {
+        if constexpr (kTls) {
+            const std::string expected = expectedServerName(owner_->tls(), peer_.address);
+            if (const std::string sni = sniHostName(expected); !sni.empty()) {
+                SSL_set_tlsext_host_name(stream_.native_handle(), sni.c_str());
+            }
+            stream_.async_handshake(
+                ssl::stream_base::client,
+                [self = this->shared_from_this(), expected](const boost::system::error_code& ec) {
+                    if (self->closed_) {
+                        return;
+                    }
+                    if (ec) {
+                        self->owner_->countError("handshake_failed");
+                        self->fail(Error{"handshake_failed", ec.value()});
+                        return;
+                    }
+                    auto id = peerIdentity(self->stream_.native_handle());
+                    if (!id || !id->matches(expected)) {
+                        self->owner_->refuseIdentity(self->peer_, expected, id.get());
+                        self->fail(Error{"peer_name_mismatch"});
+                        return;
+                    }
+                    self->peer_.tls = std::move(id);
+                    self->ready();
+                });
+        }
+    }
 
     void ready() {
         if (closed_) {
@@ -293,50 +351,10 @@ class Connection final : public ConnectionBase,
 using TcpConnection = Connection<tcp::socket>;
 using TlsConnection = Connection<ssl::stream<tcp::socket>>;
 
-Status StreamTransport::setupTls() {
-    boost::system::error_code ec;
-    for (auto* ctx : {&server_ctx_, &client_ctx_}) {
-        ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                             ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                             ssl::context::no_tlsv1_1,
-                         ec);
-        if (!cfg_.tls.cert_file.empty()) {
-            ctx->use_certificate_chain_file(cfg_.tls.cert_file, ec);
-            if (ec) {
-                return Error{"tls_cert_unreadable", ec.value()};
-            }
-            ctx->use_private_key_file(cfg_.tls.key_file, ssl::context::pem, ec);
-            if (ec) {
-                return Error{"tls_key_unreadable", ec.value()};
-            }
-        }
-        if (!cfg_.tls.ca_file.empty()) {
-            ctx->load_verify_file(cfg_.tls.ca_file, ec);
-            if (ec) {
-                return Error{"tls_ca_unreadable", ec.value()};
-            }
-        }
-    }
-    if (cfg_.tls.cert_file.empty()) {
-        return Error{"tls_cert_missing"};
-    }
-    if (cfg_.tls.require_client_cert) {
-        server_ctx_.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
-    } else {
-        server_ctx_.set_verify_mode(ssl::verify_none, ec);
-    }
-    if (cfg_.tls.verify_server && !cfg_.tls.ca_file.empty()) {
-        client_ctx_.set_verify_mode(ssl::verify_peer, ec);
-    } else {
-        client_ctx_.set_verify_mode(ssl::verify_none, ec);
-    }
-    return {};
-}
-
 Status StreamTransport::start(Receiver receiver) {
     receiver_ = std::move(receiver);
     if (cfg_.protocol == Protocol::Tls) {
-        IWF_TRY_STATUS(setupTls());
+        IWF_TRY_STATUS(setupTlsContexts(cfg_.tls, server_ctx_, client_ctx_));
     }
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(cfg_.address, ec);
