@@ -84,21 +84,43 @@ void parseLinks(const ConfigNode& root, std::string_view key, Side side, const L
     }
 }
 
+// Caps and timeouts of every TCP/TLS connection iwfd accepts (docs/security.md).
+void parseConnections(const ConfigNode& n, net::ConnectionLimits& c) {
+    n.expectKeys({"max", "max_per_source", "idle_timeout", "handshake_timeout"});
+    // 0 = automatic (half of the fd limit, resolved at start).
+    c.max_total = static_cast<std::size_t>(n.getInt("max", 0, 10'000'000, 0));
+    c.max_per_source =
+        static_cast<std::size_t>(n.getInt("max_per_source", 1, 10'000'000, c.max_per_source));
+    c.idle_timeout = n.getDuration("idle_timeout", c.idle_timeout);
+    c.handshake_timeout = n.getDuration("handshake_timeout", c.handshake_timeout);
+    if (c.idle_timeout.count() <= 0) {
+        n.fail("idle_timeout", "must be longer than 0");
+    }
+    if (c.handshake_timeout.count() <= 0) {
+        n.fail("handshake_timeout", "must be longer than 0");
+    }
+}
+
 }  // namespace
 
 DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links) {
     DaemonConfig c;
     c.file = root.file();
-    root.expectKeys({"instance", "sip_domain", "admin", "log", "keymap", "timers", "lmr_links",
-                     "mc_links", "workers"});
+    root.expectKeys({"instance", "sip_domain", "admin", "connections", "log", "keymap", "timers",
+                     "lmr_links", "mc_links", "workers"});
     c.instance = root.getString("instance", c.instance);
     c.workers = static_cast<unsigned>(root.getInt("workers", 1, 64, 1));
     c.sip_domain = root.getString("sip_domain", c.sip_domain);
     if (auto admin = root.optionalChild("admin")) {
-        admin->expectKeys({"address", "port", "port_file"});
+        admin->expectKeys({"address", "port", "port_file", "max_connections"});
+        c.connections.max_admin = static_cast<std::size_t>(
+            admin->getInt("max_connections", 1, 100'000, c.connections.max_admin));
         c.admin.address = admin->getIpAddress("address", c.admin.address);
         c.admin.port = static_cast<std::uint16_t>(admin->getInt("port", 0, 65535, c.admin.port));
         c.admin.port_file = admin->getString("port_file", "");
+    }
+    if (auto n = root.optionalChild("connections")) {
+        parseConnections(*n, c.connections);
     }
     if (auto l = root.optionalChild("log")) {
         parseLog(*l, c.log);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/config_node.hpp"
+#include "common/connection_gate.hpp"
 #include "common/link_registry.hpp"
 #include "common/log.hpp"
 
@@ -38,6 +39,8 @@ struct DaemonConfig {
     std::string instance = "iwf";
     std::string sip_domain = "iwf.localdomain";
     AdminConfig admin;
+    // `connections:` - every TCP/TLS connection iwfd accepts (SIP, admin): caps, timeouts.
+    net::ConnectionLimits connections;
     log::Options log;
     KeymapConfig keymap;
     std::map<std::string, std::chrono::milliseconds> timers;

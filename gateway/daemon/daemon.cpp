@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/connection_gate.hpp"
 #include "common/log.hpp"
 
 #ifndef IWF_VERSION
@@ -38,6 +39,10 @@ Daemon::Daemon(DaemonConfig config, const LinkRegistry& link_types)
                            [this] { return static_cast<double>(config_revision_); });
     metrics_.callbackGauge("iwf_links", "Links configured", {},
                            [this] { return static_cast<double>(links_.size()); });
+    // Every descriptor the hard limit allows (systemd's LimitNOFILE sets both; a shell often
+    // leaves the soft limit at 1,024), before connections.max resolves against it.
+    net::raiseFdLimit();
+    net::ConnectionGate::process().attachMetrics(metrics_);
     applyConfig(config_);
     if (!config_.keymap.store.empty()) {
         keymap_ = std::make_unique<KeymapWatcher>(io_, metrics_, config_.keymap);
@@ -62,6 +67,9 @@ void Daemon::onKeymapSwap(KeymapWatcher::Listener l) {
 
 void Daemon::applyConfig(const DaemonConfig& c) {
     log::setup(c.log);
+    // Connection caps and timeouts: process-wide, applied live (a reload changes them for new
+    // connections and timers).
+    net::ConnectionGate::process().configure(c.connections);
     for (const auto& [name, value] : c.timers) {
         timers_.override(name, value);
     }
@@ -104,7 +112,41 @@ std::string Daemon::statusJson() const {
     }
     j["links"] = links;
     j["keymap"] = keymap_ ? keymap_->status() : nlohmann::json(nullptr);
+    j["fds"] = fdBudgetJson();
     return j.dump(2) + "\n";
+}
+
+// The fd budget: what the process may open, what it has open, and the part accepted TCP/TLS
+// connections may take (connections.max) - docs/security.md.
+nlohmann::json Daemon::fdBudgetJson() {
+    const net::FdBudget b = net::readFdBudget();
+    const net::ConnectionLimits l = net::ConnectionGate::process().limits();
+    return {{"limit", b.limit},
+            {"hard_limit", b.hard_limit},
+            {"open", b.open},
+            {"connections_open", net::ConnectionGate::process().open(net::Server::Sip)},
+            {"admin_connections_open", net::ConnectionGate::process().open(net::Server::Admin)},
+            {"admin_connections_max", l.max_admin},
+            {"connections_max", l.max_total},
+            {"connections_max_per_source", l.max_per_source}};
+}
+
+void Daemon::logFdBudget() const {
+    const net::FdBudget b = net::readFdBudget();
+    const net::ConnectionLimits l = net::ConnectionGate::process().limits();
+    auto lg = log::get("daemon");
+    lg->info(
+        "fd_budget limit={} hard_limit={} open={} connections_max={} admin_max={} per_source={} "
+        "idle_timeout={}ms handshake_timeout={}ms",
+        b.limit, b.hard_limit, b.open, l.max_total, l.max_admin, l.max_per_source,
+        l.idle_timeout.count(), l.handshake_timeout.count());
+    if (l.max_total + l.max_admin + b.open >= b.limit) {
+        lg->warn(
+            "fd_budget connections.max={} + admin.max_connections={} leave no descriptor for "
+            "calls (limit {}, {} open): at the limit accepting pauses and new calls fail; raise "
+            "LimitNOFILE or lower connections.max",
+            l.max_total, l.max_admin, b.limit, b.open);
+    }
 }
 
 bool Daemon::reload() {
@@ -377,6 +419,7 @@ int Daemon::run() {
     if (!config_.admin.port_file.empty()) {
         std::ofstream(config_.admin.port_file) << admin_.port() << "\n";
     }
+    logFdBudget();
     waitSignal();
     lg->info("iwfd=running version={} instance={} config={} admin_port={} workers={}",
              versionString(), config_.instance, config_.file, admin_.port(), shardCount());

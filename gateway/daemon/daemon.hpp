@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/asio.hpp"
 #include "common/clock.hpp"
 #include "common/fsm.hpp"
@@ -84,6 +86,8 @@ class Daemon {
     void waitSignal();
     void drain();
     std::string statusJson() const;
+    static nlohmann::json fdBudgetJson();
+    void logFdBudget() const;
 
     DaemonConfig config_;
     const LinkRegistry& link_types_;
