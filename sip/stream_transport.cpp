@@ -7,6 +7,7 @@
 
 #include <boost/asio/ssl.hpp>
 
+#include "common/connection_gate.hpp"
 #include "common/log.hpp"
 #include "sip/tls.hpp"
 
@@ -69,6 +70,10 @@ class StreamTransport final : public Transport,
             .inc();
     }
     bool stopped() const { return stopped_; }
+    void timedOut(std::string_view reason) {
+        countError(reason);
+        net::ConnectionGate::process().countTimeout(net::Server::Sip, reason);
+    }
     const TlsConfig& tls() const { return cfg_.tls; }
     // A TLS peer whose certificate does not name who it should: counted, logged (limited).
     void refuseIdentity(const Peer& p, const std::string& expected, const TlsIdentity* got) {
@@ -85,6 +90,8 @@ class StreamTransport final : public Transport,
 
   private:
     void accept();
+    void accepted(tcp::socket sock);
+    void pauseAccepting(const boost::system::error_code& ec, std::string_view why);
 
     asio::io_context& io_;
     metrics::Registry& metrics_;
@@ -98,6 +105,8 @@ class StreamTransport final : public Transport,
     std::map<std::string, std::shared_ptr<ConnectionBase>> conns_;
     bool stopped_ = false;
     log::RateLimiter warn_limiter_;
+    asio::steady_timer accept_timer_{io_};
+    net::AcceptBackoff backoff_;
 };
 
 template <typename Stream>
@@ -106,7 +115,14 @@ class Connection final : public ConnectionBase,
   public:
     template <typename... Args>
     Connection(std::shared_ptr<StreamTransport> owner, Peer peer, Args&&... args)
-        : owner_(std::move(owner)), peer_(std::move(peer)), stream_(std::forward<Args>(args)...) {}
+        : owner_(std::move(owner))
+        , peer_(std::move(peer))
+        , stream_(std::forward<Args>(args)...)
+        , deadline_(stream_.get_executor()) {}
+
+    // An accepted connection holds its place in the process's connection budget until it is
+    // destroyed (common/connection_gate.hpp).
+    void keep(net::ConnectionGate::Slot slot) { slot_ = std::move(slot); }
 
     static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
 
@@ -121,6 +137,7 @@ class Connection final : public ConnectionBase,
     // Server side: the socket is connected; handshake (TLS) then read.
     void startServer() {
         if constexpr (kTls) {
+            armHandshakeTimeout();
             stream_.async_handshake(
                 ssl::stream_base::server,
                 [self = this->shared_from_this()](const boost::system::error_code& ec) {
@@ -138,6 +155,7 @@ class Connection final : public ConnectionBase,
 
     // Client side: connect, handshake, then flush queued writes and read.
     void startClient() {
+        armHandshakeTimeout();
         tcp::endpoint ep(peer_.address, peer_.port);
         socket().async_connect(
             ep, [self = this->shared_from_this()](const boost::system::error_code& ec) {
@@ -228,11 +246,52 @@ class Connection final : public ConnectionBase,
         }
     }
 
+    // TCP connect and TLS handshake get ConnectionLimits::handshake_timeout: a peer that
+    // opens a connection and never finishes the handshake (or a SYN that is never answered)
+    // holds a descriptor only that long.
+    void armHandshakeTimeout() {
+        deadline_.expires_after(net::ConnectionGate::process().limits().handshake_timeout);
+        deadline_.async_wait([weak = this->weak_from_this()](const boost::system::error_code& ec) {
+            auto self = weak.lock();
+            if (ec || !self || self->closed_ || self->ready_) {
+                return;
+            }
+            self->owner_->timedOut("handshake_timeout");
+            self->fail(Error{"handshake_timeout"});
+        });
+    }
+
+    // Nothing received or written for ConnectionLimits::idle_timeout closes the connection.
+    // Activity only stamps last_activity_; the timer re-arms itself for what is left, so a
+    // busy connection costs no timer operation per message. The timers hold the connection
+    // weakly (its pending connect, handshake or read keeps it alive).
+    void armIdleTimeout() {
+        const auto idle = net::ConnectionGate::process().limits().idle_timeout;
+        deadline_.expires_at(last_activity_ + idle);
+        deadline_.async_wait(
+            [weak = this->weak_from_this(), idle](const boost::system::error_code& ec) {
+                auto self = weak.lock();
+                if (ec || !self || self->closed_) {
+                    return;
+                }
+                if (std::chrono::steady_clock::now() - self->last_activity_ >= idle) {
+                    self->owner_->timedOut("idle_timeout");
+                    self->fail(Error{"idle_timeout"});
+                    return;
+                }
+                self->armIdleTimeout();
+            });
+    }
+
+    void touch() { last_activity_ = std::chrono::steady_clock::now(); }
+
     void ready() {
         if (closed_) {
             return;  // a handshake/connect that completed just before a close
         }
         ready_ = true;
+        touch();
+        armIdleTimeout();
         read();
         if (!queue_.empty() && !writing_) {
             writeNext();
@@ -255,6 +314,7 @@ class Connection final : public ConnectionBase,
             return;
         }
         closed_ = true;
+        deadline_.cancel();
         boost::system::error_code ec;
         socket().shutdown(tcp::socket::shutdown_both, ec);
         socket().close(ec);  // outstanding operations complete with operation_aborted
@@ -297,6 +357,7 @@ class Connection final : public ConnectionBase,
                     self->fail(Error{"write_failed", ec.value()});
                     return;
                 }
+                self->touch();
                 self->queue_.pop_front();
                 if (!self->queue_.empty()) {
                     self->writeNext();
@@ -316,6 +377,7 @@ class Connection final : public ConnectionBase,
                     self->fail(Error{"closed"});
                     return;
                 }
+                self->touch();
                 self->framer_.append(std::string_view(self->buf_.data(), n));
                 std::string msg;
                 for (;;) {
@@ -343,6 +405,9 @@ class Connection final : public ConnectionBase,
     std::array<char, 16384> buf_{};
     StreamFramer framer_;
     std::deque<Pending> queue_;
+    asio::steady_timer deadline_;  // handshake, then idle
+    std::chrono::steady_clock::time_point last_activity_{};
+    net::ConnectionGate::Slot slot_;
     bool ready_ = false;
     bool writing_ = false;
     bool closed_ = false;
@@ -382,6 +447,7 @@ void StreamTransport::stop() {
     stopped_ = true;
     boost::system::error_code ec;
     acceptor_.close(ec);
+    accept_timer_.cancel();
     auto conns = std::move(conns_);
     conns_.clear();
     for (auto& [k, c] : conns) {
@@ -390,40 +456,83 @@ void StreamTransport::stop() {
 }
 
 void StreamTransport::accept() {
-    acceptor_.async_accept([self = shared_from_this()](const boost::system::error_code& ec,
-                                                       tcp::socket sock) {
-        if (ec == asio::error::operation_aborted || self->stopped_) {
-            return;
-        }
-        if (ec) {
-            self->countError("accept_failed");
+    acceptor_.async_accept(
+        [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket sock) {
+            if (ec == asio::error::operation_aborted || self->stopped_) {
+                return;
+            }
+            if (ec) {
+                if (auto why = net::acceptExhaustion(ec); !why.empty()) {
+                    self->pauseAccepting(ec, why);
+                    return;
+                }
+                self->countError("accept_failed");  // that connection only (e.g. aborted)
+                self->accept();
+                return;
+            }
+            self->backoff_.reset();
+            self->accepted(std::move(sock));
             self->accept();
-            return;
-        }
-        boost::system::error_code ec2;
-        auto rep = sock.remote_endpoint(ec2);
-        if (ec2) {
+        });
+}
+
+// Out of descriptors (EMFILE/ENFILE) or memory: accept() would fail again at once and the
+// loop would spin a core (the probe saw 100 %). Wait, doubling from 50 ms to 1 s, and try
+// again; the pending connections wait in the kernel's backlog meanwhile.
+void StreamTransport::pauseAccepting(const boost::system::error_code& ec, std::string_view why) {
+    countError(why == "fd_limit" ? "accept_fd_limit" : "accept_no_memory");
+    net::ConnectionGate::process().countAcceptError(net::Server::Sip, why);
+    const auto wait = backoff_.next();
+    std::uint64_t suppressed = 0;
+    if (warn_limiter_.allow(std::chrono::steady_clock::now(), suppressed)) {
+        log::get("sip")->warn(
+            "stack={} listener={}:{} accept_paused reason={} error=\"{}\" retry_in={}ms "
+            "suppressed={}",
+            label_, cfg_.protocol == Protocol::Tls ? "tls" : "tcp", local_.port(), why,
+            ec.message(), wait.count(), suppressed);
+    }
+    accept_timer_.expires_after(wait);
+    accept_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& tec) {
+        if (!tec && !self->stopped_) {
             self->accept();
-            return;
         }
-        Peer p{self->cfg_.protocol, rep.address(), rep.port()};
-        if (self->cfg_.protocol == Protocol::Tls) {
-            auto c = std::make_shared<TlsConnection>(self, p, std::move(sock), self->server_ctx_);
-            self->conns_[p.toString()] = c;
-            c->startServer();
-        } else {
-            auto c = std::make_shared<TcpConnection>(self, p, std::move(sock));
-            self->conns_[p.toString()] = c;
-            c->startServer();
-        }
-        self->accept();
     });
+}
+
+void StreamTransport::accepted(tcp::socket sock) {
+    boost::system::error_code ec;
+    auto rep = sock.remote_endpoint(ec);
+    if (ec) {
+        return;  // already gone
+    }
+    auto admission = net::ConnectionGate::process().admit(rep.address(), net::Server::Sip);
+    if (!admission.slot) {
+        countError(admission.refusal == net::ConnectionGate::Refusal::Total ? "refused_total"
+                                                                            : "refused_per_source");
+        // A reset rather than a FIN: nothing lingers in TIME_WAIT on our side.
+        sock.set_option(asio::socket_base::linger(true, 0), ec);
+        sock.close(ec);
+        return;
+    }
+    Peer p{cfg_.protocol, rep.address(), rep.port()};
+    if (cfg_.protocol == Protocol::Tls) {
+        auto c =
+            std::make_shared<TlsConnection>(shared_from_this(), p, std::move(sock), server_ctx_);
+        c->keep(std::move(*admission.slot));
+        conns_[p.toString()] = c;
+        c->startServer();
+    } else {
+        auto c = std::make_shared<TcpConnection>(shared_from_this(), p, std::move(sock));
+        c->keep(std::move(*admission.slot));
+        conns_[p.toString()] = c;
+        c->startServer();
+    }
 }
 
 void StreamTransport::send(const Peer& to, std::string data, SendError on_error) {
     if (stopped_) {
         if (on_error) {
-            on_error(Error{"stopped"});
+            asio::post(io_, [on_error = std::move(on_error)] { on_error(Error{"stopped"}); });
         }
         return;
     }

@@ -281,6 +281,10 @@ void HostileSip::start(const StartOptions& o) {
         "    media: {address: 127.0.0.1}\n"
         "    e2ee_groups: [sip:fire-ops@iwf.example]\n" +
         o.extra;
+    if (o.admin_max_connections > 0) {
+        cfg += "admin:\n  address: 127.0.0.1\n  port: 0\n  port_file: " + dir.file("admin.port") +
+               "\n  max_connections: " + std::to_string(o.admin_max_connections) + "\n";
+    }
     ASSERT_TRUE(iwfd.start(dir, cfg, 30s, o.binary)) << iwfd.log();
     ASSERT_TRUE(waitFor([&] { return metric("iwf_keymap_revision") == 1; }, 20s)) << iwfd.log();
 }

@@ -109,6 +109,7 @@ struct StartOptions {
     std::string extra;                                 // more top-level YAML (limits, ...)
     std::string binary = IWFD_BIN;                     // e.g. a wrapper that lowers ulimit -n
     sip::Protocol peer_protocol = sip::Protocol::Udp;  // how iwfd reaches the MC system
+    std::size_t admin_max_connections = 0;             // admin.max_connections; 0 = iwfd's default
     std::string tls_listener_extra;                    // more keys of the TLS listener
     std::string mc_san = "DNS:mc.test,IP:127.0.0.1";   // what the MC system's certificate names
 };
