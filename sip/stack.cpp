@@ -345,6 +345,10 @@ void Stack::receivedRequest(Message req, const Peer& from) {
         }
         return;
     }
+    if (servers_.size() >= cfg_.max_server_transactions) {
+        overloaded(req, from);
+        return;
+    }
     auto tx = std::make_shared<ServerTx>(io_);
     tx->id = next_id_++;
     tx->key = key;
@@ -353,6 +357,7 @@ void Stack::receivedRequest(Message req, const Peer& from) {
     tx->invite = method == "INVITE";
     servers_[tx->id] = tx;
     server_keys_[key] = tx->id;
+    serverTxGauge();
     if (tx->invite) {
         // §17.2.1: a 100 Trying right away stops the client's INVITE retransmissions.
         (void)respond(tx->id, makeResponse(req, 100, {}));
@@ -451,6 +456,44 @@ void Stack::serverTerminate(const std::shared_ptr<ServerTx>& tx) {
         }
     }
     servers_.erase(tx->id);
+    serverTxGauge();
+}
+
+void Stack::serverTxGauge() {
+    metrics_
+        .gauge("iwf_sip_server_transactions", "SIP server transactions alive",
+               {{"stack", cfg_.name}})
+        .set(static_cast<double>(servers_.size()));
+}
+
+// No room for one more server transaction (StackConfig::max_server_transactions): a reliable
+// transport gets 503 + Retry-After (RFC 3261 §21.5.4: "temporarily unable to process the
+// request due to a temporary overloading"; §20.33 Retry-After), UDP nothing (see stack.hpp).
+void Stack::overloaded(const Message& req, const Peer& from) {
+    const bool answer = reliable(from.protocol);
+    metrics_
+        .counter("iwf_sip_overload_total",
+                 "New SIP requests refused because the server transaction table is full "
+                 "(action: answered_503 over TCP/TLS, dropped over UDP)",
+                 {{"stack", cfg_.name}, {"action", answer ? "answered_503" : "dropped"}})
+        .inc();
+    std::uint64_t suppressed = 0;
+    if (warn_limiter_.allow(std::chrono::steady_clock::now(), suppressed)) {
+        log_->warn(
+            "stack={} overload server_transactions={} max={} peer={} action={} "
+            "suppressed={}",
+            cfg_.name, servers_.size(), cfg_.max_server_transactions, from.toString(),
+            answer ? "answered_503" : "dropped", suppressed);
+    }
+    if (answer) {
+        Message rsp = makeResponse(req, 503, "Service Unavailable", newTag());
+        // Room frees as transactions end; Timer J (64*T1) bounds how long that takes.
+        const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
+            cfg_.timers.timerB() + std::chrono::milliseconds(999));
+        rsp.addHeader("Retry-After", std::to_string(std::max<std::int64_t>(1, wait.count())));
+        rsp.addHeader("Server", cfg_.user_agent);
+        send(from, rsp.serialize());
+    }
 }
 
 ClientTxId Stack::sendRequest(Message req, const Peer& to, ResponseHandler handler) {

@@ -55,6 +55,14 @@ struct StackConfig {
     TimerTable timers;
     std::string user_agent = "OpenIWF";
     std::string advertised_host;  // host put in Via/Contact; default: the listener's address
+    // Server transactions alive at once. Each costs ~1.2 KB (the request, the last response,
+    // two timers) and a non-INVITE one over UDP lives 64*T1 = 32 s after its answer (Timer J),
+    // so a flood of 10^5 OPTIONS held 124 MB. Beyond the cap a new request gets no state: over
+    // TCP/TLS it is answered 503 with Retry-After (the client does not retransmit there, so
+    // silence would cost it 32 s); over UDP it is dropped (its client retransmits and gets in
+    // once room frees, and no answer goes to a source that may be spoofed). Both are counted
+    // (iwf_sip_overload_total{stack,action}). 10,000 = 312 new transactions a second for 32 s.
+    std::size_t max_server_transactions = 10'000;
 };
 
 using ServerTxId = std::uint64_t;
@@ -126,6 +134,8 @@ class Stack {
     void rejectMalformed(const Message& skeleton, const Peer& from, const std::string& fault,
                          std::string_view reason);
     void drop(std::string_view reason);
+    void overloaded(const Message& req, const Peer& from);
+    void serverTxGauge();
     void send(const Peer& to, const std::string& bytes, Transport::SendError on_error = {});
     Transport* transportFor(Protocol p);
 
