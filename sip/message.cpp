@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstdarg>
+#include <cstdlib>
 #include <mutex>
-#include <random>
+#include <sys/random.h>
 
+#include <openssl/rand.h>
 #include <osipparser2/osip_parser.h>
 
 namespace iwf::sip {
@@ -1048,15 +1051,36 @@ void detail::ensureOsipParser() {
     ensureParser();
 }
 
+// RFC 3261 §19.3: a tag must be "cryptographically random with at least 32 bits of
+// randomness"; Call-IDs (§8.1.1.4) and branches (§8.1.1.7) must not be guessable either, or a
+// third party can forge a BYE, CANCEL or response into a dialog it never saw. The stack used a
+// thread_local mt19937_64: its output is linear (over GF(2)) in its 19,968-bit state, so about
+// 2,500 observed token bytes give the state away, and every later token with it. OpenSSL's DRBG
+// (RAND_bytes), reseeded from the kernel, is not; getrandom(2) is the fallback if OpenSSL ever
+// reports a failure.
 std::string randomToken(std::size_t bytes) {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
     static constexpr char kHex[] = "0123456789abcdef";
+    std::array<unsigned char, 64> raw{};
     std::string out;
     out.reserve(bytes * 2);
-    for (std::size_t i = 0; i < bytes; ++i) {
-        auto b = static_cast<unsigned>(rng() & 0xFFU);
-        out += kHex[b >> 4];
-        out += kHex[b & 0xFU];
+    while (bytes > 0) {
+        const std::size_t n = std::min(bytes, raw.size());
+        if (RAND_bytes(raw.data(), static_cast<int>(n)) != 1) {
+            std::size_t got = 0;
+            while (got < n) {
+                const ssize_t r = ::getrandom(raw.data() + got, n - got, 0);
+                if (r > 0) {
+                    got += static_cast<std::size_t>(r);
+                } else if (errno != EINTR) {
+                    std::abort();  // no randomness at all: no token is better than a guessable one
+                }
+            }
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            out += kHex[raw[i] >> 4];
+            out += kHex[raw[i] & 0xFU];
+        }
+        bytes -= n;
     }
     return out;
 }
