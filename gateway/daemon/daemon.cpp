@@ -68,10 +68,29 @@ void Daemon::applyConfig(const DaemonConfig& c) {
 }
 
 void Daemon::installRoutes() {
+    // Readiness (load balancers, keepalived's track_script, the harness): 200 only when iwfd
+    // can map identities and E2EE parameters, i.e. a keymap revision is loaded, and it is not
+    // draining. Liveness (systemd, a supervisor that restarts a hung process): /livez answers
+    // 200 as long as the control loop runs, with or without a keymap (docs/security.md
+    // "Restart, reload and drain").
     admin_.route("/healthz", [this] {
-        return HttpResponse{draining_ ? 503u : 200u, "text/plain; charset=utf-8",
-                            draining_ ? "draining\n" : "OK\n"};
+        const char* kText = "text/plain; charset=utf-8";
+        if (draining_) {
+            return HttpResponse{503, kText, "not ready: draining\n"};
+        }
+        if (!keymap_) {
+            return HttpResponse{503, kText,
+                                "not ready: no keymap store configured (keymap.store)\n"};
+        }
+        if (keymapSnapshot() == nullptr) {
+            nlohmann::json st = keymap_->status();
+            std::string why = st.contains("last_error") ? st["last_error"].get<std::string>()
+                                                        : std::string("first load pending");
+            return HttpResponse{503, kText, "not ready: no keymap revision loaded (" + why + ")\n"};
+        }
+        return HttpResponse{200, kText, "OK\n"};
     });
+    admin_.route("/livez", [] { return HttpResponse{200, "text/plain; charset=utf-8", "OK\n"}; });
     admin_.route("/metrics", [this] {
         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                             metrics_.renderPrometheus()};
@@ -96,6 +115,7 @@ std::string Daemon::statusJson() const {
     j["config"] = {
         {"file", config_.file}, {"digest", config_.digest}, {"revision", config_revision_}};
     j["draining"] = draining_;
+    j["ready"] = !draining_ && keymapSnapshot() != nullptr;
     j["workers"] = shardCount();
     nlohmann::json links = nlohmann::json::array();
     for (const auto& lc : config_.links) {

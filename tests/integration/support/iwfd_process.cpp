@@ -223,7 +223,9 @@ bool IwfdProcess::start(const TempDir& dir, const std::string& config_yaml,
                 return false;
             }
             port_ = static_cast<std::uint16_t>(std::atoi(p.c_str()));
-            return httpGet(port_, "/healthz").status == 200;
+            // Liveness, not readiness: most tests run iwfd without a keymap, and /healthz says
+            // "not ready" until a keymap revision is loaded.
+            return httpGet(port_, "/livez").status == 200;
         },
         timeout);
     return up && running() && port_ != 0;
