@@ -14,6 +14,7 @@
 #include "common/clock.hpp"
 #include "common/config_node.hpp"
 #include "common/link.hpp"
+#include "common/message_store.hpp"
 #include "common/metrics.hpp"
 
 namespace iwf {
@@ -22,6 +23,10 @@ struct LinkContext {
     asio::io_context& io;
     metrics::Registry& metrics;
     const Clock& clock;
+    // The durable store of acknowledged messages (common/message_store.hpp); nullptr when
+    // iwfd runs without one (messages.store unset). A link that acknowledges SDS or KMM writes
+    // the message here first.
+    MessageStore* messages = nullptr;
 };
 
 // One instance of a link among the instances iwfd runs, one per data-plane worker thread
