@@ -1,5 +1,6 @@
 #include "gateway/daemon/daemon.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <future>
@@ -8,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
+#include "durable/message_store.hpp"
+#include "gateway/daemon/delivery_tracker.hpp"
 
 #ifndef IWF_VERSION
 #define IWF_VERSION "0.0.0"
@@ -26,9 +29,14 @@ Daemon::Daemon(DaemonConfig config, const LinkRegistry& link_types)
     , drain_deadline_(io_)
     , admin_(io_)
     , started_(std::chrono::steady_clock::now())
+    , started_wall_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count())
     , reloads_ok_(metrics_.counter("iwf_config_reloads_total", "Config reloads applied"))
     , reloads_failed_(metrics_.counter("iwf_config_reload_failures_total",
-                                       "Config reloads refused (the old config stays)")) {
+                                       "Config reloads refused (the old config stays)"))
+    , drain_tick_(io_)
+    , redeliver_(io_) {
     metrics_.callbackGauge("iwf_build_info", "Build information", {{"version", versionString()}},
                            [] { return 1.0; });
     metrics_.callbackGauge("iwf_uptime_seconds", "Seconds since iwfd started", {}, [this] {
@@ -124,6 +132,8 @@ std::string Daemon::statusJson() const {
     }
     j["links"] = links;
     j["keymap"] = keymap_ ? keymap_->status() : nlohmann::json(nullptr);
+    j["messages"] =
+        messages_ ? nlohmann::json{{"store", messages_->describe()}} : nlohmann::json(nullptr);
     return j.dump(2) + "\n";
 }
 
@@ -195,10 +205,126 @@ void Daemon::drain() {
         return;
     }
     draining_ = true;
+    drain_started_ = std::chrono::steady_clock::now();
+    log::get("daemon")->info("drain=begin calls={} deadline_ms={}", totalCalls(),
+                             config_.drain_deadline.count());
+    gate_->beginDrain();
+    for (auto& l : links_) {
+        l->beginDrain();
+    }
+    for (auto& w : workers_) {
+        w->gate->beginDrain();
+        asio::post(w->io, [wk = w.get()] {
+            for (auto& l : wk->links) {
+                l->beginDrain();
+            }
+        });
+    }
+    // A second SIGTERM/SIGINT ends the drain now; SIGHUP is ignored while draining.
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+        if (!ec) {
+            log::get("daemon")->info("signal={} action=stop", sig);
+            finishDrain("second signal");
+        }
+    });
+    drainTick();
+}
+
+// Messages accepted (here or before a restart) and not delivered yet go to the engine again
+// every 2 s once a keymap is loaded: at least once; the far side's link marks them delivered
+// (delivery_tracker.hpp; the MCData link on a 2xx). Toward LMR (from an MC link) every tick:
+// delivery is immediate or fails (no repeater). Toward MC (from an LMR link): an earlier
+// process's at once, this process's own only 32 s after their last try (a SIP MESSAGE
+// transaction lasts up to 32 s, RFC 3261 timer F, and may still succeed). 900 tries (half an
+// hour toward LMR), then a message is marked failed.
+void Daemon::redeliverTick() {
+    if (drain_finished_) {
+        return;
+    }
+    if (keymapSnapshot() != nullptr) {
+        const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        auto pending =
+            messages_->takePending(900, std::max(started_wall_ms_, now_ms - 32000), now_ms);
+        if (pending && !pending->empty()) {
+            log::get("daemon")->info("messages=redeliver count={}", pending->size());
+            metrics_
+                .counter("iwf_messages_redelivered_total",
+                         "Stored SDS/KMM messages handed to the engine again")
+                .inc(pending->size());
+            for (auto& m : *pending) {
+                engine_->onEvent(m.from, std::move(m.event));
+            }
+        }
+    }
+    redeliver_.expires_after(std::chrono::seconds(2));
+    redeliver_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) {
+            redeliverTick();
+        }
+    });
+}
+
+// Calls with a transmission going on (setup or active). A call in hang time (nobody talking)
+// does not hold the drain up: stop() ends it and tells its peers.
+std::size_t Daemon::totalCalls() {
+    auto busy = [](const nlohmann::json& j) {
+        std::size_t n = 0;
+        for (const auto& c : j["calls"]) {
+            n += c.value("state", "") != "hang" ? 1 : 0;
+        }
+        return n;
+    };
+    std::size_t n = busy(engine_->callsJson());
+    for (auto& w : workers_) {
+        auto p = std::make_shared<std::promise<nlohmann::json>>();
+        auto f = p->get_future();
+        asio::post(w->io, [p, wk = w.get()] { p->set_value(wk->engine->callsJson()); });
+        if (f.wait_for(std::chrono::seconds(1)) == std::future_status::ready) {
+            n += busy(f.get());
+        }
+    }
+    return n;
+}
+
+void Daemon::drainTick() {
+    if (drain_finished_) {
+        return;
+    }
+    if (totalCalls() == 0) {
+        finishDrain("calls_ended");
+        return;
+    }
+    if (std::chrono::steady_clock::now() - drain_started_ >= config_.drain_deadline) {
+        finishDrain("deadline");
+        return;
+    }
+    drain_tick_.expires_after(std::chrono::milliseconds(100));
+    drain_tick_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) {
+            drainTick();
+        }
+    });
+}
+
+void Daemon::finishDrain(const char* why) {
+    if (drain_finished_) {
+        return;
+    }
+    drain_finished_ = true;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - drain_started_)
+                        .count();
+    log::get("daemon")->info("drain=end reason={} calls_left={} after_ms={}", why, totalCalls(),
+                             ms);
+    drain_tick_.cancel();
+    redeliver_.cancel();
     admin_.stop();
     if (keymap_) {
         keymap_->stop();
     }
+    // Each link tells its peers (common/link.hpp "Drain" step 3).
     for (auto& l : links_) {
         l->stop();
     }
@@ -212,7 +338,7 @@ void Daemon::drain() {
         });
     }
     signals_.cancel();
-    // Whatever is still queued gets 2 s at most; then the loop is stopped.
+    // What the links queued (BYEs, unlinks) gets 1.5 s at most; then the loop is stopped.
     drain_deadline_.expires_after(std::chrono::milliseconds(1500));
     drain_deadline_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) {
@@ -221,7 +347,6 @@ void Daemon::drain() {
         }
     });
     asio::post(io_, [this] {
-        // Links stopped synchronously; nothing else holds calls yet.
         drain_deadline_.cancel();
         io_.stop();
     });
@@ -273,8 +398,15 @@ int Daemon::startLinks(LinkContext& ctx) {
         LinkShard shard;
         shard.count = static_cast<unsigned>(shardCount());
         auto link = sharded ? t->create_shard(lc.node, ctx, shard) : t->create(lc.node, ctx);
-        engine_->addLink(*link);
-        Status st = link->start(*engine_);
+        auto* lmr = dynamic_cast<LmrLink*>(link.get());
+        if (messages_ && lmr != nullptr) {
+            trackers_.push_back(std::make_unique<TrackedLmrLink>(*lmr, *messages_));
+            engine_->addLink(*trackers_.back());
+        } else {
+            engine_->addLink(*link);
+        }
+        gate_->addLink(*link);
+        Status st = link->start(*gate_);
         if (!st.ok()) {
             lg->critical("link={} type={} start=failed reason={}", lc.name, lc.type,
                          st.error().toString());
@@ -299,12 +431,11 @@ int Daemon::startLinks(LinkContext& ctx) {
             shard.index = w->index;
             auto wl = t->create_shard(lc.node, *w->ctx, shard);
             w->engine->addLink(*wl);
-            EventSink* sink = w->engine.get();
             if (w->handoff) {
                 w->handoff->addLink(wl->id(), first.id());
-                sink = w->handoff.get();
             }
-            st = wl->start(*sink);
+            w->gate->addLink(*wl);
+            st = wl->start(*w->gate);
             if (!st.ok()) {
                 lg->critical("link={} type={} shard={} start=failed reason={}", lc.name, lc.type,
                              w->index, st.error().toString());
@@ -343,6 +474,7 @@ int Daemon::run() {
     directory_ = std::make_unique<engine::KeymapDirectory>([this] { return keymapSnapshot(); });
     engine_ = std::make_unique<engine::Engine>(engine::EngineDeps{
         metrics_, SteadyClock::instance(), *timer_service_, *directory_, timers_});
+    gate_ = std::make_unique<DrainGate>(*engine_, metrics_);
     // A call must have one owner for both legs. When some configured link runs on shard 0
     // only (no create_shard: MC, ISSI, HBP), shard 0 owns every call: the other shards hand
     // the events of their sharded link instances over (ShardHandoff); the owner reaches
@@ -366,11 +498,27 @@ int Daemon::run() {
         if (handoff_) {
             w->handoff = std::make_unique<ShardHandoff>(k, io_, *engine_, metrics_, 8192, &w->io);
         }
+        w->gate = std::make_unique<DrainGate>(
+            w->handoff ? static_cast<EventSink&>(*w->handoff) : *w->engine, metrics_);
         w->ctx =
             std::make_unique<LinkContext>(LinkContext{w->io, metrics_, SteadyClock::instance()});
         workers_.push_back(std::move(w));
     }
-    LinkContext ctx{io_, metrics_, SteadyClock::instance()};
+    if (!config_.messages_store.empty()) {
+        try {
+            messages_ = durable::openMessageStore(config_.messages_store, config_.instance);
+        } catch (const std::exception& e) {
+            lg->critical("messages=failed reason=\"{}\"", e.what());
+            return 1;
+        }
+        gate_->setStore(messages_.get());
+        lg->info("messages=durable store={}", messages_->describe());
+    } else {
+        lg->warn(
+            "messages=volatile: SDS and KMM are acknowledged without a durable store (set "
+            "messages.store; docs/security.md)");
+    }
+    LinkContext ctx{io_, metrics_, SteadyClock::instance(), messages_.get()};
     if (int rc = startLinks(ctx); rc != 0) {
         return rc;
     }
@@ -398,6 +546,9 @@ int Daemon::run() {
         std::ofstream(config_.admin.port_file) << admin_.port() << "\n";
     }
     waitSignal();
+    if (messages_) {
+        redeliverTick();
+    }
     lg->info("iwfd=running version={} instance={} config={} admin_port={} workers={}",
              versionString(), config_.instance, config_.file, admin_.port(), shardCount());
     io_.run();
