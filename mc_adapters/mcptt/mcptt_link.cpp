@@ -911,6 +911,10 @@ void McpttLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const sip
         onInDialog(*calls_.at(it->second), tx, req);
         return;
     }
+    if (draining_ && m != "ACK") {
+        reject(tx, req, 503, "draining");  // RFC 3261 21.5.4: try another server or later
+        return;
+    }
     if (m == "INVITE") {
         onNewInvite(tx, req, from);
     } else if (m == "OPTIONS") {

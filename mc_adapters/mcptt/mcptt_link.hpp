@@ -115,6 +115,8 @@ class McpttLink final : public McLink {
 
     const LinkId& id() const override { return id_; }
     Status start(EventSink& sink) override;
+    // Drain: new out-of-dialog requests get 503; dialogs in progress go on (link.hpp "Drain").
+    void beginDrain() override { draining_ = true; }
     void stop() override;
     Status deliver(const Event& event) override;
 
@@ -182,6 +184,7 @@ class McpttLink final : public McLink {
     std::unordered_map<CallRef, std::unique_ptr<Call>> calls_;
     std::map<sip::DialogId, CallRef> by_dialog_;
     std::map<sip::ServerTxId, CallRef> by_server_tx_;
+    bool draining_ = false;
     CallRef next_ref_ = CallRef{1} << 62;  // refs this link creates (engine refs stay below)
     // Pacing of outgoing calls (max_outstanding_invites): initial INVITEs sent and not finally
     // answered, and the calls waiting for a slot, oldest first.
