@@ -122,6 +122,10 @@ void McDataLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const si
         reject(tx, req, from, 405, "method_not_allowed");
         return;
     }
+    if (draining_) {
+        reject(tx, req, from, 503, "draining");  // the sender retries elsewhere or later
+        return;
+    }
     auto count = [&](std::string_view kind) {
         ctx_.metrics
             .counter("iwf_mc_mcdata_rx_total", "IWF-2 MESSAGEs accepted, by kind",
@@ -134,13 +138,18 @@ void McDataLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const si
             reject(tx, req, from, 400, s.error().reason);
             return;
         }
+        SecurityMessage ev;
+        ev.from = McId{s->sender};
+        ev.to = McId{s->target_id};
+        ev.payload = std::move(s->payload);
+        // Durable before the 200 OK (common/message_store.hpp); a retransmission is answered
+        // again and not delivered twice.
+        if (!persist(tx, req, from, kmmMessageId(ev), Event{ev})) {
+            return;
+        }
         (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
         count("security");
         if (sink_ != nullptr) {
-            SecurityMessage ev;
-            ev.from = McId{s->sender};
-            ev.to = McId{s->target_id};
-            ev.payload = std::move(s->payload);
             sink_->onEvent(id_, Event{std::move(ev)});
         }
         return;
@@ -166,28 +175,56 @@ void McDataLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const si
         return;
     }
     const auto& sig = std::get<SdsSignalling>(m->signalling);
+    DataMessage d;
+    d.from = McId{m->env.sender};
+    if (m->env.group) {
+        d.to = McGroupId{m->env.target};
+    } else {
+        d.to = McId{m->env.target};
+    }
+    d.message_id = toString(sig.message_id);
+    for (const auto& p : m->payload->payloads) {
+        d.payload.insert(d.payload.end(), p.data.begin(), p.data.end());
+    }
+    // Durable before the 200 OK (common/message_store.hpp); a retransmission (same SDS
+    // message ID) is answered again and not delivered twice.
+    if (!persist(tx, req, from, d.message_id, Event{d})) {
+        return;
+    }
     (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
     count(m->env.group ? "sds_group" : "sds_one_to_one");
     // Remember the conversation so that an LMR reply continues it.
     rememberConversation({m->env.target, m->env.sender}, sig.conversation_id);
     if (sink_ != nullptr) {
-        DataMessage d;
-        d.from = McId{m->env.sender};
-        if (m->env.group) {
-            d.to = McGroupId{m->env.target};
-        } else {
-            d.to = McId{m->env.target};
-        }
-        d.message_id = toString(sig.message_id);
-        for (const auto& p : m->payload->payloads) {
-            d.payload.insert(d.payload.end(), p.data.begin(), p.data.end());
-        }
         sink_->onEvent(id_, Event{std::move(d)});
     }
     if (sig.disposition == DispositionRequest::Delivery ||
         sig.disposition == DispositionRequest::DeliveryAndRead) {
         sendDelivered(*m);
     }
+}
+
+bool McDataLink::persist(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from,
+                         const std::string& message_id, const Event& e) {
+    if (ctx_.messages == nullptr) {
+        return true;  // no store configured: acknowledged as before (docs/security.md)
+    }
+    auto r = ctx_.messages->accept(id_, message_id, e);
+    if (!r) {
+        reject(tx, req, from, 500, "store_failed");  // not acknowledged: the sender retries
+        return false;
+    }
+    if (*r == StoreOutcome::Duplicate) {
+        (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
+        ctx_.metrics
+            .counter("iwf_mc_mcdata_duplicates_total",
+                     "IWF-2 MESSAGEs already stored (retransmissions): acknowledged, not "
+                     "delivered again",
+                     {{"link", cfg_.name}})
+            .inc();
+        return false;
+    }
+    return true;
 }
 
 void McDataLink::sendDelivered(const SdsSipMessage& in) {
@@ -212,15 +249,20 @@ void McDataLink::sendDelivered(const SdsSipMessage& in) {
     }
 }
 
-void McDataLink::sendMessage(sip::Message m, std::string_view kind) {
+void McDataLink::sendMessage(sip::Message m, std::string_view kind, std::string stored_id) {
     m.setHeader("From",
                 m.header("From").value_or("<" + cfg_.iwf_psi + ">") + ";tag=" + stack_->newTag());
     m.setHeader("Call-ID", stack_->newCallId());
     m.setHeader("CSeq", std::to_string(cseq_++) + " MESSAGE");
     std::string k(kind);
-    stack_->sendRequest(std::move(m), cfg_.peer, [this, k](const sip::Message& rsp) {
+    stack_->sendRequest(std::move(m), cfg_.peer, [this, k, stored_id](const sip::Message& rsp) {
         if (rsp.status() < 200) {
             return;
+        }
+        // The MC side took it: only now is a stored message delivered (a MESSAGE lost or
+        // refused stays pending and is sent again: common/message_store.hpp).
+        if (rsp.status() < 300 && !stored_id.empty() && ctx_.messages != nullptr) {
+            (void)ctx_.messages->delivered(stored_id);
         }
         ctx_.metrics
             .counter("iwf_mc_mcdata_tx_total", "IWF-2 MESSAGEs sent, by kind and final status",
@@ -274,7 +316,7 @@ Status McDataLink::deliverData(const DataMessage& d) {
     if (!msg) {
         return msg.error();
     }
-    sendMessage(std::move(*msg), group ? "sds_group" : "sds_one_to_one");
+    sendMessage(std::move(*msg), group ? "sds_group" : "sds_one_to_one", d.message_id);
     return {};
 }
 
@@ -292,7 +334,7 @@ Status McDataLink::deliverSecurity(const SecurityMessage& s) {
     r.target_id = *to;
     r.iwf_psi = cfg_.iwf_psi;
     r.payload = s.payload;
-    sendMessage(security::buildSecurityMessage(r), "security");
+    sendMessage(security::buildSecurityMessage(r), "security", kmmMessageId(s));
     return {};
 }
 

@@ -53,6 +53,8 @@ class McDataLink final : public McLink {
 
     const LinkId& id() const override { return id_; }
     Status start(EventSink& sink) override;
+    // Drain: new MESSAGEs get 503 (link.hpp "Drain"); messages toward the MC side still go.
+    void beginDrain() override { draining_ = true; }
     void stop() override;
     Status deliver(const Event& event) override;
 
@@ -60,10 +62,15 @@ class McDataLink final : public McLink {
     std::uint16_t sipPort() const;
 
   private:
+    // Writes an accepted message to the durable store before it is acknowledged; false when
+    // the request was already answered (store failure: 500; duplicate: 200, no delivery).
+    bool persist(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from,
+                 const std::string& message_id, const Event& e);
     void onRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
     void reject(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from, int status,
                 std::string_view reason);
-    void sendMessage(sip::Message m, std::string_view kind);
+    // stored_id: the durable store's ID of the message carried (marked delivered on a 2xx).
+    void sendMessage(sip::Message m, std::string_view kind, std::string stored_id = {});
     Status deliverData(const DataMessage& d);
     Status deliverSecurity(const SecurityMessage& s);
     void sendDelivered(const SdsSipMessage& in);
@@ -77,6 +84,7 @@ class McDataLink final : public McLink {
     std::mt19937_64 rng_;
     std::map<std::pair<std::string, std::string>, Uuid> conversations_;
     std::uint32_t cseq_ = 1;
+    bool draining_ = false;
 };
 
 McDataLinkConfig parseMcDataLinkConfig(const ConfigNode& node);  // throws ConfigError
