@@ -128,6 +128,25 @@ void RecordsLink::stop() {
             return;
         }
         running_ = false;
+        // Tell every linked peer that we go: an 0xF1 unlink (+ our callsign) three times, as
+        // P25Gateway does when it leaves a reflector (g4klx/P25Clients P25Gateway.cpp, the
+        // three writeUnlink calls; P25Network.cpp writeUnlink builds 0xF1 + callsign). Calls in
+        // progress end below; a transmission iwfd originates (MC -> P25) gets its 0x80
+        // end-of-transmission record first, so radios do not wait for a timeout.
+        InlineBytes<kMaxRecordLen> end;
+        if (out_ && encodeRecord(EndRecord{}, end)) {
+            for (const auto& [ep, peer] : peers_) {
+                sendTo(ep, end.view());
+            }
+        }
+        InlineBytes<kMaxRecordLen> unlink;
+        if (encodeRecord(makePoll(cfg_.callsign, true), unlink)) {
+            for (const auto& [ep, peer] : peers_) {
+                for (int i = 0; i < 3; ++i) {
+                    sendTo(ep, unlink.view());
+                }
+            }
+        }
         closeSocket();
         remote_peers_.clear();
         for (auto& [ep, peer] : peers_) {
