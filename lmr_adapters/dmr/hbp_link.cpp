@@ -361,6 +361,13 @@ void HbpMasterLink::onTick() {
 }
 
 Status HbpMasterLink::deliver(const Event& event) {
+    // Short data or a KMM that no logged-in repeater can take is not delivered: the durable
+    // message store keeps it and iwfd tries again (common/message_store.hpp).
+    if ((std::holds_alternative<DataMessage>(event) ||
+         std::holds_alternative<SecurityMessage>(event)) &&
+        connected_ == 0) {
+        return Error{"no_repeater"};
+    }
     auto pkts = encode(event);
     if (!pkts) {
         return pkts.error();
