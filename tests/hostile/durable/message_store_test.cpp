@@ -110,7 +110,7 @@ TEST(MessageStore, AnUnwritableStoreIsRefusedNamingIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MessageStoreBackends, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 }  // namespace
 }  // namespace iwf::durable

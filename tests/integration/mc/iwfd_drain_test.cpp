@@ -152,7 +152,7 @@ struct IwfdDrain : ::testing::Test {
         return lmr::p25::test::buildSuperframe(s);
     }
     // iwfd up with the keymap, the radio linked, the repeater logged in, a call from the
-    // radio in progress at the MC system (18 frames received).
+    // radio in progress at the MC system (36 frames received).
     void startCall(asio::io_context& io, McSystem& mc, const std::string& deadline) {
         ASSERT_TRUE(iwfd.start(dir, config(mc.stack->port(sip::Protocol::Udp), deadline)))
             << iwfd.log();
@@ -162,10 +162,14 @@ struct IwfdDrain : ::testing::Test {
         radio.sendTo(p25_port, recordBytes(lmr::p25::makePoll("RADIO1", false)));
         ASSERT_TRUE(radio.receive(5s).has_value()) << "no poll answer\n" << iwfd.log();
         ASSERT_TRUE(repeater.login(hbp_port, 3100001, "drain-test")) << iwfd.log();
-        for (const auto& r : superframe(0)) {
-            radio.sendTo(p25_port, r);
+        // Two superframes: the first one's LDU2 announces the MI, so the E2EE state is known
+        // and the engine sets the call up toward the MC side.
+        for (int n = 0; n < 2; ++n) {
+            for (const auto& r : superframe(n)) {
+                radio.sendTo(p25_port, r);
+            }
         }
-        ASSERT_TRUE(pump(io, [&] { return mc.frames >= 18; })) << iwfd.log();
+        ASSERT_TRUE(pump(io, [&] { return mc.frames >= 36; })) << iwfd.log();
     }
     // The records the radio received after `from`, until none for 2 s.
     std::vector<Bytes> drainRadio() {
@@ -234,10 +238,10 @@ TEST_F(IwfdDrain, CallInProgressEndsThenEveryPeerIsToldAndExitZero) {
     EXPECT_EQ(status, 503);
 
     // The call in progress goes on: a superframe sent now reaches the MC system.
-    for (const auto& r : superframe(1)) {
+    for (const auto& r : superframe(2)) {
         radio.sendTo(p25_port, r);
     }
-    ASSERT_TRUE(pump(io, [&] { return mc.frames >= 36; })) << iwfd.log();
+    ASSERT_TRUE(pump(io, [&] { return mc.frames >= 54; })) << iwfd.log();
     EXPECT_TRUE(iwfd.running());
     EXPECT_EQ(mc.count("BYE"), 0u);
 
@@ -249,7 +253,7 @@ TEST_F(IwfdDrain, CallInProgressEndsThenEveryPeerIsToldAndExitZero) {
         io, [&] { return mc.count("BYE") >= 1; }, 15s))
         << iwfd.log();
     EXPECT_EQ(iwfd.waitExit(15s), std::optional<int>(0)) << iwfd.log();
-    EXPECT_EQ(mc.frames, 36u);
+    EXPECT_EQ(mc.frames, 54u);
     EXPECT_EQ(unlinks(drainRadio()), 3u) << iwfd.log();
     EXPECT_TRUE(repeaterGotMstcl()) << iwfd.log();
     EXPECT_NE(iwfd.log().find("drain=end reason=calls_ended"), std::string::npos) << iwfd.log();
