@@ -470,15 +470,21 @@ void Engine::onCallTimer(std::uint64_t id) {
     if (c.fsm.state() == CallState::Hang && c.fsm.accept(CallEvent::HangExpire).ok()) {
         endCall(c, EndReason::Normal, "hang_expired");
     } else if (c.fsm.state() == CallState::Setup) {
-        bool waiting = false;
-        for (const Leg& l : c.legs) {
-            waiting = waiting ||
-                      (l.alive && (l.floor == FloorGate::Pending || l.floor == FloorGate::Queued ||
-                                   l.floor == FloorGate::Granted));
-        }
-        if (waiting) {
-            armCallTimer(c);  // a floor decision is pending: its own timer bounds it
+        if (c.floor_timer != 0) {
+            // A floor decision is pending and its own timer (floor_request, floor_queue) ends
+            // it; look again when call_setup has run once more. Only such a timer keeps a call
+            // in setup: a transmission waiting for its stream (no frame, or still in late entry)
+            // has nothing else that would end it (issue #21: re-arming for it kept a call, and
+            // everything it held, for good).
+            armCallTimer(c);
         } else if (c.fsm.accept(CallEvent::SetupExpire).ok()) {
+            for (std::size_t i = 0; i < c.legs.size(); ++i) {
+                const Leg& l = c.legs[i];
+                if (l.alive && (l.floor == FloorGate::Pending || l.floor == FloorGate::Queued ||
+                                l.floor == FloorGate::Granted)) {
+                    refuse(c, static_cast<int>(i), "setup_expired", kDenyOther, false);
+                }
+            }
             endCall(c, EndReason::Timeout, "setup_expired");
         }
     }
