@@ -183,8 +183,9 @@ struct Lab {
     }
     // The needles so far plus the MC side's canaries.
     NeedleSet needleSnapshot();
-    // One sample of iwfd's memory for every needle so far.
-    void scanMemoryOnce();
+    // One sample of iwfd's memory for every needle so far; a sample that `cancel` interrupts
+    // is not counted.
+    void scanMemoryOnce(const std::atomic<bool>* cancel = nullptr);
     // LMR unit of a client in the generated keymap (same order as keymapYaml).
     std::uint32_t clientUnit(const std::string& name) const;
     // A DMR radio (repeater) logs in to iwfd's HBP master: RPTL, salt, RPTK, RPTC.

@@ -77,12 +77,12 @@ NeedleSet Lab::needleSnapshot() {
     return snap;
 }
 
-void Lab::scanMemoryOnce() {
+void Lab::scanMemoryOnce(const std::atomic<bool>* cancel) {
     const NeedleSet snap = needleSnapshot();
     if (snap.size() == 0) {
         return;
     }
-    auto r = scanProcessMemory(snap, iwfd.pid());
+    auto r = scanProcessMemory(snap, iwfd.pid(), cancel);
     if (!r.ok()) {
         return;
     }

@@ -168,7 +168,7 @@ void stepStartIwfd(Lab& lab, StepLog& log) {
 void stepStartMemoryScanner(Lab& lab, StepLog& log) {
     lab.scanner = std::thread([&lab] {
         while (!lab.scanner_stop.load()) {
-            lab.scanMemoryOnce();
+            lab.scanMemoryOnce(&lab.scanner_stop);  // gives way to the final sample
             std::unique_lock lock(lab.scanner_mu);
             lab.scanner_cv.wait_for(lock, std::chrono::seconds(1),
                                     [&] { return lab.scanner_stop.load(); });
