@@ -60,7 +60,8 @@ std::string mcdataInfoXml(const SdsEnvelope& env) {
     auto params = root.append_child("mcdata-Params");
     params.append_child("request-type").text() = env.group ? "group-sds" : "one-to-one-sds";
     addUri(params, "mcdata-request-uri", env.target);
-    addUri(params, "mcdata-calling-user-identity", env.sender);
+    // TS 24.282 D.1.2 names it mcdata-calling-user-id (tests/data/xsd/mcdatainfo.xsd).
+    addUri(params, "mcdata-calling-user-id", env.sender);
     if (env.group) {
         addUri(params, "mcdata-calling-group-id", env.target);
     }
@@ -160,7 +161,13 @@ Result<SdsSipMessage> parseSdsMessage(const sip::Message& msg) {
             out.env.group = true;
             out.env.target = g;
         }
-        if (auto u = uriOf(childByLocal(params, "mcdata-calling-user-identity")); !u.empty()) {
+        // "mcdata-calling-user-identity" is what OpenIWF sent before it followed D.1.2;
+        // still read so that a mixed-version pair keeps working.
+        auto calling = childByLocal(params, "mcdata-calling-user-id");
+        if (!calling) {
+            calling = childByLocal(params, "mcdata-calling-user-identity");
+        }
+        if (auto u = uriOf(calling); !u.empty()) {
             out.env.sender = u;
         }
     }
