@@ -4,6 +4,7 @@
 
 #include <pugixml.hpp>
 
+#include "mc_adapters/mcptt/ims_headers.hpp"
 #include "sip/multipart.hpp"
 
 namespace iwf::mc::mcdata {
@@ -74,10 +75,8 @@ Result<sip::Message> buildSdsMessage(const SdsSipMessage& m) {
     sip::Message msg = sip::Message::request("MESSAGE", m.env.request_uri);
     msg.addHeader("From", "<" + m.env.sender + ">");
     msg.addHeader("To", "<" + m.env.target + ">");
-    msg.addHeader("Accept-Contact", "*;+g.3gpp.mcdata.sds;require;explicit");
-    msg.addHeader("Accept-Contact",
-                  "*;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mcdata.sds\";"
-                  "require;explicit");
+    msg.addHeader("Accept-Contact", ims::acceptContactFeature(ims::kMcdataSdsFeatureTag));
+    msg.addHeader("Accept-Contact", ims::acceptContactIcsi(kMcdataSdsIcsi));
     msg.addHeader("P-Asserted-Service", std::string(kMcdataSdsIcsi));
     if (!m.env.iwf_psi.empty()) {
         msg.addHeader("P-Asserted-Identity", "<" + m.env.iwf_psi + ">");
