@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.hpp"
+#include "mc_adapters/mcptt/ims_headers.hpp"
 
 namespace iwf::mc::mcptt {
 
@@ -504,9 +505,8 @@ McpttMedia McpttLink::ourMedia(const Call& call) const {
 
 void McpttLink::addServiceHeaders(sip::Message& m, CallPriority p) const {
     // 29.379 / 24.379: MCPTT service identification.
-    m.addHeader("Accept-Contact", "*;+g.3gpp.mcptt;require;explicit");
-    m.addHeader("Accept-Contact",
-                "*;+g.3gpp.icsi-ref=\"" + std::string(kMcpttIcsi) + "\";require;explicit");
+    m.addHeader("Accept-Contact", ims::acceptContactFeature(ims::kMcpttFeatureTag));
+    m.addHeader("Accept-Contact", ims::acceptContactIcsi(kMcpttIcsi));
     m.addHeader("P-Asserted-Service", std::string(kMcpttIcsi));
     m.addHeader("P-Asserted-Identity", angle(cfg_.psi));
     if (p == CallPriority::Emergency) {
@@ -537,7 +537,7 @@ sip::Message McpttLink::buildInvite(Call& call, const McpttInfo& info) {
         m.addHeader("CSeq", "1 INVITE");
     }
     const auto proto = cfg_.peer.protocol;
-    m.addHeader("Contact", angle(stack_->contactUri("iwf", proto)) + ";+g.3gpp.mcptt");
+    m.addHeader("Contact", angle(stack_->contactUri("iwf", proto)) + ims::mcpttContactFeatures());
     addServiceHeaders(m, call.priority);
     sip::setBodies(m, bodies(call, info));
     return m;
@@ -1016,7 +1016,8 @@ void McpttLink::onNewInvite(sip::ServerTxId tx, const sip::Message& req, const s
 
     // Automatic commencement: answer at once with the SDP answer.
     sip::Message ok = sip::makeResponse(req, 200, {}, tag);
-    ok.addHeader("Contact", angle(stack_->contactUri("iwf", from.protocol)) + ";+g.3gpp.mcptt");
+    ok.addHeader("Contact",
+                 angle(stack_->contactUri("iwf", from.protocol)) + ims::mcpttContactFeatures());
     ok.addHeader("P-Asserted-Identity", angle(cfg_.psi));
     ok.addHeader("Allow", "INVITE, ACK, BYE, CANCEL, UPDATE, OPTIONS");
     if (raw->priority == CallPriority::Emergency) {
@@ -1072,7 +1073,7 @@ void McpttLink::onInDialog(Call& call, sip::ServerTxId tx, const sip::Message& r
         call.dialog->refreshTarget(req);
         sip::Message ok = sip::makeResponse(req, 200, {});
         ok.addHeader("Contact", angle(stack_->contactUri("iwf", call.dialog->peer().protocol)) +
-                                    ";+g.3gpp.mcptt");
+                                    ims::mcpttContactFeatures());
         if (auto sdp_text = sip::bodyOfType(req, sip::kSdpContentType)) {
             auto sdp = sip::parseSdp(*sdp_text);
             auto offer = sdp ? readMcpttSdp(*sdp) : Result<McpttMedia>(Error{"bad_sdp"});
