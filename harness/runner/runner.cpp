@@ -993,7 +993,11 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     { std::ofstream(dir + "/metrics.txt") << metrics_after; }
     { std::ofstream(dir + "/calls.json") << calls_after; }
 
-    // 8. Far-end verification, per step.
+    // 8. Far-end verification, per step. First what an MC system of another vendor would
+    // refuse in iwfd's requests (schemas, service headers: harness/conformance).
+    for (const auto& v : mc.conformanceViolations()) {
+        failures.push_back("MC conformance: " + v);
+    }
     const std::vector<McRxRecord> mc_rx = mc.records();
     const std::vector<McEvent> mc_ev = mc.events();
     json latency = json::array();

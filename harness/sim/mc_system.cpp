@@ -4,6 +4,7 @@
 #include <random>
 
 #include "common/clock.hpp"
+#include "harness/conformance/mc_conformance.hpp"
 #include "harness/crypto/dmr_crypto.hpp"
 #include "harness/sim/dmr_radio.hpp"
 #include "harness/sim/p25_radio.hpp"
@@ -75,6 +76,17 @@ const char* floorName(mcfloor::MessageType t) {
 }  // namespace
 
 struct McSystem::Impl {
+    // What iwfd sent, kept for the conformance check at the end of the run (checking here
+    // would spawn xmllint on the io thread and disturb the scenario's timing). Bounded.
+    static constexpr std::size_t kMaxKeptRequests = 256;
+    std::vector<std::string> kept_requests;
+    void keepForConformance(const sip::Message& req) {
+        std::lock_guard lock(mu);
+        if (kept_requests.size() < kMaxKeptRequests) {
+            kept_requests.push_back(req.serialize());
+        }
+    }
+
     struct ClientState {
         const ScenarioClient* cfg = nullptr;
         P25Decryptor p25;
@@ -426,6 +438,7 @@ struct McSystem::Impl {
     }
 
     void onRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
+        keepForConformance(req);
         if (req.method() == "MESSAGE" && req.toTag().empty()) {
             onMessage(tx, req);
             return;
@@ -1163,6 +1176,22 @@ std::vector<McRxRecord> McSystem::records() const {
 std::vector<McEvent> McSystem::events() const {
     std::lock_guard lock(impl_->mu);
     return impl_->events;
+}
+
+std::vector<std::string> McSystem::conformanceViolations() const {
+    std::vector<std::string> kept;
+    {
+        std::lock_guard lock(impl_->mu);
+        kept = impl_->kept_requests;
+    }
+    McConformance check(IWF_XSD_DIR);
+    std::vector<std::string> out;
+    for (const auto& wire : kept) {
+        for (auto& v : check.checkRequest(wire)) {
+            out.push_back(std::move(v));
+        }
+    }
+    return out;
 }
 
 std::size_t McSystem::callsReceived() const {
