@@ -6,6 +6,7 @@
 #include <linux/sock_diag.h>
 #include <mutex>
 #include <sys/socket.h>
+#include <vector>
 
 #include <boost/asio/ssl.hpp>
 
@@ -444,21 +445,20 @@ class Connection final : public ConnectionBase,
     }
 
     void write(std::string data, Transport::SendError on_error) override {
+        if (closed_) {
+            // A connection leaves the owner's table when it closes, so only a caller that
+            // kept it across a close gets here; the data cannot go anywhere.
+            postError(std::move(on_error), Error{"closed"});
+            return;
+        }
         queue_.push_back({std::move(data), std::move(on_error)});
         if (ready_ && !writing_) {
             writeNext();
         }
     }
 
-    void close() override {
-        if (closed_) {
-            return;
-        }
-        closed_ = true;
-        boost::system::error_code ec;
-        socket().shutdown(tcp::socket::shutdown_both, ec);
-        socket().close(ec);
-    }
+    // The transport stops: close without reporting to the owner (it dropped its table).
+    void close() override { shutdown(Error{"stopped"}, false); }
 
   private:
     struct Pending {
@@ -467,6 +467,9 @@ class Connection final : public ConnectionBase,
     };
 
     void ready() {
+        if (closed_) {
+            return;  // a handshake/connect that completed just before a close
+        }
         ready_ = true;
         read();
         if (!queue_.empty() && !writing_) {
@@ -474,15 +477,45 @@ class Connection final : public ConnectionBase,
         }
     }
 
-    void fail(const Error& e) {
-        for (auto& p : queue_) {
-            if (p.on_error) {
-                p.on_error(e);
+    void fail(const Error& e) { shutdown(e, true); }
+
+    // Closes the connection once (every path - read error, framing error, write error, connect
+    // or handshake failure, stop() - ends here, in any order, any number of times).
+    //
+    // The message async_write is sending (queue_.front() while writing_) stays in queue_ until
+    // its completion handler has run: the write still reads from that buffer, and the handler
+    // pops the front. Everything else in the queue is reported failed. The owner forgets the
+    // connection before any error callback runs, so a callback that sends again opens a new
+    // connection instead of queueing on this dead one; the callbacks are posted, never run
+    // from inside a read or write handler of this connection.
+    void shutdown(const Error& e, bool tell_owner) {
+        if (closed_) {
+            return;
+        }
+        closed_ = true;
+        boost::system::error_code ec;
+        socket().shutdown(tcp::socket::shutdown_both, ec);
+        socket().close(ec);  // outstanding operations complete with operation_aborted
+        std::vector<Transport::SendError> failed;
+        for (std::size_t i = 0; i < queue_.size(); ++i) {
+            if (queue_[i].on_error) {
+                failed.push_back(std::move(queue_[i].on_error));
             }
         }
-        queue_.clear();
-        close();
-        owner_->closed(peer_, this);
+        queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
+        if (tell_owner) {
+            owner_->closed(peer_, this);
+        }
+        for (auto& f : failed) {
+            postError(std::move(f), e);
+        }
+    }
+
+    void postError(Transport::SendError on_error, const Error& e) {
+        if (on_error) {
+            asio::post(socket().get_executor(),
+                       [on_error = std::move(on_error), e] { on_error(e); });
+        }
     }
 
     void writeNext() {
@@ -491,6 +524,12 @@ class Connection final : public ConnectionBase,
             stream_, asio::buffer(queue_.front().data),
             [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                 self->writing_ = false;
+                if (self->closed_) {
+                    // shutdown() kept the in-flight message alive for this write and already
+                    // reported it; nothing else is left in the queue.
+                    self->queue_.clear();
+                    return;
+                }
                 if (ec) {
                     self->owner_->countError("write_failed");
                     self->fail(Error{"write_failed", ec.value()});
