@@ -3,7 +3,10 @@
 // each one's source). The bodies come from the production builders; the verdict comes from
 // libxml2 and the 3GPP/OMA schema text, not from our parsers.
 
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -152,6 +155,28 @@ TEST(XsdMcdataInfo, OneToOneAndGroupSds) {
     group.group = true;
     group.target = "sip:fire-ops@iwf.example";
     EXPECT_TRUE(validatesAgainst(mc::mcdata::mcdataInfoXml(group), "mcdata-info.xsd"));
+}
+
+// The mcptt-info bodies the SIPp scenarios send iwfd (what iwfd accepts in the interop tests)
+// are themselves schema-valid, so acceptance is tested with what a conformant MC server sends.
+TEST(XsdMcpttInfo, WhatTheSippScenariosSendValidates) {
+    int n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(IWF_SIPP_SCENARIOS)) {
+        std::ifstream in(f.path());
+        std::stringstream ss;
+        ss << in.rdbuf();
+        const std::string text = ss.str();
+        for (std::size_t pos = text.find("<mcpttinfo"); pos != std::string::npos;
+             pos = text.find("<mcpttinfo", pos + 1)) {
+            const std::size_t end = text.find("</mcpttinfo>", pos);
+            ASSERT_NE(end, std::string::npos) << f.path();
+            EXPECT_TRUE(validatesAgainst(
+                "<?xml version=\"1.0\"?>" + text.substr(pos, end + 12 - pos), "mcptt-info.xsd"))
+                << f.path();
+            ++n;
+        }
+    }
+    EXPECT_GE(n, 3);
 }
 
 }  // namespace
