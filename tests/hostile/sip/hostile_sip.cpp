@@ -60,7 +60,7 @@ Pki::Leaf Pki::issue(const std::string& name, const std::string& cn, const std::
 
 // --- MC system ---
 
-McSystem::McSystem(sip::Protocol protocol, const Pki* pki) {
+McSystem::McSystem(sip::Protocol protocol, const Pki* pki, const std::string& san) {
     io_.runSync([&] {
         voice_ = std::make_unique<mc::rtp::VoiceEndpoint>(
             io_.io, reg_, SteadyClock::instance(), "mc-sim",
@@ -72,7 +72,7 @@ McSystem::McSystem(sip::Protocol protocol, const Pki* pki) {
         l.protocol = protocol;
         l.address = "127.0.0.1";
         if (protocol == sip::Protocol::Tls && pki != nullptr) {
-            auto leaf = pki->issue("mc-system", "mc.test", "DNS:mc.test,IP:127.0.0.1");
+            auto leaf = pki->issue("mc-system", "mc.test", san);
             l.tls.cert_file = leaf.cert;
             l.tls.key_file = leaf.key;
             l.tls.ca_file = pki->ca;
@@ -246,7 +246,7 @@ void HostileSip::TearDown() {
 }
 
 void HostileSip::start(const StartOptions& o) {
-    mc = std::make_unique<McSystem>(o.peer_protocol, &pki);
+    mc = std::make_unique<McSystem>(o.peer_protocol, &pki, o.mc_san);
     call.attach(mc.get(), p25_port);
     const std::string peer = o.peer_protocol == sip::Protocol::Tcp   ? "tcp"
                              : o.peer_protocol == sip::Protocol::Tls ? "tls"
@@ -395,8 +395,13 @@ struct TlsClient::Impl {
 TlsClient::TlsClient() : impl_(std::make_unique<Impl>()) {}
 TlsClient::~TlsClient() = default;
 
-bool TlsClient::connect(const std::string& source, std::uint16_t port, const std::string& ca) {
+bool TlsClient::connect(const std::string& source, std::uint16_t port, const std::string& ca,
+                        const Pki::Leaf* cert) {
     boost::system::error_code ec;
+    if (cert != nullptr) {
+        impl_->ctx.use_certificate_chain_file(cert->cert, ec);
+        impl_->ctx.use_private_key_file(cert->key, asio::ssl::context::pem, ec);
+    }
     impl_->ctx.load_verify_file(ca, ec);
     impl_->ctx.set_verify_mode(asio::ssl::verify_peer, ec);
     impl_->stream =

@@ -59,7 +59,9 @@ Pki makePki(const std::string& dir);
 // io thread of its own. Everything it records is read under `mu`.
 class McSystem {
   public:
-    McSystem(sip::Protocol protocol, const Pki* pki);
+    // Over TLS its certificate (signed by `pki`'s CA) carries subjectAltName `san`.
+    McSystem(sip::Protocol protocol, const Pki* pki,
+             const std::string& san = "DNS:mc.test,IP:127.0.0.1");
     ~McSystem();
     std::uint16_t sipPort() const { return port_; }
     std::size_t frameCount() const;
@@ -108,6 +110,7 @@ struct StartOptions {
     std::string binary = IWFD_BIN;                     // e.g. a wrapper that lowers ulimit -n
     sip::Protocol peer_protocol = sip::Protocol::Udp;  // how iwfd reaches the MC system
     std::string tls_listener_extra;                    // more keys of the TLS listener
+    std::string mc_san = "DNS:mc.test,IP:127.0.0.1";   // what the MC system's certificate names
 };
 
 class HostileSip : public ::testing::Test {
@@ -160,7 +163,8 @@ class TlsClient {
     ~TlsClient();
     // Connects from `source`, handshakes (trusting `ca`, no name check: an attacker does not
     // care); false if either failed.
-    bool connect(const std::string& source, std::uint16_t port, const std::string& ca);
+    bool connect(const std::string& source, std::uint16_t port, const std::string& ca,
+                 const Pki::Leaf* cert = nullptr);
     bool write(std::string_view data);
     std::string readUntil(std::string_view needle, std::chrono::milliseconds timeout);
     // True once the server closed the TLS connection within `timeout`.
