@@ -409,6 +409,15 @@ void stepCollectMetrics(Lab& lab, StepLog& log) {
     }
 }
 
+void stepMcConformance(Lab& lab, StepLog& log) {
+    const std::vector<std::string> violations = lab.mc->conformanceViolations();
+    for (const auto& v : violations) {
+        log.fail("MC conformance: " + v);
+    }
+    log.note(violations.empty() ? "every request iwfd sent the MC system conforms"
+                                : std::to_string(violations.size()) + " violation(s)");
+}
+
 void checkScenarioStep(Lab& lab, std::size_t si, StepLog& log) {
     const ScenarioStep& st = lab.sc.steps[si];
     StepRun& run = lab.runs[si];

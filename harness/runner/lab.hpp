@@ -241,6 +241,9 @@ std::map<std::string, std::vector<RxFrame>> framesOf(Lab& lab, std::size_t si,
 bool everythingDelivered(Lab& lab, const std::string& metrics);
 void stepWaitForDelivery(Lab& lab, StepLog& log);
 void stepCollectMetrics(Lab& lab, StepLog& log);
+// What an MC system of another vendor would refuse in iwfd's requests (schemas, service
+// headers: harness/conformance): each violation fails the run.
+void stepMcConformance(Lab& lab, StepLog& log);
 void checkScenarioStep(Lab& lab, std::size_t si, StepLog& log);
 
 // finish_steps.cpp

@@ -26,6 +26,7 @@ std::vector<PlanStep> planOf(const Scenario& sc) {
     plan.push_back({"timeline", stepTimeline});
     plan.push_back({"wait-for: delivery", stepWaitForDelivery});
     plan.push_back({"collect: iwfd metrics", stepCollectMetrics});
+    plan.push_back({"check: MC conformance", stepMcConformance});
     for (std::size_t i = 0; i < sc.steps.size(); ++i) {
         plan.push_back({"check " + scenarioStepName(sc, i),
                         [i](Lab& lab, StepLog& log) { checkScenarioStep(lab, i, log); }});

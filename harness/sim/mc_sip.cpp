@@ -43,7 +43,15 @@ void McSystem::Impl::onMessage(sip::ServerTxId tx, const sip::Message& req) {
     data.push_back(std::move(r));
 }
 
+void McSystem::Impl::keepForConformance(const sip::Message& req) {
+    std::lock_guard lock(mu);
+    if (kept_requests.size() < kMaxKeptRequests) {
+        kept_requests.push_back(req.serialize());
+    }
+}
+
 void McSystem::Impl::onRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
+    keepForConformance(req);
     if (req.method() == "MESSAGE" && req.toTag().empty()) {
         onMessage(tx, req);
         return;

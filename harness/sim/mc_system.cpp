@@ -2,6 +2,7 @@
 // mc_sip.cpp, mc_floor.cpp, mc_media.cpp and mc_talk.cpp (mc_system_impl.hpp).
 #include "harness/sim/mc_system.hpp"
 
+#include "harness/conformance/mc_conformance.hpp"
 #include "harness/sim/mc_system_impl.hpp"
 #include "mc_adapters/mcdata/sds_sip.hpp"
 
@@ -231,6 +232,22 @@ std::vector<McRxRecord> McSystem::records() const {
 std::vector<McEvent> McSystem::events() const {
     std::lock_guard lock(impl_->mu);
     return impl_->events;
+}
+
+std::vector<std::string> McSystem::conformanceViolations() const {
+    std::vector<std::string> kept;
+    {
+        std::lock_guard lock(impl_->mu);
+        kept = impl_->kept_requests;
+    }
+    McConformance check(IWF_XSD_DIR);
+    std::vector<std::string> out;
+    for (const auto& wire : kept) {
+        for (auto& v : check.checkRequest(wire)) {
+            out.push_back(std::move(v));
+        }
+    }
+    return out;
 }
 
 std::size_t McSystem::callsReceived() const {

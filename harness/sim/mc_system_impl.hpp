@@ -38,6 +38,12 @@ const char* floorName(mc::floor::MessageType t);
 }  // namespace mcsim
 
 struct McSystem::Impl {
+    // What iwfd sent, kept for the conformance check at the end of the run (checking here
+    // would spawn xmllint on the io thread and disturb the scenario's timing). Bounded.
+    static constexpr std::size_t kMaxKeptRequests = 256;
+    std::vector<std::string> kept_requests;  // under mu
+    void keepForConformance(const sip::Message& req);
+
     struct ClientState {
         const ScenarioClient* cfg = nullptr;
         P25Decryptor p25;

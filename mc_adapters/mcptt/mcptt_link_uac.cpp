@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "common/log.hpp"
+#include "mc_adapters/mcptt/ims_headers.hpp"
 #include "mc_adapters/mcptt/mcptt_call.hpp"
 #include "mc_adapters/mcptt/mcptt_link.hpp"
 
@@ -10,9 +11,8 @@ using namespace link_detail;
 
 void McpttLink::addServiceHeaders(sip::Message& m, CallPriority p) const {
     // 29.379 / 24.379: MCPTT service identification.
-    m.addHeader("Accept-Contact", "*;+g.3gpp.mcptt;require;explicit");
-    m.addHeader("Accept-Contact",
-                "*;+g.3gpp.icsi-ref=\"" + std::string(kMcpttIcsi) + "\";require;explicit");
+    m.addHeader("Accept-Contact", ims::acceptContactFeature(ims::kMcpttFeatureTag));
+    m.addHeader("Accept-Contact", ims::acceptContactIcsi(kMcpttIcsi));
     m.addHeader("P-Asserted-Service", std::string(kMcpttIcsi));
     m.addHeader("P-Asserted-Identity", angle(cfg_.psi));
     if (p == CallPriority::Emergency) {
@@ -43,7 +43,7 @@ sip::Message McpttLink::buildInvite(Call& call, const McpttInfo& info) {
         m.addHeader("CSeq", "1 INVITE");
     }
     const auto proto = cfg_.peer.protocol;
-    m.addHeader("Contact", angle(stack_->contactUri("iwf", proto)) + ";+g.3gpp.mcptt");
+    m.addHeader("Contact", angle(stack_->contactUri("iwf", proto)) + ims::mcpttContactFeatures());
     addServiceHeaders(m, call.priority);
     sip::setBodies(m, bodies(call, info));
     return m;

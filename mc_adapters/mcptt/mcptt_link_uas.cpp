@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "common/log.hpp"
+#include "mc_adapters/mcptt/ims_headers.hpp"
 #include "mc_adapters/mcptt/mcptt_call.hpp"
 #include "mc_adapters/mcptt/mcptt_link.hpp"
 
@@ -102,7 +103,8 @@ void McpttLink::onNewInvite(sip::ServerTxId tx, const sip::Message& req, const s
 
     // Automatic commencement: answer at once with the SDP answer.
     sip::Message ok = sip::makeResponse(req, 200, {}, tag);
-    ok.addHeader("Contact", angle(stack_->contactUri("iwf", from.protocol)) + ";+g.3gpp.mcptt");
+    ok.addHeader("Contact",
+                 angle(stack_->contactUri("iwf", from.protocol)) + ims::mcpttContactFeatures());
     ok.addHeader("P-Asserted-Identity", angle(cfg_.psi));
     ok.addHeader("Allow", "INVITE, ACK, BYE, CANCEL, UPDATE, OPTIONS");
     if (raw->priority == CallPriority::Emergency) {
@@ -158,7 +160,7 @@ void McpttLink::onInDialog(Call& call, sip::ServerTxId tx, const sip::Message& r
         call.dialog->refreshTarget(req);
         sip::Message ok = sip::makeResponse(req, 200, {});
         ok.addHeader("Contact", angle(stack_->contactUri("iwf", call.dialog->peer().protocol)) +
-                                    ";+g.3gpp.mcptt");
+                                    ims::mcpttContactFeatures());
         if (auto sdp_text = sip::bodyOfType(req, sip::kSdpContentType)) {
             auto sdp = sip::parseSdp(*sdp_text);
             auto offer = sdp ? readMcpttSdp(*sdp) : Result<McpttMedia>(Error{"bad_sdp"});
