@@ -87,6 +87,9 @@ class RecordsLink final : public UdpLink {
 
   private:
     using Endpoint = asio::ip::udp::endpoint;
+    // Frames held at most while a headerless stream has not said whether it is encrypted:
+    // two superframes, so that one lost LDU2 still decides (the next one does).
+    static constexpr std::size_t kMaxHeldFrames = 2 * kFramesPerSuperframe;
     struct InCall {
         InCall() {}  // NOLINT: user-provided (clang needs it for optional::emplace)
         CallRef ref = 0;
@@ -94,7 +97,7 @@ class RecordsLink final : public UdpLink {
         std::optional<std::uint32_t> src;
         std::optional<std::uint32_t> dst;
         bool setup_sent = false;
-        std::vector<VoiceFrame> pending;  // frames before the LC was complete
+        std::vector<VoiceFrame> pending;  // frames before the stream said its crypto
         std::uint32_t seq = 0;
         Clock::TimePoint last_rx{};
     };
@@ -142,6 +145,8 @@ class RecordsLink final : public UdpLink {
     metrics::Counter* tx_records_ = nullptr;
     metrics::Counter* late_entry_ = nullptr;
     metrics::Counter* mi_regenerated_ = nullptr;
+    metrics::Counter* mi_backfilled_ = nullptr;
+    metrics::Counter* undecided_ = nullptr;
 };
 
 }  // namespace iwf::lmr::p25
