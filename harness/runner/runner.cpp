@@ -1125,14 +1125,14 @@ int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
         bool all_ok = true;
         for (const auto& name : st.expect.receivers) {
             CheckOptions co;
-            // P25 records carry no HDU: a receiver learns the first MI from the LDU2 of
-            // superframe 0 (lmr.md 1.2), so superframe 1 is the first it can decrypt. An MC
-            // client's own frames carry the MI in every packet.
+            // P25 records carry no HDU: a radio learns the first MI from the LDU2 of
+            // superframe 0 (lmr.md 1.2), so superframe 1 is the first it can decrypt. iwfd
+            // holds a radio's call until that LDU2 and recovers superframe 0's MI (inverse
+            // LFSR, docs/protocols/peers.md), so an MC client decrypts from superframe 0. An
+            // MC client's own frames carry the MI in every packet.
             const bool encrypted_tx = !tx.sent.empty() && tx.sent.begin()->second.crypto.encrypted;
-            co.sync_superframe = tx.family == LmrFamily::P25 && encrypted_tx &&
-                                         (tx.from_radio || sc.radio(name) != nullptr)
-                                     ? 1
-                                     : 0;
+            co.sync_superframe =
+                tx.family == LmrFamily::P25 && encrypted_tx && sc.radio(name) != nullptr ? 1 : 0;
             co.late_joiner = name == st.late_client;
             co.relative_superframe = sc.radio(name) != nullptr;
             co.tag = tx.tag;
