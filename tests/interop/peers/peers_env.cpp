@@ -1,10 +1,8 @@
 #include "peers_env.hpp"
 
 #include <fstream>
-#include <set>
 #include <thread>
 
-#include "common/loopback_port.hpp"
 #include "peer_kit.hpp"
 
 namespace iwf::test::peers {
@@ -28,29 +26,29 @@ bool PeersEnv::start(const harness::Scenario& sc) {
         error_ = "iwfctl keymap import: " + imp.err;
         return false;
     }
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        std::set<std::uint16_t> used{mc_->sipPort()};
-        auto pick = [&] {
-            for (;;) {
-                const std::uint16_t p = pickLoopbackPort(PortProtocol::Udp);
-                if (p != 0 && used.insert(p).second) {
-                    return p;
-                }
-            }
-        };
-        ports_ = harness::GeneratedPorts{pick(), pick(), pick(), mc_->sipPort(), 0};
-        mc_->setIwfSipPort(ports_.mc_sip);
-        if (iwfd_.start(dir_, harness::iwfdConfigYaml(sc, ports_, dir_.path()))) {
-            // The keymap is loaded when its revision shows.
-            if (waitFor([&] { return metric("iwf_keymap_revision") >= 1; }, 20s)) {
-                return true;
-            }
-            error_ = "keymap not loaded:\n" + iwfd_.log();
-            return false;
-        }
+    // Every port iwfd binds is 0: they are read back from its log (harness/runner
+    // iwfdPortsFromLog), as the interop harness does.
+    const harness::IwfdLinks links{true, false, mc_->sipPort()};
+    if (!iwfd_.start(dir_, harness::iwfdConfigYaml(sc, links, dir_.path()))) {
         error_ = "iwfd did not start:\n" + iwfd_.log();
+        return false;
     }
-    return false;
+    if (!waitFor(
+            [&] {
+                ports_ = harness::iwfdPortsFromLog(iwfd_.log());
+                return harness::complete(ports_, links);
+            },
+            20s)) {
+        error_ = "iwfd's ports not in its log:\n" + iwfd_.log();
+        return false;
+    }
+    mc_->setIwfSipPort(ports_.mc_sip);
+    // The keymap is loaded when its revision shows.
+    if (!waitFor([&] { return metric("iwf_keymap_revision") >= 1; }, 20s)) {
+        error_ = "keymap not loaded:\n" + iwfd_.log();
+        return false;
+    }
+    return true;
 }
 
 PeersEnv::~PeersEnv() {

@@ -2,7 +2,8 @@
 // The real iwfd and the simulated MC system for the peer interop tests: iwfd runs as a child
 // process on 127.0.0.1 with the configuration and keymap the interop harness derives from a
 // scenario (harness/runner keymapYaml / iwfdConfigYaml: a p25-records link, a dmr-hbp-master
-// link, an mcptt-iwf1 link toward the MC system); the MC system is the harness's (SIP UA,
+// link, an mcptt-iwf1 link toward the MC system; ports bound to 0 and read back from its
+// log); the MC system is the harness's (SIP UA,
 // X-IWF-LMR RTP, floor, clients that decrypt with their own keys).
 
 #include <chrono>
@@ -35,7 +36,7 @@ class PeersEnv {
   private:
     TempDir dir_;
     IwfdProcess iwfd_;
-    harness::GeneratedPorts ports_;
+    harness::IwfdPorts ports_;
     std::unique_ptr<harness::McSystem> mc_;
     std::string error_;
 };
