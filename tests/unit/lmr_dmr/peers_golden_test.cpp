@@ -179,9 +179,9 @@ TEST(DmrPeersGolden, DmraShapesOfBothPeers) {
     EXPECT_EQ(f->src, 3120097u);
     EXPECT_EQ(f->block, 0);
     EXPECT_EQ(toHex(f->data), "1742230b54aca0");
-    const Bytes gw = {'D',  'M',  'R',  'A',  0x12, 0x98, 0x60, 0x85,
+    const Bytes gw = {'D',  'M',  'R',  'A',  0x12, 0x98, 0xC1, 0x85,
                       0x2F, 0x9B, 0xE1, 0x00, 0x17, 0x42, 0x23};
-    auto g = parseDmra(gw, 312000901);  // 312000901 = 0x12986085
+    auto g = parseDmra(gw, 312000901);  // 312000901 = 0x1298C185
     ASSERT_TRUE(g);
     EXPECT_TRUE(g->from_gateway);
     EXPECT_EQ(g->src, 3120097u);
@@ -270,7 +270,7 @@ TEST(DmrPeersGolden, EverythingWeSendIsFiftyFiveBytesLikeMmdvmHostWrites) {
         EXPECT_EQ(w[4], i) << "sequence";
         EXPECT_EQ(toHex(ByteView(w).subspan(5, 3)), "2f9be1");     // source 3120097
         EXPECT_EQ(toHex(ByteView(w).subspan(8, 3)), "00005b");     // TG 91
-        EXPECT_EQ(toHex(ByteView(w).subspan(11, 4)), "12986085");  // repeater 312000901
+        EXPECT_EQ(toHex(ByteView(w).subspan(11, 4)), "1298c185");  // repeater 312000901
         EXPECT_EQ(w[15], want15[i]) << i;
     }
 }
