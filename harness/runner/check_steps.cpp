@@ -127,14 +127,14 @@ std::vector<RxFrame> p25RadioFrames(Lab& lab, const std::string& name, const Tra
 CheckOptions checkOptionsFor(const Lab& lab, const ScenarioStep& st, const Transmission& tx,
                              const std::string& name) {
     CheckOptions co;
-    // P25 records carry no HDU: a receiver learns the first MI from the LDU2 of superframe 0
-    // (lmr.md 1.2), so superframe 1 is the first it can decrypt. An MC client's own frames
-    // carry the MI in every packet.
+    // P25 records carry no HDU: a radio learns the first MI from the LDU2 of superframe 0
+    // (lmr.md 1.2), so superframe 1 is the first it can decrypt. iwfd holds a radio's call
+    // until that LDU2 and recovers superframe 0's MI (inverse LFSR, docs/protocols/peers.md),
+    // so an MC client decrypts from superframe 0. An MC client's own frames carry the MI in
+    // every packet.
     const bool encrypted_tx = !tx.sent.empty() && tx.sent.begin()->second.crypto.encrypted;
-    co.sync_superframe = tx.family == LmrFamily::P25 && encrypted_tx &&
-                                 (tx.from_radio || lab.sc.radio(name) != nullptr)
-                             ? 1
-                             : 0;
+    co.sync_superframe =
+        tx.family == LmrFamily::P25 && encrypted_tx && lab.sc.radio(name) != nullptr ? 1 : 0;
     co.late_joiner = name == st.late_client;
     co.relative_superframe = lab.sc.radio(name) != nullptr;
     co.tag = tx.tag;

@@ -163,7 +163,11 @@ HbpMasterLink::HbpMasterLink(LinkId id, HbpMasterConfig cfg, asio::io_context& i
     , cfg_(std::move(cfg))
     , peers_gauge_(metrics.gauge("iwf_dmr_peers", "HBP peers logged in", {{"link", id_.name}}))
     , timeouts_(metrics.counter("iwf_dmr_peer_timeouts_total", "HBP peers dropped as silent",
-                                {{"link", id_.name}})) {}
+                                {{"link", id_.name}}))
+    , not_subscribed_(metrics.counter(
+          "iwf_dmr_not_subscribed_total",
+          "DMRD packets not sent to a peer whose RPTO subscriptions exclude the talkgroup",
+          {{"link", id_.name}})) {}
 
 Status HbpMasterLink::start(EventSink& sink) {
     sink_ = &sink;
@@ -312,8 +316,6 @@ void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
         }
         case HbpType::Rpto:
         case HbpType::Rptping:
-        case HbpType::Dmra:
-        case HbpType::Rptsbkn:
             if (!known || it->second.state != PeerState::Connected) {
                 // Not (or no longer) logged in: MSTNAK tells the peer to log in again.
                 drop(endpointLabel(from), "not_logged_in");
@@ -323,9 +325,23 @@ void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
             it->second.last_heard = now;
             if (m->type == HbpType::Rptping) {
                 reply(from, HbpType::Mstpong, id);
-            } else if (m->type == HbpType::Rpto) {
+            } else {
+                // Talkgroup subscriptions (HBlink4 "TS1=..;TS2=..", DMR+ "TS1_1=.."), any
+                // number of times while connected; DMRGateway sends its Options= text once
+                // after the config (DMRNetwork.cpp clock(), WAITING_CONFIG).
+                std::size_t bad = 0;
+                it->second.options = parseRptoOptions(m->text, &bad);
+                log_->info("link={} peer={} options=\"{}\" ts1={} ts2={} bad_items={}", id_.name,
+                           id, m->text, it->second.options.ts1 ? it->second.options.ts1->size() : 0,
+                           it->second.options.ts2 ? it->second.options.ts2->size() : 0, bad);
                 reply(from, HbpType::Rptack, id);
             }
+            return;
+        case HbpType::Dmra:
+        case HbpType::Dmrg:
+        case HbpType::Rptg:
+        case HbpType::Rptsbkn:
+            onSideMessage(*m, d, from);
             return;
         case HbpType::Rptcl:
             if (known) {
@@ -337,6 +353,48 @@ void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
             drop(endpointLabel(from), "unexpected_message");
             return;
     }
+}
+
+void HbpMasterLink::onSideMessage(const HbpMessage& m, ByteView d, const udp::endpoint& from) {
+    // Never MSTNAK here: MMDVMHost's DMRA / DMRG carry a radio ID after the magic, so bytes
+    // 4..7 are not the peer ID (DMRDirectNetwork.cpp writeTalkerAlias / writeRadioPosition);
+    // refusing them made a logged-in MMDVMHost log in again at every talker alias.
+    Peer* peer = nullptr;
+    std::uint32_t peer_id = 0;
+    for (auto& [pid, p] : peers_) {
+        if (p.ep == from && p.state == PeerState::Connected) {
+            peer = &p;
+            peer_id = pid;
+            break;
+        }
+    }
+    if (peer == nullptr) {
+        drop(endpointLabel(from), "not_logged_in");
+        return;
+    }
+    peer->last_heard = clock_.now();
+    if (m.type == HbpType::Dmra) {
+        auto f = parseDmra(d, peer_id);
+        if (f && !f->from_gateway && f->data.size() == 7) {
+            decoder_.onTalkerAliasBlock(f->src, f->block, f->data);
+        }
+        // DMRGateway's DMRA keeps 3 of the 7 alias bytes: unusable; the alias is read from
+        // the embedded LC of the voice bursts, which both peers forward.
+    }
+    // DMRG / RPTG (positions) and RPTSBKN (a master's beacon request, sent by old notes'
+    // peers) are accepted and not used.
+}
+
+std::optional<std::uint8_t> HbpMasterLink::slotFor(const Peer& p, std::uint8_t slot,
+                                                   std::uint32_t tg) const {
+    if (p.options.allows(slot, tg)) {
+        return slot;
+    }
+    const std::uint8_t other = slot == 1 ? 2 : 1;
+    if (p.options.allows(other, tg)) {
+        return other;  // subscribed on the other slot: it goes out there (as HBlink does)
+    }
+    return std::nullopt;
 }
 
 void HbpMasterLink::onTick() {
@@ -372,20 +430,43 @@ Status HbpMasterLink::deliver(const Event& event) {
     if (!pkts) {
         return pkts.error();
     }
+    if (pkts->empty()) {
+        return {};
+    }
     std::vector<Bytes> wire;
     wire.reserve(pkts->size());
     for (const auto& p : *pkts) {
         wire.push_back(encodeDmrd(p));
     }
+    // Every packet of one event has one destination and slot.
+    const bool group = !pkts->front().unit_call;
+    const std::uint32_t tg = pkts->front().dst;
+    const std::uint8_t slot = pkts->front().slot;
     auto alive = alive_;
-    asio::post(io_, [this, alive, wire = std::move(wire)]() {
+    asio::post(io_, [this, alive, wire = std::move(wire), group, tg, slot]() {
         if (!*alive) {
             return;
         }
         for (const auto& [id, p] : peers_) {
-            if (p.state == PeerState::Connected) {
-                for (const auto& w : wire) {
+            if (p.state != PeerState::Connected) {
+                continue;
+            }
+            std::optional<std::uint8_t> out = slot;
+            if (group) {
+                out = slotFor(p, slot, tg);
+            }
+            if (!out) {
+                not_subscribed_.inc(wire.size());
+                continue;
+            }
+            for (const auto& w : wire) {
+                if (*out == slot) {
                     sendTo(p.ep, w);
+                } else {
+                    Bytes moved = w;  // DMRD byte 15 bit 7: 0 = TS1, 1 = TS2
+                    moved[15] =
+                        static_cast<std::uint8_t>((moved[15] & 0x7F) | (*out == 2 ? 0x80 : 0x00));
+                    sendTo(p.ep, std::move(moved));
                 }
             }
         }
@@ -405,7 +486,10 @@ HbpPeerLink::HbpPeerLink(LinkId id, HbpPeerConfig cfg, asio::io_context& io,
                                {{"link", id_.name}, {"result", "refused"}}))
     , relogins_(metrics.counter("iwf_dmr_relogins_total",
                                 "Logins started again (master silent, refused or closed)",
-                                {{"link", id_.name}})) {}
+                                {{"link", id_.name}}))
+    , beacons_(metrics.counter("iwf_dmr_beacon_requests_total",
+                               "RPTSBKN beacon requests from the master (no RF here: ignored)",
+                               {{"link", id_.name}})) {}
 
 Status HbpPeerLink::start(EventSink& sink) {
     sink_ = &sink;
@@ -445,7 +529,36 @@ void HbpPeerLink::enter(State s) {
 
 void HbpPeerLink::sendLogin() {
     enter(State::WaitSalt);
-    sendTo(master_, encodeHbp(hbpSimple(HbpType::Rptl, cfg_.id)));
+    sendStep();
+}
+
+void HbpPeerLink::sendStep() {
+    last_sent_ = clock_.now();
+    switch (state_) {
+        case State::WaitSalt:
+            sendTo(master_, encodeHbp(hbpSimple(HbpType::Rptl, cfg_.id)));
+            return;
+        case State::WaitKeyAck: {
+            HbpMessage k = hbpSimple(HbpType::Rptk, cfg_.id);
+            k.key = hbpLoginKey(salt_, cfg_.password);
+            sendTo(master_, encodeHbp(k));
+            return;
+        }
+        case State::WaitConfigAck: {
+            HbpMessage c = hbpSimple(HbpType::Rptc, cfg_.id);
+            c.config = cfg_.rptc;
+            sendTo(master_, encodeHbp(c));
+            return;
+        }
+        case State::WaitOptionsAck: {
+            HbpMessage o = hbpSimple(HbpType::Rpto, cfg_.id);
+            o.text = cfg_.options;
+            sendTo(master_, encodeHbp(o));
+            return;
+        }
+        default:
+            return;
+    }
 }
 
 void HbpPeerLink::lost(std::string_view why) {
@@ -469,27 +582,23 @@ void HbpPeerLink::onDatagram(ByteView d, const udp::endpoint& from) {
     }
     switch (m->type) {
         case HbpType::Rptack:
+            // Each RPTACK moves the login one step on (DMRGateway DMRNetwork.cpp clock():
+            // WAITING_LOGIN -> RPTK with the salt, WAITING_AUTHORISATION -> RPTC,
+            // WAITING_CONFIG -> RPTO when options are set, else running).
             switch (state_) {
-                case State::WaitSalt: {
-                    HbpMessage k = hbpSimple(HbpType::Rptk, cfg_.id);
-                    k.key = hbpLoginKey(m->ack, cfg_.password);
+                case State::WaitSalt:
+                    salt_ = m->ack;
                     enter(State::WaitKeyAck);
-                    sendTo(master_, encodeHbp(k));
+                    sendStep();
                     return;
-                }
-                case State::WaitKeyAck: {
-                    HbpMessage c = hbpSimple(HbpType::Rptc, cfg_.id);
-                    c.config = cfg_.rptc;
+                case State::WaitKeyAck:
                     enter(State::WaitConfigAck);
-                    sendTo(master_, encodeHbp(c));
+                    sendStep();
                     return;
-                }
                 case State::WaitConfigAck:
                     if (!cfg_.options.empty()) {
-                        HbpMessage o = hbpSimple(HbpType::Rpto, cfg_.id);
-                        o.text = cfg_.options;
                         enter(State::WaitOptionsAck);
-                        sendTo(master_, encodeHbp(o));
+                        sendStep();
                         return;
                     }
                     [[fallthrough]];
@@ -508,8 +617,9 @@ void HbpPeerLink::onDatagram(ByteView d, const udp::endpoint& from) {
         case HbpType::Mstnak:
             refused_.inc();
             if (state_ == State::Running) {
+                // DMRGateway: back to WAITING_LOGIN, RPTL when the retry timer expires.
                 lost("mstnak");
-                sendLogin();
+                enter(State::Idle);
             } else {
                 log_->warn("link={} master={} login=refused id={}", id_.name,
                            endpointLabel(master_), cfg_.id);
@@ -532,6 +642,11 @@ void HbpPeerLink::onDatagram(ByteView d, const udp::endpoint& from) {
             }
             handleDmrd(d, 0);  // labelled "master" (dataPeerLabel)
             return;
+        case HbpType::Rptsbkn:
+            // The master asks for a beacon (DMRGateway sets m_beacon and its MMDVMHost keys
+            // up). iwfd has no transmitter: counted, nothing else.
+            beacons_.inc();
+            return;
         default:
             drop("master", "unexpected_message");
             return;
@@ -548,8 +663,10 @@ void HbpPeerLink::onTick() {
             break;
         case State::Running:
             if (now - last_pong_ > cfg_.pong_timeout) {
+                // DMRGateway: "Connection to the master has timed out", close / open, RPTL
+                // after the retry timer.
                 lost("pong_timeout");
-                sendLogin();
+                enter(State::Idle);
                 break;
             }
             if (now - last_ping_ >= cfg_.ping_interval) {
@@ -559,8 +676,13 @@ void HbpPeerLink::onTick() {
             break;
         default:
             if (now - state_since_ > cfg_.login_timeout) {
+                // No progress: start over after login_retry.
                 relogins_.inc();
-                sendLogin();
+                log_->warn("link={} master={} login=timeout action=retry", id_.name,
+                           endpointLabel(master_));
+                enter(State::Idle);
+            } else if (now - last_sent_ >= cfg_.login_retry) {
+                sendStep();  // the same step again, as DMRGateway's retry timer does
             }
             break;
     }

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -48,17 +49,24 @@ struct HbpCommonConfig {
 };
 
 struct HbpMasterConfig : HbpCommonConfig {
-    std::chrono::milliseconds ping_timeout{15000};  // silent peer dropped after this
+    // A silent peer is dropped after this. DMRGateway and MMDVMHost ping every 10 s (their
+    // retry timer, CTimer(1000U, 10U) in DMRNetwork.cpp): 35 s = three missed pings + 5 s.
+    std::chrono::milliseconds ping_timeout{35000};
     std::size_t max_peers = 64;
 };
 
+// Timings as DMRGateway's HBP client does them (g4klx/DMRGateway DMRNetwork.cpp: m_retryTimer
+// 10 s, m_timeoutTimer 60 s, clock()).
 struct HbpPeerConfig : HbpCommonConfig {
     std::string master_address;
     std::uint16_t master_port = 62031;
-    std::chrono::milliseconds ping_interval{5000};
-    std::chrono::milliseconds pong_timeout{15000};  // no MSTPONG this long -> log in again
-    std::chrono::milliseconds login_timeout{5000};  // no answer during login -> start over
-    std::chrono::milliseconds login_retry{10000};   // after MSTNAK / MSTCL
+    std::chrono::milliseconds ping_interval{10000};  // RPTPING while logged in
+    std::chrono::milliseconds pong_timeout{60000};   // no MSTPONG this long -> log in again
+    // A login step (RPTL, RPTK, RPTC, RPTO) is sent again every login_retry until the master
+    // answers; no progress for login_timeout -> wait login_retry, start over with RPTL. After
+    // MSTNAK, MSTCL or a pong timeout: wait login_retry, then RPTL.
+    std::chrono::milliseconds login_timeout{60000};
+    std::chrono::milliseconds login_retry{10000};
     RptcConfig rptc;
     std::string options;  // RPTO text; empty = not sent
 };
@@ -142,8 +150,15 @@ class HbpMasterLink final : public HbpLinkBase {
         std::array<std::uint8_t, 4> salt{};
         Clock::TimePoint last_heard;
         RptcConfig config;
+        RptoOptions options;  // talkgroup subscriptions (RPTO); none = everything
     };
     void onDatagram(ByteView d, const udp::endpoint& from) override;
+    // DMRA / DMRG / RPTG / RPTSBKN: the sender is known by its endpoint (MMDVMHost's DMRA and
+    // DMRG carry a radio ID, not the peer ID, after the magic).
+    void onSideMessage(const HbpMessage& m, ByteView d, const udp::endpoint& from);
+    // The slot a group call to `tg` goes out on to a peer, nullopt when its RPTO subscriptions
+    // exclude `tg` on both slots.
+    std::optional<std::uint8_t> slotFor(const Peer& p, std::uint8_t slot, std::uint32_t tg) const;
     void onTick() override;
     void reply(const udp::endpoint& to, HbpType t, std::uint32_t id);
     void removePeer(std::uint32_t id, EndReason reason);
@@ -154,6 +169,7 @@ class HbpMasterLink final : public HbpLinkBase {
     std::atomic<std::size_t> connected_{0};
     metrics::Gauge& peers_gauge_;
     metrics::Counter& timeouts_;
+    metrics::Counter& not_subscribed_;
 };
 
 class HbpPeerLink final : public HbpLinkBase {
@@ -171,6 +187,8 @@ class HbpPeerLink final : public HbpLinkBase {
     void onDatagram(ByteView d, const udp::endpoint& from) override;
     void onTick() override;
     void sendLogin();
+    // Sends the message of the current login step (again, on login_retry).
+    void sendStep();
     void enter(State s);
     void lost(std::string_view why);
     std::string dataPeerLabel(std::uint32_t) const override { return "master"; }
@@ -179,12 +197,15 @@ class HbpPeerLink final : public HbpLinkBase {
     udp::endpoint master_;
     State state_ = State::Idle;
     Clock::TimePoint state_since_;
+    Clock::TimePoint last_sent_;  // last login step sent
     Clock::TimePoint last_pong_;
     Clock::TimePoint last_ping_;
+    std::array<std::uint8_t, 4> salt_{};
     std::atomic<bool> running_{false};
     metrics::Counter& logins_ok_;
     metrics::Counter& refused_;
     metrics::Counter& relogins_;
+    metrics::Counter& beacons_;
 };
 
 }  // namespace iwf::lmr::dmr

@@ -72,7 +72,7 @@ HbpMasterConfig parseMasterConfig(const ConfigNode& n) {
                   "color_code", "ping_timeout", "max_peers", "data", "kmm"});
     HbpMasterConfig c;
     parseCommon(n, c, 62031);
-    c.ping_timeout = n.getDuration("ping_timeout", std::chrono::milliseconds(15000));
+    c.ping_timeout = n.getDuration("ping_timeout", std::chrono::milliseconds(35000));
     c.max_peers = static_cast<std::size_t>(n.getInt("max_peers", 1, 10000, 64));
     return c;
 }
@@ -88,9 +88,9 @@ HbpPeerConfig parsePeerConfig(const ConfigNode& n) {
     }
     c.master_address = n.getIpAddress("master_address");
     c.master_port = static_cast<std::uint16_t>(n.getInt("master_port", 1, 65535, 62031));
-    c.ping_interval = n.getDuration("ping_interval", std::chrono::milliseconds(5000));
-    c.pong_timeout = n.getDuration("pong_timeout", std::chrono::milliseconds(15000));
-    c.login_timeout = n.getDuration("login_timeout", std::chrono::milliseconds(5000));
+    c.ping_interval = n.getDuration("ping_interval", std::chrono::milliseconds(10000));
+    c.pong_timeout = n.getDuration("pong_timeout", std::chrono::milliseconds(60000));
+    c.login_timeout = n.getDuration("login_timeout", std::chrono::milliseconds(60000));
     c.login_retry = n.getDuration("login_retry", std::chrono::milliseconds(10000));
     c.options = n.getString("options", "");
     RptcConfig& r = c.rptc;
@@ -100,8 +100,9 @@ HbpPeerConfig parsePeerConfig(const ConfigNode& n) {
                       "longitude", "height", "location", "description", "slots", "url",
                       "software_id", "package_id"});
         r.callsign = fixedField(x, "callsign", 8, "OPENIWF");
-        r.rx_freq = fixedField(x, "rx_freq", 9, "000000000");
-        r.tx_freq = fixedField(x, "tx_freq", 9, "000000000");
+        // %09u in DMRGateway getConfig(): 10 digits from 1 GHz up (the RPTC grows by one).
+        r.rx_freq = fixedField(x, "rx_freq", 10, "000000000");
+        r.tx_freq = fixedField(x, "tx_freq", 10, "000000000");
         r.tx_power = fixedField(x, "tx_power", 2, "00");
         r.color_code = fixedField(x, "color_code", 2, "01");
         r.latitude = fixedField(x, "latitude", 8, "0.0000");

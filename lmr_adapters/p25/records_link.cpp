@@ -72,6 +72,12 @@ RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::R
                                     "P25 encrypted calls joined before any MI was seen", l);
     mi_regenerated_ = &metrics_.counter("iwf_p25_mi_regenerated_total",
                                         "P25 MIs recomputed with the LFSR after a lost LDU2", l);
+    mi_backfilled_ = &metrics_.counter(
+        "iwf_p25_mi_backfilled_total",
+        "P25 MIs of a headerless call's first superframe recovered with the inverse LFSR", l);
+    undecided_ =
+        &metrics_.counter("iwf_p25_crypto_undecided_total",
+                          "P25 calls set up without an LDU2 ES in their first two superframes", l);
 }
 
 RecordsLink::~RecordsLink() {
@@ -240,10 +246,13 @@ void RecordsLink::onDatagram(const Endpoint& from, ByteView data) {
         }
         it->second.callsign = std::string(poll->callsignView());
         it->second.last_poll = now;
-        InlineBytes<kMaxRecordLen> answer;
-        if (encodeRecord(makePoll(cfg_.callsign), answer)) {
-            sendTo(from, answer.view());
-        }
+        // The answer is the poll itself, byte for byte, as P25Reflector (nostar/DVReflectors
+        // P25Reflector.cpp run(): "Return the poll") and P25Parrot (g4klx/P25Clients
+        // P25Parrot/Network.cpp read()) do. P25Gateway recognises only an echo of its own poll
+        // (P25Gateway.cpp run(): memcmp with its callsign); any other 0xF0 is taken for network
+        // activity and links it to this reflector ("Switched to reflector ... due to network
+        // activity"), then unlinks at the hang timer: a flap every ~65 s.
+        sendTo(from, data);
         return;
     }
     if (it == peers_.end()) {
@@ -251,6 +260,8 @@ void RecordsLink::onDatagram(const Endpoint& from, ByteView data) {
         return;
     }
     Peer& peer = it->second;
+    // Any record keeps a linked peer alive, as in P25Reflector (run(): m_timer.start() on data).
+    peer.last_poll = now;
     if (std::holds_alternative<EndRecord>(*rec)) {
         if (cfg_.reflect) {
             relay(from, data);
@@ -301,9 +312,18 @@ void RecordsLink::onVoice(Peer& peer, const VoiceRecord& rec, ByteView raw, cons
     f.rx_ns = toNs(now);
     if (!c.setup_sent) {
         c.pending.push_back(f);
-        // The LC is complete after LDU1 frame 5 (source); a stream joined later sets up at
-        // once with what it has.
-        if (c.src || rec.index() >= 5 || pos.superframe > 0) {
+        // Held until the stream says whether it is encrypted: MMDVMHost sends no header and 0
+        // in the service options byte, so only an LDU2 (frame 15: ALGID/KID, frames 12-14:
+        // MI) decides; the call is then set up with that crypto and the held frames follow,
+        // superframe 0 with its MI recovered (CryptoTracker). Never refused or forwarded as
+        // clear in between. A stream that says nothing for two superframes (both LDU2s lost)
+        // is set up with what its LC says.
+        if (c.tracker.decided()) {
+            emitSetup(peer);
+        } else if (c.pending.size() >= kMaxHeldFrames) {
+            undecided_->inc();
+            log_->warn("link={} peer={} call={} no LDU2 ES in {} frames: setup as the LC says",
+                       cfg_.name, peer.name, c.ref, c.pending.size());
             emitSetup(peer);
         }
         return;
@@ -341,12 +361,10 @@ void RecordsLink::emitSetup(Peer& peer) {
                peer.name, c.ref, toString(s.caller.id), toString(s.callee), hidden);
     emit(std::move(s));
     c.setup_sent = true;
-    const CryptoSync now_crypto = c.tracker.current();
-    const std::uint32_t sf = c.tracker.superframesStarted();
     for (auto& f : c.pending) {
-        if (f.pos.superframe == sf) {
-            f.crypto = now_crypto;  // same superframe: what we know now applies to it too
-        }
+        // What is known now applies to the held frames too: their superframe's MI follows
+        // from the current one (inverse LFSR) once the current one is known.
+        f.crypto = c.tracker.cryptoOfSuperframe(f.pos.superframe);
         emit(Voice{c.ref, f});
     }
     c.pending.clear();
@@ -355,9 +373,19 @@ void RecordsLink::emitSetup(Peer& peer) {
 void RecordsLink::endCall(Peer& peer, EndReason reason, std::string detail) {
     InCall& c = *peer.call;
     if (!c.setup_sent && !c.pending.empty()) {
+        if (!c.tracker.decided() && !c.tracker.encrypted()) {
+            // Ended before any LDU2 said whether it was encrypted (a key-up shorter than
+            // 15 frames): neither refused nor forwarded as clear on a guess.
+            drops_.drop(std::string_view(peer.name), "crypto_undecided",
+                        static_cast<std::int64_t>(c.pending.size()));
+            mi_backfilled_->inc(c.tracker.miBackfilled());
+            peer.call.reset();
+            return;
+        }
         emitSetup(peer);
     }
     mi_regenerated_->inc(c.tracker.miRegenerated());
+    mi_backfilled_->inc(c.tracker.miBackfilled());
     log_->info("link={} peer={} call={} end reason={} frames={}", cfg_.name, peer.name, c.ref,
                toString(reason), c.seq);
     emit(CallEnd{c.ref, reason, std::move(detail)});

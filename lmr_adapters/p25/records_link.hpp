@@ -1,10 +1,11 @@
 #pragma once
-// "p25-records": a reflector-style endpoint that P25 network peers (MMDVMHost, P25Gateway,
-// DVM peers speaking the MMDVM record set) link to over UDP.
+// "p25-records": a reflector-style endpoint that P25 network peers (P25Gateway, with
+// MMDVMHost behind it; DVM peers speaking the MMDVM record set) link to over UDP.
 //
-// Peers link by polling (0xF0 + callsign) and unlink with 0xF1; a peer that has not polled
-// within peer_timeout is dropped. Voice records from a linked peer become a call: CallSetup
-// (once the LDU1 link-control frames have been seen), Voice frames with their superframe
+// Peers link by polling (0xF0 + callsign, answered with the same datagram) and unlink with
+// 0xF1; a peer that has sent nothing within peer_timeout is dropped. Voice records from a
+// linked peer become a call: CallSetup once the stream said its crypto (LDU2 frame 15: the
+// frames before are held, docs/protocols/peers.md), Voice frames with their superframe
 // position and CryptoSync, CallEnd on 0x80 or after call_timeout of silence. Like a
 // reflector, records are also relayed bit-exact to the other linked peers (reflect: true).
 //
@@ -38,7 +39,9 @@ struct RecordsLinkConfig {
     std::uint16_t port = 41000;         // 0 = any (tests)
     P25System system;                   // WACN / system of the network's IDs
     std::optional<std::uint16_t> tgid;  // the reflector's talkgroup: callee when LC is protected
-    std::string callsign = "OPENIWF";   // sent back in poll answers
+    // Accepted so that existing configs load; not sent: a poll is answered with itself, as
+    // P25Reflector does, and P25Gateway takes nothing else for an answer (peers.md G2).
+    std::string callsign = "OPENIWF";
     std::chrono::milliseconds peer_timeout{60000};
     std::chrono::milliseconds call_timeout{1000};
     bool reflect = true;
@@ -87,6 +90,9 @@ class RecordsLink final : public UdpLink {
 
   private:
     using Endpoint = asio::ip::udp::endpoint;
+    // Frames held at most while a headerless stream has not said whether it is encrypted:
+    // two superframes, so that one lost LDU2 still decides (the next one does).
+    static constexpr std::size_t kMaxHeldFrames = 2 * kFramesPerSuperframe;
     struct InCall {
         InCall() {}  // NOLINT: user-provided (clang needs it for optional::emplace)
         CallRef ref = 0;
@@ -94,7 +100,7 @@ class RecordsLink final : public UdpLink {
         std::optional<std::uint32_t> src;
         std::optional<std::uint32_t> dst;
         bool setup_sent = false;
-        std::vector<VoiceFrame> pending;  // frames before the LC was complete
+        std::vector<VoiceFrame> pending;  // frames before the stream said its crypto
         std::uint32_t seq = 0;
         Clock::TimePoint last_rx{};
     };
@@ -142,6 +148,8 @@ class RecordsLink final : public UdpLink {
     metrics::Counter* tx_records_ = nullptr;
     metrics::Counter* late_entry_ = nullptr;
     metrics::Counter* mi_regenerated_ = nullptr;
+    metrics::Counter* mi_backfilled_ = nullptr;
+    metrics::Counter* undecided_ = nullptr;
 };
 
 }  // namespace iwf::lmr::p25

@@ -22,7 +22,7 @@ TEST(HarnessScenario, AllCommittedScenariosParse) {
         EXPECT_FALSE(s.groups.empty()) << e.path();
         ++n;
     }
-    EXPECT_EQ(n, 11u);  // 01-10 and 11_mc_conformance
+    EXPECT_EQ(n, 12u);  // 01-10, 11_mc_conformance and 12_mmdvm_encrypted_into_secure_group
 }
 
 TEST(HarnessScenario, KeysAndExpectationsAreRead) {
