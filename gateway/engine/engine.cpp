@@ -186,9 +186,13 @@ bool isFloorEvent(const Event& e) {
 }  // namespace
 
 void Engine::send(std::uint16_t link, const Event& e) {
+    (void)sendStatus(link, e);
+}
+
+Status Engine::sendStatus(std::uint16_t link, const Event& e) {
     if (!links_[link].signals_floor && isFloorEvent(e)) {
         links_[link].floor_unsignalled->inc();
-        return;
+        return Error{"floor_unsignalled"};
     }
     Status st = links_[link].link->deliver(e);
     if (!st.ok()) {
@@ -200,6 +204,7 @@ void Engine::send(std::uint16_t link, const Event& e) {
                        links_[link].id.name, eventName(e), st.error().toString(), sup);
         });
     }
+    return st;
 }
 
 void Engine::countRefusal(std::uint16_t link, std::string_view reason) {
@@ -1643,6 +1648,10 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
     auto refuseData = [&](std::string_view reason) {
         countRefusal(link, reason);
         dropEvent(link, reason);
+        if (d.receipt) {
+            d.receipt->outcome = DataReceipt::Outcome::Refused;
+            d.receipt->reason = std::string(reason);
+        }
     };
     int out = -1;
     DataMessage o;
@@ -1717,7 +1726,12 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
         .counter("iwf_engine_data_total", "Short data messages relayed, by direction",
                  {{"direction", side == Side::Lmr ? "lmr_to_mc" : "mc_to_lmr"}})
         .inc();
-    send(static_cast<std::uint16_t>(out), Event{std::move(o)});
+    const Status st = sendStatus(static_cast<std::uint16_t>(out), Event{std::move(o)});
+    if (d.receipt) {
+        d.receipt->outcome =
+            st.ok() ? DataReceipt::Outcome::Sent : DataReceipt::Outcome::NotDelivered;
+        d.receipt->reason = st.ok() ? std::string() : std::string(st.error().reason);
+    }
 }
 
 void Engine::onSecurity(std::uint16_t link, SecurityMessage&& m) {
