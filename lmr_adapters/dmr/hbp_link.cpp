@@ -361,6 +361,14 @@ void HbpMasterLink::onTick() {
 }
 
 Status HbpMasterLink::deliver(const Event& event) {
+    if ((std::holds_alternative<DataMessage>(event) ||
+         std::holds_alternative<SecurityMessage>(event)) &&
+        connectedPeers() == 0) {
+        // Short data with no repeater logged in reaches nobody: say so, so that the side that
+        // sent it can answer its sender (the MCData link answers 480, issue #21) instead of
+        // reporting it handed over.
+        return Error{"no_peer"};
+    }
     auto pkts = encode(event);
     if (!pkts) {
         return pkts.error();
