@@ -42,7 +42,8 @@ sip::ListenerConfig parseListener(const ConfigNode& n) {
 }  // namespace
 
 McDataLinkConfig parseMcDataLinkConfig(const ConfigNode& node) {
-    node.expectKeys({"name", "type", "listen", "peer", "request_uri", "iwf_psi", "disposition"});
+    node.expectKeys(
+        {"name", "type", "listen", "peer", "peers", "request_uri", "iwf_psi", "disposition"});
     McDataLinkConfig c;
     c.name = node.getString("name");
     c.listen = parseListener(node.child("listen"));
@@ -54,6 +55,12 @@ McDataLinkConfig parseMcDataLinkConfig(const ConfigNode& node) {
         peer.fail("port", "the MCData server port is required");
     }
     c.peer.port = p.port;
+    // Only UDP and TCP listeners (no TLS): no peer has a certificate name to bind.
+    c.peers = peers::parsePeers(node, false, false);
+    if (peers::PeerTable(c.peers).byAddress(c.peer.address) < 0) {
+        peer.fail("address", "the MCData server " + c.peer.address.to_string() +
+                                 " is none of peers[].address: its responses would be refused");
+    }
     c.request_uri = node.getString("request_uri");
     if (c.request_uri.rfind("sip:", 0) != 0 && c.request_uri.rfind("sips:", 0) != 0) {
         node.fail("request_uri", "expected a sip: or sips: URI");
@@ -72,7 +79,12 @@ McDataLinkConfig parseMcDataLinkConfig(const ConfigNode& node) {
 }
 
 McDataLink::McDataLink(McDataLinkConfig cfg, LinkContext& ctx)
-    : cfg_(std::move(cfg)), ctx_(ctx), id_{Side::Mc, cfg_.name}, rng_(std::random_device{}()) {}
+    : cfg_(std::move(cfg))
+    , ctx_(ctx)
+    , id_{Side::Mc, cfg_.name}
+    , rng_(std::random_device{}())
+    , peers_(cfg_.peers)
+    , refusals_(ctx.metrics, cfg_.name) {}
 
 McDataLink::~McDataLink() {
     stop();
@@ -88,6 +100,16 @@ Status McDataLink::start(EventSink& sink) {
     sc.name = cfg_.name;
     sc.listeners.push_back(cfg_.listen);
     stack_ = std::make_unique<sip::Stack>(ctx_.io, ctx_.metrics, sc);
+    stack_->admitOnly([this](const sip::Peer& from) {
+        peers::Refusal why = peers::Refusal::NotAPeer;
+        if (peers_.match(from, &why) >= 0) {
+            return true;
+        }
+        // Dropped unparsed and unanswered (issue #21: a forged SDS from an unknown address
+        // reached the radio).
+        refusals_.refused(from, why, "SIP message dropped");
+        return false;
+    });
     stack_->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
         onRequest(tx, req, from);
     });
@@ -106,52 +128,105 @@ void McDataLink::stop() {
     sink_ = nullptr;
 }
 
-void McDataLink::reject(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from,
-                        int status, std::string_view reason) {
+void McDataLink::reject(sip::ServerTxId tx, const sip::Message& req, int peer, int status,
+                        std::string_view reason) {
+    // The peer label is the configured peer's name (a bounded set), never the source.
     ctx_.metrics
         .counter("iwf_mc_mcdata_dropped_total", "IWF-2 MESSAGEs refused, by reason",
-                 {{"link", cfg_.name}, {"peer", from.toString()}, {"reason", std::string(reason)}})
+                 {{"link", cfg_.name},
+                  {"peer", peer >= 0 ? peers_.at(peer).name : std::string("other")},
+                  {"reason", std::string(reason)}})
         .inc();
     sip::Message rsp = sip::makeResponse(req, status, sip::reasonPhrase(status), stack_->newTag());
     rsp.addHeader("Warning", "399 iwf \"" + std::string(reason) + "\"");
     (void)stack_->respond(tx, std::move(rsp));
 }
 
+void McDataLink::count(std::string_view kind) {
+    ctx_.metrics
+        .counter("iwf_mc_mcdata_rx_total", "IWF-2 MESSAGEs accepted, by kind",
+                 {{"link", cfg_.name}, {"kind", std::string(kind)}})
+        .inc();
+}
+
 void McDataLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
-    if (req.method() != "MESSAGE") {
-        reject(tx, req, from, 405, "method_not_allowed");
+    peers::Refusal why = peers::Refusal::NotAPeer;
+    const int peer = peers_.match(from, &why);
+    if (peer < 0) {
+        // The stack's filter already dropped other sources; this is the second line.
+        refusals_.refused(from, why, "MESSAGE from no configured peer");
+        reject(tx, req, peer, 403, std::string(toString(why)));
         return;
     }
-    auto count = [&](std::string_view kind) {
-        ctx_.metrics
-            .counter("iwf_mc_mcdata_rx_total", "IWF-2 MESSAGEs accepted, by kind",
-                     {{"link", cfg_.name}, {"kind", std::string(kind)}})
-            .inc();
-    };
+    if (req.method() != "MESSAGE") {
+        reject(tx, req, peer, 405, "method_not_allowed");
+        return;
+    }
     if (sip::bodyOfType(req, security::kInterworkingDataContentType)) {
-        auto s = security::parseSecurityMessage(req);
-        if (!s) {
-            reject(tx, req, from, 400, s.error().reason);
-            return;
-        }
-        (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
-        count("security");
-        if (sink_ != nullptr) {
-            SecurityMessage ev;
-            ev.from = McId{s->sender};
-            ev.to = McId{s->target_id};
-            ev.payload = std::move(s->payload);
-            sink_->onEvent(id_, Event{std::move(ev)});
-        }
+        onSecurityRequest(tx, req, peer, from);
         return;
     }
     if (!sip::bodyOfType(req, kSignallingContentType)) {
-        reject(tx, req, from, 415, "unsupported_body");
+        reject(tx, req, peer, 415, "unsupported_body");
         return;
     }
+    onSdsRequest(tx, req, peer, from);
+}
+
+void McDataLink::onSecurityRequest(sip::ServerTxId tx, const sip::Message& req, int peer,
+                                   const sip::Peer& from) {
+    auto s = security::parseSecurityMessage(req);
+    if (!s) {
+        reject(tx, req, peer, 400, s.error().reason);
+        return;
+    }
+    if (!peers_.domainAllowed(peer, s->sender)) {
+        refusals_.refused(from, peers::Refusal::Domain, "sender " + s->sender);
+        reject(tx, req, peer, 403, toString(peers::Refusal::Domain));
+        return;
+    }
+    (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
+    count("security");
+    if (sink_ != nullptr) {
+        SecurityMessage ev;
+        ev.from = McId{s->sender};
+        ev.to = McId{s->target_id};
+        ev.payload = std::move(s->payload);
+        sink_->onEvent(id_, Event{std::move(ev)});
+    }
+}
+
+namespace {
+
+// The final response to an SDS MESSAGE for what the engine did with it.
+int statusFor(const DataReceipt& r) {
+    switch (r.outcome) {
+        case DataReceipt::Outcome::Unknown:
+        case DataReceipt::Outcome::Sent:
+            return 200;
+        case DataReceipt::Outcome::NotDelivered:
+            return 480;  // Temporarily Unavailable: no LMR link could carry it now
+        case DataReceipt::Outcome::Refused:
+            if (r.reason == "unknown_callee" || r.reason == "unknown_group") {
+                return 404;
+            }
+            return r.reason == "no_link" ? 480 : 403;
+    }
+    return 500;
+}
+
+bool wantsDelivery(const SdsSignalling& sig) {
+    return sig.disposition == DispositionRequest::Delivery ||
+           sig.disposition == DispositionRequest::DeliveryAndRead;
+}
+
+}  // namespace
+
+void McDataLink::onSdsRequest(sip::ServerTxId tx, const sip::Message& req, int peer,
+                              const sip::Peer& from) {
     auto m = parseSdsMessage(req);
     if (!m) {
-        reject(tx, req, from, 400, m.error().reason);
+        reject(tx, req, peer, 400, m.error().reason);
         return;
     }
     if (const auto* n = std::get_if<SdsNotification>(&m->signalling)) {
@@ -165,11 +240,15 @@ void McDataLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const si
             .inc();
         return;
     }
+    if (!peers_.domainAllowed(peer, m->env.sender)) {
+        // Issue #21: the sender identity comes from the request; a peer asserts only
+        // identities of its own domains.
+        refusals_.refused(from, peers::Refusal::Domain, "sender " + m->env.sender);
+        reject(tx, req, peer, 403, toString(peers::Refusal::Domain));
+        return;
+    }
     const auto& sig = std::get<SdsSignalling>(m->signalling);
-    (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
-    count(m->env.group ? "sds_group" : "sds_one_to_one");
-    // Remember the conversation so that an LMR reply continues it.
-    rememberConversation({m->env.target, m->env.sender}, sig.conversation_id);
+    auto receipt = std::make_shared<DataReceipt>();
     if (sink_ != nullptr) {
         DataMessage d;
         d.from = McId{m->env.sender};
@@ -182,15 +261,29 @@ void McDataLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const si
         for (const auto& p : m->payload->payloads) {
             d.payload.insert(d.payload.end(), p.data.begin(), p.data.end());
         }
+        d.receipt = receipt;
         sink_->onEvent(id_, Event{std::move(d)});
     }
-    if (sig.disposition == DispositionRequest::Delivery ||
-        sig.disposition == DispositionRequest::DeliveryAndRead) {
-        sendDelivered(*m);
+    const int status = statusFor(*receipt);
+    if (status != 200) {
+        reject(tx, req, peer, status, receipt->reason);
+        if (wantsDelivery(sig)) {
+            sendNotification(*m, DispositionNotification::Undelivered);
+        }
+        return;
+    }
+    (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
+    count(m->env.group ? "sds_group" : "sds_one_to_one");
+    // Remember the conversation so that an LMR reply continues it.
+    rememberConversation({m->env.target, m->env.sender}, sig.conversation_id);
+    if (wantsDelivery(sig)) {
+        // Handed to an LMR link, which cannot confirm that a radio received it: the IWF does
+        // not know the disposition, and says so rather than "DELIVERED".
+        sendNotification(*m, DispositionNotification::DispositionPreventedBySystem);
     }
 }
 
-void McDataLink::sendDelivered(const SdsSipMessage& in) {
+void McDataLink::sendNotification(const SdsSipMessage& in, DispositionNotification what) {
     const auto& sig = std::get<SdsSignalling>(in.signalling);
     SdsSipMessage out;
     out.env.request_uri = cfg_.request_uri;
@@ -198,7 +291,7 @@ void McDataLink::sendDelivered(const SdsSipMessage& in) {
     out.env.target = in.env.sender;
     out.env.iwf_psi = cfg_.iwf_psi;
     SdsNotification n;
-    n.disposition = DispositionNotification::Delivered;
+    n.disposition = what;
     n.date_time = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::seconds>(ctx_.clock.wallNow().time_since_epoch())
             .count());
