@@ -202,6 +202,8 @@ std::string iwfdConfigYaml(const Scenario& s, const GeneratedPorts& ports,
         o << "  - name: harness-mc\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
           << "    listen: [{transport: udp, address: 127.0.0.1, port: " << ports.mc_sip << "}]\n"
           << "    peer: {transport: udp, address: 127.0.0.1, port: " << ports.mc_peer << "}\n"
+          << "    peers: [{name: harness-mc, address: 127.0.0.1, port: " << ports.mc_peer
+          << ", domains: [mc.example]}]\n"
           << "    server_uri: sip:mcptt-cf@mc.example\n    media: {address: 127.0.0.1}\n";
         bool any = false;
         for (const auto& g : s.groups) {
@@ -215,6 +217,8 @@ std::string iwfdConfigYaml(const Scenario& s, const GeneratedPorts& ports,
         o << "  - name: harness-mcdata\n    type: mcdata-iwf2\n"
           << "    listen: {protocol: udp, address: 127.0.0.1, port: " << ports.mcdata_sip << "}\n"
           << "    peer: {protocol: udp, address: 127.0.0.1, port: " << ports.mc_peer << "}\n"
+          << "    peers: [{name: harness-mc, address: 127.0.0.1, port: " << ports.mc_peer
+          << ", domains: [mc.example]}]\n"
           << "    request_uri: sip:mcdata@mc.example\n    iwf_psi: sip:iwf@iwf.example\n";
     }
     return o.str();
