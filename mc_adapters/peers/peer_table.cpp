@@ -201,16 +201,12 @@ bool tlsIdentityMatches(const PeerConfig& peer, const sip::Peer& from) {
     if (from.protocol != sip::Protocol::Tls) {
         return true;
     }
-    // A peer without a tls_name may not use TLS: its identity could not be bound.
-    if (peer.tls_name.empty()) {
-        return false;
-    }
-    // The SIP core verifies the client certificate against the listener's CA (mutual TLS);
-    // binding the verified certificate's name to tls_name needs that name from the connection
-    // the message arrived on, which the SIP core does not expose yet (issue #21, helper
-    // "sip"): until it does, a TLS message from the peer's address and port is taken as the
-    // peer's.
-    return true;
+    // A peer without a tls_name may not use TLS: its certificate could not be bound to it.
+    // Without a verified certificate (a TLS client on a listener without mutual: true) there
+    // is no name to bind either. Otherwise the certificate the SIP core verified for this
+    // connection (the client's on a connection iwfd accepted, the server's on one it opened)
+    // must name the peer (RFC 5922 §7.1-7.2 matching, sip::TlsIdentity::matches).
+    return !peer.tls_name.empty() && from.tls != nullptr && from.tls->matches(peer.tls_name);
 }
 
 PeerTable::PeerTable(std::vector<PeerConfig> peers) : peers_(std::move(peers)) {}

@@ -82,8 +82,10 @@ enum class Refusal : std::uint8_t {
 inline constexpr std::size_t kRefusalKinds = 8;
 std::string_view toString(Refusal r);
 
-// Over TLS: true when the certificate the connection from `from` was verified with names
-// `peer.tls_name`. The one place the TLS identity binding is decided.
+// Over TLS: true when the certificate the connection from `from` was verified with
+// (sip::Peer::tls) names `peer.tls_name`. The one place the TLS identity binding is decided.
+// A peer with a tls_name reaches the link over TLS only with mutual TLS on the listener (or
+// over a connection iwfd opened to it).
 bool tlsIdentityMatches(const PeerConfig& peer, const sip::Peer& from);
 
 class PeerTable {

@@ -83,6 +83,32 @@ TEST(PeerTable, MatchesAddressAndConfiguredPortOnly) {
     EXPECT_EQ(why, Refusal::TlsIdentity);
 }
 
+// Over TLS a peer is its address and port AND the certificate the SIP core verified for the
+// connection naming its tls_name (sip::TlsIdentity::matches, RFC 5922 §7).
+TEST(PeerTable, TlsBindsTheVerifiedCertificateToTheConfiguredName) {
+    PeerConfig p = peerAt("core", ip("127.0.0.1"), {"mc.example"});
+    p.tls_name = "mc.example";
+    PeerTable t({p});
+    auto over_tls = [](const char* dns) {
+        sip::Peer from = src("127.0.0.1", 40000, sip::Protocol::Tls);
+        if (dns != nullptr) {
+            auto id = std::make_shared<sip::TlsIdentity>();
+            id->dns_names = {dns};
+            id->common_name = dns;
+            from.tls = id;
+        }
+        return from;
+    };
+    EXPECT_EQ(t.match(over_tls("mc.example")), 0);
+    EXPECT_EQ(t.match(over_tls("MC.EXAMPLE")), 0);
+    Refusal why = Refusal::NotAPeer;
+    EXPECT_EQ(t.match(over_tls("other.example"), &why), -1);  // same CA, another name
+    EXPECT_EQ(why, Refusal::TlsIdentity);
+    EXPECT_EQ(t.match(over_tls(nullptr), &why), -1);  // no client certificate
+    EXPECT_EQ(why, Refusal::TlsIdentity);
+    EXPECT_EQ(t.match(src("127.0.0.1", 40000, sip::Protocol::Udp)), 0);  // UDP: address only
+}
+
 TEST(PeerTable, DomainsAndMediaPerPeer) {
     auto t = table();
     EXPECT_TRUE(t.domainAllowed(0, "sip:alice@mc.example"));
