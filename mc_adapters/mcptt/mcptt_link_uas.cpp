@@ -133,13 +133,13 @@ void McpttLink::onNewInvite(sip::ServerTxId tx, const sip::Message& req, const s
         (void)stack_->respond(tx, std::move(rsp));
         return;
     }
-    // Caps and the media realm before any socket is opened for the call.
-    if (!admitCall(peer, tx, req, from)) {
-        return;
-    }
+    // The media realm and the caps before any socket is opened for the call.
     if (!admitMedia(peer, offer, from.address)) {
         refuse(tx, req, from, peers::Refusal::MediaRealm, 488,
                "SDP media address " + mediaAddress(offer, from.address).to_string());
+        return;
+    }
+    if (!admitCall(peer, tx, req, from)) {
         return;
     }
     call->ref = next_ref_++;

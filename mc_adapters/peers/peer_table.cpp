@@ -297,8 +297,14 @@ void RefusalLog::refused(const sip::Peer& from, Refusal why, std::string_view de
         log_it = overflow_.allow(now, suppressed);
     }
     if (log_it) {
+        // The detail may quote the request (a caller URI): printable, bounded, one line.
+        std::string d(detail.substr(0, 160));
+        for (char& c : d) {
+            const auto u = static_cast<unsigned char>(c);
+            c = (u < 0x20 || u == 0x7F || c == '"') ? '?' : c;
+        }
         log_->warn("link={} source={} refused={} detail=\"{}\" suppressed={}", link_, src,
-                   toString(why), detail, suppressed);
+                   toString(why), d, suppressed);
     }
 }
 

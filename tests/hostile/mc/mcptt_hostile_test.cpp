@@ -8,6 +8,7 @@
 //    (3,000 unacknowledged INVITEs: 1,178,892 RTP packets to the third party, fds 18 -> 6,020);
 //  - a SIP response from any source was taken as the MC system's answer.
 #include <array>
+#include <iostream>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -62,6 +63,7 @@ TEST_F(IwfdMc, InviteFromAnotherHostIsDroppedAndCannotInjectOrPreempt) {
     ASSERT_NO_FATAL_FAILURE(linkRadio());
     Talker t;
     talk(t);
+    talk(t);  // late entry: the stream states ALGID / key ID in superframe 0's LDU2
     ASSERT_TRUE(pump(io, [&] { return mc.frames.size() >= 18; })) << iwfd.log();
 
     auto attacker = stackOn(io, reg, "127.0.0.2");
@@ -93,9 +95,13 @@ TEST_F(IwfdMc, InviteFromAnotherHostIsDroppedAndCannotInjectOrPreempt) {
     ASSERT_TRUE(pump(io, [&] { return mc.frames.size() >= t.specs.size() * 18; }))
         << mc.frames.size() << "\n"
         << iwfd.log();
+    const int injected = voiceRecordsAt(radio);
+    std::cout << "[figures] attacker final=" << status << " injected_at_radio=" << injected
+              << " leaked_to_attacker=" << leaked << " mc_frames=" << mc.frames.size() << "/"
+              << t.specs.size() * 18 << "\n";
     EXPECT_EQ(status, 408) << "the attacker got an answer";
     EXPECT_TRUE(t.exact(mc.frames));
-    EXPECT_EQ(voiceRecordsAt(radio), 0) << "injected frames reached the radio";
+    EXPECT_EQ(injected, 0) << "injected frames reached the radio";
     EXPECT_EQ(leaked, 0) << "the secure group's frames reached the attacker";
     EXPECT_GE(metric("iwf_mc_peer_refused_total{link=\"mc\",reason=\"not_a_peer\"}"), 1);
     // The refusals are counted with the fixed label set: no series names the attacker.
@@ -116,6 +122,7 @@ TEST_F(IwfdMc, PeerCannotAssertAnotherDomainsCaller) {
     ASSERT_NO_FATAL_FAILURE(linkRadio());
     Talker t;
     talk(t);
+    talk(t);  // late entry: the stream states ALGID / key ID in superframe 0's LDU2
     ASSERT_TRUE(pump(io, [&] { return mc.frames.size() >= 18; })) << iwfd.log();
     auto partner = stackOn(io, reg, "127.0.0.4");
     sip::Message rsp;
@@ -149,6 +156,7 @@ TEST_F(IwfdMc, MediaOnlyToThePeersRealmAndSetupsAreCapped) {
     ASSERT_NO_FATAL_FAILURE(linkRadio());
     Talker t;
     talk(t);
+    talk(t);  // late entry: the stream states ALGID / key ID in superframe 0's LDU2
     ASSERT_TRUE(pump(io, [&] { return mc.frames.size() >= 18; })) << iwfd.log();
     const int fds_before = openFds(iwfd.pid());
 
@@ -181,6 +189,10 @@ TEST_F(IwfdMc, MediaOnlyToThePeersRealmAndSetupsAreCapped) {
     }
     endTransmission();
     ASSERT_TRUE(pump(io, [&] { return mc.frames.size() >= t.specs.size() * 18; })) << iwfd.log();
+    std::cout << "[figures] 488=" << statuses[488] << " 200=" << statuses[200]
+              << " 503=" << statuses[503] << " third_party_packets=" << victim.n
+              << " fds=" << fds_before << "->" << fds_after << " mc_frames=" << mc.frames.size()
+              << "/" << t.specs.size() * 18 << "\n";
     EXPECT_TRUE(t.exact(mc.frames));
     EXPECT_EQ(statuses[488], 150);  // a third party's address: refused, no socket opened
     EXPECT_LE(statuses[200], 8);    // never ACKed: at most max_setups_per_peer at a time
@@ -205,6 +217,7 @@ TEST_F(IwfdMc, ForgedResponseFromAnotherHostIsIgnored) {
     ASSERT_NO_FATAL_FAILURE(linkRadio());
     Talker t;
     talk(t);
+    talk(t);  // late entry: the stream states ALGID / key ID in superframe 0's LDU2
     ASSERT_TRUE(pump(io, [&] { return mc.held.size() == 1; })) << iwfd.log();
     Counter evil_rtp(io, "127.0.0.1");
     const sip::Message& invite = mc.held.front().second;

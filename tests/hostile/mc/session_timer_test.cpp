@@ -107,6 +107,7 @@ TEST_F(IwfdMc, IwfdRefreshesSoTheMcSideCleansUpAfterKill9) {
     ASSERT_NO_FATAL_FAILURE(linkRadio());
     Talker t;
     talk(t);
+    talk(t);  // late entry: the stream states ALGID / key ID in superframe 0's LDU2
     // iwfd's refresh answered 200: the MC side holds a timer that iwfd keeps alive.
     ASSERT_TRUE(iwf::test::waitFor(
         [&] { return metric("iwf_mcptt_session_refreshes_total{link=\"mc\"}") >= 1; }, 20s))
