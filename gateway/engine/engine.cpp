@@ -155,9 +155,13 @@ bool isFloorEvent(const Event& e) {
 }  // namespace
 
 void Engine::send(std::uint16_t link, const Event& e) {
+    (void)sendStatus(link, e);
+}
+
+Status Engine::sendStatus(std::uint16_t link, const Event& e) {
     if (!links_[link].signals_floor && isFloorEvent(e)) {
         links_[link].floor_unsignalled->inc();
-        return;
+        return Error{"floor_unsignalled"};
     }
     Status st = links_[link].link->deliver(e);
     if (!st.ok()) {
@@ -169,6 +173,7 @@ void Engine::send(std::uint16_t link, const Event& e) {
                        links_[link].id.name, eventName(e), st.error().toString(), sup);
         });
     }
+    return st;
 }
 
 void Engine::countRefusal(std::uint16_t link, std::string_view reason) {

@@ -112,6 +112,8 @@ std::string iwfdConfigYaml(const Scenario& s, const IwfdLinks& links, const std:
         o << "  - name: harness-mc\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
           << "    listen: [{transport: udp, address: 127.0.0.1, port: 0}]\n"
           << "    peer: {transport: udp, address: 127.0.0.1, port: " << links.mc_peer << "}\n"
+          << "    peers: [{name: harness-mc, address: 127.0.0.1, port: " << links.mc_peer
+          << ", domains: [mc.example]}]\n"
           << "    server_uri: sip:mcptt-cf@mc.example\n    media: {address: 127.0.0.1}\n";
         bool any = false;
         for (const auto& g : s.groups) {
@@ -125,6 +127,8 @@ std::string iwfdConfigYaml(const Scenario& s, const IwfdLinks& links, const std:
         o << "  - name: harness-mcdata\n    type: mcdata-iwf2\n"
           << "    listen: {protocol: udp, address: 127.0.0.1, port: 0}\n"
           << "    peer: {protocol: udp, address: 127.0.0.1, port: " << links.mc_peer << "}\n"
+          << "    peers: [{name: harness-mc, address: 127.0.0.1, port: " << links.mc_peer
+          << ", domains: [mc.example]}]\n"
           << "    request_uri: sip:mcdata@mc.example\n    iwf_psi: sip:iwf@iwf.example\n";
     }
     return o.str();

@@ -419,11 +419,13 @@ void HbpMasterLink::onTick() {
 }
 
 Status HbpMasterLink::deliver(const Event& event) {
-    // Short data or a KMM that no logged-in repeater can take is not delivered: the durable
-    // message store keeps it and iwfd tries again (common/message_store.hpp).
     if ((std::holds_alternative<DataMessage>(event) ||
          std::holds_alternative<SecurityMessage>(event)) &&
-        connected_ == 0) {
+        connectedPeers() == 0) {
+        // Short data or a KMM with no repeater logged in reaches nobody: say so. The engine
+        // reports it not delivered (DataReceipt); with a durable message store the MCData link
+        // keeps it and iwfd tries again once a repeater is logged in (common/message_store.hpp),
+        // without one it answers its sender 480 (issue #21).
         return Error{"no_repeater"};
     }
     auto pkts = encode(event);

@@ -10,6 +10,7 @@
 //                         ending a call) and affiliation PUBLISH;
 //   mcptt_link_media.cpp  per-call RTP / floor endpoints, held media, floor messages.
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -100,6 +101,18 @@ struct McpttLink::Call {
     // vector: a std::list (one 224-byte node per event) measured ~4.5 KB more RSS per call
     // after a burst of setups than the vector's few large blocks (docs/perf/mc-path.md).
     std::vector<Event> pending;
+    // Peers (mcptt_link_peers.cpp): the configured peer the call is with (index into the
+    // link's table), and whether it counts among that peer's unacknowledged setups.
+    int peer = -1;
+    bool setup_counted = false;
+    // Session timer (RFC 4028, mcptt_link_session.cpp): interval 0 = none. The timer fires for
+    // our refresh (we_refresh) or for the expiry of the peer's.
+    std::chrono::seconds session_interval{0};
+    bool we_refresh = false;
+    bool refreshing = false;           // our refresh request is outstanding
+    bool refresh_with_invite = false;  // the peer refused UPDATE: refresh with re-INVITE
+    bool session_retried = false;      // our INVITE was sent again after a 422
+    std::unique_ptr<asio::steady_timer> session_timer;
 };
 
 }  // namespace iwf::mc::mcptt

@@ -11,9 +11,23 @@ using namespace link_detail;
 
 McpttLink::McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLinkConfig cfg,
                      const Clock& clock)
-    : io_(io), metrics_(metrics), cfg_(std::move(cfg)), clock_(clock) {
+    : io_(io)
+    , metrics_(metrics)
+    , cfg_(std::move(cfg))
+    , clock_(clock)
+    , peers_(cfg_.peers)
+    , refusals_(metrics, cfg_.name) {
     id_ = LinkId{Side::Mc, cfg_.name};
+    dest_peer_ = peers_.byAddress(cfg_.peer.address);
+    calls_per_peer_.assign(peers_.size(), 0);
+    setups_per_peer_.assign(peers_.size(), 0);
     const metrics::Labels l{{"link", cfg_.name}};
+    session_refreshes_ = &metrics_.counter(
+        "iwf_mcptt_session_refreshes_total",
+        "Session refreshes (RFC 4028) the IWF sent and that the peer answered 2xx", l);
+    session_expired_ = &metrics_.counter(
+        "iwf_mcptt_sessions_expired_total",
+        "Calls ended because their session timer ran out or a refresh failed (RFC 4028)", l);
     invites_queued_ = &metrics_.counter(
         "iwf_mcptt_invites_queued_total",
         "Outgoing calls that waited for an INVITE slot (max_outstanding_invites)", l);
@@ -66,15 +80,8 @@ Status McpttLink::start(EventSink& sink) {
     });
     stack_->onCancel(
         [this](sip::ServerTxId tx, const sip::Message& invite) { onCancelled(tx, invite); });
-    stack_->onAck([this](const sip::Message& ack, const sip::Peer&) {
-        auto it = by_dialog_.find(sip::Dialog::idOfIncoming(ack));
-        if (it != by_dialog_.end()) {
-            auto c = calls_.find(it->second);
-            if (c != calls_.end()) {
-                c->second->established = true;
-            }
-        }
-    });
+    stack_->admitOnly([this](const sip::Peer& from) { return admitSource(from); });
+    stack_->onAck([this](const sip::Message& ack, const sip::Peer& from) { onAck(ack, from); });
     stack_->onAckTimeout([this](sip::ServerTxId tx, const sip::Message&) {
         auto it = by_server_tx_.find(tx);
         if (it == by_server_tx_.end()) {
@@ -132,6 +139,8 @@ void McpttLink::stop() {
     outstanding_gauge_->set(0);
     by_dialog_.clear();
     by_server_tx_.clear();
+    calls_per_peer_.assign(peers_.size(), 0);
+    setups_per_peer_.assign(peers_.size(), 0);
     retired_voice_.clear();
     retired_floor_.clear();
     stack_->stop();
@@ -152,6 +161,10 @@ void McpttLink::forget(CallRef ref) {
         by_dialog_.erase(it->second->dialog->id());
     }
     Call& c = *it->second;
+    countSetup(c, false);
+    if (c.peer >= 0) {
+        --calls_per_peer_[static_cast<std::size_t>(c.peer)];
+    }
     if (c.invite_tx_in != 0) {
         by_server_tx_.erase(c.invite_tx_in);  // by key: a scan was O(calls) per call end
     }
@@ -256,7 +269,13 @@ void McpttLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const sip
             reject(tx, req, 481, "no such dialog");
             return;
         }
-        onInDialog(*calls_.at(it->second), tx, req);
+        Call& call = *calls_.at(it->second);
+        if (peers_.match(from) != call.peer) {
+            // Another configured peer may not end, refresh or re-target this peer's call.
+            refuse(tx, req, from, peers::Refusal::WrongPeer, 403, "in-dialog request");
+            return;
+        }
+        onInDialog(call, tx, req);
         return;
     }
     if (draining_ && m != "ACK") {

@@ -69,6 +69,20 @@ Status McpttLink::openMedia(Call& call) {
         count("iwf_mcptt_refused_total", "no_media_port");
         return Error{"no_media_port"};
     }
+    // Until the peer's SDP names its ports, only its media realm may be latched onto; drops are
+    // labelled with the peer's configured name (a bounded set).
+    if (call.peer >= 0) {
+        const int peer = call.peer;
+        auto realm = [this, peer](const asio::ip::address& a) {
+            return peers_.mediaAllowed(peer, a);
+        };
+        call.voice->peerSocket().setPeerLabel(peers_.at(peer).name);
+        call.voice->peerSocket().setLatchFilter(realm);
+        if (call.floor) {
+            call.floor->peerSocket().setPeerLabel(peers_.at(peer).name);
+            call.floor->peerSocket().setLatchFilter(realm);
+        }
+    }
     const CallRef ref = call.ref;
     call.voice->onFrame([this, ref](VoiceFrame&& f, const rtp::RtpView&) {
         if (calls_.count(ref) == 0) {
@@ -86,13 +100,16 @@ Status McpttLink::openMedia(Call& call) {
 
 Status McpttLink::setRemoteMedia(Call& call, const McpttMedia& remote,
                                  const asio::ip::address& sig) {
-    boost::system::error_code ec;
-    asio::ip::address addr = asio::ip::make_address(remote.address, ec);
-    if (ec || addr.is_unspecified()) {
-        addr = sig;  // no usable c= address: the peer's signalling address
-    }
+    const asio::ip::address addr = mediaAddress(remote, sig);
     if (remote.audio_port == 0) {
         return Error{"no_audio_port"};
+    }
+    if (!peers_.mediaAllowed(call.peer, addr)) {
+        // Issue #21: RTP to whatever address an SDP names made the IWF a traffic amplifier
+        // (x1,310 toward a third party). Media goes only to the call's peer's media realm.
+        refusals_.refused(call.dialog ? call.dialog->peer() : cfg_.peer, peers::Refusal::MediaRealm,
+                          "SDP media address " + addr.to_string());
+        return Error{"media_realm"};
     }
     call.remote = remote;
     if (call.voice) {

@@ -45,6 +45,13 @@ sip::Message McpttLink::buildInvite(Call& call, const McpttInfo& info) {
     const auto proto = cfg_.peer.protocol;
     m.addHeader("Contact", angle(stack_->contactUri("iwf", proto)) + ims::mcpttContactFeatures());
     addServiceHeaders(m, call.priority);
+    // RFC 4028: ask for a session timer (the peer picks the refresher); a re-INVITE keeps the
+    // one the call has (a re-INVITE without Session-Expires would turn it off, §7.4).
+    if (!call.dialog) {
+        addUacSessionHeaders(m, cfg_.session_timer, cfg_.session_timer.expires, false);
+    } else if (call.session_interval.count() != 0) {
+        addUacSessionHeaders(m, cfg_.session_timer, call.session_interval, call.we_refresh);
+    }
     sip::setBodies(m, bodies(call, info));
     return m;
 }
@@ -57,8 +64,21 @@ Status McpttLink::originate(const CallSetup& s) {
     if (s.kind == CallKind::Group && !std::holds_alternative<McGroupId>(s.callee)) {
         return Error{"group_call_needs_group_id"};
     }
+    if (dest_peer_ < 0) {
+        return Error{"no_peer"};  // the destination is no configured peer: nothing could answer
+    }
+    if (calls_.size() >= cfg_.limits.max_calls) {
+        refusals_.refused(cfg_.peer, peers::Refusal::CallCap, "outgoing call at max_calls");
+        return Error{"call_cap"};
+    }
+    if (calls_per_peer_[static_cast<std::size_t>(dest_peer_)] >= cfg_.limits.max_calls_per_peer) {
+        refusals_.refused(cfg_.peer, peers::Refusal::PeerCallCap,
+                          "outgoing call at max_calls_per_peer");
+        return Error{"peer_call_cap"};
+    }
     auto call = std::make_unique<Call>();
     call->ref = s.call;
+    call->peer = dest_peer_;
     call->kind = s.kind;
     call->priority = s.priority;
     call->broadcast = s.broadcast;
@@ -97,6 +117,7 @@ Status McpttLink::originate(const CallSetup& s) {
     const CallRef ref = s.call;
     Call* raw = call.get();
     calls_[ref] = std::move(call);
+    ++calls_per_peer_[static_cast<std::size_t>(dest_peer_)];
     if (cfg_.max_outstanding_invites != 0 && outstanding_invites_ >= cfg_.max_outstanding_invites) {
         // Pacing: the call waits, in order, with its INVITE (and, like any unanswered call,
         // its media held) until an outstanding INVITE gets its final response. Emergency and
@@ -146,6 +167,9 @@ void McpttLink::sendInvite(Call& call) {
                 by_dialog_[c.dialog->id()] = ref;
                 stack_->sendAck(c.dialog->makeAck(invite.cseqNumber()), cfg_.peer);
                 c.established = true;
+                if (auto st = sessionFromUacResponse(rsp)) {
+                    startSession(c, st->interval, st->we_refresh);
+                }
                 bool media_ok = false;
                 if (auto sdp = sip::bodyOfType(rsp, sip::kSdpContentType)) {
                     if (auto parsed = sip::parseSdp(*sdp)) {
@@ -179,6 +203,9 @@ void McpttLink::sendInvite(Call& call) {
                 }
                 count("iwf_mcptt_calls_total", "originated");
                 return;
+            }
+            if (rsp.status() == 422 && !c.ending && retrySessionInterval(c, invite, rsp)) {
+                return;  // sent again with the interval the peer asked for (RFC 4028 §7.4)
             }
             count("iwf_mcptt_calls_failed_total", std::to_string(rsp.status()));
             const bool cancelled = rsp.status() == 487;
@@ -277,24 +304,27 @@ Status McpttLink::changePriority(Call& call, CallPriority p) {
     sip::Message reinvite = buildInvite(call, info);
     const CallRef ref = call.ref;
     std::weak_ptr<bool> alive = alive_;
-    stack_->sendRequest(reinvite, call.dialog->peer(),
-                        [this, alive, ref, reinvite, old](const sip::Message& rsp) {
-                            auto a = alive.lock();
-                            if (!a || !*a || rsp.status() < 200) {
-                                return;
-                            }
-                            auto it = calls_.find(ref);
-                            if (it == calls_.end()) {
-                                return;
-                            }
-                            if (rsp.status() < 300) {
-                                stack_->sendAck(it->second->dialog->makeAck(reinvite.cseqNumber()),
-                                                it->second->dialog->peer());
-                            } else {
-                                it->second->priority = old;  // refused (e.g. 403): unchanged
-                                count("iwf_mcptt_refused_total", "priority_change_refused");
-                            }
-                        });
+    stack_->sendRequest(
+        reinvite, call.dialog->peer(), [this, alive, ref, reinvite, old](const sip::Message& rsp) {
+            auto a = alive.lock();
+            if (!a || !*a || rsp.status() < 200) {
+                return;
+            }
+            auto it = calls_.find(ref);
+            if (it == calls_.end()) {
+                return;
+            }
+            if (rsp.status() < 300) {
+                Call& c = *it->second;
+                stack_->sendAck(c.dialog->makeAck(reinvite.cseqNumber()), c.dialog->peer());
+                if (auto st = sessionFromUacResponse(rsp)) {
+                    startSession(c, st->interval, st->we_refresh);
+                }
+            } else {
+                it->second->priority = old;  // refused (e.g. 403): unchanged
+                count("iwf_mcptt_refused_total", "priority_change_refused");
+            }
+        });
     return {};
 }
 
@@ -350,6 +380,39 @@ Status McpttLink::endCall(const CallEnd& e) {
     }
     forget(e.call);
     return {};
+}
+
+bool McpttLink::retrySessionInterval(Call& c, const sip::Message& invite, const sip::Message& rsp) {
+    auto min_se = rsp.header("Min-SE") ? parseMinSe(*rsp.header("Min-SE")) : std::nullopt;
+    const auto asked = invite.header("Session-Expires")
+                           ? parseSessionExpires(*invite.header("Session-Expires"))
+                           : std::nullopt;
+    // Once, and only upward: a peer that keeps answering 422 does not loop the call.
+    if (!min_se || !asked || *min_se <= asked->interval || c.session_retried) {
+        return false;
+    }
+    c.session_retried = true;
+    sip::Message again = invite;  // the same dialog-forming request with the next CSeq
+    again.setHeader("CSeq", std::to_string(invite.cseqNumber() + 1) + " INVITE");
+    again.setHeader("Session-Expires", formatSessionExpires({*min_se, asked->refresher}));
+    again.setHeader("Min-SE", std::to_string(min_se->count()));
+    c.invite = std::move(again);
+    // Sent on the next executor turn, not from inside the first INVITE's response handler.
+    const CallRef ref = c.ref;
+    std::weak_ptr<bool> alive = alive_;
+    asio::post(io_, [this, alive, ref] {
+        auto a = alive.lock();
+        if (!a || !*a) {
+            return;
+        }
+        auto it = calls_.find(ref);
+        if (it != calls_.end() && !it->second->ending && !it->second->dialog) {
+            sendInvite(*it->second);
+        } else if (it != calls_.end()) {
+            forget(ref);  // ended meanwhile: its first INVITE is already finally answered
+        }
+    });
+    return true;
 }
 
 void McpttLink::affiliate(const std::string& user, const std::string& group, bool affiliated) {

@@ -32,6 +32,9 @@ void writeMcLink(std::ostream& f, const std::string& km_db, std::uint16_t mc_sip
       << "mc_links:\n  - name: mc\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
       << "    listen: [{transport: udp, address: 127.0.0.1, port: 0}]\n"
       << "    peer: {transport: udp, address: 127.0.0.1, port: " << mc_sip_port << "}\n"
+      << "    peers: [{name: mc-sim, address: 127.0.0.1, domains: [mc.example]}]\n"
+      // A load bench: one call per stream must never meet the call caps.
+      << "    limits: {max_calls: " << n + 1000 << ", max_calls_per_peer: " << n + 1000 << "}\n"
       << "    server_uri: sip:mcptt-cf@mc.example\n    media: {address: 127.0.0.1}\n"
       << "    e2ee_groups:\n";
     for (unsigned i = 0; i < n; ++i) {

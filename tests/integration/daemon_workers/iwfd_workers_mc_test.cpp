@@ -72,6 +72,7 @@ std::string iwfdConfig(const std::string& store, std::uint16_t sip_port, std::ui
         "    peer: {transport: udp, address: 127.0.0.1, port: " +
         std::to_string(mc_port) +
         "}\n"
+        "    peers: [{name: mc-sim, address: 127.0.0.1, domains: [mc.example]}]\n"
         "    server_uri: sip:mcptt-cf@mc.example\n    media: {address: 127.0.0.1}\n"
         "    e2ee_groups:\n";
     for (unsigned i = 0; i < groups; ++i) {

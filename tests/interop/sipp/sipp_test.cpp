@@ -217,6 +217,12 @@ struct Iwfd {
             std::string(tls ? "tls" : "udp") +
             ", address: 127.0.0.1, port: " + std::to_string(peer_port) +
             "}\n"
+            // SIPp's source; over TLS the certificate it (through socat) presents names
+            // "mc". mc_private_call.xml calls as sip:p25-1002@iwf.example, so the peer may
+            // assert iwf.example identities too.
+            "    peers: [{name: sipp, address: 127.0.0.1, domains: [mc.example, iwf.example]" +
+            std::string(tls ? ", tls_name: mc" : "") +
+            "}]\n"
             "    media: {address: 127.0.0.1}\n"
             "    e2ee_groups: [sip:fire-ops@iwf.example]\n"
             "    timers: {t1: 100ms}\n";
