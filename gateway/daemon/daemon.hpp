@@ -11,8 +11,10 @@
 // (ShardHandoff). Nothing else on the per-frame path is shared between shards but metrics
 // counters (relaxed atomics).
 //   SIGTERM/SIGINT: drain (stop accepting, end links) and exit 0 within 2 s.
-//   SIGHUP: reload the config file; a file that fails validation is refused, the old config
-//           stays in force and the reason is logged and counted.
+//   SIGHUP: reload the config file, all or nothing: a file that fails validation, or that
+//           changes something only a restart applies (anything but log, timers and the
+//           reloadable keys of a link, LinkType::reloadable), is refused, the old config stays
+//           in force and the reason is logged and counted.
 
 #include <chrono>
 #include <memory>
@@ -80,6 +82,8 @@ class Daemon {
     std::string callsJsonAllShards();
     void stopWorkers();
     void applyConfig(const DaemonConfig& c);
+    // Applies the reloadable keys of `lc` to every instance of the running link.
+    Status reloadLink(const LinkConfig& lc);
     void installRoutes();
     void waitSignal();
     void drain();
