@@ -33,8 +33,8 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
     c.server_uri = node.getString("server_uri");
     checkUri(node, "server_uri", c.server_uri);
     for (const auto& l : node.list("listen")) {
-        l.expectKeys(
-            {"transport", "address", "port", "cert", "key", "ca", "mutual", "receive_buffer"});
+        l.expectKeys({"transport", "address", "port", "cert", "key", "ca", "mutual", "peer_name",
+                      "receive_buffer"});
         sip::ListenerConfig lc;
         lc.protocol = protocolOf(l, "transport");
         lc.address = l.getIpAddress("address", "127.0.0.1");
@@ -51,8 +51,12 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
             lc.tls.key_file = l.getString("key");
             lc.tls.ca_file = l.getString("ca", "");
             lc.tls.require_client_cert = l.getBool("mutual", false);
-            if (lc.tls.require_client_cert && lc.tls.ca_file.empty()) {
-                l.fail("ca", "mutual TLS needs a CA file to verify clients");
+            lc.tls.peer_name = l.getString("peer_name", "");
+            // A TLS client that verifies nothing authenticates nobody (docs/security.md).
+            if (lc.tls.ca_file.empty()) {
+                l.fail("ca",
+                       "a TLS listener needs the CA that verifies its peers: a PEM file, or "
+                       "\"system\" for the system trust store (every public CA; not advised)");
             }
         }
         c.listen.push_back(lc);

@@ -107,6 +107,8 @@ std::string slurp(const std::string& path) {
 struct Certs {
     std::string server_crt, server_key, client_crt, client_key, client_pem;
 };
+// Each names 127.0.0.1 too: iwfd's TLS client verifies the address it connects to when the
+// listener has no peer_name (sip/transport.hpp TlsConfig::peer_name).
 Certs makeCerts(const TempDir& dir) {
     Certs c{dir.file("server.crt"), dir.file("server.key"), dir.file("client.crt"),
             dir.file("client.key"), dir.file("client.pem")};
@@ -115,7 +117,8 @@ Certs makeCerts(const TempDir& dir) {
         const std::string cmd =
             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
             "-subj /CN=" +
-            std::string(cn) + " -keyout " + key + " -out " + crt + " >/dev/null 2>&1";
+            std::string(cn) + " -addext subjectAltName=DNS:" + cn + ",IP:127.0.0.1 -keyout " + key +
+            " -out " + crt + " >/dev/null 2>&1";
         EXPECT_EQ(std::system(cmd.c_str()), 0);
     }
     std::ofstream(c.client_pem) << slurp(c.client_crt) << slurp(c.client_key);
