@@ -105,6 +105,15 @@ Status IssiLink::start(EventSink& sink) {
     sip_->onRequest([this](sip::ServerTxId tx, const sip::Message& m, const sip::Peer& from) {
         onSipRequest(tx, m, from);
     });
+    // Only configured RFSSs are parsed at all: anything else (requests, responses, ACK,
+    // CANCEL) is dropped before parsing, unanswered, and counted here as not_allowed.
+    sip_->admitOnly([this](const sip::Peer& from) {
+        if (cfg_.allow.allows(from.address)) {
+            return true;
+        }
+        drop(addressLabel(from.address), "not_allowed");
+        return false;
+    });
     if (Status st = sip_->start(); !st) {
         closeSocket();
         sip_.reset();
@@ -217,12 +226,6 @@ bool IssiLink::inDialog(const GroupCall& c, const sip::Message& req, const sip::
 
 void IssiLink::onSipRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
     const std::string& m = req.method();
-    if (!cfg_.allow.allows(from.address)) {
-        // Not a configured RFSS: nothing it sends is acted on.
-        drop(addressLabel(from.address), "not_allowed");
-        (void)sip_->respond(tx, sip::makeResponse(req, 403, "Forbidden", sip_->newTag()));
-        return;
-    }
     if (m == "INVITE") {
         onInvite(tx, req, from);
     } else if (m == "BYE") {

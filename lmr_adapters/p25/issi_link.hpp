@@ -23,13 +23,13 @@
 // deliver() posts the work to the link's io_context and returns at once; failures found
 // there are counted in iwf_lmr_deliver_errors_total{link, reason}.
 //
-// Who is heard (docs/security.md "LMR links"): SIP requests and RTP only from the configured
-// RFSSs (`allow`; by default the `peer` address, or loopback for a loopback link): any other
-// source gets 403 (SIP) or is dropped (RTP), counted. In-dialog requests (BYE, re-INVITE) are
-// matched by the whole dialog — Call-ID, both tags and the source address of the dialog's
-// peer (RFC 3261 §12.2.2); a BYE that does not match gets 481 and ends nothing, a re-INVITE
-// from another address gets 403 and changes no media address. Each call's RTP has a
-// packet-rate budget (rate_limit).
+// Who is heard (docs/security.md "LMR links"): SIP and RTP only from the configured RFSSs
+// (`allow`; by default the `peer` address, or loopback for a loopback link): anything else is
+// dropped before it is parsed (sip::Stack::admitOnly for SIP), unanswered and counted. In-dialog
+// requests (BYE, re-INVITE) are matched by the whole dialog — Call-ID, both tags and the source
+// address of the dialog's peer (RFC 3261 §12.2.2); a BYE that does not match gets 481 and ends
+// nothing, a re-INVITE from another address gets 403 and changes no media address. Each call's RTP
+// has a packet-rate budget (rate_limit).
 
 #include <chrono>
 #include <cstdint>

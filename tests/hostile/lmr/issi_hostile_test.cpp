@@ -62,8 +62,10 @@ struct Rfss {
         stack = std::make_unique<sip::Stack>(io, reg, sc);
         EXPECT_TRUE(stack->start().ok());
     }
-    // Sends `req` to iwfd's ISSI port and returns the final response (status 0: none).
-    sip::Message request(sip::Message req, const sip::Peer& to) {
+    // Sends `req` to iwfd's ISSI port and returns the final response (status 0: none within
+    // `wait`).
+    sip::Message request(sip::Message req, const sip::Peer& to,
+                         std::chrono::milliseconds wait = 20s) {
         std::optional<sip::Message> final;
         stack->sendRequest(std::move(req), to, [&](const sip::Message& rsp) {
             if (rsp.status() >= 200 && !final) {
@@ -193,17 +195,21 @@ struct IssiHostile : ::testing::Test {
     HostileIwfd iwfd;
 };
 
-// Before: an INVITE from an RFSS nobody configured was answered 200 and became a call.
+// Before: an INVITE from an RFSS nobody configured was answered 200 and became a call. Now
+// it is dropped before it is parsed: no answer, no call, counted.
 TEST_F(IssiHostile, InviteFromAnUnknownRfssIsRefused) {
     ASSERT_NO_FATAL_FAILURE(start());
     ASSERT_NO_FATAL_FAILURE(legitCallStarts());
     talk(0, 18);
     Rfss stranger(io, reg, "127.0.0.44");
-    auto rsp = stranger.request(stranger.invite("stranger@x", "s1"), iwfd_peer);
-    EXPECT_EQ(rsp.status(), 403);
+    auto rsp = stranger.request(stranger.invite("stranger@x", "s1"), iwfd_peer, 2s);
+    EXPECT_EQ(rsp.status(), 0) << "answered " << rsp.status();
     talk(18, kFrames);
     expectCallCarried();
     EXPECT_EQ(mc.invites, 1u) << "only the legitimate call reached the MC system";
+    EXPECT_TRUE(iwfd.waitMetric(
+        R"(iwf_lmr_dropped_total{link="issi",peer="other",reason="not_allowed"})", 1))
+        << iwfd.metrics();
     iwfd.stop();
 }
 
