@@ -5,7 +5,9 @@
 #include <fstream>
 #include <future>
 #include <pthread.h>
+#include <set>
 
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
@@ -137,29 +139,138 @@ std::string Daemon::statusJson() const {
     return j.dump(2) + "\n";
 }
 
+namespace {
+
+// Semantic YAML equality (mappings compare by key, whatever their order).
+bool yamlSame(const YAML::Node& a, const YAML::Node& b) {
+    const bool a_null = !a || a.IsNull();
+    const bool b_null = !b || b.IsNull();
+    if (a_null || b_null) {
+        return a_null == b_null;
+    }
+    if (a.Type() != b.Type()) {
+        return false;
+    }
+    if (a.IsScalar()) {
+        return a.Scalar() == b.Scalar();
+    }
+    if (a.IsSequence()) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            if (!yamlSame(a[i], b[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (auto it = a.begin(); it != a.end(); ++it) {
+        const YAML::Node other = b[it->first.Scalar()];
+        if (!other || !yamlSame(it->second, other)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The keys of a link section whose values differ between `a` and `b`.
+std::vector<std::string> changedKeys(const YAML::Node& a, const YAML::Node& b) {
+    std::set<std::string> keys;
+    for (const YAML::Node* n : {&a, &b}) {
+        for (auto it = n->begin(); it != n->end(); ++it) {
+            keys.insert(it->first.Scalar());
+        }
+    }
+    std::vector<std::string> out;
+    for (const auto& k : keys) {
+        if (!yamlSame(a[k], b[k])) {
+            out.push_back(k);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+// A reload applies all of the new file or none of it: what can change in a running iwfd (log,
+// timers, the reloadable keys of a link: LinkType::reloadable) is applied; when anything else
+// changed, the reload is refused as needing a restart and the old config stays whole in force
+// (reload=refused reason="needs a restart: ..."), never "reload=ok" with a change ignored.
 bool Daemon::reload() {
     auto lg = log::get("daemon");
     try {
         DaemonConfig next = loadDaemonConfig(config_.file, link_types_);
-        if (next.admin.address != config_.admin.address || next.admin.port != config_.admin.port) {
-            lg->warn(
-                "reload=partial field=admin reason=\"admin address/port change needs a restart\"");
+        std::vector<std::string> restart;  // what changed that only a restart applies
+        if (next.instance != config_.instance) {
+            restart.push_back("instance");
         }
-        bool links_changed = next.links.size() != config_.links.size();
-        for (std::size_t i = 0; !links_changed && i < next.links.size(); ++i) {
-            links_changed = next.links[i].name != config_.links[i].name ||
-                            next.links[i].type != config_.links[i].type;
+        if (next.sip_domain != config_.sip_domain) {
+            restart.push_back("sip_domain");
         }
-        if (links_changed) {
-            lg->warn(
-                "reload=partial field=links reason=\"adding or removing links needs a restart\"");
+        if (next.admin.address != config_.admin.address || next.admin.port != config_.admin.port ||
+            next.admin.port_file != config_.admin.port_file) {
+            restart.push_back("admin");
+        }
+        if (next.keymap.store != config_.keymap.store ||
+            next.keymap.poll_interval != config_.keymap.poll_interval) {
+            restart.push_back("keymap");
         }
         if (next.workers != config_.workers) {
-            lg->warn("reload=partial field=workers reason=\"the worker count needs a restart\"");
+            restart.push_back("workers");
         }
-        next.admin = config_.admin;
-        next.links = config_.links;
-        next.workers = config_.workers;
+        // Links: the same links (name, type, order); per link, only its reloadable keys.
+        std::vector<std::size_t> to_reload;
+        if (next.links.size() != config_.links.size()) {
+            restart.push_back("links (added or removed)");
+        } else {
+            for (std::size_t i = 0; i < next.links.size(); ++i) {
+                const LinkConfig& o = config_.links[i];
+                const LinkConfig& n = next.links[i];
+                if (o.name != n.name || o.type != n.type) {
+                    restart.push_back("links[" + std::to_string(i) + "] (name or type)");
+                    continue;
+                }
+                const auto keys = changedKeys(o.node.yaml(), n.node.yaml());
+                if (keys.empty()) {
+                    continue;
+                }
+                const LinkType* t = link_types_.find(n.type);
+                std::vector<std::string> fixed;
+                for (const auto& k : keys) {
+                    if (t == nullptr || !t->reload ||
+                        std::find(t->reloadable.begin(), t->reloadable.end(), k) ==
+                            t->reloadable.end()) {
+                        fixed.push_back(k);
+                    }
+                }
+                if (!fixed.empty()) {
+                    restart.push_back(
+                        fmt::format("link {} ({}) {}", n.name, n.type, fmt::join(fixed, ",")));
+                } else {
+                    to_reload.push_back(i);
+                }
+            }
+        }
+        if (!restart.empty()) {
+            reloads_failed_.inc();
+            lg->error(
+                "reload=refused reason=\"needs a restart: {} changed\" (keeping revision {}; "
+                "nothing of the new file was applied)",
+                fmt::join(restart, "; "), config_revision_);
+            return false;
+        }
+        for (std::size_t i : to_reload) {
+            if (Status st = reloadLink(next.links[i]); !st) {
+                reloads_failed_.inc();
+                lg->error("reload=refused link={} reason=\"{}\" (keeping revision {})",
+                          next.links[i].name, st.error().toString(), config_revision_);
+                return false;
+            }
+        }
         applyConfig(next);
         for (auto& w : workers_) {
             asio::post(w->io, [wk = w.get(), timers = next.timers] {
@@ -182,6 +293,38 @@ bool Daemon::reload() {
         lg->error("reload=refused reason=\"{}\" (keeping revision {})", e.what(), config_revision_);
     }
     return false;
+}
+
+Status Daemon::reloadLink(const LinkConfig& lc) {
+    auto lg = log::get("daemon");
+    const LinkType* t = link_types_.find(lc.type);
+    // Instance 0 runs here; the instances of a sharded link on the workers run on theirs.
+    for (auto& l : links_) {
+        if (l->id().name != lc.name) {
+            continue;
+        }
+        std::string what;
+        IWF_TRY_STATUS(t->reload(*l, lc.node, what));
+        lg->info("link={} reload={}", lc.name, what);
+    }
+    for (auto& w : workers_) {
+        for (auto& l : w->links) {
+            if (l->id().name != lc.name) {
+                continue;
+            }
+            auto p = std::make_shared<std::promise<Status>>();
+            auto f = p->get_future();
+            asio::post(w->io, [p, t, link = l.get(), node = lc.node] {
+                std::string what;
+                p->set_value(t->reload(*link, node, what));
+            });
+            if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+                return Error{"worker_unresponsive", static_cast<std::int64_t>(w->index)};
+            }
+            IWF_TRY_STATUS(f.get());
+        }
+    }
+    return Status::success();
 }
 
 void Daemon::waitSignal() {

@@ -14,8 +14,10 @@
 //           calls and requests (SIP 503), calls in progress go on until they end or
 //           drain.deadline passes, then every link is stopped (it tells its peers) and iwfd
 //           exits 0. A second SIGTERM/SIGINT ends the drain at once.
-//   SIGHUP: reload the config file; a file that fails validation is refused, the old config
-//           stays in force and the reason is logged and counted.
+//   SIGHUP: reload the config file, all or nothing: a file that fails validation, or that
+//           changes something only a restart applies (anything but log, timers and the
+//           reloadable keys of a link, LinkType::reloadable), is refused, the old config stays
+//           in force and the reason is logged and counted.
 
 #include <chrono>
 #include <memory>
@@ -85,6 +87,8 @@ class Daemon {
     std::string callsJsonAllShards();
     void stopWorkers();
     void applyConfig(const DaemonConfig& c);
+    // Applies the reloadable keys of `lc` to every instance of the running link.
+    Status reloadLink(const LinkConfig& lc);
     void installRoutes();
     void waitSignal();
     void drain();

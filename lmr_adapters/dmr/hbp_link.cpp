@@ -1,5 +1,6 @@
 #include "lmr_adapters/dmr/hbp_link.hpp"
 
+#include <fmt/ranges.h>
 #include <openssl/crypto.h>
 
 namespace iwf::lmr::dmr {
@@ -33,7 +34,8 @@ HbpLinkBase::HbpLinkBase(LinkId id, const HbpCommonConfig& cfg, asio::io_context
     , events_(metrics.counter("iwf_dmr_events_total", "Events reported to the engine",
                               {{"link", id_.name}}))
     , log_(log::get("dmr"))
-    , drops_(metrics, id_.name, log_) {}
+    , drops_(metrics, id_.name, log_)
+    , socket_stats_(metrics, id_.name, "hbp") {}
 
 HbpLinkBase::~HbpLinkBase() {
     *alive_ = false;
@@ -48,8 +50,16 @@ Status HbpLinkBase::openSocket(const std::string& address, std::uint16_t port) {
     boost::system::error_code ec;
     // One socket carries every peer's talk paths (a master with hundreds of repeaters): the
     // default receive buffer (~212 KB, ~250 small datagrams, ~6 ms at 2,500 streams) is too
-    // short for a scheduling hiccup. Best effort (the kernel caps it at net.core.rmem_max).
-    socket_.set_option(asio::socket_base::receive_buffer_size(kReceiveBuffer), ec);
+    // short for a scheduling hiccup. The kernel caps it at net.core.rmem_max (warned).
+    const int want = common_.receive_buffer;
+    const int granted = net::SocketStats::setReceiveBuffer(socket_, want);
+    if (want > 0 && granted / 2 < want) {
+        log_->warn(
+            "link={} receive_buffer={} granted={} (the kernel caps SO_RCVBUF at "
+            "net.core.rmem_max; raise it to get the configured size)",
+            id_.name, want, granted / 2);
+    }
+    socket_stats_.attach(socket_);
     local_port_ = socket_.local_endpoint(ec).port();
     return {};
 }
@@ -60,6 +70,7 @@ void HbpLinkBase::closeSocket() {
     boost::system::error_code ec;
     timer_.cancel();
     rx_.stop();
+    socket_stats_.detach();
     socket_.close(ec);
 }
 
@@ -157,6 +168,11 @@ void HbpLinkBase::expireData() {
 
 // ------------------------------------------------------------------ master
 
+namespace {
+constexpr std::size_t kMaxSources = 4096;  // source addresses whose failures are remembered
+constexpr auto kFailureMemory = std::chrono::seconds(60);
+}  // namespace
+
 HbpMasterLink::HbpMasterLink(LinkId id, HbpMasterConfig cfg, asio::io_context& io,
                              metrics::Registry& metrics, const Clock& clock)
     : HbpLinkBase(std::move(id), cfg, io, metrics, clock)
@@ -167,7 +183,11 @@ HbpMasterLink::HbpMasterLink(LinkId id, HbpMasterConfig cfg, asio::io_context& i
     , not_subscribed_(metrics.counter(
           "iwf_dmr_not_subscribed_total",
           "DMRD packets not sent to a peer whose RPTO subscriptions exclude the talkgroup",
-          {{"link", id_.name}})) {}
+          {{"link", id_.name}})) {
+    metrics.callbackGauge("iwf_dmr_pending_logins", "HBP logins in progress (half-open)",
+                          {{"link", id_.name}},
+                          [this] { return static_cast<double>(pending_count_.load()); });
+}
 
 Status HbpMasterLink::start(EventSink& sink) {
     sink_ = &sink;
@@ -175,25 +195,84 @@ Status HbpMasterLink::start(EventSink& sink) {
     startReceive();
     const auto tick = std::clamp(cfg_.ping_timeout / 4, std::chrono::milliseconds(10),
                                  std::chrono::milliseconds(1000));
-    startTimer(std::min(tick, std::clamp(cfg_.stream_timeout / 4, std::chrono::milliseconds(10),
-                                         std::chrono::milliseconds(1000))));
-    log_->info("link={} role=master port={}", id_.name, localPort());
+    startTimer(std::min({tick,
+                         std::clamp(cfg_.stream_timeout / 4, std::chrono::milliseconds(10),
+                                    std::chrono::milliseconds(1000)),
+                         std::clamp(cfg_.login_timeout / 4, std::chrono::milliseconds(10),
+                                    std::chrono::milliseconds(1000))}));
+    log_->info("link={} role=master port={} allow={}", id_.name, localPort(),
+               fmt::join(cfg_.allow.entries(), ","));
     return {};
 }
 
 void HbpMasterLink::stop() {
     for (const auto& [id, p] : peers_) {
-        if (p.state == PeerState::Connected) {
-            sendTo(p.ep, encodeHbp(hbpSimple(HbpType::Mstcl, id)));
-        }
+        sendTo(p.ep, encodeHbp(hbpSimple(HbpType::Mstcl, id)));
     }
     std::vector<Event> events;
     decoder_.endAll(std::nullopt, EndReason::LinkDown, events);
     data_rx_.clear(std::nullopt);
     emit(events);
     peers_.clear();
+    pending_.clear();
+    pending_order_.clear();
+    pending_count_ = 0;
     updateConnected();
     closeSocket();
+}
+
+Status HbpMasterLink::reconfigure(const HbpMasterConfig& next, std::string& what) {
+    // The daemon calls this only when nothing but the reloadable keys (password, allow,
+    // rate_limit: dmr link_types.cpp) differ; the other fields of `next` are ignored.
+    std::vector<std::string> changed;
+    if (next.password != cfg_.password) {
+        changed.push_back("password");
+        cfg_.password = next.password;
+        common_.password = next.password;
+        // Sessions were opened with the old password: each peer logs in again (DMRGateway /
+        // MMDVMHost do on MSTCL) and must know the new one. Logins in progress start over.
+        std::vector<std::uint32_t> ids;
+        for (const auto& [id, p] : peers_) {
+            ids.push_back(id);
+            sendTo(p.ep, encodeHbp(hbpSimple(HbpType::Mstcl, id)));
+        }
+        for (auto id : ids) {
+            removePeer(id, EndReason::LinkDown);
+        }
+        pending_.clear();
+        pending_order_.clear();
+        pending_count_ = 0;
+        what = "password changed: " + std::to_string(ids.size()) +
+               " sessions closed (MSTCL) to log in again with it";
+    }
+    if (!(next.allow == cfg_.allow)) {
+        changed.push_back("allow");
+        cfg_.allow = next.allow;
+        std::vector<std::uint32_t> gone;
+        for (const auto& [id, p] : peers_) {
+            if (!cfg_.allow.allows(p.ep.address())) {
+                gone.push_back(id);
+                sendTo(p.ep, encodeHbp(hbpSimple(HbpType::Mstcl, id)));
+            }
+        }
+        for (auto id : gone) {
+            removePeer(id, EndReason::LinkDown);
+        }
+    }
+    if (next.rate.pps != cfg_.rate.pps || next.rate.burst != cfg_.rate.burst) {
+        changed.push_back("rate_limit");
+        cfg_.rate = next.rate;
+        for (auto& [id, p] : peers_) {
+            p.gate = cfg_.rate.gate();
+        }
+    }
+    if (what.empty()) {
+        what = changed.empty() ? "unchanged" : "applied";
+    }
+    if (!changed.empty()) {
+        log_->info("link={} reload applied={} {}", id_.name, fmt::join(changed, ","), what);
+    }
+    return {};
 }
 
 void HbpMasterLink::reply(const udp::endpoint& to, HbpType t, std::uint32_t id) {
@@ -201,12 +280,15 @@ void HbpMasterLink::reply(const udp::endpoint& to, HbpType t, std::uint32_t id) 
 }
 
 void HbpMasterLink::updateConnected() {
-    std::size_t n = 0;
-    for (const auto& [id, p] : peers_) {
-        n += p.state == PeerState::Connected ? 1 : 0;
-    }
-    connected_ = n;
-    peers_gauge_.set(static_cast<double>(n));
+    connected_ = peers_.size();
+    peers_gauge_.set(static_cast<double>(peers_.size()));
+}
+
+void HbpMasterLink::countLogin(std::string_view result, std::uint64_t n) {
+    metrics_
+        .counter("iwf_dmr_logins_total", "HBP logins by result",
+                 {{"link", id_.name}, {"result", std::string(result)}})
+        .inc(n);
 }
 
 void HbpMasterLink::removePeer(std::uint32_t id, EndReason reason) {
@@ -218,7 +300,177 @@ void HbpMasterLink::removePeer(std::uint32_t id, EndReason reason) {
     updateConnected();
 }
 
+bool HbpMasterLink::inBackoff(const asio::ip::address& a, Clock::TimePoint now) {
+    auto it = sources_.find(a);
+    return it != sources_.end() && now < it->second.blocked_until;
+}
+
+void HbpMasterLink::loginFailed(const udp::endpoint& from, Clock::TimePoint now) {
+    auto it = sources_.find(from.address());
+    if (it == sources_.end()) {
+        if (sources_.size() >= kMaxSources) {
+            std::erase_if(sources_, [&](const auto& kv) {
+                return now >= kv.second.blocked_until &&
+                       now - kv.second.last_failure > kFailureMemory;
+            });
+        }
+        if (sources_.size() >= kMaxSources) {
+            // Still full: forget the source whose last failure is the oldest.
+            auto oldest = std::min_element(sources_.begin(), sources_.end(),
+                                           [](const auto& x, const auto& y) {
+                                               return x.second.last_failure < y.second.last_failure;
+                                           });
+            sources_.erase(oldest);
+        }
+        it = sources_.emplace(from.address(), Source{}).first;
+    }
+    Source& s = it->second;
+    if (now - s.last_failure > kFailureMemory && now >= s.blocked_until) {
+        s.failures = 0;  // an old mistake is forgiven
+    }
+    ++s.failures;
+    s.last_failure = now;
+    if (s.failures >= kLoginFailuresFree) {
+        const std::uint32_t doublings =
+            std::min<std::uint32_t>(s.failures - kLoginFailuresFree, 16);
+        const auto backoff = std::min<std::chrono::milliseconds>(
+            std::chrono::milliseconds(1000LL << doublings), cfg_.login_backoff_max);
+        s.blocked_until = now + backoff;
+        log_->warn("link={} source={} login_failures={} backoff_ms={}", id_.name,
+                   from.address().to_string(), s.failures, backoff.count());
+    }
+}
+
+void HbpMasterLink::makeRoomForPending(const udp::endpoint& from) {
+    // Per source address, then in total: the oldest login in progress gives way. A flood of
+    // RPTLs ages its own entries out; a real repeater answers its salt within a round trip.
+    // pending_ is ordered by (address, port): one address's entries are contiguous.
+    std::size_t same = 0;
+    auto oldest_same = pending_.end();
+    for (auto it = pending_.lower_bound(udp::endpoint(from.address(), 0));
+         it != pending_.end() && it->first.address() == from.address(); ++it) {
+        ++same;
+        if (oldest_same == pending_.end() || it->second.started < oldest_same->second.started) {
+            oldest_same = it;
+        }
+    }
+    if (same >= cfg_.max_pending_per_address && oldest_same != pending_.end()) {
+        pending_.erase(oldest_same);
+        countLogin("evicted");
+        return;
+    }
+    if (pending_.size() < cfg_.max_pending_logins) {
+        return;
+    }
+    // The oldest overall: the front of the insertion order that is still pending (entries
+    // that completed, expired or were replaced are skipped and discarded on the way).
+    while (!pending_order_.empty()) {
+        const auto [ep, gen] = pending_order_.front();
+        pending_order_.pop_front();
+        auto it = pending_.find(ep);
+        if (it != pending_.end() && it->second.gen == gen) {
+            pending_.erase(it);
+            countLogin("evicted");
+            return;
+        }
+    }
+}
+
+void HbpMasterLink::onLogin(std::uint32_t id, const udp::endpoint& from, Clock::TimePoint now) {
+    if (inBackoff(from.address(), now)) {
+        // Silently: no answer to reflect, nothing to learn; counted and logged per source.
+        drop(endpointLabel(from), "login_backoff");
+        countLogin("backoff");
+        return;
+    }
+    auto it = pending_.find(from);
+    if (it == pending_.end()) {
+        makeRoomForPending(from);
+        it = pending_.emplace(from, Pending{}).first;
+    }
+    Pending& p = it->second;
+    p.id = id;
+    p.state = LoginState::WaitKey;
+    p.started = now;
+    p.gen = ++pending_gen_;
+    pending_order_.emplace_back(from, p.gen);
+    p.salt = idBytes(static_cast<std::uint32_t>(rng_()));
+    pending_count_ = pending_.size();
+    HbpMessage ack;
+    ack.type = HbpType::Rptack;
+    ack.ack = p.salt;
+    sendTo(from, encodeHbp(ack));
+}
+
+void HbpMasterLink::onKey(const HbpMessage& m, const udp::endpoint& from, Clock::TimePoint now) {
+    auto it = pending_.find(from);
+    if (it == pending_.end() || it->second.id != m.peer_id ||
+        it->second.state != LoginState::WaitKey) {
+        drop(endpointLabel(from), "unexpected_login");
+        reply(from, HbpType::Mstnak, m.peer_id);
+        return;
+    }
+    const auto want = hbpLoginKey(it->second.salt, cfg_.password);
+    if (CRYPTO_memcmp(want.data(), m.key.data(), want.size()) != 0) {
+        countLogin("bad_password");
+        drop(endpointLabel(from), "bad_password");
+        pending_.erase(it);
+        pending_count_ = pending_.size();
+        loginFailed(from, now);
+        reply(from, HbpType::Mstnak, m.peer_id);
+        return;
+    }
+    it->second.state = LoginState::WaitConfig;
+    reply(from, HbpType::Rptack, m.peer_id);
+}
+
+void HbpMasterLink::onConfig(const HbpMessage& m, const udp::endpoint& from, Clock::TimePoint now) {
+    auto it = pending_.find(from);
+    if (it == pending_.end() || it->second.id != m.peer_id ||
+        it->second.state != LoginState::WaitConfig) {
+        drop(endpointLabel(from), "unexpected_config");
+        reply(from, HbpType::Mstnak, m.peer_id);
+        return;
+    }
+    const std::uint32_t id = m.peer_id;
+    pending_.erase(it);
+    pending_count_ = pending_.size();
+    auto old = peers_.find(id);
+    if (old == peers_.end() && peers_.size() >= cfg_.max_peers) {
+        drop(endpointLabel(from), "too_many_peers");
+        countLogin("too_many_peers");
+        reply(from, HbpType::Mstnak, id);
+        return;
+    }
+    if (old != peers_.end()) {
+        // The same ID logged in again with the password: a restarted repeater, or one whose
+        // address changed (NAT rebinding). The new session replaces the old one; its calls end.
+        log_->info("link={} peer={} relogin endpoint={} replaces={}", id_.name, id,
+                   endpointLabel(from), endpointLabel(old->second.ep));
+        countLogin("relogin");
+        std::vector<Event> events;
+        decoder_.endAll(id, EndReason::LinkDown, events);
+        emit(events);
+    }
+    sources_.erase(from.address());  // a good login forgives the source its failures
+    Peer& p = peers_[id];
+    p.ep = from;
+    p.last_heard = now;
+    p.config = m.config;
+    p.gate = cfg_.rate.gate();
+    drops_.admitPeer(std::to_string(id));
+    updateConnected();
+    countLogin("ok");
+    log_->info("link={} peer={} login=ok callsign={} endpoint={}", id_.name, id, m.config.callsign,
+               endpointLabel(from));
+    reply(from, HbpType::Rptack, id);
+}
+
 void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
+    if (!cfg_.allow.allows(from.address())) {
+        drop(endpointLabel(from), "not_allowed");
+        return;
+    }
     // DMRD, the hot path, first: decodeHbp() would only recognise its magic (and build an
     // HbpMessage with its strings per packet); the packet itself is parsed by decodeDmrd().
     if (isDmrd(d)) {
@@ -229,12 +481,16 @@ void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
         const std::uint32_t pid = (std::uint32_t{d[11]} << 24) | (std::uint32_t{d[12]} << 16) |
                                   (std::uint32_t{d[13]} << 8) | d[14];
         auto it = peers_.find(pid);
-        if (it == peers_.end() || it->second.state != PeerState::Connected ||
-            it->second.ep != from) {
+        if (it == peers_.end() || it->second.ep != from) {
             drop(endpointLabel(from), "not_logged_in");
             return;
         }
-        it->second.last_heard = clock_.now();
+        const auto now = clock_.now();
+        if (!it->second.gate.take(toNs(now))) {
+            drop(std::to_string(pid), "rate_limited");
+            return;
+        }
+        it->second.last_heard = now;
         handleDmrd(d, pid);
         return;
     }
@@ -247,77 +503,25 @@ void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
     const std::uint32_t id = m->peer_id;
     auto it = peers_.find(id);
     const bool known = it != peers_.end() && it->second.ep == from;
+    if (known && !it->second.gate.take(toNs(now))) {
+        drop(std::to_string(id), "rate_limited");
+        return;
+    }
     switch (m->type) {
-        case HbpType::Rptl: {
-            if (it == peers_.end() && peers_.size() >= cfg_.max_peers) {
-                drop(endpointLabel(from), "too_many_peers");
-                reply(from, HbpType::Mstnak, id);
-                return;
-            }
-            if (it != peers_.end() && it->second.state == PeerState::Connected) {
-                // A connected peer logging in again (restart): its calls end.
-                std::vector<Event> events;
-                decoder_.endAll(id, EndReason::LinkDown, events);
-                emit(events);
-            }
-            Peer p;
-            p.ep = from;
-            p.last_heard = now;
-            const std::uint32_t salt = static_cast<std::uint32_t>(rng_());
-            p.salt = idBytes(salt);
-            peers_[id] = p;
-            updateConnected();
-            HbpMessage ack;
-            ack.type = HbpType::Rptack;
-            ack.ack = p.salt;
-            sendTo(from, encodeHbp(ack));
+        case HbpType::Rptl:
+            onLogin(id, from, now);
             return;
-        }
-        case HbpType::Rptk: {
-            if (!known || it->second.state != PeerState::WaitKey) {
-                drop(std::to_string(id), "unexpected_login");
-                reply(from, HbpType::Mstnak, id);
-                return;
-            }
-            const auto want = hbpLoginKey(it->second.salt, cfg_.password);
-            if (CRYPTO_memcmp(want.data(), m->key.data(), want.size()) != 0) {
-                metrics_
-                    .counter("iwf_dmr_logins_total", "HBP logins by result",
-                             {{"link", id_.name}, {"result", "bad_password"}})
-                    .inc();
-                drop(std::to_string(id), "bad_password");
-                peers_.erase(it);
-                reply(from, HbpType::Mstnak, id);
-                return;
-            }
-            it->second.state = PeerState::WaitConfig;
-            it->second.last_heard = now;
-            reply(from, HbpType::Rptack, id);
+        case HbpType::Rptk:
+            onKey(*m, from, now);
             return;
-        }
-        case HbpType::Rptc: {
-            if (!known || it->second.state != PeerState::WaitConfig) {
-                drop(std::to_string(id), "unexpected_config");
-                reply(from, HbpType::Mstnak, id);
-                return;
-            }
-            it->second.state = PeerState::Connected;
-            it->second.config = m->config;
-            it->second.last_heard = now;
-            updateConnected();
-            metrics_
-                .counter("iwf_dmr_logins_total", "HBP logins by result",
-                         {{"link", id_.name}, {"result", "ok"}})
-                .inc();
-            log_->info("link={} peer={} login=ok callsign={} endpoint={}", id_.name, id,
-                       m->config.callsign, endpointLabel(from));
-            reply(from, HbpType::Rptack, id);
+        case HbpType::Rptc:
+            onConfig(*m, from, now);
             return;
-        }
         case HbpType::Rpto:
         case HbpType::Rptping:
-            if (!known || it->second.state != PeerState::Connected) {
-                // Not (or no longer) logged in: MSTNAK tells the peer to log in again.
+            if (!known) {
+                // Not (or no longer, or not from here) logged in: MSTNAK tells the peer to
+                // log in again (MMDVMHost / DMRGateway DMRNetwork.cpp do on MSTNAK).
                 drop(endpointLabel(from), "not_logged_in");
                 reply(from, HbpType::Mstnak, id);
                 return;
@@ -347,6 +551,9 @@ void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
             if (known) {
                 log_->info("link={} peer={} close=by_peer", id_.name, id);
                 removePeer(id, EndReason::LinkDown);
+            } else if (auto p = pending_.find(from); p != pending_.end() && p->second.id == id) {
+                pending_.erase(p);
+                pending_count_ = pending_.size();
             }
             return;
         default:
@@ -362,7 +569,7 @@ void HbpMasterLink::onSideMessage(const HbpMessage& m, ByteView d, const udp::en
     Peer* peer = nullptr;
     std::uint32_t peer_id = 0;
     for (auto& [pid, p] : peers_) {
-        if (p.ep == from && p.state == PeerState::Connected) {
+        if (p.ep == from) {
             peer = &p;
             peer_id = pid;
             break;
@@ -406,11 +613,33 @@ void HbpMasterLink::onTick() {
         }
     }
     for (auto id : silent) {
-        if (peers_[id].state == PeerState::Connected) {
-            timeouts_.inc();
-            log_->warn("link={} peer={} timeout=ping action=drop", id_.name, id);
-        }
+        timeouts_.inc();
+        log_->warn("link={} peer={} timeout=ping action=drop", id_.name, id);
         removePeer(id, EndReason::LinkDown);
+    }
+    const auto expired = std::erase_if(
+        pending_, [&](const auto& kv) { return now - kv.second.started > cfg_.login_timeout; });
+    if (expired > 0) {
+        countLogin("expired", expired);
+    }
+    pending_count_ = pending_.size();
+    // Keep the insertion order from growing with entries that are gone.
+    while (!pending_order_.empty()) {
+        auto it = pending_.find(pending_order_.front().first);
+        if (it != pending_.end() && it->second.gen == pending_order_.front().second) {
+            break;
+        }
+        pending_order_.pop_front();
+    }
+    if (pending_order_.size() > 4 * pending_.size() + 64) {
+        std::deque<std::pair<udp::endpoint, std::uint64_t>> live;
+        for (const auto& e : pending_order_) {
+            auto it = pending_.find(e.first);
+            if (it != pending_.end() && it->second.gen == e.second) {
+                live.push_back(e);
+            }
+        }
+        pending_order_.swap(live);
     }
     std::vector<Event> events;
     decoder_.expire(nowNs(), std::chrono::nanoseconds(cfg_.stream_timeout).count(), events);
@@ -450,9 +679,6 @@ Status HbpMasterLink::deliver(const Event& event) {
             return;
         }
         for (const auto& [id, p] : peers_) {
-            if (p.state != PeerState::Connected) {
-                continue;
-            }
             std::optional<std::uint8_t> out = slot;
             if (group) {
                 out = slotFor(p, slot, tg);
@@ -491,7 +717,9 @@ HbpPeerLink::HbpPeerLink(LinkId id, HbpPeerConfig cfg, asio::io_context& io,
                                 {{"link", id_.name}}))
     , beacons_(metrics.counter("iwf_dmr_beacon_requests_total",
                                "RPTSBKN beacon requests from the master (no RF here: ignored)",
-                               {{"link", id_.name}})) {}
+                               {{"link", id_.name}})) {
+    drops_.admitPeer("master");
+}
 
 Status HbpPeerLink::start(EventSink& sink) {
     sink_ = &sink;

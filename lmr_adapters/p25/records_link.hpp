@@ -2,12 +2,25 @@
 // "p25-records": a reflector-style endpoint that P25 network peers (P25Gateway, with
 // MMDVMHost behind it; DVM peers speaking the MMDVM record set) link to over UDP.
 //
-// Peers link by polling (0xF0 + callsign, answered with the same datagram) and unlink with
-// 0xF1; a peer that has sent nothing within peer_timeout is dropped. Voice records from a
-// linked peer become a call: CallSetup once the stream said its crypto (LDU2 frame 15: the
-// frames before are held, docs/protocols/peers.md), Voice frames with their superframe
-// position and CryptoSync, CallEnd on 0x80 or after call_timeout of silence. Like a
-// reflector, records are also relayed bit-exact to the other linked peers (reflect: true).
+// Only sources on the allow-list (`allow`, docs/security.md "LMR links") are heard at all:
+// anything else is dropped before it is decoded. Peers link by polling (0xF0 + callsign,
+// answered with the same datagram) and unlink with 0xF1; a peer that has sent nothing within
+// peer_timeout is dropped. A voice record from an allowed source that has not polled yet links
+// it as its poll would (after an iwfd restart a P25Gateway keeps sending and polls again only
+// every 5 s). An unlink never cuts a call in progress: it takes effect once neither the peer's
+// stream nor ours is running (a P25Gateway unlinks between transmissions; a forged unlink
+// mid-call changes nothing). Each peer has a packet-rate budget (rate_limit, token bucket):
+// records beyond it are dropped and counted before anything else is done with them.
+//
+// Voice records from a linked peer become a call: CallSetup once the stream said its crypto
+// (LDU2 frame 15: the frames before are held, docs/protocols/peers.md), Voice frames with their
+// superframe position and CryptoSync, CallEnd on 0x80 or after call_timeout of silence. Like a
+// reflector, records are also relayed bit-exact to the other linked peers (reflect: true) — one
+// talker at a time, as P25Reflector does (g4klx/P25Clients P25Reflector/P25Reflector.cpp,
+// `current`): the first peer to transmit holds the channel until its 0x80 or call_timeout of
+// silence, and while iwfd itself sends a stream (deliver()) nothing is relayed, so no second
+// talker's records are ever interleaved into the stream a radio is decoding (counted in
+// iwf_p25_relay_held_total).
 //
 // deliver() originates toward the peers: CallSetup opens an outbound stream, each Voice
 // becomes one record (IMBE codeword and side bytes exactly as given when they fit the record
@@ -26,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "common/address_filter.hpp"
 #include "common/config_node.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"
 #include "lmr_adapters/p25/records.hpp"
@@ -46,12 +60,41 @@ struct RecordsLinkConfig {
     std::chrono::milliseconds call_timeout{1000};
     bool reflect = true;
     std::size_t max_peers = 64;
+    // Sources heard at all (docs/security.md "LMR links"; YAML default: link_limits.hpp).
+    net::AddressFilter allow = net::AddressFilter::loopback();
+    // Per-peer packet budget: a stream is 50 records/s, MMDVMHost sends an LDU's 9 records
+    // at once; 200/s with bursts of 100 leaves a peer 4x its stream and a poll.
+    net::RateLimitConfig rate{200, 100};
+    int receive_buffer = 4 << 20;  // SO_RCVBUF asked for (bytes)
     // Not from YAML: set by iwfd when the link runs one instance per worker thread.
     bool reuse_port = false;  // instance 0: bind exclusively, then open the port to sharing
     bool join_port = false;   // instances > 0: share the port instance 0 bound
+    unsigned worker = 0;      // instance index (socket statistics label)
 
     // Reads the link's YAML section (throws ConfigError naming file/line/field).
     static RecordsLinkConfig fromConfig(const ConfigNode& node);
+};
+
+// Who may be relayed now: one peer stream, or iwfd's own stream (outbound), or nobody. A
+// holder silent for the timeout loses it. Thread-safe (one per link, shared by its instances).
+class RelayChannel {
+  public:
+    using Endpoint = asio::ip::udp::endpoint;
+    // True if `ep` (of instance `owner`) holds the channel or takes it now.
+    bool claim(const void* owner, const Endpoint& ep, std::int64_t now_ns, std::int64_t timeout_ns);
+    // iwfd's own stream takes the channel whoever holds it (the engine granted it the floor).
+    void claimOutbound(const void* owner, std::int64_t now_ns);
+    // True while an outbound stream holds it (and has not been silent for the timeout).
+    bool outboundActive(std::int64_t now_ns, std::int64_t timeout_ns);
+    // Releases the channel if `ep` (nullptr: the outbound stream) of `owner` holds it.
+    void release(const void* owner, const Endpoint* ep);
+
+  private:
+    std::mutex mu_;
+    const void* owner_ = nullptr;
+    Endpoint ep_;
+    bool outbound_ = false;
+    std::int64_t last_ns_ = 0;
 };
 
 class RecordsLink;
@@ -61,6 +104,9 @@ class RecordsLink;
 // port) on one instance, which owns that peer's state and calls. An instance tells its
 // siblings which peers it linked or lost (posted to their threads: control-plane rate, never
 // per frame) so that reflect and deliver() still reach every linked peer.
+//
+// The group also holds the relay channel of the link (who may be relayed now) so that the
+// one-talker rule holds across instances.
 class RecordsShardGroup {
   public:
     void join(RecordsLink& link, asio::io_context& io);
@@ -71,6 +117,7 @@ class RecordsShardGroup {
     void announce(RecordsLink& from, const asio::ip::udp::endpoint& peer, bool linked);
     std::mutex mu_;
     std::vector<std::pair<RecordsLink*, asio::io_context*>> members_;
+    std::shared_ptr<RelayChannel> channel_ = std::make_shared<RelayChannel>();
 };
 
 class RecordsLink final : public UdpLink {
@@ -85,6 +132,10 @@ class RecordsLink final : public UdpLink {
 
     std::uint16_t localPort() const;
     std::size_t peerCount() const;
+    // A config reload (call on the link's thread): `allow` and `rate` of `next` apply at once
+    // (a linked peer no longer allowed is unlinked); the daemon refuses reloads that change
+    // anything else. `what` says what was done.
+    Status reconfigure(const RecordsLinkConfig& next, std::string& what);
     // Joins a shard group before start() (iwfd workers > 1).
     void joinShardGroup(std::shared_ptr<RecordsShardGroup> group);
 
@@ -109,6 +160,8 @@ class RecordsLink final : public UdpLink {
         std::string callsign;
         Clock::TimePoint last_poll{};
         std::optional<InCall> call;
+        net::RateGate gate;
+        bool unlink_pending = false;  // unlinked during a call: removed once it is over
     };
     struct OutCall {
         CallRef ref = 0;
@@ -120,7 +173,13 @@ class RecordsLink final : public UdpLink {
     void onReceived(const Endpoint& from, ByteView data);
     void announce(const Endpoint& ep, bool linked);
     void onDatagram(const Endpoint& from, ByteView data);
+    std::map<Endpoint, Peer>::iterator link(const Endpoint& from, std::string_view callsign,
+                                            std::string_view how);
+    void unlink(std::map<Endpoint, Peer>::iterator it, std::string_view why);
     void onVoice(Peer& peer, const VoiceRecord& rec, ByteView raw, const Endpoint& from);
+    bool mayRelay(const Endpoint& from, Clock::TimePoint now);
+    RelayChannel& channel();
+    std::string sendLabel(const Endpoint& to) const;
     void emitSetup(Peer& peer);
     void endCall(Peer& peer, EndReason reason, std::string detail);
     void relay(const Endpoint& from, ByteView raw);
@@ -139,6 +198,7 @@ class RecordsLink final : public UdpLink {
     std::map<Endpoint, Peer> peers_;
     std::vector<Endpoint> remote_peers_;  // linked to sibling instances (shard group)
     std::shared_ptr<RecordsShardGroup> group_;
+    std::shared_ptr<RelayChannel> channel_ = std::make_shared<RelayChannel>();
     std::optional<OutCall> out_;
     std::vector<Event> outbox_;    // events produced under mu_, delivered after unlocking
     std::vector<Event> flushing_;  // outbox_'s twin: swapped, so neither reallocates per frame
@@ -150,6 +210,7 @@ class RecordsLink final : public UdpLink {
     metrics::Counter* mi_regenerated_ = nullptr;
     metrics::Counter* mi_backfilled_ = nullptr;
     metrics::Counter* undecided_ = nullptr;
+    metrics::Counter* relay_held_ = nullptr;
 };
 
 }  // namespace iwf::lmr::p25

@@ -135,15 +135,96 @@ TEST_F(P25RecordsLink, PeerPollsLinksSendsSuperframeAndUnlinks) {
 
     peer.sendTo(port, pollBytes("N0CALL", true));
     EXPECT_TRUE(test::eventually([&] { return link->peerCount() == 0; }));
-    // After unlinking, voice is refused and counted.
-    peer.sendTo(port, sf[0]);
+    // An unlink from a source that is not linked is refused and counted (under "other": it
+    // is no known peer).
+    UdpPeer stranger;
+    stranger.sendTo(port, pollBytes("NOBODY", true));
     EXPECT_TRUE(test::eventually([&] {
         return metrics.counterSum("iwf_lmr_dropped_total") == 1 &&
-               metrics.counterValue("iwf_lmr_dropped_total",
-                                    {{"link", "p25-test"},
-                                     {"peer", "127.0.0.1:" + std::to_string(peer.port())},
-                                     {"reason", "not_linked"}}) == 1;
+               metrics.counterValue(
+                   "iwf_lmr_dropped_total",
+                   {{"link", "p25-test"}, {"peer", "other"}, {"reason", "not_linked"}}) == 1;
     }));
+    // Voice from an allowed source links it, as its poll would (after an iwfd restart a
+    // P25Gateway goes on sending and polls again only every 5 s).
+    peer.sendTo(port, sf[0]);
+    EXPECT_TRUE(test::eventually([&] { return link->peerCount() == 1; }));
+}
+
+// A source outside the allow-list is heard in nothing: no link, no call, no relay.
+TEST_F(P25RecordsLink, SourcesOutsideTheAllowListAreRefusedBeforeDecoding) {
+    auto c = cfg();
+    c.allow = net::AddressFilter();
+    ASSERT_TRUE(c.allow.add("127.0.0.2").ok());
+    startLink(c);
+    UdpPeer peer;  // 127.0.0.1
+    peer.sendTo(port, pollBytes("N0CALL"));
+    peer.sendTo(port, Bytes{0x62});
+    EXPECT_TRUE(test::eventually([&] {
+        return metrics.counterValue(
+                   "iwf_lmr_dropped_total",
+                   {{"link", "p25-test"}, {"peer", "other"}, {"reason", "not_allowed"}}) == 2;
+    }));
+    EXPECT_FALSE(peer.receive(100ms));
+    EXPECT_EQ(link->peerCount(), 0U);
+}
+
+// iwfd's own stream (MC -> P25) holds the channel: a linked peer sending at 10x the rate of a
+// stream meanwhile is not relayed into it, and what it sends beyond its budget is dropped.
+TEST_F(P25RecordsLink, OriginatedStreamIsNotMixedWithAPeersRecords) {
+    auto c = cfg();
+    c.rate = net::RateLimitConfig{200, 50};
+    startLink(c);
+    UdpPeer radio;
+    UdpPeer noisy;
+    linkPeer(radio, "RADIO");
+    linkPeer(noisy, "NOISY");
+    CallSetup s;
+    s.call = 90;
+    s.caller.id = P25Unit{{0xBEE07, 0xAD5}, 0x101};
+    s.callee = P25Group{{0xBEE07, 0xAD5}, 0x333};
+    ASSERT_TRUE(link->deliver(s).ok());
+    test::SuperframeSpec spec;
+    spec.service_options = 0x40;
+    spec.dst = 0x333;
+    spec.src = 0x999;
+    spec.imbe_seed = 0x70;
+    const auto flood = test::buildSuperframe(spec);
+    for (std::uint8_t i = 0; i < 18; ++i) {
+        Voice v;
+        v.call = 90;
+        v.frame.pos = {0, i};
+        v.frame.crypto.encrypted = true;
+        v.frame.crypto.algid = 0x84;
+        v.frame.payload.assign(Bytes(11, i));
+        ASSERT_TRUE(link->deliver(v).ok());
+        for (int k = 0; k < 10; ++k) {
+            noisy.sendTo(port, flood[(i + k) % 18]);
+        }
+    }
+    CallEnd e;
+    e.call = 90;
+    ASSERT_TRUE(link->deliver(e).ok());
+    std::size_t voice = 0;
+    std::size_t ends = 0;
+    while (auto d = radio.receive(1s)) {
+        auto r = decodeRecord(*d);
+        ASSERT_TRUE(r.ok());
+        if (const auto* v = std::get_if<VoiceRecord>(&*r)) {
+            EXPECT_EQ(v->imbe[0], voice) << "only iwfd's own frames, in order";
+            ++voice;
+        } else if (std::holds_alternative<EndRecord>(*r)) {
+            ++ends;
+        }
+    }
+    EXPECT_EQ(voice, 18U);
+    EXPECT_EQ(ends, 1U);
+    EXPECT_GT(metrics.counterValue("iwf_p25_relay_held_total", {{"link", "p25-test"}}), 0U);
+    EXPECT_GT(metrics.counterValue("iwf_lmr_dropped_total",
+                                   {{"link", "p25-test"},
+                                    {"peer", "127.0.0.1:" + std::to_string(noisy.port())},
+                                    {"reason", "rate_limited"}}),
+              0U);
 }
 
 // Records carry no sequence number: a frame's place in the stream is its sequence, so records
@@ -440,8 +521,17 @@ TEST(P25LinkTypes, RegistryValidatesConfigNamingTheField) {
     registerP25LinkTypes(reg);
     const LinkType* t = reg.find("p25-records");
     ASSERT_NE(t, nullptr);
-    auto ok = ConfigNode::loadString("name: net\ntype: p25-records\nport: 41000\ntgid: 10\n", "x");
+    auto ok = ConfigNode::loadString(
+        "name: net\ntype: p25-records\nport: 41000\ntgid: 10\nallow: [192.0.2.0/24]\n", "x");
     EXPECT_NO_THROW(t->validate(ok));
+    // Listening on every address without saying whom it accepts: refused, naming the field.
+    auto open = ConfigNode::loadString("name: net\ntype: p25-records\nport: 41000\n", "o.yaml");
+    try {
+        t->validate(open);
+        FAIL() << "accepted a p25-records link on 0.0.0.0 without allow";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.field(), "allow");
+    }
     auto bad = ConfigNode::loadString("name: net\ntype: p25-records\nport: 99999\n", "cfg.yaml");
     try {
         t->validate(bad);

@@ -195,6 +195,9 @@ IwfdProcess::~IwfdProcess() {
 
 bool IwfdProcess::start(const TempDir& dir, const std::string& config_yaml,
                         std::chrono::milliseconds timeout, const std::string& binary) {
+    // A process object may start iwfd again after the last one exited (restart tests).
+    exit_.reset();
+    port_ = 0;
     std::string cfg = config_yaml;
     std::string port_file = dir.file("admin.port");
     std::remove(port_file.c_str());
