@@ -159,6 +159,7 @@ TEST(IwfdKill9, AcceptedShortDataIsDeliveredOnceInBothDirectionsAfterARestart) {
         "    peer: {protocol: udp, address: 127.0.0.1, port: " +
         std::to_string(mc.stack->port(sip::Protocol::Udp)) +
         "}\n"
+        "    peers: [{name: mc, address: 127.0.0.1, domains: [mc.example, iwf.example]}]\n"
         "    request_uri: sip:mcdata@mc.example\n    iwf_psi: sip:iwf@iwf.example\n";
 
     std::string first_log;

@@ -66,15 +66,17 @@ struct Rfss {
     // `wait`).
     sip::Message request(sip::Message req, const sip::Peer& to,
                          std::chrono::milliseconds wait = 20s) {
-        std::optional<sip::Message> final;
-        stack->sendRequest(std::move(req), to, [&](const sip::Message& rsp) {
-            if (rsp.status() >= 200 && !final) {
-                final = rsp;
+        // Shared: with no answer within `wait` the transaction outlives this call (its timeout
+        // still reports to the callback later).
+        auto final = std::make_shared<std::optional<sip::Message>>();
+        stack->sendRequest(std::move(req), to, [final](const sip::Message& rsp) {
+            if (rsp.status() >= 200 && !final->has_value()) {
+                *final = rsp;
             }
         });
         pump(
-            io_, [&] { return final.has_value(); }, 20s);
-        return final.value_or(sip::Message::request("NONE", "sip:none"));
+            io_, [&] { return final->has_value(); }, wait);
+        return final->value_or(sip::Message::request("NONE", "sip:none"));
     }
     sip::Message invite(const std::string& call_id, const std::string& tag) {
         auto m = sip::Message::request("INVITE", kGroupUri);

@@ -316,6 +316,7 @@ struct HostileIwfd {
                "}]\n    peer: {transport: udp, address: 127.0.0.1, port: " +
                std::to_string(mc_port) +
                "}\n    media: {address: 127.0.0.1}\n"
+               "    peers: [{name: mc, address: 127.0.0.1, domains: [mc.example, iwf.example]}]\n"
                "    e2ee_groups: [sip:fire-ops@iwf.example, sip:dmr-ops@iwf.example]\n";
     }
     // Starts iwfd and waits for its keymap (revision 1). Call with ASSERT_TRUE.

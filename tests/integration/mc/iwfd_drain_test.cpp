@@ -138,6 +138,7 @@ struct IwfdDrain : ::testing::Test {
                "    peer: {transport: udp, address: 127.0.0.1, port: " +
                std::to_string(mc_port) +
                "}\n"
+               "    peers: [{name: mc, address: 127.0.0.1, domains: [mc.example, iwf.example]}]\n"
                "    media: {address: 127.0.0.1}\n"
                "    e2ee_groups: [sip:fire-ops@iwf.example]\n";
     }
