@@ -77,16 +77,17 @@ TEST_F(TlsIdentity, ClientCertificateFromTheCaWithAnotherNameIsRefused) {
 // A TLS listener without `ca` is refused by --check-config, naming file, line and field.
 TEST(TlsConfigCheck, ListenerWithoutCaIsRefused) {
     iwf::test::TempDir dir;
-    const std::string cfg =
-        dir.write("iwfd.yaml",
-                  "mc_links:\n"
-                  "  - name: mc\n    type: mcptt-iwf1\n"
-                  "    psi: sip:iwf@iwf.example\n"
-                  "    server_uri: sip:cf@mc.example\n"
-                  "    listen:\n"
-                  "      - {transport: tls, address: 127.0.0.1, port: 5061, "
-                  "cert: /x.crt, key: /x.key}\n"
-                  "    peer: {transport: tls, address: 127.0.0.1, port: 5062}\n");
+    const std::string cfg = dir.write(
+        "iwfd.yaml",
+        "mc_links:\n"
+        "  - name: mc\n    type: mcptt-iwf1\n"
+        "    psi: sip:iwf@iwf.example\n"
+        "    server_uri: sip:cf@mc.example\n"
+        "    listen:\n"
+        "      - {transport: tls, address: 127.0.0.1, port: 5061, "
+        "cert: /x.crt, key: /x.key}\n"
+        "    peer: {transport: tls, address: 127.0.0.1, port: 5062}\n"
+        "    peers: [{name: mc, address: 127.0.0.1, domains: [mc.example], tls_name: mc}]\n");
     auto r = runCommand({IWFD_BIN, "--check-config", "--config", cfg});
     EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
     const std::string text = r.out + r.err;
