@@ -172,6 +172,9 @@ class Engine final : public EventSink {
         bool encrypted_marked = false;  // E2EE state of the last transmission that flowed
         bool state_known = false;
         TimerService::Id call_timer = 0;
+        // The hang timer was given one more period because a transmission joined during hang
+        // time and had not started when it ran out (onCallTimer); cleared when talk starts.
+        bool hang_extended = false;
         TimerService::Id floor_timer = 0;
         std::int64_t started_ns = 0;
         std::uint64_t transmissions = 0;
@@ -254,6 +257,8 @@ class Engine final : public EventSink {
     void armCallTimer(Call& c);
     void armFloorTimer(Call& c, std::string_view name);
     void onCallTimer(std::uint64_t id);
+    // A live leg whose transmission is still being decided (floor pending or queued).
+    bool waitingToTalk(const Call& c) const;
     void onFloorTimer(std::uint64_t id);
 
     // Identities.

@@ -459,6 +459,15 @@ void Engine::armCallTimer(Call& c) {
                                       [this, id] { onCallTimer(id); });
 }
 
+bool Engine::waitingToTalk(const Call& c) const {
+    for (const Leg& l : c.legs) {
+        if (l.alive && (l.floor == FloorGate::Pending || l.floor == FloorGate::Queued)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void Engine::onCallTimer(std::uint64_t id) {
     reapEnded();
     auto it = calls_.find(id);
@@ -467,7 +476,19 @@ void Engine::onCallTimer(std::uint64_t id) {
     }
     Call& c = *it->second;
     c.call_timer = 0;
-    if (c.fsm.state() == CallState::Hang && c.fsm.accept(CallEvent::HangExpire).ok()) {
+    if (c.fsm.state() == CallState::Hang && !c.hang_extended && waitingToTalk(c)) {
+        // A transmission joined during hang time and is still being decided (its first frame,
+        // the E2EE policy, a floor request): ending the call now would drop its stream as
+        // unknown_call (seen in harness scenario 4: a PTT 22 ms before the hang ran out). One
+        // more hang period, once: talk starts (state active) or the call ends after it.
+        c.hang_extended = true;
+        deps_.metrics
+            .counter("iwf_engine_hang_extended_total",
+                     "Hang timers given one more period for a transmission still being decided")
+            .inc();
+        log_->info("call={} hang=extended reason=transmission_pending", c.name);
+        armCallTimer(c);
+    } else if (c.fsm.state() == CallState::Hang && c.fsm.accept(CallEvent::HangExpire).ok()) {
         endCall(c, EndReason::Normal, "hang_expired");
     } else if (c.fsm.state() == CallState::Setup) {
         if (c.floor_timer != 0) {

@@ -155,6 +155,7 @@ void Engine::talkStarted(Call& c) {
         return;
     }
     if (c.fsm.transition(CallState::Active, CallEvent::TalkStart).ok()) {
+        c.hang_extended = false;
         callStateChanged(c, old, CallState::Active);
         deps_.timers.cancel(c.call_timer);
         c.call_timer = 0;

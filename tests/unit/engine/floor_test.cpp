@@ -143,6 +143,44 @@ TEST_F(FloorTest, HangTimerEndsTheCallAndATalkerInHangReusesIt) {
     EXPECT_EQ(mc.last<CallEnd>().call, m);
 }
 
+// Harness scenario 4 (docs/harness.md): a radio keyed up 22 ms before the hang timer ran out;
+// its CallSetup joined the call in hang, but its transmission was still undecided (no frame
+// yet: the policy is checked on the stream) when the timer fired, so the call ended and every
+// frame after was dropped as unknown_call. The hang gets one more period, once.
+TEST_F(FloorTest, TransmissionJoiningJustBeforeTheHangRunsOutIsCarried) {
+    fromLmr(lmrSetup(1, 1, 100, aes(0x1111)));
+    CallRef m = mcRef();
+    fromLmr(CallEnd{1, EndReason::Normal, ""});
+    timers.advance(2978ms);
+    fromLmr(lmrSetup(2, 2, 100, std::nullopt));  // undecided: no crypto in the setup
+    timers.advance(22ms);                        // the hang period runs out
+    EXPECT_EQ(engine->callCount(), 1u) << engine->callsJson().dump();
+    EXPECT_EQ(counter("iwf_engine_hang_extended_total"), 1u);
+    sendFrames(2, 0, 18, aes(0x1111));
+    EXPECT_EQ(engine->callsJson()["calls"][0]["state"], "active");
+    EXPECT_EQ(mc.voice(m).size(), 18u) << "the new transmission reaches the MC side";
+    EXPECT_EQ(counter("iwf_engine_dropped_total", {{"link", "p25"}, {"reason", "unknown_call"}}),
+              0u);
+    // The extension is once per hang: after this talk, the next hang ends the call on time.
+    fromLmr(CallEnd{2, EndReason::Normal, ""});
+    timers.advance(3001ms);
+    EXPECT_EQ(engine->callCount(), 0u);
+}
+
+// A transmission that joins during hang time and never starts does not keep the call: after
+// the one extra period it ends (issue #21: every call ends).
+TEST_F(FloorTest, TransmissionThatNeverStartsInHangEndsAfterOneMorePeriod) {
+    fromLmr(lmrSetup(1, 1, 100, aes(0x1111)));
+    fromLmr(CallEnd{1, EndReason::Normal, ""});
+    timers.advance(2000ms);
+    fromLmr(lmrSetup(2, 2, 100, std::nullopt));
+    timers.advance(1000ms);
+    EXPECT_EQ(engine->callCount(), 1u);
+    timers.advance(3000ms);
+    EXPECT_EQ(engine->callCount(), 0u) << engine->callsJson().dump();
+    EXPECT_EQ(timers.pending(), 0u);
+}
+
 class HangOverrideTest : public EngineTest {
   protected:
     static TimerTable overrides() {
