@@ -18,6 +18,9 @@
 //                           (iwf_fsm_refused_events_total / _transitions_total{fsm}).
 //
 // The condition is evaluated exactly once; keep it free of side effects all the same.
+// IWF_ASSERT_OK(expr, what) is the one exception: `expr` is a step that must succeed (a
+// Status or Result, e.g. a state-machine transition the caller proved legal); it runs once and
+// its failure is fatal like IWF_ASSERT's.
 
 namespace iwf::detail {
 
@@ -30,5 +33,12 @@ namespace iwf::detail {
     do {                                                                    \
         if (!static_cast<bool>(cond)) [[unlikely]] {                        \
             ::iwf::detail::assertFailed(#cond, (what), __FILE__, __LINE__); \
+        }                                                                   \
+    } while (false)
+
+#define IWF_ASSERT_OK(expr, what)                                           \
+    do {                                                                    \
+        if (!(expr).ok()) [[unlikely]] {                                    \
+            ::iwf::detail::assertFailed(#expr, (what), __FILE__, __LINE__); \
         }                                                                   \
     } while (false)
