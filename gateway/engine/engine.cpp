@@ -23,6 +23,8 @@ Engine::Engine(EngineDeps deps, EngineOptions opts)
     , call_stats_(deps.metrics, "call")
     , fcs_stats_(deps.metrics, "floor_fcs")
     , part_stats_(deps.metrics, "floor_part")
+    , floor_gate_stats_(deps.metrics, "leg_floor")
+    , policy_gate_stats_(deps.metrics, "leg_policy")
     , log_(log::get("engine"))
     , late_entries_(deps.metrics.counter("iwf_engine_late_entries_total",
                                          "Receivers that joined a call while a stream flowed"))

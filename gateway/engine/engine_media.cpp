@@ -20,7 +20,7 @@ void Engine::markCrypto(Call& c, const CryptoSync& crypto) {
 }
 
 void Engine::evaluatePolicy(Call& c, int leg, const CryptoSync& crypto) {
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     l.crypto = crypto;
     if (crypto.encrypted && crypto.algid == 0 && crypto.key_id == 0 && crypto.mi.empty()) {
         // Late entry: encrypted, but algorithm, key and MI not known yet (a P25 records stream
@@ -31,11 +31,11 @@ void Engine::evaluatePolicy(Call& c, int leg, const CryptoSync& crypto) {
     PolicyVerdict v = c.group ? checkGroupPolicy(*c.group, crypto)
                               : checkPrivatePolicy(c.private_e2ee_allowed, crypto);
     if (!v.allowed) {
-        l.policy = PolicyGate::Refused;
+        setPolicy(c, leg, PolicyGate::Refused, PolicyGateEvent::Refuse);
         refuse(c, leg, v.reason, kDenyOther, false);
         return;
     }
-    l.policy = PolicyGate::Allowed;
+    setPolicy(c, leg, PolicyGate::Allowed, PolicyGateEvent::Allow);
     deps_.metrics
         .counter("iwf_engine_transmissions_total", "Transmissions accepted by E2EE state",
                  {{"e2ee", crypto.encrypted ? "encrypted" : "clear"}})
@@ -44,7 +44,7 @@ void Engine::evaluatePolicy(Call& c, int leg, const CryptoSync& crypto) {
 }
 
 void Engine::afterPolicyAllowed(Call& c, int leg) {
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     if (l.policy_first && l.floor == FloorGate::Pending) {
         requestFloor(c, leg);
     } else {
@@ -85,7 +85,7 @@ void Engine::onVoice(std::uint16_t link, const Voice& v) {
     }
     Call& c = *lr->call;
     int leg = lr->leg;
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     ++l.frames_in;
     trackSeq(l, le, v.frame);
     if (l.floor == FloorGate::Refused || l.policy == PolicyGate::Refused) {
@@ -108,7 +108,7 @@ void Engine::onVoice(std::uint16_t link, const Voice& v) {
         PolicyVerdict verdict = c.group ? checkGroupPolicy(*c.group, fc)
                                         : checkPrivatePolicy(c.private_e2ee_allowed, fc);
         if (!verdict.allowed) {
-            l.policy = PolicyGate::Refused;
+            setPolicy(c, leg, PolicyGate::Refused, PolicyGateEvent::Refuse);
             refuse(c, leg, verdict.reason, kDenyOther, l.flowing);
             l.refused_frames->inc();
             return;
@@ -119,6 +119,8 @@ void Engine::onVoice(std::uint16_t link, const Voice& v) {
         }
     }
     if (l.flowing) {
+        IWF_ASSERT(l.floor == FloorGate::Granted && l.policy == PolicyGate::Allowed,
+                   "a stream flows only through two open gates");
         forward(c, leg, v.frame);
         return;
     }
@@ -134,7 +136,7 @@ void Engine::onVoice(std::uint16_t link, const Voice& v) {
 }
 
 void Engine::forward(Call& c, int src, const VoiceFrame& frame) {
-    const Leg& s = c.legs[static_cast<std::size_t>(src)];
+    const Leg& s = c.leg(src);
     ++c.frames;
     if (s.side == Side::Lmr) {
         for (std::size_t i = 0; i < c.legs.size(); ++i) {
@@ -160,7 +162,7 @@ void Engine::forward(Call& c, int src, const VoiceFrame& frame) {
 }
 
 void Engine::deliverFrame(Call& c, int dst, const VoiceFrame& frame) {
-    Leg& d = c.legs[static_cast<std::size_t>(dst)];
+    Leg& d = c.leg(dst);
     if (!d.synced) {
         if (!isSyncPoint(frame.crypto, frame.pos.index)) {
             ++d.wait_frames;
