@@ -111,10 +111,8 @@ std::shared_ptr<const Snapshot> Snapshot::build(Keymap k, std::uint64_t revision
         if (g.mode == EncryptionMode::Clear) {
             v.crypto = CryptoSync::clear(v.family);
         } else {
-            v.crypto.family = v.family;
-            v.crypto.encrypted = true;
-            v.crypto.algid = g.algid.value_or(clearAlgid(v.family));
-            v.crypto.key_id = g.key_id.value_or(0);
+            v.crypto = CryptoSync::encryptedWith(v.family, g.algid.value_or(clearAlgid(v.family)),
+                                                 g.key_id.value_or(0));
         }
         v.members.reserve(g.members.size());
         for (const McId& m : g.members) {

@@ -15,13 +15,13 @@ PolicyVerdict checkGroupPolicy(const GroupInfo& group, const CryptoSync& stream)
             if (!stream.encrypted) {
                 return {false, "clear_in_secure_group"};
             }
-            if (stream.family != group.family) {
+            if (stream.family != group.crypto.family) {
                 return {false, "family_mismatch"};
             }
-            if (stream.algid != group.algid) {
+            if (stream.algid != group.crypto.algid) {
                 return {false, "algid_mismatch"};
             }
-            if (stream.key_id != group.key_id) {
+            if (stream.key_id != group.crypto.key_id) {
                 return {false, "key_id_mismatch"};
             }
             return {};

@@ -12,9 +12,7 @@ class PolicyTest : public EngineTest {};
 TEST(PolicyRules, SecureClearMixed) {
     GroupInfo g;
     g.mode = E2eeMode::Secure;
-    g.family = LmrFamily::P25;
-    g.algid = 0x84;
-    g.key_id = 0x1111;
+    g.crypto = CryptoSync::encryptedWith(LmrFamily::P25, 0x84, 0x1111);
     EXPECT_TRUE(checkGroupPolicy(g, aes(0x1111)).allowed);
     EXPECT_EQ(checkGroupPolicy(g, CryptoSync::clear(LmrFamily::P25)).reason,
               "clear_in_secure_group");
