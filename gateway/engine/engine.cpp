@@ -161,7 +161,9 @@ void Engine::send(std::uint16_t link, const Event& e) {
         links_[link].floor_unsignalled->inc();
         return;
     }
+    delivering_ = true;  // Link::deliver() never reports back from inside (common/link.hpp)
     Status st = links_[link].link->deliver(e);
+    delivering_ = false;
     if (!st.ok()) {
         reasonCounter(links_[link].deliver_failures, "iwf_engine_deliver_failures_total",
                       "Events a link could not carry", links_[link].id.name, st.error().reason)
@@ -208,6 +210,9 @@ void Engine::callStateChanged(const Call& c, CallState from, CallState to) {
 // Dispatch
 
 void Engine::onEvent(const LinkId& from, Event&& event) {
+    // A link that reported from inside deliver() would re-enter the engine in the middle of a
+    // change to some call (a leg half killed, a gate half stepped).
+    IWF_ASSERT(!delivering_, "a link does not report events from inside Link::deliver()");
     ++events_in_;
     if (!reap_.empty()) {
         reapEnded();

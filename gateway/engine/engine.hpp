@@ -331,6 +331,7 @@ class Engine final : public EventSink {
     std::vector<std::uint64_t> reap_;  // ended calls to erase
     std::uint64_t next_call_ = 1;
     std::uint64_t events_in_ = 0;
+    bool delivering_ = false;  // inside a Link::deliver() call (send())
     CallRef next_ref_ = 1;
     LatencyHistogram latency_;
     log::RateLimiter warn_limiter_;
