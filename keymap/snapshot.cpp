@@ -13,39 +13,6 @@ bool UserView::authorised(LmrFamily f, std::uint16_t algid, std::uint32_t key_id
            user->authorised.end();
 }
 
-std::string_view toString(StreamVerdict v) {
-    switch (v) {
-        case StreamVerdict::Accept:
-            return "accept";
-        case StreamVerdict::ClearInSecureGroup:
-            return "clear_in_secure_group";
-        case StreamVerdict::EncryptedInClearGroup:
-            return "encrypted_in_clear_group";
-        case StreamVerdict::WrongAlgorithmOrKey:
-            return "wrong_algorithm_or_key";
-        case StreamVerdict::WrongFamily:
-            return "wrong_family";
-    }
-    return "accept";
-}
-
-StreamVerdict GroupView::checkStream(const CryptoSync& stream) const {
-    if (stream.family != family) {
-        return StreamVerdict::WrongFamily;
-    }
-    if (!stream.encrypted) {
-        return mode() == EncryptionMode::Secure ? StreamVerdict::ClearInSecureGroup
-                                                : StreamVerdict::Accept;
-    }
-    if (mode() == EncryptionMode::Clear) {
-        return StreamVerdict::EncryptedInClearGroup;
-    }
-    if (stream.algid != crypto.algid || stream.key_id != crypto.key_id) {
-        return StreamVerdict::WrongAlgorithmOrKey;
-    }
-    return StreamVerdict::Accept;
-}
-
 bool GroupView::sameSecurity(const GroupView& o) const {
     if (mode() != o.mode() || family != o.family) {
         return false;

@@ -23,7 +23,7 @@ namespace iwf::gateway::engine {
 enum class E2eeMode : std::uint8_t {
     Clear = 0,   // only clear streams; encrypted streams are refused
     Secure = 1,  // only encrypted streams with the configured family/ALGID/key ID
-    Mixed = 2,   // both pass; each call's state is marked
+    Mixed = 2,   // clear, or encrypted as in `secure`; each call's state is marked
 };
 std::string_view toString(E2eeMode m);
 

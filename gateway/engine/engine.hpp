@@ -35,6 +35,7 @@
 #include "gateway/engine/directory.hpp"
 #include "gateway/engine/engine_tables.hpp"
 #include "gateway/engine/latency_histogram.hpp"
+#include "gateway/engine/policy.hpp"
 #include "gateway/engine/stable_list.hpp"
 #include "gateway/engine/timer_service.hpp"
 
@@ -243,6 +244,8 @@ class Engine final : public EventSink {
 
     // Floor and policy.
     void evaluatePolicy(Call& c, int leg, const CryptoSync& crypto);
+    // The E2EE policy (policy.hpp) of the call for a stream: its group's, or the private rule.
+    PolicyVerdict verdict(const Call& c, const CryptoSync& stream) const;
     void afterPolicyAllowed(Call& c, int leg);
     void requestFloor(Call& c, int leg);
     void arbitrate(Call& c, int leg);

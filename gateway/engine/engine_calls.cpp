@@ -344,7 +344,7 @@ void Engine::privateSetup(std::uint16_t link, CallSetup&& s) {
     bool e2ee_allowed = callee->e2ee_allowed && (!caller || caller->e2ee_allowed);
     if (s.crypto) {
         PolicyVerdict v = checkPrivatePolicy(e2ee_allowed, *s.crypto);
-        if (!v.allowed) {
+        if (v.refused()) {
             refuseSetup(v.reason);
             return;
         }

@@ -74,8 +74,9 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
     if (group) {
         const CryptoSync state = d.crypto ? *d.crypto : CryptoSync::clear(group->family());
         PolicyVerdict v = checkGroupPolicy(*group, state);
-        if (!v.allowed) {
-            refuseData(v.reason);
+        if (!v.allowed()) {
+            // A message is one unit: it cannot wait for a later frame to state its key.
+            refuseData(v.refused() ? v.reason : "e2ee_parameters_unknown");
             return;
         }
     }

@@ -22,15 +22,15 @@ void Engine::markCrypto(Call& c, const CryptoSync& crypto) {
 void Engine::evaluatePolicy(Call& c, int leg, const CryptoSync& crypto) {
     Leg& l = c.leg(leg);
     l.crypto = crypto;
-    if (crypto.encrypted && crypto.algid == 0 && crypto.key_id == 0 && crypto.mi.empty()) {
-        // Late entry: encrypted, but algorithm, key and MI not known yet (a P25 records stream
-        // before its first LDU2, CryptoTracker::current()). Decide on the first frame that
-        // states them; until then the frames wait in `pending` like any undecided stream.
+    const PolicyVerdict v = verdict(c, crypto);
+    if (v.outcome == PolicyOutcome::Wait) {
+        // Late entry: encrypted, but ALGID, key ID and MI not known yet (a P25 records stream
+        // before its first LDU2, CryptoSync::lateEntry()). Decided on the first frame that
+        // states them; until then the frames wait in `pending` like any undecided stream (and
+        // call_setup ends a call whose stream never states them).
         return;
     }
-    PolicyVerdict v = c.group ? checkGroupPolicy(*c.group, crypto)
-                              : checkPrivatePolicy(c.private_e2ee_allowed, crypto);
-    if (!v.allowed) {
+    if (v.refused()) {
         setPolicy(c, leg, PolicyGate::Refused, PolicyGateEvent::Refuse);
         refuse(c, leg, v.reason, kDenyOther, false);
         return;
@@ -41,6 +41,11 @@ void Engine::evaluatePolicy(Call& c, int leg, const CryptoSync& crypto) {
                  {{"e2ee", crypto.encrypted ? "encrypted" : "clear"}})
         .inc();
     afterPolicyAllowed(c, leg);
+}
+
+PolicyVerdict Engine::verdict(const Call& c, const CryptoSync& stream) const {
+    return c.group ? checkGroupPolicy(*c.group, stream)
+                   : checkPrivatePolicy(c.private_e2ee_allowed, stream);
 }
 
 void Engine::afterPolicyAllowed(Call& c, int leg) {
@@ -99,17 +104,14 @@ void Engine::onVoice(std::uint16_t link, const Voice& v) {
         return;
     }
     const CryptoSync& fc = v.frame.crypto;
-    if (l.policy == PolicyGate::Allowed &&
-        (fc.encrypted != l.crypto.encrypted ||
-         (fc.encrypted && (fc.algid != l.crypto.algid || fc.key_id != l.crypto.key_id ||
-                           fc.family != l.crypto.family)))) {
-        // The stream's E2EE state changed mid-transmission: check it again.
+    if (l.policy == PolicyGate::Allowed && !fc.sameParameters(l.crypto)) {
+        // The stream's E2EE state changed mid-transmission: check it again. A stream whose
+        // frames stop stating ALGID and key ID cannot be checked any more: refused too.
         crypto_changes_.inc();
-        PolicyVerdict verdict = c.group ? checkGroupPolicy(*c.group, fc)
-                                        : checkPrivatePolicy(c.private_e2ee_allowed, fc);
-        if (!verdict.allowed) {
+        const PolicyVerdict pv = verdict(c, fc);
+        if (!pv.allowed()) {
             setPolicy(c, leg, PolicyGate::Refused, PolicyGateEvent::Refuse);
-            refuse(c, leg, verdict.reason, kDenyOther, l.flowing);
+            refuse(c, leg, pv.refused() ? pv.reason : "crypto_sync_lost", kDenyOther, l.flowing);
             l.refused_frames->inc();
             return;
         }
