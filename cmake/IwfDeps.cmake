@@ -12,6 +12,8 @@ find_package(CLI11 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(OSMOCORE REQUIRED IMPORTED_TARGET libosmocore)
 pkg_check_modules(OSIP2 REQUIRED IMPORTED_TARGET libosip2)
+# libpcap (Debian libpcap-dev): reads pcapng for `iwfctl decode` (common/pcap.cpp).
+pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 if(IWF_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)

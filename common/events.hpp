@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -113,6 +114,22 @@ struct FloorQueued {
     std::uint8_t position = 0;
 };
 
+// What became of a short data message a link reported, for a link that must answer its
+// sender (MCData: a SIP final response and disposition notification, issue #21). The engine
+// fills it in before EventSink::onEvent() returns: it routes short data synchronously on the
+// reporting link's worker. "Sent" means a link took the message, not that the far side got
+// it: no LMR bearer the gateway speaks confirms delivery.
+struct DataReceipt {
+    enum class Outcome : std::uint8_t {
+        Unknown = 0,       // nobody said (a sink that does not route)
+        Refused = 1,       // the engine refused it (reason: unmapped_sender, unknown_callee, ...)
+        NotDelivered = 2,  // routed, but the outgoing link could not carry it (reason: its error)
+        Sent = 3,          // handed to the outgoing link
+    };
+    Outcome outcome = Outcome::Unknown;
+    std::string reason;
+};
+
 // Short data (LMR short data / MCData SDS). Payload is opaque (may be E2EE).
 struct DataMessage {
     Address from;
@@ -122,6 +139,8 @@ struct DataMessage {
     // The E2EE state of the payload where the sending side states it (crypto->encrypted, its
     // ALGID / key ID / MI); nullopt = it does not, and the engine treats the payload as clear.
     std::optional<CryptoSync> crypto;
+    // Optional: set by the reporting link to learn the outcome (DataReceipt); not forwarded.
+    std::shared_ptr<DataReceipt> receipt;
 };
 
 // An opaque LMR key-management (KMF/OTAR) or other non-3GPP security message.

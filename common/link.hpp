@@ -30,11 +30,23 @@ class EventSink {
 // them (in-progress calls end with EndReason::LinkDown); deliver() asks the link to act on its
 // side (originate a call, send a frame, grant a floor, ...). deliver() never throws; it returns
 // an Error whose reason names why the event could not be carried.
+//
+// Drain (SIGTERM; docs/security.md "Restart, reload and drain"), in this order:
+//   1. beginDrain(): from now on the link takes no new call or request from its peers (a SIP
+//      link answers 503 Service Unavailable to new out-of-dialog requests; a link without a
+//      refusal of its own lets the daemon refuse: a CallSetup reported during a drain is
+//      answered with CallEnd{Refused, "draining"} through deliver()). Calls in progress go on,
+//      in-dialog requests and deliver() keep working. Default: nothing to do at the link.
+//   2. the daemon waits until no call has a transmission in progress (calls in hang time do
+//      not count) or the drain deadline has passed;
+//   3. stop(): the link tells every peer it is going (MC: BYE per call; DMR HBP: MSTCL to
+//      logged-in repeaters, RPTCL to a master; P25 records: unlink) and closes its sockets.
 class Link {
   public:
     virtual ~Link() = default;
     virtual const LinkId& id() const = 0;
     virtual Status start(EventSink& sink) = 0;
+    virtual void beginDrain() {}
     virtual void stop() = 0;
     virtual Status deliver(const Event& event) = 0;
 };

@@ -14,6 +14,7 @@
 #include "common/clock.hpp"
 #include "common/config_node.hpp"
 #include "common/link.hpp"
+#include "common/message_store.hpp"
 #include "common/metrics.hpp"
 
 namespace iwf {
@@ -22,6 +23,10 @@ struct LinkContext {
     asio::io_context& io;
     metrics::Registry& metrics;
     const Clock& clock;
+    // The durable store of acknowledged messages (common/message_store.hpp); nullptr when
+    // iwfd runs without one (messages.store unset). A link that acknowledges SDS or KMM writes
+    // the message here first.
+    MessageStore* messages = nullptr;
 };
 
 // One instance of a link among the instances iwfd runs, one per data-plane worker thread
@@ -50,6 +55,14 @@ struct LinkType {
     // without it run once, on worker 0.
     std::function<std::unique_ptr<Link>(const ConfigNode&, LinkContext&, LinkShard&)> create_shard;
     std::function<std::uint16_t(const Link&)> bound_port;
+    // Optional: what a config reload (SIGHUP) may change in a running link. `reloadable` names
+    // the keys of the link's section that reload() applies; when any other key of the section
+    // changed, the link needs a restart and the daemon refuses the whole reload (the old
+    // config stays in force, nothing is half-applied). reload() gets the new section (already
+    // validated) and is called on the thread of each instance of the link; it returns an
+    // Error when it cannot apply it and says in `what` what it did (for the log).
+    std::vector<std::string> reloadable;
+    std::function<Status(Link&, const ConfigNode&, std::string& what)> reload;
 };
 
 class LinkRegistry {

@@ -87,13 +87,32 @@ Registry::Family& Registry::family(std::string_view name, std::string_view help,
     return it->second;
 }
 
+Registry::Series& Registry::seriesFor(const std::string& name, Family& f, const Labels& labels) {
+    std::string key = renderLabels(labels);
+    if (auto it = f.series.find(key); it != f.series.end()) {
+        return it->second;
+    }
+    if (f.series.size() < series_limit_) {
+        Series& s = f.series[key];
+        s.labels = labels;
+        return s;
+    }
+    // Full: the label set goes to the family's "other" series (same label names).
+    ++overflow_[name];
+    Labels other = labels;
+    for (auto& [k, v] : other) {
+        v = "other";
+    }
+    Series& s = f.series[renderLabels(other)];
+    s.labels = std::move(other);
+    return s;
+}
+
 Counter& Registry::counter(std::string_view name, std::string_view help, const Labels& labels) {
     std::lock_guard lock(mu_);
     Family& f = family(name, help, Kind::Counter);
-    std::string key = renderLabels(labels);
-    auto& s = f.series[key];
+    Series& s = seriesFor(std::string(name), f, labels);
     if (!s.counter) {
-        s.labels = labels;
         s.counter = std::make_unique<Counter>();
     }
     return *s.counter;
@@ -102,10 +121,8 @@ Counter& Registry::counter(std::string_view name, std::string_view help, const L
 Gauge& Registry::gauge(std::string_view name, std::string_view help, const Labels& labels) {
     std::lock_guard lock(mu_);
     Family& f = family(name, help, Kind::Gauge);
-    std::string key = renderLabels(labels);
-    auto& s = f.series[key];
+    Series& s = seriesFor(std::string(name), f, labels);
     if (!s.gauge) {
-        s.labels = labels;
         s.gauge = std::make_unique<Gauge>();
     }
     return *s.gauge;
@@ -115,9 +132,32 @@ void Registry::callbackGauge(std::string_view name, std::string_view help, const
                              std::function<double()> fn) {
     std::lock_guard lock(mu_);
     Family& f = family(name, help, Kind::Gauge);
-    auto& s = f.series[renderLabels(labels)];
-    s.labels = labels;
+    Series& s = seriesFor(std::string(name), f, labels);
     s.fn = std::move(fn);
+}
+
+void Registry::callbackCounter(std::string_view name, std::string_view help, const Labels& labels,
+                               std::function<std::uint64_t()> fn) {
+    std::lock_guard lock(mu_);
+    Family& f = family(name, help, Kind::Counter);
+    Series& s = seriesFor(std::string(name), f, labels);
+    s.counter_fn = std::move(fn);
+}
+
+void Registry::setSeriesLimit(std::size_t n) {
+    std::lock_guard lock(mu_);
+    series_limit_ = n == 0 ? 1 : n;
+}
+
+std::size_t Registry::seriesLimit() const {
+    std::lock_guard lock(mu_);
+    return series_limit_;
+}
+
+std::size_t Registry::seriesCount(std::string_view name) const {
+    std::lock_guard lock(mu_);
+    auto it = families_.find(name);
+    return it == families_.end() ? 0 : it->second.series.size();
 }
 
 std::uint64_t Registry::counterValue(std::string_view name, const Labels& labels) const {
@@ -127,10 +167,13 @@ std::uint64_t Registry::counterValue(std::string_view name, const Labels& labels
         return 0;
     }
     auto s = it->second.series.find(renderLabels(labels));
-    if (s == it->second.series.end() || !s->second.counter) {
+    if (s == it->second.series.end()) {
         return 0;
     }
-    return s->second.counter->value();
+    if (s->second.counter_fn) {
+        return s->second.counter_fn();
+    }
+    return s->second.counter ? s->second.counter->value() : 0;
 }
 
 std::uint64_t Registry::counterSum(std::string_view name) const {
@@ -141,7 +184,9 @@ std::uint64_t Registry::counterSum(std::string_view name) const {
     }
     std::uint64_t sum = 0;
     for (const auto& [k, s] : it->second.series) {
-        if (s.counter) {
+        if (s.counter_fn) {
+            sum += s.counter_fn();
+        } else if (s.counter) {
             sum += s.counter->value();
         }
     }
@@ -165,13 +210,25 @@ std::string Registry::renderPrometheus() const {
         out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name,
                            f.kind == Kind::Counter ? "counter" : "gauge");
         for (const auto& [labels, s] : f.series) {
-            if (s.counter) {
+            if (s.counter_fn) {
+                out += fmt::format("{}{} {}\n", name, labels, s.counter_fn());
+            } else if (s.counter) {
                 out += fmt::format("{}{} {}\n", name, labels, s.counter->value());
             } else if (s.gauge) {
                 out += fmt::format("{}{} {}\n", name, labels, formatValue(s.gauge->value()));
             } else if (s.fn) {
                 out += fmt::format("{}{} {}\n", name, labels, formatValue(s.fn()));
             }
+        }
+    }
+    if (!overflow_.empty()) {
+        constexpr std::string_view kOverflow = "iwf_metrics_series_overflow_total";
+        out += fmt::format(
+            "# HELP {} Label sets refused because their family was full (folded into "
+            "\"other\")\n# TYPE {} counter\n",
+            kOverflow, kOverflow);
+        for (const auto& [family, n] : overflow_) {
+            out += fmt::format("{}{{family=\"{}\"}} {}\n", kOverflow, family, n);
         }
     }
     return out;

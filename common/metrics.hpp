@@ -4,6 +4,13 @@
 // Registration (name + labels -> metric) is thread-safe and returns a stable reference that a
 // hot path keeps; increments are relaxed atomics. Adapters count every dropped packet by
 // reason: registry.counter("iwf_lmr_dropped_total", "...", {{"link", l}, {"reason", r}}).
+//
+// Label values must come from bounded sets (link names, reasons, configured or logged-in
+// peers), never from what a remote party sends: every label set is a series kept for the life
+// of the process and rendered at each scrape. As a backstop, a family holds at most
+// seriesLimit() label sets (default kDefaultSeriesLimit); a new label set beyond it is folded
+// into one series whose label values are all "other", and the refusal is counted in
+// iwf_metrics_series_overflow_total{family} (docs/security.md "Metrics").
 
 #include <atomic>
 #include <cstdint>
@@ -45,6 +52,8 @@ class Gauge {
 
 class Registry {
   public:
+    static constexpr std::size_t kDefaultSeriesLimit = 10000;
+
     // Returns the counter for (name, labels), creating it on first use. The same name must
     // always be used with the same kind and help text; names must match [a-zA-Z_:][a-zA-Z0-9_:]*
     // (throws std::invalid_argument otherwise: a programming error at registration time).
@@ -53,6 +62,16 @@ class Registry {
     // A gauge whose value is computed at render time (uptime, sizes of tables, ...).
     void callbackGauge(std::string_view name, std::string_view help, const Labels& labels,
                        std::function<double()> fn);
+    // A counter whose value is read at render time from something that counts by itself (a
+    // kernel counter, ...). Registering the same label set again replaces the function.
+    void callbackCounter(std::string_view name, std::string_view help, const Labels& labels,
+                         std::function<std::uint64_t()> fn);
+
+    // Label sets one family may hold (see above); applies to series created from now on.
+    void setSeriesLimit(std::size_t n);
+    std::size_t seriesLimit() const;
+    // Label sets of a family (0 if it does not exist).
+    std::size_t seriesCount(std::string_view name) const;
 
     // Value of a counter, 0 if it does not exist (tests, status JSON).
     std::uint64_t counterValue(std::string_view name, const Labels& labels = {}) const;
@@ -68,6 +87,7 @@ class Registry {
         std::unique_ptr<Counter> counter;
         std::unique_ptr<Gauge> gauge;
         std::function<double()> fn;
+        std::function<std::uint64_t()> counter_fn;
     };
     struct Family {
         Kind kind;
@@ -75,9 +95,13 @@ class Registry {
         std::map<std::string, Series> series;  // key: rendered label set
     };
     Family& family(std::string_view name, std::string_view help, Kind kind);
+    // The series of `labels` in `f`, or the family's "other" series when `f` is full.
+    Series& seriesFor(const std::string& name, Family& f, const Labels& labels);
 
     mutable std::mutex mu_;
     std::map<std::string, Family, std::less<>> families_;
+    std::size_t series_limit_ = kDefaultSeriesLimit;
+    std::map<std::string, std::uint64_t, std::less<>> overflow_;  // family -> refused label sets
 };
 
 // Escapes a label value for the text format (backslash, quote, newline).

@@ -1,6 +1,7 @@
 #pragma once
 // Reading captures for decoders, tests and `iwfctl decode`: classic libpcap files (both byte
-// orders, micro- and nanosecond), link types Ethernet (1, with 802.1Q tags), raw IPv4 (101,
+// orders, micro- and nanosecond) and pcapng (what Wireshark and dumpcap write by default; read
+// with libpcap), link types Ethernet (1, with 802.1Q tags), raw IPv4 (101,
 // 228), Linux cooked v1 (113) and v2 (276); IPv4 + UDP extracted (fragments are skipped and
 // counted). Also hex dumps: one datagram per line, hex bytes with optional spaces.
 
@@ -34,9 +35,12 @@ struct Capture {
 // Parses a whole pcap file in memory.
 Result<Capture> parsePcap(ByteView file);
 Result<Capture> readPcapFile(const std::string& path);
+// A whole pcapng file in memory (every interface must have one link type: libpcap's rule).
+Result<Capture> parsePcapng(ByteView file);
 // One datagram per non-empty, non-# line of hex.
 Result<Capture> readHexDumpFile(const std::string& path);
-// By content: pcap magic -> pcap, else hex dump.
+// By content: pcap magic -> pcap, pcapng section header -> pcapng, text -> hex dump; any other
+// binary file is refused with an error naming what it is (gzip, zstd, snoop, unknown magic).
 Result<Capture> readCaptureFile(const std::string& path);
 
 std::string ipToString(std::uint32_t ip);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 
 namespace iwf::net {
@@ -53,16 +54,36 @@ std::string endpointName(const Endpoint& ep) {
 // ------------------------------------------------------------------------------ DropCounter
 
 DropCounter::DropCounter(metrics::Registry& metrics, std::string link,
-                         std::shared_ptr<spdlog::logger> log, std::string name, std::string help)
+                         std::shared_ptr<spdlog::logger> log, std::string name, std::string help,
+                         std::size_t max_peer_labels, std::chrono::milliseconds log_interval)
     : metrics_(metrics)
     , link_(std::move(link))
     , log_(std::move(log))
     , name_(std::move(name))
-    , help_(std::move(help)) {}
+    , help_(std::move(help))
+    , max_peer_labels_(max_peer_labels)
+    , log_interval_(log_interval) {}
 
-metrics::Counter& DropCounter::counter(std::string_view peer, std::string_view reason) {
+bool DropCounter::admitPeer(std::string_view label) {
     std::lock_guard lock(mu_);
-    key_.assign(peer);
+    if (peers_.find(label) != peers_.end()) {
+        return true;
+    }
+    if (peers_.size() >= max_peer_labels_ || label == kOther) {
+        return false;
+    }
+    peers_.emplace(label);
+    return true;
+}
+
+bool DropCounter::admitted(std::string_view label) const {
+    std::lock_guard lock(mu_);
+    return peers_.find(label) != peers_.end();
+}
+
+metrics::Counter& DropCounter::counterLocked(std::string_view peer, std::string_view reason) {
+    const std::string_view label = peers_.find(peer) != peers_.end() ? peer : kOther;
+    key_.assign(label);
     key_.push_back('\x1f');
     key_.append(reason);
     auto it = cache_.find(std::string_view(key_));
@@ -71,22 +92,157 @@ metrics::Counter& DropCounter::counter(std::string_view peer, std::string_view r
     }
     metrics::Counter& c = metrics_.counter(
         name_, help_,
-        {{"link", link_}, {"peer", std::string(peer)}, {"reason", std::string(reason)}});
+        {{"link", link_}, {"peer", std::string(label)}, {"reason", std::string(reason)}});
     cache_.emplace(key_, &c);
     return c;
 }
 
-void DropCounter::drop(std::string_view peer, std::string_view reason, std::int64_t detail) {
-    counter(peer, reason).inc();
+metrics::Counter& DropCounter::counter(std::string_view peer, std::string_view reason) {
+    std::lock_guard lock(mu_);
+    return counterLocked(peer, reason);
+}
+
+bool DropCounter::mayLog(std::string_view key, std::uint64_t& suppressed) {
+    const auto now = std::chrono::steady_clock::now();
+    auto it = log_sources_.find(key);
+    if (it == log_sources_.end()) {
+        if (log_sources_.size() >= kMaxLogSources) {
+            std::erase_if(log_sources_,
+                          [&](const auto& kv) { return now - kv.second.last >= log_interval_; });
+        }
+        if (log_sources_.size() >= kMaxLogSources) {
+            // More sources than the table holds within one interval: one global budget.
+            return limiter_.allow(now, suppressed);
+        }
+        it = log_sources_.emplace(std::string(key), LogState{now, 0}).first;
+        suppressed = 0;
+        return true;
+    }
+    if (now - it->second.last < log_interval_) {
+        ++it->second.suppressed;
+        return false;
+    }
+    suppressed = it->second.suppressed;
+    it->second = LogState{now, 0};
+    return true;
+}
+
+void DropCounter::count(std::string_view peer, std::string_view log_key, std::string_view reason,
+                        std::int64_t detail) {
     std::uint64_t suppressed = 0;
-    if (log_ && limiter_.allow(std::chrono::steady_clock::now(), suppressed)) {
+    bool log_now = false;
+    {
+        std::lock_guard lock(mu_);
+        counterLocked(peer, reason).inc();
+        log_now = log_ && mayLog(log_key, suppressed);
+    }
+    if (log_now) {
         log_->warn("link={} peer={} dropped reason={} detail={} suppressed={}", link_, peer, reason,
                    detail, suppressed);
     }
 }
 
+void DropCounter::drop(std::string_view peer, std::string_view reason, std::int64_t detail) {
+    count(peer, peer, reason, detail);
+}
+
 void DropCounter::drop(const Endpoint& peer, std::string_view reason, std::int64_t detail) {
-    drop(endpointName(peer), reason, detail);
+    const std::string name = endpointName(peer);
+    const std::string_view addr = std::string_view(name).substr(0, name.rfind(':'));
+    count(name, addr, reason, detail);
+}
+
+// ------------------------------------------------------------------------------ SocketStats
+
+struct SocketStats::State {
+    std::mutex mu;
+    int fd = -1;
+    std::uint64_t base = 0;  // drops of sockets detached before
+    std::uint64_t read() {
+        std::lock_guard lock(mu);
+        return base + (fd >= 0 ? SocketStats::kernelDrops(fd) : 0);
+    }
+};
+
+int SocketStats::setReceiveBuffer(asio::ip::udp::socket& socket, int bytes) {
+    const int fd = socket.native_handle();
+    if (bytes > 0) {
+        (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+        int got = 0;
+        socklen_t len = sizeof(got);
+        if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 && got / 2 < bytes) {
+            // Capped by net.core.rmem_max: SO_RCVBUFFORCE may go beyond (CAP_NET_ADMIN).
+            (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes));
+        }
+    }
+    int got = 0;
+    socklen_t len = sizeof(got);
+    if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) != 0) {
+        return 0;
+    }
+    return got;
+}
+
+std::uint64_t SocketStats::kernelDrops(int fd) {
+    std::uint32_t mem[SK_MEMINFO_VARS] = {};
+    socklen_t len = sizeof(mem);
+    if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+        len < (SK_MEMINFO_DROPS + 1) * sizeof(std::uint32_t)) {
+        return 0;
+    }
+    return mem[SK_MEMINFO_DROPS];
+}
+
+SocketStats::SocketStats(metrics::Registry& metrics, const std::string& link,
+                         const std::string& socket, unsigned worker)
+    : state_(std::make_shared<State>()) {
+    const metrics::Labels labels{
+        {"link", link}, {"socket", socket}, {"worker", std::to_string(worker)}};
+    std::weak_ptr<State> weak = state_;
+    metrics.callbackCounter(
+        "iwf_udp_receive_drops_total",
+        "Datagrams the kernel dropped on a UDP socket before iwfd read them (receive buffer "
+        "full); SO_MEMINFO SK_MEMINFO_DROPS, as /proc/net/udp drops",
+        labels, [weak]() -> std::uint64_t {
+            auto s = weak.lock();
+            return s ? s->read() : 0;
+        });
+    metrics.callbackGauge(
+        "iwf_udp_receive_buffer_bytes", "SO_RCVBUF of a UDP socket as granted by the kernel",
+        labels, [weak]() -> double {
+            auto s = weak.lock();
+            if (!s) {
+                return 0;
+            }
+            std::lock_guard lock(s->mu);
+            if (s->fd < 0) {
+                return 0;
+            }
+            int got = 0;
+            socklen_t len = sizeof(got);
+            return ::getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 ? got : 0;
+        });
+}
+
+SocketStats::~SocketStats() {
+    detach();
+}
+
+void SocketStats::attach(asio::ip::udp::socket& socket) {
+    std::lock_guard lock(state_->mu);
+    state_->fd = socket.is_open() ? socket.native_handle() : -1;
+}
+
+void SocketStats::detach() {
+    std::lock_guard lock(state_->mu);
+    if (state_->fd >= 0) {
+        state_->base += kernelDrops(state_->fd);
+        state_->fd = -1;
+    }
+}
+
+std::uint64_t SocketStats::drops() const {
+    return state_->read();
 }
 
 // ---------------------------------------------------------------------------- BatchReceiver

@@ -53,42 +53,48 @@ void lmrSystem(pugi::xml_node parent, const LmrSystem& s) {
 
 }  // namespace
 
-std::string renderGroupConfig(const GroupView& g) {
+std::string renderGroupConfig(const GroupView& g, const GroupRenderOptions& options) {
     pugi::xml_document doc;
     pugi::xml_node decl = doc.append_child(pugi::node_declaration);
     decl.append_attribute("version").set_value("1.0");
     decl.append_attribute("encoding").set_value("UTF-8");
-    pugi::xml_node root = doc.append_child("list-service");
+    // TS 24.481 clause 7.2.2.1: root <group> in the OMA list-service namespace, one
+    // <list-service uri="group ID"> inside.
+    pugi::xml_node root = doc.append_child("group");
     root.append_attribute("xmlns").set_value(str(kListServiceNs).c_str());
+    root.append_attribute("xmlns:mcpttgi").set_value(str(kGroupInfoNs).c_str());
     root.append_attribute("xmlns:iwf").set_value(str(kExtensionNs).c_str());
-    root.append_attribute("uri").set_value(g.mcGroup().uri.c_str());
-    text(root, "display-name",
+    pugi::xml_node ls = root.append_child("list-service");
+    ls.append_attribute("uri").set_value(g.mcGroup().uri.c_str());
+    text(ls, "display-name",
          g.group->display_name.empty() ? g.mcGroup().uri : g.group->display_name);
-    pugi::xml_node list = root.append_child("list");
+    pugi::xml_node list = ls.append_child("list");
     for (const UserView& m : g.members) {
         list.append_child("entry").append_attribute("uri").set_value(m.mcId().uri.c_str());
     }
 
-    // MC group security configuration (extension namespace).
-    pugi::xml_node sec = root.append_child("iwf:mc-group-security");
-    pugi::xml_node enc = sec.append_child("iwf:preferred-voice-encodings");
-    enc.append_child("iwf:encoding")
+    // TS 24.481 MCPTT-specific <list-service> children (mcpttGroupInfo.xsd).
+    pugi::xml_node enc = ls.append_child("mcpttgi:preferred-voice-encodings");
+    enc.append_child("mcpttgi:encoding")
         .append_attribute("name")
-        .set_value(str(codecName(g.codec)).c_str());
-    pugi::xml_node prot = sec.append_child("iwf:protection");
-    boolean(prot, "iwf:media", g.group->media_protection);
-    boolean(prot, "iwf:floor-control", g.group->floor_protection);
-    pugi::xml_node e2ee = sec.append_child("iwf:lmr-e2ee");
+        .set_value(options.voice_encoding.c_str());
+    boolean(ls, "mcpttgi:protect-media", g.group->media_protection);
+    boolean(ls, "mcpttgi:protect-floor-control-signalling", g.group->floor_protection);
+
+    // OpenIWF extension (elements of another namespace, after the 3GPP ones).
+    pugi::xml_node e2ee = ls.append_child("iwf:lmr-e2ee");
     text(e2ee, "iwf:mode", str(toString(g.mode())));
     text(e2ee, "iwf:lmr-type", str(familyName(g.family)));
     if (g.e2ee()) {
         number(e2ee, "iwf:algid", g.crypto.algid);
         number(e2ee, "iwf:key-id", g.crypto.key_id);
     }
-    pugi::xml_node iw = sec.append_child("iwf:interworking");
+    pugi::xml_node iw = ls.append_child("iwf:interworking");
     text(iw, "iwf:home", str(toString(g.home())));
     lmrSystem(iw, *g.system);
     number(iw, "iwf:lmr-group", g.tgid());
+    // The LMR vocoder inside the payload format named above (imbe, ambe2-half, ...).
+    text(iw, "iwf:lmr-codec", str(codecName(g.codec)));
     return dump(doc);
 }
 
@@ -101,7 +107,11 @@ std::string renderUserProfile(const UserView& u) {
     root.append_attribute("xmlns").set_value(str(kUserProfileNs).c_str());
     root.append_attribute("xmlns:iwf").set_value(str(kExtensionNs).c_str());
     root.append_attribute("XUI-URI").set_value(u.mcId().uri.c_str());
+    // Required by the schema (TS 24.484 clause 8.3.2.1: the index of this profile among the
+    // user's profiles); the IWF renders one profile per user.
+    root.append_attribute("user-profile-index").set_value("0");
     text(root, "Name", u.user->display_name.empty() ? u.mcId().uri : u.user->display_name);
+    // Extension in the ##other slot of <mcptt-user-profile>.
     pugi::xml_node p = root.append_child("iwf:lmr-e2ee-user-profile");
     text(p, "iwf:lmr-type", str(familyName(u.system->family)));
     lmrSystem(p, *u.system);

@@ -13,14 +13,6 @@ namespace iwf::keymap {
 
 namespace {
 
-bool isHex(char c) {
-    return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-}
-
-bool isB64(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '/' || c == '=';
-}
-
 std::string lower(std::string_view s) {
     std::string r(s);
     for (char& c : r) {
@@ -289,79 +281,6 @@ bool looksLikeKeyFieldName(std::string_view name) {
     return n.size() > 3 && (n.ends_with("key") || n.ends_with("keys"));
 }
 
-std::optional<KeyMaterialFinding> scanForKeyMaterial(std::string_view text) {
-    const std::size_t n = text.size();
-    auto finding = [&](std::size_t pos, std::string what) {
-        int line = 1;
-        std::size_t line_start = 0;
-        for (std::size_t p = 0; p < pos; ++p) {
-            if (text[p] == '\n') {
-                ++line;
-                line_start = p + 1;
-            }
-        }
-        return KeyMaterialFinding{line, static_cast<int>(pos - line_start) + 1, std::move(what)};
-    };
-    std::size_t i = 0;
-    while (i < n) {
-        if (!isB64(text[i])) {
-            ++i;
-            continue;
-        }
-        // One word of base64 alphabet characters: [i, j).
-        std::size_t j = i;
-        bool up = false, lo = false, dig = false;
-        while (j < n && isB64(text[j])) {
-            auto u = static_cast<unsigned char>(text[j]);
-            up = up || std::isupper(u) != 0;
-            lo = lo || std::islower(u) != 0;
-            dig = dig || std::isdigit(u) != 0;
-            ++j;
-        }
-        if (j - i >= 40 && up && lo && dig) {
-            return finding(
-                i, fmt::format("a base64-like run of {} characters looks like a key", j - i));
-        }
-        // Runs of hex digits inside the word ("0x" prefixes split off by the 'x').
-        for (std::size_t k = i; k < j;) {
-            if (!isHex(text[k])) {
-                ++k;
-                continue;
-            }
-            std::size_t m = k;
-            while (m < j && isHex(text[m])) {
-                ++m;
-            }
-            if (m - k >= 32) {
-                return finding(k, fmt::format("a run of {} hex digits ({} bits) looks like a key",
-                                              m - k, (m - k) * 4));
-            }
-            k = m;
-        }
-        // Hex byte groups separated by ':', '-' or ' ' ("00:11:22:..."); at most 16 looked at.
-        if (j - i == 2 && isHex(text[i]) && isHex(text[i + 1])) {
-            std::size_t k = i;
-            int groups = 0;
-            while (groups < 16 && k + 1 < n && isHex(text[k]) && isHex(text[k + 1]) &&
-                   (k + 2 >= n || !isB64(text[k + 2]))) {
-                ++groups;
-                k += 2;
-                if (k + 1 < n && (text[k] == ':' || text[k] == '-' || text[k] == ' ') &&
-                    isHex(text[k + 1])) {
-                    ++k;
-                } else {
-                    break;
-                }
-            }
-            if (groups >= 16) {
-                return finding(i, "16 or more hex byte groups look like a key");
-            }
-        }
-        i = j;
-    }
-    return std::nullopt;
-}
-
 namespace {
 // Offset of the first byte that is not valid UTF-8, or npos (the stores keep JSON, which
 // must be UTF-8; found by fuzz_keymap_yaml).
@@ -423,7 +342,7 @@ Keymap parseKeymapYaml(const std::string& text, const std::string& file_name) {
         throw ConfigError(file_name, line, col, "(encoding)",
                           "the file is not valid UTF-8 (byte " + std::to_string(bad) + ")");
     }
-    if (auto f = scanForKeyMaterial(text)) {
+    if (auto f = scanForKeyMaterial(text)) {  // keymap/key_material.hpp
         throw ConfigError(file_name, f->line, f->column, "",
                           f->what + ": the keymap stores E2EE parameters, never keys");
     }

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/config_node.hpp"
+#include "keymap/key_material.hpp"
 #include "keymap/model.hpp"
 
 namespace iwf::keymap {
@@ -22,16 +23,6 @@ Keymap loadKeymapYaml(const std::string& path);
 
 // The same keymap as a YAML document parseKeymapYaml() reads back to an equal model.
 std::string exportKeymapYaml(const Keymap& k);
-
-// Key material detector, run over the raw text (so comments are covered too): a run of 32 or
-// more hex digits (128 bits and up), hex byte groups "00:11:..." of 16 bytes or more, or a
-// base64-looking run of 40 or more characters mixing upper case, lower case and digits.
-struct KeyMaterialFinding {
-    int line = 0;    // 1-based
-    int column = 0;  // 1-based
-    std::string what;
-};
-std::optional<KeyMaterialFinding> scanForKeyMaterial(std::string_view text);
 
 // True if a field name reads like a key container ("key", "tek", "kek", "secret",
 // "password", "psk", ... as a word of the name); "key_id" and "kid" are parameters, not keys.

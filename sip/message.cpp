@@ -879,6 +879,15 @@ Message makeResponse(const Message& req, int status, std::string_view reason,
     if (auto v = req.header("CSeq")) {
         r.addHeader("CSeq", *v);
     }
+    // RFC 3261 §12.1.1: a UAS copies every Record-Route of the request, in order, into the
+    // responses that establish a dialog (1xx with a tag, 2xx); otherwise the caller's ACK and
+    // BYE bypass the record-routing proxies. Responses to requests inside a dialog may carry
+    // them too (§16.6: proxies ignore it then), so this does not look at the method.
+    if (status > 100 && status < 300) {
+        for (const auto& v : req.headers("Record-Route")) {
+            r.addHeader("Record-Route", v);
+        }
+    }
     return r;
 }
 

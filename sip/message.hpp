@@ -103,7 +103,8 @@ Fault classifyFault(std::string_view text);
 // the name of the fault ("missing Via", "CSeq method mismatch", ...) or nullopt if sound.
 std::optional<std::string> checkRequest(const Message& request);
 
-// Builds a response to `request` (RFC 3261 §8.2.6): Via, From, To, Call-ID, CSeq copied; a To
+// Builds a response to `request` (RFC 3261 §8.2.6): Via, From, To, Call-ID, CSeq copied (and
+// Record-Route in 101-299 responses, §12.1.1); a To
 // tag added when `to_tag` is non-empty and the To has none.
 Message makeResponse(const Message& request, int status, std::string_view reason,
                      std::string_view to_tag = {});

@@ -227,6 +227,11 @@ void Stack::received(std::string_view bytes, const Peer& from) {
     metrics_
         .counter("iwf_sip_messages_received_total", "SIP messages received", {{"stack", cfg_.name}})
         .inc();
+    if (admit_ && !admit_(from)) {
+        count("iwf_sip_dropped_total", "SIP input dropped without an answer, by reason",
+              "not_admitted");
+        return;
+    }
     // Keep-alives (RFC 5626 CRLF) carry nothing.
     if (bytes.find_first_not_of("\r\n") == std::string_view::npos) {
         return;

@@ -74,6 +74,8 @@ class Stack {
     using CancelHandler = std::function<void(ServerTxId tx, const Message& invite)>;
     // A 2xx to an INVITE was not ACKed within 64*T1.
     using AckTimeoutHandler = std::function<void(ServerTxId tx, const Message& invite)>;
+    // Says whether a message from `from` may be handled at all (a user's allow-list).
+    using SourceFilter = std::function<bool(const Peer& from)>;
 
     Stack(asio::io_context& io, metrics::Registry& metrics, StackConfig cfg);
     ~Stack();
@@ -87,6 +89,11 @@ class Stack {
     void onAck(AckHandler h) { on_ack_ = std::move(h); }
     void onCancel(CancelHandler h) { on_cancel_ = std::move(h); }
     void onAckTimeout(AckTimeoutHandler h) { on_ack_timeout_ = std::move(h); }
+    // Only messages from sources `f` admits are parsed and handled (requests, responses, ACK,
+    // CANCEL); the others are dropped before parsing, with no answer, and counted in
+    // iwf_sip_dropped_total{reason="not_admitted"} (the filter logs and counts its own
+    // refusals). Without a filter every source is handled.
+    void admitOnly(SourceFilter f) { admit_ = std::move(f); }
 
     // UAC: starts a client transaction. ACK is refused here (use sendAck).
     ClientTxId sendRequest(Message request, const Peer& to, ResponseHandler handler);
@@ -174,6 +181,7 @@ class Stack {
     AckHandler on_ack_;
     CancelHandler on_cancel_;
     AckTimeoutHandler on_ack_timeout_;
+    SourceFilter admit_;
     log::RateLimiter warn_limiter_;
     std::shared_ptr<spdlog::logger> log_;
 };

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/asio.hpp"
 #include "common/metrics.hpp"
@@ -26,21 +27,68 @@ inline bool reliable(Protocol p) {
     return p != Protocol::Udp;
 }
 
-// A transport address of a peer.
+// What a TLS peer proved in its handshake: a certificate whose chain verified against the
+// listener's CA (TlsConfig::ca_file), and the identities that certificate carries. Comparison
+// follows RFC 5922 §7.1-7.2 (SIP domain certificates): subjectAltName URI (sip:/sips: without
+// a user part) and dNSName entries name the peer; the subject CN counts only when the
+// certificate carries neither; matching is case-insensitive and exact - no wildcards ("*."
+// matches nothing, §7.2). An IP address literal is compared with the iPAddress entries
+// (RFC 5280 §4.2.1.6).
+struct TlsIdentity {
+    std::vector<std::string> dns_names;     // subjectAltName dNSName, as written
+    std::vector<std::string> uris;          // subjectAltName uniformResourceIdentifier
+    std::vector<std::string> ip_addresses;  // subjectAltName iPAddress, text form
+    std::string common_name;                // subject CN (the last, most specific, one)
+    std::string subject;                    // the subject, RFC 2253 one-line form (for logs)
+    std::string sha256;                     // SHA-256 of the DER certificate, lower-case hex
+
+    // True when the certificate names `name`: a domain ("mc.example"), a SIP URI
+    // ("sip:mc.example"; its host is compared) or an IP address ("192.0.2.20").
+    bool matches(std::string_view name) const;
+    // The first identity to name in a log: a URI or DNS SAN, else the CN.
+    std::string display() const;
+};
+
+// A transport address of a peer, and - over TLS - what its certificate proved.
 struct Peer {
     Protocol protocol = Protocol::Udp;
     asio::ip::address address;
     std::uint16_t port = 0;
-    bool operator==(const Peer&) const = default;
+    // TLS only: the identity verified in the handshake of the connection a message arrived on.
+    // On a connection iwfd accepted it is the client certificate, present only with
+    // require_client_cert (mutual TLS); on a connection iwfd opened it is the server
+    // certificate, already checked against TlsConfig::peer_name. Null for UDP and TCP, and
+    // for TLS clients that presented no certificate. The identity belongs to the connection,
+    // not to the address: it takes no part in ==, and send() ignores it.
+    std::shared_ptr<const TlsIdentity> tls = nullptr;
+
+    bool operator==(const Peer& o) const {
+        return protocol == o.protocol && address == o.address && port == o.port;
+    }
     std::string toString() const;  // "udp:127.0.0.1:5060"
 };
+
+// `ca_file` value that means "the system trust store" (OpenSSL's default verify paths, on
+// Debian /etc/ssl/certs from the ca-certificates package) instead of a PEM file.
+inline constexpr std::string_view kSystemTrustStore = "system";
 
 struct TlsConfig {
     std::string cert_file;  // PEM certificate chain of this side
     std::string key_file;   // PEM private key
-    std::string ca_file;    // PEM CA bundle to verify the other side; empty = no verification
+    // PEM CA bundle that verifies the other side, or kSystemTrustStore. Required: start()
+    // refuses a TLS listener without one (error tls_ca_missing), because a TLS client that
+    // verifies nothing authenticates nobody.
+    std::string ca_file;
     bool require_client_cert = false;  // server side: mutual TLS
-    bool verify_server = true;         // client side: verify the server (needs ca_file)
+    // The name the other side's certificate must carry (TlsIdentity::matches): a domain, a
+    // sip:/sips: URI or an IP address.
+    //  - Connections iwfd opens: the server certificate must match it (it is also sent as SNI
+    //    when it is a domain); empty = the IP address connected to, which the certificate
+    //    must then carry as an iPAddress subjectAltName.
+    //  - Connections iwfd accepts with require_client_cert: a client certificate that does
+    //    not match is refused after the handshake; empty = any certificate the CA verifies
+    //    (Peer::tls tells the application which one).
+    std::string peer_name;
 };
 
 // SO_RCVBUF asked for on a UDP listener unless configured (bytes). The kernel default

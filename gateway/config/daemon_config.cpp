@@ -90,7 +90,7 @@ DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links
     DaemonConfig c;
     c.file = root.file();
     root.expectKeys({"instance", "sip_domain", "admin", "log", "keymap", "timers", "lmr_links",
-                     "mc_links", "workers"});
+                     "mc_links", "workers", "drain", "messages"});
     c.instance = root.getString("instance", c.instance);
     c.workers = static_cast<unsigned>(root.getInt("workers", 1, 64, 1));
     c.sip_domain = root.getString("sip_domain", c.sip_domain);
@@ -102,6 +102,23 @@ DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links
     }
     if (auto l = root.optionalChild("log")) {
         parseLog(*l, c.log);
+    }
+    if (auto d = root.optionalChild("drain")) {
+        d->expectKeys({"deadline"});
+        c.drain_deadline = d->getDuration("deadline", c.drain_deadline);
+        if (c.drain_deadline.count() < 0 || c.drain_deadline > std::chrono::hours(1)) {
+            d->fail("deadline", "must be between 0s and 1h");
+        }
+    }
+    if (auto m = root.optionalChild("messages")) {
+        m->expectKeys({"store"});
+        c.messages_store = m->getString("store");
+        if (c.messages_store.rfind("sqlite:", 0) != 0 &&
+            c.messages_store.rfind("postgresql://", 0) != 0 &&
+            c.messages_store.rfind("postgres://", 0) != 0) {
+            m->fail("store", "expected \"sqlite:PATH\" or \"postgresql://...\", got \"" +
+                                 c.messages_store + "\"");
+        }
     }
     if (auto k = root.optionalChild("keymap")) {
         parseKeymap(*k, c.keymap);

@@ -45,6 +45,12 @@ struct DaemonConfig {
     // Data-plane worker threads (docs/engine.md "Worker threads"): 1 = everything on one
     // thread; N > 1 = N engine shards, link types that support it run one instance per worker.
     unsigned workers = 1;
+    // SIGTERM: how long calls in progress may go on before the links are stopped anyway
+    // (docs/security.md "Restart, reload and drain").
+    std::chrono::milliseconds drain_deadline{30000};
+    // Durable store of SDS and KMM messages accepted with an acknowledgement ("sqlite:PATH"
+    // or "postgresql://..."); empty = none (docs/security.md "Nothing acknowledged is lost").
+    std::string messages_store;
     std::string digest;  // FNV-1a of the file's bytes: tells reloads apart in /metrics
 };
 

@@ -1,13 +1,18 @@
 #include "gateway/daemon/daemon.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <future>
 #include <pthread.h>
+#include <set>
 
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
+#include "durable/message_store.hpp"
+#include "gateway/daemon/delivery_tracker.hpp"
 
 #ifndef IWF_VERSION
 #define IWF_VERSION "0.0.0"
@@ -26,9 +31,14 @@ Daemon::Daemon(DaemonConfig config, const LinkRegistry& link_types)
     , drain_deadline_(io_)
     , admin_(io_)
     , started_(std::chrono::steady_clock::now())
+    , started_wall_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count())
     , reloads_ok_(metrics_.counter("iwf_config_reloads_total", "Config reloads applied"))
     , reloads_failed_(metrics_.counter("iwf_config_reload_failures_total",
-                                       "Config reloads refused (the old config stays)")) {
+                                       "Config reloads refused (the old config stays)"))
+    , drain_tick_(io_)
+    , redeliver_(io_) {
     metrics_.callbackGauge("iwf_build_info", "Build information", {{"version", versionString()}},
                            [] { return 1.0; });
     metrics_.callbackGauge("iwf_uptime_seconds", "Seconds since iwfd started", {}, [this] {
@@ -68,10 +78,29 @@ void Daemon::applyConfig(const DaemonConfig& c) {
 }
 
 void Daemon::installRoutes() {
+    // Readiness (load balancers, keepalived's track_script, the harness): 200 only when iwfd
+    // can map identities and E2EE parameters, i.e. a keymap revision is loaded, and it is not
+    // draining. Liveness (systemd, a supervisor that restarts a hung process): /livez answers
+    // 200 as long as the control loop runs, with or without a keymap (docs/security.md
+    // "Restart, reload and drain").
     admin_.route("/healthz", [this] {
-        return HttpResponse{draining_ ? 503u : 200u, "text/plain; charset=utf-8",
-                            draining_ ? "draining\n" : "OK\n"};
+        const char* kText = "text/plain; charset=utf-8";
+        if (draining_) {
+            return HttpResponse{503, kText, "not ready: draining\n"};
+        }
+        if (!keymap_) {
+            return HttpResponse{503, kText,
+                                "not ready: no keymap store configured (keymap.store)\n"};
+        }
+        if (keymapSnapshot() == nullptr) {
+            nlohmann::json st = keymap_->status();
+            std::string why = st.contains("last_error") ? st["last_error"].get<std::string>()
+                                                        : std::string("first load pending");
+            return HttpResponse{503, kText, "not ready: no keymap revision loaded (" + why + ")\n"};
+        }
+        return HttpResponse{200, kText, "OK\n"};
     });
+    admin_.route("/livez", [] { return HttpResponse{200, "text/plain; charset=utf-8", "OK\n"}; });
     admin_.route("/metrics", [this] {
         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                             metrics_.renderPrometheus()};
@@ -96,6 +125,7 @@ std::string Daemon::statusJson() const {
     j["config"] = {
         {"file", config_.file}, {"digest", config_.digest}, {"revision", config_revision_}};
     j["draining"] = draining_;
+    j["ready"] = !draining_ && keymapSnapshot() != nullptr;
     j["workers"] = shardCount();
     nlohmann::json links = nlohmann::json::array();
     for (const auto& lc : config_.links) {
@@ -104,32 +134,143 @@ std::string Daemon::statusJson() const {
     }
     j["links"] = links;
     j["keymap"] = keymap_ ? keymap_->status() : nlohmann::json(nullptr);
+    j["messages"] =
+        messages_ ? nlohmann::json{{"store", messages_->describe()}} : nlohmann::json(nullptr);
     return j.dump(2) + "\n";
 }
 
+namespace {
+
+// Semantic YAML equality (mappings compare by key, whatever their order).
+bool yamlSame(const YAML::Node& a, const YAML::Node& b) {
+    const bool a_null = !a || a.IsNull();
+    const bool b_null = !b || b.IsNull();
+    if (a_null || b_null) {
+        return a_null == b_null;
+    }
+    if (a.Type() != b.Type()) {
+        return false;
+    }
+    if (a.IsScalar()) {
+        return a.Scalar() == b.Scalar();
+    }
+    if (a.IsSequence()) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            if (!yamlSame(a[i], b[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (auto it = a.begin(); it != a.end(); ++it) {
+        const YAML::Node other = b[it->first.Scalar()];
+        if (!other || !yamlSame(it->second, other)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The keys of a link section whose values differ between `a` and `b`.
+std::vector<std::string> changedKeys(const YAML::Node& a, const YAML::Node& b) {
+    std::set<std::string> keys;
+    for (const YAML::Node* n : {&a, &b}) {
+        for (auto it = n->begin(); it != n->end(); ++it) {
+            keys.insert(it->first.Scalar());
+        }
+    }
+    std::vector<std::string> out;
+    for (const auto& k : keys) {
+        if (!yamlSame(a[k], b[k])) {
+            out.push_back(k);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+// A reload applies all of the new file or none of it: what can change in a running iwfd (log,
+// timers, the reloadable keys of a link: LinkType::reloadable) is applied; when anything else
+// changed, the reload is refused as needing a restart and the old config stays whole in force
+// (reload=refused reason="needs a restart: ..."), never "reload=ok" with a change ignored.
 bool Daemon::reload() {
     auto lg = log::get("daemon");
     try {
         DaemonConfig next = loadDaemonConfig(config_.file, link_types_);
-        if (next.admin.address != config_.admin.address || next.admin.port != config_.admin.port) {
-            lg->warn(
-                "reload=partial field=admin reason=\"admin address/port change needs a restart\"");
+        std::vector<std::string> restart;  // what changed that only a restart applies
+        if (next.instance != config_.instance) {
+            restart.push_back("instance");
         }
-        bool links_changed = next.links.size() != config_.links.size();
-        for (std::size_t i = 0; !links_changed && i < next.links.size(); ++i) {
-            links_changed = next.links[i].name != config_.links[i].name ||
-                            next.links[i].type != config_.links[i].type;
+        if (next.sip_domain != config_.sip_domain) {
+            restart.push_back("sip_domain");
         }
-        if (links_changed) {
-            lg->warn(
-                "reload=partial field=links reason=\"adding or removing links needs a restart\"");
+        if (next.admin.address != config_.admin.address || next.admin.port != config_.admin.port ||
+            next.admin.port_file != config_.admin.port_file) {
+            restart.push_back("admin");
+        }
+        if (next.keymap.store != config_.keymap.store ||
+            next.keymap.poll_interval != config_.keymap.poll_interval) {
+            restart.push_back("keymap");
         }
         if (next.workers != config_.workers) {
-            lg->warn("reload=partial field=workers reason=\"the worker count needs a restart\"");
+            restart.push_back("workers");
         }
-        next.admin = config_.admin;
-        next.links = config_.links;
-        next.workers = config_.workers;
+        // Links: the same links (name, type, order); per link, only its reloadable keys.
+        std::vector<std::size_t> to_reload;
+        if (next.links.size() != config_.links.size()) {
+            restart.push_back("links (added or removed)");
+        } else {
+            for (std::size_t i = 0; i < next.links.size(); ++i) {
+                const LinkConfig& o = config_.links[i];
+                const LinkConfig& n = next.links[i];
+                if (o.name != n.name || o.type != n.type) {
+                    restart.push_back("links[" + std::to_string(i) + "] (name or type)");
+                    continue;
+                }
+                const auto keys = changedKeys(o.node.yaml(), n.node.yaml());
+                if (keys.empty()) {
+                    continue;
+                }
+                const LinkType* t = link_types_.find(n.type);
+                std::vector<std::string> fixed;
+                for (const auto& k : keys) {
+                    if (t == nullptr || !t->reload ||
+                        std::find(t->reloadable.begin(), t->reloadable.end(), k) ==
+                            t->reloadable.end()) {
+                        fixed.push_back(k);
+                    }
+                }
+                if (!fixed.empty()) {
+                    restart.push_back(
+                        fmt::format("link {} ({}) {}", n.name, n.type, fmt::join(fixed, ",")));
+                } else {
+                    to_reload.push_back(i);
+                }
+            }
+        }
+        if (!restart.empty()) {
+            reloads_failed_.inc();
+            lg->error(
+                "reload=refused reason=\"needs a restart: {} changed\" (keeping revision {}; "
+                "nothing of the new file was applied)",
+                fmt::join(restart, "; "), config_revision_);
+            return false;
+        }
+        for (std::size_t i : to_reload) {
+            if (Status st = reloadLink(next.links[i]); !st) {
+                reloads_failed_.inc();
+                lg->error("reload=refused link={} reason=\"{}\" (keeping revision {})",
+                          next.links[i].name, st.error().toString(), config_revision_);
+                return false;
+            }
+        }
         applyConfig(next);
         for (auto& w : workers_) {
             asio::post(w->io, [wk = w.get(), timers = next.timers] {
@@ -154,6 +295,38 @@ bool Daemon::reload() {
     return false;
 }
 
+Status Daemon::reloadLink(const LinkConfig& lc) {
+    auto lg = log::get("daemon");
+    const LinkType* t = link_types_.find(lc.type);
+    // Instance 0 runs here; the instances of a sharded link on the workers run on theirs.
+    for (auto& l : links_) {
+        if (l->id().name != lc.name) {
+            continue;
+        }
+        std::string what;
+        IWF_TRY_STATUS(t->reload(*l, lc.node, what));
+        lg->info("link={} reload={}", lc.name, what);
+    }
+    for (auto& w : workers_) {
+        for (auto& l : w->links) {
+            if (l->id().name != lc.name) {
+                continue;
+            }
+            auto p = std::make_shared<std::promise<Status>>();
+            auto f = p->get_future();
+            asio::post(w->io, [p, t, link = l.get(), node = lc.node] {
+                std::string what;
+                p->set_value(t->reload(*link, node, what));
+            });
+            if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+                return Error{"worker_unresponsive", static_cast<std::int64_t>(w->index)};
+            }
+            IWF_TRY_STATUS(f.get());
+        }
+    }
+    return Status::success();
+}
+
 void Daemon::waitSignal() {
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
         if (ec) {
@@ -175,10 +348,126 @@ void Daemon::drain() {
         return;
     }
     draining_ = true;
+    drain_started_ = std::chrono::steady_clock::now();
+    log::get("daemon")->info("drain=begin calls={} deadline_ms={}", totalCalls(),
+                             config_.drain_deadline.count());
+    gate_->beginDrain();
+    for (auto& l : links_) {
+        l->beginDrain();
+    }
+    for (auto& w : workers_) {
+        w->gate->beginDrain();
+        asio::post(w->io, [wk = w.get()] {
+            for (auto& l : wk->links) {
+                l->beginDrain();
+            }
+        });
+    }
+    // A second SIGTERM/SIGINT ends the drain now; SIGHUP is ignored while draining.
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+        if (!ec) {
+            log::get("daemon")->info("signal={} action=stop", sig);
+            finishDrain("second signal");
+        }
+    });
+    drainTick();
+}
+
+// Messages accepted (here or before a restart) and not delivered yet go to the engine again
+// every 2 s once a keymap is loaded: at least once; the far side's link marks them delivered
+// (delivery_tracker.hpp; the MCData link on a 2xx). Toward LMR (from an MC link) every tick:
+// delivery is immediate or fails (no repeater). Toward MC (from an LMR link): an earlier
+// process's at once, this process's own only 32 s after their last try (a SIP MESSAGE
+// transaction lasts up to 32 s, RFC 3261 timer F, and may still succeed). 900 tries (half an
+// hour toward LMR), then a message is marked failed.
+void Daemon::redeliverTick() {
+    if (drain_finished_) {
+        return;
+    }
+    if (keymapSnapshot() != nullptr) {
+        const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        auto pending =
+            messages_->takePending(900, std::max(started_wall_ms_, now_ms - 32000), now_ms);
+        if (pending && !pending->empty()) {
+            log::get("daemon")->info("messages=redeliver count={}", pending->size());
+            metrics_
+                .counter("iwf_messages_redelivered_total",
+                         "Stored SDS/KMM messages handed to the engine again")
+                .inc(pending->size());
+            for (auto& m : *pending) {
+                engine_->onEvent(m.from, std::move(m.event));
+            }
+        }
+    }
+    redeliver_.expires_after(std::chrono::seconds(2));
+    redeliver_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) {
+            redeliverTick();
+        }
+    });
+}
+
+// Calls with a transmission going on (setup or active). A call in hang time (nobody talking)
+// does not hold the drain up: stop() ends it and tells its peers.
+std::size_t Daemon::totalCalls() {
+    auto busy = [](const nlohmann::json& j) {
+        std::size_t n = 0;
+        for (const auto& c : j["calls"]) {
+            n += c.value("state", "") != "hang" ? 1 : 0;
+        }
+        return n;
+    };
+    std::size_t n = busy(engine_->callsJson());
+    for (auto& w : workers_) {
+        auto p = std::make_shared<std::promise<nlohmann::json>>();
+        auto f = p->get_future();
+        asio::post(w->io, [p, wk = w.get()] { p->set_value(wk->engine->callsJson()); });
+        if (f.wait_for(std::chrono::seconds(1)) == std::future_status::ready) {
+            n += busy(f.get());
+        }
+    }
+    return n;
+}
+
+void Daemon::drainTick() {
+    if (drain_finished_) {
+        return;
+    }
+    if (totalCalls() == 0) {
+        finishDrain("calls_ended");
+        return;
+    }
+    if (std::chrono::steady_clock::now() - drain_started_ >= config_.drain_deadline) {
+        finishDrain("deadline");
+        return;
+    }
+    drain_tick_.expires_after(std::chrono::milliseconds(100));
+    drain_tick_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) {
+            drainTick();
+        }
+    });
+}
+
+void Daemon::finishDrain(const char* why) {
+    if (drain_finished_) {
+        return;
+    }
+    drain_finished_ = true;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - drain_started_)
+                        .count();
+    log::get("daemon")->info("drain=end reason={} calls_left={} after_ms={}", why, totalCalls(),
+                             ms);
+    drain_tick_.cancel();
+    redeliver_.cancel();
     admin_.stop();
     if (keymap_) {
         keymap_->stop();
     }
+    // Each link tells its peers (common/link.hpp "Drain" step 3).
     for (auto& l : links_) {
         l->stop();
     }
@@ -192,7 +481,7 @@ void Daemon::drain() {
         });
     }
     signals_.cancel();
-    // Whatever is still queued gets 2 s at most; then the loop is stopped.
+    // What the links queued (BYEs, unlinks) gets 1.5 s at most; then the loop is stopped.
     drain_deadline_.expires_after(std::chrono::milliseconds(1500));
     drain_deadline_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) {
@@ -201,7 +490,6 @@ void Daemon::drain() {
         }
     });
     asio::post(io_, [this] {
-        // Links stopped synchronously; nothing else holds calls yet.
         drain_deadline_.cancel();
         io_.stop();
     });
@@ -253,8 +541,15 @@ int Daemon::startLinks(LinkContext& ctx) {
         LinkShard shard;
         shard.count = static_cast<unsigned>(shardCount());
         auto link = sharded ? t->create_shard(lc.node, ctx, shard) : t->create(lc.node, ctx);
-        engine_->addLink(*link);
-        Status st = link->start(*engine_);
+        auto* lmr = dynamic_cast<LmrLink*>(link.get());
+        if (messages_ && lmr != nullptr) {
+            trackers_.push_back(std::make_unique<TrackedLmrLink>(*lmr, *messages_));
+            engine_->addLink(*trackers_.back());
+        } else {
+            engine_->addLink(*link);
+        }
+        gate_->addLink(*link);
+        Status st = link->start(*gate_);
         if (!st.ok()) {
             lg->critical("link={} type={} start=failed reason={}", lc.name, lc.type,
                          st.error().toString());
@@ -279,12 +574,11 @@ int Daemon::startLinks(LinkContext& ctx) {
             shard.index = w->index;
             auto wl = t->create_shard(lc.node, *w->ctx, shard);
             w->engine->addLink(*wl);
-            EventSink* sink = w->engine.get();
             if (w->handoff) {
                 w->handoff->addLink(wl->id(), first.id());
-                sink = w->handoff.get();
             }
-            st = wl->start(*sink);
+            w->gate->addLink(*wl);
+            st = wl->start(*w->gate);
             if (!st.ok()) {
                 lg->critical("link={} type={} shard={} start=failed reason={}", lc.name, lc.type,
                              w->index, st.error().toString());
@@ -323,6 +617,7 @@ int Daemon::run() {
     directory_ = std::make_unique<engine::KeymapDirectory>([this] { return keymapSnapshot(); });
     engine_ = std::make_unique<engine::Engine>(engine::EngineDeps{
         metrics_, SteadyClock::instance(), *timer_service_, *directory_, timers_});
+    gate_ = std::make_unique<DrainGate>(*engine_, metrics_);
     // A call must have one owner for both legs. When some configured link runs on shard 0
     // only (no create_shard: MC, ISSI, HBP), shard 0 owns every call: the other shards hand
     // the events of their sharded link instances over (ShardHandoff); the owner reaches
@@ -346,11 +641,27 @@ int Daemon::run() {
         if (handoff_) {
             w->handoff = std::make_unique<ShardHandoff>(k, io_, *engine_, metrics_, 8192, &w->io);
         }
+        w->gate = std::make_unique<DrainGate>(
+            w->handoff ? static_cast<EventSink&>(*w->handoff) : *w->engine, metrics_);
         w->ctx =
             std::make_unique<LinkContext>(LinkContext{w->io, metrics_, SteadyClock::instance()});
         workers_.push_back(std::move(w));
     }
-    LinkContext ctx{io_, metrics_, SteadyClock::instance()};
+    if (!config_.messages_store.empty()) {
+        try {
+            messages_ = durable::openMessageStore(config_.messages_store, config_.instance);
+        } catch (const std::exception& e) {
+            lg->critical("messages=failed reason=\"{}\"", e.what());
+            return 1;
+        }
+        gate_->setStore(messages_.get());
+        lg->info("messages=durable store={}", messages_->describe());
+    } else {
+        lg->warn(
+            "messages=volatile: SDS and KMM are acknowledged without a durable store (set "
+            "messages.store; docs/security.md)");
+    }
+    LinkContext ctx{io_, metrics_, SteadyClock::instance(), messages_.get()};
     if (int rc = startLinks(ctx); rc != 0) {
         return rc;
     }
@@ -378,6 +689,9 @@ int Daemon::run() {
         std::ofstream(config_.admin.port_file) << admin_.port() << "\n";
     }
     waitSignal();
+    if (messages_) {
+        redeliverTick();
+    }
     lg->info("iwfd=running version={} instance={} config={} admin_port={} workers={}",
              versionString(), config_.instance, config_.file, admin_.port(), shardCount());
     io_.run();

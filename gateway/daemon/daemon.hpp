@@ -10,9 +10,14 @@
 // shards 1..N-1 decode and hand their events to shard 0's engine through a lock-free ring
 // (ShardHandoff). Nothing else on the per-frame path is shared between shards but metrics
 // counters (relaxed atomics).
-//   SIGTERM/SIGINT: drain (stop accepting, end links) and exit 0 within 2 s.
-//   SIGHUP: reload the config file; a file that fails validation is refused, the old config
-//           stays in force and the reason is logged and counted.
+//   SIGTERM/SIGINT: drain (common/link.hpp "Drain"): /healthz turns 503, links refuse new
+//           calls and requests (SIP 503), calls in progress go on until they end or
+//           drain.deadline passes, then every link is stopped (it tells its peers) and iwfd
+//           exits 0. A second SIGTERM/SIGINT ends the drain at once.
+//   SIGHUP: reload the config file, all or nothing: a file that fails validation, or that
+//           changes something only a restart applies (anything but log, timers and the
+//           reloadable keys of a link, LinkType::reloadable), is refused, the old config stays
+//           in force and the reason is logged and counted.
 
 #include <chrono>
 #include <memory>
@@ -29,6 +34,7 @@
 #include "common/metrics.hpp"
 #include "gateway/admin/admin_server.hpp"
 #include "gateway/config/daemon_config.hpp"
+#include "gateway/daemon/drain_gate.hpp"
 #include "gateway/daemon/keymap_watcher.hpp"
 #include "gateway/daemon/shard_handoff.hpp"
 #include "gateway/engine/engine.hpp"
@@ -72,6 +78,7 @@ class Daemon {
         // Set when the config has links this shard does not run: the sink of this shard's
         // sharded link instances, handing their events to shard 0's engine (shard_handoff.hpp).
         std::unique_ptr<ShardHandoff> handoff;
+        std::unique_ptr<DrainGate> gate;  // between this shard's links and engine/handoff
         std::unique_ptr<LinkContext> ctx;
         std::vector<std::unique_ptr<Link>> links;  // destroyed before the engine
         std::thread thread;
@@ -80,9 +87,14 @@ class Daemon {
     std::string callsJsonAllShards();
     void stopWorkers();
     void applyConfig(const DaemonConfig& c);
+    // Applies the reloadable keys of `lc` to every instance of the running link.
+    Status reloadLink(const LinkConfig& lc);
     void installRoutes();
     void waitSignal();
     void drain();
+    void drainTick();
+    void finishDrain(const char* why);
+    std::size_t totalCalls();  // calls with a transmission in progress, every shard
     std::string statusJson() const;
 
     DaemonConfig config_;
@@ -98,12 +110,22 @@ class Daemon {
     std::unique_ptr<engine::AsioTimerService> timer_service_;
     std::unique_ptr<engine::KeymapDirectory> directory_;
     std::unique_ptr<engine::Engine> engine_;
+    std::unique_ptr<DrainGate> gate_;         // shard 0's links report through it to engine_
+    std::unique_ptr<MessageStore> messages_;  // null without messages.store
+    // What the engine holds of shard 0's LMR links with a message store (delivery_tracker.hpp).
+    std::vector<std::unique_ptr<Link>> trackers_;
     std::vector<std::unique_ptr<Link>> links_;
     std::chrono::steady_clock::time_point started_;
+    std::int64_t started_wall_ms_ = 0;  // messages accepted before this are an earlier process's
     std::uint64_t config_revision_ = 1;
     metrics::Counter& reloads_ok_;
     metrics::Counter& reloads_failed_;
     bool draining_ = false;
+    bool drain_finished_ = false;
+    std::chrono::steady_clock::time_point drain_started_;
+    asio::steady_timer drain_tick_;
+    asio::steady_timer redeliver_;
+    void redeliverTick();
     bool handoff_ = false;                   // workers > 1 and some link runs on shard 0 only
     std::unique_ptr<KeymapWatcher> keymap_;  // null when the config names no keymap store
     // Shards 1..N-1 (empty with workers: 1). Declared last: destroyed first, after their

@@ -157,9 +157,13 @@ bool isFloorEvent(const Event& e) {
 }  // namespace
 
 void Engine::send(std::uint16_t link, const Event& e) {
+    (void)sendStatus(link, e);
+}
+
+Status Engine::sendStatus(std::uint16_t link, const Event& e) {
     if (!links_[link].signals_floor && isFloorEvent(e)) {
         links_[link].floor_unsignalled->inc();
-        return;
+        return Error{"floor_unsignalled"};
     }
     delivering_ = true;  // Link::deliver() never reports back from inside (common/link.hpp)
     Status st = links_[link].link->deliver(e);
@@ -173,6 +177,7 @@ void Engine::send(std::uint16_t link, const Event& e) {
                        links_[link].id.name, eventName(e), st.error().toString(), sup);
         });
     }
+    return st;
 }
 
 void Engine::countRefusal(std::uint16_t link, std::string_view reason) {

@@ -296,6 +296,7 @@ class Engine final : public EventSink {
 
     // Output.
     void send(std::uint16_t link, const Event& e);
+    Status sendStatus(std::uint16_t link, const Event& e);  // send(), saying what happened
     void countRefusal(std::uint16_t link, std::string_view reason);
     void dropEvent(std::uint16_t link, std::string_view reason);
     void floorEvent(std::string_view what);

@@ -16,6 +16,10 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
     auto refuseData = [&](std::string_view reason) {
         countRefusal(link, reason);
         dropEvent(link, reason);
+        if (d.receipt) {
+            d.receipt->outcome = DataReceipt::Outcome::Refused;
+            d.receipt->reason = std::string(reason);
+        }
     };
     int out = -1;
     DataMessage o;
@@ -89,7 +93,12 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
         .counter("iwf_engine_data_total", "Short data messages relayed, by direction",
                  {{"direction", side == Side::Lmr ? "lmr_to_mc" : "mc_to_lmr"}})
         .inc();
-    send(static_cast<std::uint16_t>(out), Event{std::move(o)});
+    const Status st = sendStatus(static_cast<std::uint16_t>(out), Event{std::move(o)});
+    if (d.receipt) {
+        d.receipt->outcome =
+            st.ok() ? DataReceipt::Outcome::Sent : DataReceipt::Outcome::NotDelivered;
+        d.receipt->reason = st.ok() ? std::string() : std::string(st.error().reason);
+    }
 }
 
 void Engine::onSecurity(std::uint16_t link, SecurityMessage&& m) {

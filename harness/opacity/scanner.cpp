@@ -152,7 +152,8 @@ Result<ScanReport> scanFile(const NeedleSet& set, const std::string& path) {
     return rep;
 }
 
-Result<ScanReport> scanProcessMemory(const NeedleSet& set, int pid) {
+Result<ScanReport> scanProcessMemory(const NeedleSet& set, int pid,
+                                     const std::atomic<bool>* cancel) {
     const std::string base = "/proc/" + std::to_string(pid);
     std::ifstream maps(base + "/maps");
     if (!maps) {
@@ -194,6 +195,10 @@ Result<ScanReport> scanProcessMemory(const NeedleSet& set, int pid) {
         ChunkScanner cs(set, rep);  // a needle never straddles two mappings
         bool failed = false;
         for (std::uint64_t a = lo; a < hi;) {
+            if (cancel != nullptr && cancel->load()) {
+                ::close(fd);
+                return Error{"cancelled"};
+            }
             const std::size_t want =
                 static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), hi - a));
             const ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(a));

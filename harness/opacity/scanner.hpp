@@ -4,6 +4,7 @@
 // over the readable mappings of /proc/PID/maps). Every scenario requires a count of 0 in
 // iwfd; scannerSelfTest() proves the scanner finds a planted canary, so the check can fail.
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -70,8 +71,10 @@ ScanReport scanBuffer(const NeedleSet& set, ByteView data);
 // Errors: "open_failed".
 Result<ScanReport> scanFile(const NeedleSet& set, const std::string& path);
 // Reads every readable private/anonymous/file mapping of the process. Errors: "open_failed"
-// (no such process or no permission).
-Result<ScanReport> scanProcessMemory(const NeedleSet& set, int pid);
+// (no such process or no permission), "cancelled" (`cancel` became true during the scan: a
+// periodic sample gives way to the final one, which is taken without it).
+Result<ScanReport> scanProcessMemory(const NeedleSet& set, int pid,
+                                     const std::atomic<bool>* cancel = nullptr);
 
 // Forks a child that holds a planted canary in its heap, scans the child's memory and
 // checks the planted canary is found and a canary made after the fork is not. Returns

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 namespace iwf::harness {
@@ -133,6 +134,39 @@ std::string timelineSvg(const nlohmann::json& calls) {
     return o.str();
 }
 
+// The run's plan: one row per step (the time line's scenario steps indented under it).
+std::string stepsTable(const nlohmann::json& steps) {
+    if (steps.empty()) {
+        return {};
+    }
+    std::ostringstream o;
+    o << "<h2>Run steps</h2>\n<table><tr><th>step</th><th>result</th><th>start-end (ms)</th>"
+         "<th>notes and failures</th></tr>";
+    std::function<void(const nlohmann::json&, int)> row = [&](const nlohmann::json& s, int depth) {
+        const std::string result = str(s, "result");
+        std::string what;
+        for (const auto& n : s.value("notes", nlohmann::json::array())) {
+            what += esc(n.get<std::string>()) + "<br>";
+        }
+        for (const auto& f : s.value("failures", nlohmann::json::array())) {
+            what += "<b class='fail'>" + esc(f.get<std::string>()) + "</b><br>";
+        }
+        o << "<tr><td>" << std::string(static_cast<std::size_t>(depth) * 4, ' ')
+          << (depth > 0 ? "&#8627; " : "") << esc(str(s, "name")) << "</td><td class='"
+          << (result == "pass" ? "pass" : "fail") << "'>" << esc(result) << "</td><td>"
+          << fmt(num(s, "start_ms")) << "-" << fmt(num(s, "end_ms")) << "</td><td>" << what
+          << "</td></tr>";
+        for (const auto& c : s.value("steps", nlohmann::json::array())) {
+            row(c, depth + 1);
+        }
+    };
+    for (const auto& s : steps) {
+        row(s, 0);
+    }
+    o << "</table>\n";
+    return o.str();
+}
+
 }  // namespace
 
 LatencySummary summarize(std::vector<double> s) {
@@ -170,6 +204,7 @@ std::string renderHtml(const nlohmann::json& r) {
         }
         o << "</ul>\n";
     }
+    o << stepsTable(r.value("steps", nlohmann::json::array()));
     o << "<h2>Opacity</h2>\n<p>Scanner self-test: " << esc(str(r, "scanner_self_test"))
       << "; needles (canaries and keys): " << num(r, "needles") << "</p>\n";
     o << "<table><tr><th>source</th><th>bytes scanned</th><th>canary hits</th><th>key "

@@ -1,10 +1,15 @@
 #pragma once
 // `iwf-harness run SCENARIO.yaml --out DIR`: generates iwfd's config and keymap from the
 // scenario (parameters only: ALGID, key ID, modes; never a key), imports the keymap with
-// `iwfctl keymap import` into DIR/keymap.db, starts a loopback capture (dumpcap, filtered
-// on the scenario's ports) and iwfd, drives the simulated radios over real sockets on
-// 127.0.0.1, scans iwfd's memory while it runs and its log and the capture afterwards for
-// every canary and key, and writes DIR/report.json and DIR/report.html.
+// `iwfctl keymap import` into DIR/keymap.db, starts a loopback capture (dumpcap) and iwfd,
+// drives the simulated radios and MC clients over real sockets on 127.0.0.1, scans iwfd's
+// memory while it runs and its log and the capture afterwards for every canary and key, and
+// writes DIR/report.json and DIR/report.html.
+//
+// A run is a plan of named steps (harness/runner/plan.hpp): setup steps, one timeline step per
+// scenario step (talk, press, sds, kmm, keymap_update, wait_for), wait-for steps, one check
+// step per scenario step, opacity and report. The scenario decides which of them run
+// (docs/harness.md "How a run is composed"); every failure names the step that found it.
 //
 // Verdict: pass only when the scanner self-test passed, every opacity count is 0, the
 // capture demonstrably saw the scenario's traffic, and every step's expectation held
@@ -13,6 +18,8 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "harness/scenario/scenario.hpp"
 
@@ -26,20 +33,34 @@ struct RunOptions {
     std::string dumpcap = "dumpcap";
 };
 
-struct GeneratedPorts {
+// Which links iwfd gets, and where its MC links' peer (the MC simulator) listens. Every port
+// iwfd binds is 0: the runner reads the ports back from iwfd's log (IwfdPorts below).
+struct IwfdLinks {
+    bool mcptt = false;         // a mcptt-iwf1 link (the scenario has voice steps)
+    bool mcdata = false;        // a mcdata-iwf2 link (the scenario has sds / kmm steps)
+    std::uint16_t mc_peer = 0;  // the simulated MC system's SIP port
+};
+
+// The ports iwfd's links bound (port 0 in the config), as its log states them.
+struct IwfdPorts {
     std::uint16_t p25_records = 0;
     std::uint16_t dmr_master = 0;
-    std::uint16_t mc_sip = 0;      // iwfd's mcptt-iwf1 listener (0 = no MC link)
-    std::uint16_t mc_peer = 0;     // the simulated MC system's SIP port
-    std::uint16_t mcdata_sip = 0;  // iwfd's mcdata-iwf2 listener (0 = no MCData link)
+    std::uint16_t mc_sip = 0;      // mcptt-iwf1 SIP listener (0 = no such link)
+    std::uint16_t mcdata_sip = 0;  // mcdata-iwf2 SIP listener (0 = no such link)
 };
 
 // The keymap (iwfctl keymap import format): systems, users for radios and clients, groups
-// with mode / ALGID / key ID. `revision_keys` overrides a group's key (keymap_update).
+// with mode / ALGID / key ID. `group_key` overrides a group's key (keymap_update).
 std::string keymapYaml(const Scenario& s,
                        const std::vector<std::pair<std::string, std::string>>& group_key = {});
-std::string iwfdConfigYaml(const Scenario& s, const GeneratedPorts& ports,
-                           const std::string& out_dir);
+std::string iwfdConfigYaml(const Scenario& s, const IwfdLinks& links, const std::string& out_dir);
+// The port of each link from iwfd's log text ("link=harness-p25 listening port=P",
+// "link=harness-dmr role=master port=P", "stack=harness-mc listener=udp:127.0.0.1:P"); a
+// port not (yet) in the log is 0.
+IwfdPorts iwfdPortsFromLog(const std::string& log_text);
+// True when every port `links` calls for is known.
+bool complete(const IwfdPorts& p, const IwfdLinks& links);
+
 inline constexpr char kHarnessHbpPassword[] = "harness-lab";
 inline constexpr std::uint32_t kHarnessHbpMasterId = 9990;
 // The P25 system of the simulated radios: the keymap's system and the p25-records link agree.

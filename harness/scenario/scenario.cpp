@@ -10,7 +10,8 @@ LmrFamily familyOf(const ConfigNode& n, std::string_view key) {
 }
 
 StepAction actionOf(const ConfigNode& n) {
-    const std::string a = n.getEnum("action", {"talk", "press", "sds", "kmm", "keymap_update"});
+    const std::string a =
+        n.getEnum("action", {"talk", "press", "sds", "kmm", "keymap_update", "wait_for"});
     if (a == "talk") {
         return StepAction::Talk;
     }
@@ -23,6 +24,9 @@ StepAction actionOf(const ConfigNode& n) {
     if (a == "kmm") {
         return StepAction::Kmm;
     }
+    if (a == "wait_for") {
+        return StepAction::WaitFor;
+    }
     return StepAction::KeymapUpdate;
 }
 
@@ -32,6 +36,118 @@ std::vector<std::string> stringList(const ConfigNode& n, std::string_view key) {
         out.push_back(item.asString());
     }
     return out;
+}
+
+// The `expect` map of a step (absent: granted, no receivers).
+ScenarioExpect parseExpect(const ConfigNode& st, const Scenario& s) {
+    ScenarioExpect x;
+    if (auto e = st.optionalChild("expect")) {
+        e->expectKeys(
+            {"outcome", "reason", "receivers", "call_state", "report_wait", "report_loss"});
+        x.outcome = e->getEnum("outcome", {"granted", "denied", "queued", "preempted", "delivered"},
+                               "granted");
+        x.reason = e->getString("reason", "");
+        x.receivers = stringList(*e, "receivers");
+        if (e->has("call_state")) {
+            x.call_state = e->getEnum("call_state", {"encrypted", "clear"});
+        }
+        x.report_wait = e->getBool("report_wait", false);
+        x.report_loss = e->getBool("report_loss", false);
+        for (const auto& r : x.receivers) {
+            if (s.client(r) == nullptr && s.radio(r) == nullptr) {
+                e->fail("receivers", "unknown receiver '" + r + "'");
+            }
+        }
+        if (x.outcome == "denied" && x.reason.empty()) {
+            e->fail("reason", "a denied outcome must name the expected reason");
+        }
+    }
+    return x;
+}
+
+// One entry of `steps`; references (who, group, key, to, after) are checked against `s` and
+// the steps before it.
+ScenarioStep parseStep(const ConfigNode& st, const Scenario& s) {
+    st.expectKeys({"at",      "who",         "action",    "group",  "to",        "encrypted",
+                   "key",     "superframes", "priority",  "loss",   "loss_seed", "text",
+                   "new_key", "late_client", "join_late", "expect", "after",     "metric",
+                   "labels",  "at_least",    "at_most",   "timeout"});
+    ScenarioStep step;
+    if (st.has("after")) {
+        const auto after = st.getInt(
+            "after", 0, std::max<std::int64_t>(0, static_cast<std::int64_t>(s.steps.size()) - 1));
+        if (s.steps.empty()) {
+            st.fail("after", "the first step cannot run after another");
+        }
+        step.after = static_cast<std::size_t>(after);
+        step.at = st.getDuration("at", std::chrono::milliseconds(0));
+    } else {
+        step.at = st.getDuration("at");
+    }
+    step.action = actionOf(st);
+    const bool anonymous =
+        step.action == StepAction::KeymapUpdate || step.action == StepAction::WaitFor;
+    step.who = anonymous ? st.getString("who", "") : st.getString("who");
+    step.group = st.getString("group", "");
+    step.to = st.getString("to", "");
+    step.encrypted = st.getBool("encrypted", true);
+    step.key = st.getString("key", "");
+    step.superframes = static_cast<std::uint32_t>(st.getInt("superframes", 1, 1000, 3));
+    step.priority = st.getEnum("priority", {"normal", "emergency", "imminent_peril"}, "normal");
+    step.loss = static_cast<double>(st.getInt("loss", 0, 50, 0)) / 100.0;
+    step.loss_seed = static_cast<std::uint64_t>(st.getInt("loss_seed", 0, 1LL << 40, 1));
+    step.text = st.getString("text", "");
+    step.new_key = st.getString("new_key", "");
+    step.late_client = st.getString("late_client", "");
+    step.join_late = st.getDuration("join_late", std::chrono::milliseconds(0));
+    if (step.action == StepAction::WaitFor) {
+        step.metric = st.getString("metric");
+        step.labels = stringList(st, "labels");
+        if (st.has("at_least")) {
+            step.at_least = static_cast<double>(st.getInt("at_least", 0, 1LL << 40));
+        }
+        if (st.has("at_most")) {
+            step.at_most = static_cast<double>(st.getInt("at_most", 0, 1LL << 40));
+        }
+        if (!step.at_least && !step.at_most) {
+            st.fail("at_least", "wait_for needs at_least or at_most");
+        }
+        step.timeout = st.getDuration("timeout", std::chrono::seconds(10));
+    }
+
+    if (!anonymous && s.radio(step.who) == nullptr && s.client(step.who) == nullptr) {
+        st.fail("who", "unknown radio or client '" + step.who + "'");
+    }
+    if (!step.group.empty() && s.group(step.group) == nullptr) {
+        st.fail("group", "unknown group '" + step.group + "'");
+    }
+    if ((step.action == StepAction::Talk || step.action == StepAction::Press ||
+         step.action == StepAction::KeymapUpdate) &&
+        step.group.empty()) {
+        st.fail("group", "this action needs a group");
+    }
+    if (step.encrypted && step.action == StepAction::Talk) {
+        if (step.key.empty()) {
+            if (const auto* g = s.group(step.group); g != nullptr) {
+                step.key = g->key;
+            }
+        }
+        if (s.key(step.key) == nullptr) {
+            st.fail("key", "an encrypted transmission needs a known key");
+        }
+    }
+    if (step.action == StepAction::KeymapUpdate && s.key(step.new_key) == nullptr) {
+        st.fail("new_key", "unknown key '" + step.new_key + "'");
+    }
+    if ((step.action == StepAction::Sds || step.action == StepAction::Kmm) &&
+        s.radio(step.to) == nullptr && s.client(step.to) == nullptr) {
+        st.fail("to", "unknown radio or client '" + step.to + "'");
+    }
+    if (!step.late_client.empty() && s.client(step.late_client) == nullptr) {
+        st.fail("late_client", "unknown client '" + step.late_client + "'");
+    }
+    step.expect = parseExpect(st, s);
+    return step;
 }
 
 }  // namespace
@@ -48,6 +164,8 @@ std::string toString(StepAction a) {
             return "kmm";
         case StepAction::KeymapUpdate:
             return "keymap_update";
+        case StepAction::WaitFor:
+            return "wait_for";
     }
     return "?";
 }
@@ -174,81 +292,7 @@ Scenario parseScenario(const ConfigNode& root) {
     }
 
     for (const auto& st : root.list("steps")) {
-        st.expectKeys({"at", "who", "action", "group", "to", "encrypted", "key", "superframes",
-                       "priority", "loss", "loss_seed", "text", "new_key", "late_client",
-                       "join_late", "expect"});
-        ScenarioStep step;
-        step.at = st.getDuration("at");
-        step.action = actionOf(st);
-        step.who =
-            step.action == StepAction::KeymapUpdate ? st.getString("who", "") : st.getString("who");
-        step.group = st.getString("group", "");
-        step.to = st.getString("to", "");
-        step.encrypted = st.getBool("encrypted", true);
-        step.key = st.getString("key", "");
-        step.superframes = static_cast<std::uint32_t>(st.getInt("superframes", 1, 1000, 3));
-        step.priority = st.getEnum("priority", {"normal", "emergency", "imminent_peril"}, "normal");
-        step.loss = static_cast<double>(st.getInt("loss", 0, 50, 0)) / 100.0;
-        step.loss_seed = static_cast<std::uint64_t>(st.getInt("loss_seed", 0, 1LL << 40, 1));
-        step.text = st.getString("text", "");
-        step.new_key = st.getString("new_key", "");
-        step.late_client = st.getString("late_client", "");
-        step.join_late = st.getDuration("join_late", std::chrono::milliseconds(0));
-
-        if (step.action != StepAction::KeymapUpdate && s.radio(step.who) == nullptr &&
-            s.client(step.who) == nullptr) {
-            st.fail("who", "unknown radio or client '" + step.who + "'");
-        }
-        if (!step.group.empty() && s.group(step.group) == nullptr) {
-            st.fail("group", "unknown group '" + step.group + "'");
-        }
-        if ((step.action == StepAction::Talk || step.action == StepAction::Press ||
-             step.action == StepAction::KeymapUpdate) &&
-            step.group.empty()) {
-            st.fail("group", "this action needs a group");
-        }
-        if (step.encrypted && step.action == StepAction::Talk) {
-            if (step.key.empty()) {
-                if (const auto* g = s.group(step.group); g != nullptr) {
-                    step.key = g->key;
-                }
-            }
-            if (s.key(step.key) == nullptr) {
-                st.fail("key", "an encrypted transmission needs a known key");
-            }
-        }
-        if (step.action == StepAction::KeymapUpdate && s.key(step.new_key) == nullptr) {
-            st.fail("new_key", "unknown key '" + step.new_key + "'");
-        }
-        if ((step.action == StepAction::Sds || step.action == StepAction::Kmm) &&
-            s.radio(step.to) == nullptr && s.client(step.to) == nullptr) {
-            st.fail("to", "unknown radio or client '" + step.to + "'");
-        }
-        if (!step.late_client.empty() && s.client(step.late_client) == nullptr) {
-            st.fail("late_client", "unknown client '" + step.late_client + "'");
-        }
-        if (auto e = st.optionalChild("expect")) {
-            e->expectKeys(
-                {"outcome", "reason", "receivers", "call_state", "report_wait", "report_loss"});
-            step.expect.outcome = e->getEnum(
-                "outcome", {"granted", "denied", "queued", "preempted", "delivered"}, "granted");
-            step.expect.reason = e->getString("reason", "");
-            step.expect.receivers = stringList(*e, "receivers");
-            if (e->has("call_state")) {
-                step.expect.call_state = e->getEnum("call_state", {"encrypted", "clear"});
-            }
-            step.expect.report_wait = e->getBool("report_wait", false);
-            step.expect.report_loss = e->getBool("report_loss", false);
-            for (const auto& r : step.expect.receivers) {
-                if (s.client(r) == nullptr && s.radio(r) == nullptr) {
-                    e->fail("receivers", "unknown receiver '" + r + "'");
-                }
-            }
-            if (step.expect.outcome == "denied" && step.expect.reason.empty()) {
-                e->fail("reason", "a denied outcome must name the expected reason");
-            }
-        }
-        s.steps.push_back(step);
+        s.steps.push_back(parseStep(st, s));
     }
     return s;
 }

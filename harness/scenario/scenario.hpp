@@ -49,7 +49,7 @@ struct ScenarioClient {
     std::vector<std::string> keys;
 };
 
-enum class StepAction { Talk, Press, Sds, Kmm, KeymapUpdate };
+enum class StepAction { Talk, Press, Sds, Kmm, KeymapUpdate, WaitFor };
 
 struct ScenarioExpect {
     std::string outcome = "granted";  // granted | denied | queued | preempted | delivered
@@ -61,8 +61,9 @@ struct ScenarioExpect {
 };
 
 struct ScenarioStep {
-    std::chrono::milliseconds at{0};
-    std::string who;  // radio or client name ("" for keymap_update)
+    std::chrono::milliseconds at{0};   // from the start of the time line, or from `after`'s end
+    std::optional<std::size_t> after;  // start `at` after the end of this (earlier) step
+    std::string who;                   // radio or client name ("" for keymap_update)
     StepAction action = StepAction::Talk;
     std::string group;  // mc_group
     std::string to;     // sds/kmm destination (client or radio name)
@@ -76,6 +77,13 @@ struct ScenarioStep {
     std::string new_key;                     // keymap_update: the key the group switches to
     std::chrono::milliseconds join_late{0};  // a client joining this long after the start
     std::string late_client;
+    // wait_for: iwfd's /metrics family `metric` (summed over the label sets containing every
+    // `labels` text) must reach >= at_least / <= at_most within `timeout`.
+    std::string metric;
+    std::vector<std::string> labels;
+    std::optional<double> at_least;
+    std::optional<double> at_most;
+    std::chrono::milliseconds timeout{10000};
     ScenarioExpect expect;
 };
 

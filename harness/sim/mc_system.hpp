@@ -142,6 +142,10 @@ class McSystem {
     std::vector<McEvent> events() const;
     // Calls iwfd set up toward the MC system so far (INVITEs received) and ended (BYE).
     std::size_t callsReceived() const;
+    // What an MC system of another vendor would refuse in the requests iwfd sent so far
+    // (harness/conformance/mc_conformance.hpp): schema-invalid bodies, service headers that
+    // differ from the specifications' strings. Empty when everything conforms.
+    std::vector<std::string> conformanceViolations() const;
     // Encrypted content this side sent: the opacity scan looks for it in iwfd.
     void addNeedles(NeedleSet& set) const;
     // The UDP ports this simulator uses (SIP, RTP, floor), for the capture filter.

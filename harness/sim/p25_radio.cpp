@@ -1,5 +1,7 @@
 #include "harness/sim/p25_radio.hpp"
 
+#include <algorithm>
+
 #include "common/events.hpp"
 #include "lmr_adapters/p25/side_fields.hpp"
 
@@ -52,12 +54,21 @@ CryptoSync P25Radio::cryptoOf(std::uint32_t sf) const {
 }
 
 Result<std::vector<Bytes>> P25Radio::superframe(std::uint32_t sf) {
-    CallSetup setup;
-    setup.caller.id = P25Unit{{}, cfg_.unit};
-    setup.callee = P25Group{{}, cfg_.tgid};
-    setup.kind = CallKind::Group;
-    setup.priority = cfg_.emergency ? CallPriority::Emergency : CallPriority::Normal;
-    const CryptoSync crypto = cryptoOf(sf);
+    // MMDVMHost's records (g4klx/MMDVMHost P25Network.cpp writeLDU1 / writeLDU2): LCF, MFID,
+    // TG, source and the LDU2 ES (next superframe's MI, ALGID, KID); no header, service
+    // options byte 0, so nothing before frame 15 says "encrypted". An emergency is put in the
+    // service options byte as a DFSI peer does (MMDVMHost has no way to send one).
+    lmr::p25::MmdvmLc lc;
+    lc.dst = cfg_.tgid;
+    lc.src = cfg_.unit;
+    lmr::p25::MmdvmEs es;
+    if (cfg_.encrypted) {
+        const CryptoSync next = cryptoOf(sf + 1);
+        std::copy_n(next.mi.data(), std::min<std::size_t>(next.mi.size(), es.mi.size()),
+                    es.mi.begin());
+        es.algid = static_cast<std::uint8_t>(next.algid);
+        es.kid = static_cast<std::uint16_t>(next.key_id);
+    }
     std::vector<Bytes> out;
     for (std::uint8_t idx = 0; idx < 18; ++idx) {
         lmr::p25::VoiceRecord rec;
@@ -65,7 +76,14 @@ Result<std::vector<Bytes>> P25Radio::superframe(std::uint32_t sf) {
         const Imbe11 plain = p25Canary(cfg_.tag, cfg_.nonce, sf, idx);
         sent_[{sf, idx}] = plain;
         rec.imbe = plain;
-        rec.side = lmr::p25::recordSideFromSetup(idx, setup, crypto);
+        rec.side = lmr::p25::mmdvmRecordSide(idx, lc, es, {0, 0});
+        if (idx == 2 && (cfg_.emergency || cfg_.service_options)) {
+            std::array<std::uint8_t, lmr::p25::kMaxSideBytes> s{};
+            std::copy(rec.side.view().begin(), rec.side.view().end(), s.begin());
+            s[2] = static_cast<std::uint8_t>((cfg_.emergency ? 0x80 : 0x00) |
+                                             (cfg_.encrypted && cfg_.service_options ? 0x40 : 0));
+            rec.side.assign(ByteView(s.data(), rec.side.size()));
+        }
         if (cfg_.encrypted) {
             IWF_TRY_STATUS(cipher_.applyImbe(sf, idx, rec.imbe));
             if ((idx == 8 || idx == 17) && rec.side.size() >= 2) {

@@ -1,8 +1,10 @@
 #pragma once
 // Simulated P25 radio on the open-network record set (records peer): builds a whole
-// transmission as the datagrams a real MMDVM-style peer sends (poll, 18 voice records per
-// superframe, end record), with every IMBE codeword AES-256-OFB encrypted per TIA-102.AAAD
-// (harness/crypto/p25_crypto.hpp) and the LDU2 ES announcing the next MI.
+// transmission as the datagrams MMDVMHost (through P25Gateway) sends — poll, 18 voice records
+// per superframe byte for byte as P25Network.cpp writeLDU1/writeLDU2 write them (no header,
+// service options byte 0: only the LDU2 ES says "encrypted"), end record — with every IMBE
+// codeword AES-256-OFB encrypted per TIA-102.AAAD (harness/crypto/p25_crypto.hpp) and the
+// LDU2 ES announcing the next MI.
 //
 // Each plaintext IMBE codeword is a unique canary: "CNY" | radio tag | superframe (4) |
 // frame index | 2-byte session nonce. The radio remembers what it sent so the far end's
@@ -36,8 +38,9 @@ struct P25RadioConfig {
     Aes256Key key{};
     std::uint16_t key_id = 1;
     lmr::p25::Mi first_mi{};
-    bool emergency = false;
-    std::uint16_t nonce = 0;  // session nonce in the canaries
+    bool emergency = false;        // service options 0x80 in the 0x64 record (a DFSI peer's way)
+    bool service_options = false;  // also 0x40 "encrypted" there (DFSI peer, not MMDVMHost)
+    std::uint16_t nonce = 0;       // session nonce in the canaries
 };
 
 // Plaintext canary of frame (superframe, index) of radio `tag`.

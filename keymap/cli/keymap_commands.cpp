@@ -38,6 +38,7 @@ struct Options {
     std::size_t limit = 20;
     bool with_diff = false;
     std::string note;
+    std::string encoding = std::string(kDefaultVoiceEncoding);
 };
 
 // Ends the process with `rc` (iwfctl's main returns 0 once parsing succeeded; a command that
@@ -365,7 +366,9 @@ int cmdRender(const Options& o, bool group) {
             std::cerr << "iwfctl keymap: no group " << o.id << "\n";
             return kUsage;
         }
-        std::cout << renderGroupConfig(*g);
+        GroupRenderOptions ro;
+        ro.voice_encoding = o.encoding;
+        std::cout << renderGroupConfig(*g, ro);
     } else {
         const UserView* u = findUser(*snap, o.id);
         if (u == nullptr) {
@@ -473,11 +476,15 @@ void addKeymapCommands(CLI::App& app) {
 
     auto* ren = km->add_subcommand("render", "XML for the MC group management server / profile");
     ren->require_subcommand(1);
-    auto* rg = ren->add_subcommand("group-config", "group document of GROUP (TS 24.481 style)");
+    auto* rg = ren->add_subcommand("group-config", "group document of GROUP (TS 24.481)");
     rg->add_option("GROUP", o->id, "MC group ID or SYSTEM/TGID")->required();
     rg->add_option("-r,--revision", o->revision, "revision (default: head)");
+    rg->add_option("--encoding", o->encoding,
+                   "encoding/clock rate the IWF's SDP offers (media.encoding/clock_rate of the "
+                   "mcptt-iwf1 link), named in <preferred-voice-encodings>")
+        ->capture_default_str();
     rg->callback([o] { run([&] { return cmdRender(*o, true); }); });
-    auto* ru = ren->add_subcommand("user-profile", "user profile of USER (TS 24.484 style)");
+    auto* ru = ren->add_subcommand("user-profile", "user profile of USER (TS 24.484)");
     ru->add_option("USER", o->id, "MC ID or SYSTEM/UNIT")->required();
     ru->add_option("-r,--revision", o->revision, "revision (default: head)");
     ru->callback([o] { run([&] { return cmdRender(*o, false); }); });

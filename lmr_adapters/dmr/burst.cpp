@@ -1,5 +1,6 @@
 #include "lmr_adapters/dmr/burst.hpp"
 
+#include <algorithm>
 #include <bit>
 
 namespace iwf::lmr::dmr {
@@ -367,6 +368,7 @@ std::optional<Result<FullLc>> EmbeddedLcAssembler::feed(const Emb& emb,
         if (!r) {
             return Result<FullLc>(r.error());
         }
+        std::copy_n(r->lc.begin(), last_lc_.size(), last_lc_.begin());
         return Result<FullLc>(parseFullLc(r->lc));
     }
     return std::nullopt;  // single-fragment signalling (RC / null): not an LC

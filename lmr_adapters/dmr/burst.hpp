@@ -153,12 +153,17 @@ Burst buildFullLcBurst(const FullLc& lc, DataType type, std::uint8_t color_code,
 class EmbeddedLcAssembler {
   public:
     // Returns a result when a sequence completed (LC or the error that spoiled it).
+    // The LC's FLCO may be anything (voice LC 0 / 3, talker alias 4..7, GPS 8, ...): the
+    // caller decides (only 0 and 3 are a voice LC).
     std::optional<Result<FullLc>> feed(const Emb& emb, const std::array<std::uint8_t, 4>& frag);
     void reset() { count_ = 0; }
+    // The 9 bytes of the LC the last successful feed() returned.
+    const std::array<std::uint8_t, 9>& lastLc() const { return last_lc_; }
 
   private:
     EmbeddedFragments frags_{};
     std::size_t count_ = 0;
+    std::array<std::uint8_t, 9> last_lc_{};
 };
 
 }  // namespace iwf::lmr::dmr

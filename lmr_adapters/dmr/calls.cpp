@@ -82,6 +82,9 @@ void CallDecoder::emitSetup(Stream& s, std::vector<Event>& out) {
     if (s.pi || s.lc || s.privacy) {
         cs.crypto = cryptoOf(s);
     }
+    if (auto it = aliases_.find(s.src); it != aliases_.end()) {
+        cs.caller.alias = it->second;  // learned from an earlier transmission of this radio
+    }
     cs.codec = VoiceCodec::DmrAmbe;
     out.emplace_back(std::move(cs));
     s.setup_sent = true;
@@ -150,9 +153,16 @@ Status CallDecoder::onPacket(const DmrdPacket& p, std::int64_t now_ns, std::vect
         if (info && info->emb) {
             s.privacy = s.privacy || info->emb->pi;
             if (auto lc = s.emb_lc.feed(*info->emb, embeddedFragment(p.burst)); lc && lc->ok()) {
-                s.privacy = s.privacy || (*lc)->privacy();
-                if (!s.lc) {
-                    s.lc = lc->value();
+                const FullLc& l = lc->value();
+                if (l.flco == kFlcoGroup || l.flco == kFlcoUnitToUnit) {
+                    // Only a voice LC has service options: byte 2 of a talker alias or GPS LC
+                    // is text or position, never the privacy bit.
+                    s.privacy = s.privacy || l.privacy();
+                    if (!s.lc) {
+                        s.lc = l;
+                    }
+                } else if (auto alias = s.alias.feedLc(s.emb_lc.lastLc())) {
+                    learnAlias(s.src, std::move(*alias));
                 }
             }
         }
@@ -233,6 +243,31 @@ void CallDecoder::endAll(std::optional<std::uint32_t> peer_id, EndReason reason,
             ++it;
         }
     }
+}
+
+void CallDecoder::learnAlias(std::uint32_t src, std::string alias) {
+    ++stats_.aliases;
+    if (aliases_.size() >= kMaxAliases && aliases_.count(src) == 0) {
+        aliases_.clear();
+    }
+    aliases_[src] = std::move(alias);
+}
+
+void CallDecoder::onTalkerAliasBlock(std::uint32_t src, std::uint8_t block, ByteView bytes7) {
+    if (dmra_.size() >= kMaxAliases && dmra_.count(src) == 0) {
+        dmra_.clear();
+    }
+    if (auto alias = dmra_[src].feed(block, bytes7)) {
+        learnAlias(src, std::move(*alias));
+    }
+}
+
+std::optional<std::string> CallDecoder::aliasOf(std::uint32_t src) const {
+    auto it = aliases_.find(src);
+    if (it == aliases_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
 }
 
 // ------------------------------------------------------------------ encoder

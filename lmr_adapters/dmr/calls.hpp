@@ -10,13 +10,16 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "common/events.hpp"
 #include "common/result.hpp"
 #include "lmr_adapters/dmr/burst.hpp"
 #include "lmr_adapters/dmr/dmrd.hpp"
+#include "lmr_adapters/dmr/talker_alias.hpp"
 
 namespace iwf::lmr::dmr {
 
@@ -38,6 +41,7 @@ class CallDecoder {
   public:
     struct Stats {
         std::uint64_t lost_packets = 0;  // sequence gaps seen
+        std::uint64_t aliases = 0;       // talker aliases decoded
     };
 
     // Feeds one packet received from `peer_id`; appends the events it produces. An error
@@ -48,6 +52,12 @@ class CallDecoder {
     void expire(std::int64_t now_ns, std::int64_t timeout_ns, std::vector<Event>& out);
     // Ends every stream of `peer_id` (or all when nullopt) with `reason`.
     void endAll(std::optional<std::uint32_t> peer_id, EndReason reason, std::vector<Event>& out);
+    // A talker alias block a peer sent outside the bursts (MMDVMHost's DMRA: source ID, block
+    // 0..3, the 7 alias bytes). Learned like one from the embedded LC.
+    void onTalkerAliasBlock(std::uint32_t src, std::uint8_t block, ByteView bytes7);
+    // The talker alias learned for a radio ID (embedded LC FLCO 4..7 or DMRA), if any. A call
+    // set up after it was learned carries it as CallSetup.caller.alias.
+    std::optional<std::string> aliasOf(std::uint32_t src) const;
     std::size_t activeStreams() const { return streams_.size(); }
     const Stats& stats() const { return stats_; }
 
@@ -69,8 +79,13 @@ class CallDecoder {
         std::uint32_t frames = 0;
         std::int64_t last_rx_ns = 0;
         EmbeddedLcAssembler emb_lc;
+        TalkerAliasAssembler alias;    // FLCO 4..7 in the embedded LC
         std::optional<Voice> pending;  // late-entry burst A held until the EMB of burst B
     };
+    // Radio ID -> talker alias. Bounded: cleared when full (an attacker sending aliases for
+    // many IDs costs at most kMaxAliases strings).
+    static constexpr std::size_t kMaxAliases = 4096;
+    void learnAlias(std::uint32_t src, std::string alias);
     using Key = std::tuple<std::uint32_t, std::uint8_t>;  // peer, slot
 
     CryptoSync cryptoOf(const Stream& s) const;
@@ -80,6 +95,8 @@ class CallDecoder {
     std::map<Key, Stream> streams_;
     CallRef next_ref_ = 1;
     Stats stats_;
+    std::unordered_map<std::uint32_t, std::string> aliases_;
+    std::unordered_map<std::uint32_t, TalkerAliasAssembler> dmra_;  // DMRA blocks by source
 };
 
 struct EncoderConfig {

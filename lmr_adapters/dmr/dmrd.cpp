@@ -51,8 +51,8 @@ Result<DmrdPacket> decodeDmrd(ByteView d) {
     }
     p.stream_id = r.u32();
     p.burst = r.array<kBurstBytes>();
-    if (d.size() == kDmrdLengthMmdvm) {
-        p.has_trailer = true;
+    p.has_trailer = d.size() == kDmrdLengthMmdvm;
+    if (p.has_trailer) {
         p.ber = r.u8();
         p.rssi = r.u8();
     }

@@ -1,6 +1,7 @@
 #pragma once
 // DMRD: the Homebrew (HBP) DMR data packet (MMDVMHost/DMRGateway/HBlink), 53 bytes plus the
-// optional MMDVM BER/RSSI trailer (55 bytes). Layout in docs/protocols/dmr-hbp.md.
+// MMDVM BER/RSSI trailer (55 bytes: what MMDVMHost and DMRGateway write, and the only length
+// DMRGateway accepts besides its 71-byte trunking form). Layout in docs/protocols/dmr-hbp.md.
 
 #include <cstdint>
 #include <string_view>
@@ -29,7 +30,12 @@ struct DmrdPacket {
     std::uint8_t dtype_vseq = 0;  // byte 15 bits 3..0: voice burst 0..5 (A..F) or data type
     std::uint32_t stream_id = 0;  // bytes 16..19
     Burst burst{};                // bytes 20..52
-    bool has_trailer = false;     // bytes 53..54 present
+    // Bytes 53..54 (BER, RSSI) present. True by default: MMDVMHost writes every DMRD with them
+    // (DMRNetwork.cpp write(): HOMEBREW_DATA_PACKET_LENGTH 55) and DMRGateway queues only 55-
+    // or 71-byte DMRD, dropping any other length without a log line (DMRNetwork.cpp and
+    // MMDVMNetwork.cpp clock()). A 53-byte packet decodes with has_trailer = false and is
+    // re-encoded as received.
+    bool has_trailer = true;
     std::uint8_t ber = 0;
     std::uint8_t rssi = 0;
 

@@ -1,5 +1,6 @@
 #include "lmr_adapters/dmr/hbp_link.hpp"
 
+#include <fmt/ranges.h>
 #include <openssl/crypto.h>
 
 namespace iwf::lmr::dmr {
@@ -33,7 +34,8 @@ HbpLinkBase::HbpLinkBase(LinkId id, const HbpCommonConfig& cfg, asio::io_context
     , events_(metrics.counter("iwf_dmr_events_total", "Events reported to the engine",
                               {{"link", id_.name}}))
     , log_(log::get("dmr"))
-    , drops_(metrics, id_.name, log_) {}
+    , drops_(metrics, id_.name, log_)
+    , socket_stats_(metrics, id_.name, "hbp") {}
 
 HbpLinkBase::~HbpLinkBase() {
     *alive_ = false;
@@ -48,8 +50,16 @@ Status HbpLinkBase::openSocket(const std::string& address, std::uint16_t port) {
     boost::system::error_code ec;
     // One socket carries every peer's talk paths (a master with hundreds of repeaters): the
     // default receive buffer (~212 KB, ~250 small datagrams, ~6 ms at 2,500 streams) is too
-    // short for a scheduling hiccup. Best effort (the kernel caps it at net.core.rmem_max).
-    socket_.set_option(asio::socket_base::receive_buffer_size(kReceiveBuffer), ec);
+    // short for a scheduling hiccup. The kernel caps it at net.core.rmem_max (warned).
+    const int want = common_.receive_buffer;
+    const int granted = net::SocketStats::setReceiveBuffer(socket_, want);
+    if (want > 0 && granted / 2 < want) {
+        log_->warn(
+            "link={} receive_buffer={} granted={} (the kernel caps SO_RCVBUF at "
+            "net.core.rmem_max; raise it to get the configured size)",
+            id_.name, want, granted / 2);
+    }
+    socket_stats_.attach(socket_);
     local_port_ = socket_.local_endpoint(ec).port();
     return {};
 }
@@ -60,6 +70,7 @@ void HbpLinkBase::closeSocket() {
     boost::system::error_code ec;
     timer_.cancel();
     rx_.stop();
+    socket_stats_.detach();
     socket_.close(ec);
 }
 
@@ -157,13 +168,26 @@ void HbpLinkBase::expireData() {
 
 // ------------------------------------------------------------------ master
 
+namespace {
+constexpr std::size_t kMaxSources = 4096;  // source addresses whose failures are remembered
+constexpr auto kFailureMemory = std::chrono::seconds(60);
+}  // namespace
+
 HbpMasterLink::HbpMasterLink(LinkId id, HbpMasterConfig cfg, asio::io_context& io,
                              metrics::Registry& metrics, const Clock& clock)
     : HbpLinkBase(std::move(id), cfg, io, metrics, clock)
     , cfg_(std::move(cfg))
     , peers_gauge_(metrics.gauge("iwf_dmr_peers", "HBP peers logged in", {{"link", id_.name}}))
     , timeouts_(metrics.counter("iwf_dmr_peer_timeouts_total", "HBP peers dropped as silent",
-                                {{"link", id_.name}})) {}
+                                {{"link", id_.name}}))
+    , not_subscribed_(metrics.counter(
+          "iwf_dmr_not_subscribed_total",
+          "DMRD packets not sent to a peer whose RPTO subscriptions exclude the talkgroup",
+          {{"link", id_.name}})) {
+    metrics.callbackGauge("iwf_dmr_pending_logins", "HBP logins in progress (half-open)",
+                          {{"link", id_.name}},
+                          [this] { return static_cast<double>(pending_count_.load()); });
+}
 
 Status HbpMasterLink::start(EventSink& sink) {
     sink_ = &sink;
@@ -171,25 +195,84 @@ Status HbpMasterLink::start(EventSink& sink) {
     startReceive();
     const auto tick = std::clamp(cfg_.ping_timeout / 4, std::chrono::milliseconds(10),
                                  std::chrono::milliseconds(1000));
-    startTimer(std::min(tick, std::clamp(cfg_.stream_timeout / 4, std::chrono::milliseconds(10),
-                                         std::chrono::milliseconds(1000))));
-    log_->info("link={} role=master port={}", id_.name, localPort());
+    startTimer(std::min({tick,
+                         std::clamp(cfg_.stream_timeout / 4, std::chrono::milliseconds(10),
+                                    std::chrono::milliseconds(1000)),
+                         std::clamp(cfg_.login_timeout / 4, std::chrono::milliseconds(10),
+                                    std::chrono::milliseconds(1000))}));
+    log_->info("link={} role=master port={} allow={}", id_.name, localPort(),
+               fmt::join(cfg_.allow.entries(), ","));
     return {};
 }
 
 void HbpMasterLink::stop() {
     for (const auto& [id, p] : peers_) {
-        if (p.state == PeerState::Connected) {
-            sendTo(p.ep, encodeHbp(hbpSimple(HbpType::Mstcl, id)));
-        }
+        sendTo(p.ep, encodeHbp(hbpSimple(HbpType::Mstcl, id)));
     }
     std::vector<Event> events;
     decoder_.endAll(std::nullopt, EndReason::LinkDown, events);
     data_rx_.clear(std::nullopt);
     emit(events);
     peers_.clear();
+    pending_.clear();
+    pending_order_.clear();
+    pending_count_ = 0;
     updateConnected();
     closeSocket();
+}
+
+Status HbpMasterLink::reconfigure(const HbpMasterConfig& next, std::string& what) {
+    // The daemon calls this only when nothing but the reloadable keys (password, allow,
+    // rate_limit: dmr link_types.cpp) differ; the other fields of `next` are ignored.
+    std::vector<std::string> changed;
+    if (next.password != cfg_.password) {
+        changed.push_back("password");
+        cfg_.password = next.password;
+        common_.password = next.password;
+        // Sessions were opened with the old password: each peer logs in again (DMRGateway /
+        // MMDVMHost do on MSTCL) and must know the new one. Logins in progress start over.
+        std::vector<std::uint32_t> ids;
+        for (const auto& [id, p] : peers_) {
+            ids.push_back(id);
+            sendTo(p.ep, encodeHbp(hbpSimple(HbpType::Mstcl, id)));
+        }
+        for (auto id : ids) {
+            removePeer(id, EndReason::LinkDown);
+        }
+        pending_.clear();
+        pending_order_.clear();
+        pending_count_ = 0;
+        what = "password changed: " + std::to_string(ids.size()) +
+               " sessions closed (MSTCL) to log in again with it";
+    }
+    if (!(next.allow == cfg_.allow)) {
+        changed.push_back("allow");
+        cfg_.allow = next.allow;
+        std::vector<std::uint32_t> gone;
+        for (const auto& [id, p] : peers_) {
+            if (!cfg_.allow.allows(p.ep.address())) {
+                gone.push_back(id);
+                sendTo(p.ep, encodeHbp(hbpSimple(HbpType::Mstcl, id)));
+            }
+        }
+        for (auto id : gone) {
+            removePeer(id, EndReason::LinkDown);
+        }
+    }
+    if (next.rate.pps != cfg_.rate.pps || next.rate.burst != cfg_.rate.burst) {
+        changed.push_back("rate_limit");
+        cfg_.rate = next.rate;
+        for (auto& [id, p] : peers_) {
+            p.gate = cfg_.rate.gate();
+        }
+    }
+    if (what.empty()) {
+        what = changed.empty() ? "unchanged" : "applied";
+    }
+    if (!changed.empty()) {
+        log_->info("link={} reload applied={} {}", id_.name, fmt::join(changed, ","), what);
+    }
+    return {};
 }
 
 void HbpMasterLink::reply(const udp::endpoint& to, HbpType t, std::uint32_t id) {
@@ -197,12 +280,15 @@ void HbpMasterLink::reply(const udp::endpoint& to, HbpType t, std::uint32_t id) 
 }
 
 void HbpMasterLink::updateConnected() {
-    std::size_t n = 0;
-    for (const auto& [id, p] : peers_) {
-        n += p.state == PeerState::Connected ? 1 : 0;
-    }
-    connected_ = n;
-    peers_gauge_.set(static_cast<double>(n));
+    connected_ = peers_.size();
+    peers_gauge_.set(static_cast<double>(peers_.size()));
+}
+
+void HbpMasterLink::countLogin(std::string_view result, std::uint64_t n) {
+    metrics_
+        .counter("iwf_dmr_logins_total", "HBP logins by result",
+                 {{"link", id_.name}, {"result", std::string(result)}})
+        .inc(n);
 }
 
 void HbpMasterLink::removePeer(std::uint32_t id, EndReason reason) {
@@ -214,7 +300,177 @@ void HbpMasterLink::removePeer(std::uint32_t id, EndReason reason) {
     updateConnected();
 }
 
+bool HbpMasterLink::inBackoff(const asio::ip::address& a, Clock::TimePoint now) {
+    auto it = sources_.find(a);
+    return it != sources_.end() && now < it->second.blocked_until;
+}
+
+void HbpMasterLink::loginFailed(const udp::endpoint& from, Clock::TimePoint now) {
+    auto it = sources_.find(from.address());
+    if (it == sources_.end()) {
+        if (sources_.size() >= kMaxSources) {
+            std::erase_if(sources_, [&](const auto& kv) {
+                return now >= kv.second.blocked_until &&
+                       now - kv.second.last_failure > kFailureMemory;
+            });
+        }
+        if (sources_.size() >= kMaxSources) {
+            // Still full: forget the source whose last failure is the oldest.
+            auto oldest = std::min_element(sources_.begin(), sources_.end(),
+                                           [](const auto& x, const auto& y) {
+                                               return x.second.last_failure < y.second.last_failure;
+                                           });
+            sources_.erase(oldest);
+        }
+        it = sources_.emplace(from.address(), Source{}).first;
+    }
+    Source& s = it->second;
+    if (now - s.last_failure > kFailureMemory && now >= s.blocked_until) {
+        s.failures = 0;  // an old mistake is forgiven
+    }
+    ++s.failures;
+    s.last_failure = now;
+    if (s.failures >= kLoginFailuresFree) {
+        const std::uint32_t doublings =
+            std::min<std::uint32_t>(s.failures - kLoginFailuresFree, 16);
+        const auto backoff = std::min<std::chrono::milliseconds>(
+            std::chrono::milliseconds(1000LL << doublings), cfg_.login_backoff_max);
+        s.blocked_until = now + backoff;
+        log_->warn("link={} source={} login_failures={} backoff_ms={}", id_.name,
+                   from.address().to_string(), s.failures, backoff.count());
+    }
+}
+
+void HbpMasterLink::makeRoomForPending(const udp::endpoint& from) {
+    // Per source address, then in total: the oldest login in progress gives way. A flood of
+    // RPTLs ages its own entries out; a real repeater answers its salt within a round trip.
+    // pending_ is ordered by (address, port): one address's entries are contiguous.
+    std::size_t same = 0;
+    auto oldest_same = pending_.end();
+    for (auto it = pending_.lower_bound(udp::endpoint(from.address(), 0));
+         it != pending_.end() && it->first.address() == from.address(); ++it) {
+        ++same;
+        if (oldest_same == pending_.end() || it->second.started < oldest_same->second.started) {
+            oldest_same = it;
+        }
+    }
+    if (same >= cfg_.max_pending_per_address && oldest_same != pending_.end()) {
+        pending_.erase(oldest_same);
+        countLogin("evicted");
+        return;
+    }
+    if (pending_.size() < cfg_.max_pending_logins) {
+        return;
+    }
+    // The oldest overall: the front of the insertion order that is still pending (entries
+    // that completed, expired or were replaced are skipped and discarded on the way).
+    while (!pending_order_.empty()) {
+        const auto [ep, gen] = pending_order_.front();
+        pending_order_.pop_front();
+        auto it = pending_.find(ep);
+        if (it != pending_.end() && it->second.gen == gen) {
+            pending_.erase(it);
+            countLogin("evicted");
+            return;
+        }
+    }
+}
+
+void HbpMasterLink::onLogin(std::uint32_t id, const udp::endpoint& from, Clock::TimePoint now) {
+    if (inBackoff(from.address(), now)) {
+        // Silently: no answer to reflect, nothing to learn; counted and logged per source.
+        drop(endpointLabel(from), "login_backoff");
+        countLogin("backoff");
+        return;
+    }
+    auto it = pending_.find(from);
+    if (it == pending_.end()) {
+        makeRoomForPending(from);
+        it = pending_.emplace(from, Pending{}).first;
+    }
+    Pending& p = it->second;
+    p.id = id;
+    p.state = LoginState::WaitKey;
+    p.started = now;
+    p.gen = ++pending_gen_;
+    pending_order_.emplace_back(from, p.gen);
+    p.salt = idBytes(static_cast<std::uint32_t>(rng_()));
+    pending_count_ = pending_.size();
+    HbpMessage ack;
+    ack.type = HbpType::Rptack;
+    ack.ack = p.salt;
+    sendTo(from, encodeHbp(ack));
+}
+
+void HbpMasterLink::onKey(const HbpMessage& m, const udp::endpoint& from, Clock::TimePoint now) {
+    auto it = pending_.find(from);
+    if (it == pending_.end() || it->second.id != m.peer_id ||
+        it->second.state != LoginState::WaitKey) {
+        drop(endpointLabel(from), "unexpected_login");
+        reply(from, HbpType::Mstnak, m.peer_id);
+        return;
+    }
+    const auto want = hbpLoginKey(it->second.salt, cfg_.password);
+    if (CRYPTO_memcmp(want.data(), m.key.data(), want.size()) != 0) {
+        countLogin("bad_password");
+        drop(endpointLabel(from), "bad_password");
+        pending_.erase(it);
+        pending_count_ = pending_.size();
+        loginFailed(from, now);
+        reply(from, HbpType::Mstnak, m.peer_id);
+        return;
+    }
+    it->second.state = LoginState::WaitConfig;
+    reply(from, HbpType::Rptack, m.peer_id);
+}
+
+void HbpMasterLink::onConfig(const HbpMessage& m, const udp::endpoint& from, Clock::TimePoint now) {
+    auto it = pending_.find(from);
+    if (it == pending_.end() || it->second.id != m.peer_id ||
+        it->second.state != LoginState::WaitConfig) {
+        drop(endpointLabel(from), "unexpected_config");
+        reply(from, HbpType::Mstnak, m.peer_id);
+        return;
+    }
+    const std::uint32_t id = m.peer_id;
+    pending_.erase(it);
+    pending_count_ = pending_.size();
+    auto old = peers_.find(id);
+    if (old == peers_.end() && peers_.size() >= cfg_.max_peers) {
+        drop(endpointLabel(from), "too_many_peers");
+        countLogin("too_many_peers");
+        reply(from, HbpType::Mstnak, id);
+        return;
+    }
+    if (old != peers_.end()) {
+        // The same ID logged in again with the password: a restarted repeater, or one whose
+        // address changed (NAT rebinding). The new session replaces the old one; its calls end.
+        log_->info("link={} peer={} relogin endpoint={} replaces={}", id_.name, id,
+                   endpointLabel(from), endpointLabel(old->second.ep));
+        countLogin("relogin");
+        std::vector<Event> events;
+        decoder_.endAll(id, EndReason::LinkDown, events);
+        emit(events);
+    }
+    sources_.erase(from.address());  // a good login forgives the source its failures
+    Peer& p = peers_[id];
+    p.ep = from;
+    p.last_heard = now;
+    p.config = m.config;
+    p.gate = cfg_.rate.gate();
+    drops_.admitPeer(std::to_string(id));
+    updateConnected();
+    countLogin("ok");
+    log_->info("link={} peer={} login=ok callsign={} endpoint={}", id_.name, id, m.config.callsign,
+               endpointLabel(from));
+    reply(from, HbpType::Rptack, id);
+}
+
 void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
+    if (!cfg_.allow.allows(from.address())) {
+        drop(endpointLabel(from), "not_allowed");
+        return;
+    }
     // DMRD, the hot path, first: decodeHbp() would only recognise its magic (and build an
     // HbpMessage with its strings per packet); the packet itself is parsed by decodeDmrd().
     if (isDmrd(d)) {
@@ -225,12 +481,16 @@ void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
         const std::uint32_t pid = (std::uint32_t{d[11]} << 24) | (std::uint32_t{d[12]} << 16) |
                                   (std::uint32_t{d[13]} << 8) | d[14];
         auto it = peers_.find(pid);
-        if (it == peers_.end() || it->second.state != PeerState::Connected ||
-            it->second.ep != from) {
+        if (it == peers_.end() || it->second.ep != from) {
             drop(endpointLabel(from), "not_logged_in");
             return;
         }
-        it->second.last_heard = clock_.now();
+        const auto now = clock_.now();
+        if (!it->second.gate.take(toNs(now))) {
+            drop(std::to_string(pid), "rate_limited");
+            return;
+        }
+        it->second.last_heard = now;
         handleDmrd(d, pid);
         return;
     }
@@ -243,79 +503,25 @@ void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
     const std::uint32_t id = m->peer_id;
     auto it = peers_.find(id);
     const bool known = it != peers_.end() && it->second.ep == from;
+    if (known && !it->second.gate.take(toNs(now))) {
+        drop(std::to_string(id), "rate_limited");
+        return;
+    }
     switch (m->type) {
-        case HbpType::Rptl: {
-            if (it == peers_.end() && peers_.size() >= cfg_.max_peers) {
-                drop(endpointLabel(from), "too_many_peers");
-                reply(from, HbpType::Mstnak, id);
-                return;
-            }
-            if (it != peers_.end() && it->second.state == PeerState::Connected) {
-                // A connected peer logging in again (restart): its calls end.
-                std::vector<Event> events;
-                decoder_.endAll(id, EndReason::LinkDown, events);
-                emit(events);
-            }
-            Peer p;
-            p.ep = from;
-            p.last_heard = now;
-            const std::uint32_t salt = static_cast<std::uint32_t>(rng_());
-            p.salt = idBytes(salt);
-            peers_[id] = p;
-            updateConnected();
-            HbpMessage ack;
-            ack.type = HbpType::Rptack;
-            ack.ack = p.salt;
-            sendTo(from, encodeHbp(ack));
+        case HbpType::Rptl:
+            onLogin(id, from, now);
             return;
-        }
-        case HbpType::Rptk: {
-            if (!known || it->second.state != PeerState::WaitKey) {
-                drop(std::to_string(id), "unexpected_login");
-                reply(from, HbpType::Mstnak, id);
-                return;
-            }
-            const auto want = hbpLoginKey(it->second.salt, cfg_.password);
-            if (CRYPTO_memcmp(want.data(), m->key.data(), want.size()) != 0) {
-                metrics_
-                    .counter("iwf_dmr_logins_total", "HBP logins by result",
-                             {{"link", id_.name}, {"result", "bad_password"}})
-                    .inc();
-                drop(std::to_string(id), "bad_password");
-                peers_.erase(it);
-                reply(from, HbpType::Mstnak, id);
-                return;
-            }
-            it->second.state = PeerState::WaitConfig;
-            it->second.last_heard = now;
-            reply(from, HbpType::Rptack, id);
+        case HbpType::Rptk:
+            onKey(*m, from, now);
             return;
-        }
-        case HbpType::Rptc: {
-            if (!known || it->second.state != PeerState::WaitConfig) {
-                drop(std::to_string(id), "unexpected_config");
-                reply(from, HbpType::Mstnak, id);
-                return;
-            }
-            it->second.state = PeerState::Connected;
-            it->second.config = m->config;
-            it->second.last_heard = now;
-            updateConnected();
-            metrics_
-                .counter("iwf_dmr_logins_total", "HBP logins by result",
-                         {{"link", id_.name}, {"result", "ok"}})
-                .inc();
-            log_->info("link={} peer={} login=ok callsign={} endpoint={}", id_.name, id,
-                       m->config.callsign, endpointLabel(from));
-            reply(from, HbpType::Rptack, id);
+        case HbpType::Rptc:
+            onConfig(*m, from, now);
             return;
-        }
         case HbpType::Rpto:
         case HbpType::Rptping:
-        case HbpType::Dmra:
-        case HbpType::Rptsbkn:
-            if (!known || it->second.state != PeerState::Connected) {
-                // Not (or no longer) logged in: MSTNAK tells the peer to log in again.
+            if (!known) {
+                // Not (or no longer, or not from here) logged in: MSTNAK tells the peer to
+                // log in again (MMDVMHost / DMRGateway DMRNetwork.cpp do on MSTNAK).
                 drop(endpointLabel(from), "not_logged_in");
                 reply(from, HbpType::Mstnak, id);
                 return;
@@ -323,20 +529,79 @@ void HbpMasterLink::onDatagram(ByteView d, const udp::endpoint& from) {
             it->second.last_heard = now;
             if (m->type == HbpType::Rptping) {
                 reply(from, HbpType::Mstpong, id);
-            } else if (m->type == HbpType::Rpto) {
+            } else {
+                // Talkgroup subscriptions (HBlink4 "TS1=..;TS2=..", DMR+ "TS1_1=.."), any
+                // number of times while connected; DMRGateway sends its Options= text once
+                // after the config (DMRNetwork.cpp clock(), WAITING_CONFIG).
+                std::size_t bad = 0;
+                it->second.options = parseRptoOptions(m->text, &bad);
+                log_->info("link={} peer={} options=\"{}\" ts1={} ts2={} bad_items={}", id_.name,
+                           id, m->text, it->second.options.ts1 ? it->second.options.ts1->size() : 0,
+                           it->second.options.ts2 ? it->second.options.ts2->size() : 0, bad);
                 reply(from, HbpType::Rptack, id);
             }
+            return;
+        case HbpType::Dmra:
+        case HbpType::Dmrg:
+        case HbpType::Rptg:
+        case HbpType::Rptsbkn:
+            onSideMessage(*m, d, from);
             return;
         case HbpType::Rptcl:
             if (known) {
                 log_->info("link={} peer={} close=by_peer", id_.name, id);
                 removePeer(id, EndReason::LinkDown);
+            } else if (auto p = pending_.find(from); p != pending_.end() && p->second.id == id) {
+                pending_.erase(p);
+                pending_count_ = pending_.size();
             }
             return;
         default:
             drop(endpointLabel(from), "unexpected_message");
             return;
     }
+}
+
+void HbpMasterLink::onSideMessage(const HbpMessage& m, ByteView d, const udp::endpoint& from) {
+    // Never MSTNAK here: MMDVMHost's DMRA / DMRG carry a radio ID after the magic, so bytes
+    // 4..7 are not the peer ID (DMRDirectNetwork.cpp writeTalkerAlias / writeRadioPosition);
+    // refusing them made a logged-in MMDVMHost log in again at every talker alias.
+    Peer* peer = nullptr;
+    std::uint32_t peer_id = 0;
+    for (auto& [pid, p] : peers_) {
+        if (p.ep == from) {
+            peer = &p;
+            peer_id = pid;
+            break;
+        }
+    }
+    if (peer == nullptr) {
+        drop(endpointLabel(from), "not_logged_in");
+        return;
+    }
+    peer->last_heard = clock_.now();
+    if (m.type == HbpType::Dmra) {
+        auto f = parseDmra(d, peer_id);
+        if (f && !f->from_gateway && f->data.size() == 7) {
+            decoder_.onTalkerAliasBlock(f->src, f->block, f->data);
+        }
+        // DMRGateway's DMRA keeps 3 of the 7 alias bytes: unusable; the alias is read from
+        // the embedded LC of the voice bursts, which both peers forward.
+    }
+    // DMRG / RPTG (positions) and RPTSBKN (a master's beacon request, sent by old notes'
+    // peers) are accepted and not used.
+}
+
+std::optional<std::uint8_t> HbpMasterLink::slotFor(const Peer& p, std::uint8_t slot,
+                                                   std::uint32_t tg) const {
+    if (p.options.allows(slot, tg)) {
+        return slot;
+    }
+    const std::uint8_t other = slot == 1 ? 2 : 1;
+    if (p.options.allows(other, tg)) {
+        return other;  // subscribed on the other slot: it goes out there (as HBlink does)
+    }
+    return std::nullopt;
 }
 
 void HbpMasterLink::onTick() {
@@ -348,11 +613,33 @@ void HbpMasterLink::onTick() {
         }
     }
     for (auto id : silent) {
-        if (peers_[id].state == PeerState::Connected) {
-            timeouts_.inc();
-            log_->warn("link={} peer={} timeout=ping action=drop", id_.name, id);
-        }
+        timeouts_.inc();
+        log_->warn("link={} peer={} timeout=ping action=drop", id_.name, id);
         removePeer(id, EndReason::LinkDown);
+    }
+    const auto expired = std::erase_if(
+        pending_, [&](const auto& kv) { return now - kv.second.started > cfg_.login_timeout; });
+    if (expired > 0) {
+        countLogin("expired", expired);
+    }
+    pending_count_ = pending_.size();
+    // Keep the insertion order from growing with entries that are gone.
+    while (!pending_order_.empty()) {
+        auto it = pending_.find(pending_order_.front().first);
+        if (it != pending_.end() && it->second.gen == pending_order_.front().second) {
+            break;
+        }
+        pending_order_.pop_front();
+    }
+    if (pending_order_.size() > 4 * pending_.size() + 64) {
+        std::deque<std::pair<udp::endpoint, std::uint64_t>> live;
+        for (const auto& e : pending_order_) {
+            auto it = pending_.find(e.first);
+            if (it != pending_.end() && it->second.gen == e.second) {
+                live.push_back(e);
+            }
+        }
+        pending_order_.swap(live);
     }
     std::vector<Event> events;
     decoder_.expire(nowNs(), std::chrono::nanoseconds(cfg_.stream_timeout).count(), events);
@@ -361,24 +648,53 @@ void HbpMasterLink::onTick() {
 }
 
 Status HbpMasterLink::deliver(const Event& event) {
+    if ((std::holds_alternative<DataMessage>(event) ||
+         std::holds_alternative<SecurityMessage>(event)) &&
+        connectedPeers() == 0) {
+        // Short data or a KMM with no repeater logged in reaches nobody: say so. The engine
+        // reports it not delivered (DataReceipt); with a durable message store the MCData link
+        // keeps it and iwfd tries again once a repeater is logged in (common/message_store.hpp),
+        // without one it answers its sender 480 (issue #21).
+        return Error{"no_repeater"};
+    }
     auto pkts = encode(event);
     if (!pkts) {
         return pkts.error();
+    }
+    if (pkts->empty()) {
+        return {};
     }
     std::vector<Bytes> wire;
     wire.reserve(pkts->size());
     for (const auto& p : *pkts) {
         wire.push_back(encodeDmrd(p));
     }
+    // Every packet of one event has one destination and slot.
+    const bool group = !pkts->front().unit_call;
+    const std::uint32_t tg = pkts->front().dst;
+    const std::uint8_t slot = pkts->front().slot;
     auto alive = alive_;
-    asio::post(io_, [this, alive, wire = std::move(wire)]() {
+    asio::post(io_, [this, alive, wire = std::move(wire), group, tg, slot]() {
         if (!*alive) {
             return;
         }
         for (const auto& [id, p] : peers_) {
-            if (p.state == PeerState::Connected) {
-                for (const auto& w : wire) {
+            std::optional<std::uint8_t> out = slot;
+            if (group) {
+                out = slotFor(p, slot, tg);
+            }
+            if (!out) {
+                not_subscribed_.inc(wire.size());
+                continue;
+            }
+            for (const auto& w : wire) {
+                if (*out == slot) {
                     sendTo(p.ep, w);
+                } else {
+                    Bytes moved = w;  // DMRD byte 15 bit 7: 0 = TS1, 1 = TS2
+                    moved[15] =
+                        static_cast<std::uint8_t>((moved[15] & 0x7F) | (*out == 2 ? 0x80 : 0x00));
+                    sendTo(p.ep, std::move(moved));
                 }
             }
         }
@@ -398,7 +714,12 @@ HbpPeerLink::HbpPeerLink(LinkId id, HbpPeerConfig cfg, asio::io_context& io,
                                {{"link", id_.name}, {"result", "refused"}}))
     , relogins_(metrics.counter("iwf_dmr_relogins_total",
                                 "Logins started again (master silent, refused or closed)",
-                                {{"link", id_.name}})) {}
+                                {{"link", id_.name}}))
+    , beacons_(metrics.counter("iwf_dmr_beacon_requests_total",
+                               "RPTSBKN beacon requests from the master (no RF here: ignored)",
+                               {{"link", id_.name}})) {
+    drops_.admitPeer("master");
+}
 
 Status HbpPeerLink::start(EventSink& sink) {
     sink_ = &sink;
@@ -438,7 +759,36 @@ void HbpPeerLink::enter(State s) {
 
 void HbpPeerLink::sendLogin() {
     enter(State::WaitSalt);
-    sendTo(master_, encodeHbp(hbpSimple(HbpType::Rptl, cfg_.id)));
+    sendStep();
+}
+
+void HbpPeerLink::sendStep() {
+    last_sent_ = clock_.now();
+    switch (state_) {
+        case State::WaitSalt:
+            sendTo(master_, encodeHbp(hbpSimple(HbpType::Rptl, cfg_.id)));
+            return;
+        case State::WaitKeyAck: {
+            HbpMessage k = hbpSimple(HbpType::Rptk, cfg_.id);
+            k.key = hbpLoginKey(salt_, cfg_.password);
+            sendTo(master_, encodeHbp(k));
+            return;
+        }
+        case State::WaitConfigAck: {
+            HbpMessage c = hbpSimple(HbpType::Rptc, cfg_.id);
+            c.config = cfg_.rptc;
+            sendTo(master_, encodeHbp(c));
+            return;
+        }
+        case State::WaitOptionsAck: {
+            HbpMessage o = hbpSimple(HbpType::Rpto, cfg_.id);
+            o.text = cfg_.options;
+            sendTo(master_, encodeHbp(o));
+            return;
+        }
+        default:
+            return;
+    }
 }
 
 void HbpPeerLink::lost(std::string_view why) {
@@ -462,27 +812,23 @@ void HbpPeerLink::onDatagram(ByteView d, const udp::endpoint& from) {
     }
     switch (m->type) {
         case HbpType::Rptack:
+            // Each RPTACK moves the login one step on (DMRGateway DMRNetwork.cpp clock():
+            // WAITING_LOGIN -> RPTK with the salt, WAITING_AUTHORISATION -> RPTC,
+            // WAITING_CONFIG -> RPTO when options are set, else running).
             switch (state_) {
-                case State::WaitSalt: {
-                    HbpMessage k = hbpSimple(HbpType::Rptk, cfg_.id);
-                    k.key = hbpLoginKey(m->ack, cfg_.password);
+                case State::WaitSalt:
+                    salt_ = m->ack;
                     enter(State::WaitKeyAck);
-                    sendTo(master_, encodeHbp(k));
+                    sendStep();
                     return;
-                }
-                case State::WaitKeyAck: {
-                    HbpMessage c = hbpSimple(HbpType::Rptc, cfg_.id);
-                    c.config = cfg_.rptc;
+                case State::WaitKeyAck:
                     enter(State::WaitConfigAck);
-                    sendTo(master_, encodeHbp(c));
+                    sendStep();
                     return;
-                }
                 case State::WaitConfigAck:
                     if (!cfg_.options.empty()) {
-                        HbpMessage o = hbpSimple(HbpType::Rpto, cfg_.id);
-                        o.text = cfg_.options;
                         enter(State::WaitOptionsAck);
-                        sendTo(master_, encodeHbp(o));
+                        sendStep();
                         return;
                     }
                     [[fallthrough]];
@@ -501,8 +847,9 @@ void HbpPeerLink::onDatagram(ByteView d, const udp::endpoint& from) {
         case HbpType::Mstnak:
             refused_.inc();
             if (state_ == State::Running) {
+                // DMRGateway: back to WAITING_LOGIN, RPTL when the retry timer expires.
                 lost("mstnak");
-                sendLogin();
+                enter(State::Idle);
             } else {
                 log_->warn("link={} master={} login=refused id={}", id_.name,
                            endpointLabel(master_), cfg_.id);
@@ -525,6 +872,11 @@ void HbpPeerLink::onDatagram(ByteView d, const udp::endpoint& from) {
             }
             handleDmrd(d, 0);  // labelled "master" (dataPeerLabel)
             return;
+        case HbpType::Rptsbkn:
+            // The master asks for a beacon (DMRGateway sets m_beacon and its MMDVMHost keys
+            // up). iwfd has no transmitter: counted, nothing else.
+            beacons_.inc();
+            return;
         default:
             drop("master", "unexpected_message");
             return;
@@ -541,8 +893,10 @@ void HbpPeerLink::onTick() {
             break;
         case State::Running:
             if (now - last_pong_ > cfg_.pong_timeout) {
+                // DMRGateway: "Connection to the master has timed out", close / open, RPTL
+                // after the retry timer.
                 lost("pong_timeout");
-                sendLogin();
+                enter(State::Idle);
                 break;
             }
             if (now - last_ping_ >= cfg_.ping_interval) {
@@ -552,8 +906,13 @@ void HbpPeerLink::onTick() {
             break;
         default:
             if (now - state_since_ > cfg_.login_timeout) {
+                // No progress: start over after login_retry.
                 relogins_.inc();
-                sendLogin();
+                log_->warn("link={} master={} login=timeout action=retry", id_.name,
+                           endpointLabel(master_));
+                enter(State::Idle);
+            } else if (now - last_sent_ >= cfg_.login_retry) {
+                sendStep();  // the same step again, as DMRGateway's retry timer does
             }
             break;
     }

@@ -1,7 +1,17 @@
 #pragma once
 // HBP links (iwf::LmrLink):
 //   "dmr-hbp-master": repeaters / HBP peers log in to iwfd (RPTL, salt, RPTK, RPTC, RPTO);
-//     a wrong key gets MSTNAK; a peer silent for ping_timeout is dropped.
+//     a wrong key gets MSTNAK; a peer silent for ping_timeout is dropped. A login in progress
+//     (half-open: RPTL answered, RPTC not yet received) is kept apart from the logged-in peers,
+//     keyed by its source address and port: it expires after login_timeout, does not count
+//     toward max_peers, and the half-open table is bounded (per source address and in
+//     total, the oldest giving way). A logged-in peer is never displaced by an RPTL: only a
+//     login completed with the password (RPTK verified, RPTC received) replaces its session,
+//     from whatever address (a repeater behind a NAT that rebound its port gets MSTNAK for
+//     its pings from the new address, logs in again from there, and moves). Wrong keys from
+//     one source address are counted; after kLoginFailuresFree of them the address is
+//     ignored for a backoff that doubles per further failure (1 s .. login_backoff_max).
+//     Each logged-in peer has a packet-rate budget (rate_limit).
 //   "dmr-hbp-peer": iwfd logs in to an HBP master (BrandMeister-style server, HBlink,
 //     DMRGateway as master), pings it, and logs in again when the master goes silent or
 //     refuses it.
@@ -15,14 +25,17 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "common/address_filter.hpp"
 #include "common/asio.hpp"
 #include "common/clock.hpp"
 #include "common/link.hpp"
@@ -45,20 +58,42 @@ struct HbpCommonConfig {
     std::uint8_t color_code = 1;
     // Packet data: SAPs, the KMM tunnel service, reassembly timeout and size limit (data.hpp).
     DataConfig data;
+    int receive_buffer = 1 << 20;  // SO_RCVBUF asked for (bytes, 0 = kernel default)
 };
 
 struct HbpMasterConfig : HbpCommonConfig {
-    std::chrono::milliseconds ping_timeout{15000};  // silent peer dropped after this
-    std::size_t max_peers = 64;
+    // A silent peer is dropped after this. DMRGateway and MMDVMHost ping every 10 s (their
+    // retry timer, CTimer(1000U, 10U) in DMRNetwork.cpp): 35 s = three missed pings + 5 s.
+    std::chrono::milliseconds ping_timeout{35000};
+    std::size_t max_peers = 64;  // logged-in peers
+    // Half-open logins: expiry, total and per source address (the oldest gives way).
+    std::chrono::milliseconds login_timeout{5000};
+    std::size_t max_pending_logins = 1024;
+    std::size_t max_pending_per_address = 8;
+    std::chrono::milliseconds login_backoff_max{60000};
+    // Sources heard at all. HBP logins are password-protected, so the default is any address;
+    // an operator who knows the repeaters' addresses narrows it (docs/security.md).
+    net::AddressFilter allow = [] {
+        net::AddressFilter f;
+        (void)f.add("any");
+        return f;
+    }();
+    // Per logged-in peer: a repeater sends 2 slots x 16.7 DMRD/s and a ping every 10 s.
+    net::RateLimitConfig rate{200, 100};
 };
 
+// Timings as DMRGateway's HBP client does them (g4klx/DMRGateway DMRNetwork.cpp: m_retryTimer
+// 10 s, m_timeoutTimer 60 s, clock()).
 struct HbpPeerConfig : HbpCommonConfig {
     std::string master_address;
     std::uint16_t master_port = 62031;
-    std::chrono::milliseconds ping_interval{5000};
-    std::chrono::milliseconds pong_timeout{15000};  // no MSTPONG this long -> log in again
-    std::chrono::milliseconds login_timeout{5000};  // no answer during login -> start over
-    std::chrono::milliseconds login_retry{10000};   // after MSTNAK / MSTCL
+    std::chrono::milliseconds ping_interval{10000};  // RPTPING while logged in
+    std::chrono::milliseconds pong_timeout{60000};   // no MSTPONG this long -> log in again
+    // A login step (RPTL, RPTK, RPTC, RPTO) is sent again every login_retry until the master
+    // answers; no progress for login_timeout -> wait login_retry, start over with RPTL. After
+    // MSTNAK, MSTCL or a pong timeout: wait login_retry, then RPTL.
+    std::chrono::milliseconds login_timeout{60000};
+    std::chrono::milliseconds login_retry{10000};
     RptcConfig rptc;
     std::string options;  // RPTO text; empty = not sent
 };
@@ -75,7 +110,6 @@ class HbpLinkBase : public LmrLink {
 
   protected:
     using udp = asio::ip::udp;
-    static constexpr int kReceiveBuffer = 1 << 20;  // SO_RCVBUF asked for (bytes)
     Status openSocket(const std::string& address, std::uint16_t port);
     void closeSocket();
     void startReceive();
@@ -122,6 +156,7 @@ class HbpLinkBase : public LmrLink {
     metrics::Counter& events_;
     std::shared_ptr<spdlog::logger> log_;
     net::DropCounter drops_;
+    net::SocketStats socket_stats_;
 };
 
 class HbpMasterLink final : public HbpLinkBase {
@@ -133,27 +168,68 @@ class HbpMasterLink final : public HbpLinkBase {
     Status deliver(const Event& event) override;
     // Peers logged in completely (thread-safe, for tests and status).
     std::size_t connectedPeers() const { return connected_.load(); }
+    // Logins in progress (thread-safe, for tests and status).
+    std::size_t pendingLogins() const { return pending_count_.load(); }
+
+    // A config reload: password, allow-list and rate limit apply at once (call on the link's
+    // thread; the daemon refuses a reload that changes anything else, see link_types.cpp). A
+    // changed password closes every session (MSTCL): each peer logs in again and must know the
+    // new one. A peer no longer allowed is closed. `what` says what was done.
+    Status reconfigure(const HbpMasterConfig& next, std::string& what);
+
+    static constexpr std::uint32_t kLoginFailuresFree = 3;  // wrong keys before the backoff
 
   private:
-    enum class PeerState { WaitKey, WaitConfig, Connected };
     struct Peer {
-        PeerState state = PeerState::WaitKey;
         udp::endpoint ep;
-        std::array<std::uint8_t, 4> salt{};
         Clock::TimePoint last_heard;
         RptcConfig config;
+        RptoOptions options;  // talkgroup subscriptions (RPTO); none = everything
+        net::RateGate gate;
+    };
+    enum class LoginState { WaitKey, WaitConfig };
+    struct Pending {
+        std::uint32_t id = 0;
+        LoginState state = LoginState::WaitKey;
+        std::array<std::uint8_t, 4> salt{};
+        Clock::TimePoint started;
+        std::uint64_t gen = 0;  // matches its entry in pending_order_
+    };
+    struct Source {  // login failures of one source address
+        std::uint32_t failures = 0;
+        Clock::TimePoint last_failure;
+        Clock::TimePoint blocked_until;
     };
     void onDatagram(ByteView d, const udp::endpoint& from) override;
+    // DMRA / DMRG / RPTG / RPTSBKN: the sender is known by its endpoint (MMDVMHost's DMRA and
+    // DMRG carry a radio ID, not the peer ID, after the magic).
+    void onSideMessage(const HbpMessage& m, ByteView d, const udp::endpoint& from);
+    // The slot a group call to `tg` goes out on to a peer, nullopt when its RPTO subscriptions
+    // exclude `tg` on both slots.
+    std::optional<std::uint8_t> slotFor(const Peer& p, std::uint8_t slot, std::uint32_t tg) const;
     void onTick() override;
     void reply(const udp::endpoint& to, HbpType t, std::uint32_t id);
     void removePeer(std::uint32_t id, EndReason reason);
     void updateConnected();
+    void onLogin(std::uint32_t id, const udp::endpoint& from, Clock::TimePoint now);
+    void onKey(const HbpMessage& m, const udp::endpoint& from, Clock::TimePoint now);
+    void onConfig(const HbpMessage& m, const udp::endpoint& from, Clock::TimePoint now);
+    void loginFailed(const udp::endpoint& from, Clock::TimePoint now);
+    bool inBackoff(const asio::ip::address& a, Clock::TimePoint now);
+    void countLogin(std::string_view result, std::uint64_t n = 1);
+    void makeRoomForPending(const udp::endpoint& from);
 
     HbpMasterConfig cfg_;
-    std::unordered_map<std::uint32_t, Peer> peers_;
+    std::unordered_map<std::uint32_t, Peer> peers_;  // logged in
+    std::map<udp::endpoint, Pending> pending_;       // logins in progress, by source
+    std::deque<std::pair<udp::endpoint, std::uint64_t>> pending_order_;  // oldest first
+    std::uint64_t pending_gen_ = 0;
+    std::map<asio::ip::address, Source> sources_;  // login failures by source address
     std::atomic<std::size_t> connected_{0};
+    std::atomic<std::size_t> pending_count_{0};
     metrics::Gauge& peers_gauge_;
     metrics::Counter& timeouts_;
+    metrics::Counter& not_subscribed_;
 };
 
 class HbpPeerLink final : public HbpLinkBase {
@@ -171,6 +247,8 @@ class HbpPeerLink final : public HbpLinkBase {
     void onDatagram(ByteView d, const udp::endpoint& from) override;
     void onTick() override;
     void sendLogin();
+    // Sends the message of the current login step (again, on login_retry).
+    void sendStep();
     void enter(State s);
     void lost(std::string_view why);
     std::string dataPeerLabel(std::uint32_t) const override { return "master"; }
@@ -179,12 +257,15 @@ class HbpPeerLink final : public HbpLinkBase {
     udp::endpoint master_;
     State state_ = State::Idle;
     Clock::TimePoint state_since_;
+    Clock::TimePoint last_sent_;  // last login step sent
     Clock::TimePoint last_pong_;
     Clock::TimePoint last_ping_;
+    std::array<std::uint8_t, 4> salt_{};
     std::atomic<bool> running_{false};
     metrics::Counter& logins_ok_;
     metrics::Counter& refused_;
     metrics::Counter& relogins_;
+    metrics::Counter& beacons_;
 };
 
 }  // namespace iwf::lmr::dmr

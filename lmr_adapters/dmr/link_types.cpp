@@ -1,5 +1,7 @@
 #include "lmr_adapters/dmr/link_types.hpp"
 
+#include "common/link_limits.hpp"
+
 namespace iwf::lmr::dmr {
 
 namespace {
@@ -52,6 +54,7 @@ void parseCommon(const ConfigNode& n, HbpCommonConfig& c, std::int64_t default_p
     c.stream_timeout = n.getDuration("stream_timeout", std::chrono::milliseconds(1500));
     c.slot = static_cast<std::uint8_t>(n.getInt("slot", 1, 2, 1));
     c.color_code = static_cast<std::uint8_t>(n.getInt("color_code", 0, 15, 1));
+    c.receive_buffer = net::receiveBufferFromConfig(n, c.receive_buffer);
     parseData(n, c.data);
 }
 
@@ -68,19 +71,56 @@ std::string fixedField(const ConfigNode& n, std::string_view key, std::size_t wi
 }  // namespace
 
 HbpMasterConfig parseMasterConfig(const ConfigNode& n) {
-    n.expectKeys({"name", "type", "address", "port", "id", "password", "stream_timeout", "slot",
-                  "color_code", "ping_timeout", "max_peers", "data", "kmm"});
+    n.expectKeys({"name",
+                  "type",
+                  "address",
+                  "port",
+                  "id",
+                  "password",
+                  "stream_timeout",
+                  "slot",
+                  "color_code",
+                  "ping_timeout",
+                  "max_peers",
+                  "data",
+                  "kmm",
+                  "allow",
+                  "rate_limit",
+                  "receive_buffer",
+                  "login_timeout",
+                  "max_pending_logins",
+                  "max_pending_per_address",
+                  "login_backoff_max"});
     HbpMasterConfig c;
     parseCommon(n, c, 62031);
-    c.ping_timeout = n.getDuration("ping_timeout", std::chrono::milliseconds(15000));
+    c.ping_timeout = n.getDuration("ping_timeout", std::chrono::milliseconds(35000));
     c.max_peers = static_cast<std::size_t>(n.getInt("max_peers", 1, 10000, 64));
+    c.login_timeout = n.getDuration("login_timeout", c.login_timeout);
+    if (c.login_timeout.count() <= 0) {
+        n.fail("login_timeout", "must be positive");
+    }
+    c.max_pending_logins = static_cast<std::size_t>(
+        n.getInt("max_pending_logins", 1, 100000, static_cast<std::int64_t>(c.max_pending_logins)));
+    c.max_pending_per_address = static_cast<std::size_t>(n.getInt(
+        "max_pending_per_address", 1, 1000, static_cast<std::int64_t>(c.max_pending_per_address)));
+    c.login_backoff_max = n.getDuration("login_backoff_max", c.login_backoff_max);
+    if (c.login_backoff_max < std::chrono::seconds(1)) {
+        n.fail("login_backoff_max", "must be at least 1s");
+    }
+    // HBP logins need the password: any source may try unless `allow` narrows it.
+    if (n.has("allow")) {
+        c.allow = net::allowListFromConfig(n, c.address);
+    }
+    c.rate = net::rateLimitFromConfig(n, c.rate);
     return c;
 }
 
 HbpPeerConfig parsePeerConfig(const ConfigNode& n) {
-    n.expectKeys({"name", "type", "address", "port", "id", "password", "stream_timeout", "slot",
-                  "color_code", "master_address", "master_port", "ping_interval", "pong_timeout",
-                  "login_timeout", "login_retry", "options", "rptc", "data", "kmm"});
+    n.expectKeys(
+        {"name",        "type",           "address",      "port",          "id",
+         "password",    "stream_timeout", "slot",         "color_code",    "master_address",
+         "master_port", "ping_interval",  "pong_timeout", "login_timeout", "login_retry",
+         "options",     "rptc",           "data",         "kmm",           "receive_buffer"});
     HbpPeerConfig c;
     parseCommon(n, c, 0);
     if (c.id == 0) {
@@ -88,9 +128,9 @@ HbpPeerConfig parsePeerConfig(const ConfigNode& n) {
     }
     c.master_address = n.getIpAddress("master_address");
     c.master_port = static_cast<std::uint16_t>(n.getInt("master_port", 1, 65535, 62031));
-    c.ping_interval = n.getDuration("ping_interval", std::chrono::milliseconds(5000));
-    c.pong_timeout = n.getDuration("pong_timeout", std::chrono::milliseconds(15000));
-    c.login_timeout = n.getDuration("login_timeout", std::chrono::milliseconds(5000));
+    c.ping_interval = n.getDuration("ping_interval", std::chrono::milliseconds(10000));
+    c.pong_timeout = n.getDuration("pong_timeout", std::chrono::milliseconds(60000));
+    c.login_timeout = n.getDuration("login_timeout", std::chrono::milliseconds(60000));
     c.login_retry = n.getDuration("login_retry", std::chrono::milliseconds(10000));
     c.options = n.getString("options", "");
     RptcConfig& r = c.rptc;
@@ -100,8 +140,9 @@ HbpPeerConfig parsePeerConfig(const ConfigNode& n) {
                       "longitude", "height", "location", "description", "slots", "url",
                       "software_id", "package_id"});
         r.callsign = fixedField(x, "callsign", 8, "OPENIWF");
-        r.rx_freq = fixedField(x, "rx_freq", 9, "000000000");
-        r.tx_freq = fixedField(x, "tx_freq", 9, "000000000");
+        // %09u in DMRGateway getConfig(): 10 digits from 1 GHz up (the RPTC grows by one).
+        r.rx_freq = fixedField(x, "rx_freq", 10, "000000000");
+        r.tx_freq = fixedField(x, "tx_freq", 10, "000000000");
         r.tx_power = fixedField(x, "tx_power", 2, "00");
         r.color_code = fixedField(x, "color_code", 2, "01");
         r.latitude = fixedField(x, "latitude", 8, "0.0000");
@@ -129,6 +170,15 @@ void registerDmrLinkTypes(iwf::LinkRegistry& reg) {
         return std::make_unique<HbpMasterLink>(LinkId{Side::Lmr, n.getString("name")},
                                                parseMasterConfig(n), ctx.io, ctx.metrics,
                                                ctx.clock);
+    };
+    // SIGHUP: who may log in (password, allow) and how fast (rate_limit) apply at once.
+    master.reloadable = {"password", "allow", "rate_limit"};
+    master.reload = [](Link& l, const ConfigNode& n, std::string& what) -> Status {
+        auto* m = dynamic_cast<HbpMasterLink*>(&l);
+        if (m == nullptr) {
+            return Error{"not_a_dmr_hbp_master"};
+        }
+        return m->reconfigure(parseMasterConfig(n), what);
     };
     reg.add("dmr-hbp-master", std::move(master));
 

@@ -67,12 +67,43 @@ void CryptoTracker::onEsFragment(std::uint8_t index, const std::array<std::uint8
         next_algid_ = b[0];
         next_kid_ = static_cast<std::uint16_t>((b[1] << 8) | b[2]);
         next_parts_ |= 0x08;
+        announced_ = std::make_pair(next_algid_, next_kid_);
+    } else {
+        return;
     }
+    if (next_parts_ == 0x0F && !ess_) {
+        // No header: the first complete LDU2 ES tells the next superframe's MI; the current
+        // superframe's MI is the one before it in the LFSR sequence (same ALGID/KID: one
+        // transmission has one key).
+        ess_ = essOf(next_algid_, next_kid_,
+                     next_algid_ != kP25AlgidClear ? prevMi(next_mi_) : next_mi_);
+        ++backfilled_;
+    }
+}
+
+CryptoSync CryptoTracker::cryptoOfSuperframe(std::uint32_t sf) const {
+    CryptoSync c = current();
+    if (!ess_ || sf >= superframe_ || !c.encrypted) {
+        return c;
+    }
+    if (ess_->mi.size() != kMiBytes) {
+        return c;
+    }
+    Mi mi{};
+    std::copy_n(ess_->mi.data(), kMiBytes, mi.begin());
+    for (std::uint32_t k = sf; k < superframe_; ++k) {
+        mi = prevMi(mi);
+    }
+    c.mi.assign(ByteView(mi.data(), mi.size()));
+    return c;
 }
 
 bool CryptoTracker::encrypted() const {
     if (ess_) {
         return ess_->algid != kP25AlgidClear;
+    }
+    if (announced_) {
+        return announced_->first != kP25AlgidClear;
     }
     return service_options_ && (*service_options_ & kSvcEncrypted) != 0;
 }
@@ -84,6 +115,15 @@ bool CryptoTracker::lateEntry() const {
 CryptoSync CryptoTracker::current() const {
     if (ess_) {
         return *ess_;
+    }
+    if (announced_) {
+        // ALGID/KID announced by frame 15 but the MI fragments were lost: the algorithm is
+        // known, the MI is not (never invented).
+        CryptoSync c = CryptoSync::clear(LmrFamily::P25);
+        c.encrypted = announced_->first != kP25AlgidClear;
+        c.algid = announced_->first;
+        c.key_id = announced_->second;
+        return c;
     }
     if (encrypted()) {
         // Late entry: encrypted, algorithm and MI unknown -> MI left empty on purpose.

@@ -10,12 +10,18 @@
 //   MI unknown) until a complete LDU2 ES arrives.
 // - Service options (LDU1 frame 3): 0x80 emergency, 0x40 encrypted, low 3 bits priority.
 //   LCF bit 0x80 = protected (encrypted) LC: LDU1 addressing is ciphertext then.
+// - A stream with no header (P25 records: MMDVMHost writes no HDU and 0 in the service
+//   options byte, g4klx/MMDVMHost P25Network.cpp writeLDU1) says whether it is encrypted only
+//   in its first LDU2: frame 15 gives ALGID/KID (decided()), and frames 12-14 the MI of the
+//   next superframe, from which the MI of the current one is recovered with the inverse LFSR
+//   (back-filled, counted): superframe 0 is then as decryptable as any other.
 //
 // Pure: no I/O, no clock.
 
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "common/crypto.hpp"
 #include "common/voice.hpp"
@@ -47,6 +53,15 @@ class CryptoTracker {
 
     // The crypto sync of the current superframe (what a frame of it must carry).
     CryptoSync current() const;
+    // The crypto sync of an earlier (or the current) superframe `sf` as known now: once the
+    // MI of the current superframe is known, earlier ones follow with the inverse LFSR.
+    CryptoSync cryptoOfSuperframe(std::uint32_t sf) const;
+    // True once the stream itself said whether it is encrypted: an ESS is known (header or
+    // LDU2) or an LDU2 frame 15 announced the ALGID. Service options alone do not decide:
+    // MMDVMHost always writes 0 there.
+    bool decided() const { return ess_.has_value() || announced_.has_value(); }
+    // MIs of a current superframe recovered from the next one (inverse LFSR).
+    std::uint64_t miBackfilled() const { return backfilled_; }
     // True while the stream is encrypted but its MI is not known (late entry).
     bool lateEntry() const;
     bool encrypted() const;
@@ -76,11 +91,14 @@ class CryptoTracker {
     std::uint8_t next_parts_ = 0;  // bit 0..2: MI thirds, bit 3: ALGID/KID
     std::uint8_t next_algid_ = 0;
     std::uint16_t next_kid_ = 0;
+    // ALGID/KID from the latest LDU2 frame 15, known even when the MI fragments were lost.
+    std::optional<std::pair<std::uint8_t, std::uint16_t>> announced_;
     std::optional<std::uint8_t> service_options_;
     std::optional<std::uint8_t> lcf_;
     int last_index_ = -1;
     std::uint32_t superframe_ = 0;
     std::uint64_t regenerated_ = 0;
+    std::uint64_t backfilled_ = 0;
 };
 
 }  // namespace iwf::lmr::p25

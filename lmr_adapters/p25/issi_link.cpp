@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include <fmt/ranges.h>
+
+#include "common/link_limits.hpp"
 #include "lmr_adapters/p25/side_fields.hpp"
 
 namespace iwf::lmr::p25 {
@@ -44,7 +47,8 @@ bool isIssiSide(const VoiceFrame& f) {
 
 IssiLinkConfig IssiLinkConfig::fromConfig(const ConfigNode& n) {
     n.expectKeys({"name", "type", "address", "sip_port", "rtp_port", "wacn", "system", "rfss",
-                  "groups", "peer", "peer_port", "auto_grant", "rtp_timeout", "heartbeat"});
+                  "groups", "peer", "peer_port", "auto_grant", "rtp_timeout", "heartbeat", "allow",
+                  "rate_limit", "receive_buffer"});
     IssiLinkConfig c;
     c.name = n.getString("name");
     c.address = n.getIpAddress("address", "0.0.0.0");
@@ -66,12 +70,19 @@ IssiLinkConfig IssiLinkConfig::fromConfig(const ConfigNode& n) {
         n.fail("rtp_timeout", "must be positive");
     }
     c.heartbeat_s = static_cast<std::uint8_t>(n.getInt("heartbeat", 0, 255, 30));
+    std::vector<std::string> implied;
+    if (c.peer_host) {
+        implied.push_back(*c.peer_host);
+    }
+    c.allow = net::allowListFromConfig(n, c.address, implied);
+    c.rate = net::rateLimitFromConfig(n, c.rate);
+    c.receive_buffer = net::receiveBufferFromConfig(n, c.receive_buffer);
     return c;
 }
 
 IssiLink::IssiLink(IssiLinkConfig cfg, asio::io_context& io, metrics::Registry& metrics,
                    const Clock& clock)
-    : UdpLink(cfg.name, io, metrics, clock, 8, 2048), cfg_(std::move(cfg)) {}
+    : UdpLink(cfg.name, io, metrics, clock, 8, 2048, "rtp"), cfg_(std::move(cfg)) {}
 
 IssiLink::~IssiLink() {
     *alive_ = false;
@@ -82,7 +93,7 @@ Status IssiLink::start(EventSink& sink) {
     if (running_) {
         return Error{"already_started"};
     }
-    if (Status st = bindSocket(cfg_.address, cfg_.rtp_port); !st) {
+    if (Status st = bindSocket(cfg_.address, cfg_.rtp_port, {}, cfg_.receive_buffer); !st) {
         return st;
     }
     sip::StackConfig sc;
@@ -94,15 +105,24 @@ Status IssiLink::start(EventSink& sink) {
     sip_->onRequest([this](sip::ServerTxId tx, const sip::Message& m, const sip::Peer& from) {
         onSipRequest(tx, m, from);
     });
+    // Only configured RFSSs are parsed at all: anything else (requests, responses, ACK,
+    // CANCEL) is dropped before parsing, unanswered, and counted here as not_allowed.
+    sip_->admitOnly([this](const sip::Peer& from) {
+        if (cfg_.allow.allows(from.address)) {
+            return true;
+        }
+        drop(addressLabel(from.address), "not_allowed");
+        return false;
+    });
     if (Status st = sip_->start(); !st) {
-        boost::system::error_code ec;
-        socket_.close(ec);
+        closeSocket();
         sip_.reset();
         return st;
     }
     sink_ = &sink;
     running_ = true;
-    log_->info("link={} issi sip_port={} rtp_port={}", cfg_.name, sipPort(), rtpPort());
+    log_->info("link={} issi sip_port={} rtp_port={} allow={}", cfg_.name, sipPort(), rtpPort(),
+               fmt::join(cfg_.allow.entries(), ","));
     receiver_.start([this](const Endpoint& from, ByteView data) {
         if (running_) {
             onRtp(from, data);
@@ -164,12 +184,52 @@ std::string IssiLink::localSdp() const {
     return buildIssiSdp(sdp);
 }
 
+Status IssiLink::reconfigure(const IssiLinkConfig& next, std::string& what) {
+    std::vector<std::string> changed;
+    std::size_t ended = 0;
+    if (!(next.allow == cfg_.allow)) {
+        changed.push_back("allow");
+        cfg_.allow = next.allow;
+        std::vector<CallRef> gone;
+        for (const auto& [ref, c] : calls_) {
+            if (c.dialog && !cfg_.allow.allows(c.dialog->peer().address)) {
+                gone.push_back(ref);
+            }
+        }
+        for (auto ref : gone) {
+            if (GroupCall* c = findByRef(ref); c != nullptr && c->dialog) {
+                auto bye = c->dialog->makeRequest("BYE");
+                sip_->sendRequest(std::move(bye), c->dialog->peer(), [](const sip::Message&) {});
+            }
+            endCall(ref, EndReason::LinkDown, "RFSS no longer allowed (reload)");
+            ++ended;
+        }
+    }
+    if (next.rate.pps != cfg_.rate.pps || next.rate.burst != cfg_.rate.burst) {
+        changed.push_back("rate_limit");
+        cfg_.rate = next.rate;
+        for (auto& [ref, c] : calls_) {
+            c.gate = cfg_.rate.gate();
+        }
+    }
+    what = changed.empty()
+               ? "unchanged"
+               : fmt::format("applied {} (calls ended: {})", fmt::join(changed, ","), ended);
+    log_->info("link={} reload {} allow={}", cfg_.name, what, fmt::join(cfg_.allow.entries(), ","));
+    return Status::success();
+}
+
+bool IssiLink::inDialog(const GroupCall& c, const sip::Message& req, const sip::Peer& from) {
+    return c.dialog && sip::Dialog::idOfIncoming(req) == c.dialog->id() &&
+           from.address == c.dialog->peer().address && from.protocol == c.dialog->peer().protocol;
+}
+
 void IssiLink::onSipRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
     const std::string& m = req.method();
     if (m == "INVITE") {
         onInvite(tx, req, from);
     } else if (m == "BYE") {
-        onBye(tx, req);
+        onBye(tx, req, from);
     } else if (m == "OPTIONS") {
         auto rsp = sip::makeResponse(req, 200, "OK", sip_->newTag());
         rsp.addHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS");
@@ -193,9 +253,19 @@ void IssiLink::onInvite(sip::ServerTxId tx, const sip::Message& req, const sip::
         }
     }
     auto reject = [&](int status, std::string_view reason, std::string_view why) {
-        drop(from.toString(), why);
+        drop(addressLabel(from.address), why);
         (void)sip_->respond(tx, sip::makeResponse(req, status, reason, sip_->newTag()));
     };
+    // A re-INVITE (known Call-ID or a To tag) must come from the dialog's peer, with its tags:
+    // anything else would move the call's media to an address of the sender's choosing.
+    if (auto known = by_call_id_.find(call_id); known != by_call_id_.end()) {
+        const GroupCall* c = findByRef(known->second);
+        if (c == nullptr || !inDialog(*c, req, from)) {
+            return reject(403, "Forbidden", "not_in_dialog");
+        }
+    } else if (!req.toTag().empty()) {
+        return reject(481, "Call/Transaction Does Not Exist", "no_such_dialog");
+    }
     if (!group) {
         return reject(404, "Not Found", "not_a_group_uri");
     }
@@ -214,6 +284,10 @@ void IssiLink::onInvite(sip::ServerTxId tx, const sip::Message& req, const sip::
     auto rtp_addr = asio::ip::make_address(body->sdp->address, ec);
     if (ec) {
         return reject(488, "Not Acceptable Here", "sdp_bad_address");
+    }
+    if (!cfg_.allow.allows(rtp_addr)) {
+        // Media goes to configured RFSSs only, never to an address a request names.
+        return reject(488, "Not Acceptable Here", "sdp_address_not_allowed");
     }
     if (auto it = by_call_id_.find(call_id); it != by_call_id_.end()) {
         // re-INVITE: refresh the media address, answer again.
@@ -254,8 +328,10 @@ void IssiLink::onInvite(sip::ServerTxId tx, const sip::Message& req, const sip::
     c.dialog = sip::Dialog::asUas(req, tag, from);
     c.rtp_peer = Endpoint(rtp_addr, body->sdp->port);
     c.rtp_peer_known = true;
+    c.gate = cfg_.rate.gate();
     c.last_rx = clock_.now();
     c.protected_call = body->params && body->params->protected_mode.value_or(false);
+    drops_.admitPeer(addressLabel(from.address));
     const CallRef ref = c.ref;
     calls_.emplace(ref, std::move(c));
     by_call_id_[call_id] = ref;
@@ -274,9 +350,15 @@ void IssiLink::onInvite(sip::ServerTxId tx, const sip::Message& req, const sip::
     emit(std::move(s));
 }
 
-void IssiLink::onBye(sip::ServerTxId tx, const sip::Message& req) {
+void IssiLink::onBye(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
     auto it = by_call_id_.find(req.callId());
-    if (it == by_call_id_.end()) {
+    const GroupCall* c = it == by_call_id_.end() ? nullptr : findByRef(it->second);
+    if (c == nullptr || !inDialog(*c, req, from)) {
+        // RFC 3261 §12.2.2: a request that matches no dialog (Call-ID, tags) gets 481; the
+        // source must be the dialog's peer too, or anyone who saw a Call-ID could end a call.
+        if (c != nullptr) {
+            drop(addressLabel(from.address), "bye_not_in_dialog");
+        }
         (void)sip_->respond(tx, sip::makeResponse(req, 481, "Call/Transaction Does Not Exist"));
         return;
     }
@@ -324,7 +406,11 @@ void IssiLink::endCall(CallRef ref, EndReason reason, std::string detail) {
 }
 
 void IssiLink::onRtp(const Endpoint& from, ByteView data) {
-    const std::string peer = endpointName(from);
+    if (!cfg_.allow.allows(from.address())) {
+        drop(addressLabel(from.address()), "not_allowed");
+        return;
+    }
+    const std::string peer = addressLabel(from.address());
     auto pkt = decodeIssiPacket(data);
     if (!pkt) {
         drop(peer, pkt.error().reason, pkt.error().detail);
@@ -339,14 +425,19 @@ void IssiLink::onRtp(const Endpoint& from, ByteView data) {
         drop(peer, "unknown_stream");
         return;
     }
-    c->last_rx = clock_.now();
+    const auto now = clock_.now();
+    if (!c->gate.take(toNs(now))) {
+        drop(peer, "rate_limited");
+        return;
+    }
+    c->last_rx = now;
     onIssiPacket(*c, *pkt);
 }
 
 void IssiLink::onIssiPacket(GroupCall& c, const IssiPacket& p) {
     const PacketTypeBlock* pt = p.payload.packetType();
     if (pt == nullptr) {
-        drop(endpointName(c.rtp_peer), "no_packet_type");
+        drop(addressLabel(c.rtp_peer.address()), "no_packet_type");
         return;
     }
     const PttControlWord* word = p.payload.pttControl();
@@ -362,7 +453,7 @@ void IssiLink::onIssiPacket(GroupCall& c, const IssiPacket& p) {
         case IssiPacketKind::PttRequest:
         case IssiPacketKind::PttStart: {
             if (word == nullptr) {
-                drop(endpointName(c.rtp_peer), "ptt_without_control_word");
+                drop(addressLabel(c.rtp_peer.address()), "ptt_without_control_word");
                 return;
             }
             c.talker = *word;
@@ -415,7 +506,7 @@ void IssiLink::onIssiPacket(GroupCall& c, const IssiPacket& p) {
         }
         auto idx = v->index();
         if (!idx) {
-            drop(endpointName(c.rtp_peer), "bad_frame_type", v->ft);
+            drop(addressLabel(c.rtp_peer.address()), "bad_frame_type", v->ft);
             continue;
         }
         const FramePosition pos = c.tracker.onFrame(*idx);
@@ -640,6 +731,7 @@ void IssiLink::originate(const CallSetup& s) {
     c.inbound = false;
     c.protected_call = params.protected_mode.value_or(false);
     c.tx_word = wordOf(s.caller, cfg_.system);
+    c.gate = cfg_.rate.gate();
     c.last_rx = clock_.now();
     calls_[c.ref] = std::move(c);
     const CallRef ref = s.call;
@@ -667,7 +759,9 @@ void IssiLink::originate(const CallSetup& s) {
             boost::system::error_code e2;
             if (b && b->sdp) {
                 auto a = asio::ip::make_address(b->sdp->address, e2);
-                if (!e2) {
+                if (!e2 && !cfg_.allow.allows(a)) {
+                    deliverError("sdp_address_not_allowed");
+                } else if (!e2) {
                     call->rtp_peer = Endpoint(a, b->sdp->port);
                     call->rtp_peer_known = true;
                 }

@@ -22,6 +22,14 @@
 //
 // deliver() posts the work to the link's io_context and returns at once; failures found
 // there are counted in iwf_lmr_deliver_errors_total{link, reason}.
+//
+// Who is heard (docs/security.md "LMR links"): SIP and RTP only from the configured RFSSs
+// (`allow`; by default the `peer` address, or loopback for a loopback link): anything else is
+// dropped before it is parsed (sip::Stack::admitOnly for SIP), unanswered and counted. In-dialog
+// requests (BYE, re-INVITE) are matched by the whole dialog — Call-ID, both tags and the source
+// address of the dialog's peer (RFC 3261 §12.2.2); a BYE that does not match gets 481 and ends
+// nothing, a re-INVITE from another address gets 403 and changes no media address. Each call's RTP
+// has a packet-rate budget (rate_limit).
 
 #include <chrono>
 #include <cstdint>
@@ -31,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "common/address_filter.hpp"
 #include "common/config_node.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"
 #include "lmr_adapters/p25/issi_rtp.hpp"
@@ -54,6 +63,12 @@ struct IssiLinkConfig {
     bool auto_grant = false;
     std::chrono::milliseconds rtp_timeout{4000};  // NIST RTP inactivity timeout
     std::uint8_t heartbeat_s = 30;
+    // RFSSs heard at all (SIP and RTP sources). YAML default: the `peer` address, or loopback
+    // for a link bound to loopback (link_limits.hpp).
+    net::AddressFilter allow = net::AddressFilter::loopback();
+    // Per call: one IMBE block per 20 ms (or bundles of up to 3) and heartbeats.
+    net::RateLimitConfig rate{200, 100};
+    int receive_buffer = 4 << 20;  // SO_RCVBUF of the RTP socket (bytes)
 
     static IssiLinkConfig fromConfig(const ConfigNode& node);
 };
@@ -72,6 +87,9 @@ class IssiLink final : public UdpLink {
 
     std::uint16_t sipPort() const;
     std::uint16_t rtpPort() const;
+    // A config reload (call on the link's thread): `allow` and `rate` apply at once; calls
+    // whose RFSS is no longer allowed end. `what` says what was done.
+    Status reconfigure(const IssiLinkConfig& next, std::string& what);
 
   private:
     using Endpoint = asio::ip::udp::endpoint;
@@ -84,6 +102,7 @@ class IssiLink final : public UdpLink {
         std::uint32_t invite_cseq = 0;
         Endpoint rtp_peer;
         bool rtp_peer_known = false;
+        net::RateGate gate;
         // receive side
         CryptoTracker tracker;
         std::optional<PttControlWord> talker;
@@ -101,7 +120,10 @@ class IssiLink final : public UdpLink {
 
     void onSipRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
     void onInvite(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
-    void onBye(sip::ServerTxId tx, const sip::Message& req);
+    void onBye(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
+    // True if `req` from `from` belongs to the dialog of `c` (Call-ID, tags, source address).
+    static bool inDialog(const GroupCall& c, const sip::Message& req, const sip::Peer& from);
+    static std::string addressLabel(const asio::ip::address& a) { return a.to_string(); }
     void onRtp(const Endpoint& from, ByteView data);
     void onIssiPacket(GroupCall& c, const IssiPacket& p);
     void endCall(CallRef ref, EndReason reason, std::string detail);

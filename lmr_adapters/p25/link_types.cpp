@@ -19,6 +19,7 @@ void registerP25LinkTypes(iwf::LinkRegistry& registry) {
                               LinkShard& shard) -> std::unique_ptr<Link> {
         RecordsLinkConfig cfg = RecordsLinkConfig::fromConfig(n);
         cfg.reuse_port = shard.count > 1;
+        cfg.worker = shard.index;
         if (shard.index > 0) {
             cfg.port = shard.port;
             cfg.join_port = true;
@@ -36,6 +37,15 @@ void registerP25LinkTypes(iwf::LinkRegistry& registry) {
         const auto* r = dynamic_cast<const RecordsLink*>(&l);
         return r != nullptr ? r->localPort() : 0;
     };
+    // SIGHUP: the allow-list and the per-peer rate limit apply at once.
+    records.reloadable = {"allow", "rate_limit"};
+    records.reload = [](Link& l, const ConfigNode& n, std::string& what) -> Status {
+        auto* r = dynamic_cast<RecordsLink*>(&l);
+        if (r == nullptr) {
+            return Error{"not_a_p25_records_link"};
+        }
+        return r->reconfigure(RecordsLinkConfig::fromConfig(n), what);
+    };
     registry.add("p25-records", std::move(records));
 
     LinkType issi;
@@ -45,6 +55,15 @@ void registerP25LinkTypes(iwf::LinkRegistry& registry) {
     issi.create = [](const ConfigNode& n, LinkContext& ctx) -> std::unique_ptr<Link> {
         return std::make_unique<IssiLink>(IssiLinkConfig::fromConfig(n), ctx.io, ctx.metrics,
                                           ctx.clock);
+    };
+    // SIGHUP: the RFSS allow-list and the RTP rate limit apply at once.
+    issi.reloadable = {"allow", "rate_limit"};
+    issi.reload = [](Link& l, const ConfigNode& n, std::string& what) -> Status {
+        auto* r = dynamic_cast<IssiLink*>(&l);
+        if (r == nullptr) {
+            return Error{"not_a_p25_issi_link"};
+        }
+        return r->reconfigure(IssiLinkConfig::fromConfig(n), what);
     };
     registry.add("p25-issi", std::move(issi));
 }

@@ -13,18 +13,41 @@ std::uint64_t nextMi64(std::uint64_t mi) {
     return mi;
 }
 
-Mi nextMi(const Mi& mi) {
+std::uint64_t prevMi64(std::uint64_t mi) {
+    // One forward shift: new = (old << 1) | fb, fb = old63 ^ old61 ^ old45 ^ old37 ^ old26 ^
+    // old14. So old62..old0 = new63..new1, and old63 = new0 ^ old61 ^ old45 ^ old37 ^ old26 ^
+    // old14 with old_k = new_(k+1).
+    for (int i = 0; i < 64; ++i) {
+        const std::uint64_t out =
+            (mi ^ (mi >> 62) ^ (mi >> 46) ^ (mi >> 38) ^ (mi >> 27) ^ (mi >> 15)) & 1U;
+        mi = (mi >> 1) | (out << 63);
+    }
+    return mi;
+}
+
+namespace {
+template <typename F>
+Mi step(const Mi& mi, F f) {
     std::uint64_t v = 0;
     for (std::size_t i = 0; i < 8; ++i) {
         v = (v << 8) | mi[i];
     }
-    v = nextMi64(v);
+    v = f(v);
     Mi out{};
     for (std::size_t i = 0; i < 8; ++i) {
         out[i] = static_cast<std::uint8_t>(v >> (8 * (7 - i)));
     }
     out[8] = mi[8];
     return out;
+}
+}  // namespace
+
+Mi nextMi(const Mi& mi) {
+    return step(mi, nextMi64);
+}
+
+Mi prevMi(const Mi& mi) {
+    return step(mi, prevMi64);
 }
 
 bool isZeroMi(const Mi& mi) {

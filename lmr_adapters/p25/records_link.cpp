@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include <fmt/ranges.h>
+
+#include "common/link_limits.hpp"
 #include "lmr_adapters/p25/side_fields.hpp"
 
 namespace iwf::lmr::p25 {
@@ -15,6 +18,7 @@ void RecordsShardGroup::join(RecordsLink& link, asio::io_context& io) {
     // the events of every instance can meet in one engine (shard 0 owns the calls when some
     // link runs on shard 0 only) without two calls sharing (link, ref). Engine refs use bit 63.
     link.next_ref_ = (static_cast<CallRef>(members_.size()) << 48) + 1;
+    link.channel_ = channel_;
     members_.emplace_back(&link, &io);
 }
 
@@ -33,9 +37,48 @@ void RecordsShardGroup::announce(RecordsLink& from, const asio::ip::udp::endpoin
     }
 }
 
+bool RelayChannel::claim(const void* owner, const Endpoint& ep, std::int64_t now_ns,
+                         std::int64_t timeout_ns) {
+    std::lock_guard lock(mu_);
+    const bool free = owner_ == nullptr || now_ns - last_ns_ > timeout_ns;
+    if (free || (!outbound_ && owner_ == owner && ep_ == ep)) {
+        owner_ = owner;
+        ep_ = ep;
+        outbound_ = false;
+        last_ns_ = now_ns;
+        return true;
+    }
+    return false;
+}
+
+void RelayChannel::claimOutbound(const void* owner, std::int64_t now_ns) {
+    std::lock_guard lock(mu_);
+    owner_ = owner;
+    ep_ = Endpoint();
+    outbound_ = true;
+    last_ns_ = now_ns;
+}
+
+bool RelayChannel::outboundActive(std::int64_t now_ns, std::int64_t timeout_ns) {
+    std::lock_guard lock(mu_);
+    return owner_ != nullptr && outbound_ && now_ns - last_ns_ <= timeout_ns;
+}
+
+void RelayChannel::release(const void* owner, const Endpoint* ep) {
+    std::lock_guard lock(mu_);
+    if (owner_ != owner) {
+        return;
+    }
+    if ((ep == nullptr && outbound_) || (ep != nullptr && !outbound_ && ep_ == *ep)) {
+        owner_ = nullptr;
+        outbound_ = false;
+    }
+}
+
 RecordsLinkConfig RecordsLinkConfig::fromConfig(const ConfigNode& n) {
     n.expectKeys({"name", "type", "address", "port", "wacn", "system", "tgid", "callsign",
-                  "peer_timeout", "call_timeout", "reflect", "max_peers"});
+                  "peer_timeout", "call_timeout", "reflect", "max_peers", "allow", "rate_limit",
+                  "receive_buffer"});
     RecordsLinkConfig c;
     c.name = n.getString("name");
     c.address = n.getIpAddress("address", "0.0.0.0");
@@ -59,12 +102,15 @@ RecordsLinkConfig RecordsLinkConfig::fromConfig(const ConfigNode& n) {
     }
     c.reflect = n.getBool("reflect", true);
     c.max_peers = static_cast<std::size_t>(n.getInt("max_peers", 1, 4096, 64));
+    c.allow = net::allowListFromConfig(n, c.address);
+    c.rate = net::rateLimitFromConfig(n, c.rate);
+    c.receive_buffer = net::receiveBufferFromConfig(n, c.receive_buffer);
     return c;
 }
 
 RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::Registry& metrics,
                          const Clock& clock)
-    : UdpLink(cfg.name, io, metrics, clock, 8, 512), cfg_(std::move(cfg)) {
+    : UdpLink(cfg.name, io, metrics, clock, 8, 512, "records", cfg.worker), cfg_(std::move(cfg)) {
     const metrics::Labels l{{"link", cfg_.name}};
     rx_records_ = &metrics_.counter("iwf_p25_records_rx_total", "P25 records received", l);
     tx_records_ = &metrics_.counter("iwf_p25_records_tx_total", "P25 records sent", l);
@@ -72,6 +118,16 @@ RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::R
                                     "P25 encrypted calls joined before any MI was seen", l);
     mi_regenerated_ = &metrics_.counter("iwf_p25_mi_regenerated_total",
                                         "P25 MIs recomputed with the LFSR after a lost LDU2", l);
+    mi_backfilled_ = &metrics_.counter(
+        "iwf_p25_mi_backfilled_total",
+        "P25 MIs of a headerless call's first superframe recovered with the inverse LFSR", l);
+    undecided_ =
+        &metrics_.counter("iwf_p25_crypto_undecided_total",
+                          "P25 calls set up without an LDU2 ES in their first two superframes", l);
+    relay_held_ = &metrics_.counter(
+        "iwf_p25_relay_held_total",
+        "P25 records not relayed because another stream held the channel (one talker at a time)",
+        l);
 }
 
 RecordsLink::~RecordsLink() {
@@ -110,12 +166,15 @@ Status RecordsLink::start(EventSink& sink) {
     if (running_) {
         return Error{"already_started"};
     }
-    if (Status st = bindSocket(cfg_.address, cfg_.port, {cfg_.reuse_port, cfg_.join_port}); !st) {
+    if (Status st = bindSocket(cfg_.address, cfg_.port, {cfg_.reuse_port, cfg_.join_port},
+                               cfg_.receive_buffer);
+        !st) {
         return st;
     }
     sink_ = &sink;
     running_ = true;
-    log_->info("link={} listening port={}", cfg_.name, localPort());
+    log_->info("link={} listening port={} allow={} rate_limit={}/s", cfg_.name, localPort(),
+               fmt::join(cfg_.allow.entries(), ","), cfg_.rate.pps);
     receiver_.start([this](const Endpoint& from, ByteView data) { onReceived(from, data); });
     armTimer();
     return Status::success();
@@ -128,6 +187,25 @@ void RecordsLink::stop() {
             return;
         }
         running_ = false;
+        // Tell every linked peer that we go: an 0xF1 unlink (+ our callsign) three times, as
+        // P25Gateway does when it leaves a reflector (g4klx/P25Clients P25Gateway.cpp, the
+        // three writeUnlink calls; P25Network.cpp writeUnlink builds 0xF1 + callsign). Calls in
+        // progress end below; a transmission iwfd originates (MC -> P25) gets its 0x80
+        // end-of-transmission record first, so radios do not wait for a timeout.
+        InlineBytes<kMaxRecordLen> end;
+        if (out_ && encodeRecord(EndRecord{}, end)) {
+            for (const auto& [ep, peer] : peers_) {
+                sendTo(ep, end.view());
+            }
+        }
+        InlineBytes<kMaxRecordLen> unlink;
+        if (encodeRecord(makePoll(cfg_.callsign, true), unlink)) {
+            for (const auto& [ep, peer] : peers_) {
+                for (int i = 0; i < 3; ++i) {
+                    sendTo(ep, unlink.view());
+                }
+            }
+        }
         closeSocket();
         remote_peers_.clear();
         for (auto& [ep, peer] : peers_) {
@@ -143,6 +221,39 @@ void RecordsLink::stop() {
 
 std::uint16_t RecordsLink::localPort() const {
     return boundPort();
+}
+
+Status RecordsLink::reconfigure(const RecordsLinkConfig& next, std::string& what) {
+    {
+        std::lock_guard lock(mu_);
+        std::vector<std::string> changed;
+        std::size_t unlinked = 0;
+        if (!(next.allow == cfg_.allow)) {
+            changed.push_back("allow");
+            cfg_.allow = next.allow;
+            for (auto it = peers_.begin(); it != peers_.end();) {
+                auto cur = it++;
+                if (!cfg_.allow.allows(cur->first.address())) {
+                    unlink(cur, "no longer allowed (reload)");
+                    ++unlinked;
+                }
+            }
+        }
+        if (next.rate.pps != cfg_.rate.pps || next.rate.burst != cfg_.rate.burst) {
+            changed.push_back("rate_limit");
+            cfg_.rate = next.rate;
+            for (auto& [ep, p] : peers_) {
+                p.gate = cfg_.rate.gate();
+            }
+        }
+        what = changed.empty() ? "unchanged"
+                               : fmt::format("applied {} (peers unlinked: {})",
+                                             fmt::join(changed, ","), unlinked);
+        log_->info("link={} reload {} allow={}", cfg_.name, what,
+                   fmt::join(cfg_.allow.entries(), ","));
+    }
+    flushOutbox();
+    return Status::success();
 }
 
 std::size_t RecordsLink::peerCount() const {
@@ -183,59 +294,113 @@ void RecordsLink::drop(const Endpoint& peer, std::string_view reason, std::int64
     drops_.drop(peer, reason, detail);
 }
 
+std::map<RecordsLink::Endpoint, RecordsLink::Peer>::iterator RecordsLink::link(
+    const Endpoint& from, std::string_view callsign, std::string_view how) {
+    if (peers_.size() >= cfg_.max_peers) {
+        drop(from, "too_many_peers");
+        return peers_.end();
+    }
+    Peer p;
+    p.name = endpointName(from);
+    p.callsign = std::string(callsign);
+    p.gate = cfg_.rate.gate();
+    drops_.admitPeer(p.name);
+    auto it = peers_.emplace(from, std::move(p)).first;
+    log_->info("link={} peer={} callsign={} linked by={}", cfg_.name, it->second.name, callsign,
+               how);
+    announce(from, true);
+    return it;
+}
+
+void RecordsLink::unlink(std::map<Endpoint, Peer>::iterator it, std::string_view why) {
+    log_->info("link={} peer={} callsign={} unlinked ({})", cfg_.name, it->second.name,
+               it->second.callsign, why);
+    if (it->second.call) {
+        endCall(it->second, EndReason::LinkDown, std::string(why));
+    }
+    channel().release(this, &it->first);
+    announce(it->first, false);
+    peers_.erase(it);
+}
+
 void RecordsLink::onDatagram(const Endpoint& from, ByteView data) {
+    // The allow-list first: nothing from elsewhere is decoded, linked or relayed.
+    if (!cfg_.allow.allows(from.address())) {
+        drop(from, "not_allowed");
+        return;
+    }
+    const auto now = clock_.now();
+    auto it = peers_.find(from);
+    // A linked peer's budget is spent before any work is done for the datagram.
+    if (it != peers_.end() && !it->second.gate.take(toNs(now))) {
+        drop(from, "rate_limited");
+        return;
+    }
     auto rec = decodeRecord(data);
     if (!rec) {
         drop(from, rec.error().reason, rec.error().detail);
         return;
     }
     rx_records_->inc();
-    const auto now = clock_.now();
-    auto it = peers_.find(from);
     if (const auto* poll = std::get_if<PollRecord>(&*rec)) {
         if (poll->unlink) {
             if (it == peers_.end()) {
                 drop(from, "not_linked");
                 return;
             }
-            log_->info("link={} peer={} callsign={} unlinked", cfg_.name, it->second.name,
-                       it->second.callsign);
-            if (it->second.call) {
-                endCall(it->second, EndReason::LinkDown, "peer unlinked");
+            const bool busy = it->second.call.has_value() ||
+                              channel().outboundActive(
+                                  toNs(now), std::chrono::nanoseconds(cfg_.call_timeout).count());
+            if (busy) {
+                // Never cut a call: a P25Gateway unlinks between transmissions, so an unlink in
+                // the middle of one is at best early; it takes effect when the calls are over.
+                if (!it->second.unlink_pending) {
+                    log_->info("link={} peer={} callsign={} unlink deferred: a call is running",
+                               cfg_.name, it->second.name, it->second.callsign);
+                }
+                it->second.unlink_pending = true;
+                return;
             }
-            peers_.erase(it);
-            announce(from, false);
+            unlink(it, "peer unlinked");
             return;
         }
         if (it == peers_.end()) {
-            if (peers_.size() >= cfg_.max_peers) {
-                drop(from, "too_many_peers");
+            it = link(from, poll->callsignView(), "poll");
+            if (it == peers_.end()) {
                 return;
             }
-            Peer p;
-            p.name = endpointName(from);
-            it = peers_.emplace(from, std::move(p)).first;
-            log_->info("link={} peer={} callsign={} linked", cfg_.name, it->second.name,
-                       poll->callsignView());
-            announce(from, true);
         }
         it->second.callsign = std::string(poll->callsignView());
         it->second.last_poll = now;
-        InlineBytes<kMaxRecordLen> answer;
-        if (encodeRecord(makePoll(cfg_.callsign), answer)) {
-            sendTo(from, answer.view());
-        }
+        it->second.unlink_pending = false;
+        // The answer is the poll itself, byte for byte, as P25Reflector (nostar/DVReflectors
+        // P25Reflector.cpp run(): "Return the poll") and P25Parrot (g4klx/P25Clients
+        // P25Parrot/Network.cpp read()) do. P25Gateway recognises only an echo of its own poll
+        // (P25Gateway.cpp run(): memcmp with its callsign); any other 0xF0 is taken for network
+        // activity and links it to this reflector ("Switched to reflector ... due to network
+        // activity"), then unlinks at the hang timer: a flap every ~65 s.
+        sendTo(from, data);
         return;
     }
     if (it == peers_.end()) {
-        drop(from, "not_linked");
-        return;
+        // An allowed source sending voice before its poll: after an iwfd restart a
+        // P25Gateway keeps sending to the address it linked and polls again within 5 s
+        // (P25Gateway.cpp pollTimer). Link it now so that the stream is carried again.
+        it = link(from, "", "voice");
+        if (it == peers_.end()) {
+            return;
+        }
+        it->second.last_poll = now;
+        it->second.gate.take(toNs(now));
     }
     Peer& peer = it->second;
+    // Any record keeps a linked peer alive, as in P25Reflector (run(): m_timer.start() on data).
+    peer.last_poll = now;
     if (std::holds_alternative<EndRecord>(*rec)) {
-        if (cfg_.reflect) {
+        if (cfg_.reflect && mayRelay(from, now)) {
             relay(from, data);
         }
+        channel().release(this, &from);
         if (peer.call) {
             endCall(peer, EndReason::Normal, "");
         }
@@ -244,8 +409,26 @@ void RecordsLink::onDatagram(const Endpoint& from, ByteView data) {
     onVoice(peer, std::get<VoiceRecord>(*rec), data, from);
 }
 
+RelayChannel& RecordsLink::channel() {
+    return *channel_;
+}
+
+bool RecordsLink::mayRelay(const Endpoint& from, Clock::TimePoint now) {
+    if (channel().claim(this, from, toNs(now),
+                        std::chrono::nanoseconds(cfg_.call_timeout).count())) {
+        return true;
+    }
+    relay_held_->inc();
+    return false;
+}
+
+std::string RecordsLink::sendLabel(const Endpoint& to) const {
+    std::string name = endpointName(to);
+    return drops_.admitted(name) ? name : std::string(net::DropCounter::kOther);
+}
+
 void RecordsLink::onVoice(Peer& peer, const VoiceRecord& rec, ByteView raw, const Endpoint& from) {
-    if (cfg_.reflect) {
+    if (cfg_.reflect && mayRelay(from, clock_.now())) {
         relay(from, raw);
     }
     const auto now = clock_.now();
@@ -282,9 +465,18 @@ void RecordsLink::onVoice(Peer& peer, const VoiceRecord& rec, ByteView raw, cons
     f.rx_ns = toNs(now);
     if (!c.setup_sent) {
         c.pending.push_back(f);
-        // The LC is complete after LDU1 frame 5 (source); a stream joined later sets up at
-        // once with what it has.
-        if (c.src || rec.index() >= 5 || pos.superframe > 0) {
+        // Held until the stream says whether it is encrypted: MMDVMHost sends no header and 0
+        // in the service options byte, so only an LDU2 (frame 15: ALGID/KID, frames 12-14:
+        // MI) decides; the call is then set up with that crypto and the held frames follow,
+        // superframe 0 with its MI recovered (CryptoTracker). Never refused or forwarded as
+        // clear in between. A stream that says nothing for two superframes (both LDU2s lost)
+        // is set up with what its LC says.
+        if (c.tracker.decided()) {
+            emitSetup(peer);
+        } else if (c.pending.size() >= kMaxHeldFrames) {
+            undecided_->inc();
+            log_->warn("link={} peer={} call={} no LDU2 ES in {} frames: setup as the LC says",
+                       cfg_.name, peer.name, c.ref, c.pending.size());
             emitSetup(peer);
         }
         return;
@@ -322,12 +514,10 @@ void RecordsLink::emitSetup(Peer& peer) {
                peer.name, c.ref, toString(s.caller.id), toString(s.callee), hidden);
     emit(std::move(s));
     c.setup_sent = true;
-    const CryptoSync now_crypto = c.tracker.current();
-    const std::uint32_t sf = c.tracker.superframesStarted();
     for (auto& f : c.pending) {
-        if (f.pos.superframe == sf) {
-            f.crypto = now_crypto;  // same superframe: what we know now applies to it too
-        }
+        // What is known now applies to the held frames too: their superframe's MI follows
+        // from the current one (inverse LFSR) once the current one is known.
+        f.crypto = c.tracker.cryptoOfSuperframe(f.pos.superframe);
         emit(Voice{c.ref, f});
     }
     c.pending.clear();
@@ -336,9 +526,19 @@ void RecordsLink::emitSetup(Peer& peer) {
 void RecordsLink::endCall(Peer& peer, EndReason reason, std::string detail) {
     InCall& c = *peer.call;
     if (!c.setup_sent && !c.pending.empty()) {
+        if (!c.tracker.decided() && !c.tracker.encrypted()) {
+            // Ended before any LDU2 said whether it was encrypted (a key-up shorter than
+            // 15 frames): neither refused nor forwarded as clear on a guess.
+            drops_.drop(std::string_view(peer.name), "crypto_undecided",
+                        static_cast<std::int64_t>(c.pending.size()));
+            mi_backfilled_->inc(c.tracker.miBackfilled());
+            peer.call.reset();
+            return;
+        }
         emitSetup(peer);
     }
     mi_regenerated_->inc(c.tracker.miRegenerated());
+    mi_backfilled_->inc(c.tracker.miBackfilled());
     log_->info("link={} peer={} call={} end reason={} frames={}", cfg_.name, peer.name, c.ref,
                toString(reason), c.seq);
     emit(CallEnd{c.ref, reason, std::move(detail)});
@@ -364,7 +564,7 @@ void RecordsLink::sendTo(const Endpoint& to, ByteView data) {
     if (ec) {
         metrics_
             .counter("iwf_lmr_send_errors_total", "LMR datagrams that could not be sent",
-                     {{"link", cfg_.name}, {"peer", endpointName(to)}})
+                     {{"link", cfg_.name}, {"peer", sendLabel(to)}})
             .inc();
         return;
     }
@@ -403,10 +603,17 @@ void RecordsLink::tick() {
         return;
     }
     const auto now = clock_.now();
+    const auto timeout_ns = std::chrono::nanoseconds(cfg_.call_timeout).count();
+    const bool outbound = channel().outboundActive(toNs(now), timeout_ns);
     for (auto it = peers_.begin(); it != peers_.end();) {
         Peer& p = it->second;
         if (p.call && now - p.call->last_rx > cfg_.call_timeout) {
             endCall(p, EndReason::Timeout, "stream silent");
+        }
+        if (p.unlink_pending && !p.call && !outbound) {
+            auto gone = it++;
+            unlink(gone, "peer unlinked (deferred until the call ended)");
+            continue;
         }
         if (now - p.last_poll > cfg_.peer_timeout) {
             log_->info("link={} peer={} callsign={} timed out", cfg_.name, p.name, p.callsign);
@@ -417,6 +624,7 @@ void RecordsLink::tick() {
             if (p.call) {
                 endCall(p, EndReason::LinkDown, "peer timed out");
             }
+            channel().release(this, &it->first);
             announce(it->first, false);
             it = peers_.erase(it);
         } else {
@@ -437,6 +645,8 @@ Status RecordsLink::deliver(const Event& event) {
                 return Error{"bad_codec"};
             }
             out_ = OutCall{s->call, *s};
+            // iwfd's stream takes the channel: no peer is relayed into it meanwhile.
+            channel().claimOutbound(this, toNs(clock_.now()));
         } else if (const auto* v = std::get_if<Voice>(&event)) {
             st = deliverVoice(*v);
         } else if (const auto* e = std::get_if<CallEnd>(&event)) {
@@ -448,6 +658,7 @@ Status RecordsLink::deliver(const Event& event) {
                 sendToAll(buf.view());
             }
             out_.reset();
+            channel().release(this, nullptr);
         } else {
             return Error{"unsupported_event"};
         }
@@ -479,6 +690,7 @@ Status RecordsLink::deliverVoice(const Voice& v) {
     }
     InlineBytes<kMaxRecordLen> buf;
     IWF_TRY_STATUS(encodeRecord(r, buf));
+    channel().claimOutbound(this, toNs(clock_.now()));
     sendToAll(buf.view());
     return Status::success();
 }

@@ -53,46 +53,92 @@ static std::uint32_t groupOf(const Address& a) {
     return 0;
 }
 
-InlineBytes<kMaxSideBytes> recordSideFromSetup(std::uint8_t index, const CallSetup& setup,
-                                               const CryptoSync& crypto) {
+InlineBytes<kMaxSideBytes> mmdvmRecordSide(std::uint8_t index, const MmdvmLc& lc, const MmdvmEs& es,
+                                           std::array<std::uint8_t, 2> lsd) {
+    // Bytes before the codeword, then after it (records.hpp). The 17-byte records carry three
+    // field bytes and a zero byte before the codeword and the status byte 0x02 after it.
     std::array<std::uint8_t, kMaxSideBytes> s{};
-    const std::size_t n = sideBytesForIndex(index);
-    auto put24 = [&](std::uint32_t v) {
-        s[0] = static_cast<std::uint8_t>(v >> 16);
-        s[1] = static_cast<std::uint8_t>(v >> 8);
-        s[2] = static_cast<std::uint8_t>(v);
+    auto rec17 = [&](std::uint8_t a, std::uint8_t b, std::uint8_t c) { s = {a, b, c, 0x00, 0x02}; };
+    auto u24 = [&](std::uint32_t v) {
+        rec17(static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8),
+              static_cast<std::uint8_t>(v));
     };
     switch (index) {
-        case 0:
-        case 9: {
-            // Start-of-LDU header as MMDVMHost sends it (research digest §1.7).
-            const std::uint8_t hdr[9] = {0x02, 0x02, 0x0C, 0x0B, 0x12, 0x64, 0x00, 0x00, 0x80};
-            std::copy(std::begin(hdr), std::end(hdr), s.begin());
+        case 0:  // 0x62 (REC62)
+        case 9:  // 0x6B (REC6B)
+            s = {0x02, 0x02, 0x0C, 0x0B, 0x12, 0x64, 0x00, 0x00, 0x80, 0x00};
             break;
-        }
-        case 2:
-            s[0] = setup.kind == CallKind::Group ? 0x00 : 0x03;  // LCF: group / unit voice
-            s[1] = 0x00;                                         // MFID standard
-            s[2] = serviceOptionsFor(setup, crypto);
+        case 1:   // 0x63 (REC63): two bytes after the codeword
+        case 10:  // 0x6C (REC6C)
+            s = {0x00, 0x02};
             break;
-        case 3:
-            put24(groupOf(setup.callee));
+        case 2:  // 0x64: LCF, MFID; service options byte left 0
+            rec17(lc.lcf, lc.mfid, 0x00);
             break;
-        case 4:
-            put24(unitOf(setup.caller.id));
+        case 3:  // 0x65: destination
+            u24(lc.dst);
+            break;
+        case 4:  // 0x66: source
+            u24(lc.src);
+            break;
+        case 5:
+            rec17(0xF0, 0x9D, 0x6A);  // REC67
+            break;
+        case 6:
+            rec17(0x19, 0xD4, 0x26);  // REC68
+            break;
+        case 7:
+            rec17(0xE0, 0xEB, 0x7B);  // REC69
+            break;
+        case 8:   // 0x6A: LSD1, LSD2, 0x02 before the codeword; 0x00 after it
+        case 17:  // 0x73
+            s = {lsd[0], lsd[1], 0x02, 0x00};
             break;
         case 11:
         case 12:
-        case 13:
-        case 14: {
-            auto es = esBytesFor(index, crypto);
-            std::copy(es.begin(), es.end(), s.begin());
+        case 13: {
+            const std::size_t off = static_cast<std::size_t>(index - 11) * 3;
+            rec17(es.mi[off], es.mi[off + 1], es.mi[off + 2]);
             break;
         }
+        case 14:  // 0x70: ALGID, KID
+            rec17(es.algid, static_cast<std::uint8_t>(es.kid >> 8),
+                  static_cast<std::uint8_t>(es.kid));
+            break;
+        case 15:
+            rec17(0xAC, 0xB8, 0xA4);  // REC71
+            break;
+        case 16:
+            rec17(0x9B, 0xDC, 0x75);  // REC72
+            break;
         default:
             break;
     }
-    return InlineBytes<kMaxSideBytes>(ByteView(s.data(), n));
+    return InlineBytes<kMaxSideBytes>(ByteView(s.data(), sideBytesForIndex(index)));
+}
+
+InlineBytes<kMaxSideBytes> recordSideFromSetup(std::uint8_t index, const CallSetup& setup,
+                                               const CryptoSync& crypto) {
+    MmdvmLc lc;
+    lc.lcf = setup.kind == CallKind::Group ? 0x00 : 0x03;  // LCF: group / unit voice
+    lc.dst = groupOf(setup.callee);
+    lc.src = unitOf(setup.caller.id);
+    MmdvmEs es;
+    for (std::uint8_t i = 11; i <= 13; ++i) {
+        const auto b = esBytesFor(i, crypto);
+        std::copy(b.begin(), b.end(), es.mi.begin() + (i - 11) * 3);
+    }
+    const auto a = esBytesFor(14, crypto);
+    es.algid = a[0];
+    es.kid = static_cast<std::uint16_t>((a[1] << 8) | a[2]);
+    auto side = mmdvmRecordSide(index, lc, es, {0, 0});
+    if (index == 2) {
+        std::array<std::uint8_t, kMaxSideBytes> s{};
+        std::copy(side.view().begin(), side.view().end(), s.begin());
+        s[2] = serviceOptionsFor(setup, crypto);
+        side.assign(ByteView(s.data(), side.size()));
+    }
+    return side;
 }
 
 }  // namespace iwf::lmr::p25

@@ -1,8 +1,9 @@
 #pragma once
 // What the P25 links that own one UDP socket share ("p25-issi" for its RTP, "p25-records"):
 // the link id, the io_context / metrics / clock they run on, the socket with its batched
-// receiver, a timer, the iwf_lmr_dropped_total counter and the "p25" logger; binding with the
-// error logged; the bound port; closing the socket side.
+// receiver, a timer, the iwf_lmr_dropped_total counter, the socket's kernel statistics
+// (receive buffer, kernel drops) and the "p25" logger; binding with the error logged and the
+// receive buffer sized; the bound port; closing the socket side.
 //
 // A base class of the links (no virtual function of its own): id() and family() are the
 // LmrLink overrides both links had; nothing on the per-datagram path goes through it.
@@ -28,14 +29,17 @@ class UdpLink : public LmrLink {
     LmrFamily family() const override { return LmrFamily::P25; }
 
   protected:
-    // `batch` and `max_datagram`: the receiver's (net::BatchReceiver).
+    // `batch` and `max_datagram`: the receiver's (net::BatchReceiver). `socket_name` and
+    // `worker` label the socket's kernel statistics (net::SocketStats).
     UdpLink(const std::string& name, asio::io_context& io, metrics::Registry& metrics,
-            const Clock& clock, std::size_t batch, std::size_t max_datagram);
+            const Clock& clock, std::size_t batch, std::size_t max_datagram,
+            const std::string& socket_name, unsigned worker = 0);
 
-    // Binds socket_ (net::bind); on failure logs "link=.. bind=address:port error=.." and
-    // returns the error.
+    // Binds socket_ (net::bind) and asks for a receive buffer of `receive_buffer` bytes (0 =
+    // kernel default; a warning names net.core.rmem_max when the kernel granted less); on
+    // failure logs "link=.. bind=address:port error=.." and returns the error.
     Status bindSocket(const std::string& address, std::uint16_t port,
-                      const net::BindOptions& opts = {});
+                      const net::BindOptions& opts = {}, int receive_buffer = 0);
     // The port socket_ is bound to (0 if none).
     std::uint16_t boundPort() const;
     // Cancels the timer, stops the receiver and closes the socket.
@@ -49,6 +53,7 @@ class UdpLink : public LmrLink {
     asio::steady_timer timer_;
     net::BatchReceiver receiver_;
     net::DropCounter drops_;
+    net::SocketStats socket_stats_;
     std::shared_ptr<spdlog::logger> log_;
 };
 

@@ -13,17 +13,26 @@ std::optional<std::string> mcUri(const Address& a) {
     return std::nullopt;
 }
 
-void addTalker(FloorMessage& m, const Talker& t, bool granted_party) {
-    if (auto uri = mcUri(t.id)) {
-        if (granted_party) {
-            m.add(GrantedPartyIdentity{*uri});
-        } else {
-            m.add(UserId{*uri});
-        }
-    }
+void addLocation(FloorMessage& m, const Talker& t) {
     if (t.location) {
         m.add(Location{geographicLocation(t.location->latitude, t.location->longitude)});
     }
+}
+
+void addTalker(FloorMessage& m, const Talker& t) {
+    if (auto uri = mcUri(t.id)) {
+        m.add(UserId{*uri});
+    }
+    addLocation(m, t);
+}
+
+// Floor Taken and Floor Idle carry a Message Sequence Number (mandatory, 24.380 Tables
+// 8.2.5.1-1 and 8.2.9.1-1), one counter per session increased by 1 for each of the two
+// messages sent (24.380 §6.3.4.3.2, §6.3.4.4.2: "a value increased with 1"), wrapping at
+// 65535. The first one sent is 1 (the counter starts at 0) [I: start value not checked].
+std::uint16_t nextSequence(FloorMapping& map) {
+    map.message_sequence = static_cast<std::uint16_t>(map.message_sequence + 1);
+    return map.message_sequence;
 }
 
 Talker talkerOf(const FloorMessage& m) {
@@ -43,7 +52,7 @@ Talker talkerOf(const FloorMessage& m) {
 
 }  // namespace
 
-Result<FloorMessage> toMessage(const Event& e, const FloorMapping& map) {
+Result<FloorMessage> toMessage(const Event& e, FloorMapping& map) {
     FloorMessage m;
     m.ssrc = map.ssrc;
     bool ok = true;
@@ -60,33 +69,39 @@ Result<FloorMessage> toMessage(const Event& e, const FloorMapping& map) {
                 } else if (ev.priority == CallPriority::ImminentPeril) {
                     bits |= indicator::kImminentPerilCall;
                 }
-                addTalker(m, ev.who, false);
+                addTalker(m, ev.who);
                 m.add(FloorIndicator{bits});
             } else if constexpr (std::is_same_v<T, FloorGranted>) {
                 m.type = MessageType::FloorGranted;
                 const auto secs = ev.duration.count() / 1000;
                 m.add(Duration{static_cast<std::uint16_t>(secs > 0xFFFF ? 0xFFFF : secs)});
-                addTalker(m, ev.who, false);
+                // No User ID: 24.380 Table 8.2.3.1-1 uses it in Floor Granted only
+                // off-network (the granted participant is the receiver on-network).
             } else if constexpr (std::is_same_v<T, FloorTaken>) {
                 m.type = MessageType::FloorTaken;
-                addTalker(m, ev.who, true);
+                if (auto uri = mcUri(ev.who.id)) {
+                    m.add(GrantedPartyIdentity{*uri});
+                }
+                m.add(MessageSequenceNumber{nextSequence(map)});
+                addLocation(m, ev.who);
                 m.add(FloorIndicator{map.call_indicator});
             } else if constexpr (std::is_same_v<T, FloorDeny>) {
                 m.type = MessageType::FloorDeny;
                 m.add(RejectCause{ev.cause, ev.reason.substr(0, 253)});
-                addTalker(m, ev.who, false);
+                addTalker(m, ev.who);
             } else if constexpr (std::is_same_v<T, FloorRelease>) {
                 m.type = MessageType::FloorRelease;
-                addTalker(m, ev.who, false);
+                addTalker(m, ev.who);
             } else if constexpr (std::is_same_v<T, FloorIdle>) {
                 m.type = MessageType::FloorIdle;
+                m.add(MessageSequenceNumber{nextSequence(map)});
                 m.add(FloorIndicator{map.call_indicator});
             } else if constexpr (std::is_same_v<T, FloorRevoke>) {
                 m.type = MessageType::FloorRevoke;
                 m.add(RejectCause{ev.cause, ev.reason.substr(0, 253)});
             } else if constexpr (std::is_same_v<T, FloorQueued>) {
                 m.type = MessageType::FloorQueuePositionInfo;
-                addTalker(m, ev.who, false);
+                addTalker(m, ev.who);
                 m.add(QueueInfo{ev.position, map.normal_priority});
             } else {
                 ok = false;

@@ -42,7 +42,8 @@ sip::ListenerConfig parseListener(const ConfigNode& n) {
 }  // namespace
 
 McDataLinkConfig parseMcDataLinkConfig(const ConfigNode& node) {
-    node.expectKeys({"name", "type", "listen", "peer", "request_uri", "iwf_psi", "disposition"});
+    node.expectKeys(
+        {"name", "type", "listen", "peer", "peers", "request_uri", "iwf_psi", "disposition"});
     McDataLinkConfig c;
     c.name = node.getString("name");
     c.listen = parseListener(node.child("listen"));
@@ -54,6 +55,12 @@ McDataLinkConfig parseMcDataLinkConfig(const ConfigNode& node) {
         peer.fail("port", "the MCData server port is required");
     }
     c.peer.port = p.port;
+    // Only UDP and TCP listeners (no TLS): no peer has a certificate name to bind.
+    c.peers = peers::parsePeers(node, false, false);
+    if (peers::PeerTable(c.peers).byAddress(c.peer.address) < 0) {
+        peer.fail("address", "the MCData server " + c.peer.address.to_string() +
+                                 " is none of peers[].address: its responses would be refused");
+    }
     c.request_uri = node.getString("request_uri");
     if (c.request_uri.rfind("sip:", 0) != 0 && c.request_uri.rfind("sips:", 0) != 0) {
         node.fail("request_uri", "expected a sip: or sips: URI");
@@ -72,7 +79,12 @@ McDataLinkConfig parseMcDataLinkConfig(const ConfigNode& node) {
 }
 
 McDataLink::McDataLink(McDataLinkConfig cfg, LinkContext& ctx)
-    : cfg_(std::move(cfg)), ctx_(ctx), id_{Side::Mc, cfg_.name}, rng_(std::random_device{}()) {}
+    : cfg_(std::move(cfg))
+    , ctx_(ctx)
+    , id_{Side::Mc, cfg_.name}
+    , rng_(std::random_device{}())
+    , peers_(cfg_.peers)
+    , refusals_(ctx.metrics, cfg_.name) {}
 
 McDataLink::~McDataLink() {
     stop();
@@ -88,6 +100,16 @@ Status McDataLink::start(EventSink& sink) {
     sc.name = cfg_.name;
     sc.listeners.push_back(cfg_.listen);
     stack_ = std::make_unique<sip::Stack>(ctx_.io, ctx_.metrics, sc);
+    stack_->admitOnly([this](const sip::Peer& from) {
+        peers::Refusal why = peers::Refusal::NotAPeer;
+        if (peers_.match(from, &why) >= 0) {
+            return true;
+        }
+        // Dropped unparsed and unanswered (issue #21: a forged SDS from an unknown address
+        // reached the radio).
+        refusals_.refused(from, why, "SIP message dropped");
+        return false;
+    });
     stack_->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
         onRequest(tx, req, from);
     });
@@ -106,52 +128,114 @@ void McDataLink::stop() {
     sink_ = nullptr;
 }
 
-void McDataLink::reject(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from,
-                        int status, std::string_view reason) {
+void McDataLink::reject(sip::ServerTxId tx, const sip::Message& req, int peer, int status,
+                        std::string_view reason) {
+    // The peer label is the configured peer's name (a bounded set), never the source.
     ctx_.metrics
         .counter("iwf_mc_mcdata_dropped_total", "IWF-2 MESSAGEs refused, by reason",
-                 {{"link", cfg_.name}, {"peer", from.toString()}, {"reason", std::string(reason)}})
+                 {{"link", cfg_.name},
+                  {"peer", peer >= 0 ? peers_.at(peer).name : std::string("other")},
+                  {"reason", std::string(reason)}})
         .inc();
     sip::Message rsp = sip::makeResponse(req, status, sip::reasonPhrase(status), stack_->newTag());
     rsp.addHeader("Warning", "399 iwf \"" + std::string(reason) + "\"");
     (void)stack_->respond(tx, std::move(rsp));
 }
 
+void McDataLink::count(std::string_view kind) {
+    ctx_.metrics
+        .counter("iwf_mc_mcdata_rx_total", "IWF-2 MESSAGEs accepted, by kind",
+                 {{"link", cfg_.name}, {"kind", std::string(kind)}})
+        .inc();
+}
+
 void McDataLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from) {
-    if (req.method() != "MESSAGE") {
-        reject(tx, req, from, 405, "method_not_allowed");
+    peers::Refusal why = peers::Refusal::NotAPeer;
+    const int peer = peers_.match(from, &why);
+    if (peer < 0) {
+        // The stack's filter already dropped other sources; this is the second line.
+        refusals_.refused(from, why, "MESSAGE from no configured peer");
+        reject(tx, req, peer, 403, std::string(toString(why)));
         return;
     }
-    auto count = [&](std::string_view kind) {
-        ctx_.metrics
-            .counter("iwf_mc_mcdata_rx_total", "IWF-2 MESSAGEs accepted, by kind",
-                     {{"link", cfg_.name}, {"kind", std::string(kind)}})
-            .inc();
-    };
+    if (req.method() != "MESSAGE") {
+        reject(tx, req, peer, 405, "method_not_allowed");
+        return;
+    }
+    if (draining_) {
+        reject(tx, req, peer, 503, "draining");  // the sender retries elsewhere or later
+        return;
+    }
     if (sip::bodyOfType(req, security::kInterworkingDataContentType)) {
-        auto s = security::parseSecurityMessage(req);
-        if (!s) {
-            reject(tx, req, from, 400, s.error().reason);
-            return;
-        }
-        (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
-        count("security");
-        if (sink_ != nullptr) {
-            SecurityMessage ev;
-            ev.from = McId{s->sender};
-            ev.to = McId{s->target_id};
-            ev.payload = std::move(s->payload);
-            sink_->onEvent(id_, Event{std::move(ev)});
-        }
+        onSecurityRequest(tx, req, peer, from);
         return;
     }
     if (!sip::bodyOfType(req, kSignallingContentType)) {
-        reject(tx, req, from, 415, "unsupported_body");
+        reject(tx, req, peer, 415, "unsupported_body");
         return;
     }
+    onSdsRequest(tx, req, peer, from);
+}
+
+void McDataLink::onSecurityRequest(sip::ServerTxId tx, const sip::Message& req, int peer,
+                                   const sip::Peer& from) {
+    auto s = security::parseSecurityMessage(req);
+    if (!s) {
+        reject(tx, req, peer, 400, s.error().reason);
+        return;
+    }
+    if (!peers_.domainAllowed(peer, s->sender)) {
+        refusals_.refused(from, peers::Refusal::Domain, "sender " + s->sender);
+        reject(tx, req, peer, 403, toString(peers::Refusal::Domain));
+        return;
+    }
+    SecurityMessage ev;
+    ev.from = McId{s->sender};
+    ev.to = McId{s->target_id};
+    ev.payload = std::move(s->payload);
+    // Durable before the 200 OK (common/message_store.hpp); a retransmission is answered
+    // again and not delivered twice.
+    if (persist(tx, req, peer, kmmMessageId(ev), Event{ev}) == Persisted::Answered) {
+        return;
+    }
+    (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
+    count("security");
+    if (sink_ != nullptr) {
+        sink_->onEvent(id_, Event{std::move(ev)});
+    }
+}
+
+namespace {
+
+// The final response to an SDS MESSAGE for what the engine did with it.
+int statusFor(const DataReceipt& r) {
+    switch (r.outcome) {
+        case DataReceipt::Outcome::Unknown:
+        case DataReceipt::Outcome::Sent:
+            return 200;
+        case DataReceipt::Outcome::NotDelivered:
+            return 480;  // Temporarily Unavailable: no LMR link could carry it now
+        case DataReceipt::Outcome::Refused:
+            if (r.reason == "unknown_callee" || r.reason == "unknown_group") {
+                return 404;
+            }
+            return r.reason == "no_link" ? 480 : 403;
+    }
+    return 500;
+}
+
+bool wantsDelivery(const SdsSignalling& sig) {
+    return sig.disposition == DispositionRequest::Delivery ||
+           sig.disposition == DispositionRequest::DeliveryAndRead;
+}
+
+}  // namespace
+
+void McDataLink::onSdsRequest(sip::ServerTxId tx, const sip::Message& req, int peer,
+                              const sip::Peer& from) {
     auto m = parseSdsMessage(req);
     if (!m) {
-        reject(tx, req, from, 400, m.error().reason);
+        reject(tx, req, peer, 400, m.error().reason);
         return;
     }
     if (const auto* n = std::get_if<SdsNotification>(&m->signalling)) {
@@ -165,32 +249,99 @@ void McDataLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const si
             .inc();
         return;
     }
+    if (!peers_.domainAllowed(peer, m->env.sender)) {
+        // Issue #21: the sender identity comes from the request; a peer asserts only
+        // identities of its own domains.
+        refusals_.refused(from, peers::Refusal::Domain, "sender " + m->env.sender);
+        reject(tx, req, peer, 403, toString(peers::Refusal::Domain));
+        return;
+    }
     const auto& sig = std::get<SdsSignalling>(m->signalling);
+    auto receipt = std::make_shared<DataReceipt>();
+    DataMessage d;
+    d.from = McId{m->env.sender};
+    if (m->env.group) {
+        d.to = McGroupId{m->env.target};
+    } else {
+        d.to = McId{m->env.target};
+    }
+    d.message_id = toString(sig.message_id);
+    for (const auto& p : m->payload->payloads) {
+        d.payload.insert(d.payload.end(), p.data.begin(), p.data.end());
+    }
+    d.receipt = receipt;
+    // Durable before it is acknowledged (common/message_store.hpp); a retransmission (same
+    // SDS message ID) is answered again and not delivered twice.
+    const Persisted stored = persist(tx, req, peer, d.message_id, Event{d});
+    if (stored == Persisted::Answered) {
+        return;
+    }
+    const std::string message_id = d.message_id;
+    if (sink_ != nullptr) {
+        sink_->onEvent(id_, Event{std::move(d)});
+    }
+    const int status = statusFor(*receipt);
+    if (status == 480 && stored == Persisted::Stored) {
+        // No LMR link can carry it now (no repeater logged in), but it is in the durable
+        // store: iwfd tries again every 2 s (gateway/daemon) until a link takes it. 202: accepted
+        // for delivery later (RFC 3428 §7); no disposition is known, so no notification.
+        (void)stack_->respond(tx, sip::makeResponse(req, 202, "Accepted", stack_->newTag()));
+        count("sds_queued");
+        rememberConversation({m->env.target, m->env.sender}, sig.conversation_id);
+        return;
+    }
+    if (status != 200) {
+        if (stored == Persisted::Stored) {
+            settle(message_id);  // refused for good: the store must not deliver it later
+        }
+        reject(tx, req, peer, status, receipt->reason);
+        if (wantsDelivery(sig)) {
+            sendNotification(*m, DispositionNotification::Undelivered);
+        }
+        return;
+    }
     (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
     count(m->env.group ? "sds_group" : "sds_one_to_one");
     // Remember the conversation so that an LMR reply continues it.
     rememberConversation({m->env.target, m->env.sender}, sig.conversation_id);
-    if (sink_ != nullptr) {
-        DataMessage d;
-        d.from = McId{m->env.sender};
-        if (m->env.group) {
-            d.to = McGroupId{m->env.target};
-        } else {
-            d.to = McId{m->env.target};
-        }
-        d.message_id = toString(sig.message_id);
-        for (const auto& p : m->payload->payloads) {
-            d.payload.insert(d.payload.end(), p.data.begin(), p.data.end());
-        }
-        sink_->onEvent(id_, Event{std::move(d)});
-    }
-    if (sig.disposition == DispositionRequest::Delivery ||
-        sig.disposition == DispositionRequest::DeliveryAndRead) {
-        sendDelivered(*m);
+    if (wantsDelivery(sig)) {
+        // Handed to an LMR link, which cannot confirm that a radio received it: the IWF does
+        // not know the disposition, and says so rather than "DELIVERED".
+        sendNotification(*m, DispositionNotification::DispositionPreventedBySystem);
     }
 }
 
-void McDataLink::sendDelivered(const SdsSipMessage& in) {
+McDataLink::Persisted McDataLink::persist(sip::ServerTxId tx, const sip::Message& req, int peer,
+                                          const std::string& message_id, const Event& e) {
+    if (ctx_.messages == nullptr) {
+        return Persisted::NoStore;  // no store configured: acknowledged as before
+                                    // (docs/security.md)
+    }
+    auto r = ctx_.messages->accept(id_, message_id, e);
+    if (!r) {
+        reject(tx, req, peer, 500, "store_failed");  // not acknowledged: the sender retries
+        return Persisted::Answered;
+    }
+    if (*r == StoreOutcome::Duplicate) {
+        (void)stack_->respond(tx, sip::makeResponse(req, 200, "OK", stack_->newTag()));
+        ctx_.metrics
+            .counter("iwf_mc_mcdata_duplicates_total",
+                     "IWF-2 MESSAGEs already stored (retransmissions): acknowledged, not "
+                     "delivered again",
+                     {{"link", cfg_.name}})
+            .inc();
+        return Persisted::Answered;
+    }
+    return Persisted::Stored;
+}
+
+void McDataLink::settle(const std::string& message_id) {
+    if (ctx_.messages != nullptr) {
+        (void)ctx_.messages->delivered(message_id);  // "not delivered again" (message_store.hpp)
+    }
+}
+
+void McDataLink::sendNotification(const SdsSipMessage& in, DispositionNotification what) {
     const auto& sig = std::get<SdsSignalling>(in.signalling);
     SdsSipMessage out;
     out.env.request_uri = cfg_.request_uri;
@@ -198,7 +349,7 @@ void McDataLink::sendDelivered(const SdsSipMessage& in) {
     out.env.target = in.env.sender;
     out.env.iwf_psi = cfg_.iwf_psi;
     SdsNotification n;
-    n.disposition = DispositionNotification::Delivered;
+    n.disposition = what;
     n.date_time = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::seconds>(ctx_.clock.wallNow().time_since_epoch())
             .count());
@@ -212,15 +363,20 @@ void McDataLink::sendDelivered(const SdsSipMessage& in) {
     }
 }
 
-void McDataLink::sendMessage(sip::Message m, std::string_view kind) {
+void McDataLink::sendMessage(sip::Message m, std::string_view kind, std::string stored_id) {
     m.setHeader("From",
                 m.header("From").value_or("<" + cfg_.iwf_psi + ">") + ";tag=" + stack_->newTag());
     m.setHeader("Call-ID", stack_->newCallId());
     m.setHeader("CSeq", std::to_string(cseq_++) + " MESSAGE");
     std::string k(kind);
-    stack_->sendRequest(std::move(m), cfg_.peer, [this, k](const sip::Message& rsp) {
+    stack_->sendRequest(std::move(m), cfg_.peer, [this, k, stored_id](const sip::Message& rsp) {
         if (rsp.status() < 200) {
             return;
+        }
+        // The MC side took it: only now is a stored message delivered (a MESSAGE lost or
+        // refused stays pending and is sent again: common/message_store.hpp).
+        if (rsp.status() < 300 && !stored_id.empty() && ctx_.messages != nullptr) {
+            (void)ctx_.messages->delivered(stored_id);
         }
         ctx_.metrics
             .counter("iwf_mc_mcdata_tx_total", "IWF-2 MESSAGEs sent, by kind and final status",
@@ -274,7 +430,7 @@ Status McDataLink::deliverData(const DataMessage& d) {
     if (!msg) {
         return msg.error();
     }
-    sendMessage(std::move(*msg), group ? "sds_group" : "sds_one_to_one");
+    sendMessage(std::move(*msg), group ? "sds_group" : "sds_one_to_one", d.message_id);
     return {};
 }
 
@@ -292,7 +448,7 @@ Status McDataLink::deliverSecurity(const SecurityMessage& s) {
     r.target_id = *to;
     r.iwf_psi = cfg_.iwf_psi;
     r.payload = s.payload;
-    sendMessage(security::buildSecurityMessage(r), "security");
+    sendMessage(security::buildSecurityMessage(r), "security", kmmMessageId(s));
     return {};
 }
 

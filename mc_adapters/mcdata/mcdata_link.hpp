@@ -2,9 +2,16 @@
 // The MCData IWF-2 link ("mcdata-iwf2"): SDS and Interworking Security Data messages over SIP
 // MESSAGE between the IWF and the MC system, on the iwf_sip stack.
 //
-//  MC -> IWF: MESSAGE with mcdata-signalling + mcdata-payload -> DataMessage event (200 OK;
-//             a DELIVERY disposition request is answered with an SDS NOTIFICATION
-//             "DELIVERED" once the message was handed to the engine);
+//  MC -> IWF: only from the configured peers (sip::Stack::admitOnly drops anything else
+//             unparsed), and only for senders in the peer's domains (403 otherwise);
+//             MESSAGE with mcdata-signalling + mcdata-payload -> DataMessage event, answered
+//             by what the engine did with it (DataReceipt, filled before onEvent returns):
+//             handed to an LMR link -> 200 OK; unmapped sender or policy -> 403; unknown
+//             recipient -> 404; no LMR link could carry it (no radio / repeater logged in,
+//             a link without short data) -> 480. A DELIVERY disposition request gets an SDS
+//             NOTIFICATION "UNDELIVERED" after a refusal, and "DISPOSITION PREVENTED BY SYSTEM"
+//             after a 200: the LMR bearers the IWF speaks never confirm delivery, so the IWF
+//             never says "DELIVERED" (issue #21: it used to, for messages nobody received);
 //             MESSAGE with interworking-data -> SecurityMessage event (200 OK);
 //             SDS NOTIFICATION -> counted (no event type carries dispositions yet);
 //             anything else -> 4xx with a Warning naming the fault, counted by reason.
@@ -20,17 +27,20 @@
 //     request_uri: sip:mcdata@mc.example      # Request-URI of IWF-originated MESSAGEs
 //     iwf_psi: sip:iwf@iwf.example            # P-Asserted-Identity
 //     disposition: none                       # none | delivery | read | delivery-and-read
+//     peers: [{name, address, port, tls_name, domains}]   # required (peers/peer_table.hpp)
 
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/link.hpp"
 #include "common/link_registry.hpp"
 #include "mc_adapters/mcdata/sds_message.hpp"
 #include "mc_adapters/mcdata/sds_sip.hpp"
+#include "mc_adapters/peers/peer_table.hpp"
 #include "sip/stack.hpp"
 
 namespace iwf::mc::mcdata {
@@ -42,6 +52,8 @@ struct McDataLinkConfig {
     std::string request_uri;
     std::string iwf_psi;
     DispositionRequest disposition = DispositionRequest::None;
+    // Who may send to the link; empty = nobody (the config parser requires at least one).
+    std::vector<peers::PeerConfig> peers;
 };
 
 class McDataLink final : public McLink {
@@ -53,20 +65,37 @@ class McDataLink final : public McLink {
 
     const LinkId& id() const override { return id_; }
     Status start(EventSink& sink) override;
+    // Drain: new MESSAGEs get 503 (link.hpp "Drain"); messages toward the MC side still go.
+    void beginDrain() override { draining_ = true; }
     void stop() override;
     Status deliver(const Event& event) override;
 
     // The port the SIP listener is bound to (tests bind port 0).
     std::uint16_t sipPort() const;
+    // Refusals by the peer checks (tests; also iwf_mc_peer_refused_total).
+    std::uint64_t refusals(peers::Refusal why) const { return refusals_.count(why); }
 
   private:
+    enum class Persisted : std::uint8_t { NoStore, Stored, Answered };
+    // Writes an accepted message to the durable store before it is acknowledged. Answered:
+    // the request was already answered (store failure: 500; a retransmission of a stored
+    // message: 200 again, no second delivery).
+    Persisted persist(sip::ServerTxId tx, const sip::Message& req, int peer,
+                      const std::string& message_id, const Event& e);
+    // A stored message that got a final refusal is settled: not delivered again.
+    void settle(const std::string& message_id);
     void onRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
-    void reject(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from, int status,
+    void reject(sip::ServerTxId tx, const sip::Message& req, int peer, int status,
                 std::string_view reason);
-    void sendMessage(sip::Message m, std::string_view kind);
+    void onSecurityRequest(sip::ServerTxId tx, const sip::Message& req, int peer,
+                           const sip::Peer& from);
+    void onSdsRequest(sip::ServerTxId tx, const sip::Message& req, int peer, const sip::Peer& from);
+    void count(std::string_view kind);
+    void sendNotification(const SdsSipMessage& in, DispositionNotification what);
+    // stored_id: the durable store's ID of the message carried (marked delivered on a 2xx).
+    void sendMessage(sip::Message m, std::string_view kind, std::string stored_id = {});
     Status deliverData(const DataMessage& d);
     Status deliverSecurity(const SecurityMessage& s);
-    void sendDelivered(const SdsSipMessage& in);
     void rememberConversation(std::pair<std::string, std::string> key, const Uuid& id);
 
     McDataLinkConfig cfg_;
@@ -77,6 +106,9 @@ class McDataLink final : public McLink {
     std::mt19937_64 rng_;
     std::map<std::pair<std::string, std::string>, Uuid> conversations_;
     std::uint32_t cseq_ = 1;
+    bool draining_ = false;
+    peers::PeerTable peers_;
+    peers::RefusalLog refusals_;
 };
 
 McDataLinkConfig parseMcDataLinkConfig(const ConfigNode& node);  // throws ConfigError

@@ -24,11 +24,15 @@ namespace iwf::mc::mcdata {
 inline constexpr std::string_view kSignallingContentType = "application/vnd.3gpp.mcdata-signalling";
 inline constexpr std::string_view kPayloadContentType = "application/vnd.3gpp.mcdata-payload";
 
-// Message type values (24.282 15.2.2). See the protocol note for their provenance.
+// Message type values (24.282 Table 15.2.2-1), as two independent MCData codecs have them:
+// vectorcore-mcx internal/sip/mcdata_codec.go (SDS signalling 0x01, FD signalling 0x02, data
+// payload 0x03, SDS notification 0x05, FD notification 0x06) and the nexlin/cims MCData
+// server's tests/sds_disposition_spec.py (SDS NOTIFICATION built as 05 02 ...). OpenIWF sent
+// 0x04 (the FD NOTIFICATION's neighbour, an unassigned value there) before issue 14.
 namespace message_type {
 inline constexpr std::uint8_t kSdsSignallingPayload = 0x01;
 inline constexpr std::uint8_t kDataPayload = 0x03;
-inline constexpr std::uint8_t kSdsNotification = 0x04;
+inline constexpr std::uint8_t kSdsNotification = 0x05;
 }  // namespace message_type
 
 // Optional IEIs of the SDS SIGNALLING PAYLOAD (24.282 Table 15.1.2.1-1).

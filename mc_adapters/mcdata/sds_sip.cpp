@@ -4,6 +4,7 @@
 
 #include <pugixml.hpp>
 
+#include "mc_adapters/mcptt/ims_headers.hpp"
 #include "sip/multipart.hpp"
 
 namespace iwf::mc::mcdata {
@@ -60,7 +61,8 @@ std::string mcdataInfoXml(const SdsEnvelope& env) {
     auto params = root.append_child("mcdata-Params");
     params.append_child("request-type").text() = env.group ? "group-sds" : "one-to-one-sds";
     addUri(params, "mcdata-request-uri", env.target);
-    addUri(params, "mcdata-calling-user-identity", env.sender);
+    // TS 24.282 D.1.2 names it mcdata-calling-user-id (tests/data/xsd/mcdatainfo.xsd).
+    addUri(params, "mcdata-calling-user-id", env.sender);
     if (env.group) {
         addUri(params, "mcdata-calling-group-id", env.target);
     }
@@ -73,10 +75,8 @@ Result<sip::Message> buildSdsMessage(const SdsSipMessage& m) {
     sip::Message msg = sip::Message::request("MESSAGE", m.env.request_uri);
     msg.addHeader("From", "<" + m.env.sender + ">");
     msg.addHeader("To", "<" + m.env.target + ">");
-    msg.addHeader("Accept-Contact", "*;+g.3gpp.mcdata.sds;require;explicit");
-    msg.addHeader("Accept-Contact",
-                  "*;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mcdata.sds\";"
-                  "require;explicit");
+    msg.addHeader("Accept-Contact", ims::acceptContactFeature(ims::kMcdataSdsFeatureTag));
+    msg.addHeader("Accept-Contact", ims::acceptContactIcsi(kMcdataSdsIcsi));
     msg.addHeader("P-Asserted-Service", std::string(kMcdataSdsIcsi));
     if (!m.env.iwf_psi.empty()) {
         msg.addHeader("P-Asserted-Identity", "<" + m.env.iwf_psi + ">");
@@ -160,7 +160,13 @@ Result<SdsSipMessage> parseSdsMessage(const sip::Message& msg) {
             out.env.group = true;
             out.env.target = g;
         }
-        if (auto u = uriOf(childByLocal(params, "mcdata-calling-user-identity")); !u.empty()) {
+        // "mcdata-calling-user-identity" is what OpenIWF sent before it followed D.1.2;
+        // still read so that a mixed-version pair keeps working.
+        auto calling = childByLocal(params, "mcdata-calling-user-id");
+        if (!calling) {
+            calling = childByLocal(params, "mcdata-calling-user-identity");
+        }
+        if (auto u = uriOf(calling); !u.empty()) {
             out.env.sender = u;
         }
     }

@@ -21,11 +21,70 @@ void checkUri(const ConfigNode& n, std::string_view key, const std::string& v) {
 
 constexpr std::int64_t kMaxReceiveBuffer = std::int64_t{1} << 30;  // 1 GiB
 
+// peers (mc_adapters/peers/peer_table.hpp); the destination `peer` must be one of them, or
+// its responses would be refused.
+void parsePeerSection(const ConfigNode& node, McpttLinkConfig& c) {
+    bool tls = c.peer.protocol == sip::Protocol::Tls;
+    for (const auto& l : c.listen) {
+        tls = tls || l.protocol == sip::Protocol::Tls;
+    }
+    c.peers = peers::parsePeers(node, tls);
+    if (peers::PeerTable(c.peers).byAddress(c.peer.address) < 0) {
+        node.child("peer").fail("address", "the destination " + c.peer.address.to_string() +
+                                               " is none of peers[].address: its responses "
+                                               "would be refused");
+    }
+}
+
+void parseLimits(const ConfigNode& node, McpttLinkConfig& c) {
+    auto l = node.optionalChild("limits");
+    if (!l) {
+        return;
+    }
+    l->expectKeys({"max_calls", "max_calls_per_peer", "max_setups_per_peer"});
+    c.limits.max_calls = static_cast<std::size_t>(
+        l->getInt("max_calls", 1, 1000000, static_cast<std::int64_t>(c.limits.max_calls)));
+    c.limits.max_calls_per_peer = static_cast<std::size_t>(
+        l->getInt("max_calls_per_peer", 1, 1000000, static_cast<std::int64_t>(c.limits.max_calls)));
+    if (c.limits.max_calls_per_peer > c.limits.max_calls) {
+        l->fail("max_calls_per_peer",
+                "larger than max_calls (" + std::to_string(c.limits.max_calls) + ")");
+    }
+    c.limits.max_setups_per_peer = static_cast<std::size_t>(
+        l->getInt("max_setups_per_peer", 1, 1000000,
+                  static_cast<std::int64_t>(c.limits.max_setups_per_peer)));
+}
+
+void parseSessionTimer(const ConfigNode& node, McpttLinkConfig& c) {
+    auto st = node.optionalChild("session_timer");
+    if (!st) {
+        return;
+    }
+    st->expectKeys({"enabled", "expires", "min_se"});
+    auto& t = c.session_timer;
+    t.enabled = st->getBool("enabled", t.enabled);
+    auto secs = [&](std::string_view key, std::chrono::seconds dflt) {
+        const auto ms = st->getDuration(key, dflt);
+        if (ms.count() % 1000 != 0 || ms < std::chrono::seconds(1)) {
+            st->fail(key,
+                     "whole seconds, at least 1s (Session-Expires and Min-SE count "
+                     "seconds, RFC 4028 §4, §5)");
+        }
+        return std::chrono::duration_cast<std::chrono::seconds>(ms);
+    };
+    t.min_se = secs("min_se", t.min_se);
+    t.expires = secs("expires", t.expires);
+    if (t.expires < t.min_se) {
+        st->fail("expires", "smaller than min_se (" + std::to_string(t.min_se.count()) + "s)");
+    }
+}
+
 }  // namespace
 
 McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
-    node.expectKeys({"name", "type", "psi", "listen", "peer", "server_uri", "media", "e2ee_groups",
-                     "resource_priority", "affiliation", "timers", "max_outstanding_invites"});
+    node.expectKeys({"name", "type", "psi", "listen", "peer", "peers", "server_uri", "media",
+                     "e2ee_groups", "resource_priority", "affiliation", "timers",
+                     "max_outstanding_invites", "limits", "session_timer"});
     McpttLinkConfig c;
     c.name = node.getString("name");
     c.psi = node.getString("psi");
@@ -33,8 +92,8 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
     c.server_uri = node.getString("server_uri");
     checkUri(node, "server_uri", c.server_uri);
     for (const auto& l : node.list("listen")) {
-        l.expectKeys(
-            {"transport", "address", "port", "cert", "key", "ca", "mutual", "receive_buffer"});
+        l.expectKeys({"transport", "address", "port", "cert", "key", "ca", "mutual", "peer_name",
+                      "receive_buffer"});
         sip::ListenerConfig lc;
         lc.protocol = protocolOf(l, "transport");
         lc.address = l.getIpAddress("address", "127.0.0.1");
@@ -51,8 +110,12 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
             lc.tls.key_file = l.getString("key");
             lc.tls.ca_file = l.getString("ca", "");
             lc.tls.require_client_cert = l.getBool("mutual", false);
-            if (lc.tls.require_client_cert && lc.tls.ca_file.empty()) {
-                l.fail("ca", "mutual TLS needs a CA file to verify clients");
+            lc.tls.peer_name = l.getString("peer_name", "");
+            // A TLS client that verifies nothing authenticates nobody (docs/security.md).
+            if (lc.tls.ca_file.empty()) {
+                l.fail("ca",
+                       "a TLS listener needs the CA that verifies its peers: a PEM file, or "
+                       "\"system\" for the system trust store (every public CA; not advised)");
             }
         }
         c.listen.push_back(lc);
@@ -72,6 +135,7 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
     if (!has_listener) {
         peer.fail("transport", "no listener with this transport to reach the peer from");
     }
+    parsePeerSection(node, c);
     if (auto m = node.optionalChild("media")) {
         // Per-call media ports come from the sockets (docs/protocols/iwf-1-media.md): the
         // operator may only narrow them to a range.
@@ -125,6 +189,8 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
     c.max_outstanding_invites = static_cast<std::size_t>(
         node.getInt("max_outstanding_invites", 0, 100000,
                     static_cast<std::int64_t>(kDefaultMaxOutstandingInvites)));
+    parseLimits(node, c);
+    parseSessionTimer(node, c);
     if (auto t = node.optionalChild("timers")) {
         t->expectKeys({"t1", "t2", "t4"});
         c.timers.t1 = t->getDuration("t1", c.timers.t1);

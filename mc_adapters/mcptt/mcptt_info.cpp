@@ -113,10 +113,13 @@ std::string buildMcpttInfo(const McpttInfo& info) {
     if (info.broadcast) {
         p.append_child("broadcast-ind").text() = *info.broadcast ? "true" : "false";
     }
-    addUri(p, "mcptt-client-id", info.client_id, "mcpttString");
-    addUri(p, "originated-by", info.originated_by);
+    // mcptt-ParamsType is an xs:sequence (TS 24.379 F.1.2): floor-state and
+    // associated-group-id (both plain xs:string) come before originated-by and
+    // mcptt-client-id (tests/data/xsd/mcpttinfo.xsd, checked by tests/interop/xsd).
     addPlain(p, "floor-state", info.floor_state);
-    addUri(p, "associated-group-id", info.associated_group_id);
+    addPlain(p, "associated-group-id", info.associated_group_id);
+    addUri(p, "originated-by", info.originated_by);
+    addUri(p, "mcptt-client-id", info.client_id, "mcpttString");
     if (!info.functional_alias.empty() || !info.called_functional_alias.empty() ||
         !info.release_reason.empty() || info.lmr_encryption) {
         auto ext = p.append_child("anyExt");

@@ -37,7 +37,20 @@
 //   timers: {t1, t2, t4}
 //   max_outstanding_invites: 64            # pacing of originated calls (0 = no limit)
 //   (listen[].receive_buffer: SO_RCVBUF bytes of a UDP listener, 0 = kernel default)
+//   peers: [{name, address, port, tls_name, domains, media}]   # required: who may send SIP,
+//                                          # assert which identities, take which media
+//                                          # (mc_adapters/peers/peer_table.hpp)
+//   limits: {max_calls: 1000, max_calls_per_peer: 1000, max_setups_per_peer: 32}
+//   session_timer: {enabled: true, expires: 1800s, min_se: 90s}   # RFC 4028 (session_timer.hpp)
+//
+// Peers (docs/security.md "MC links"): SIP from any other source is dropped before it is
+// parsed (sip::Stack::admitOnly); a call's caller identity must lie in its peer's domains
+// (403); its SDP address in its peer's media realm (488); in-dialog requests and ACKs come
+// from the dialog's peer (403); beyond limits a new call gets 503 (link full, or the peer's
+// unacknowledged setups) or 486 (the peer's share); every refusal is counted in
+// iwf_mc_peer_refused_total{link, reason}. Media sockets are opened only after these checks.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -57,6 +70,8 @@
 #include "mc_adapters/floor/floor_events.hpp"
 #include "mc_adapters/mcptt/mcptt_info.hpp"
 #include "mc_adapters/mcptt/mcptt_sdp.hpp"
+#include "mc_adapters/mcptt/session_timer.hpp"
+#include "mc_adapters/peers/peer_table.hpp"
 #include "mc_adapters/rtp/floor_endpoint.hpp"
 #include "mc_adapters/rtp/voice_endpoint.hpp"
 #include "sip/dialog.hpp"
@@ -81,6 +96,17 @@ inline constexpr std::size_t kMaxPendingMedia = 256;
 
 inline constexpr std::size_t kDefaultMaxOutstandingInvites = 64;
 
+// Caps on calls (issue #21: 3,000 unacknowledged INVITEs opened 6,000 sockets). Each call holds
+// two UDP sockets (audio, floor): 1,000 calls = 2,000 descriptors, within the LimitNOFILE of
+// configs/iwfd.service; an operator raising max_calls raises that too.
+struct McpttLimits {
+    std::size_t max_calls = 1000;           // calls on the link, both directions
+    std::size_t max_calls_per_peer = 1000;  // calls one peer may hold (default: max_calls)
+    // INVITEs from one peer answered 200 and not yet ACKed (a peer that never ACKs holds at
+    // most this many calls' sockets until Timer H ends them).
+    std::size_t max_setups_per_peer = 32;
+};
+
 struct McpttLinkConfig {
     std::string name = "iwf1";
     std::string psi = "sip:iwf@iwf.invalid";
@@ -103,6 +129,10 @@ struct McpttLinkConfig {
     // starts then reaches the MC system as a bounded window, not thousands of INVITEs in one
     // millisecond (docs/perf/call-setup.md).
     std::size_t max_outstanding_invites = kDefaultMaxOutstandingInvites;
+    // Who may talk to the link; empty = nobody (the config parser requires at least one).
+    std::vector<peers::PeerConfig> peers;
+    McpttLimits limits;
+    SessionTimerConfig session_timer;
 };
 
 McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node);  // throws ConfigError
@@ -115,6 +145,8 @@ class McpttLink final : public McLink {
 
     const LinkId& id() const override { return id_; }
     Status start(EventSink& sink) override;
+    // Drain: new out-of-dialog requests get 503; dialogs in progress go on (link.hpp "Drain").
+    void beginDrain() override { draining_ = true; }
     void stop() override;
     Status deliver(const Event& event) override;
 
@@ -123,6 +155,8 @@ class McpttLink final : public McLink {
     void affiliate(const std::string& user, const std::string& group, bool affiliated);
 
     std::size_t activeCalls() const { return calls_.size(); }
+    // Refusals by the peer checks (tests; also iwf_mc_peer_refused_total).
+    std::uint64_t refusals(peers::Refusal why) const { return refusals_.count(why); }
     // Local RTP / floor ports of a call (0 if it has none), for tests and /v1 views.
     std::uint16_t audioPort(CallRef call) const;
     std::uint16_t floorPort(CallRef call) const;
@@ -131,10 +165,39 @@ class McpttLink final : public McLink {
     struct Call;
     void onRequest(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
     void onNewInvite(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
+    bool readInvite(sip::ServerTxId tx, const sip::Message& req, McpttInfo& info,
+                    McpttMedia& offer);
+    std::unique_ptr<Call> newIncomingCall(const sip::Message& req, const McpttInfo& info,
+                                          const McpttMedia& offer);
+    CallSetup setupOf(const Call& call, const McpttInfo& info) const;
+    sip::Message answerInvite(const sip::Message& req, const std::string& tag, const Call& call,
+                              const McpttMedia& answer, const sip::Peer& from,
+                              const UasSessionAnswer& session);
     void onInDialog(Call& call, sip::ServerTxId tx, const sip::Message& req);
+    void onTargetRefresh(Call& call, sip::ServerTxId tx, const sip::Message& req);
+    CallPriority requestedPriority(const Call& call, const sip::Message& req, bool& bad_info) const;
     void onCancelled(sip::ServerTxId tx, const sip::Message& invite);
+    void onAck(const sip::Message& ack, const sip::Peer& from);
+    // Peer checks (mcptt_link_peers.cpp).
+    bool admitSource(const sip::Peer& from);
+    bool admitCall(int peer, sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from);
+    bool admitMedia(int peer, const McpttMedia& remote, const asio::ip::address& sig);
+    // Where the peer's media is: the SDP c= address, or `sig` if it gives none usable.
+    static asio::ip::address mediaAddress(const McpttMedia& remote, const asio::ip::address& sig);
+    void refuse(sip::ServerTxId tx, const sip::Message& req, const sip::Peer& from,
+                peers::Refusal why, int status, std::string_view detail);
+    void countSetup(Call& call, bool on);
+    // Session timers (mcptt_link_session.cpp).
+    void addSessionAnswer(sip::Message& ok, const UasSessionAnswer& a);
+    void startSession(Call& call, std::chrono::seconds interval, bool we_refresh);
+    void armSessionTimer(Call& call);
+    void onSessionTimer(CallRef ref);
+    void refreshSession(Call& call);
+    void onRefreshAnswer(CallRef ref, const sip::Message& request, const sip::Message& rsp);
+    void endDialog(CallRef ref, bool send_bye, std::string_view why);
     Status originate(const CallSetup& setup);
     void sendInvite(Call& call);
+    bool retrySessionInterval(Call& c, const sip::Message& invite, const sip::Message& rsp);
     void inviteFinished();
     void pumpInvites();
     // Runs fn on a later executor turn, once however often it is asked for until then
@@ -182,6 +245,7 @@ class McpttLink final : public McLink {
     std::unordered_map<CallRef, std::unique_ptr<Call>> calls_;
     std::map<sip::DialogId, CallRef> by_dialog_;
     std::map<sip::ServerTxId, CallRef> by_server_tx_;
+    bool draining_ = false;
     CallRef next_ref_ = CallRef{1} << 62;  // refs this link creates (engine refs stay below)
     // Pacing of outgoing calls (max_outstanding_invites): initial INVITEs sent and not finally
     // answered, and the calls waiting for a slot, oldest first.
@@ -192,6 +256,14 @@ class McpttLink final : public McLink {
     metrics::Counter* invites_queued_ = nullptr;
     metrics::Gauge* queue_depth_ = nullptr;
     metrics::Gauge* outstanding_gauge_ = nullptr;
+    // Peers: who may talk to the link, the refusals, calls and unacknowledged setups per peer.
+    peers::PeerTable peers_;
+    peers::RefusalLog refusals_;
+    int dest_peer_ = -1;  // the peer cfg_.peer is (outgoing calls, affiliation)
+    std::vector<std::size_t> calls_per_peer_;
+    std::vector<std::size_t> setups_per_peer_;
+    metrics::Counter* session_refreshes_ = nullptr;
+    metrics::Counter* session_expired_ = nullptr;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -27,6 +27,8 @@ class FloorEndpoint {
     void close();
     Udp::endpoint localEndpoint() const { return peer_.localEndpoint(); }
     void setRemote(const Udp::endpoint& remote) { peer_.setRemote(remote); }
+    // The socket's peer accounting: its drop label and latch filter (peer_socket.hpp).
+    PeerSocket& peerSocket() { return peer_; }
     bool hasRemote() const { return peer_.hasRemote(); }
     Udp::endpoint remote() const { return peer_.remote(); }
     void onMessage(Handler h) { handler_ = std::move(h); }

@@ -38,6 +38,8 @@ class VoiceEndpoint {
     void close();
     Udp::endpoint localEndpoint() const { return peer_.localEndpoint(); }
     void setRemote(const Udp::endpoint& remote) { peer_.setRemote(remote); }
+    // The socket's peer accounting: its drop label and latch filter (peer_socket.hpp).
+    PeerSocket& peerSocket() { return peer_; }
     void onFrame(Handler h) { handler_ = std::move(h); }
 
     // Sends one frame; `marker` marks the first packet of a talk spurt.

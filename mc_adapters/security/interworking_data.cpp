@@ -4,6 +4,7 @@
 
 #include <pugixml.hpp>
 
+#include "mc_adapters/mcptt/ims_headers.hpp"
 #include "sip/multipart.hpp"
 
 namespace iwf::mc::security {
@@ -76,10 +77,8 @@ sip::Message buildSecurityMessage(const SecurityRequest& r) {
     sip::Message m = sip::Message::request("MESSAGE", r.request_uri);
     m.addHeader("From", "<" + r.from_uri + ">");
     m.addHeader("To", "<" + r.target_id + ">");
-    m.addHeader("Accept-Contact", "*;+g.3gpp.mcptt;require;explicit");
-    m.addHeader("Accept-Contact",
-                "*;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mcptt\";require;"
-                "explicit");
+    m.addHeader("Accept-Contact", ims::acceptContactFeature(ims::kMcpttFeatureTag));
+    m.addHeader("Accept-Contact", ims::acceptContactIcsi(ims::kMcpttIcsi));
     m.addHeader("P-Asserted-Service", std::string(kMcpttIcsi));
     m.addHeader("P-Asserted-Identity", "<" + r.iwf_psi + ">");
     sip::BodyPart info;

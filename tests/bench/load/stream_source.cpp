@@ -4,6 +4,7 @@
 
 #include "lmr_adapters/dmr/dmrd.hpp"
 #include "lmr_adapters/p25/records.hpp"
+#include "lmr_adapters/p25/side_fields.hpp"
 #include "tests/bench/load/load_book.hpp"
 
 namespace iwf::bench {
@@ -54,41 +55,23 @@ std::uint32_t StreamSource::build(std::uint64_t seq, Bytes& out) {
         p25::VoiceRecord r;
         r.tag = p25::tagOfFrameIndex(index);
         fillRandom(r.imbe, rng_);
-        std::array<std::uint8_t, p25::kMaxSideBytes> side{};
+        // MMDVMHost's records (P25Network.cpp writeLDU1/2, side_fields.hpp mmdvmRecordSide):
+        // service options 0, no header; the LDU2 ES (next superframe's MI, AES-256, key)
+        // is what says "encrypted".
         const std::uint32_t tgid = 1000 + index_;
         const std::uint32_t src = 100000 + index_;
         const std::uint16_t kid = static_cast<std::uint16_t>(0x0100 + (index_ & 0xFF));
-        switch (r.tag) {
-            case 0x64:  // LC: LCF, MFID, service options (0x40 = encrypted)
-                side[2] = 0x40;
-                break;
-            case 0x65:
-                side = {static_cast<std::uint8_t>(tgid >> 16), static_cast<std::uint8_t>(tgid >> 8),
-                        static_cast<std::uint8_t>(tgid)};
-                break;
-            case 0x66:
-                side = {static_cast<std::uint8_t>(src >> 16), static_cast<std::uint8_t>(src >> 8),
-                        static_cast<std::uint8_t>(src)};
-                break;
-            case 0x6D:  // MI of the next superframe, 3 bytes per record
-            case 0x6E:
-            case 0x6F: {
-                const std::uint64_t mi = (superframe + 1) * 0x0123456789ull + index_;
-                const unsigned part = r.tag - 0x6D;
-                for (unsigned i = 0; i < 3; ++i) {
-                    const unsigned byte = part * 3 + i;  // MI byte 0..8 (72 bits)
-                    side[i] = byte < 8 ? static_cast<std::uint8_t>(mi >> (8 * (7 - byte))) : 0;
-                }
-                break;
-            }
-            case 0x70:
-                side = {kAlgIdAes256, static_cast<std::uint8_t>(kid >> 8),
-                        static_cast<std::uint8_t>(kid)};
-                break;
-            default:
-                break;
+        p25::MmdvmLc lc;
+        lc.dst = tgid;
+        lc.src = src;
+        p25::MmdvmEs es;
+        const std::uint64_t mi = (superframe + 1) * 0x0123456789ull + index_;
+        for (unsigned byte = 0; byte < 8; ++byte) {  // MI byte 8 (reserved) stays 0
+            es.mi[byte] = static_cast<std::uint8_t>(mi >> (8 * (7 - byte)));
         }
-        r.side.assign(ByteView(side.data(), p25::sideBytesForIndex(index)));
+        es.algid = kAlgIdAes256;
+        es.kid = kid;
+        r.side = p25::mmdvmRecordSide(index, lc, es, {0, 0});
         InlineBytes<p25::kMaxRecordLen> buf;
         if (!p25::encodeRecord(r, buf).ok()) {
             return 0;

@@ -71,6 +71,9 @@ mc_links:
     server_uri: sip:cf@mc.example
     listen: [{transport: udp, address: 127.0.0.1, port: $port}]
     peer: {transport: udp, address: 127.0.0.1, port: 9}
+    peers: [{name: sipp, address: 127.0.0.1, domains: [mc.example]}]
+    # A throughput bench, not a cap test: caps high enough never to refuse SIPp's calls.
+    limits: {max_calls: 1000000, max_calls_per_peer: 1000000, max_setups_per_peer: 1000000}
     media: {address: 127.0.0.1}
 YAML
 "$build/gateway/iwfd" --config "$dir/iwfd.yaml" 2>"$dir/iwfd.log" &

@@ -21,9 +21,14 @@ TEST(IwfdDaemon, HealthzAndStatusAnswer) {
     TempDir dir;
     IwfdProcess iwfd;
     ASSERT_TRUE(iwfd.start(dir, kBase)) << iwfd.log();
+    // Alive, but not ready: this config names no keymap store (IwfdHealth in
+    // tests/integration/keymap covers readiness with a keymap).
+    HttpResult l = httpGet(iwfd.adminPort(), "/livez");
+    EXPECT_EQ(l.status, 200);
+    EXPECT_EQ(l.body, "OK\n");
     HttpResult h = httpGet(iwfd.adminPort(), "/healthz");
-    EXPECT_EQ(h.status, 200);
-    EXPECT_EQ(h.body, "OK\n");
+    EXPECT_EQ(h.status, 503);
+    EXPECT_EQ(h.body, "not ready: no keymap store configured (keymap.store)\n");
     HttpResult s = httpGet(iwfd.adminPort(), "/v1/status");
     ASSERT_EQ(s.status, 200);
     auto j = nlohmann::json::parse(s.body);
@@ -102,7 +107,7 @@ TEST(IwfdDaemon, SighupAppliesGoodConfigAndKeepsOldOnBrokenOne) {
         << iwfd.log();
     EXPECT_TRUE(iwfd.running());
     EXPECT_EQ(revision(), 2);
-    EXPECT_EQ(httpGet(iwfd.adminPort(), "/healthz").status, 200);
+    EXPECT_EQ(httpGet(iwfd.adminPort(), "/livez").status, 200);
     EXPECT_NE(iwfd.log().find("reload=refused"), std::string::npos);
     EXPECT_NE(iwfd.log().find("timers.hang"), std::string::npos);
     iwfd.signal(SIGTERM);

@@ -51,7 +51,8 @@ TEST_P(IwfctlKeymap, ImportExampleAndRenderGroupConfig) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     pugi::xml_document doc;
     ASSERT_TRUE(doc.load_string(r.out.c_str())) << r.out;
-    pugi::xml_node ls = doc.child("list-service");
+    // TS 24.481 shape: <group> root, <list-service> inside.
+    pugi::xml_node ls = doc.child("group").child("list-service");
     EXPECT_STREQ(ls.attribute("uri").value(), "sip:fire-ops@iwf.example");
     EXPECT_STREQ(ls.child_value("display-name"), "Fire operations");
     int n = 0;
@@ -61,18 +62,25 @@ TEST_P(IwfctlKeymap, ImportExampleAndRenderGroupConfig) {
         ++n;
     }
     EXPECT_EQ(n, 6);
-    pugi::xml_node sec = ls.child("iwf:mc-group-security");
-    EXPECT_STREQ(
-        sec.child("iwf:preferred-voice-encodings").child("iwf:encoding").attribute("name").value(),
-        "imbe");
-    EXPECT_STREQ(sec.child("iwf:protection").child_value("iwf:media"), "true");
-    EXPECT_STREQ(sec.child("iwf:protection").child_value("iwf:floor-control"), "true");
-    EXPECT_STREQ(sec.child("iwf:lmr-e2ee").child_value("iwf:mode"), "secure");
-    EXPECT_STREQ(sec.child("iwf:lmr-e2ee").child_value("iwf:lmr-type"), "p25");
-    EXPECT_EQ(sec.child("iwf:lmr-e2ee").child("iwf:algid").text().as_uint(), 0x84u);
-    EXPECT_EQ(sec.child("iwf:lmr-e2ee").child("iwf:key-id").text().as_uint(), 0x0101u);
-    EXPECT_STREQ(sec.child("iwf:interworking").child_value("iwf:home"), "lmr");
-    EXPECT_EQ(sec.child("iwf:interworking").child("iwf:lmr-group").text().as_uint(), 100u);
+    EXPECT_STREQ(ls.child("mcpttgi:preferred-voice-encodings")
+                     .child("mcpttgi:encoding")
+                     .attribute("name")
+                     .value(),
+                 "X-IWF-LMR/8000");
+    EXPECT_STREQ(ls.child_value("mcpttgi:protect-media"), "true");
+    EXPECT_STREQ(ls.child_value("mcpttgi:protect-floor-control-signalling"), "true");
+    EXPECT_STREQ(ls.child("iwf:lmr-e2ee").child_value("iwf:mode"), "secure");
+    EXPECT_STREQ(ls.child("iwf:lmr-e2ee").child_value("iwf:lmr-type"), "p25");
+    EXPECT_EQ(ls.child("iwf:lmr-e2ee").child("iwf:algid").text().as_uint(), 0x84u);
+    EXPECT_EQ(ls.child("iwf:lmr-e2ee").child("iwf:key-id").text().as_uint(), 0x0101u);
+    EXPECT_STREQ(ls.child("iwf:interworking").child_value("iwf:home"), "lmr");
+    EXPECT_EQ(ls.child("iwf:interworking").child("iwf:lmr-group").text().as_uint(), 100u);
+    EXPECT_STREQ(ls.child("iwf:interworking").child_value("iwf:lmr-codec"), "imbe");
+
+    // --encoding names what a link with another media.encoding offers.
+    r = ctl({"render", "group-config", "sip:fire-ops@iwf.example", "--encoding", "AMR-WB/16000"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("<mcpttgi:encoding name=\"AMR-WB/16000\""), std::string::npos) << r.out;
 
     // By SYSTEM/TGID too, and the user profile.
     r = ctl({"render", "group-config", "dmr-city/91"});

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/loopback_port.hpp"
 #include "keymap_env.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
 
@@ -118,6 +119,59 @@ TEST(IwfdKeymapFailure, FailedLoadsAreCountedAndRecovered) {
         },
         std::chrono::seconds(10)))
         << iwfd.log();
+    iwfd.signal(SIGTERM);
+    EXPECT_EQ(iwfd.waitExit(std::chrono::seconds(5)), std::optional<int>(0));
+}
+
+// Readiness follows the keymap: /healthz is 503 "not ready" while no revision is loaded (the
+// store unreachable: a PostgreSQL server that is not there, an SQLite file in a missing
+// folder) and 200 once one is; /livez is 200 all along (issue #21: /healthz said OK with
+// PostgreSQL unreachable at start).
+TEST(IwfdHealth, NotReadyUntilAKeymapRevisionIsLoaded) {
+    iwf::test::TempDir dir;
+    {
+        // Nothing listens on this port: a free port below the ephemeral range.
+        iwf::test::IwfdProcess pg;
+        const std::string url =
+            "postgresql://iwf@127.0.0.1:" + std::to_string(pickLoopbackPort(PortProtocol::Tcp)) +
+            "/keymap";
+        ASSERT_TRUE(pg.start(
+            dir, "instance: km\nkeymap:\n  store: \"" + url + "\"\n  poll_interval: 100ms\n"))
+            << pg.log();
+        ASSERT_TRUE(waitFor(
+            [&] {
+                auto m = httpGet(pg.adminPort(), "/metrics");
+                return prometheusValue(m.body, "iwf_keymap_load_failures_total").value_or(0) >= 2;
+            },
+            std::chrono::seconds(10)))
+            << pg.log();
+        auto h = httpGet(pg.adminPort(), "/healthz");
+        EXPECT_EQ(h.status, 503) << h.body;
+        EXPECT_NE(h.body.find("not ready: no keymap revision loaded"), std::string::npos) << h.body;
+        EXPECT_EQ(httpGet(pg.adminPort(), "/livez").status, 200);
+        auto st = nlohmann::json::parse(httpGet(pg.adminPort(), "/v1/status").body);
+        EXPECT_EQ(st["ready"], false);
+        pg.signal(SIGTERM);
+        EXPECT_EQ(pg.waitExit(std::chrono::seconds(5)), std::optional<int>(0));
+    }
+    std::string db = dir.file("sub/keymap.db");  // folder missing: every load fails
+    iwf::test::IwfdProcess iwfd;
+    ASSERT_TRUE(iwfd.start(
+        dir, "instance: km\nkeymap:\n  store: \"sqlite:" + db + "\"\n  poll_interval: 100ms\n"))
+        << iwfd.log();
+    EXPECT_EQ(httpGet(iwfd.adminPort(), "/healthz").status, 503);
+    EXPECT_EQ(httpGet(iwfd.adminPort(), "/livez").status, 200);
+    ASSERT_EQ(::mkdir(dir.file("sub").c_str(), 0700), 0);
+    auto r = runCommand(
+        {IWFCTL_BIN, "keymap", "--store", "sqlite:" + db, "import", test::examplePath()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(waitFor([&] { return httpGet(iwfd.adminPort(), "/healthz").status == 200; },
+                        std::chrono::seconds(10)))
+        << iwfd.log();
+    EXPECT_EQ(httpGet(iwfd.adminPort(), "/healthz").body, "OK\n");
+    auto st = nlohmann::json::parse(httpGet(iwfd.adminPort(), "/v1/status").body);
+    EXPECT_EQ(st["ready"], true);
+    EXPECT_EQ(st["keymap"]["revision"], 1);
     iwfd.signal(SIGTERM);
     EXPECT_EQ(iwfd.waitExit(std::chrono::seconds(5)), std::optional<int>(0));
 }

@@ -7,6 +7,7 @@
 
 #include "common/clock.hpp"
 #include "lmr_adapters/p25/link_types.hpp"
+#include "lmr_adapters/p25/side_fields.hpp"
 #include "p25_test_support.hpp"
 #include "superframe_builder.hpp"
 
@@ -54,13 +55,38 @@ struct P25RecordsLink : ::testing::Test {
         }
         io.stop();
     }
+    // The answer to a poll is the poll itself, byte for byte (P25Reflector / P25Parrot); it
+    // is the only answer P25Gateway takes for one (P25Gateway.cpp run()).
     void linkPeer(UdpPeer& p, std::string_view cs) {
-        p.sendTo(port, pollBytes(cs));
+        const Bytes poll = pollBytes(cs);
+        p.sendTo(port, poll);
         auto answer = p.receive(5s);
         ASSERT_TRUE(answer) << "no poll answer";
-        auto r = decodeRecord(*answer);
-        ASSERT_TRUE(r.ok());
-        EXPECT_EQ(std::get<PollRecord>(*r).callsignView(), "OPENIWF");
+        EXPECT_EQ(toHex(*answer), toHex(poll));
+    }
+    // One superframe as MMDVMHost writes it (P25Network.cpp writeLDU1/2: no service options,
+    // ES in the LDU2) from unit `src` to TG `tg`, announcing `next` as the next MI.
+    static std::vector<Bytes> mmdvmSuperframe(std::uint32_t src, std::uint32_t tg,
+                                              std::uint8_t algid, std::uint16_t kid, const Mi& next,
+                                              std::uint8_t seed) {
+        MmdvmLc lc;
+        lc.dst = tg;
+        lc.src = src;
+        MmdvmEs es;
+        es.mi = next;
+        es.algid = algid;
+        es.kid = kid;
+        std::vector<Bytes> out;
+        for (std::uint8_t i = 0; i < 18; ++i) {
+            VoiceRecord r;
+            r.tag = tagOfFrameIndex(i);
+            r.imbe.fill(static_cast<std::uint8_t>(seed + i));
+            r.side = mmdvmRecordSide(i, lc, es, {0, 0});
+            InlineBytes<kMaxRecordLen> b;
+            EXPECT_TRUE(encodeRecord(r, b).ok());
+            out.emplace_back(b.view().begin(), b.view().end());
+        }
+        return out;
     }
 
     test::IoThread io;
@@ -109,15 +135,96 @@ TEST_F(P25RecordsLink, PeerPollsLinksSendsSuperframeAndUnlinks) {
 
     peer.sendTo(port, pollBytes("N0CALL", true));
     EXPECT_TRUE(test::eventually([&] { return link->peerCount() == 0; }));
-    // After unlinking, voice is refused and counted.
-    peer.sendTo(port, sf[0]);
+    // An unlink from a source that is not linked is refused and counted (under "other": it
+    // is no known peer).
+    UdpPeer stranger;
+    stranger.sendTo(port, pollBytes("NOBODY", true));
     EXPECT_TRUE(test::eventually([&] {
         return metrics.counterSum("iwf_lmr_dropped_total") == 1 &&
-               metrics.counterValue("iwf_lmr_dropped_total",
-                                    {{"link", "p25-test"},
-                                     {"peer", "127.0.0.1:" + std::to_string(peer.port())},
-                                     {"reason", "not_linked"}}) == 1;
+               metrics.counterValue(
+                   "iwf_lmr_dropped_total",
+                   {{"link", "p25-test"}, {"peer", "other"}, {"reason", "not_linked"}}) == 1;
     }));
+    // Voice from an allowed source links it, as its poll would (after an iwfd restart a
+    // P25Gateway goes on sending and polls again only every 5 s).
+    peer.sendTo(port, sf[0]);
+    EXPECT_TRUE(test::eventually([&] { return link->peerCount() == 1; }));
+}
+
+// A source outside the allow-list is heard in nothing: no link, no call, no relay.
+TEST_F(P25RecordsLink, SourcesOutsideTheAllowListAreRefusedBeforeDecoding) {
+    auto c = cfg();
+    c.allow = net::AddressFilter();
+    ASSERT_TRUE(c.allow.add("127.0.0.2").ok());
+    startLink(c);
+    UdpPeer peer;  // 127.0.0.1
+    peer.sendTo(port, pollBytes("N0CALL"));
+    peer.sendTo(port, Bytes{0x62});
+    EXPECT_TRUE(test::eventually([&] {
+        return metrics.counterValue(
+                   "iwf_lmr_dropped_total",
+                   {{"link", "p25-test"}, {"peer", "other"}, {"reason", "not_allowed"}}) == 2;
+    }));
+    EXPECT_FALSE(peer.receive(100ms));
+    EXPECT_EQ(link->peerCount(), 0U);
+}
+
+// iwfd's own stream (MC -> P25) holds the channel: a linked peer sending at 10x the rate of a
+// stream meanwhile is not relayed into it, and what it sends beyond its budget is dropped.
+TEST_F(P25RecordsLink, OriginatedStreamIsNotMixedWithAPeersRecords) {
+    auto c = cfg();
+    c.rate = net::RateLimitConfig{200, 50};
+    startLink(c);
+    UdpPeer radio;
+    UdpPeer noisy;
+    linkPeer(radio, "RADIO");
+    linkPeer(noisy, "NOISY");
+    CallSetup s;
+    s.call = 90;
+    s.caller.id = P25Unit{{0xBEE07, 0xAD5}, 0x101};
+    s.callee = P25Group{{0xBEE07, 0xAD5}, 0x333};
+    ASSERT_TRUE(link->deliver(s).ok());
+    test::SuperframeSpec spec;
+    spec.service_options = 0x40;
+    spec.dst = 0x333;
+    spec.src = 0x999;
+    spec.imbe_seed = 0x70;
+    const auto flood = test::buildSuperframe(spec);
+    for (std::uint8_t i = 0; i < 18; ++i) {
+        Voice v;
+        v.call = 90;
+        v.frame.pos = {0, i};
+        v.frame.crypto.encrypted = true;
+        v.frame.crypto.algid = 0x84;
+        v.frame.payload.assign(Bytes(11, i));
+        ASSERT_TRUE(link->deliver(v).ok());
+        for (int k = 0; k < 10; ++k) {
+            noisy.sendTo(port, flood[(i + k) % 18]);
+        }
+    }
+    CallEnd e;
+    e.call = 90;
+    ASSERT_TRUE(link->deliver(e).ok());
+    std::size_t voice = 0;
+    std::size_t ends = 0;
+    while (auto d = radio.receive(1s)) {
+        auto r = decodeRecord(*d);
+        ASSERT_TRUE(r.ok());
+        if (const auto* v = std::get_if<VoiceRecord>(&*r)) {
+            EXPECT_EQ(v->imbe[0], voice) << "only iwfd's own frames, in order";
+            ++voice;
+        } else if (std::holds_alternative<EndRecord>(*r)) {
+            ++ends;
+        }
+    }
+    EXPECT_EQ(voice, 18U);
+    EXPECT_EQ(ends, 1U);
+    EXPECT_GT(metrics.counterValue("iwf_p25_relay_held_total", {{"link", "p25-test"}}), 0U);
+    EXPECT_GT(metrics.counterValue("iwf_lmr_dropped_total",
+                                   {{"link", "p25-test"},
+                                    {"peer", "127.0.0.1:" + std::to_string(noisy.port())},
+                                    {"reason", "rate_limited"}}),
+              0U);
 }
 
 // Records carry no sequence number: a frame's place in the stream is its sequence, so records
@@ -165,7 +272,7 @@ TEST_F(P25RecordsLink, SilentPeerTimesOutAndItsCallEnds) {
     test::SuperframeSpec s;
     s.src = 7;
     auto sf = test::buildSuperframe(s);
-    for (int i = 0; i < 6; ++i) {
+    for (int i = 0; i < 15; ++i) {  // through frame 15: the LDU2 ES decides the crypto
         peer.sendTo(port, sf[i]);
     }
     ASSERT_TRUE(sink.waitFor([](const auto& ev) { return test::countOf<CallEnd>(ev) == 1; }));
@@ -251,16 +358,112 @@ TEST_F(P25RecordsLink, EncryptedCallPassesDecodeEncodeBitExact) {
     EXPECT_TRUE(std::holds_alternative<std::monostate>(setup.caller.id));
     ASSERT_TRUE(setup.crypto);
     EXPECT_TRUE(setup.crypto->encrypted);
-    EXPECT_TRUE(setup.crypto->mi.empty());  // late entry: first MI not yet seen
-    EXPECT_EQ(metrics.counterValue("iwf_p25_late_entry_total", {{"link", "p25-test"}}), 1U);
+    // No header: the call was held until the first LDU2, whose MI (announced for superframe
+    // 1) gives superframe 0's MI with the LFSR run backwards.
+    Mi first{0x12, 0x34, 0x56, 0x78, 0x90, 0xAB, 0xCD, 0xEF, 0x00};
+    EXPECT_EQ(toHex(setup.crypto->mi.view()), toHex(ByteView(first.data(), first.size())));
+    EXPECT_EQ(metrics.counterValue("iwf_p25_late_entry_total", {{"link", "p25-test"}}), 0U);
+    EXPECT_EQ(metrics.counterValue("iwf_p25_mi_backfilled_total", {{"link", "p25-test"}}), 1U);
+    const auto& v0 = std::get<Voice>(ev[1]);
+    EXPECT_EQ(toHex(v0.frame.crypto.mi.view()), toHex(ByteView(first.data(), first.size())));
     // Superframe 1 carries the MI announced in superframe 0's LDU2.
     const auto& v18 = std::get<Voice>(ev[1 + 18]);
     EXPECT_EQ(v18.frame.pos.superframe, 1U);
     EXPECT_EQ(v18.frame.crypto.algid, 0x84);
     EXPECT_EQ(v18.frame.crypto.key_id, 0x1234U);
-    Mi first{0x12, 0x34, 0x56, 0x78, 0x90, 0xAB, 0xCD, 0xEF, 0x00};
     Mi expect = nextMi(first);
     EXPECT_EQ(toHex(v18.frame.crypto.mi.view()), toHex(ByteView(expect.data(), expect.size())));
+}
+
+// An encrypted call shaped as MMDVMHost sends it: nothing says "encrypted" before the LDU2
+// (service options 0, no header). The link holds the frames until frame 15 says ALGID 0x84,
+// then sets the call up encrypted; no frame is ever reported clear, and superframe 0 carries
+// its MI. Before: CallSetup at frame 5 with no crypto and frames 0..13 reported clear (the
+// engine refused the secure group on the first one: clear_in_secure_group).
+TEST_F(P25RecordsLink, MmdvmHostEncryptedCallIsHeldUntilItsLdu2ThenSetUpEncrypted) {
+    startLink(cfg());
+    UdpPeer peer;
+    linkPeer(peer, "MMDVM");
+    const Mi mi0{0x12, 0x34, 0x56, 0x78, 0x90, 0xAB, 0xCD, 0xEF, 0x00};
+    Mi mi = mi0;
+    std::vector<Mi> sf_mi;
+    for (int n = 0; n < 3; ++n) {
+        sf_mi.push_back(mi);
+        mi = nextMi(mi);
+        for (const auto& r :
+             mmdvmSuperframe(1001, 0x333, 0x84, 0x0101, mi, static_cast<std::uint8_t>(n * 20))) {
+            peer.sendTo(port, r);
+        }
+    }
+    peer.sendTo(port, endBytes());
+    ASSERT_TRUE(sink.waitFor([](const auto& ev) { return test::countOf<CallEnd>(ev) == 1; }));
+    auto ev = sink.events();
+    ASSERT_EQ(ev.size(), 1U + 54U + 1U);
+    const auto& setup = std::get<CallSetup>(ev[0]);
+    ASSERT_TRUE(setup.crypto);
+    EXPECT_TRUE(setup.crypto->encrypted);
+    EXPECT_EQ(setup.crypto->algid, 0x84);
+    EXPECT_EQ(setup.crypto->key_id, 0x0101U);
+    EXPECT_EQ(setup.caller.id, Address(P25Unit{{0xBEE07, 0xAD5}, 1001}));
+    for (std::size_t k = 0; k < 54; ++k) {
+        const auto& v = std::get<Voice>(ev[1 + k]);
+        const std::uint32_t sf = v.frame.pos.superframe;
+        ASSERT_TRUE(v.frame.crypto.encrypted) << k;
+        EXPECT_EQ(v.frame.crypto.algid, 0x84) << k;
+        EXPECT_EQ(toHex(v.frame.crypto.mi.view()),
+                  toHex(ByteView(sf_mi[sf].data(), sf_mi[sf].size())))
+            << k;
+    }
+}
+
+// A key-up that ends before frame 15 said anything (one LDU1 and the end record): neither a
+// call reported clear on a guess nor a refusal: dropped and counted.
+TEST_F(P25RecordsLink, KeyUpEndingBeforeItsLdu2IsNeitherRefusedNorForwardedAsClear) {
+    startLink(cfg());
+    UdpPeer peer;
+    linkPeer(peer, "SHORT");
+    const auto sf = mmdvmSuperframe(1001, 0x333, 0x84, 0x0101, Mi{}, 1);
+    for (int i = 0; i < 9; ++i) {
+        peer.sendTo(port, sf[i]);
+    }
+    peer.sendTo(port, endBytes());
+    EXPECT_TRUE(test::eventually([&] {
+        return metrics.counterValue("iwf_lmr_dropped_total",
+                                    {{"link", "p25-test"},
+                                     {"peer", "127.0.0.1:" + std::to_string(peer.port())},
+                                     {"reason", "crypto_undecided"}}) == 1;
+    }));
+    EXPECT_TRUE(sink.events().empty());
+}
+
+// Through an idle P25Gateway the call starts at 0x65 (0x62..0x64 dropped until 0x65 links it,
+// P25Gateway.cpp run()); with P25Gateway's rewrite of 0x65 to its talkgroup. Carried from its
+// first record, each frame at its own position.
+TEST_F(P25RecordsLink, CallFromAnIdleP25GatewayIsCarriedFromItsFirstRecord) {
+    startLink(cfg());
+    UdpPeer gw;
+    linkPeer(gw, "G4KLX");
+    auto sf0 = mmdvmSuperframe(1001, 0x333, 0x80, 0, Mi{}, 1);
+    auto sf1 = mmdvmSuperframe(1001, 0x333, 0x80, 0, Mi{}, 40);
+    for (std::size_t i = 3; i < sf0.size(); ++i) {
+        gw.sendTo(port, sf0[i]);
+    }
+    for (const auto& r : sf1) {
+        gw.sendTo(port, r);
+    }
+    gw.sendTo(port, endBytes());
+    ASSERT_TRUE(sink.waitFor([](const auto& ev) { return test::countOf<CallEnd>(ev) == 1; }));
+    auto ev = sink.events();
+    ASSERT_EQ(ev.size(), 1U + 15U + 18U + 1U);
+    const auto& setup = std::get<CallSetup>(ev[0]);
+    EXPECT_EQ(setup.callee, Address(P25Group{{0xBEE07, 0xAD5}, 0x333}));
+    EXPECT_EQ(setup.caller.id, Address(P25Unit{{0xBEE07, 0xAD5}, 1001}));
+    ASSERT_TRUE(setup.crypto);
+    EXPECT_FALSE(setup.crypto->encrypted);
+    EXPECT_EQ(std::get<Voice>(ev[1]).frame.pos.index, 3);
+    EXPECT_EQ(std::get<Voice>(ev[1]).frame.pos.superframe, 0U);
+    EXPECT_EQ(std::get<Voice>(ev[16]).frame.pos.index, 0);
+    EXPECT_EQ(std::get<Voice>(ev[16]).frame.pos.superframe, 1U);
 }
 
 // An MC-originated call (no side bytes): the link builds LC and ES from the setup and the
@@ -318,8 +521,17 @@ TEST(P25LinkTypes, RegistryValidatesConfigNamingTheField) {
     registerP25LinkTypes(reg);
     const LinkType* t = reg.find("p25-records");
     ASSERT_NE(t, nullptr);
-    auto ok = ConfigNode::loadString("name: net\ntype: p25-records\nport: 41000\ntgid: 10\n", "x");
+    auto ok = ConfigNode::loadString(
+        "name: net\ntype: p25-records\nport: 41000\ntgid: 10\nallow: [192.0.2.0/24]\n", "x");
     EXPECT_NO_THROW(t->validate(ok));
+    // Listening on every address without saying whom it accepts: refused, naming the field.
+    auto open = ConfigNode::loadString("name: net\ntype: p25-records\nport: 41000\n", "o.yaml");
+    try {
+        t->validate(open);
+        FAIL() << "accepted a p25-records link on 0.0.0.0 without allow";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.field(), "allow");
+    }
     auto bad = ConfigNode::loadString("name: net\ntype: p25-records\nport: 99999\n", "cfg.yaml");
     try {
         t->validate(bad);

@@ -153,6 +153,7 @@ struct IwfdMcpttMedia : ::testing::Test {
                "    peer: {transport: udp, address: 127.0.0.1, port: " +
                std::to_string(mc_port) +
                "}\n"
+               "    peers: [{name: mc-core, address: 127.0.0.1, domains: [mc.example]}]\n"
                "    media: {address: 127.0.0.1}\n"
                "    e2ee_groups: [sip:fire-ops@iwf.example]\n";
     }
@@ -223,10 +224,10 @@ TEST_F(IwfdMcpttMedia, EncryptedP25GroupCallReachesTheMcSideAndComesBackBitExact
         sip::bodyOfType(mc.requests.at(0), mcptt::kMcpttInfoContentType).value_or(""));
     ASSERT_TRUE(info.ok());
     EXPECT_EQ(info->calling_group_id, "sip:fire-ops@iwf.example");
-    // Every frame arrives, in order. The records format has no HDU, so the MI (and ALGID /
-    // key ID) of superframe 0 are unknown to iwfd (late entry): those frames carry no MI and
-    // ALGID / key ID 0 ("not known"), never a guess; superframes 1 and 2 carry the MI their
-    // predecessor's LDU2 announced and ALGID / key ID from the stream.
+    // Every frame arrives, in order. The records format has no HDU: iwfd holds the call until
+    // its first LDU2 states ALGID / key ID and the next MI, and superframe 0 carries the MI
+    // before it in the LFSR sequence (derived, never a guess: here the radio's first MI);
+    // superframes 1 and 2 carry the MI their predecessor's LDU2 announced.
     ASSERT_TRUE(pump(io, [&] { return mc.frames.size() >= 54; })) << iwfd.log();
     ASSERT_TRUE(pump(io, [&] {
         return std::any_of(mc.msgs.begin(), mc.msgs.end(), [](const floor::FloorMessage& m) {
@@ -244,14 +245,10 @@ TEST_F(IwfdMcpttMedia, EncryptedP25GroupCallReachesTheMcSideAndComesBackBitExact
         EXPECT_EQ(f.pos.index, idx) << k;
         EXPECT_TRUE(f.crypto.encrypted);
         EXPECT_EQ(toHex(f.payload.view()), toHex(lmr::p25::test::imbeFor(specs[sf], idx))) << k;
-        if (sf == 0) {
-            EXPECT_TRUE(f.crypto.mi.empty()) << k;
-            EXPECT_EQ(f.crypto.algid, 0) << k;
-            continue;
-        }
         EXPECT_EQ(f.crypto.algid, 0x84) << k;
         EXPECT_EQ(f.crypto.key_id, 0x0101u) << k;
-        const auto& m = announced[sf - 1];
+        const lmr::p25::Mi first{0x12, 0x34, 0x56, 0x78, 0x90, 0xAB, 0xCD, 0xEF, 0x00};
+        const auto& m = sf == 0 ? first : announced[sf - 1];
         EXPECT_EQ(toHex(f.crypto.mi.view()), toHex(ByteView(m.data(), m.size()))) << k;
         EXPECT_EQ(mc.frames[k].marker, k == 0) << k;
     }

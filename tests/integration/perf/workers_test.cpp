@@ -163,6 +163,7 @@ TEST(IwfdWorkers, ShardedLmrLinksWithAnMcLinkAreAccepted) {
                   "  - name: iwf1\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
                   "    listen: [{transport: udp, address: 127.0.0.1, port: 0}]\n"
                   "    peer: {transport: udp, address: 127.0.0.1, port: 5060}\n"
+                  "    peers: [{address: 127.0.0.1, domains: [mc.example]}]\n"
                   "    server_uri: sip:cf@mc.example\n");
     auto r = runCommand({IWFD_BIN, "--check-config", "-c", path}, 10s);
     EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -195,6 +195,9 @@ IwfdProcess::~IwfdProcess() {
 
 bool IwfdProcess::start(const TempDir& dir, const std::string& config_yaml,
                         std::chrono::milliseconds timeout, const std::string& binary) {
+    // A process object may start iwfd again after the last one exited (restart tests).
+    exit_.reset();
+    port_ = 0;
     std::string cfg = config_yaml;
     std::string port_file = dir.file("admin.port");
     std::remove(port_file.c_str());
@@ -223,7 +226,9 @@ bool IwfdProcess::start(const TempDir& dir, const std::string& config_yaml,
                 return false;
             }
             port_ = static_cast<std::uint16_t>(std::atoi(p.c_str()));
-            return httpGet(port_, "/healthz").status == 200;
+            // Liveness, not readiness: most tests run iwfd without a keymap, and /healthz says
+            // "not ready" until a keymap revision is loaded.
+            return httpGet(port_, "/livez").status == 200;
         },
         timeout);
     return up && running() && port_ != 0;

@@ -4,7 +4,7 @@
 //   TempDir dir;
 //   IwfdProcess iwfd;
 //   ASSERT_TRUE(iwfd.start(dir, "instance: t\nlog: {level: debug}\n"));  // admin on port 0
-//   auto r = httpGet(iwfd.adminPort(), "/healthz");                   // {200, "OK\n"}
+//   auto r = httpGet(iwfd.adminPort(), "/livez");                     // {200, "OK\n"}
 //   iwfd.signal(SIGTERM);
 //   auto status = iwfd.waitExit(std::chrono::seconds(2));             // exit code or nullopt
 //
@@ -65,7 +65,8 @@ class IwfdProcess {
     IwfdProcess& operator=(const IwfdProcess&) = delete;
 
     // Writes `config_yaml` to dir/iwfd.yaml and starts iwfd on it; true once the admin port
-    // answers /healthz. `binary` defaults to the built iwfd.
+    // answers /livez (alive; /healthz is readiness and needs a keymap). `binary` defaults to the
+    // built iwfd.
     bool start(const TempDir& dir, const std::string& config_yaml,
                std::chrono::milliseconds timeout = std::chrono::seconds(20),
                const std::string& binary = IWFD_BIN);

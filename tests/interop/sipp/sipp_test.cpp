@@ -4,6 +4,9 @@
 //    -> iwfd TLS). Debian's SIPp has no TLS of its own.
 //  - IwfdCallsSipp: a radio talks on iwfd's P25 link, iwfd calls SIPp acting as the MC side,
 //    over UDP and TLS (iwfd TLS -> socat -> SIPp TCP).
+//  - ThroughKamailio: the same in both directions with Debian's Kamailio 5.6 in the path as a
+//    record-routing proxy (tests/interop/sipp/kamailio.cfg, the stock routing logic): the
+//    route set must be honoured both ways (RFC 3261 §12.1.1, §12.2.1.1).
 // Every test checks SIPp's exit code and iwfd's /metrics (and /v1/calls) for the calls.
 #include <chrono>
 #include <cstdlib>
@@ -107,6 +110,8 @@ std::string slurp(const std::string& path) {
 struct Certs {
     std::string server_crt, server_key, client_crt, client_key, client_pem;
 };
+// Each names 127.0.0.1 too: iwfd's TLS client verifies the address it connects to when the
+// listener has no peer_name (sip/transport.hpp TlsConfig::peer_name).
 Certs makeCerts(const TempDir& dir) {
     Certs c{dir.file("server.crt"), dir.file("server.key"), dir.file("client.crt"),
             dir.file("client.key"), dir.file("client.pem")};
@@ -115,7 +120,8 @@ Certs makeCerts(const TempDir& dir) {
         const std::string cmd =
             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
             "-subj /CN=" +
-            std::string(cn) + " -keyout " + key + " -out " + crt + " >/dev/null 2>&1";
+            std::string(cn) + " -addext subjectAltName=DNS:" + cn + ",IP:127.0.0.1 -keyout " + key +
+            " -out " + crt + " >/dev/null 2>&1";
         EXPECT_EQ(std::system(cmd.c_str()), 0);
     }
     std::ofstream(c.client_pem) << slurp(c.client_crt) << slurp(c.client_key);
@@ -123,13 +129,27 @@ Certs makeCerts(const TempDir& dir) {
 }
 
 int runSipp(const std::string& scenario, std::uint16_t port, const std::string& transport,
-            const TempDir& dir) {
+            const TempDir& dir, const std::vector<std::string>& extra = {}) {
     const std::string log = dir.file(scenario + ".log");
-    Child sipp({IWF_SIPP, "-sf", std::string(IWF_SIPP_SCENARIOS) + "/" + scenario, "-m", "1", "-t",
-                transport, "-i", "127.0.0.1", "-timeout", "20s", "-timeout_error", "-nostdin",
-                "-trace_err", "-error_file", dir.file(scenario + ".err"),
-                "127.0.0.1:" + std::to_string(port)},
-               log, dir.path());
+    std::vector<std::string> argv = {IWF_SIPP,
+                                     "-sf",
+                                     std::string(IWF_SIPP_SCENARIOS) + "/" + scenario,
+                                     "-m",
+                                     "1",
+                                     "-t",
+                                     transport,
+                                     "-i",
+                                     "127.0.0.1",
+                                     "-timeout",
+                                     "20s",
+                                     "-timeout_error",
+                                     "-nostdin",
+                                     "-trace_err",
+                                     "-error_file",
+                                     dir.file(scenario + ".err")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back("127.0.0.1:" + std::to_string(port));
+    Child sipp(argv, log, dir.path());
     auto code = sipp.wait(30s);
     if (!code || *code != 0) {
         ADD_FAILURE() << scenario << " exit=" << (code ? *code : -1) << "\n"
@@ -156,7 +176,8 @@ struct Iwfd {
 
     explicit Iwfd(TempDir& d) : dir(d), certs(makeCerts(d)) {}
 
-    bool start(sip::Protocol proto, std::uint16_t peer_port, bool mutual) {
+    bool start(sip::Protocol proto, std::uint16_t peer_port, bool mutual,
+               const std::string& server_uri = "sip:cf@mc.example") {
         const std::string store = "sqlite:" + dir.file("keymap.db");
         auto r =
             iwf::test::runCommand({IWFCTL_BIN, "keymap", "--store", store, "import",
@@ -186,7 +207,9 @@ struct Iwfd {
             "\n    wacn: 0xBEE00\n    system: 0x001\n    tgid: 100\n    call_timeout: 5s\n"
             "mc_links:\n"
             "  - name: mc\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
-            "    server_uri: sip:cf@mc.example\n"
+            "    server_uri: " +
+            server_uri +
+            "\n"
             "    listen: [" +
             listen +
             "]\n"
@@ -194,6 +217,12 @@ struct Iwfd {
             std::string(tls ? "tls" : "udp") +
             ", address: 127.0.0.1, port: " + std::to_string(peer_port) +
             "}\n"
+            // SIPp's source; over TLS the certificate it (through socat) presents names
+            // "mc". mc_private_call.xml calls as sip:p25-1002@iwf.example, so the peer may
+            // assert iwf.example identities too.
+            "    peers: [{name: sipp, address: 127.0.0.1, domains: [mc.example, iwf.example]" +
+            std::string(tls ? ", tls_name: mc" : "") +
+            "}]\n"
             "    media: {address: 127.0.0.1}\n"
             "    e2ee_groups: [sip:fire-ops@iwf.example]\n"
             "    timers: {t1: 100ms}\n";
@@ -251,6 +280,42 @@ bool waitForBridge(std::uint16_t port) {
         },
         5s);
 }
+
+// True once something has bound UDP `port` on 127.0.0.1 (SIPp, Kamailio started).
+bool waitForUdpBound(std::uint16_t port) {
+    return iwf::test::waitFor(
+        [&] {
+            asio::io_context io;
+            asio::ip::udp::socket s(io);
+            boost::system::error_code ec;
+            s.open(asio::ip::udp::v4(), ec);
+            s.bind({asio::ip::make_address("127.0.0.1"), port}, ec);
+            return ec == asio::error::address_in_use;
+        },
+        10s);
+}
+
+// Debian's Kamailio 5.6 on 127.0.0.1:port with tests/interop/sipp/kamailio.cfg, in the
+// foreground (-DD), logging to stderr (-E) into dir/kamailio.log; killed with the test.
+struct Kamailio {
+    std::uint16_t port = 0;
+    std::unique_ptr<Child> proc;
+    std::string log;
+    bool start(TempDir& dir) {
+        port = freePort(false);
+        log = dir.file("kamailio.log");
+        proc = std::make_unique<Child>(
+            std::vector<std::string>{IWF_KAMAILIO, "-f", IWF_KAMAILIO_CFG, "-l",
+                                     "udp:127.0.0.1:" + std::to_string(port), "-DD", "-E", "-Y",
+                                     dir.path(), "-m", "32", "-M", "8", "-n", "1"},
+            log, dir.path());
+        if (!waitForUdpBound(port)) {
+            ADD_FAILURE() << "kamailio did not start\n" << slurp(log);
+            return false;
+        }
+        return true;
+    }
+};
 
 // SIPp (the controlling function) calls iwfd: group call, emergency with UPDATE cancel,
 // private call; each ends by BYE. iwfd must have received all three, reported them to its
@@ -364,6 +429,59 @@ TEST(IwfdCallsSipp, GroupCallOverUdp) {
 
 TEST(IwfdCallsSipp, GroupCallOverTls) {
     iwfdCallsSipp(true);
+}
+
+// MC -> IWF through Kamailio: SIPp sends the INVITE to the proxy (-rsa) with iwfd in the
+// Request-URI; the ACK and BYE must pass the proxy too, which needs iwfd's 200 to echo the
+// Record-Route (before the fix the proxy dropped the ACK and answered the BYE 404).
+TEST(ThroughKamailio, McCallsIwfd) {
+    TempDir dir;
+    Kamailio proxy;
+    ASSERT_TRUE(proxy.start(dir));
+    Iwfd iwfd(dir);
+    ASSERT_TRUE(iwfd.start(sip::Protocol::Udp, proxy.port, false));
+    EXPECT_EQ(runSipp("mc_group_call_via_proxy.xml", iwfd.sip_port, "u1", dir,
+                      {"-rsa", "127.0.0.1:" + std::to_string(proxy.port)}),
+              0)
+        << slurp(proxy.log) << iwfd.proc.log();
+    EXPECT_EQ(iwfd.metric("iwf_mcptt_calls_total{link=\"mc\",reason=\"received\"}"), 1);
+    EXPECT_TRUE(iwf::test::waitFor(
+        [&] {
+            auto c = iwf::test::httpGet(iwfd.proc.adminPort(), "/v1/calls");
+            return c.status == 200 && c.body.find("\"legs\"") == std::string::npos;
+        },
+        5s))
+        << iwf::test::httpGet(iwfd.proc.adminPort(), "/v1/calls").body;
+    EXPECT_EQ(slurp(proxy.log).find("ACK without matching transaction"), std::string::npos)
+        << slurp(proxy.log);
+    iwfd.stop();
+}
+
+// IWF -> MC through Kamailio: iwfd's peer is the proxy, its server_uri SIPp. SIPp's 200
+// echoes the proxy's Record-Route; iwfd's ACK and BYE must carry the route set.
+TEST(ThroughKamailio, IwfdCallsMc) {
+    TempDir dir;
+    Kamailio proxy;
+    ASSERT_TRUE(proxy.start(dir));
+    const std::uint16_t sipp_port = freePort(false);
+    Child sipp(
+        {IWF_SIPP, "-sf", std::string(IWF_SIPP_SCENARIOS) + "/mc_answers_iwf_via_proxy.xml", "-m",
+         "1", "-t", "u1", "-i", "127.0.0.1", "-p", std::to_string(sipp_port), "-timeout", "30s",
+         "-timeout_error", "-nostdin", "-trace_err", "-error_file", dir.file("uas.err")},
+        dir.file("uas.log"), dir.path());
+    ASSERT_TRUE(waitForUdpBound(sipp_port));
+    Iwfd iwfd(dir);
+    ASSERT_TRUE(iwfd.start(sip::Protocol::Udp, proxy.port, false,
+                           "sip:cf@127.0.0.1:" + std::to_string(sipp_port)));
+    iwfd.radioTalks();
+    auto code = sipp.wait(30s);
+    ASSERT_TRUE(code.has_value()) << slurp(dir.file("uas.log")) << iwfd.proc.log();
+    EXPECT_EQ(*code, 0) << slurp(dir.file("uas.log")) << slurp(dir.file("uas.err"))
+                        << slurp(proxy.log) << iwfd.proc.log();
+    EXPECT_EQ(iwfd.metric("iwf_mcptt_calls_total{link=\"mc\",reason=\"originated\"}"), 1);
+    EXPECT_EQ(slurp(proxy.log).find("ACK without matching transaction"), std::string::npos)
+        << slurp(proxy.log);
+    iwfd.stop();
 }
 
 }  // namespace

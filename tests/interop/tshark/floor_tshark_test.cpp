@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "common/asio.hpp"
+#include "mc_adapters/floor/floor_events.hpp"
 #include "mc_adapters/floor/floor_message.hpp"
 #include "mc_adapters/rtp/floor_endpoint.hpp"
 
@@ -231,7 +232,7 @@ std::vector<FloorMessage> corpus() {
                     .add(TrackInfo{1, "normal", {0x01020304}})
                     .add(FloorIndicator{indicator::kNormalCall})
                     .add(FunctionalAlias{"sip:dispatcher@iwf.example"})
-                    .add(Location{geographicLocation(48.8566, 2.3522)}));
+                    .add(iwf::mc::floor::Location{geographicLocation(48.8566, 2.3522)}));
     v.push_back(msg(MessageType::FloorGranted, true)
                     .add(Duration{30})
                     .add(Ssrc{0xCAFEBABE})
@@ -464,7 +465,7 @@ TEST_F(FloorTshark, EveryMessageDecodesWithRightTypeAndFieldsAndNoMalformedFlag)
         if (const auto* l = m.find<ListOfFunctionalAliases>()) {
             EXPECT_EQ(r.at("rtcp.app_data.mcptt.num_fa"), std::to_string(l->aliases.size()));
         }
-        if (const auto* l = m.find<Location>()) {
+        if (const auto* l = m.find<iwf::mc::floor::Location>()) {
             EXPECT_EQ(split(r.at("rtcp.app_data.mcptt.loc_type"), '|')[0],
                       std::to_string(l->location.type));
         }
@@ -492,6 +493,42 @@ namespace {
 //    entries (checked with hand-made packets too); it still shows count and first type.
 //  - Track Info: for a Participant Type whose length is a multiple of 4, tshark skips 4
 //    padding octets instead of 0 and so misses the first Floor Participant Reference.
+// What the link sends for the engine's floor events (floor_events.cpp): Floor Taken and
+// Floor Idle with the Message Sequence Number 24.380 makes mandatory (increasing), Floor
+// Granted without the off-network User ID. tshark decodes each with no malformed or expert
+// flag and shows the sequence numbers.
+TEST_F(FloorTshark, EngineEventMessagesAsTheLinkSendsThem) {
+    iwf::mc::floor::FloorMapping map;
+    map.ssrc = 0x1234;
+    Talker alice;
+    alice.id = McId{"sip:alice@mc.example"};
+    std::vector<FloorMessage> msgs;
+    for (const Event& e : {Event{FloorTaken{1, alice}}, Event{FloorIdle{1}},
+                           Event{FloorGranted{1, alice, std::chrono::seconds(30)}},
+                           Event{FloorTaken{1, alice}}, Event{FloorIdle{1}}}) {
+        auto m = iwf::mc::floor::toMessage(e, map);
+        ASSERT_TRUE(m.ok());
+        msgs.push_back(*m);
+    }
+    auto rows = sendAndDecode(msgs);
+    ASSERT_EQ(rows.size(), msgs.size());
+    const std::vector<std::string> seq = {"1", "2", "", "3", "4"};
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        SCOPED_TRACE(describe(msgs[i]));
+        EXPECT_EQ(rows[i].at("_ws.malformed"), "");
+        for (const auto& sev : split(rows[i].at("_ws.expert.severity"), '|')) {
+            if (!sev.empty()) {
+                EXPECT_LE(std::stoul(sev, nullptr, 0), 0x00200000UL) << "expert " << sev;
+            }
+        }
+        EXPECT_EQ(rows[i].at("rtcp.app_data.mcptt.msg_seq_num"), seq[i]);
+    }
+    EXPECT_EQ(rows[2].at("rtcp.app.subtype"), "1");  // Floor Granted
+    EXPECT_EQ(rows[2].at("rtcp.app_data.mcptt.user_id"), "");
+    EXPECT_EQ(rows[2].at("rtcp.app_data.mcptt.duration"), "30");
+    EXPECT_EQ(rows[0].at("rtcp.mcptt.granted_partys_id"), "sip:alice@mc.example");
+}
+
 TEST_F(FloorTshark, KnownTshark40Limits) {
     const auto msgs = limitsCorpus();
     auto rows = sendAndDecode(msgs);

@@ -1,5 +1,11 @@
 #include "common/pcap.hpp"
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdlib.h>
+
 #include <gtest/gtest.h>
 
 namespace iwf::pcap {
@@ -103,6 +109,62 @@ TEST(Pcap, RejectsGarbageAndTruncation) {
     Bytes file = pcapFile({ethIpv4(17, 0, udp(1, 2, {9, 9, 9}))});
     file.resize(file.size() - 2);
     EXPECT_EQ(parsePcap(file).error().reason, "pcap_record_truncated");
+}
+
+// pcapng, the default of Wireshark, dumpcap and text2pcap: written here by text2pcap (not
+// by anything of ours) from a hex dump, read back with the addresses text2pcap put in.
+// Before: `iwfctl decode` answered "bad_hex_digit (1)".
+TEST(Pcap, ReadsPcapngWrittenByText2pcap) {
+    char dir_tmpl[] = "/tmp/iwf_pcapng_XXXXXX";
+    const std::string dir = ::mkdtemp(dir_tmpl);
+    const std::string txt = dir + "/in.txt";
+    const std::string out = dir + "/out.pcapng";
+    {
+        std::ofstream f(txt);
+        f << "0000  44 4d 52 44 01 02 03 04 05\n";
+        f << "0000  f0 47 34 4b 4c 58 20 20 20 20 20\n";
+    }
+    const std::string cmd =
+        "text2pcap -4 127.0.0.2,127.0.0.3 -u 40000,62031 " + txt + " " + out + " >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << "text2pcap (wireshark-common, scripts/setup)";
+    std::ifstream in(out, std::ios::binary);
+    Bytes file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_GE(file.size(), 4u);
+    EXPECT_EQ(toHex(ByteView(file).first(4)), "0a0d0d0a");  // a section header block
+    auto cap = readCaptureFile(out);
+    ASSERT_TRUE(cap.ok()) << cap.error().toString();
+    ASSERT_EQ(cap->udp.size(), 2u);
+    EXPECT_EQ(toHex(cap->udp[0].payload), "444d52440102030405");
+    EXPECT_EQ(toHex(cap->udp[1].payload), "f047344b4c582020202020");
+    EXPECT_EQ(ipToString(cap->udp[0].src_ip), "127.0.0.2");
+    EXPECT_EQ(ipToString(cap->udp[0].dst_ip), "127.0.0.3");
+    EXPECT_EQ(cap->udp[0].src_port, 40000);
+    EXPECT_EQ(cap->udp[1].dst_port, 62031);
+    EXPECT_EQ(cap->udp[1].index, 2u);
+    std::filesystem::remove_all(dir);
+}
+
+// A file that is neither pcap, pcapng nor text is refused naming what it is, never parsed
+// as a hex dump ("bad_hex_digit").
+TEST(Pcap, NamesTheFormatOfAFileItCannotRead) {
+    char dir_tmpl[] = "/tmp/iwf_pcapng_XXXXXX";
+    const std::string dir = ::mkdtemp(dir_tmpl);
+    auto write = [&](const std::string& name, const Bytes& b) {
+        std::ofstream f(dir + "/" + name, std::ios::binary);
+        f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+        return dir + "/" + name;
+    };
+    auto gz = readCaptureFile(write("c.pcapng.gz", Bytes{0x1f, 0x8b, 0x08, 0x00, 1, 2, 3}));
+    ASSERT_FALSE(gz.ok());
+    EXPECT_NE(gz.error().toString().find("gzip"), std::string::npos);
+    auto bin = readCaptureFile(write("x.bin", Bytes{0xDE, 0xAD, 0xBE, 0xEF, 0, 1}));
+    ASSERT_FALSE(bin.ok());
+    EXPECT_NE(bin.error().toString().find("neither pcap nor pcapng"), std::string::npos);
+    EXPECT_EQ(bin.error().detail, 0xDEADBEEF);
+    // A pcapng cut in the middle of a block: an error, not a crash or a silent success.
+    Bytes ng = {0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0};
+    EXPECT_FALSE(parsePcapng(ng).ok());
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

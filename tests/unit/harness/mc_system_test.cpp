@@ -60,6 +60,7 @@ TEST(HarnessMcSystem, ClientsDecryptTheLinksFramesEachWithItsOwnKey) {
     lc.server_uri = "sip:cf@mc.example";
     lc.media.address = "127.0.0.1";
     lc.e2ee_groups = {kGroup};
+    lc.peers = {mc::peers::peerAt("mc", asio::ip::make_address("127.0.0.1"), {"mc.example"})};
     auto link = std::make_unique<mc::mcptt::McpttLink>(io, reg, lc);
     NullSink sink;
     ASSERT_TRUE(link->start(sink).ok());

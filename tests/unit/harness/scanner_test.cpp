@@ -66,6 +66,19 @@ TEST(HarnessScanner, ProcessMemoryScanFindsOwnHeapCanary) {
     delete heap;
 }
 
+// A periodic sample gives way to the final one: a set cancel flag stops the scan with an error
+// (never a partial report that would count as a sample); unset, the scan completes.
+TEST(HarnessScanner, ProcessMemoryScanStopsWhenCancelled) {
+    NeedleSet set;
+    set.add("x", bytesOf("OPENIWF-NEVER-THERE"));
+    std::atomic<bool> cancel{true};
+    auto rep = scanProcessMemory(set, static_cast<int>(::getpid()), &cancel);
+    ASSERT_FALSE(rep.ok());
+    EXPECT_EQ(rep.error().reason, "cancelled");
+    cancel = false;
+    EXPECT_TRUE(scanProcessMemory(set, static_cast<int>(::getpid()), &cancel).ok());
+}
+
 TEST(HarnessScanner, SelfTestFindsPlantedCanaryInChildAndNothingElse) {
     Status s = scannerSelfTest();
     EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().toString());

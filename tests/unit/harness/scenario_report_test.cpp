@@ -10,7 +10,7 @@
 using namespace iwf;
 using namespace iwf::harness;
 
-TEST(HarnessScenario, AllTenCommittedScenariosParse) {
+TEST(HarnessScenario, AllCommittedScenariosParse) {
     std::size_t n = 0;
     for (const auto& e : std::filesystem::directory_iterator(IWF_SCENARIO_DIR)) {
         if (e.path().extension() != ".yaml") {
@@ -22,7 +22,7 @@ TEST(HarnessScenario, AllTenCommittedScenariosParse) {
         EXPECT_FALSE(s.groups.empty()) << e.path();
         ++n;
     }
-    EXPECT_EQ(n, 10u);
+    EXPECT_EQ(n, 12u);  // 01-10, 11_mc_conformance and 12_mmdvm_encrypted_into_secure_group
 }
 
 TEST(HarnessScenario, KeysAndExpectationsAreRead) {
@@ -63,6 +63,45 @@ clients: []
 steps: []
 )";
     EXPECT_THROW(parseScenario(ConfigNode::loadString(text2, "bad2.yaml")), ConfigError);
+}
+
+TEST(HarnessScenario, WaitForAndAfterAreReadAndChecked) {
+    auto s = loadScenario(std::string(IWF_SCENARIO_DIR) + "/10_keymap_change_mid_call.yaml");
+    ASSERT_EQ(s.steps.size(), 5u);
+    EXPECT_EQ(s.steps[2].action, StepAction::WaitFor);
+    EXPECT_EQ(s.steps[2].metric, "iwf_engine_calls");
+    EXPECT_EQ(s.steps[2].at_most, 0.0);
+    EXPECT_FALSE(s.steps[2].at_least.has_value());
+    EXPECT_EQ(s.steps[2].timeout, std::chrono::seconds(10));
+    EXPECT_EQ(s.steps[2].after, std::optional<std::size_t>(0));
+    EXPECT_EQ(s.steps[4].after, std::optional<std::size_t>(3));
+    EXPECT_EQ(s.steps[4].at, std::chrono::milliseconds(2200));
+    EXPECT_FALSE(s.steps[0].after.has_value());
+
+    const std::string head = R"(scenario: bad
+groups: []
+radios: []
+clients: []
+steps:
+  - { at: 0ms, action: wait_for, metric: iwf_engine_calls, at_least: 1 }
+)";
+    // `after` must name an earlier step; wait_for needs a bound.
+    const std::pair<std::string, std::string> bad[] = {
+        {"  - { after: 1, action: wait_for, metric: m, at_least: 1 }\n", "after"},
+        {"  - { after: 0, action: wait_for, metric: m }\n", "at_least"},
+        {"  - { after: 0, action: wait_for, at_most: 0 }\n", "metric"},
+    };
+    for (const auto& [line, field] : bad) {
+        try {
+            parseScenario(ConfigNode::loadString(head + line, "bad.yaml"));
+            ADD_FAILURE() << "accepted: " << line;
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.line(), 7) << line;
+            EXPECT_NE(e.field().find(field), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_NO_THROW(parseScenario(ConfigNode::loadString(
+        head + "  - { after: 0, at: 1s, action: wait_for, metric: m, at_most: 0 }\n", "ok.yaml")));
 }
 
 TEST(HarnessReport, PercentilesAreNearestRank) {
@@ -109,6 +148,22 @@ TEST(HarnessReport, HtmlIsStandaloneAndShowsOpacityAndLatency) {
     EXPECT_NE(html.find("p99 900"), std::string::npos);
     EXPECT_NE(html.find("alice: 2.000/3.000/180.0"), std::string::npos);
     EXPECT_NE(html.find("bob: 0.000/0.000/180.0"), std::string::npos);
+    EXPECT_EQ(html.find("Run steps"), std::string::npos);  // no steps in this report
+
+    // The run's steps, the time line's scenario steps under it, failures named.
+    r["steps"] = {{{"name", "setup: iwfd"}, {"result", "pass"}, {"notes", {"up after 20 ms"}}},
+                  {{"name", "timeline"},
+                   {"result", "pass"},
+                   {"steps",
+                    {{{"name", "step 1 (wait_for)"},
+                      {"result", "fail"},
+                      {"failures", {"m >= 1 not reached <soon>"}}}}}}};
+    const std::string with_steps = renderHtml(r);
+    EXPECT_NE(with_steps.find("Run steps"), std::string::npos);
+    EXPECT_NE(with_steps.find("setup: iwfd"), std::string::npos);
+    EXPECT_NE(with_steps.find("up after 20 ms"), std::string::npos);
+    EXPECT_NE(with_steps.find("&#8627; step 1 (wait_for)"), std::string::npos);
+    EXPECT_NE(with_steps.find("m &gt;= 1 not reached &lt;soon&gt;"), std::string::npos);
     // No external assets.
     EXPECT_EQ(html.find("src="), std::string::npos);
     EXPECT_EQ(html.find("<link"), std::string::npos);

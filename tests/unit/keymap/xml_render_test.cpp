@@ -14,10 +14,13 @@ TEST(KeymapXml, GroupConfigFieldByField) {
     pugi::xml_document doc;
     pugi::xml_parse_result r = doc.load_string(xml.c_str());
     ASSERT_TRUE(r) << r.description() << "\n" << xml;
-    pugi::xml_node ls = doc.child("list-service");
+    EXPECT_STREQ(doc.child("group").attribute("xmlns").value(), "urn:oma:xml:poc:list-service");
+    EXPECT_STREQ(doc.child("group").attribute("xmlns:mcpttgi").value(),
+                 "urn:3gpp:ns:mcpttGroupInfo:1.0");
+    EXPECT_STREQ(doc.child("group").attribute("xmlns:iwf").value(),
+                 "urn:openiwf:params:xml:ns:lmr-e2ee:1.0");
+    pugi::xml_node ls = doc.child("group").child("list-service");
     ASSERT_TRUE(ls);
-    EXPECT_STREQ(ls.attribute("xmlns").value(), "urn:oma:xml:poc:list-service");
-    EXPECT_STREQ(ls.attribute("xmlns:iwf").value(), "urn:openiwf:params:xml:ns:lmr-e2ee:1.0");
     EXPECT_STREQ(ls.attribute("uri").value(), "sip:dmr-security@iwf.example");
     EXPECT_STREQ(ls.child_value("display-name"), "City security");
     std::vector<std::string> members;
@@ -27,23 +30,24 @@ TEST(KeymapXml, GroupConfigFieldByField) {
     ASSERT_EQ(members.size(), 5u);
     EXPECT_EQ(members[0], "sip:dmr-2001@iwf.example");
     EXPECT_EQ(members[4], "sip:dmr-2005@iwf.example");
-    pugi::xml_node sec = ls.child("iwf:mc-group-security");
-    ASSERT_TRUE(sec);
-    EXPECT_STREQ(
-        sec.child("iwf:preferred-voice-encodings").child("iwf:encoding").attribute("name").value(),
-        "dmr-ambe");
-    EXPECT_STREQ(sec.child("iwf:protection").child_value("iwf:media"), "true");
-    EXPECT_STREQ(sec.child("iwf:protection").child_value("iwf:floor-control"), "true");
-    pugi::xml_node e2ee = sec.child("iwf:lmr-e2ee");
+    EXPECT_STREQ(ls.child("mcpttgi:preferred-voice-encodings")
+                     .child("mcpttgi:encoding")
+                     .attribute("name")
+                     .value(),
+                 "X-IWF-LMR/8000");
+    EXPECT_STREQ(ls.child_value("mcpttgi:protect-media"), "true");
+    EXPECT_STREQ(ls.child_value("mcpttgi:protect-floor-control-signalling"), "true");
+    pugi::xml_node e2ee = ls.child("iwf:lmr-e2ee");
     EXPECT_STREQ(e2ee.child_value("iwf:mode"), "secure");
     EXPECT_STREQ(e2ee.child_value("iwf:lmr-type"), "dmr");
     EXPECT_EQ(e2ee.child("iwf:algid").text().as_uint(), 5u);
     EXPECT_EQ(e2ee.child("iwf:key-id").text().as_uint(), 0x11u);
-    pugi::xml_node iw = sec.child("iwf:interworking");
+    pugi::xml_node iw = ls.child("iwf:interworking");
     EXPECT_STREQ(iw.child_value("iwf:home"), "mc");
     EXPECT_EQ(iw.child("iwf:lmr-group").text().as_uint(), 9001u);
     EXPECT_STREQ(iw.child("iwf:lmr-system").attribute("id").value(), "dmr-city");
     EXPECT_EQ(iw.child("iwf:lmr-system").attribute("network-id").as_uint(), 3100u);
+    EXPECT_STREQ(iw.child_value("iwf:lmr-codec"), "dmr-ambe");
     // Nothing that could be a key.
     EXPECT_EQ(xml.find("key>"), std::string::npos);
 }
@@ -53,8 +57,7 @@ TEST(KeymapXml, ClearGroupHasNoAlgorithm) {
     std::string xml = renderGroupConfig(*s->groupByMc("sip:city-common@iwf.example"));
     pugi::xml_document doc;
     ASSERT_TRUE(doc.load_string(xml.c_str()));
-    pugi::xml_node e2ee =
-        doc.child("list-service").child("iwf:mc-group-security").child("iwf:lmr-e2ee");
+    pugi::xml_node e2ee = doc.child("group").child("list-service").child("iwf:lmr-e2ee");
     EXPECT_STREQ(e2ee.child_value("iwf:mode"), "clear");
     EXPECT_FALSE(e2ee.child("iwf:algid"));
     EXPECT_FALSE(e2ee.child("iwf:key-id"));
@@ -68,6 +71,7 @@ TEST(KeymapXml, UserProfileFieldByField) {
     pugi::xml_node p = doc.child("mcptt-user-profile");
     EXPECT_STREQ(p.attribute("xmlns").value(), "urn:3gpp:mcptt:user-profile:1.0");
     EXPECT_STREQ(p.attribute("XUI-URI").value(), "sip:p25-1008@iwf.example");
+    EXPECT_STREQ(p.attribute("user-profile-index").value(), "0");
     EXPECT_STREQ(p.child_value("Name"), "P25 unit 1008");
     pugi::xml_node e = p.child("iwf:lmr-e2ee-user-profile");
     EXPECT_STREQ(e.child_value("iwf:lmr-type"), "p25");
@@ -89,7 +93,8 @@ TEST(KeymapXml, SpecialCharactersAreEscaped) {
     std::string xml = renderGroupConfig(*s->groupByMc("sip:fire-ops@iwf.example"));
     pugi::xml_document doc;
     ASSERT_TRUE(doc.load_string(xml.c_str()));
-    EXPECT_STREQ(doc.child("list-service").child_value("display-name"), "Fire <ops> & \"rescue\"");
+    EXPECT_STREQ(doc.child("group").child("list-service").child_value("display-name"),
+                 "Fire <ops> & \"rescue\"");
 }
 
 }  // namespace

@@ -96,7 +96,8 @@ TEST(KeymapKeyMaterial, A256BitHexKeyAnywhereIsRefused) {
     for (int i = 0; i < 32; ++i) {
         bytes += (i ? ":" : "") + std::string("a5");
     }
-    expectRefused(edit(base, "\"Police tactical\"", "\"" + bytes + "\""), "hex byte groups");
+    expectRefused(edit(base, "\"Police tactical\"", "\"" + bytes + "\""),
+                  "hex digits in 32 groups");
 }
 
 TEST(KeymapKeyMaterial, Base64BlobIsRefused) {

@@ -129,10 +129,20 @@ TEST(P25CryptoTracker, LateEntryThenLdu2ThenRegenerated) {
         FramePosition p = feed(sf[i]);
         EXPECT_EQ(p.superframe, 0U);
         EXPECT_EQ(p.index, i);
-        if (i >= 2) {
+        if (i >= 2 && i < 14) {
             EXPECT_TRUE(t.lateEntry());
             EXPECT_TRUE(t.current().encrypted);
             EXPECT_TRUE(t.current().mi.empty()) << "an MI must never be invented";
+        }
+        if (i >= 14) {
+            // The complete LDU2 ES announced superframe 1's MI: superframe 0's is the one
+            // before it in the LFSR sequence (derived, not invented).
+            EXPECT_FALSE(t.lateEntry());
+            Mi now{};
+            const auto cur = t.current().mi;
+            ASSERT_EQ(cur.size(), kMiBytes);
+            std::copy_n(cur.data(), kMiBytes, now.begin());
+            EXPECT_EQ(toHex(ByteView(nextMi(now).data(), kMiBytes)), "1234567890abcdef00");
         }
     }
     EXPECT_TRUE(t.protectedLc());

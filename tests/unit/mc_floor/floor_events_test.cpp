@@ -8,7 +8,7 @@ namespace {
 using namespace iwf;
 using namespace iwf::mc::floor;
 
-Event roundTrip(const Event& e, const FloorMapping& map, CallRef call) {
+Event roundTrip(const Event& e, FloorMapping& map, CallRef call) {
     auto m = toMessage(e, map);
     EXPECT_TRUE(m.ok()) << eventName(e);
     Bytes b;
@@ -37,11 +37,11 @@ TEST(FloorEvents, EveryFloorEventSurvivesTheWire) {
 
     auto g = std::get<FloorGranted>(
         roundTrip(Event{FloorGranted{1, alice, std::chrono::seconds(30)}}, map, 7));
-    EXPECT_EQ(g.who, alice);  // location kept through the 23.032 coding (exact for 45/-90)
+    EXPECT_EQ(g.who, Talker{});  // User ID is off-network only (24.380 Table 8.2.3.1-1)
     EXPECT_EQ(g.duration, std::chrono::seconds(30));
 
     auto t = std::get<FloorTaken>(roundTrip(Event{FloorTaken{1, alice}}, map, 7));
-    EXPECT_EQ(t.who, alice);
+    EXPECT_EQ(t.who, alice);  // location kept through the 23.032 coding (exact for 45/-90)
 
     auto d = std::get<FloorDeny>(
         roundTrip(Event{FloorDeny{1, lmr, deny_cause::kReceiveOnly, "secure-only group"}}, map, 7));
@@ -89,6 +89,44 @@ TEST(FloorEvents, MessageDetails) {
     FloorMessage ack;
     ack.type = MessageType::FloorAck;
     EXPECT_FALSE(toEvent(ack, 1).has_value());
+}
+
+// 24.380 §8.2.5 / §8.2.9: Floor Taken and Floor Idle carry the mandatory Message Sequence
+// Number, increased by 1 for each of them in a session; Floor Granted carries no User ID
+// on-network (§8.2.3). Expected octets typed from the field tables (8.2.3.x: field ID, length,
+// value, 32-bit padding), not produced by our encoder.
+TEST(FloorEvents, TakenAndIdleCarryTheMessageSequenceNumberGrantedNoUserId) {
+    FloorMapping map;
+    map.ssrc = 5;
+    auto encoded = [&](const Event& e) {
+        auto m = toMessage(e, map);
+        EXPECT_TRUE(m.ok());
+        Bytes b;
+        EXPECT_TRUE(encode(*m, b).ok());
+        return b;
+    };
+    const Bytes idle = encoded(Event{FloorIdle{1}});
+    EXPECT_EQ(idle, (Bytes{0x85, 0xcc, 0x00, 0x04,     // V=2, subtype 5 (Idle), PT 204, length 4
+                           0x00, 0x00, 0x00, 0x05,     // SSRC
+                           'M',  'C',  'P',  'T',      // name
+                           0x08, 0x02, 0x00, 0x01,     // Message Sequence Number = 1
+                           0x0d, 0x02, 0x80, 0x00}));  // Floor Indicator: normal call
+    const Bytes taken = encoded(Event{FloorTaken{1, talker(McId{"sip:a@b"})}});
+    EXPECT_EQ(taken,
+              (Bytes{0x82, 0xcc, 0x00, 0x07,  // subtype 2 (Taken), length 7
+                     0x00, 0x00, 0x00, 0x05, 'M', 'C', 'P', 'T',  0x04, 0x07,
+                     's',  'i',  'p',  ':',  'a', '@', 'b', 0x00, 0x00, 0x00,  // Granted Party's Id
+                     0x08, 0x02, 0x00, 0x02,  // Message Sequence Number = 2
+                     0x0d, 0x02, 0x80, 0x00}));
+    // Wraps at 65535.
+    map.message_sequence = 0xFFFF;
+    auto wrapped = toMessage(Event{FloorIdle{1}}, map);
+    EXPECT_EQ(wrapped->find<MessageSequenceNumber>()->value, 0);
+    // Floor Granted: Duration only.
+    const Bytes granted =
+        encoded(Event{FloorGranted{1, talker(McId{"sip:a@b"}), std::chrono::seconds(30)}});
+    EXPECT_EQ(granted, (Bytes{0x81, 0xcc, 0x00, 0x03, 0x00, 0x00, 0x00, 0x05, 'M', 'C', 'P', 'T',
+                              0x01, 0x02, 0x00, 0x1e}));
 }
 
 }  // namespace

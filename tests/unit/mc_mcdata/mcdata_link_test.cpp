@@ -3,6 +3,7 @@
 #include "mc_adapters/mcdata/mcdata_link.hpp"
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -19,9 +20,16 @@ namespace {
 using namespace iwf;
 using namespace iwf::mc::mcdata;
 
+// Records events; plays the engine's part of DataReceipt when `outcome` is set.
 struct Sink : EventSink {
     std::vector<Event> events;
-    void onEvent(const LinkId&, Event&& e) override { events.push_back(std::move(e)); }
+    std::optional<DataReceipt> outcome;
+    void onEvent(const LinkId&, Event&& e) override {
+        if (auto* d = std::get_if<DataMessage>(&e); d && d->receipt && outcome) {
+            *d->receipt = *outcome;
+        }
+        events.push_back(std::move(e));
+    }
 };
 
 bool runUntil(asio::io_context& io, const std::function<bool()>& pred) {
@@ -60,6 +68,12 @@ struct Fixture : ::testing::Test {
         cfg.peer.port = server->port(sip::Protocol::Udp);
         cfg.request_uri = "sip:mcdata@mc.example";
         cfg.iwf_psi = "sip:iwf@iwf.example";
+        iwf::mc::peers::PeerConfig peer;
+        peer.name = "mcdata-server";
+        peer.address = cfg.peer.address;
+        peer.port = cfg.peer.port;
+        peer.domains = {"mc.example"};
+        cfg.peers = {peer};
         link = std::make_unique<McDataLink>(cfg, ctx);
         ASSERT_TRUE(link->start(sink).ok());
     }
@@ -90,7 +104,7 @@ struct Fixture : ::testing::Test {
     std::string last_warning;
 };
 
-TEST_F(Fixture, SdsFromMcBecomesDataMessageAndDeliveryIsNotified) {
+TEST_F(Fixture, SdsFromMcBecomesDataMessageAndIsNeverClaimedDelivered) {
     SdsSipMessage m;
     m.env.request_uri = "sip:lmr-1001@iwf.example";
     m.env.sender = "sip:alice@mc.example";
@@ -111,12 +125,13 @@ TEST_F(Fixture, SdsFromMcBecomesDataMessageAndDeliveryIsNotified) {
     EXPECT_EQ(d.to, Address{McId{"sip:lmr-1001@iwf.example"}});
     EXPECT_EQ(d.payload, blob);
     EXPECT_EQ(d.message_id, toString(s.message_id));
-    // The DELIVERED notification goes back to the MCData server.
+    // The notification goes back to the MCData server, and it does not claim delivery: no
+    // LMR bearer confirms one (issue #21).
     ASSERT_TRUE(runUntil(io, [&] { return at_server.size() == 1; }));
     auto back = parseSdsMessage(at_server[0]);
     ASSERT_TRUE(back.ok()) << back.error().toString();
     const auto& n = std::get<SdsNotification>(back->signalling);
-    EXPECT_EQ(n.disposition, DispositionNotification::Delivered);
+    EXPECT_EQ(n.disposition, DispositionNotification::DispositionPreventedBySystem);
     EXPECT_EQ(n.message_id, s.message_id);
     EXPECT_EQ(n.conversation_id, s.conversation_id);
     EXPECT_EQ(back->env.target, "sip:alice@mc.example");
@@ -211,6 +226,100 @@ TEST_F(Fixture, BadMessagesGet4xxWithWarningAndAreCounted) {
     EXPECT_EQ(link->deliver(Event{bad}).error().reason, "link_not_started");
 }
 
+// Issue #21: the answer to an SDS is what became of it. The engine's DataReceipt (played by
+// the sink here) decides the final response; a delivery disposition request gets UNDELIVERED
+// after a refusal and never DELIVERED after a hand-over no LMR bearer confirms.
+TEST_F(Fixture, TheAnswerToAnSdsIsWhatBecameOfIt) {
+    auto sds = [](const std::string& sender, std::uint8_t id) {
+        SdsSipMessage m;
+        m.env.request_uri = "sip:lmr-1001@iwf.example";
+        m.env.sender = sender;
+        m.env.target = "sip:lmr-1001@iwf.example";
+        SdsSignalling s;
+        s.message_id[0] = id;
+        s.disposition = DispositionRequest::Delivery;
+        m.signalling = s;
+        m.payload = DataPayload{{Payload{content_type::kBinary, {1, 2, 3}}}};
+        return *buildSdsMessage(m);
+    };
+    auto notified = [&](std::size_t n) {
+        EXPECT_TRUE(runUntil(io, [&] { return at_server.size() == n; }));
+        auto back = parseSdsMessage(at_server.at(n - 1));
+        EXPECT_TRUE(back.ok());
+        return std::get<SdsNotification>(back->signalling).disposition;
+    };
+    struct Case {
+        DataReceipt receipt;
+        int status;
+        DispositionNotification notification;
+    };
+    const std::vector<Case> cases = {
+        {{DataReceipt::Outcome::Refused, "unknown_callee"},
+         404,
+         DispositionNotification::Undelivered},
+        {{DataReceipt::Outcome::Refused, "unmapped_sender"},
+         403,
+         DispositionNotification::Undelivered},
+        {{DataReceipt::Outcome::Refused, "no_link"}, 480, DispositionNotification::Undelivered},
+        {{DataReceipt::Outcome::NotDelivered, "no_peer"},
+         480,
+         DispositionNotification::Undelivered},
+        {{DataReceipt::Outcome::Sent, ""},
+         200,
+         DispositionNotification::DispositionPreventedBySystem},
+    };
+    std::uint8_t id = 1;
+    for (const auto& c : cases) {
+        sink.outcome = c.receipt;
+        EXPECT_EQ(sendToLink(sds("sip:alice@mc.example", id)), c.status) << c.receipt.reason;
+        EXPECT_EQ(notified(id), c.notification) << c.receipt.reason;
+        ++id;
+    }
+    EXPECT_EQ(sink.events.size(), cases.size());
+    // A sender outside the peer's domains never reaches the engine.
+    EXPECT_EQ(sendToLink(sds("sip:mallory@evil.example", id)), 403);
+    EXPECT_EQ(sink.events.size(), cases.size());
+    EXPECT_EQ(link->refusals(iwf::mc::peers::Refusal::Domain), 1u);
+    EXPECT_EQ(reg.counterValue("iwf_mc_peer_refused_total",
+                               {{"link", "iwf2"}, {"reason", "identity_domain"}}),
+              1u);
+}
+
+// A MESSAGE from another host is dropped unparsed and unanswered: the sender's transaction
+// times out, nothing reaches the engine, the refusal is counted without the source as label.
+TEST_F(Fixture, MessageFromAnotherHostIsDroppedUnanswered) {
+    sip::StackConfig sc;
+    sc.name = "intruder";
+    sc.listeners = {{sip::Protocol::Udp, "127.0.0.2", 0, {}}};
+    sc.timers.t1 = std::chrono::milliseconds(10);
+    sip::Stack intruder(io, reg, sc);
+    ASSERT_TRUE(intruder.start().ok());
+    SdsSipMessage m;
+    m.env.request_uri = "sip:lmr-1001@iwf.example";
+    m.env.sender = "sip:alice@mc.example";
+    m.env.target = "sip:lmr-1001@iwf.example";
+    m.signalling = SdsSignalling{};
+    m.payload = DataPayload{{Payload{content_type::kBinary, {1}}}};
+    sip::Message msg = *buildSdsMessage(m);
+    msg.setHeader("From", "<sip:alice@mc.example>;tag=x");
+    msg.setHeader("To", "<sip:lmr-1001@iwf.example>");
+    msg.setHeader("Call-ID", intruder.newCallId());
+    msg.setHeader("CSeq", "1 MESSAGE");
+    int status = 0;
+    intruder.sendRequest(msg, linkPeer(), [&](const sip::Message& r) {
+        if (r.status() >= 200) {
+            status = r.status();
+        }
+    });
+    ASSERT_TRUE(runUntil(io, [&] { return status != 0; }));
+    EXPECT_EQ(status, 408);  // the intruder's own timeout: the link never answered
+    EXPECT_TRUE(sink.events.empty());
+    EXPECT_GE(link->refusals(iwf::mc::peers::Refusal::NotAPeer), 1u);
+    EXPECT_GE(
+        reg.counterValue("iwf_mc_peer_refused_total", {{"link", "iwf2"}, {"reason", "not_a_peer"}}),
+        1u);
+}
+
 TEST(McDataLinkConfig, RegisteredAndValidatesWithFileLineField) {
     LinkRegistry reg;
     iwf::mc::registerMcDataLinkTypes(reg);
@@ -220,7 +329,8 @@ TEST(McDataLinkConfig, RegisteredAndValidatesWithFileLineField) {
     auto good = ConfigNode::loadString(
         "name: iwf2\ntype: mcdata-iwf2\nlisten: {protocol: udp, port: 0}\n"
         "peer: {address: 127.0.0.1, port: 5080}\nrequest_uri: sip:mcdata@mc.example\n"
-        "iwf_psi: sip:iwf@iwf.example\ndisposition: delivery\n",
+        "iwf_psi: sip:iwf@iwf.example\ndisposition: delivery\n"
+        "peers: [{address: 127.0.0.1, domains: [mc.example]}]\n",
         "links.yaml");
     EXPECT_NO_THROW(t->validate(good));
     auto cfg = parseMcDataLinkConfig(good);
@@ -240,14 +350,16 @@ TEST(McDataLinkConfig, RegisteredAndValidatesWithFileLineField) {
     }
     auto bad_uri = ConfigNode::loadString(
         "name: iwf2\ntype: mcdata-iwf2\nlisten: {port: 0}\npeer: {address: 127.0.0.1, port: 1}\n"
-        "request_uri: http://x\niwf_psi: sip:y\n",
+        "request_uri: http://x\niwf_psi: sip:y\n"
+        "peers: [{address: 127.0.0.1, domains: [mc.example]}]\n",
         "links.yaml");
     EXPECT_THROW(t->validate(bad_uri), ConfigError);
     // `transport` (the mcptt-iwf1 spelling) works too; both at once is refused.
     auto transport = ConfigNode::loadString(
         "name: iwf2\ntype: mcdata-iwf2\nlisten: {transport: tcp, port: 0}\n"
         "peer: {transport: tcp, address: 127.0.0.1, port: 5080}\n"
-        "request_uri: sip:mcdata@mc.example\niwf_psi: sip:iwf@iwf.example\n",
+        "request_uri: sip:mcdata@mc.example\niwf_psi: sip:iwf@iwf.example\n"
+        "peers: [{address: 127.0.0.1, domains: [mc.example]}]\n",
         "links.yaml");
     EXPECT_EQ(parseMcDataLinkConfig(transport).peer.protocol, sip::Protocol::Tcp);
     auto both = ConfigNode::loadString(

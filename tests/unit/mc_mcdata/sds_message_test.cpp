@@ -111,7 +111,9 @@ TEST(SdsNotification, GoldenAndRoundTrip) {
     n.sender_user_id = "sip:x";
     Bytes out;
     ASSERT_TRUE(encode(n, out).ok());
-    EXPECT_EQ(out, hex("04 03 0000000010"
+    // Message type 0x05: TS 24.282 Table 15.2.2-1 as independent codecs have it
+    // (sds_interop_test.cpp); 0x04 before issue 14.
+    EXPECT_EQ(out, hex("05 03 0000000010"
                        "404142434445464748494a4b4c4d4e4f"
                        "505152535455565758595a5b5c5d5e5f"
                        "22 01 51 0005 7369703a78"));

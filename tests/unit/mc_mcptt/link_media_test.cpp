@@ -349,7 +349,8 @@ TEST_F(McpttLinkMedia, PortRangeGivesEvenAudioAndTheNextPortForFloor) {
 TEST(McpttLinkMediaConfig, PortRangeIsValidatedWithFileLineAndField) {
     const std::string head =
         "name: iwf1\ntype: mcptt-iwf1\npsi: sip:iwf@example\nserver_uri: sip:cf@x\n"
-        "listen: [{transport: udp, port: 0}]\npeer: {address: 127.0.0.1, port: 5070}\n";
+        "listen: [{transport: udp, port: 0}]\npeer: {address: 127.0.0.1, port: 5070}\n"
+        "peers: [{address: 127.0.0.1, domains: [mc.example]}]\n";
     auto expectError = [&](const std::string& media, const std::string& field, int line) {
         auto node = ConfigNode::loadString(head + media, "iwfd.yaml");
         try {
@@ -361,10 +362,10 @@ TEST(McpttLinkMediaConfig, PortRangeIsValidatedWithFileLineAndField) {
             EXPECT_EQ(e.file(), "iwfd.yaml");
         }
     };
-    expectError("media:\n  port_range: {first: 40001, last: 40100}\n", "media.port_range.first", 8);
+    expectError("media:\n  port_range: {first: 40001, last: 40100}\n", "media.port_range.first", 9);
     expectError("media:\n  port_range:\n    first: 40000\n    last: 40000\n",
-                "media.port_range.last", 10);
-    expectError("media:\n  audio_port: 40000\n", "media.audio_port", 8);
+                "media.port_range.last", 11);
+    expectError("media:\n  audio_port: 40000\n", "media.audio_port", 9);
     auto ok = parseMcpttLinkConfig(
         ConfigNode::loadString(head + "media:\n  port_range: {first: 40000, last: 40099}\n", "x"));
     EXPECT_EQ(ok.port_range.first, 40000);

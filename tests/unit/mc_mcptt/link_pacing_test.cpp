@@ -312,7 +312,8 @@ TEST_F(McpttPacingTest, StopEndsQueuedCallsWithLinkDown) {
 TEST(McpttPacingConfig, DefaultsAndBadValuesNameFileLineField) {
     const std::string head =
         "name: iwf1\ntype: mcptt-iwf1\npsi: sip:iwf@example\nserver_uri: sip:cf@x\n"
-        "peer: {address: 127.0.0.1, port: 5070}\n";
+        "peer: {address: 127.0.0.1, port: 5070}\n"
+        "peers: [{address: 127.0.0.1, domains: [mc.example]}]\n";
     auto dflt = parseMcpttLinkConfig(
         ConfigNode::loadString(head + "listen: [{transport: udp, port: 0}]\n", "iwfd.yaml"));
     EXPECT_EQ(dflt.max_outstanding_invites, kDefaultMaxOutstandingInvites);
@@ -331,12 +332,12 @@ TEST(McpttPacingConfig, DefaultsAndBadValuesNameFileLineField) {
     };
     const std::vector<Bad> bad = {
         {"listen: [{transport: udp, port: 0}]\nmax_outstanding_invites: -1\n",
-         "max_outstanding_invites", 7},
+         "max_outstanding_invites", 8},
         {"listen: [{transport: udp, port: 0}]\nmax_outstanding_invites: lots\n",
-         "max_outstanding_invites", 7},
-        {"listen:\n  - {transport: udp, port: 0, receive_buffer: -5}\n", "receive_buffer", 7},
-        {"listen:\n  - {transport: udp, port: 0, receive_buffer: 4MiB}\n", "receive_buffer", 7},
-        {"listen:\n  - {transport: tcp, port: 0, receive_buffer: 1048576}\n", "receive_buffer", 7},
+         "max_outstanding_invites", 8},
+        {"listen:\n  - {transport: udp, port: 0, receive_buffer: -5}\n", "receive_buffer", 8},
+        {"listen:\n  - {transport: udp, port: 0, receive_buffer: 4MiB}\n", "receive_buffer", 8},
+        {"listen:\n  - {transport: tcp, port: 0, receive_buffer: 1048576}\n", "receive_buffer", 8},
     };
     for (const auto& b : bad) {
         try {

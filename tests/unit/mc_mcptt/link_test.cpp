@@ -232,7 +232,8 @@ TEST_F(McpttLinkTest, AffiliationPublishPerUser) {
 TEST(McpttLinkConfig, ErrorsNameTheField) {
     auto node = ConfigNode::loadString(
         "name: iwf1\ntype: mcptt-iwf1\npsi: iwf@example\nserver_uri: sip:cf@x\n"
-        "listen: [{transport: udp}]\npeer: {address: 127.0.0.1, port: 5070}\n",
+        "listen: [{transport: udp}]\npeer: {address: 127.0.0.1, port: 5070}\n"
+        "peers: [{address: 127.0.0.1, domains: [mc.example]}]\n",
         "test.yaml");
     try {
         (void)parseMcpttLinkConfig(node);
@@ -244,6 +245,7 @@ TEST(McpttLinkConfig, ErrorsNameTheField) {
     auto ok = ConfigNode::loadString(
         "name: iwf1\ntype: mcptt-iwf1\npsi: sip:iwf@example\nserver_uri: sip:cf@x\n"
         "listen: [{transport: udp, port: 0}]\npeer: {address: 127.0.0.1, port: 5070}\n"
+        "peers: [{address: 127.0.0.1, domains: [mc.example]}]\n"
         "affiliation: {model: per-user, groups: [sip:g@x], users: [sip:u@x]}\n",
         "test.yaml");
     auto c = parseMcpttLinkConfig(ok);

@@ -95,7 +95,14 @@ struct McpttLinkFixture : ::testing::Test {
         c.media.address = "127.0.0.1";
         c.e2ee_groups = {"sip:secure@mc.example"};
         c.timers.t1 = std::chrono::milliseconds(20);
+        c.peers = {mcPeer()};
         return c;
+    }
+    // The MC stack as the link's one configured peer: its address and port, identities of
+    // mc.example, media on 127.0.0.1.
+    peers::PeerConfig mcPeer() const {
+        return peers::peerAt("mc", asio::ip::make_address("127.0.0.1"), {"mc.example"},
+                             mc->port(sip::Protocol::Udp));
     }
     void startLink(const McpttLinkConfig& c) {
         link = std::make_unique<McpttLink>(io, reg, c);

@@ -63,9 +63,8 @@ struct VoicePair {
         });
     }
     std::uint64_t dropped(const std::string& reason) {
-        return reg.counterValue(
-            "iwf_mc_rtp_dropped_total",
-            {{"link", "mc-b"}, {"peer", net::endpointName(a.localEndpoint())}, {"reason", reason}});
+        return reg.counterValue("iwf_mc_rtp_dropped_total",
+                                {{"link", "mc-b"}, {"peer", "peer"}, {"reason", reason}});
     }
 };
 
@@ -112,9 +111,7 @@ TEST(VoiceEndpoint, LatchesOntoFirstPeerAndDropsOthers) {
     raw.send_to(asio::buffer(packet(65531, 100, 1)), p.b.localEndpoint());
     ASSERT_TRUE(runUntil(p.io, [&] { return p.reg.counterSum("iwf_mc_rtp_dropped_total") == 1; }));
     EXPECT_EQ(p.reg.counterValue("iwf_mc_rtp_dropped_total",
-                                 {{"link", "mc-b"},
-                                  {"peer", net::endpointName(raw.local_endpoint())},
-                                  {"reason", "unknown_peer"}}),
+                                 {{"link", "mc-b"}, {"peer", "other"}, {"reason", "unknown_peer"}}),
               1u);
     // a keeps going: consecutive sequence numbers, no loss.
     ASSERT_TRUE(p.a.send(frame(1)).ok());  // 65531
@@ -125,6 +122,54 @@ TEST(VoiceEndpoint, LatchesOntoFirstPeerAndDropsOthers) {
     EXPECT_TRUE(p.a.send(frame(3)).ok());  // 65533
     ASSERT_TRUE(runUntil(p.io, [&] { return p.got.size() == 4; }));
     EXPECT_EQ(p.dropped("late"), 0u);
+}
+
+// Issue #21: before the remote is known, only a source the owner's filter admits (the MC
+// peer's media realm) may be latched onto; another host's datagrams are dropped, counted with
+// the bounded label "other", and latch nothing.
+TEST(VoiceEndpoint, LatchFilterKeepsOtherHostsOut) {
+    asio::io_context io;
+    metrics::Registry reg;
+    ManualClock clock;
+    VoiceEndpoint b(io, reg, clock, "mc-b", VoiceEndpointConfig{100, 0x2222, 0, 0});
+    ASSERT_TRUE(b.open(kAny).ok());
+    b.peerSocket().setPeerLabel("mc-core");
+    const auto realm = asio::ip::make_address("127.0.0.1");
+    b.peerSocket().setLatchFilter([realm](const asio::ip::address& a) { return a == realm; });
+    std::vector<VoiceFrame> got;
+    b.onFrame([&](VoiceFrame&& f, const RtpView&) { got.push_back(std::move(f)); });
+    auto packet = [](std::uint16_t seq) {
+        Bytes payload;
+        EXPECT_TRUE(encodeLmrPayload(frame(seq), payload).ok());
+        RtpHeader h;
+        h.payload_type = 100;
+        h.sequence = seq;
+        h.ssrc = 0x1111;
+        Bytes out;
+        EXPECT_TRUE(buildRtp(h, payload, out).ok());
+        return out;
+    };
+    Udp::socket attacker(io, Udp::endpoint(asio::ip::make_address("127.0.0.66"), 0));
+    Udp::socket peer(io, kAny);
+    for (std::uint16_t i = 0; i < 5; ++i) {
+        attacker.send_to(asio::buffer(packet(i)), b.localEndpoint());
+    }
+    ASSERT_TRUE(runUntil(io, [&] {
+        return reg.counterValue("iwf_mc_rtp_dropped_total",
+                                {{"link", "mc-b"}, {"peer", "other"}, {"reason", "not_a_peer"}}) ==
+               5;
+    }));
+    EXPECT_TRUE(got.empty());
+    peer.send_to(asio::buffer(packet(7)), b.localEndpoint());
+    ASSERT_TRUE(runUntil(io, [&] { return got.size() == 1; }));
+    // Latched onto the realm's source now: the other host is an unknown peer.
+    attacker.send_to(asio::buffer(packet(8)), b.localEndpoint());
+    ASSERT_TRUE(runUntil(io, [&] {
+        return reg.counterValue(
+                   "iwf_mc_rtp_dropped_total",
+                   {{"link", "mc-b"}, {"peer", "other"}, {"reason", "unknown_peer"}}) == 1;
+    }));
+    EXPECT_EQ(got.size(), 1u);
 }
 
 TEST(VoiceEndpoint, DropReasonsFromTheLatchedPeer) {
@@ -149,9 +194,7 @@ TEST(VoiceEndpoint, DropReasonsFromTheLatchedPeer) {
     };
     auto dropped = [&](const std::string& reason) {
         return reg.counterValue("iwf_mc_rtp_dropped_total",
-                                {{"link", "mc-b"},
-                                 {"peer", net::endpointName(raw.local_endpoint())},
-                                 {"reason", reason}});
+                                {{"link", "mc-b"}, {"peer", "peer"}, {"reason", reason}});
     };
     send(10, 100, 0);
     ASSERT_TRUE(runUntil(io, [&] { return got.size() == 1; }));
@@ -244,7 +287,7 @@ TEST(FloorEndpoint, CountsCompoundExtrasAndDropsBadDatagrams) {
     auto dropped = [&](const Udp::socket& s, const std::string& reason) {
         return reg.counterValue(
             "iwf_mc_floor_dropped_total",
-            {{"link", "fb"}, {"peer", net::endpointName(s.local_endpoint())}, {"reason", reason}});
+            {{"link", "fb"}, {"peer", &s == &other ? "other" : "peer"}, {"reason", reason}});
     };
     // Garbage before any peer is latched: dropped, nothing latched.
     const std::uint8_t junk[] = {0x00, 0x01, 0x02, 0x03};

@@ -163,6 +163,9 @@ TEST(BatchReceiver, StopFromTheHandlerEndsDelivery) {
 TEST(DropCounter, CountsByLinkPeerAndReason) {
     metrics::Registry reg;
     DropCounter d(reg, "net-a", nullptr);
+    // Known peers (a link admits the ones it linked / logged in) keep their own label.
+    d.admitPeer("10.0.0.1:5");
+    d.admitPeer("10.0.0.2:7");
     d.drop("10.0.0.1:5", "bad_tag");
     d.drop("10.0.0.1:5", "bad_tag");
     d.drop(Endpoint(asio::ip::make_address("10.0.0.2"), 7), "not_linked", 3);

@@ -30,7 +30,8 @@ bool runUntil(asio::io_context& io, const std::function<bool()>& done,
     return true;
 }
 
-// A self-signed certificate (its own CA) generated with openssl at test time.
+// A self-signed certificate (its own CA) generated with openssl at test time, naming `name`
+// and 127.0.0.1 (a client verifies the address it connects to when no peer_name is set).
 struct Cert {
     std::string cert;
     std::string key;
@@ -44,7 +45,8 @@ Cert makeCert(const std::string& name) {
         const std::string cmd =
             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
             "-nodes -days 1 -subj /CN=" +
-            name + " -keyout " + c.key + " -out " + c.cert + " >/dev/null 2>&1";
+            name + " -addext subjectAltName=DNS:" + name + ",IP:127.0.0.1 -keyout " + c.key +
+            " -out " + c.cert + " >/dev/null 2>&1";
         EXPECT_EQ(std::system(cmd.c_str()), 0);
     }
     return c;
