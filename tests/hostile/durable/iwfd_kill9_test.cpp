@@ -169,9 +169,10 @@ TEST(IwfdKill9, AcceptedShortDataIsDeliveredOnceInBothDirectionsAfterARestart) {
         ASSERT_TRUE(iwf::test::waitFor(
             [&] { return iwf::test::httpGet(iwfd.adminPort(), "/healthz").status == 200; }, 10s))
             << iwfd.log();
-        // MC -> LMR, no repeater logged in: accepted (200 OK), not deliverable yet.
+        // MC -> LMR, no repeater logged in: stored, accepted for later delivery (202,
+        // RFC 3428 §7), not deliverable yet.
         for (int k = 0; k < kN; ++k) {
-            ASSERT_EQ(mc.send(io, sip_port, "mc-to-lmr-" + std::to_string(k), k), 200)
+            ASSERT_EQ(mc.send(io, sip_port, "mc-to-lmr-" + std::to_string(k), k), 202)
                 << iwfd.log();
         }
         // LMR -> MC: the repeater logs in and sends; the MC system does not answer.

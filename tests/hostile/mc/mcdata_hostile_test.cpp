@@ -109,7 +109,7 @@ struct IwfdMcData : ::testing::Test {
             return -1;
         }
         auto body = sip::bodyOfType(at_server[n - 1], mcdata::kSignallingContentType);
-        if (!body || body->size() < 2 || static_cast<std::uint8_t>((*body)[0]) != 0x04) {
+        if (!body || body->size() < 2 || static_cast<std::uint8_t>((*body)[0]) != 0x05) {
             return -2;
         }
         return static_cast<std::uint8_t>((*body)[1]);

@@ -279,12 +279,14 @@ void HostileSip::start(const StartOptions& o) {
         peer + ", address: 127.0.0.1, port: " + std::to_string(mc->sipPort()) +
         "}\n"
         "    media: {address: 127.0.0.1}\n"
-        // The MC system, and 127.0.0.2 as a configured peer whose connections the stream
-        // tests abuse (a peer's own messages reach the parser; others are dropped before).
+        // The MC system; 127.0.0.2 a configured peer whose connections the stream tests abuse
+        // (a peer's own messages reach the parser; others are dropped before it); 127.0.0.4
+        // the rightful TLS client of the identity tests.
         "    peers:\n"
         "      - {name: mc, address: 127.0.0.1, domains: [mc.example, iwf.example], "
         "tls_name: mc.test}\n"
-        "      - {name: probe, address: 127.0.0.2, domains: [mc.example]}\n"
+        "      - {name: probe, address: 127.0.0.2, domains: [mc.example], tls_name: probe.test}\n"
+        "      - {name: rightful, address: 127.0.0.4, domains: [mc.example], tls_name: mc.test}\n"
         "    e2ee_groups: [sip:fire-ops@iwf.example]\n" +
         o.extra;
     ASSERT_TRUE(iwfd.start(dir, cfg, 30s, o.binary)) << iwfd.log();

@@ -19,16 +19,25 @@ class StreamCrash : public HostileSip {
   protected:
     // Three attempts from 127.0.0.2, each on a new connection; then a clean OPTIONS.
     void attack(sip::Protocol protocol) {
-        ASSERT_NO_FATAL_FAILURE(start());
-        ASSERT_NO_FATAL_FAILURE(call.start(6));
         const bool tls = protocol == sip::Protocol::Tls;
+        // Over TLS the attacker is a configured peer with its certificate (mutual TLS): an MC
+        // link reads TLS messages only from a peer whose certificate names its tls_name, and
+        // the bug is in the stream framing that every message goes through.
+        StartOptions o;
+        if (tls) {
+            o.tls_listener_extra = ", mutual: true";
+        }
+        ASSERT_NO_FATAL_FAILURE(start(o));
+        ASSERT_NO_FATAL_FAILURE(call.start(6));
+        const Pki::Leaf probe =
+            tls ? pki.issue("probe", "probe.test", "DNS:probe.test") : Pki::Leaf{};
         for (int i = 0; i < 3; ++i) {
             const std::string tag = "junk" + std::to_string(i);
             const std::string bytes =
                 optionsRequest(tls ? "TLS" : "TCP", "127.0.0.2", tag) + std::string(kJunk);
             if (tls) {
                 TlsClient c;
-                ASSERT_TRUE(c.connect("127.0.0.2", tlsPort(), pki.ca)) << iwfd.log();
+                ASSERT_TRUE(c.connect("127.0.0.2", tlsPort(), pki.ca, &probe)) << iwfd.log();
                 ASSERT_TRUE(c.write(bytes));
                 EXPECT_TRUE(c.closedByServer(10s)) << "the broken stream stays open";
             } else {
@@ -47,7 +56,7 @@ class StreamCrash : public HostileSip {
         std::string answer;
         if (tls) {
             TlsClient c;
-            ASSERT_TRUE(c.connect("127.0.0.2", tlsPort(), pki.ca));
+            ASSERT_TRUE(c.connect("127.0.0.2", tlsPort(), pki.ca, &probe));
             ASSERT_TRUE(c.write(optionsRequest("TLS", "127.0.0.2", "after")));
             answer = c.readUntil("\r\n\r\n", 10s);
         } else {

@@ -140,6 +140,9 @@ struct IwfdMcpttMedia : ::testing::Test {
                store +
                "\"\n  poll_interval: 200ms\n"
                "timers:\n  hang: 20s\n"
+               // SIGTERM drains: calls still talking are given this long (the tests stop iwfd
+               // mid-call and wait 10 s for its exit).
+               "drain:\n  deadline: 2s\n"
                "lmr_links:\n"
                "  - name: p25\n    type: p25-records\n    address: 127.0.0.1\n    port: " +
                std::to_string(p25_port) +

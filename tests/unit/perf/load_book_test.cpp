@@ -124,8 +124,9 @@ TEST_P(StreamSourceTest, EveryFrameDecodesToItsPositionAndDigest) {
     // A flipped opaque byte changes the digest; a truncated datagram does not decode.
     src.build(0, buf);
     const auto before = extractFrame(kind, buf);
-    // P25 frame 0 (tag 0x62): IMBE codeword at bytes 10..20; DMR: the burst ends the packet.
-    buf[kind == StreamKind::P25 ? 10 : buf.size() - 1] ^= 0x01;
+    // P25 frame 0 (tag 0x62): IMBE codeword at bytes 10..20; DMR: the 33-byte burst at
+    // bytes 20..52 (a 55-byte DMRD ends with BER and RSSI, DMRGateway's length).
+    buf[kind == StreamKind::P25 ? 10 : 52] ^= 0x01;
     const auto after = extractFrame(kind, buf);
     ASSERT_TRUE(before && after);
     EXPECT_NE(before->digest, after->digest);
@@ -142,8 +143,9 @@ TEST(StreamSource, P25StreamSignalsEncryption) {
     for (std::uint64_t seq = 0; seq < 18; ++seq) {
         src.build(seq, buf);
         if (buf[0] == 0x64) {
-            // LDU1 LC: service options byte (record byte 3) has the encrypted bit.
-            EXPECT_EQ(buf[3] & 0x40, 0x40);
+            // MMDVMHost's shape (P25Network.cpp writeLDU1): the service options byte (record
+            // byte 3) is 0; only the LDU2 encryption sync says the stream is encrypted.
+            EXPECT_EQ(buf[3], 0x00);
         }
         if (buf[0] == 0x70) {
             EXPECT_EQ(buf[1], 0x84);  // ALGID AES-256
