@@ -20,6 +20,23 @@ if(IWF_SANITIZE)
   target_compile_definitions(iwf_build_options INTERFACE IWF_SANITIZED=1)
 endif()
 
+# ThreadSanitizer (scripts/test builds only the tests that start threads with it: unit_threads
+# and the libraries it links). Not with IWF_SANITIZE: TSan and ASan do not combine.
+if(IWF_TSAN)
+  if(IWF_SANITIZE)
+    message(FATAL_ERROR "IWF_TSAN=ON and IWF_SANITIZE=ON do not combine")
+  endif()
+  set(IWF_TSAN_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
+  target_compile_options(iwf_build_options INTERFACE ${IWF_TSAN_FLAGS})
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # GCC 12 warns that TSan does not model std::atomic_thread_fence, which Boost.Asio's
+    # completion handlers use (boost/asio/detail/std_fenced_block.hpp); our own code has none.
+    target_compile_options(iwf_build_options INTERFACE -Wno-tsan)
+  endif()
+  target_link_options(iwf_build_options INTERFACE ${IWF_TSAN_FLAGS})
+  target_compile_definitions(iwf_build_options INTERFACE IWF_SANITIZED=1 IWF_TSAN=1)
+endif()
+
 if(IWF_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "IWF_FUZZ=ON needs clang (configure with CXX=clang++-14 CC=clang-14)")

@@ -18,6 +18,18 @@ namespace iwf {
 
 inline constexpr std::uint16_t kP25AlgidClear = 0x80;
 
+// The ALGID that means "clear" in a family's crypto sync: P25 0x80 (lmr.md §1.2); DMR and
+// TETRA carry no ALGID for a clear stream, 0 here (lmr.md §2.3, §3.2).
+constexpr std::uint16_t clearAlgid(LmrFamily f) {
+    return f == LmrFamily::P25 ? kP25AlgidClear : 0;
+}
+
+// The one shape of E2EE metadata, from the decoder that reads it off the wire to the engine
+// that checks it against a group's policy to the encoder that writes it on the other side
+// (docs/architecture.md "What crosses between adapters and the engine"). A group's configured
+// security is a CryptoSync too (gateway/engine/directory.hpp GroupInfo::crypto: no MI), so the
+// policy compares like with like. Construct with clear() / encryptedWith() / lateEntry() where
+// possible: they keep `encrypted` and `algid` consistent.
 struct CryptoSync {
     LmrFamily family = LmrFamily::P25;
     bool encrypted = false;    // read from the stream (HDU, header word, LDU2, PI header)
@@ -35,8 +47,38 @@ struct CryptoSync {
         CryptoSync c;
         c.family = f;
         c.encrypted = false;
-        c.algid = (f == LmrFamily::P25) ? kP25AlgidClear : 0;
+        c.algid = clearAlgid(f);
         return c;
+    }
+    // An encrypted stream (or a group's configured security: `mi` empty).
+    static CryptoSync encryptedWith(LmrFamily f, std::uint16_t algid, std::uint32_t key_id,
+                                    ByteView mi = {}) {
+        CryptoSync c;
+        c.family = f;
+        c.encrypted = true;
+        c.algid = algid;
+        c.key_id = key_id;
+        if (!mi.empty()) {
+            c.mi.assign(mi);
+        }
+        return c;
+    }
+    // A stream known to be encrypted whose ALGID, key ID and MI are not known yet (late
+    // entry: a P25 stream before its first complete LDU2, DMR privacy without a PI header, an
+    // ISSI c-protected call before its stream). Nothing is invented: all three stay empty.
+    static CryptoSync lateEntry(LmrFamily f) {
+        CryptoSync c;
+        c.family = f;
+        c.encrypted = true;
+        return c;
+    }
+    // False only for a lateEntry() stream: encrypted, and neither ALGID, key ID nor MI known.
+    bool parametersKnown() const { return !encrypted || algid != 0 || key_id != 0 || !mi.empty(); }
+    // Same E2EE state (clear, or encrypted with the same family, ALGID and key ID). The MI
+    // (new every superframe) and the vendor qualifier are not compared.
+    bool sameParameters(const CryptoSync& o) const {
+        return encrypted == o.encrypted &&
+               (!encrypted || (family == o.family && algid == o.algid && key_id == o.key_id));
     }
 };
 

@@ -136,7 +136,8 @@ struct DataMessage {
     Address to;
     std::string message_id;  // the sending side's ID, if it has one
     Bytes payload;
-    bool encrypted = false;
+    // The E2EE state of the payload where the sending side states it (crypto->encrypted, its
+    // ALGID / key ID / MI); nullopt = it does not, and the engine treats the payload as clear.
     std::optional<CryptoSync> crypto;
     // Optional: set by the reporting link to learn the outcome (DataReceipt); not forwarded.
     std::shared_ptr<DataReceipt> receipt;

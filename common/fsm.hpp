@@ -82,6 +82,23 @@ class TimerTable {
     std::map<std::string, std::chrono::milliseconds> overrides_;
 };
 
+// Counters shared by all instances of one table: transitions done, events refused (not
+// accepted in the current state), transitions refused (not allowed by the table).
+struct FsmStats {
+    FsmStats(metrics::Registry& reg, const std::string& fsm)
+        : transitions(reg.counter("iwf_fsm_transitions_total", "State transitions performed",
+                                  {{"fsm", fsm}}))
+        , refused_events(reg.counter("iwf_fsm_refused_events_total",
+                                     "Events refused: not accepted in the current state",
+                                     {{"fsm", fsm}}))
+        , refused_transitions(reg.counter("iwf_fsm_refused_transitions_total",
+                                          "Transitions refused: not allowed by the table",
+                                          {{"fsm", fsm}})) {}
+    metrics::Counter& transitions;
+    metrics::Counter& refused_events;
+    metrics::Counter& refused_transitions;
+};
+
 template <typename State, typename Event>
 struct FsmStateDef {
     State state;
@@ -142,6 +159,14 @@ class FsmTable {
     bool allows(State from, State to) const { return (def(from).out_states & fsmBit(to)) != 0; }
     const std::vector<FsmTimerDefault>& timers() const { return timers_; }
 
+    // Checks that `e` is accepted in `state`; counts and logs a refusal. `id` names the
+    // instance in logs ("call-7", "call-7/leg1").
+    Status accept(State state, Event e, FsmStats& stats, std::string_view id) const;
+    // Moves `state` to `next` because of `e`, if `e` is accepted in `state` and `next` is
+    // allowed from it: the one check, log and count of every machine built on this table
+    // (Fsm below, or an object that keeps only its state, such as an engine leg's gates).
+    Status step(State& state, State next, Event e, FsmStats& stats, std::string_view id) const;
+
     // Registers this table's timer defaults (config overrides stay).
     void registerTimers(TimerTable& t) const {
         for (const auto& d : timers_) {
@@ -171,23 +196,6 @@ class FsmTable {
     std::vector<FsmTimerDefault> timers_;
 };
 
-// Counters shared by all instances of one table: transitions done, events refused (not
-// accepted in the current state), transitions refused (not allowed by the table).
-struct FsmStats {
-    FsmStats(metrics::Registry& reg, const std::string& fsm)
-        : transitions(reg.counter("iwf_fsm_transitions_total", "State transitions performed",
-                                  {{"fsm", fsm}}))
-        , refused_events(reg.counter("iwf_fsm_refused_events_total",
-                                     "Events refused: not accepted in the current state",
-                                     {{"fsm", fsm}}))
-        , refused_transitions(reg.counter("iwf_fsm_refused_transitions_total",
-                                          "Transitions refused: not allowed by the table",
-                                          {{"fsm", fsm}})) {}
-    metrics::Counter& transitions;
-    metrics::Counter& refused_events;
-    metrics::Counter& refused_transitions;
-};
-
 template <typename State, typename Event>
 class Fsm {
   public:
@@ -200,46 +208,51 @@ class Fsm {
     bool accepts(Event e) const { return table_->accepts(state_, e); }
 
     // Checks that `e` is accepted in the current state (no state change); counts a refusal.
-    Status accept(Event e) {
-        if (!table_->accepts(state_, e)) {
-            stats_->refused_events.inc();
-            logRefusal("event_not_accepted", state_, e);
-            return Error{"event_not_accepted", static_cast<std::int64_t>(e)};
-        }
-        return {};
-    }
+    Status accept(Event e) { return table_->accept(state_, e, *stats_, id_); }
 
     // Moves to `next` because of `e`, if the table accepts `e` here and allows `next`.
-    Status transition(State next, Event e) {
-        IWF_TRY_STATUS(accept(e));
-        if (!table_->allows(state_, next)) {
-            stats_->refused_transitions.inc();
-            logRefusal("transition_not_allowed", next, e);
-            return Error{"transition_not_allowed", static_cast<std::int64_t>(next)};
-        }
-        State old = state_;
-        state_ = next;
-        stats_->transitions.inc();
-        log::get("fsm")->debug("fsm={} id={} {} -> {} ({})", table_->name(), id_,
-                               table_->stateName(old), table_->stateName(next),
-                               table_->eventName(e));
-        return {};
-    }
+    Status transition(State next, Event e) { return table_->step(state_, next, e, *stats_, id_); }
 
     // The timer of the current state, if it has one: its name (value from a TimerTable).
     std::string_view timerName() const { return table_->def(state_).timer; }
 
   private:
-    void logRefusal(std::string_view why, State target, Event e) {
-        log::get("fsm")->warn("fsm={} id={} refused={} state={} target={} event={}", table_->name(),
-                              id_, why, table_->stateName(state_), table_->stateName(target),
-                              table_->eventName(e));
-    }
-
     const FsmTable<State, Event>* table_;
     State state_;
     std::string id_;
     FsmStats* stats_;
 };
+
+template <typename State, typename Event>
+Status FsmTable<State, Event>::accept(State state, Event e, FsmStats& stats,
+                                      std::string_view id) const {
+    if (!accepts(state, e)) {
+        stats.refused_events.inc();
+        log::get("fsm")->warn("fsm={} id={} refused=event_not_accepted state={} event={}", name_,
+                              id, stateName(state), eventName(e));
+        return Error{"event_not_accepted", static_cast<std::int64_t>(e)};
+    }
+    return {};
+}
+
+template <typename State, typename Event>
+Status FsmTable<State, Event>::step(State& state, State next, Event e, FsmStats& stats,
+                                    std::string_view id) const {
+    IWF_TRY_STATUS(accept(state, e, stats, id));
+    if (!allows(state, next)) {
+        stats.refused_transitions.inc();
+        log::get("fsm")->warn(
+            "fsm={} id={} refused=transition_not_allowed state={} target={} "
+            "event={}",
+            name_, id, stateName(state), stateName(next), eventName(e));
+        return Error{"transition_not_allowed", static_cast<std::int64_t>(next)};
+    }
+    const State old = state;
+    state = next;
+    stats.transitions.inc();
+    log::get("fsm")->debug("fsm={} id={} {} -> {} ({})", name_, id, stateName(old), stateName(next),
+                           eventName(e));
+    return {};
+}
 
 }  // namespace iwf

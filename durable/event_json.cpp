@@ -107,7 +107,6 @@ std::string eventToJson(const Event& e) {
         j["to"] = addr(d->to);
         j["message_id"] = d->message_id;
         j["payload"] = hex(ByteView(d->payload.data(), d->payload.size()));
-        j["encrypted"] = d->encrypted;
         if (d->crypto) {
             const CryptoSync& c = *d->crypto;
             j["crypto"] = {{"family", static_cast<int>(c.family)},
@@ -136,7 +135,6 @@ Event eventFromJson(const std::string& text) {
         d.to = addrOf(j.at("to"));
         d.message_id = j.at("message_id").get<std::string>();
         d.payload = unhex(j.at("payload").get<std::string>());
-        d.encrypted = j.at("encrypted").get<bool>();
         if (j.contains("crypto")) {
             const json& c = j["crypto"];
             CryptoSync cs;
@@ -148,6 +146,11 @@ Event eventFromJson(const std::string& text) {
             cs.mi = InlineBytes<16>(ByteView(mi.data(), mi.size()));
             cs.vendor = c.at("vendor").get<std::uint8_t>();
             d.crypto = cs;
+        } else if (j.value("encrypted", false)) {
+            // A record written before DataMessage lost its own `encrypted` flag (CryptoSync
+            // says it now, common/events.hpp): encrypted, parameters unknown. It stays
+            // encrypted (the policy refuses it rather than pass it on as clear).
+            d.crypto = CryptoSync::lateEntry(LmrFamily::P25);
         }
         return Event{std::move(d)};
     }

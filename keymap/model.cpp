@@ -111,10 +111,6 @@ bool isLmrCodecOf(LmrFamily f, VoiceCodec c) {
     return false;
 }
 
-std::uint16_t clearAlgid(LmrFamily f) {
-    return f == LmrFamily::P25 ? 0x80 : 0;
-}
-
 bool isKnownCipherAlgid(LmrFamily f, std::uint16_t a) {
     switch (f) {
         case LmrFamily::P25:

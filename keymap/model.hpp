@@ -45,8 +45,8 @@ bool parseCodec(std::string_view s, VoiceCodec& out);
 VoiceCodec defaultCodec(LmrFamily f);
 // True if `c` is a codec of family `f` (E2EE pass-through needs it end to end: TS 23.283 §10.7).
 bool isLmrCodecOf(LmrFamily f, VoiceCodec c);
-// ALGID meaning "clear" in the family (P25 0x80, DMR 0, TETRA 0).
-std::uint16_t clearAlgid(LmrFamily f);
+// ALGID meaning "clear" in the family (P25 0x80, DMR 0, TETRA 0): common/crypto.hpp.
+using iwf::clearAlgid;
 // True if `algid` is a known encryption algorithm of the family (not clear). docs/keymap.md
 // lists the tables (lmr.md §1.2 for P25, §2.3 for DMR, §3.2-3.3 for TETRA).
 bool isKnownCipherAlgid(LmrFamily f, std::uint16_t algid);

@@ -13,39 +13,6 @@ bool UserView::authorised(LmrFamily f, std::uint16_t algid, std::uint32_t key_id
            user->authorised.end();
 }
 
-std::string_view toString(StreamVerdict v) {
-    switch (v) {
-        case StreamVerdict::Accept:
-            return "accept";
-        case StreamVerdict::ClearInSecureGroup:
-            return "clear_in_secure_group";
-        case StreamVerdict::EncryptedInClearGroup:
-            return "encrypted_in_clear_group";
-        case StreamVerdict::WrongAlgorithmOrKey:
-            return "wrong_algorithm_or_key";
-        case StreamVerdict::WrongFamily:
-            return "wrong_family";
-    }
-    return "accept";
-}
-
-StreamVerdict GroupView::checkStream(const CryptoSync& stream) const {
-    if (stream.family != family) {
-        return StreamVerdict::WrongFamily;
-    }
-    if (!stream.encrypted) {
-        return mode() == EncryptionMode::Secure ? StreamVerdict::ClearInSecureGroup
-                                                : StreamVerdict::Accept;
-    }
-    if (mode() == EncryptionMode::Clear) {
-        return StreamVerdict::EncryptedInClearGroup;
-    }
-    if (stream.algid != crypto.algid || stream.key_id != crypto.key_id) {
-        return StreamVerdict::WrongAlgorithmOrKey;
-    }
-    return StreamVerdict::Accept;
-}
-
 bool GroupView::sameSecurity(const GroupView& o) const {
     if (mode() != o.mode() || family != o.family) {
         return false;
@@ -111,10 +78,8 @@ std::shared_ptr<const Snapshot> Snapshot::build(Keymap k, std::uint64_t revision
         if (g.mode == EncryptionMode::Clear) {
             v.crypto = CryptoSync::clear(v.family);
         } else {
-            v.crypto.family = v.family;
-            v.crypto.encrypted = true;
-            v.crypto.algid = g.algid.value_or(clearAlgid(v.family));
-            v.crypto.key_id = g.key_id.value_or(0);
+            v.crypto = CryptoSync::encryptedWith(v.family, g.algid.value_or(clearAlgid(v.family)),
+                                                 g.key_id.value_or(0));
         }
         v.members.reserve(g.members.size());
         for (const McId& m : g.members) {

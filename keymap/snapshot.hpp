@@ -43,16 +43,6 @@ struct KmfView {
     const LmrSystem* system = nullptr;
 };
 
-// What the engine decides on an incoming stream of an interworking group.
-enum class StreamVerdict : std::uint8_t {
-    Accept = 0,
-    ClearInSecureGroup,     // clear transmission into a secure-only group: refuse (floor deny)
-    EncryptedInClearGroup,  // the group is configured clear: MC clients have no E2EE settings
-    WrongAlgorithmOrKey,    // encrypted with an ALGID/key ID other than the group's
-    WrongFamily,            // crypto sync of another LMR family
-};
-std::string_view toString(StreamVerdict v);
-
 // An interworking group, resolved: the MC group security configuration the engine needs.
 struct GroupView {
     const Group* group = nullptr;
@@ -60,7 +50,9 @@ struct GroupView {
     LmrFamily family = LmrFamily::P25;
     VoiceCodec codec = VoiceCodec::ImbeFullRate;  // effective codec (the LMR codec)
     // Expected crypto of an encrypted stream (encrypted=true, algid, key_id; no MI) for
-    // secure/mixed groups; CryptoSync::clear(family) for clear groups.
+    // secure/mixed groups; CryptoSync::clear(family) for clear groups. What a stream may carry
+    // in the group is decided by the engine's one E2EE policy (gateway/engine/policy.hpp,
+    // docs/engine.md "E2EE policy"), not here.
     CryptoSync crypto;
     std::vector<UserView> members;
 
@@ -69,8 +61,6 @@ struct GroupView {
     EncryptionMode mode() const { return group->mode; }
     HomeSide home() const { return group->home; }
     bool e2ee() const { return group->mode != EncryptionMode::Clear; }
-    // Policy for a stream whose crypto sync was read from the stream itself.
-    StreamVerdict checkStream(const CryptoSync& stream) const;
     // Same E2EE settings (mode, family, ALGID, key ID, codec): ad hoc lending needs this.
     bool sameSecurity(const GroupView& o) const;
 };

@@ -23,7 +23,7 @@ namespace iwf::gateway::engine {
 enum class E2eeMode : std::uint8_t {
     Clear = 0,   // only clear streams; encrypted streams are refused
     Secure = 1,  // only encrypted streams with the configured family/ALGID/key ID
-    Mixed = 2,   // both pass; each call's state is marked
+    Mixed = 2,   // clear, or encrypted as in `secure`; each call's state is marked
 };
 std::string_view toString(E2eeMode m);
 
@@ -34,13 +34,16 @@ struct GroupInfo {
     std::string mc_link;    // MC link that serves the group; empty = first MC link
     Side home = Side::Lmr;  // where the group is defined: decides who arbitrates the floor
     E2eeMode mode = E2eeMode::Mixed;
-    LmrFamily family = LmrFamily::P25;
-    std::uint16_t algid = 0;   // required ALGID in `secure` mode
-    std::uint32_t key_id = 0;  // required key ID in `secure` mode
+    // The group's LMR family and, in `secure` and `mixed` mode, the ALGID and key ID an
+    // encrypted stream must carry (encrypted = true, no MI); CryptoSync::clear(family) in
+    // `clear` mode. The shape of every stream's crypto sync: the policy compares like with like.
+    CryptoSync crypto = CryptoSync::clear(LmrFamily::P25);
     VoiceCodec codec = VoiceCodec::ImbeFullRate;
     bool queueing = true;  // floor requests may be queued (TS 24.380 mc_queueing)
     // LMR source address used when an MC talker has no LMR identity of its own.
     Address lmr_gateway_unit;
+
+    LmrFamily family() const { return crypto.family; }
 };
 
 // A user: an LMR unit homed in the IWF (it appears in the MC system under mc_id) or an MC

@@ -23,6 +23,8 @@ Engine::Engine(EngineDeps deps, EngineOptions opts)
     , call_stats_(deps.metrics, "call")
     , fcs_stats_(deps.metrics, "floor_fcs")
     , part_stats_(deps.metrics, "floor_part")
+    , floor_gate_stats_(deps.metrics, "leg_floor")
+    , policy_gate_stats_(deps.metrics, "leg_policy")
     , log_(log::get("engine"))
     , late_entries_(deps.metrics.counter("iwf_engine_late_entries_total",
                                          "Receivers that joined a call while a stream flowed"))
@@ -163,7 +165,9 @@ Status Engine::sendStatus(std::uint16_t link, const Event& e) {
         links_[link].floor_unsignalled->inc();
         return Error{"floor_unsignalled"};
     }
+    delivering_ = true;  // Link::deliver() never reports back from inside (common/link.hpp)
     Status st = links_[link].link->deliver(e);
+    delivering_ = false;
     if (!st.ok()) {
         reasonCounter(links_[link].deliver_failures, "iwf_engine_deliver_failures_total",
                       "Events a link could not carry", links_[link].id.name, st.error().reason)
@@ -211,6 +215,9 @@ void Engine::callStateChanged(const Call& c, CallState from, CallState to) {
 // Dispatch
 
 void Engine::onEvent(const LinkId& from, Event&& event) {
+    // A link that reported from inside deliver() would re-enter the engine in the middle of a
+    // change to some call (a leg half killed, a gate half stepped).
+    IWF_ASSERT(!delivering_, "a link does not report events from inside Link::deliver()");
     ++events_in_;
     if (!reap_.empty()) {
         reapEnded();

@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/assert.hpp"
 #include "common/clock.hpp"
 #include "common/events.hpp"
 #include "common/fsm.hpp"
@@ -34,6 +35,7 @@
 #include "gateway/engine/directory.hpp"
 #include "gateway/engine/engine_tables.hpp"
 #include "gateway/engine/latency_histogram.hpp"
+#include "gateway/engine/policy.hpp"
 #include "gateway/engine/stable_list.hpp"
 #include "gateway/engine/timer_service.hpp"
 
@@ -92,9 +94,6 @@ class Engine final : public EventSink {
     static std::size_t callStateBytes(std::size_t legs);
 
   private:
-    enum class FloorGate : std::uint8_t { None, Pending, Queued, Granted, Refused };
-    enum class PolicyGate : std::uint8_t { Unknown, Allowed, Refused };
-
     struct LinkEntry {
         Link* link = nullptr;
         LinkId id;
@@ -123,7 +122,8 @@ class Engine final : public EventSink {
         Side side = Side::Lmr;
         bool engine_ref = false;  // the engine originated this leg
         Talker party;             // who is at this leg, as its own side names them
-        // Inbound stream (this leg as a talker).
+        // Inbound stream (this leg as a talker): its two gates (engine_tables.hpp leg_floor,
+        // leg_policy), changed only by setFloor() / setPolicy(). Frames flow when both are open.
         FloorGate floor = FloorGate::None;
         PolicyGate policy = PolicyGate::Unknown;
         bool policy_first = false;  // LMR transmission already on air: policy before floor
@@ -181,6 +181,20 @@ class Engine final : public EventSink {
         std::uint64_t frames = 0;
 
         Call(std::uint64_t id_, std::string name_, FsmStats& cs, FsmStats& fs, FsmStats& ps);
+
+        // Leg `i` of this call. The indexes a call keeps (holder, preemptor, requester,
+        // lmr_out, queue, the call-ref map) must name one of its legs: anything else would
+        // read another object's memory, so it is checked always (IWF_ASSERT).
+        Leg& leg(int i) {
+            IWF_ASSERT(i >= 0 && static_cast<std::size_t>(i) < legs.size(),
+                       "a leg index names a leg of its call");
+            return legs[static_cast<std::size_t>(i)];
+        }
+        const Leg& leg(int i) const {
+            IWF_ASSERT(i >= 0 && static_cast<std::size_t>(i) < legs.size(),
+                       "a leg index names a leg of its call");
+            return legs[static_cast<std::size_t>(i)];
+        }
     };
 
     struct RefKey {
@@ -233,6 +247,8 @@ class Engine final : public EventSink {
 
     // Floor and policy.
     void evaluatePolicy(Call& c, int leg, const CryptoSync& crypto);
+    // The E2EE policy (policy.hpp) of the call for a stream: its group's, or the private rule.
+    PolicyVerdict verdict(const Call& c, const CryptoSync& stream) const;
     void afterPolicyAllowed(Call& c, int leg);
     void requestFloor(Call& c, int leg);
     void arbitrate(Call& c, int leg);
@@ -241,7 +257,19 @@ class Engine final : public EventSink {
     void tryFlow(Call& c, int leg);
     void releaseFloor(Call& c, int leg, bool notify_mc);
     void afterFloorFree(Call& c);
-    void refuse(Call& c, int leg, std::string_view reason, std::uint16_t cause, bool revoke);
+    // Refuses the transmission of `leg`: the one place that does the bookkeeping (gate, frames
+    // held counted as refused, refusal counter, floor event, notice to the leg's link, queue,
+    // floor_part request, floor holder). `phrase` is what the leg's link is told (default: the
+    // reason; the MC side's own phrase, even empty, when the engine relays its Deny or Revoke).
+    void refuse(Call& c, int leg, std::string_view reason, std::uint16_t cause, bool revoke,
+                std::optional<std::string_view> phrase = std::nullopt);
+    // The only writers of a leg's gates: one table step each (FsmTable::step, counted and
+    // logged). The callers' own checks make every step legal; a refused one means the engine's
+    // machines disagree about a call, so it is an IWF_ASSERT.
+    void setFloor(Call& c, int leg, FloorGate next, FloorGateEvent e);
+    void setPolicy(Call& c, int leg, PolicyGate next, PolicyGateEvent e);
+    // Back to `unknown` for the next transmission (nothing to do if it is already).
+    void resetPolicy(Call& c, int leg);
     void removeFromQueue(Call& c, int leg);
     int ensureMcLeg(Call& c, int talker_leg);
     int originateLmrOut(Call& c, int mc_leg);
@@ -290,6 +318,8 @@ class Engine final : public EventSink {
     FsmStats call_stats_;
     FsmStats fcs_stats_;
     FsmStats part_stats_;
+    FsmStats floor_gate_stats_;
+    FsmStats policy_gate_stats_;
     std::vector<LinkEntry> links_;
     struct NameHash {
         using is_transparent = void;
@@ -310,6 +340,7 @@ class Engine final : public EventSink {
     std::vector<std::uint64_t> reap_;  // ended calls to erase
     std::uint64_t next_call_ = 1;
     std::uint64_t events_in_ = 0;
+    bool delivering_ = false;  // inside a Link::deliver() call (send())
     CallRef next_ref_ = 1;
     LatencyHistogram latency_;
     log::RateLimiter warn_limiter_;

@@ -36,7 +36,7 @@ int Engine::addLeg(Call& c, std::uint16_t link, CallRef ref, Side side, bool eng
         c.legs.emplace_back();
         idx = static_cast<int>(c.legs.size() - 1);
     }
-    Leg& l = c.legs[static_cast<std::size_t>(idx)];
+    Leg& l = c.leg(idx);
     l = Leg{};
     l.alive = true;
     l.link = link;
@@ -48,7 +48,7 @@ int Engine::addLeg(Call& c, std::uint16_t link, CallRef ref, Side side, bool eng
 }
 
 void Engine::killLeg(Call& c, int leg) {
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     if (!l.alive) {
         return;
     }
@@ -75,6 +75,10 @@ std::optional<Engine::LegRef> Engine::find(std::uint16_t link, CallRef ref) {
     if (it == refs_.end()) {
         return std::nullopt;
     }
+    // killLeg() erases a leg's entry: an entry for a dead leg, or one naming another
+    // (link, ref), would hand this event to another call's leg.
+    const Leg& l = it->second.call->leg(it->second.leg);
+    IWF_ASSERT(l.alive && l.link == link && l.ref == ref, "a call ref maps to its own live leg");
     return it->second;
 }
 
@@ -116,12 +120,14 @@ void Engine::endCall(Call& c, EndReason reason, std::string_view detail) {
         }
     }
     CallState old = c.fsm.state();
-    (void)c.fsm.transition(CallState::Ended, CallEvent::End);
+    // Every state but `ended` (returned above) accepts End, and so does every floor state but
+    // `releasing`, which only this function enters.
+    IWF_ASSERT_OK(c.fsm.transition(CallState::Ended, CallEvent::End), "a live call ends");
     callStateChanged(c, old, CallState::Ended);
     if (c.local_floor) {
-        (void)c.fcs.transition(FcsState::Released, FcsEvent::End);
+        IWF_ASSERT_OK(c.fcs.transition(FcsState::Released, FcsEvent::End), "its floor ends");
     } else {
-        (void)c.part.transition(PartState::Released, PartEvent::End);
+        IWF_ASSERT_OK(c.part.transition(PartState::Released, PartEvent::End), "its floor ends");
     }
     deps_.timers.cancel(c.call_timer);
     deps_.timers.cancel(c.floor_timer);
@@ -142,6 +148,16 @@ void Engine::reapEnded() {
     for (std::uint64_t id : reap_) {
         auto it = calls_.find(id);
         if (it != calls_.end() && it->second->fsm.state() == CallState::Ended) {
+            const Call& c = *it->second;
+            // group_calls_ keys view the call's own group URI: an entry left behind would view
+            // freed memory (endCall() erases it).
+            IWF_ASSERT(
+                !c.group ||
+                    [&] {
+                        auto g = group_calls_.find(c.group->mc_group.uri);
+                        return g == group_calls_.end() || g->second != c.id;
+                    }(),
+                "an ended call leaves no group index entry");
             calls_.erase(it);
         }
     }
@@ -166,7 +182,7 @@ void Engine::onCallSetup(std::uint16_t link, CallSetup&& s) {
 }
 
 void Engine::modifyCall(Call& c, int leg, const CallSetup& s) {
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     l.priority = s.priority;
     if (s.priority == c.priority) {
         return;
@@ -199,7 +215,7 @@ void Engine::modifyCall(Call& c, int leg, const CallSetup& s) {
         send(o.link, Event{u});
     }
     if (!cancel && c.local_floor && c.holder >= 0 && c.holder != leg &&
-        c.legs[static_cast<std::size_t>(leg)].floor == FloorGate::Queued) {
+        c.leg(leg).floor == FloorGate::Queued) {
         removeFromQueue(c, leg);
         arbitrate(c, leg);
     }
@@ -245,11 +261,11 @@ void Engine::lmrGroupSetup(std::uint16_t link, CallSetup&& s) {
         c = &openGroupCall(snap, std::move(*group), s, "lmr");
     }
     int leg = addLeg(*c, link, s.call, Side::Lmr, false);
-    Leg& l = c->legs[static_cast<std::size_t>(leg)];
+    Leg& l = c->leg(leg);
     l.party = s.caller;
     l.priority = s.priority;
     l.policy_first = true;  // the radio transmits already: check the stream first
-    l.floor = FloorGate::Pending;
+    setFloor(*c, leg, FloorGate::Pending, FloorGateEvent::Request);
     l.pending.reserve(opts_.pending_frames_max);
     if (s.priority > c->priority) {
         CallSetup up = s;
@@ -279,10 +295,10 @@ void Engine::mcGroupSetup(std::uint16_t link, CallSetup&& s) {
         c = &openGroupCall(snap, std::move(*group), s, "mc");
     }
     int leg = addLeg(*c, link, s.call, Side::Mc, false);
-    Leg& l = c->legs[static_cast<std::size_t>(leg)];
+    Leg& l = c->leg(leg);
     l.party = s.caller;
     l.priority = s.priority;
-    if (joined && c->holder >= 0 && c->legs[static_cast<std::size_t>(c->holder)].flowing) {
+    if (joined && c->holder >= 0 && c->leg(c->holder).flowing) {
         // Late entry (TS 23.283 10.3.5.8): this receiver starts at the next sync point.
         l.synced = false;
         l.late = true;
@@ -328,7 +344,7 @@ void Engine::privateSetup(std::uint16_t link, CallSetup&& s) {
     bool e2ee_allowed = callee->e2ee_allowed && (!caller || caller->e2ee_allowed);
     if (s.crypto) {
         PolicyVerdict v = checkPrivatePolicy(e2ee_allowed, *s.crypto);
-        if (!v.allowed) {
+        if (v.refused()) {
             refuseSetup(v.reason);
             return;
         }
@@ -354,11 +370,11 @@ void Engine::privateSetup(std::uint16_t link, CallSetup&& s) {
     log_->info("call={} start kind=private origin={} floor_control={} revision={}", c.name,
                sideName(side), s.floor_control, c.snap->revision());
     int a = addLeg(c, link, s.call, side, false);
-    c.legs[static_cast<std::size_t>(a)].party = s.caller;
-    c.legs[static_cast<std::size_t>(a)].priority = s.priority;
+    c.leg(a).party = s.caller;
+    c.leg(a).priority = s.priority;
     int b =
         addLeg(c, static_cast<std::uint16_t>(out_link), kEngineRefBit | next_ref_++, other, true);
-    Leg& lb = c.legs[static_cast<std::size_t>(b)];
+    Leg& lb = c.leg(b);
     lb.party.id = other == Side::Mc ? Address{callee->mc_id} : callee->lmr_unit;
     CallSetup o;
     o.call = lb.ref;
@@ -373,8 +389,8 @@ void Engine::privateSetup(std::uint16_t link, CallSetup&& s) {
     if (!s.floor_control) {
         // Full duplex: both parties may send at any time; the policy is checked per stream.
         for (int i : {a, b}) {
-            Leg& l = c.legs[static_cast<std::size_t>(i)];
-            l.floor = FloorGate::Granted;
+            Leg& l = c.leg(i);
+            setFloor(c, i, FloorGate::Granted, FloorGateEvent::Grant);
             l.pending.reserve(opts_.pending_frames_max);
         }
         if (s.crypto) {
@@ -384,8 +400,8 @@ void Engine::privateSetup(std::uint16_t link, CallSetup&& s) {
         return;
     }
     // Half duplex: the caller holds an implicit floor request.
-    Leg& la = c.legs[static_cast<std::size_t>(a)];
-    la.floor = FloorGate::Pending;
+    Leg& la = c.leg(a);
+    setFloor(c, a, FloorGate::Pending, FloorGateEvent::Request);
     la.policy_first = side == Side::Lmr;
     la.pending.reserve(opts_.pending_frames_max);
     if (s.crypto) {
@@ -406,7 +422,7 @@ void Engine::onCallEnd(std::uint16_t link, const CallEnd& e) {
     }
     Call& c = *lr->call;
     int leg = lr->leg;
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     if (c.kind == CallKind::Private) {
         killLeg(c, leg);
         endCall(c, e.reason, e.detail.empty() ? "party_ended" : e.detail);

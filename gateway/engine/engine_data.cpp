@@ -24,7 +24,6 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
     int out = -1;
     DataMessage o;
     o.message_id = d.message_id;
-    o.encrypted = d.encrypted;
     o.crypto = d.crypto;
     std::optional<GroupInfo> group;
     if (side == Side::Lmr) {
@@ -62,7 +61,7 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
                 return;
             }
             o.to = group->lmr_group;
-            out = linkByName(group->lmr_link, Side::Lmr, group->family, Carries::Data);
+            out = linkByName(group->lmr_link, Side::Lmr, group->family(), Carries::Data);
         } else if (const auto* u_id = as<McId>(d.to)) {
             auto u = snap->userByMc(*u_id);
             if (!u) {
@@ -77,11 +76,11 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
         }
     }
     if (group) {
-        CryptoSync state = d.crypto ? *d.crypto : CryptoSync::clear(group->family);
-        state.encrypted = d.encrypted || (d.crypto && d.crypto->encrypted);
+        const CryptoSync state = d.crypto ? *d.crypto : CryptoSync::clear(group->family());
         PolicyVerdict v = checkGroupPolicy(*group, state);
-        if (!v.allowed) {
-            refuseData(v.reason);
+        if (!v.allowed()) {
+            // A message is one unit: it cannot wait for a later frame to state its key.
+            refuseData(v.refused() ? v.reason : "e2ee_parameters_unknown");
             return;
         }
     }

@@ -21,9 +21,9 @@ int Engine::ensureMcLeg(Call& c, int talker_leg) {
     if (link < 0) {
         return -1;
     }
-    const Leg& t = c.legs[static_cast<std::size_t>(talker_leg)];
+    const Leg& t = c.leg(talker_leg);
     mc = addLeg(c, static_cast<std::uint16_t>(link), kEngineRefBit | next_ref_++, Side::Mc, true);
-    Leg& m = c.legs[static_cast<std::size_t>(mc)];
+    Leg& m = c.leg(mc);
     m.party.id = c.group->mc_group;
     CallSetup o;
     o.call = m.ref;
@@ -42,7 +42,7 @@ int Engine::ensureMcLeg(Call& c, int talker_leg) {
 }
 
 void Engine::requestFloor(Call& c, int leg) {
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     if (l.side == Side::Lmr && c.kind == CallKind::Group) {
         if (ensureMcLeg(c, leg) < 0) {
             refuse(c, leg, "no_link", kDenyOther, false);
@@ -66,12 +66,12 @@ void Engine::requestFloor(Call& c, int leg) {
     armFloorTimer(c, c.part.timerName());
     c.requester = leg;
     floorEvent("requested");
-    const Leg& m = c.legs[static_cast<std::size_t>(mc)];
+    const Leg& m = c.leg(mc);
     send(m.link, Event{FloorRequest{m.ref, toMc(c, l.party), l.priority}});
 }
 
 void Engine::arbitrate(Call& c, int leg) {
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     if (c.fcs.state() == FcsState::Idle) {
         grant(c, leg);
         return;
@@ -79,9 +79,9 @@ void Engine::arbitrate(Call& c, int leg) {
     if (c.holder == leg || c.preemptor == leg) {
         return;  // a repeated request
     }
-    (void)c.fcs.accept(FcsEvent::Request);
-    CallPriority holder_prio =
-        c.holder >= 0 ? c.legs[static_cast<std::size_t>(c.holder)].priority : CallPriority::Normal;
+    IWF_ASSERT_OK(c.fcs.accept(FcsEvent::Request),
+                  "a live call's floor server is idle, taken or revoking");
+    CallPriority holder_prio = c.holder >= 0 ? c.leg(c.holder).priority : CallPriority::Normal;
     if (c.fcs.state() == FcsState::Taken && l.priority > holder_prio) {
         preempt(c, leg);
         return;
@@ -93,11 +93,10 @@ void Engine::arbitrate(Call& c, int leg) {
             return;
         }
         // Ordered by priority, first come first served within one priority.
-        auto pos = std::find_if(c.queue.begin(), c.queue.end(), [&](int q) {
-            return c.legs[static_cast<std::size_t>(q)].priority < l.priority;
-        });
+        auto pos = std::find_if(c.queue.begin(), c.queue.end(),
+                                [&](int q) { return c.leg(q).priority < l.priority; });
         auto at = c.queue.insert(pos, leg);
-        l.floor = FloorGate::Queued;
+        setFloor(c, leg, FloorGate::Queued, FloorGateEvent::Queue);
         floorEvent("queued");
         send(l.link, Event{FloorQueued{l.ref, l.party,
                                        static_cast<std::uint8_t>(at - c.queue.begin() + 1)}});
@@ -107,13 +106,12 @@ void Engine::arbitrate(Call& c, int leg) {
 }
 
 void Engine::grant(Call& c, int leg) {
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
-    if (!c.fcs.transition(FcsState::Taken, FcsEvent::Request).ok()) {
-        return;
-    }
+    Leg& l = c.leg(leg);
+    // Callers grant only an idle floor (arbitrate) or the head of the queue once it went idle.
+    IWF_ASSERT_OK(c.fcs.transition(FcsState::Taken, FcsEvent::Request), "grant on an idle floor");
     armFloorTimer(c, c.fcs.timerName());
     c.holder = leg;
-    l.floor = FloorGate::Granted;
+    setFloor(c, leg, FloorGate::Granted, FloorGateEvent::Grant);
     floorEvent("granted");
     send(l.link, Event{FloorGranted{l.ref, l.party, std::chrono::milliseconds(0)}});
     // Everybody else hears who talks (talker identity and location, TS 23.283 10.11/10.13).
@@ -132,17 +130,16 @@ void Engine::grant(Call& c, int leg) {
 }
 
 void Engine::preempt(Call& c, int leg) {
-    Leg& h = c.legs[static_cast<std::size_t>(c.holder)];
-    if (!c.fcs.transition(FcsState::PendingRevoke, FcsEvent::Preempt).ok()) {
-        return;
-    }
+    Leg& h = c.leg(c.holder);
+    IWF_ASSERT_OK(c.fcs.transition(FcsState::PendingRevoke, FcsEvent::Preempt),
+                  "pre-emption of a taken floor (arbitrate checked it)");
     armFloorTimer(c, c.fcs.timerName());
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     if (c.preemptor >= 0) {
         refuse(c, c.preemptor, "preempted_in_queue", kDenyAnotherHasPermission, false);
     }
     c.preemptor = leg;
-    l.floor = FloorGate::Pending;
+    setFloor(c, leg, FloorGate::Pending, FloorGateEvent::Request);
     floorEvent("preempted");
     log_->info("call={} floor=preempt holder_link={} by_link={} priority={}", c.name,
                links_[h.link].id.name, links_[l.link].id.name, toString(l.priority));
@@ -163,7 +160,7 @@ void Engine::talkStarted(Call& c) {
 }
 
 void Engine::tryFlow(Call& c, int leg) {
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     if (l.flowing || l.floor != FloorGate::Granted || l.policy != PolicyGate::Allowed) {
         return;
     }
@@ -186,11 +183,11 @@ void Engine::tryFlow(Call& c, int leg) {
 }
 
 int Engine::originateLmrOut(Call& c, int mc_leg) {
-    int link = linkByName(c.group->lmr_link, Side::Lmr, c.group->family);
+    int link = linkByName(c.group->lmr_link, Side::Lmr, c.group->family());
     if (link < 0) {
         return -1;
     }
-    const Leg& m = c.legs[static_cast<std::size_t>(mc_leg)];
+    const Leg& m = c.leg(mc_leg);
     CallSetup o;
     o.caller = toLmr(c, m.party);
     o.callee = c.group->lmr_group;
@@ -201,7 +198,7 @@ int Engine::originateLmrOut(Call& c, int mc_leg) {
     o.codec = c.group->codec;
     int out =
         addLeg(c, static_cast<std::uint16_t>(link), kEngineRefBit | next_ref_++, Side::Lmr, true);
-    Leg& lo = c.legs[static_cast<std::size_t>(out)];
+    Leg& lo = c.leg(out);
     lo.party.id = c.group->lmr_group;
     o.call = lo.ref;
     c.lmr_out = out;
@@ -209,10 +206,11 @@ int Engine::originateLmrOut(Call& c, int mc_leg) {
     return out;
 }
 
-void Engine::refuse(Call& c, int leg, std::string_view reason, std::uint16_t cause, bool revoke) {
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
-    bool was_holder = c.holder == leg;
-    l.floor = FloorGate::Refused;
+void Engine::refuse(Call& c, int leg, std::string_view reason, std::uint16_t cause, bool revoke,
+                    std::optional<std::string_view> phrase) {
+    Leg& l = c.leg(leg);
+    const bool was_holder = c.holder == leg;
+    setFloor(c, leg, FloorGate::Refused, FloorGateEvent::Refuse);
     l.refuse_reason = reason;
     l.flowing = false;
     l.refused_frames = &deps_.metrics.counter(
@@ -223,10 +221,11 @@ void Engine::refuse(Call& c, int leg, std::string_view reason, std::uint16_t cau
     std::vector<VoiceFrame>().swap(l.pending);
     countRefusal(l.link, reason);
     floorEvent(revoke ? "revoked" : "denied");
+    const std::string told(phrase.value_or(reason));
     if (revoke) {
-        send(l.link, Event{FloorRevoke{l.ref, cause, std::string(reason)}});
+        send(l.link, Event{FloorRevoke{l.ref, cause, told}});
     } else {
-        send(l.link, Event{FloorDeny{l.ref, l.party, cause, std::string(reason)}});
+        send(l.link, Event{FloorDeny{l.ref, l.party, cause, told}});
     }
     warn([&](std::uint64_t sup) {
         log_->warn("call={} refused link={} ref={} reason={} cause={} suppressed={}", c.name,
@@ -236,12 +235,13 @@ void Engine::refuse(Call& c, int leg, std::string_view reason, std::uint16_t cau
     if (c.requester == leg) {
         c.requester = -1;
         if (c.part.state() == PartState::PendingRequest || c.part.state() == PartState::Queued) {
-            (void)c.part.transition(PartState::NoPermission, PartEvent::Release);
+            IWF_ASSERT_OK(c.part.transition(PartState::NoPermission, PartEvent::Release),
+                          "a pending or queued floor request is withdrawn");
             deps_.timers.cancel(c.floor_timer);
             c.floor_timer = 0;
             int mc = firstLeg(c, Side::Mc);
             if (mc >= 0) {
-                const Leg& m = c.legs[static_cast<std::size_t>(mc)];
+                const Leg& m = c.leg(mc);
                 send(m.link, Event{FloorRelease{m.ref, toMc(c, l.party)}});
             }
         }
@@ -262,13 +262,14 @@ void Engine::removeFromQueue(Call& c, int leg) {
 }
 
 void Engine::releaseFloor(Call& c, int leg, bool notify_mc) {
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     bool was_holder = c.holder == leg;
-    if (l.floor != FloorGate::Refused) {
-        l.floor = FloorGate::None;
+    // A refused transmission stays refused until it ends (its frames are counted, not relayed).
+    if (l.floor != FloorGate::Refused && l.floor != FloorGate::None) {
+        setFloor(c, leg, FloorGate::None, FloorGateEvent::Release);
     }
     l.flowing = false;
-    l.policy = PolicyGate::Unknown;
+    resetPolicy(c, leg);
     std::vector<VoiceFrame>().swap(l.pending);
     if (!was_holder) {
         return;
@@ -276,16 +277,17 @@ void Engine::releaseFloor(Call& c, int leg, bool notify_mc) {
     c.holder = -1;
     floorEvent("released");
     if (l.side == Side::Mc && c.lmr_out >= 0) {
-        const Leg& lo = c.legs[static_cast<std::size_t>(c.lmr_out)];
+        const Leg& lo = c.leg(c.lmr_out);
         send(lo.link, Event{CallEnd{lo.ref, EndReason::Normal, "end_of_transmission"}});
         killLeg(c, c.lmr_out);
     }
     if (!c.local_floor) {
         if (l.side == Side::Lmr && c.part.state() == PartState::HasPermission) {
-            (void)c.part.transition(PartState::NoPermission, PartEvent::Release);
+            IWF_ASSERT_OK(c.part.transition(PartState::NoPermission, PartEvent::Release),
+                          "the LMR talker that held the MC floor releases it");
             int mc = firstLeg(c, Side::Mc);
             if (notify_mc && mc >= 0) {
-                const Leg& m = c.legs[static_cast<std::size_t>(mc)];
+                const Leg& m = c.leg(mc);
                 send(m.link, Event{FloorRelease{m.ref, toMc(c, l.party)}});
             }
         }
@@ -295,11 +297,12 @@ void Engine::releaseFloor(Call& c, int leg, bool notify_mc) {
     if (c.fcs.state() == FcsState::PendingRevoke && c.preemptor >= 0) {
         int p = c.preemptor;
         c.preemptor = -1;
-        (void)c.fcs.transition(FcsState::Taken, FcsEvent::Release);
+        IWF_ASSERT_OK(c.fcs.transition(FcsState::Taken, FcsEvent::Release),
+                      "the revoked holder released: the pre-emptor takes the floor");
         armFloorTimer(c, c.fcs.timerName());
         c.holder = p;
-        Leg& pl = c.legs[static_cast<std::size_t>(p)];
-        pl.floor = FloorGate::Granted;
+        Leg& pl = c.leg(p);
+        setFloor(c, p, FloorGate::Granted, FloorGateEvent::Grant);
         floorEvent("granted");
         send(pl.link, Event{FloorGranted{pl.ref, pl.party, std::chrono::milliseconds(0)}});
         for (const Leg& o : c.legs) {
@@ -311,7 +314,8 @@ void Engine::releaseFloor(Call& c, int leg, bool notify_mc) {
         tryFlow(c, p);
         return;
     }
-    (void)c.fcs.transition(FcsState::Idle, FcsEvent::Release);
+    IWF_ASSERT_OK(c.fcs.transition(FcsState::Idle, FcsEvent::Release),
+                  "a floor with a holder is taken or revoking");
     deps_.timers.cancel(c.floor_timer);
     c.floor_timer = 0;
     if (!c.queue.empty()) {
@@ -337,6 +341,33 @@ void Engine::afterFloorFree(Call& c) {
     if (old == CallState::Active && c.fsm.transition(CallState::Hang, CallEvent::TalkEnd).ok()) {
         callStateChanged(c, old, CallState::Hang);
         armCallTimer(c);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gates of a leg
+
+void Engine::setFloor(Call& c, int leg, FloorGate next, FloorGateEvent e) {
+    Leg& l = c.leg(leg);
+    char id[64];
+    const auto n = fmt::format_to_n(id, sizeof id, "{}/leg{}", c.name, leg).size;
+    IWF_ASSERT_OK(floorGateTable().step(l.floor, next, e, floor_gate_stats_,
+                                        std::string_view(id, std::min(n, sizeof id))),
+                  "a leg's floor step its caller proved legal");
+}
+
+void Engine::setPolicy(Call& c, int leg, PolicyGate next, PolicyGateEvent e) {
+    Leg& l = c.leg(leg);
+    char id[64];
+    const auto n = fmt::format_to_n(id, sizeof id, "{}/leg{}", c.name, leg).size;
+    IWF_ASSERT_OK(policyGateTable().step(l.policy, next, e, policy_gate_stats_,
+                                         std::string_view(id, std::min(n, sizeof id))),
+                  "a leg's policy step its caller proved legal");
+}
+
+void Engine::resetPolicy(Call& c, int leg) {
+    if (c.leg(leg).policy != PolicyGate::Unknown) {
+        setPolicy(c, leg, PolicyGate::Unknown, PolicyGateEvent::Reset);
     }
 }
 
@@ -367,7 +398,7 @@ void Engine::onFloorTimer(std::uint64_t id) {
             // T2: the burst is too long. Revoke; the holder gets T3 of grace.
             if (c.fcs.transition(FcsState::PendingRevoke, FcsEvent::MaxDuration).ok()) {
                 armFloorTimer(c, c.fcs.timerName());
-                const Leg& h = c.legs[static_cast<std::size_t>(c.holder)];
+                const Leg& h = c.leg(c.holder);
                 floorEvent("revoked");
                 send(h.link,
                      Event{FloorRevoke{h.ref, kRevokeBurstTooLong, "media_burst_too_long"}});
@@ -384,10 +415,10 @@ void Engine::onFloorTimer(std::uint64_t id) {
         return;
     }
     if (c.part.state() == PartState::PendingRequest && c.requester >= 0) {
-        (void)c.part.accept(PartEvent::RequestTimeout);
+        IWF_ASSERT_OK(c.part.accept(PartEvent::RequestTimeout), "checked state");
         refuse(c, c.requester, "floor_request_timeout", kDenyOther, false);
     } else if (c.part.state() == PartState::Queued && c.requester >= 0) {
-        (void)c.part.accept(PartEvent::QueueTimeout);
+        IWF_ASSERT_OK(c.part.accept(PartEvent::QueueTimeout), "checked state");
         refuse(c, c.requester, "floor_queue_timeout", kDenyOther, false);
     }
     afterFloorFree(c);

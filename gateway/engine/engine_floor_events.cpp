@@ -20,7 +20,7 @@ void Engine::onFloorRequest(std::uint16_t link, const FloorRequest& r) {
         return;
     }
     Call& c = *lr->call;
-    Leg& l = c.legs[static_cast<std::size_t>(lr->leg)];
+    Leg& l = c.leg(lr->leg);
     if (!c.local_floor && l.side == Side::Mc) {
         dropEvent(link, "unexpected_floor_request");  // the MC side arbitrates its own users
         return;
@@ -39,8 +39,8 @@ void Engine::onFloorRequest(std::uint16_t link, const FloorRequest& r) {
     l.priority = std::max(r.priority, l.priority);
     l.queueable = true;
     l.policy_first = false;
-    l.policy = PolicyGate::Unknown;
-    l.floor = FloorGate::Pending;
+    resetPolicy(c, lr->leg);
+    setFloor(c, lr->leg, FloorGate::Pending, FloorGateEvent::Request);
     l.pending.clear();
     l.pending.reserve(opts_.pending_frames_max);
     requestFloor(c, lr->leg);
@@ -54,28 +54,29 @@ void Engine::onFloorRelease(std::uint16_t link, const FloorRelease& r) {
     }
     Call& c = *lr->call;
     int leg = lr->leg;
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     if (c.holder == leg) {
         releaseFloor(c, leg, true);
         return;
     }
     if (c.preemptor == leg) {
         c.preemptor = -1;
-        l.floor = FloorGate::None;
+        setFloor(c, leg, FloorGate::None, FloorGateEvent::Release);
         return;
     }
     if (l.floor == FloorGate::Queued) {
         removeFromQueue(c, leg);
-        l.floor = FloorGate::None;
+        setFloor(c, leg, FloorGate::None, FloorGateEvent::Release);
         return;
     }
     if (c.requester == leg) {
         refuse(c, leg, "released_before_grant", kDenyOther, false);
-        l.floor = FloorGate::None;
+        setFloor(c, leg, FloorGate::None, FloorGateEvent::Release);
         return;
     }
     if (l.floor == FloorGate::Refused) {
-        l.floor = FloorGate::None;  // the refused transmission ended: the next may come
+        // The refused transmission ended: the next may come.
+        setFloor(c, leg, FloorGate::None, FloorGateEvent::Release);
     }
 }
 
@@ -103,8 +104,8 @@ void Engine::onFloorGranted(std::uint16_t link, const FloorGranted& g) {
         releaseFloor(c, c.holder, false);  // the MC side moved the floor to us
     }
     c.holder = leg;
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
-    l.floor = FloorGate::Granted;
+    Leg& l = c.leg(leg);
+    setFloor(c, leg, FloorGate::Granted, FloorGateEvent::Grant);
     floorEvent("granted");
     send(l.link, Event{FloorGranted{l.ref, l.party, g.duration}});
     talkStarted(c);
@@ -131,22 +132,13 @@ void Engine::onFloorDeny(std::uint16_t link, const FloorDeny& d) {
     }
     int leg = c.requester;
     c.requester = -1;
-    (void)c.part.transition(PartState::NoPermission, PartEvent::Denied);
+    // A request is pending or queued while it has a requester (requestFloor .. refuse).
+    IWF_ASSERT_OK(c.part.transition(PartState::NoPermission, PartEvent::Denied),
+                  "the MC side denies a pending or queued request");
     deps_.timers.cancel(c.floor_timer);
     c.floor_timer = 0;
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
-    l.floor = FloorGate::Refused;
-    l.refuse_reason = "mc_denied";
-    l.refused_frames = &deps_.metrics.counter(
-        "iwf_engine_frames_refused_total",
-        "Voice frames not relayed because their transmission was refused, by link and reason",
-        {{"link", links_[l.link].id.name}, {"reason", "mc_denied"}});
-    l.refused_frames->inc(l.pending.size());
-    std::vector<VoiceFrame>().swap(l.pending);
-    countRefusal(l.link, "mc_denied");
-    floorEvent("denied");
     // Relay the MC side's verdict with its cause and phrase.
-    send(l.link, Event{FloorDeny{l.ref, l.party, d.cause, d.reason}});
+    refuse(c, leg, "mc_denied", d.cause, false, d.reason);
     afterFloorFree(c);
 }
 
@@ -162,13 +154,13 @@ void Engine::onFloorQueued(std::uint16_t link, const FloorQueued& q) {
         return;
     }
     if (c.part.state() == PartState::PendingRequest) {
-        (void)c.part.transition(PartState::Queued, PartEvent::Queued);
+        IWF_ASSERT_OK(c.part.transition(PartState::Queued, PartEvent::Queued), "checked state");
         armFloorTimer(c, c.part.timerName());
     } else if (!c.part.accept(PartEvent::Queued).ok()) {
         return;
     }
-    Leg& l = c.legs[static_cast<std::size_t>(c.requester)];
-    l.floor = FloorGate::Queued;
+    Leg& l = c.leg(c.requester);
+    setFloor(c, c.requester, FloorGate::Queued, FloorGateEvent::Queue);
     floorEvent("queued");
     send(l.link, Event{FloorQueued{l.ref, l.party, q.position}});
 }
@@ -181,36 +173,34 @@ void Engine::onFloorTaken(std::uint16_t link, const FloorTaken& t) {
     }
     Call& c = *lr->call;
     int leg = lr->leg;
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     if (l.side == Side::Lmr || c.local_floor) {
         return;  // informational
     }
-    // floor_part: an MC user has the floor (MC floor grant -> LMR call origination).
+    // floor_part: an MC user has the floor (MC floor grant -> LMR call origination). While our
+    // LMR talker has permission the table does not accept Floor Taken (the controlling function
+    // revokes first, TS 24.380): refused and counted by the FSM. So the holder, if any, is an
+    // MC leg here (an LMR holder exists only in P_has_permission).
     if (!c.part.accept(PartEvent::Taken).ok()) {
         return;
     }
-    if (c.holder >= 0 && c.holder != leg) {
-        Leg& h = c.legs[static_cast<std::size_t>(c.holder)];
-        if (h.side == Side::Lmr && toMc(c, h.party).id == t.who.id) {
-            return;  // the MC side tells its participants that our LMR talker has the floor
-        }
-        if (h.side == Side::Lmr) {
-            // The MC side gave the floor to somebody else: the LMR talker lost it.
-            (void)c.part.transition(PartState::NoPermission, PartEvent::Revoked);
-            refuse(c, c.holder, "floor_taken_by_mc", kRevokeOther, true);
-        }
+    IWF_ASSERT(c.holder < 0 || c.leg(c.holder).side == Side::Mc,
+               "an LMR leg holds the MC side's floor only with permission");
+    if (c.holder == leg && l.party == t.who) {
+        return;
     }
-    if (c.holder == leg) {
-        if (l.party == t.who) {
-            return;
-        }
-        releaseFloor(c, leg, false);  // talker change on the MC side
+    if (c.holder >= 0) {
+        releaseFloor(c, c.holder, false);  // talker change on the MC side
+    }
+    if (!floorGateTable().accepts(l.floor, FloorGateEvent::Take)) {
+        dropEvent(link, "unexpected_floor_taken");
+        return;
     }
     l.party = t.who;
     l.priority = c.priority;
-    l.policy = PolicyGate::Unknown;
+    resetPolicy(c, leg);
     l.policy_first = false;
-    l.floor = FloorGate::Granted;
+    setFloor(c, leg, FloorGate::Granted, FloorGateEvent::Take);
     l.pending.clear();
     l.pending.reserve(opts_.pending_frames_max);
     c.holder = leg;
@@ -244,22 +234,14 @@ void Engine::onFloorRevoke(std::uint16_t link, const FloorRevoke& r) {
         dropEvent(link, "unexpected_floor_revoke");
         return;
     }
-    if (c.holder < 0 || c.legs[static_cast<std::size_t>(c.holder)].side != Side::Lmr) {
+    if (c.holder < 0 || c.leg(c.holder).side != Side::Lmr) {
         return;
     }
-    (void)c.part.transition(PartState::NoPermission, PartEvent::Revoked);
-    int h = c.holder;
-    Leg& hl = c.legs[static_cast<std::size_t>(h)];
-    hl.refuse_reason = "mc_revoked";
-    countRefusal(hl.link, "mc_revoked");
-    floorEvent("revoked");
-    send(hl.link, Event{FloorRevoke{hl.ref, r.cause, r.reason}});
-    hl.floor = FloorGate::Refused;
-    hl.refused_frames = &deps_.metrics.counter(
-        "iwf_engine_frames_refused_total",
-        "Voice frames not relayed because their transmission was refused, by link and reason",
-        {{"link", links_[hl.link].id.name}, {"reason", "mc_revoked"}});
-    releaseFloor(c, h, false);
+    // An LMR leg holds the MC side's floor only in P_has_permission (onFloorGranted).
+    IWF_ASSERT_OK(c.part.transition(PartState::NoPermission, PartEvent::Revoked),
+                  "the MC side revokes our LMR talker's permission");
+    // Relayed with the MC side's cause and phrase; refuse() releases the floor.
+    refuse(c, c.holder, "mc_revoked", r.cause, true, r.reason);
 }
 
 }  // namespace iwf::gateway::engine

@@ -20,22 +20,22 @@ void Engine::markCrypto(Call& c, const CryptoSync& crypto) {
 }
 
 void Engine::evaluatePolicy(Call& c, int leg, const CryptoSync& crypto) {
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     l.crypto = crypto;
-    if (crypto.encrypted && crypto.algid == 0 && crypto.key_id == 0 && crypto.mi.empty()) {
-        // Late entry: encrypted, but algorithm, key and MI not known yet (a P25 records stream
-        // before its first LDU2, CryptoTracker::current()). Decide on the first frame that
-        // states them; until then the frames wait in `pending` like any undecided stream.
+    const PolicyVerdict v = verdict(c, crypto);
+    if (v.outcome == PolicyOutcome::Wait) {
+        // Late entry: encrypted, but ALGID, key ID and MI not known yet (a P25 records stream
+        // before its first LDU2, CryptoSync::lateEntry()). Decided on the first frame that
+        // states them; until then the frames wait in `pending` like any undecided stream (and
+        // call_setup ends a call whose stream never states them).
         return;
     }
-    PolicyVerdict v = c.group ? checkGroupPolicy(*c.group, crypto)
-                              : checkPrivatePolicy(c.private_e2ee_allowed, crypto);
-    if (!v.allowed) {
-        l.policy = PolicyGate::Refused;
+    if (v.refused()) {
+        setPolicy(c, leg, PolicyGate::Refused, PolicyGateEvent::Refuse);
         refuse(c, leg, v.reason, kDenyOther, false);
         return;
     }
-    l.policy = PolicyGate::Allowed;
+    setPolicy(c, leg, PolicyGate::Allowed, PolicyGateEvent::Allow);
     deps_.metrics
         .counter("iwf_engine_transmissions_total", "Transmissions accepted by E2EE state",
                  {{"e2ee", crypto.encrypted ? "encrypted" : "clear"}})
@@ -43,8 +43,13 @@ void Engine::evaluatePolicy(Call& c, int leg, const CryptoSync& crypto) {
     afterPolicyAllowed(c, leg);
 }
 
+PolicyVerdict Engine::verdict(const Call& c, const CryptoSync& stream) const {
+    return c.group ? checkGroupPolicy(*c.group, stream)
+                   : checkPrivatePolicy(c.private_e2ee_allowed, stream);
+}
+
 void Engine::afterPolicyAllowed(Call& c, int leg) {
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     if (l.policy_first && l.floor == FloorGate::Pending) {
         requestFloor(c, leg);
     } else {
@@ -85,7 +90,7 @@ void Engine::onVoice(std::uint16_t link, const Voice& v) {
     }
     Call& c = *lr->call;
     int leg = lr->leg;
-    Leg& l = c.legs[static_cast<std::size_t>(leg)];
+    Leg& l = c.leg(leg);
     ++l.frames_in;
     trackSeq(l, le, v.frame);
     if (l.floor == FloorGate::Refused || l.policy == PolicyGate::Refused) {
@@ -99,17 +104,14 @@ void Engine::onVoice(std::uint16_t link, const Voice& v) {
         return;
     }
     const CryptoSync& fc = v.frame.crypto;
-    if (l.policy == PolicyGate::Allowed &&
-        (fc.encrypted != l.crypto.encrypted ||
-         (fc.encrypted && (fc.algid != l.crypto.algid || fc.key_id != l.crypto.key_id ||
-                           fc.family != l.crypto.family)))) {
-        // The stream's E2EE state changed mid-transmission: check it again.
+    if (l.policy == PolicyGate::Allowed && !fc.sameParameters(l.crypto)) {
+        // The stream's E2EE state changed mid-transmission: check it again. A stream whose
+        // frames stop stating ALGID and key ID cannot be checked any more: refused too.
         crypto_changes_.inc();
-        PolicyVerdict verdict = c.group ? checkGroupPolicy(*c.group, fc)
-                                        : checkPrivatePolicy(c.private_e2ee_allowed, fc);
-        if (!verdict.allowed) {
-            l.policy = PolicyGate::Refused;
-            refuse(c, leg, verdict.reason, kDenyOther, l.flowing);
+        const PolicyVerdict pv = verdict(c, fc);
+        if (!pv.allowed()) {
+            setPolicy(c, leg, PolicyGate::Refused, PolicyGateEvent::Refuse);
+            refuse(c, leg, pv.refused() ? pv.reason : "crypto_sync_lost", kDenyOther, l.flowing);
             l.refused_frames->inc();
             return;
         }
@@ -119,6 +121,8 @@ void Engine::onVoice(std::uint16_t link, const Voice& v) {
         }
     }
     if (l.flowing) {
+        IWF_ASSERT(l.floor == FloorGate::Granted && l.policy == PolicyGate::Allowed,
+                   "a stream flows only through two open gates");
         forward(c, leg, v.frame);
         return;
     }
@@ -134,7 +138,7 @@ void Engine::onVoice(std::uint16_t link, const Voice& v) {
 }
 
 void Engine::forward(Call& c, int src, const VoiceFrame& frame) {
-    const Leg& s = c.legs[static_cast<std::size_t>(src)];
+    const Leg& s = c.leg(src);
     ++c.frames;
     if (s.side == Side::Lmr) {
         for (std::size_t i = 0; i < c.legs.size(); ++i) {
@@ -160,7 +164,7 @@ void Engine::forward(Call& c, int src, const VoiceFrame& frame) {
 }
 
 void Engine::deliverFrame(Call& c, int dst, const VoiceFrame& frame) {
-    Leg& d = c.legs[static_cast<std::size_t>(dst)];
+    Leg& d = c.leg(dst);
     if (!d.synced) {
         if (!isSyncPoint(frame.crypto, frame.pos.index)) {
             ++d.wait_frames;

@@ -71,6 +71,49 @@ const FsmTable<PartState, PartEvent>& partTable() {
     return table;
 }
 
+const FsmTable<FloorGate, FloorGateEvent>& floorGateTable() {
+    using S = FloorGate;
+    using E = FloorGateEvent;
+    static const FsmTable<S, E> table{
+        "leg_floor",
+        {
+            {S::None, "none", fsmMask({E::Request, E::Grant, E::Take}),
+             fsmMask({S::Pending, S::Granted}), ""},
+            // A pending request may be repeated (an LMR PTT request while the stream's E2EE is
+            // read) or wait for a holder it pre-empts: pending -> pending.
+            {S::Pending, "pending",
+             fsmMask({E::Request, E::Queue, E::Grant, E::Refuse, E::Release}),
+             fsmMask({S::Pending, S::Queued, S::Granted, S::Refused, S::None}), ""},
+            // A queued request whose priority rises is arbitrated again: it may pre-empt
+            // (-> pending) or be queued at its new place (-> queued).
+            {S::Queued, "queued", fsmMask({E::Request, E::Queue, E::Grant, E::Refuse, E::Release}),
+             fsmMask({S::Pending, S::Queued, S::Granted, S::Refused, S::None}), ""},
+            {S::Granted, "granted", fsmMask({E::Refuse, E::Release}),
+             fsmMask({S::Refused, S::None}), ""},
+            // A refused transmission stays refused until it ends; the next one starts afresh.
+            {S::Refused, "refused", fsmMask({E::Request, E::Take, E::Release}),
+             fsmMask({S::Pending, S::Granted, S::None}), ""},
+        },
+        {"request", "queue", "grant", "take", "refuse", "release"}};
+    return table;
+}
+
+const FsmTable<PolicyGate, PolicyGateEvent>& policyGateTable() {
+    using S = PolicyGate;
+    using E = PolicyGateEvent;
+    static const FsmTable<S, E> table{
+        "leg_policy",
+        {
+            {S::Unknown, "unknown", fsmMask({E::Allow, E::Refuse}),
+             fsmMask({S::Allowed, S::Refused}), ""},
+            {S::Allowed, "allowed", fsmMask({E::Refuse, E::Reset}),
+             fsmMask({S::Refused, S::Unknown}), ""},
+            {S::Refused, "refused", fsmMask({E::Reset}), fsmMask({S::Unknown}), ""},
+        },
+        {"allow", "refuse", "reset"}};
+    return table;
+}
+
 void registerEngineTimers(TimerTable& timers) {
     callTable().registerTimers(timers);
     fcsTable().registerTimers(timers);

@@ -40,7 +40,7 @@ nlohmann::json Engine::callsJson() const {
         j["frames"] = c->frames;
         j["age_ms"] = (toNs(deps_.clock.now()) - c->started_ns) / 1'000'000;
         if (c->holder >= 0) {
-            const Leg& h = c->legs[static_cast<std::size_t>(c->holder)];
+            const Leg& h = c->leg(c->holder);
             j["talker"] = {
                 {"id", toString(h.party.id)}, {"side", sideName(h.side)}, {"alias", h.party.alias}};
         }

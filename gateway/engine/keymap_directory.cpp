@@ -61,9 +61,7 @@ std::optional<GroupInfo> KeymapSnapshotView::convert(const keymap::GroupView* g)
             out.mode = E2eeMode::Mixed;
             break;
     }
-    out.family = g->family;
-    out.algid = g->crypto.algid;
-    out.key_id = g->crypto.key_id;
+    out.crypto = g->crypto;  // the keymap's view states family, ALGID and key ID the same way
     out.codec = g->codec;
     return out;
 }

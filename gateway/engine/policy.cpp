@@ -2,38 +2,65 @@
 
 namespace iwf::gateway::engine {
 
-PolicyVerdict checkGroupPolicy(const GroupInfo& group, const CryptoSync& stream) {
-    switch (group.mode) {
-        case E2eeMode::Mixed:
-            return {};
-        case E2eeMode::Clear:
-            if (stream.encrypted) {
-                return {false, "encrypted_in_clear_group"};
-            }
-            return {};
-        case E2eeMode::Secure:
-            if (!stream.encrypted) {
-                return {false, "clear_in_secure_group"};
-            }
-            if (stream.family != group.family) {
-                return {false, "family_mismatch"};
-            }
-            if (stream.algid != group.algid) {
-                return {false, "algid_mismatch"};
-            }
-            if (stream.key_id != group.key_id) {
-                return {false, "key_id_mismatch"};
-            }
-            return {};
+namespace {
+constexpr PolicyVerdict accept() {
+    return {PolicyOutcome::Accept, {}};
+}
+constexpr PolicyVerdict refuse(std::string_view reason) {
+    return {PolicyOutcome::Refuse, reason};
+}
+constexpr PolicyVerdict wait() {
+    return {PolicyOutcome::Wait, {}};
+}
+}  // namespace
+
+std::string_view toString(PolicyOutcome o) {
+    switch (o) {
+        case PolicyOutcome::Accept:
+            return "accept";
+        case PolicyOutcome::Refuse:
+            return "refuse";
+        case PolicyOutcome::Wait:
+            return "wait";
     }
-    return {false, "unknown_mode"};
+    return "refuse";
+}
+
+PolicyVerdict checkGroupPolicy(const GroupInfo& group, const CryptoSync& stream) {
+    if (!stream.encrypted) {
+        return group.mode == E2eeMode::Secure ? refuse("clear_in_secure_group") : accept();
+    }
+    switch (group.mode) {
+        case E2eeMode::Clear:
+            return refuse("encrypted_in_clear_group");  // whatever its algorithm
+        case E2eeMode::Secure:
+        case E2eeMode::Mixed:
+            break;
+    }
+    if (!stream.parametersKnown()) {
+        return wait();
+    }
+    const CryptoSync& need = group.crypto;
+    if (stream.family != need.family) {
+        return refuse("family_mismatch");
+    }
+    if (stream.algid != need.algid) {
+        return refuse("algid_mismatch");
+    }
+    if (stream.key_id != need.key_id) {
+        return refuse("key_id_mismatch");
+    }
+    return accept();
 }
 
 PolicyVerdict checkPrivatePolicy(bool e2ee_allowed, const CryptoSync& stream) {
-    if (stream.encrypted && !e2ee_allowed) {
-        return {false, "e2ee_not_authorised"};
+    if (!stream.encrypted) {
+        return accept();
     }
-    return {};
+    if (!e2ee_allowed) {
+        return refuse("e2ee_not_authorised");
+    }
+    return stream.parametersKnown() ? accept() : wait();
 }
 
 bool isSyncPoint(const CryptoSync& crypto, std::uint8_t frame_index) {

@@ -59,10 +59,7 @@ CryptoSync CallDecoder::cryptoOf(const Stream& s) const {
     if (s.privacy) {
         // Encrypted (LC privacy bit) but no PI header seen: algorithm and IV unknown (late
         // entry). Nothing is invented: the MI stays empty.
-        CryptoSync c;
-        c.family = LmrFamily::Dmr;
-        c.encrypted = true;
-        return c;
+        return CryptoSync::lateEntry(LmrFamily::Dmr);
     }
     return CryptoSync::clear(LmrFamily::Dmr);
 }

@@ -1,11 +1,22 @@
 #include "lmr_adapters/p25/crypto_tracker.hpp"
 
+#include <algorithm>
+
 namespace iwf::lmr::p25 {
 
-void CryptoTracker::onHeader(const Ess& ess) {
+void CryptoTracker::onHeader(const CryptoSync& header) {
     if (!ess_) {
-        ess_ = ess;
+        ess_ = header;
     }
+}
+
+CryptoSync CryptoTracker::essOf(std::uint8_t algid, std::uint16_t kid, const Mi& mi) {
+    CryptoSync c = CryptoSync::clear(LmrFamily::P25);
+    c.encrypted = algid != kP25AlgidClear;
+    c.algid = algid;
+    c.key_id = kid;
+    c.mi.assign(ByteView(mi.data(), mi.size()));
+    return c;
 }
 
 FramePosition CryptoTracker::onFrame(std::uint8_t index) {
@@ -23,11 +34,7 @@ void CryptoTracker::rollOver() {
     ++superframe_;
     constexpr std::uint8_t kAll = 0x0F;
     if (next_parts_ == kAll) {
-        Ess e;
-        e.algid = next_algid_;
-        e.kid = next_kid_;
-        e.mi = next_mi_;
-        ess_ = e;
+        ess_ = essOf(next_algid_, next_kid_, next_mi_);
     } else if (ess_) {
         // LDU2 (or part of it) lost: the next MI follows from the current one. ALGID/KID
         // stay those of the stream.
@@ -38,10 +45,13 @@ void CryptoTracker::rollOver() {
     next_parts_ = 0;
 }
 
-Ess CryptoTracker::nextEss(const Ess& current) {
-    Ess e = current;
-    if (current.algid != kP25AlgidClear) {
-        e.mi = nextMi(current.mi);
+CryptoSync CryptoTracker::nextEss(const CryptoSync& current) {
+    CryptoSync e = current;
+    if (current.algid != kP25AlgidClear && current.mi.size() == kMiBytes) {
+        Mi mi{};
+        std::copy_n(current.mi.data(), kMiBytes, mi.begin());
+        const Mi next = nextMi(mi);
+        e.mi.assign(ByteView(next.data(), next.size()));
     }
     return e;
 }
@@ -65,11 +75,8 @@ void CryptoTracker::onEsFragment(std::uint8_t index, const std::array<std::uint8
         // No header: the first complete LDU2 ES tells the next superframe's MI; the current
         // superframe's MI is the one before it in the LFSR sequence (same ALGID/KID: one
         // transmission has one key).
-        Ess e;
-        e.algid = next_algid_;
-        e.kid = next_kid_;
-        e.mi = next_algid_ != kP25AlgidClear ? prevMi(next_mi_) : next_mi_;
-        ess_ = e;
+        ess_ = essOf(next_algid_, next_kid_,
+                     next_algid_ != kP25AlgidClear ? prevMi(next_mi_) : next_mi_);
         ++backfilled_;
     }
 }
@@ -79,7 +86,11 @@ CryptoSync CryptoTracker::cryptoOfSuperframe(std::uint32_t sf) const {
     if (!ess_ || sf >= superframe_ || !c.encrypted) {
         return c;
     }
-    Mi mi = ess_->mi;
+    if (ess_->mi.size() != kMiBytes) {
+        return c;
+    }
+    Mi mi{};
+    std::copy_n(ess_->mi.data(), kMiBytes, mi.begin());
     for (std::uint32_t k = sf; k < superframe_; ++k) {
         mi = prevMi(mi);
     }
@@ -102,24 +113,23 @@ bool CryptoTracker::lateEntry() const {
 }
 
 CryptoSync CryptoTracker::current() const {
-    CryptoSync c = CryptoSync::clear(LmrFamily::P25);
     if (ess_) {
-        c.encrypted = ess_->algid != kP25AlgidClear;
-        c.algid = ess_->algid;
-        c.key_id = ess_->kid;
-        c.mi.assign(ByteView(ess_->mi.data(), ess_->mi.size()));
-    } else if (announced_) {
+        return *ess_;
+    }
+    if (announced_) {
         // ALGID/KID announced by frame 15 but the MI fragments were lost: the algorithm is
         // known, the MI is not (never invented).
+        CryptoSync c = CryptoSync::clear(LmrFamily::P25);
         c.encrypted = announced_->first != kP25AlgidClear;
         c.algid = announced_->first;
         c.key_id = announced_->second;
-    } else if (encrypted()) {
-        // Late entry: encrypted, algorithm and MI unknown -> MI left empty on purpose.
-        c.encrypted = true;
-        c.algid = 0;
+        return c;
     }
-    return c;
+    if (encrypted()) {
+        // Late entry: encrypted, algorithm and MI unknown -> MI left empty on purpose.
+        return CryptoSync::lateEntry(LmrFamily::P25);
+    }
+    return CryptoSync::clear(LmrFamily::P25);
 }
 
 }  // namespace iwf::lmr::p25

@@ -34,19 +34,13 @@ inline constexpr std::uint8_t kSvcEncrypted = 0x40;
 inline constexpr std::uint8_t kLcfProtected = 0x80;
 inline constexpr std::uint8_t kFramesPerSuperframe = 18;
 
-struct Ess {
-    std::uint8_t algid = 0x80;
-    std::uint16_t kid = 0;
-    Mi mi{};
-    bool operator==(const Ess&) const = default;
-};
-
 class CryptoTracker {
   public:
     // A header for the superframe that is about to start or is in progress (HDU, ISSI
-    // header word, DFSI voice header). Ignored for the current superframe once an ESS is
-    // already known for it (first source wins).
-    void onHeader(const Ess& ess);
+    // header word, DFSI voice header): its ALGID, KID and MI as a P25 CryptoSync (ALGID 0x80 =
+    // clear). Ignored for the current superframe once an ESS is already known for it (first
+    // source wins).
+    void onHeader(const CryptoSync& header);
     // Call for every frame, before the frame's side fields, with its index 0..17. Returns
     // the frame's position; a frame index not after the previous one starts a superframe.
     FramePosition onFrame(std::uint8_t index);
@@ -72,7 +66,9 @@ class CryptoTracker {
     bool lateEntry() const;
     bool encrypted() const;
     bool essKnown() const { return ess_.has_value(); }
-    const std::optional<Ess>& ess() const { return ess_; }
+    // The ESS (ALGID, KID, MI) of the current superframe, once known: the one crypto shape
+    // (common/crypto.hpp), as current() reports it.
+    const std::optional<CryptoSync>& ess() const { return ess_; }
     std::optional<std::uint8_t> serviceOptions() const { return service_options_; }
     bool protectedLc() const { return lcf_ && (*lcf_ & kLcfProtected) != 0; }
     std::optional<std::uint8_t> lcf() const { return lcf_; }
@@ -80,13 +76,16 @@ class CryptoTracker {
     std::uint64_t miRegenerated() const { return regenerated_; }
     std::uint64_t superframesStarted() const { return superframe_; }
     bool started() const { return last_index_ >= 0; }
-    // The ES a sender must put in the LDU2 of the current superframe: the next MI.
-    static Ess nextEss(const Ess& current);
+    // The ES a sender must put in the LDU2 of the current superframe: the same ALGID and KID
+    // with the next MI (LFSR); a clear stream's stays as it is.
+    static CryptoSync nextEss(const CryptoSync& current);
+    // The ESS of a P25 stream from the wire fields (HDU / header word / LDU2 ES).
+    static CryptoSync essOf(std::uint8_t algid, std::uint16_t kid, const Mi& mi);
 
   private:
     void rollOver();
 
-    std::optional<Ess> ess_;  // current superframe
+    std::optional<CryptoSync> ess_;  // current superframe
     // next superframe, being collected from LDU2 frames 12..15
     std::array<std::uint8_t, kMiBytes> next_mi_{};
     std::uint8_t next_parts_ = 0;  // bit 0..2: MI thirds, bit 3: ALGID/KID

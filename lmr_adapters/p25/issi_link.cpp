@@ -342,10 +342,8 @@ void IssiLink::onInvite(sip::ServerTxId tx, const sip::Message& req, const sip::
     s.kind = CallKind::Group;
     s.codec = VoiceCodec::ImbeFullRate;
     if (calls_[ref].protected_call) {
-        CryptoSync cs = CryptoSync::clear(LmrFamily::P25);
-        cs.encrypted = true;  // c-protected: encrypted, ALGID/KID/MI come with the stream
-        cs.algid = 0;
-        s.crypto = cs;
+        // c-protected: encrypted, ALGID/KID/MI come with the stream.
+        s.crypto = CryptoSync::lateEntry(LmrFamily::P25);
     }
     log_->info("link={} call={} group={} inbound from={} protected={}", cfg_.name, ref,
                toString(Address(*group)), from.toString(), calls_[ref].protected_call);
@@ -499,11 +497,7 @@ void IssiLink::onIssiPacket(GroupCall& c, const IssiPacket& p) {
     }
     c.tracker.onServiceOptions(pt->service_options);
     if (const HeaderWord* hw = p.payload.headerWord()) {
-        Ess e;
-        e.algid = hw->algid;
-        e.kid = hw->kid;
-        e.mi = hw->mi;
-        c.tracker.onHeader(e);
+        c.tracker.onHeader(CryptoTracker::essOf(hw->algid, hw->kid, hw->mi));
     }
     for (const auto& b : p.payload.blocks) {
         const auto* v = std::get_if<ImbeBlock>(&b.body);

@@ -18,19 +18,20 @@ std::uint8_t serviceOptionsFor(const CallSetup& setup, const CryptoSync& crypto)
 }
 
 std::array<std::uint8_t, 3> esBytesFor(std::uint8_t index, const CryptoSync& crypto) {
-    Ess cur;
-    cur.algid = static_cast<std::uint8_t>(crypto.encrypted ? crypto.algid : kP25AlgidClear);
-    cur.kid = static_cast<std::uint16_t>(crypto.key_id);
-    std::copy_n(crypto.mi.data(), std::min(crypto.mi.size(), kMiBytes), cur.mi.begin());
+    Mi mi{};
+    std::copy_n(crypto.mi.data(), std::min(crypto.mi.size(), kMiBytes), mi.begin());
+    const CryptoSync cur = CryptoTracker::essOf(
+        static_cast<std::uint8_t>(crypto.encrypted ? crypto.algid : kP25AlgidClear),
+        static_cast<std::uint16_t>(crypto.key_id), mi);
     const bool mi_known = crypto.mi.size() == kMiBytes;
-    Ess next = mi_known ? CryptoTracker::nextEss(cur) : cur;
+    const CryptoSync next = mi_known ? CryptoTracker::nextEss(cur) : cur;
     if (index >= 11 && index <= 13) {
         const std::size_t off = static_cast<std::size_t>(index - 11) * 3;
-        return {next.mi[off], next.mi[off + 1], next.mi[off + 2]};
+        return {next.mi.data()[off], next.mi.data()[off + 1], next.mi.data()[off + 2]};
     }
     if (index == 14) {
-        return {next.algid, static_cast<std::uint8_t>(next.kid >> 8),
-                static_cast<std::uint8_t>(next.kid)};
+        return {static_cast<std::uint8_t>(next.algid), static_cast<std::uint8_t>(next.key_id >> 8),
+                static_cast<std::uint8_t>(next.key_id)};
     }
     return {0, 0, 0};
 }

@@ -55,8 +55,7 @@ DirectoryContent content(int groups) {
         g.lmr_group = P25Group{kSys, static_cast<std::uint16_t>(i + 1)};
         g.home = Side::Lmr;
         g.mode = E2eeMode::Secure;
-        g.algid = 0x84;
-        g.key_id = 0x1111;
+        g.crypto = CryptoSync::encryptedWith(LmrFamily::P25, 0x84, 0x1111);
         d.groups.push_back(g);
     }
     UserInfo u;

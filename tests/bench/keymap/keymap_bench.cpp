@@ -252,17 +252,17 @@ void BM_LookupGroupByMcGroup(benchmark::State& state) {
 }
 BENCHMARK(BM_LookupGroupByMcGroup);
 
+// The group lookup the engine's policy runs on (the decision itself is
+// gateway/engine/policy.cpp, benchmarked with the engine): group by LMR address, then its
+// security compared with a stream's.
 void BM_StreamPolicy(benchmark::State& state) {
     auto s = bigSnapshot();
-    CryptoSync c;
-    c.family = LmrFamily::P25;
-    c.encrypted = true;
-    c.algid = 0x84;
+    CryptoSync c = CryptoSync::encryptedWith(LmrFamily::P25, 0x84, 0);
     lookupLoop(state, [&](int k) {
         int g = (k % kGroups) & ~1;
         const GroupView* v = s->group(P25Group{kP25, static_cast<std::uint16_t>(g + 1)});
         c.key_id = static_cast<std::uint32_t>(g & 0xFFFF);
-        return v->checkStream(c);
+        return v->crypto.sameParameters(c);
     });
 }
 BENCHMARK(BM_StreamPolicy);

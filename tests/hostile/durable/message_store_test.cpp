@@ -37,7 +37,6 @@ DataMessage sds(const std::string& id, std::uint8_t tag) {
     d.to = DmrUnit{2001};
     d.message_id = id;
     d.payload = {0x00, tag, 0xE2, 0xFF};
-    d.encrypted = true;
     CryptoSync c;
     c.family = LmrFamily::Dmr;
     c.encrypted = true;

@@ -19,12 +19,7 @@ class CallEndTest : public EngineTest {
     }
     // An ISSI INVITE for a c-protected call: encrypted, ALGID/KID/MI to come with the stream
     // (lmr_adapters/p25/issi_link.cpp, IssiLink::onInvite).
-    static CryptoSync protectedCall() {
-        CryptoSync c = CryptoSync::clear(LmrFamily::P25);
-        c.encrypted = true;
-        c.algid = 0;
-        return c;
-    }
+    static CryptoSync protectedCall() { return CryptoSync::lateEntry(LmrFamily::P25); }
 };
 
 TEST_F(CallEndTest, SetupWithoutAnyFrameEndsWhenCallSetupRunsOut) {

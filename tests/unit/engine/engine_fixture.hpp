@@ -143,9 +143,8 @@ inline DirectoryContent baseContent(std::uint32_t secure_kid = 0x1111) {
         g.lmr_group = tg(t);
         g.home = home;
         g.mode = mode;
-        g.family = LmrFamily::P25;
-        g.algid = 0x84;
-        g.key_id = kid;
+        g.crypto = mode == E2eeMode::Clear ? CryptoSync::clear(LmrFamily::P25)
+                                           : CryptoSync::encryptedWith(LmrFamily::P25, 0x84, kid);
         g.queueing = queueing;
         g.lmr_gateway_unit = unit(0xFFFFF0);
         return g;

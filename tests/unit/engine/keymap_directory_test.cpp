@@ -51,8 +51,8 @@ TEST(KeymapDirectory, ConvertsGroupsAndUsers) {
     EXPECT_EQ(g->mc_group, McGroupId{"sip:g100@mc"});
     EXPECT_EQ(g->mode, E2eeMode::Secure);
     EXPECT_EQ(g->home, Side::Mc);
-    EXPECT_EQ(g->algid, 0x84);
-    EXPECT_EQ(g->key_id, 0x1234u);
+    EXPECT_EQ(g->crypto, CryptoSync::encryptedWith(LmrFamily::P25, 0x84, 0x1234));
+    EXPECT_EQ(g->family(), LmrFamily::P25);
     EXPECT_EQ(g->lmr_group, Address{tg(100)});
     auto by_mc = snap->groupByMc(McGroupId{"sip:g100@mc"});
     ASSERT_TRUE(by_mc.has_value());
@@ -71,8 +71,8 @@ TEST(KeymapDirectory, ConvertsGroupsAndUsers) {
     EXPECT_FALSE(snap->kmfByUri("sip:other-kmf@lmr").has_value());
     // A new revision: the old view keeps answering from its own.
     current = sampleKeymap(8, 0x9999);
-    EXPECT_EQ(snap->groupByLmr(tg(100))->key_id, 0x1234u);
-    EXPECT_EQ(dir.current()->groupByLmr(tg(100))->key_id, 0x9999u);
+    EXPECT_EQ(snap->groupByLmr(tg(100))->crypto.key_id, 0x1234u);
+    EXPECT_EQ(dir.current()->groupByLmr(tg(100))->crypto.key_id, 0x9999u);
 }
 
 TEST(KeymapDirectory, CallsUnderOneSnapshotShareOneView) {
@@ -85,9 +85,9 @@ TEST(KeymapDirectory, CallsUnderOneSnapshotShareOneView) {
     auto c = dir.current();
     EXPECT_NE(c.get(), a.get());
     EXPECT_EQ(c->revision(), 4u);
-    EXPECT_EQ(c->groupByLmr(tg(100))->key_id, 0x9999u);
+    EXPECT_EQ(c->groupByLmr(tg(100))->crypto.key_id, 0x9999u);
     EXPECT_EQ(a->revision(), 3u) << "a call's view keeps its revision";
-    EXPECT_EQ(a->groupByLmr(tg(100))->key_id, 0x1234u);
+    EXPECT_EQ(a->groupByLmr(tg(100))->crypto.key_id, 0x1234u);
     EXPECT_EQ(dir.current().get(), c.get());
 }
 

@@ -162,7 +162,6 @@ DataMessage sds(Address from, Address to, std::vector<std::uint8_t> bytes, bool 
     d.to = std::move(to);
     d.message_id = "m-1";
     d.payload = std::move(bytes);
-    d.encrypted = enc;
     if (enc) {
         d.crypto = aes(0x1111);
     }
@@ -180,7 +179,6 @@ TEST_F(MediaTest, ShortDataBothDirectionsBytesUnchanged) {
     EXPECT_EQ(d.to, Address{McId{"sip:bob@mc"}});
     EXPECT_EQ(d.payload, bytes);
     EXPECT_EQ(d.message_id, "m-1");
-    EXPECT_TRUE(d.encrypted);
     EXPECT_EQ(d.crypto, aes(0x1111));
     fromMc(sds(McId{"sip:bob@mc"}, McGroupId{"sip:g100@mc"}, bytes, true));
     auto back = p25.last<DataMessage>();

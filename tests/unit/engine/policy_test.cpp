@@ -1,39 +1,85 @@
-// E2EE policy: secure groups refuse clear and mismatched streams (nothing forwarded, deny
-// reason, counter); clear groups refuse encrypted; mixed marks each call's state; encryption
-// state comes from the stream.
+// E2EE policy: the decision table (policy_table.hpp = docs/engine.md "E2EE policy") row by row,
+// against the one policy function and through the engine; secure groups refuse clear and
+// mismatched streams (nothing forwarded, deny reason, counter); clear groups refuse encrypted;
+// mixed accepts clear and the group's own key and marks each call's state; encryption state
+// comes from the stream.
 
 #include "tests/unit/engine/engine_fixture.hpp"
+#include "tests/unit/engine/policy_table.hpp"
 
 namespace iwf::gateway::engine::test {
 namespace {
 
 class PolicyTest : public EngineTest {};
 
-TEST(PolicyRules, SecureClearMixed) {
-    GroupInfo g;
-    g.mode = E2eeMode::Secure;
-    g.family = LmrFamily::P25;
-    g.algid = 0x84;
-    g.key_id = 0x1111;
-    EXPECT_TRUE(checkGroupPolicy(g, aes(0x1111)).allowed);
-    EXPECT_EQ(checkGroupPolicy(g, CryptoSync::clear(LmrFamily::P25)).reason,
-              "clear_in_secure_group");
-    EXPECT_EQ(checkGroupPolicy(g, aes(0x1112)).reason, "key_id_mismatch");
-    CryptoSync other = aes(0x1111);
-    other.algid = 0x85;
-    EXPECT_EQ(checkGroupPolicy(g, other).reason, "algid_mismatch");
-    other = aes(0x1111);
-    other.family = LmrFamily::Dmr;
-    EXPECT_EQ(checkGroupPolicy(g, other).reason, "family_mismatch");
-    g.mode = E2eeMode::Clear;
-    EXPECT_EQ(checkGroupPolicy(g, aes(0x1111)).reason, "encrypted_in_clear_group");
-    EXPECT_TRUE(checkGroupPolicy(g, CryptoSync::clear(LmrFamily::P25)).allowed);
-    g.mode = E2eeMode::Mixed;
-    EXPECT_TRUE(checkGroupPolicy(g, aes(0x9999)).allowed);
-    EXPECT_TRUE(checkGroupPolicy(g, CryptoSync::clear(LmrFamily::P25)).allowed);
-    EXPECT_FALSE(checkPrivatePolicy(false, aes(1)).allowed);
-    EXPECT_TRUE(checkPrivatePolicy(false, CryptoSync::clear(LmrFamily::P25)).allowed);
+// Every row of the decision table (policy_table.hpp, as written in docs/engine.md) against the
+// one policy function.
+TEST(PolicyRules, DecisionTableRowByRow) {
+    const DirectoryContent content = baseContent();
+    for (const PolicyRow& r : kPolicyRows) {
+        SCOPED_TRACE(markdownRow(r));
+        const auto stream = streamOf(r.stream);
+        ASSERT_TRUE(stream.has_value()) << "stream word not in the vocabulary";
+        PolicyVerdict v;
+        if (auto tgid = fixtureGroup(r.call)) {
+            const GroupInfo* g = nullptr;
+            for (const GroupInfo& x : content.groups) {
+                g = x.lmr_group == Address{tg(*tgid)} ? &x : g;
+            }
+            ASSERT_NE(g, nullptr);
+            v = checkGroupPolicy(*g, *stream);
+        } else if (r.call == "private call, E2EE allowed") {
+            v = checkPrivatePolicy(true, *stream);
+        } else {
+            ASSERT_EQ(r.call, "private call, E2EE not allowed")
+                << "call word not in the vocabulary";
+            v = checkPrivatePolicy(false, *stream);
+        }
+        EXPECT_EQ(toString(v.outcome), r.outcome);
+        EXPECT_EQ(v.reason, r.reason);
+    }
 }
+
+// The same rows through the engine: an LMR transmission (group call on the row's group, or a
+// private call from alice to carol / to dave, who may not use E2EE) states the row's crypto in
+// its setup and sends three frames. accept: the frames reach the MC side; refuse: the radio
+// gets FloorDeny with the row's reason and no frame crosses; wait: neither yet.
+class PolicyTableTest : public EngineTest, public ::testing::WithParamInterface<PolicyRow> {};
+
+TEST_P(PolicyTableTest, EngineDecidesAsTheTableSays) {
+    const PolicyRow& r = GetParam();
+    const CryptoSync stream = streamOf(r.stream).value();
+    CallSetup s = lmrSetup(1, 1, 0, stream);
+    if (auto tgid = fixtureGroup(r.call)) {
+        s.callee = tg(*tgid);
+    } else {
+        s.kind = CallKind::Private;
+        s.callee = unit(r.call == "private call, E2EE allowed" ? 3 : 4);
+    }
+    fromLmr(s);
+    sendFrames(1, 0, 3, stream);
+    if (r.outcome == "accept") {
+        EXPECT_EQ(p25.count<FloorDeny>(), 0u);
+        EXPECT_EQ(mc.count<Voice>(), 3u);
+    } else if (r.outcome == "refuse") {
+        ASSERT_EQ(p25.count<FloorDeny>(), 1u);
+        EXPECT_EQ(p25.last<FloorDeny>().reason, r.reason);
+        EXPECT_EQ(mc.count<Voice>(), 0u);
+        if (s.kind == CallKind::Group) {
+            EXPECT_TRUE(mc.events.empty()) << "nothing of a refused transmission reaches MC";
+        }
+    } else {
+        ASSERT_EQ(r.outcome, "wait");
+        EXPECT_EQ(p25.count<FloorDeny>(), 0u);
+        EXPECT_EQ(mc.count<Voice>(), 0u);
+        EXPECT_EQ(engine->callCount(), 1u);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(DecisionTable, PolicyTableTest, ::testing::ValuesIn(kPolicyRows),
+                         [](const ::testing::TestParamInfo<PolicyRow>& row) {
+                             return "row" + std::to_string(row.index + 1);
+                         });
 
 TEST(PolicyRules, SyncPoints) {
     EXPECT_TRUE(isSyncPoint(CryptoSync::clear(LmrFamily::P25), 7));
@@ -133,8 +179,8 @@ TEST_F(PolicyTest, MixedGroupMarksEachCallsState) {
     fromLmr(CallEnd{1, EndReason::Normal, ""});
     timers.advance(std::chrono::seconds(10));  // hang time runs out: the call ends
     EXPECT_EQ(engine->callCount(), 0u);
-    fromLmr(lmrSetup(2, 2, 400, aes(0x4444)));
-    sendFrames(2, 0, 3, aes(0x4444));
+    fromLmr(lmrSetup(2, 2, 400, aes(0x1111)));
+    sendFrames(2, 0, 3, aes(0x1111));
     j = engine->callsJson();
     ASSERT_EQ(j["calls"].size(), 1u);
     EXPECT_EQ(j["calls"][0]["e2ee"], "encrypted");

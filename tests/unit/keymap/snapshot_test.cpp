@@ -82,32 +82,20 @@ TEST_F(SnapshotTest, GroupByLmrGroupAndByMcGroup) {
     EXPECT_EQ(snap_->dmrSystem(3101), nullptr);
 }
 
-TEST_F(SnapshotTest, StreamPolicy) {
+// The snapshot states each group's security in the shape of a stream's crypto sync; what a
+// stream may carry is the engine's one policy (tests/unit/engine/policy_test.cpp runs its
+// decision table, KeymapDirectory.EngineAppliesTheKeymapPolicy through this snapshot).
+TEST_F(SnapshotTest, GroupSecurityIsACryptoSync) {
     const GroupView* secure = snap_->groupByMc("sip:fire-ops@iwf.example");
     const GroupView* mixed = snap_->groupByMc("sip:ems-dispatch@iwf.example");
     const GroupView* clear = snap_->groupByMc("sip:city-common@iwf.example");
-    CryptoSync enc;
-    enc.family = LmrFamily::P25;
-    enc.encrypted = true;
-    enc.algid = 0x84;
-    enc.key_id = 0x0101;
-    CryptoSync p25clear = CryptoSync::clear(LmrFamily::P25);
-    EXPECT_EQ(secure->checkStream(enc), StreamVerdict::Accept);
-    EXPECT_EQ(secure->checkStream(p25clear), StreamVerdict::ClearInSecureGroup);
-    CryptoSync other = enc;
-    other.key_id = 0x0102;
-    EXPECT_EQ(secure->checkStream(other), StreamVerdict::WrongAlgorithmOrKey);
-    EXPECT_EQ(mixed->checkStream(p25clear), StreamVerdict::Accept);
-    EXPECT_EQ(mixed->checkStream(enc), StreamVerdict::Accept);
-    EXPECT_EQ(secure->checkStream(CryptoSync::clear(LmrFamily::Dmr)), StreamVerdict::WrongFamily);
-    CryptoSync dmr_enc;
-    dmr_enc.family = LmrFamily::Dmr;
-    dmr_enc.encrypted = true;
-    dmr_enc.algid = 5;
-    dmr_enc.key_id = 0x11;
-    EXPECT_EQ(clear->checkStream(dmr_enc), StreamVerdict::EncryptedInClearGroup);
-    EXPECT_EQ(clear->checkStream(CryptoSync::clear(LmrFamily::Dmr)), StreamVerdict::Accept);
-    EXPECT_EQ(toString(StreamVerdict::ClearInSecureGroup), "clear_in_secure_group");
+    EXPECT_EQ(secure->mode(), EncryptionMode::Secure);
+    EXPECT_EQ(secure->crypto, CryptoSync::encryptedWith(LmrFamily::P25, 0x84, 0x0101));
+    EXPECT_EQ(mixed->mode(), EncryptionMode::Mixed);
+    EXPECT_EQ(mixed->crypto, CryptoSync::encryptedWith(LmrFamily::P25, 0x84, 0x0101));
+    EXPECT_EQ(clear->mode(), EncryptionMode::Clear);
+    EXPECT_EQ(clear->crypto, CryptoSync::clear(LmrFamily::Dmr));
+    EXPECT_EQ(clear->crypto.family, clear->family);
 }
 
 TEST_F(SnapshotTest, KmfByUri) {

@@ -168,15 +168,12 @@ TEST(P25CryptoTracker, LateEntryThenLdu2ThenRegenerated) {
 
 TEST(P25CryptoTracker, HeaderFirstWinsAndClearStream) {
     CryptoTracker t;
-    Ess e;
-    e.algid = 0xAA;
-    e.kid = 0x0102;
-    e.mi = {1, 2, 3, 4, 5, 6, 7, 8, 0};
+    const CryptoSync e = CryptoTracker::essOf(0xAA, 0x0102, Mi{1, 2, 3, 4, 5, 6, 7, 8, 0});
     t.onHeader(e);
     t.onFrame(0);
     EXPECT_EQ(t.current().algid, 0xAA);
     EXPECT_EQ(toHex(t.current().mi.view()), "010203040506070800");
-    Ess other = e;
+    CryptoSync other = e;
     other.algid = 0x84;
     t.onHeader(other);  // a later header does not override the first source
     EXPECT_EQ(t.current().algid, 0xAA);
