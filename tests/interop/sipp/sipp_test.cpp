@@ -47,6 +47,8 @@ class Child {
     Child(const std::vector<std::string>& argv, const std::string& log, const std::string& cwd) {
         pid_ = ::fork();
         if (pid_ == 0) {
+            // Its own process group: Kamailio forks its workers, and they must go with it.
+            ::setpgid(0, 0);
             int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
             ::dup2(fd, 1);
             ::dup2(fd, 2);
@@ -65,9 +67,11 @@ class Child {
         }
     }
     ~Child() {
-        if (pid_ > 0 && !exited_) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
+        if (pid_ > 0) {
+            ::kill(-pid_, SIGKILL);  // the whole group (a process's workers outlive it otherwise)
+            if (!exited_) {
+                ::waitpid(pid_, nullptr, 0);
+            }
         }
     }
     // Exit code, or nullopt while running.
