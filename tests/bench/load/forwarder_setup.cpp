@@ -260,10 +260,12 @@ std::string dmrKeymapForStreams(unsigned n) {
     return o.str();
 }
 
-// Reads "link=NAME role=master port=P" from iwfd's log (30 s deadline); 0 on failure.
-std::uint16_t readHbpMasterPort(const fs::path& log, Forwarder& fwd, const std::string& link) {
+namespace {
+
+// The port number that follows `key` on a line of iwfd's log (30 s deadline); 0 on failure
+// or when iwfd exits first.
+std::uint16_t readPortAfter(const fs::path& log, Forwarder& fwd, const std::string& key) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    const std::string key = "link=" + link + " role=master port=";
     while (std::chrono::steady_clock::now() < deadline) {
         std::ifstream f(log);
         std::string line;
@@ -281,24 +283,15 @@ std::uint16_t readHbpMasterPort(const fs::path& log, Forwarder& fwd, const std::
     return 0;
 }
 
+}  // namespace
+
+// Reads "link=NAME role=master port=P" from iwfd's log (30 s deadline); 0 on failure.
+std::uint16_t readHbpMasterPort(const fs::path& log, Forwarder& fwd, const std::string& link) {
+    return readPortAfter(log, fwd, "link=" + link + " role=master port=");
+}
+
 std::uint16_t readSipPort(const fs::path& log, Forwarder& fwd, const std::string& name) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    const std::string key = "stack=" + name + " listener=udp:127.0.0.1:";
-    while (std::chrono::steady_clock::now() < deadline) {
-        std::ifstream f(log);
-        std::string line;
-        while (std::getline(f, line)) {
-            const auto a = line.find(key);
-            if (a != std::string::npos) {
-                return static_cast<std::uint16_t>(std::stoi(line.substr(a + key.size())));
-            }
-        }
-        if (!processAlive(fwd.pid())) {
-            return 0;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return 0;
+    return readPortAfter(log, fwd, "stack=" + name + " listener=udp:127.0.0.1:");
 }
 
 }  // namespace iwf::bench
