@@ -265,6 +265,13 @@ void IssiLink::onInvite(sip::ServerTxId tx, const sip::Message& req, const sip::
         }
     } else if (!req.toTag().empty()) {
         return reject(481, "Call/Transaction Does Not Exist", "no_such_dialog");
+    } else if (draining_) {
+        // RFC 3261 21.5.4: the serving RFSS may try another home or come back later.
+        drop(addressLabel(from.address), "draining");
+        auto rsp = sip::makeResponse(req, 503, "Service Unavailable", sip_->newTag());
+        rsp.addHeader("Retry-After", "30");
+        (void)sip_->respond(tx, std::move(rsp));
+        return;
     }
     if (!group) {
         return reject(404, "Not Found", "not_a_group_uri");

@@ -84,6 +84,9 @@ class IssiLink final : public UdpLink {
     Status start(EventSink& sink) override;
     void stop() override;
     Status deliver(const Event& event) override;
+    // Drain (common/link.hpp "Drain"): an INVITE that would start a call gets 503 with
+    // Retry-After; re-INVITEs, BYEs and the RTP of calls in progress go on.
+    void beginDrain() override { draining_ = true; }
 
     std::uint16_t sipPort() const;
     std::uint16_t rtpPort() const;
@@ -147,6 +150,7 @@ class IssiLink final : public UdpLink {
     std::map<std::string, CallRef> by_call_id_;
     CallRef next_ref_ = 1;
     bool running_ = false;
+    bool draining_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -283,6 +283,46 @@ TEST_F(P25IssiLink, EncryptedGroupCallFromServingRfss) {
     EXPECT_EQ(std::get<CallEnd>(sink.events().back()).reason, EndReason::Normal);
 }
 
+// Drain (SIGTERM): a call in progress goes on (re-INVITE answered, BYE ends it); an INVITE that
+// would start a call gets 503 with Retry-After and reaches no one.
+TEST_F(P25IssiLink, DrainRefusesNewCallsWith503AndKeepsTheCallInProgress) {
+    UdpPeer rtp;
+    IssiSdp sdp;
+    sdp.address = "127.0.0.1";
+    sdp.port = rtp.port();
+    auto inv = baseRequest("INVITE", "sip:bee07ad50333@p25dr;user=TIA-P25-SG");
+    inv.setBody(buildIssiSdp(sdp), "application/sdp");
+    sip::Message ok = request(inv);
+    ASSERT_EQ(ok.status(), 200);
+    ASSERT_TRUE(sink.waitFor([](const auto& ev) { return test::countOf<CallSetup>(ev) == 1; }));
+
+    io.runSync([&] { link->beginDrain(); });
+    const std::string first_call = call_id;
+    call_id = "issi-test-call-2@02.ad5.bee07.p25dr";
+    auto fresh = baseRequest("INVITE", "sip:bee07ad50333@p25dr;user=TIA-P25-SG");
+    fresh.setBody(buildIssiSdp(sdp), "application/sdp");
+    sip::Message refused = request(fresh);
+    EXPECT_EQ(refused.status(), 503);
+    EXPECT_EQ(refused.header("Retry-After").value_or(""), "30");
+    EXPECT_TRUE(test::eventually([&] {
+        return metrics.counterValue(
+                   "iwf_lmr_dropped_total",
+                   {{"link", "issi-test"}, {"peer", "127.0.0.1"}, {"reason", "draining"}}) == 1;
+    }));
+
+    call_id = first_call;
+    auto reinvite = baseRequest("INVITE", "sip:bee07ad50333@p25dr;user=TIA-P25-SG");
+    reinvite.setHeader("To", "<sip:bee07ad50333@p25dr;user=TIA-P25-SG>;tag=" + ok.toTag());
+    reinvite.setBody(buildIssiSdp(sdp), "application/sdp");
+    EXPECT_EQ(request(reinvite).status(), 200) << "a re-INVITE of a call in progress goes on";
+
+    auto bye = baseRequest("BYE", "sip:bee07ad50333@p25dr;user=TIA-P25-SG");
+    bye.setHeader("To", "<sip:bee07ad50333@p25dr;user=TIA-P25-SG>;tag=" + ok.toTag());
+    EXPECT_EQ(request(bye).status(), 200);
+    ASSERT_TRUE(sink.waitFor([](const auto& ev) { return test::countOf<CallEnd>(ev) == 1; }));
+    EXPECT_EQ(test::countOf<CallSetup>(sink.events()), 1U) << "the refused INVITE made no call";
+}
+
 TEST(P25IssiLinkTypes, Registered) {
     LinkRegistry reg;
     registerP25LinkTypes(reg);
