@@ -141,6 +141,10 @@ struct DataMessage {
     std::optional<CryptoSync> crypto;
     // Optional: set by the reporting link to learn the outcome (DataReceipt); not forwarded.
     std::shared_ptr<DataReceipt> receipt;
+    // Optional: the reporting link's own note on the message (the MCData link: what a later
+    // disposition notification needs), kept with it in the durable store and handed back to
+    // that link with the outcome of a later delivery (Link::storedOutcome); not forwarded.
+    std::string origin_note;
 };
 
 // An opaque LMR key-management (KMF/OTAR) or other non-3GPP security message.

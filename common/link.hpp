@@ -49,6 +49,13 @@ class Link {
     virtual void beginDrain() {}
     virtual void stop() = 0;
     virtual Status deliver(const Event& event) = 0;
+    // A short data message this link put in the durable store (common/message_store.hpp) and
+    // had to answer "accepted, delivery later" (the MCData link's 202) was tried again by iwfd.
+    // `r` says how: Sent (handed to the far side's link), Refused (for good: the store will
+    // not try it again) or NotDelivered (it will be tried again, unless `last`: that was its
+    // last try and the store marks it failed). Only for messages with an origin_note. Called
+    // on the link's thread. Default: nothing to tell anyone.
+    virtual void storedOutcome(const DataMessage& /*m*/, const DataReceipt& /*r*/, bool /*last*/) {}
 };
 
 class LmrLink : public Link {

@@ -107,6 +107,9 @@ std::string eventToJson(const Event& e) {
         j["to"] = addr(d->to);
         j["message_id"] = d->message_id;
         j["payload"] = hex(ByteView(d->payload.data(), d->payload.size()));
+        if (!d->origin_note.empty()) {
+            j["origin_note"] = d->origin_note;
+        }
         if (d->crypto) {
             const CryptoSync& c = *d->crypto;
             j["crypto"] = {{"family", static_cast<int>(c.family)},
@@ -135,6 +138,7 @@ Event eventFromJson(const std::string& text) {
         d.to = addrOf(j.at("to"));
         d.message_id = j.at("message_id").get<std::string>();
         d.payload = unhex(j.at("payload").get<std::string>());
+        d.origin_note = j.value("origin_note", std::string());
         if (j.contains("crypto")) {
             const json& c = j["crypto"];
             CryptoSync cs;

@@ -54,6 +54,10 @@ struct DaemonConfig {
     // Durable store of SDS and KMM messages accepted with an acknowledgement ("sqlite:PATH"
     // or "postgresql://..."); empty = none (docs/security.md "Nothing acknowledged is lost").
     std::string messages_store;
+    // Tries of a stored message before it is marked failed (a sender that asked for a
+    // delivery notification then gets UNDELIVERED); one try every 2 s toward LMR, so the
+    // default 900 is half an hour (messages.max_attempts).
+    int messages_max_attempts = 900;
     std::string digest;  // FNV-1a of the file's bytes: tells reloads apart in /metrics
 };
 

@@ -431,7 +431,8 @@ void Daemon::redeliverTick() {
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
         auto pending =
-            messages_->takePending(900, std::max(started_wall_ms_, now_ms - 32000), now_ms);
+            messages_->takePending(config_.messages_max_attempts, std::max(started_wall_ms_, now_ms - 32000),
+                                   now_ms);
         if (pending && !pending->empty()) {
             log::get("daemon")->info("messages=redeliver count={}", pending->size());
             metrics_
@@ -439,7 +440,7 @@ void Daemon::redeliverTick() {
                          "Stored SDS/KMM messages handed to the engine again")
                 .inc(pending->size());
             for (auto& m : *pending) {
-                engine_->onEvent(m.from, std::move(m.event));
+                redeliver(std::move(m));
             }
         }
     }
@@ -449,6 +450,34 @@ void Daemon::redeliverTick() {
             redeliverTick();
         }
     });
+}
+
+// One stored message handed to the engine again. A short data message from an MC link
+// learns what became of it (the engine fills its receipt before onEvent returns): refused for
+// good (an unknown or unmapped party, not "no link now") settles it in the store, as the MC
+// link does when it refuses at once; and the link that answered 202 for it is told
+// (Link::storedOutcome), so that the sender gets the disposition notification it asked for.
+void Daemon::redeliver(StoredMessage m) {
+    auto* d = std::get_if<DataMessage>(&m.event);
+    if (d == nullptr || m.from.side != Side::Mc) {
+        engine_->onEvent(m.from, std::move(m.event));
+        return;
+    }
+    auto receipt = std::make_shared<DataReceipt>();
+    d->receipt = receipt;
+    DataMessage copy = *d;
+    engine_->onEvent(m.from, std::move(m.event));
+    if (receipt->outcome == DataReceipt::Outcome::Refused && receipt->reason != "no_link") {
+        (void)messages_->delivered(m.message_id);
+    }
+    if (copy.origin_note.empty()) {
+        return;
+    }
+    for (auto& l : links_) {
+        if (l->id() == m.from) {
+            l->storedOutcome(copy, *receipt, m.attempts >= config_.messages_max_attempts);
+        }
+    }
 }
 
 // Calls with a transmission going on (setup or active). A call in hang time (nobody talking)

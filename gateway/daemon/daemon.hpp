@@ -130,6 +130,7 @@ class Daemon {
     asio::steady_timer drain_tick_;
     asio::steady_timer redeliver_;
     void redeliverTick();
+    void redeliver(StoredMessage m);
     bool handoff_ = false;                   // workers > 1 and some link runs on shard 0 only
     std::unique_ptr<KeymapWatcher> keymap_;  // null when the config names no keymap store
     // Shards 1..N-1 (empty with workers: 1). Declared last: destroyed first, after their

@@ -1,5 +1,7 @@
 #include "mc_adapters/mcdata/mcdata_link.hpp"
 
+#include <charconv>
+
 #include "common/log.hpp"
 #include "mc_adapters/mcdata/sds_sip.hpp"
 #include "mc_adapters/security/interworking_data.hpp"
@@ -229,6 +231,47 @@ bool wantsDelivery(const SdsSignalling& sig) {
            sig.disposition == DispositionRequest::DeliveryAndRead;
 }
 
+// DataMessage::origin_note of an SDS whose sender asked for a delivery notification:
+// "sds-notify conv=<conversation UUID> app=<application ID, decimal, or ->". Read back by
+// parseOriginNote when the stored message is delivered later.
+std::string originNote(const SdsSignalling& sig) {
+    return "sds-notify conv=" + toString(sig.conversation_id) +
+           " app=" + (sig.application_id ? std::to_string(*sig.application_id) : std::string("-"));
+}
+
+struct OriginNote {
+    Uuid conversation{};
+    std::optional<std::uint8_t> application;
+};
+
+std::optional<OriginNote> parseOriginNote(std::string_view note) {
+    constexpr std::string_view kHead = "sds-notify conv=";
+    if (note.substr(0, kHead.size()) != kHead) {
+        return std::nullopt;
+    }
+    note.remove_prefix(kHead.size());
+    const auto sp = note.find(" app=");
+    if (sp == std::string_view::npos) {
+        return std::nullopt;
+    }
+    auto conv = parseUuid(note.substr(0, sp));
+    if (!conv) {
+        return std::nullopt;
+    }
+    OriginNote out;
+    out.conversation = *conv;
+    const std::string_view app = note.substr(sp + 5);
+    if (app != "-") {
+        unsigned v = 0;
+        auto [end, ec] = std::from_chars(app.data(), app.data() + app.size(), v);
+        if (ec != std::errc() || end != app.data() + app.size() || v > 255) {
+            return std::nullopt;
+        }
+        out.application = static_cast<std::uint8_t>(v);
+    }
+    return out;
+}
+
 }  // namespace
 
 void McDataLink::onSdsRequest(sip::ServerTxId tx, const sip::Message& req, int peer,
@@ -270,6 +313,10 @@ void McDataLink::onSdsRequest(sip::ServerTxId tx, const sip::Message& req, int p
         d.payload.insert(d.payload.end(), p.data.begin(), p.data.end());
     }
     d.receipt = receipt;
+    if (wantsDelivery(sig)) {
+        // What a notification after a later delivery needs (storedOutcome), kept in the store.
+        d.origin_note = originNote(sig);
+    }
     // Durable before it is acknowledged (common/message_store.hpp); a retransmission (same
     // SDS message ID) is answered again and not delivered twice.
     const Persisted stored = persist(tx, req, peer, d.message_id, Event{d});
@@ -284,7 +331,8 @@ void McDataLink::onSdsRequest(sip::ServerTxId tx, const sip::Message& req, int p
     if (status == 480 && stored == Persisted::Stored) {
         // No LMR link can carry it now (no repeater logged in), but it is in the durable
         // store: iwfd tries again every 2 s (gateway/daemon) until a link takes it. 202: accepted
-        // for delivery later (RFC 3428 §7); no disposition is known, so no notification.
+        // for delivery later (RFC 3428 §7); no disposition is known yet: the notification goes
+        // when it is (storedOutcome).
         (void)stack_->respond(tx, sip::makeResponse(req, 202, "Accepted", stack_->newTag()));
         count("sds_queued");
         rememberConversation({m->env.target, m->env.sender}, sig.conversation_id);
@@ -343,19 +391,59 @@ void McDataLink::settle(const std::string& message_id) {
 
 void McDataLink::sendNotification(const SdsSipMessage& in, DispositionNotification what) {
     const auto& sig = std::get<SdsSignalling>(in.signalling);
+    sendNotification(in.env.sender, in.env.target, sig.conversation_id, sig.message_id,
+                     sig.application_id, what);
+}
+
+void McDataLink::storedOutcome(const DataMessage& m, const DataReceipt& r, bool last) {
+    auto note = parseOriginNote(m.origin_note);
+    const auto message = parseUuid(m.message_id);
+    const auto* sender = std::get_if<McId>(&m.from);
+    if (!note || !message || sender == nullptr) {
+        return;  // not one of this link's notes (or a sender that needs no notification)
+    }
+    std::string about;
+    if (const auto* g = std::get_if<McGroupId>(&m.to)) {
+        about = g->uri;
+    } else if (const auto* u = std::get_if<McId>(&m.to)) {
+        about = u->uri;
+    }
+    DispositionNotification what;
+    if (r.outcome == DataReceipt::Outcome::Sent) {
+        // Handed to an LMR link now, which cannot confirm reception (see onSdsRequest).
+        what = DispositionNotification::DispositionPreventedBySystem;
+    } else if (r.outcome == DataReceipt::Outcome::Refused || last) {
+        what = DispositionNotification::Undelivered;
+    } else {
+        return;  // tried again later
+    }
+    ctx_.metrics
+        .counter("iwf_mc_mcdata_later_notifications_total",
+                 "disposition notifications for SDS accepted with 202 and settled later",
+                 {{"link", cfg_.name},
+                  {"disposition",
+                   what == DispositionNotification::Undelivered ? "undelivered" : "prevented"}})
+        .inc();
+    sendNotification(sender->uri, about, note->conversation, *message, note->application, what);
+}
+
+void McDataLink::sendNotification(const std::string& to, const std::string& about,
+                                  const Uuid& conversation, const Uuid& message,
+                                  std::optional<std::uint8_t> application,
+                                  DispositionNotification what) {
     SdsSipMessage out;
     out.env.request_uri = cfg_.request_uri;
-    out.env.sender = in.env.target;
-    out.env.target = in.env.sender;
+    out.env.sender = about;
+    out.env.target = to;
     out.env.iwf_psi = cfg_.iwf_psi;
     SdsNotification n;
     n.disposition = what;
     n.date_time = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::seconds>(ctx_.clock.wallNow().time_since_epoch())
             .count());
-    n.conversation_id = sig.conversation_id;
-    n.message_id = sig.message_id;
-    n.application_id = sig.application_id;
+    n.conversation_id = conversation;
+    n.message_id = message;
+    n.application_id = application;
     out.signalling = n;
     auto msg = buildSdsMessage(out);
     if (msg) {

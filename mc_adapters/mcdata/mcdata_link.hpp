@@ -69,6 +69,10 @@ class McDataLink final : public McLink {
     void beginDrain() override { draining_ = true; }
     void stop() override;
     Status deliver(const Event& event) override;
+    // A message answered 202 (stored, no LMR link could take it then) was tried again: the
+    // disposition notification its sender asked for goes now (DISPOSITION PREVENTED BY SYSTEM
+    // once an LMR link took it, UNDELIVERED when refused for good or after the last try).
+    void storedOutcome(const DataMessage& m, const DataReceipt& r, bool last) override;
 
     // The port the SIP listener is bound to (tests bind port 0).
     std::uint16_t sipPort() const;
@@ -92,6 +96,9 @@ class McDataLink final : public McLink {
     void onSdsRequest(sip::ServerTxId tx, const sip::Message& req, int peer, const sip::Peer& from);
     void count(std::string_view kind);
     void sendNotification(const SdsSipMessage& in, DispositionNotification what);
+    void sendNotification(const std::string& to, const std::string& about, const Uuid& conversation,
+                          const Uuid& message, std::optional<std::uint8_t> application,
+                          DispositionNotification what);
     // stored_id: the durable store's ID of the message carried (marked delivered on a 2xx).
     void sendMessage(sip::Message m, std::string_view kind, std::string stored_id = {});
     Status deliverData(const DataMessage& d);

@@ -1,7 +1,7 @@
 // Nothing acknowledged is lost (issue #21; docs/security.md): short data accepted by the real
 // iwfd in both directions is still delivered, exactly once, after `kill -9` and a restart.
 //
-//   MC -> LMR: the MC system sends N SDS MESSAGEs to a DMR user; iwfd answers 200 OK while no
+//   MC -> LMR: the MC system sends N SDS MESSAGEs to a DMR user; iwfd answers 202 while no
 //              repeater is logged in (nothing can take them yet);
 //   LMR -> MC: a logged-in DMR repeater sends N short data messages to an MC user while the
 //              MC system does not answer;
@@ -13,8 +13,10 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -62,6 +64,11 @@ struct McData {
                 return;
             }
             auto m = parseSdsMessage(req);
+            if (m.ok()) {
+                if (const auto* n = std::get_if<SdsNotification>(&m->signalling)) {
+                    notifications[n->message_id[15]].push_back(n->disposition);
+                }
+            }
             if (m.ok() && std::holds_alternative<SdsSignalling>(m->signalling) && m->payload) {
                 for (const auto& p : m->payload->payloads) {
                     ++received[std::string(p.data.begin(), p.data.end())];
@@ -72,7 +79,8 @@ struct McData {
         EXPECT_TRUE(stack->start().ok());
     }
     // Sends one SDS to the IWF; returns the final status.
-    int send(asio::io_context& io, std::uint16_t iwf_port, const std::string& text, int k) {
+    int send(asio::io_context& io, std::uint16_t iwf_port, const std::string& text, int k,
+             std::optional<DispositionRequest> disposition = std::nullopt) {
         SdsSipMessage m;
         m.env.request_uri = "sip:dmr-2001@iwf.example";
         m.env.sender = "sip:dmr-2002@iwf.example";
@@ -81,6 +89,7 @@ struct McData {
         s.conversation_id[0] = 0xC0;
         s.message_id[0] = 0x40;
         s.message_id[15] = static_cast<std::uint8_t>(k);
+        s.disposition = disposition;
         m.signalling = s;
         m.payload = DataPayload{{Payload{content_type::kBinary, Bytes(text.begin(), text.end())}}};
         auto msg = buildSdsMessage(m);
@@ -104,6 +113,9 @@ struct McData {
     std::unique_ptr<sip::Stack> stack;
     bool answer = false;
     std::map<std::string, int> received;
+    // SDS NOTIFICATIONs received, by the last byte of the message ID they report on (every
+    // retransmission counts: the IWF's MESSAGE is answered, so there should be none).
+    std::map<int, std::vector<DispositionNotification>> notifications;
 };
 
 // Short data the repeater received (reassembled from its DMRD packets), by content.
@@ -130,6 +142,31 @@ std::map<std::string, int> repeaterMessages(iwf::test::HbpRawPeer& rpt,
     return got;
 }
 
+// iwfd's config for these tests: one DMR master, one MCData link toward `mc`, a durable store.
+std::string durableConfig(const iwf::test::TempDir& dir, const std::string& keymap,
+                          std::uint16_t hbp_port, std::uint16_t sip_port, const McData& mc,
+                          const std::string& messages_extra = {}) {
+    return "instance: durable\nlog: {level: debug}\n"
+           "messages: {store: \"sqlite:" +
+           dir.file("messages.db") + "\"" + messages_extra + "}\nkeymap:\n  store: \"" + keymap +
+           "\"\n  poll_interval: 200ms\n"
+           "lmr_links:\n"
+           "  - name: dmr\n    type: dmr-hbp-master\n    address: 127.0.0.1\n    port: " +
+           std::to_string(hbp_port) +
+           "\n    password: durable-test\n    id: 310099\n"
+           "    data: {sap: 10}\n"
+           "mc_links:\n"
+           "  - name: mcdata\n    type: mcdata-iwf2\n"
+           "    listen: {protocol: udp, address: 127.0.0.1, port: " +
+           std::to_string(sip_port) +
+           "}\n"
+           "    peer: {protocol: udp, address: 127.0.0.1, port: " +
+           std::to_string(mc.stack->port(sip::Protocol::Udp)) +
+           "}\n"
+           "    peers: [{name: mc, address: 127.0.0.1, domains: [mc.example, iwf.example]}]\n"
+           "    request_uri: sip:mcdata@mc.example\n    iwf_psi: sip:iwf@iwf.example\n";
+}
+
 TEST(IwfdKill9, AcceptedShortDataIsDeliveredOnceInBothDirectionsAfterARestart) {
     iwf::test::TempDir dir;
     const std::string keymap = "sqlite:" + dir.file("keymap.db");
@@ -141,26 +178,7 @@ TEST(IwfdKill9, AcceptedShortDataIsDeliveredOnceInBothDirectionsAfterARestart) {
     McData mc(io, reg);
     const std::uint16_t hbp_port = pickLoopbackPort(PortProtocol::Udp);
     const std::uint16_t sip_port = pickLoopbackPort(PortProtocol::Udp);
-    const std::string cfg =
-        "instance: durable\nlog: {level: debug}\n"
-        "messages: {store: \"sqlite:" +
-        dir.file("messages.db") + "\"}\nkeymap:\n  store: \"" + keymap +
-        "\"\n  poll_interval: 200ms\n"
-        "lmr_links:\n"
-        "  - name: dmr\n    type: dmr-hbp-master\n    address: 127.0.0.1\n    port: " +
-        std::to_string(hbp_port) +
-        "\n    password: durable-test\n    id: 310099\n"
-        "    data: {sap: 10}\n"
-        "mc_links:\n"
-        "  - name: mcdata\n    type: mcdata-iwf2\n"
-        "    listen: {protocol: udp, address: 127.0.0.1, port: " +
-        std::to_string(sip_port) +
-        "}\n"
-        "    peer: {protocol: udp, address: 127.0.0.1, port: " +
-        std::to_string(mc.stack->port(sip::Protocol::Udp)) +
-        "}\n"
-        "    peers: [{name: mc, address: 127.0.0.1, domains: [mc.example, iwf.example]}]\n"
-        "    request_uri: sip:mcdata@mc.example\n    iwf_psi: sip:iwf@iwf.example\n";
+    const std::string cfg = durableConfig(dir, keymap, hbp_port, sip_port, mc);
 
     std::string first_log;
     {
@@ -230,6 +248,66 @@ TEST(IwfdKill9, AcceptedShortDataIsDeliveredOnceInBothDirectionsAfterARestart) {
     }
     EXPECT_EQ(at_repeater.size(), static_cast<std::size_t>(kN));
     EXPECT_EQ(mc.received.size(), static_cast<std::size_t>(kN));
+    iwfd.signal(SIGTERM);
+    EXPECT_EQ(iwfd.waitExit(15s), std::optional<int>(0)) << iwfd.log();
+}
+
+// An SDS answered 202 (stored, no repeater logged in) whose sender asked for a delivery
+// notification gets it when its fate is known, once: UNDELIVERED after its last try (here
+// messages.max_attempts: 2, one try every 2 s), DISPOSITION PREVENTED BY SYSTEM once a repeater
+// logged in and took it. Nothing is said before (before this change: no notification at all).
+TEST(IwfdStoredSds, DeliveryNotificationFollowsTheLaterOutcome) {
+    iwf::test::TempDir dir;
+    const std::string keymap = "sqlite:" + dir.file("keymap.db");
+    auto r = runCommand({IWFCTL_BIN, "keymap", "--store", keymap, "import",
+                         std::string(IWF_SOURCE_DIR) + "/configs/keymap.example.yaml"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    asio::io_context io;
+    metrics::Registry reg;
+    McData mc(io, reg);
+    mc.answer = true;
+    const std::uint16_t hbp_port = pickLoopbackPort(PortProtocol::Udp);
+    const std::uint16_t sip_port = pickLoopbackPort(PortProtocol::Udp);
+    iwf::test::IwfdProcess iwfd;
+    ASSERT_TRUE(
+        iwfd.start(dir, durableConfig(dir, keymap, hbp_port, sip_port, mc, ", max_attempts: 2")))
+        << iwfd.log();
+    ASSERT_TRUE(iwf::test::waitFor(
+        [&] { return iwf::test::httpGet(iwfd.adminPort(), "/healthz").status == 200; }, 10s))
+        << iwfd.log();
+
+    // 1: nobody ever takes it.
+    ASSERT_EQ(mc.send(io, sip_port, "never", 1, DispositionRequest::Delivery), 202) << iwfd.log();
+    pump(
+        io, [] { return false; }, 1s);
+    EXPECT_TRUE(mc.notifications.empty()) << "nothing is known yet, nothing is said";
+    ASSERT_TRUE(pump(
+        io, [&] { return !mc.notifications[1].empty(); }, 15s))
+        << iwfd.log();
+    EXPECT_EQ(mc.notifications[1],
+              std::vector<DispositionNotification>{DispositionNotification::Undelivered});
+
+    // 2: a repeater logs in after the 202 and takes it.
+    ASSERT_EQ(mc.send(io, sip_port, "later", 2, DispositionRequest::Delivery), 202) << iwfd.log();
+    iwf::test::HbpRawPeer rpt;
+    ASSERT_TRUE(rpt.login(hbp_port, kRepeater, "durable-test")) << iwfd.log();
+    ASSERT_TRUE(pump(
+        io, [&] { return !mc.notifications[2].empty(); }, 15s))
+        << iwfd.log();
+    EXPECT_EQ(mc.notifications[2], std::vector<DispositionNotification>{
+                                       DispositionNotification::DispositionPreventedBySystem});
+    auto at_repeater = repeaterMessages(rpt, 2s);
+    EXPECT_EQ(at_repeater["later"], 1);
+    EXPECT_EQ(at_repeater.count("never"), 0U) << "failed for good: never sent";
+    pump(
+        io, [] { return false; }, 3s);
+    EXPECT_EQ(mc.notifications[1].size() + mc.notifications[2].size(), 2U) << "once each";
+    auto m = iwf::test::httpGet(iwfd.adminPort(), "/metrics");
+    EXPECT_EQ(iwf::test::prometheusValue(m.body,
+                                         "iwf_mc_mcdata_later_notifications_total{link=\"mcdata\","
+                                         "disposition=\"undelivered\"}"),
+              std::optional<double>(1))
+        << m.body;
     iwfd.signal(SIGTERM);
     EXPECT_EQ(iwfd.waitExit(15s), std::optional<int>(0)) << iwfd.log();
 }

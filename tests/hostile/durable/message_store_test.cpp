@@ -45,6 +45,7 @@ DataMessage sds(const std::string& id, std::uint8_t tag) {
     const std::uint8_t mi[4] = {1, 2, 3, 4};
     c.mi = InlineBytes<16>(ByteView(mi, 4));
     d.crypto = c;
+    d.origin_note = "sds-notify conv=c0000000-0000-0000-0000-000000000000 app=-";
     return d;
 }
 
@@ -73,6 +74,7 @@ TEST_P(MessageStoreBackends, AcceptedMessagesSurviveAReopenAndAreDeliveredOnce) 
     EXPECT_EQ((*p)[0].attempts, 1);
     const auto& d = std::get<DataMessage>((*p)[0].event);
     EXPECT_EQ(eventToJson(Event{d}), eventToJson(Event{sds("m1", 1)}));  // read back equal
+    EXPECT_EQ(d.origin_note, sds("m1", 1).origin_note);  // the link's note survives a restart
     EXPECT_EQ((*p)[1].from, lmr);
     EXPECT_TRUE(std::holds_alternative<SecurityMessage>((*p)[1].event));
     // Not tried again before retry_before_ms passes the last try.
