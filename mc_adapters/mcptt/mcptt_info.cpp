@@ -94,6 +94,28 @@ Result<std::optional<bool>> boolOf(const Content& c) {
 
 }  // namespace
 
+std::string buildAffiliationPidf(const std::string& entity, const std::string& group,
+                                 const std::string& tuple_id, const std::string& p_id) {
+    pugi::xml_document doc;
+    auto decl = doc.append_child(pugi::node_declaration);
+    decl.append_attribute("version") = "1.0";
+    decl.append_attribute("encoding") = "UTF-8";
+    auto presence = doc.append_child("presence");
+    presence.append_attribute("xmlns") = "urn:ietf:params:xml:ns:pidf";
+    presence.append_attribute("xmlns:mcpttPI10") = "urn:3gpp:ns:mcpttPresInfo:1.0";
+    presence.append_attribute("entity") = entity.c_str();
+    auto tuple = presence.append_child("tuple");
+    tuple.append_attribute("id") = tuple_id.c_str();
+    auto status = tuple.append_child("status");
+    if (!group.empty()) {
+        status.append_child("mcpttPI10:affiliation").append_attribute("group") = group.c_str();
+    }
+    presence.append_child("mcpttPI10:p-id").text() = p_id.c_str();
+    std::ostringstream os;
+    doc.save(os, "  ");
+    return os.str();
+}
+
 std::string buildMcpttInfo(const McpttInfo& info) {
     pugi::xml_document doc;
     auto decl = doc.append_child(pugi::node_declaration);

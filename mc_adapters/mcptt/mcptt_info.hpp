@@ -43,6 +43,14 @@ struct McpttInfo {
 };
 
 std::string buildMcpttInfo(const McpttInfo& info);
+
+// The body of an affiliation PUBLISH (TS 24.379 9.2.1; application/pidf+xml, RFC 3863, with
+// the MCPTT presence extension urn:3gpp:ns:mcpttPresInfo:1.0): <presence entity> with one
+// <tuple id> whose <status> holds <affiliation group> (none when `group` is empty: a
+// de-affiliation), then <p-id> as a child of <presence> after the tuple, where independent
+// stacks put it (MCOP's affiliation builder; tests/data/xsd/mcpttPresInfo.xsd).
+std::string buildAffiliationPidf(const std::string& entity, const std::string& group,
+                                 const std::string& tuple_id, const std::string& p_id);
 Result<McpttInfo> parseMcpttInfo(std::string_view xml);
 
 }  // namespace iwf::mc::mcptt

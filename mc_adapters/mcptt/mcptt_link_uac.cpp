@@ -429,15 +429,9 @@ void McpttLink::affiliate(const std::string& user, const std::string& group, boo
     m.addHeader("Event", "presence");
     m.addHeader("Expires", affiliated ? std::to_string(cfg_.affiliation_expires) : "0");
     addServiceHeaders(m, CallPriority::Normal);
-    std::string body =
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
-        "xmlns:mcpttPI10=\"urn:3gpp:ns:mcpttPresInfo:1.0\" entity=\"" +
-        user + "\">\n  <tuple id=\"iwf-" + stack_->newTag() + "\">\n    <status>\n" +
-        (affiliated ? "      <mcpttPI10:affiliation group=\"" + group + "\"/>\n" : "") +
-        "    </status>\n    <mcpttPI10:p-id>" + cfg_.name +
-        "</mcpttPI10:p-id>\n  </tuple>\n</presence>\n";
-    m.setBody(std::move(body), "application/pidf+xml");
+    m.setBody(buildAffiliationPidf(user, affiliated ? group : std::string(),
+                                   "iwf-" + stack_->newTag(), cfg_.name),
+              "application/pidf+xml");
     std::weak_ptr<bool> alive = alive_;
     stack_->sendRequest(std::move(m), cfg_.peer, [this, alive](const sip::Message& rsp) {
         auto a = alive.lock();

@@ -6,7 +6,8 @@
 //    over UDP and TLS (iwfd TLS -> socat -> SIPp TCP).
 //  - ThroughKamailio: the same in both directions with Debian's Kamailio 5.6 in the path as a
 //    record-routing proxy (tests/interop/sipp/kamailio.cfg, the stock routing logic): the
-//    route set must be honoured both ways (RFC 3261 §12.1.1, §12.2.1.1).
+//    route set must be honoured both ways (RFC 3261 §12.1.1, §12.2.1.1); and the
+//    affiliation PUBLISH and MCData SDS MESSAGEs (both ways) through the same proxy.
 // Every test checks SIPp's exit code and iwfd's /metrics (and /v1/calls) for the calls.
 #include <chrono>
 #include <cstdlib>
@@ -180,8 +181,10 @@ struct Iwfd {
 
     explicit Iwfd(TempDir& d) : dir(d), certs(makeCerts(d)) {}
 
+    // mcptt_extra: more keys of the mcptt-iwf1 link; more_links: more mc_links entries.
     bool start(sip::Protocol proto, std::uint16_t peer_port, bool mutual,
-               const std::string& server_uri = "sip:cf@mc.example") {
+               const std::string& server_uri = "sip:cf@mc.example",
+               const std::string& mcptt_extra = {}, const std::string& more_links = {}) {
         const std::string store = "sqlite:" + dir.file("keymap.db");
         auto r =
             iwf::test::runCommand({IWFCTL_BIN, "keymap", "--store", store, "import",
@@ -229,7 +232,8 @@ struct Iwfd {
             "}]\n"
             "    media: {address: 127.0.0.1}\n"
             "    e2ee_groups: [sip:fire-ops@iwf.example]\n"
-            "    timers: {t1: 100ms}\n";
+            "    timers: {t1: 100ms}\n" +
+            mcptt_extra + more_links;
         if (!proc.start(dir, cfg)) {
             ADD_FAILURE() << "iwfd did not start\n" << proc.log();
             return false;
@@ -485,6 +489,89 @@ TEST(ThroughKamailio, IwfdCallsMc) {
     EXPECT_EQ(iwfd.metric("iwf_mcptt_calls_total{link=\"mc\",reason=\"originated\"}"), 1);
     EXPECT_EQ(slurp(proxy.log).find("ACK without matching transaction"), std::string::npos)
         << slurp(proxy.log);
+    iwfd.stop();
+}
+
+// Affiliation through Kamailio: iwfd's peer is the proxy, its server_uri SIPp; the PUBLISH it
+// sends at start must reach SIPp through the proxy and SIPp's 200 come back the same way.
+TEST(ThroughKamailio, IwfdAffiliatesWithPublish) {
+    TempDir dir;
+    Kamailio proxy;
+    ASSERT_TRUE(proxy.start(dir));
+    const std::uint16_t sipp_port = freePort(false);
+    Child sipp(
+        {IWF_SIPP, "-sf", std::string(IWF_SIPP_SCENARIOS) + "/mc_publish_via_proxy.xml", "-m", "1",
+         "-t", "u1", "-i", "127.0.0.1", "-p", std::to_string(sipp_port), "-timeout", "30s",
+         "-timeout_error", "-nostdin", "-trace_err", "-error_file", dir.file("publish.err")},
+        dir.file("publish.log"), dir.path());
+    ASSERT_TRUE(waitForUdpBound(sipp_port));
+    Iwfd iwfd(dir);
+    ASSERT_TRUE(iwfd.start(
+        sip::Protocol::Udp, proxy.port, false, "sip:cf@127.0.0.1:" + std::to_string(sipp_port),
+        "    affiliation: {model: group, groups: [sip:fire-ops@iwf.example]}\n"));
+    auto code = sipp.wait(30s);
+    ASSERT_TRUE(code.has_value()) << slurp(dir.file("publish.log")) << iwfd.proc.log();
+    EXPECT_EQ(*code, 0) << slurp(dir.file("publish.log")) << slurp(dir.file("publish.err"))
+                        << slurp(proxy.log) << iwfd.proc.log();
+    EXPECT_TRUE(iwf::test::waitFor(
+        [&] {
+            return iwfd.metric("iwf_mcptt_affiliation_results_total{link=\"mc\",result=\"ok\"}") ==
+                   1;
+        },
+        5s))
+        << iwfd.proc.log();
+    iwfd.stop();
+}
+
+// MCData SDS through Kamailio, both directions: SIPp sends an SDS MESSAGE to the proxy with
+// iwfd's MCData link in the Request-URI (the link's allowed peer is the proxy); iwfd's 404 goes
+// back through the proxy, and the "undelivered" notification iwfd then sends to its MC side
+// (request_uri SIPp, peer the proxy) reaches SIPp through the proxy and is answered 200.
+TEST(ThroughKamailio, SdsMessageBothWays) {
+    TempDir dir;
+    Kamailio proxy;
+    ASSERT_TRUE(proxy.start(dir));
+    const std::uint16_t sipp_port = freePort(false);
+    const std::uint16_t mcdata_port = freePort(false);
+    const std::string proxy_port = std::to_string(proxy.port);
+    // The MCData server's side: receives the notification (a new dialog: its own SIPp).
+    Child uas(
+        {IWF_SIPP, "-sf", std::string(IWF_SIPP_SCENARIOS) + "/mc_sds_notification_via_proxy.xml",
+         "-m", "1", "-t", "u1", "-i", "127.0.0.1", "-p", std::to_string(sipp_port), "-timeout",
+         "30s", "-timeout_error", "-nostdin", "-trace_err", "-error_file",
+         dir.file("notification.err")},
+        dir.file("notification.log"), dir.path());
+    ASSERT_TRUE(waitForUdpBound(sipp_port));
+    Iwfd iwfd(dir);
+    ASSERT_TRUE(iwfd.start(sip::Protocol::Udp, proxy.port, false, "sip:cf@mc.example", {},
+                           "  - name: mcdata\n    type: mcdata-iwf2\n"
+                           "    listen: {protocol: udp, address: 127.0.0.1, port: " +
+                               std::to_string(mcdata_port) +
+                               "}\n"
+                               "    peer: {protocol: udp, address: 127.0.0.1, port: " +
+                               proxy_port +
+                               "}\n"
+                               "    peers: [{name: proxy, address: 127.0.0.1, port: " +
+                               proxy_port +
+                               ", domains: [iwf.example, mc.example]}]\n"
+                               "    request_uri: sip:mcdata@127.0.0.1:" +
+                               std::to_string(sipp_port) + "\n    iwf_psi: sip:iwf@iwf.example\n"));
+    EXPECT_EQ(runSipp("mc_sds_via_proxy.xml", mcdata_port, "u1", dir,
+                      {"-rsa", "127.0.0.1:" + proxy_port}),
+              0)
+        << slurp(proxy.log) << iwfd.proc.log();
+    auto code = uas.wait(30s);
+    ASSERT_TRUE(code.has_value()) << slurp(dir.file("notification.log")) << iwfd.proc.log();
+    EXPECT_EQ(*code, 0) << slurp(dir.file("notification.log"))
+                        << slurp(dir.file("notification.err")) << iwfd.proc.log();
+    EXPECT_TRUE(iwf::test::waitFor(
+        [&] {
+            return iwfd.metric(
+                       "iwf_mc_mcdata_tx_total{link=\"mcdata\",kind=\"notification\","
+                       "status=\"200\"}") == 1;
+        },
+        5s))
+        << iwfd.proc.log();
     iwfd.stop();
 }
 

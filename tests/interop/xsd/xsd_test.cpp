@@ -157,6 +157,47 @@ TEST(XsdMcdataInfo, OneToOneAndGroupSds) {
     EXPECT_TRUE(validatesAgainst(mc::mcdata::mcdataInfoXml(group), "mcdata-info.xsd"));
 }
 
+// The affiliation PUBLISH body (pidf.xsd + mcpttPresInfo.xsd, both WRITTEN: README.md).
+TEST(XsdAffiliation, PublishBodiesValidateAndTheOracleCanFail) {
+    const std::string aff = mc::mcptt::buildAffiliationPidf(
+        "sip:p25-1001@iwf.example", "sip:fire-ops@iwf.example", "iwf-a1b2", "mc");
+    EXPECT_TRUE(validatesAgainst(aff, "affiliation-pidf.xsd")) << aff;
+    // p-id is a child of <presence> after the tuple (where MCOP puts it).
+    EXPECT_GT(aff.find("<mcpttPI10:p-id>mc</mcpttPI10:p-id>"), aff.find("</tuple>")) << aff;
+    const std::string deaff =
+        mc::mcptt::buildAffiliationPidf("sip:p25-1001@iwf.example", "", "iwf-c3", "mc");
+    EXPECT_TRUE(validatesAgainst(deaff, "affiliation-pidf.xsd")) << deaff;
+    EXPECT_EQ(deaff.find("affiliation"), std::string::npos) << deaff;
+    // A misspelled extension element, and a tuple without its required status.
+    EXPECT_FALSE(validatesAgainst(
+        R"(<?xml version="1.0"?><presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:p="urn:3gpp:ns:mcpttPresInfo:1.0" entity="sip:a@x"><tuple id="t"><status><p:affiliaton group="sip:g@x"/></status></tuple></presence>)",
+        "affiliation-pidf.xsd"));
+    EXPECT_FALSE(validatesAgainst(
+        R"(<?xml version="1.0"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:a@x"><tuple id="t"/></presence>)",
+        "affiliation-pidf.xsd"));
+}
+
+// The mcdata-info of the SDS the SIPp scenario sends iwfd through the proxy validates too.
+TEST(XsdMcdataInfo, WhatTheSippScenariosSendValidates) {
+    int n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(IWF_SIPP_SCENARIOS)) {
+        std::ifstream in(f.path(), std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        const std::string text = ss.str();
+        for (std::size_t pos = text.find("<mcdatainfo"); pos != std::string::npos;
+             pos = text.find("<mcdatainfo", pos + 1)) {
+            const std::size_t end = text.find("</mcdatainfo>", pos);
+            ASSERT_NE(end, std::string::npos) << f.path();
+            EXPECT_TRUE(validatesAgainst(
+                "<?xml version=\"1.0\"?>" + text.substr(pos, end + 13 - pos), "mcdata-info.xsd"))
+                << f.path();
+            ++n;
+        }
+    }
+    EXPECT_GE(n, 1);
+}
+
 // The mcptt-info bodies the SIPp scenarios send iwfd (what iwfd accepts in the interop tests)
 // are themselves schema-valid, so acceptance is tested with what a conformant MC server sends.
 TEST(XsdMcpttInfo, WhatTheSippScenariosSendValidates) {
