@@ -430,9 +430,8 @@ void Daemon::redeliverTick() {
         const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
-        auto pending =
-            messages_->takePending(config_.messages_max_attempts, std::max(started_wall_ms_, now_ms - 32000),
-                                   now_ms);
+        auto pending = messages_->takePending(config_.messages_max_attempts,
+                                              std::max(started_wall_ms_, now_ms - 32000), now_ms);
         if (pending && !pending->empty()) {
             log::get("daemon")->info("messages=redeliver count={}", pending->size());
             metrics_
