@@ -135,8 +135,8 @@ DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links
     if (auto m = root.optionalChild("messages")) {
         m->expectKeys({"store", "max_attempts"});
         c.messages_store = m->getString("store");
-        c.messages_max_attempts = static_cast<int>(
-            m->getInt("max_attempts", 1, 1'000'000, c.messages_max_attempts));
+        c.messages_max_attempts =
+            static_cast<int>(m->getInt("max_attempts", 1, 1'000'000, c.messages_max_attempts));
         if (c.messages_store.rfind("sqlite:", 0) != 0 &&
             c.messages_store.rfind("postgresql://", 0) != 0 &&
             c.messages_store.rfind("postgres://", 0) != 0) {
