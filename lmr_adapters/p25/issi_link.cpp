@@ -32,6 +32,14 @@ PttControlWord wordOf(const Talker& t, const P25System& dflt) {
     return w;
 }
 
+// The first connection heartbeat of a call: after `heartbeat` seconds, but never later than
+// 10 s. NIST's serving RFSS (HeartbeatReceiver) tears the call down with a BYE when no
+// heartbeat came within 4 x its own THEARTBEAT (10 s, TimerValues) of the session's start
+// (GroupServing.heartbeatTimeout); after the first one it waits 4 x the interval we announce.
+std::chrono::milliseconds firstHeartbeat(std::uint8_t heartbeat_s) {
+    return std::chrono::seconds(std::min<int>(heartbeat_s, 10));
+}
+
 // ISSI side bytes of a VoiceFrame: FT, 2 status bytes, extra (as in the IMBE block).
 bool isIssiSide(const VoiceFrame& f) {
     if (f.side.size() < 3) {
@@ -319,7 +327,7 @@ void IssiLink::onInvite(sip::ServerTxId tx, const sip::Message& req, const sip::
         std::string mp =
             buildMultipart({{"application/sdp", localSdp()},
                             {std::string(kIssiContentType), buildIssiCallParams(answer)}},
-                           "issi-" + tag, ct);
+                           kIssiBodyBoundary, ct);
         rsp.setBody(std::move(mp), ct);
     } else {
         rsp.setBody(localSdp(), "application/sdp");
@@ -337,6 +345,7 @@ void IssiLink::onInvite(sip::ServerTxId tx, const sip::Message& req, const sip::
     c.rtp_peer_known = true;
     c.gate = cfg_.rate.gate();
     c.last_rx = clock_.now();
+    c.next_heartbeat = c.last_rx + firstHeartbeat(cfg_.heartbeat_s);
     c.protected_call = body->params && body->params->protected_mode.value_or(false);
     drops_.admitPeer(addressLabel(from.address));
     const CallRef ref = c.ref;
@@ -451,7 +460,10 @@ void IssiLink::onIssiPacket(GroupCall& c, const IssiPacket& p) {
     const auto kind = static_cast<IssiPacketKind>(pt->type);
     switch (kind) {
         case IssiPacketKind::HeartbeatQuery:
-            sendPacketType(c, IssiPacketKind::Heartbeat, nullptr);
+            // Connection heartbeats carry TSN 0: NIST's PttSession.handleIncomingPttPacket
+            // hands only a TSN-0 HEARTBEAT to its HeartbeatReceiver (any other TSN is a mute
+            // heartbeat), and only that resets the connection timer.
+            sendPacketType(c, IssiPacketKind::Heartbeat, nullptr, 0);
             return;
         case IssiPacketKind::Heartbeat:
         case IssiPacketKind::Mute:
@@ -464,6 +476,7 @@ void IssiLink::onIssiPacket(GroupCall& c, const IssiPacket& p) {
                 return;
             }
             c.talker = *word;
+            c.rx_tsn = pt->tsn;
             c.tracker = CryptoTracker{};
             c.transmitting = true;
             c.rx_seq = 0;
@@ -475,7 +488,7 @@ void IssiLink::onIssiPacket(GroupCall& c, const IssiPacket& p) {
             }
             emit(std::move(fr));
             if (cfg_.auto_grant) {
-                sendPacketType(c, IssiPacketKind::PttGrant, word);
+                sendPacketType(c, IssiPacketKind::PttGrant, word, c.rx_tsn);
             }
             break;
         }
@@ -561,12 +574,13 @@ void IssiLink::sendIssi(GroupCall& c, IssiPayload payload) {
     }
 }
 
-void IssiLink::sendPacketType(GroupCall& c, IssiPacketKind kind, const PttControlWord* word) {
+void IssiLink::sendPacketType(GroupCall& c, IssiPacketKind kind, const PttControlWord* word,
+                              std::uint8_t tsn) {
     IssiPayload pl;
     pl.signal = kind != IssiPacketKind::Heartbeat;
     PacketTypeBlock t;
     t.type = static_cast<std::uint8_t>(kind);
-    t.tsn = c.tsn;
+    t.tsn = tsn;
     t.heartbeat = cfg_.heartbeat_s;
     pl.blocks.push_back(IssiBlock{true, static_cast<std::uint8_t>(BlockType::PacketType), 0, t});
     if (word != nullptr) {
@@ -633,18 +647,23 @@ void IssiLink::doDeliver(const Event& e) {
     if (const auto* v = std::get_if<Voice>(&e)) {
         sendVoice(*c, v->frame);
     } else if (const auto* g = std::get_if<FloorGranted>(&e)) {
+        // The answer carries the TSN of the request it answers: NIST's serving side
+        // (PttSession.verifyPttPacket, SMF) drops a Grant/Deny whose TSN is none of its own.
         PttControlWord w = c->talker ? *c->talker : wordOf(g->who, cfg_.system);
-        sendPacketType(*c, IssiPacketKind::PttGrant, &w);
+        sendPacketType(*c, IssiPacketKind::PttGrant, &w, c->rx_tsn);
     } else if (const auto* d = std::get_if<FloorDeny>(&e)) {
         PttControlWord w = c->talker ? *c->talker : wordOf(d->who, cfg_.system);
-        sendPacketType(*c, IssiPacketKind::PttDeny, &w);
+        sendPacketType(*c, IssiPacketKind::PttDeny, &w, c->rx_tsn);
     } else if (const auto* r = std::get_if<FloorRequest>(&e)) {
         c->tx_word = wordOf(r->who, cfg_.system);
         c->tx_header_sent = false;
-        c->tsn = static_cast<std::uint8_t>((c->tsn + 1) & 0x7F);
-        sendPacketType(*c, IssiPacketKind::PttRequest, &c->tx_word);
+        // Home-side TSNs are odd (NIST PttManager.getNewTsn: lastGroupHomeTSN starts at -1
+        // and steps by 2); a serving RFSS drops Start/Progress/End with an even TSN
+        // (PttSession.verifyPttPacket, SMF). 0 belongs to connection heartbeats.
+        c->tsn = static_cast<std::uint8_t>(c->tsn == 0 ? 1 : (c->tsn + 2) & 0x7F);
+        sendPacketType(*c, IssiPacketKind::PttRequest, &c->tx_word, c->tsn);
     } else if (std::holds_alternative<FloorRelease>(e)) {
-        sendPacketType(*c, IssiPacketKind::PttEnd, &c->tx_word);
+        sendPacketType(*c, IssiPacketKind::PttEnd, &c->tx_word, c->tsn);
         c->tx_header_sent = false;
     } else if (std::holds_alternative<CallEnd>(e)) {
         if (c->dialog) {
@@ -729,7 +748,7 @@ void IssiLink::originate(const CallSetup& s) {
     std::string body =
         buildMultipart({{"application/sdp", localSdp()},
                         {std::string(kIssiContentType), buildIssiCallParams(params)}},
-                       "issi-" + tag, ct);
+                       kIssiBodyBoundary, ct);
     req.setBody(std::move(body), ct);
 
     GroupCall c;
@@ -740,6 +759,7 @@ void IssiLink::originate(const CallSetup& s) {
     c.tx_word = wordOf(s.caller, cfg_.system);
     c.gate = cfg_.rate.gate();
     c.last_rx = clock_.now();
+    c.next_heartbeat = c.last_rx + firstHeartbeat(cfg_.heartbeat_s);
     calls_[c.ref] = std::move(c);
     const CallRef ref = s.call;
     sip::Message sent = req;
@@ -779,6 +799,21 @@ void IssiLink::originate(const CallSetup& s) {
         });
 }
 
+// Connection maintenance (TIA-102.BACA §7.6.10 as NIST's HeartbeatTransmitter does it): a
+// Heartbeat with TSN 0 and our interval every `heartbeat` seconds on every call whose media
+// address is known, whether anyone talks or not. heartbeat: 0 sends none.
+void IssiLink::sendHeartbeats(Clock::TimePoint now) {
+    if (cfg_.heartbeat_s == 0) {
+        return;
+    }
+    for (auto& [ref, c] : calls_) {
+        if (c.rtp_peer_known && now >= c.next_heartbeat) {
+            sendPacketType(c, IssiPacketKind::Heartbeat, nullptr, 0);
+            c.next_heartbeat = now + std::chrono::seconds(cfg_.heartbeat_s);
+        }
+    }
+}
+
 void IssiLink::armTimer() {
     timer_.expires_after(std::max(std::chrono::milliseconds(20), cfg_.rtp_timeout / 4));
     std::weak_ptr<bool> alive = alive_;
@@ -796,6 +831,7 @@ void IssiLink::armTimer() {
         for (auto ref : stale) {
             endCall(ref, EndReason::Timeout, "RTP inactivity");
         }
+        sendHeartbeats(now);
         armTimer();
     });
 }

@@ -115,7 +115,9 @@ class IssiLink final : public UdpLink {
         // send side
         std::uint16_t tx_seq = 0;
         std::uint32_t tx_ts = 0;
-        std::uint8_t tsn = 0;
+        std::uint8_t tsn = 0;     // our transmissions: odd (home side, NIST PttManager)
+        std::uint8_t rx_tsn = 0;  // the talker's PTT Request/Start: echoed in Grant/Deny
+        Clock::TimePoint next_heartbeat{};
         bool tx_header_sent = false;
         bool protected_call = false;
         PttControlWord tx_word;
@@ -133,7 +135,9 @@ class IssiLink final : public UdpLink {
     GroupCall* findByRef(CallRef ref);
     GroupCall* findByRtp(const Endpoint& from);
     void sendIssi(GroupCall& c, IssiPayload payload);
-    void sendPacketType(GroupCall& c, IssiPacketKind kind, const PttControlWord* word);
+    void sendPacketType(GroupCall& c, IssiPacketKind kind, const PttControlWord* word,
+                        std::uint8_t tsn);
+    void sendHeartbeats(Clock::TimePoint now);
     void doDeliver(const Event& e);
     void originate(const CallSetup& s);
     void sendVoice(GroupCall& c, const VoiceFrame& f);

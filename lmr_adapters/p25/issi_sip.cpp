@@ -329,7 +329,13 @@ Result<std::vector<BodyPart>> parseMultipart(std::string_view content_type, std:
 
 std::string buildMultipart(const std::vector<BodyPart>& parts, std::string_view boundary,
                            std::string& content_type_out) {
-    content_type_out = "multipart/mixed;boundary=" + std::string(boundary);
+    // RFC 2045 §5.1: a parameter value that is not a token (a space, tspecials) is quoted.
+    const bool token = std::all_of(boundary.begin(), boundary.end(), [](char ch) {
+        return ch > ' ' && ch < 0x7F &&
+               std::string_view("()<>@,;:\\\"/[]?=").find(ch) == std::string_view::npos;
+    });
+    content_type_out = "multipart/mixed;boundary=" +
+                       (token ? std::string(boundary) : "\"" + std::string(boundary) + "\"");
     std::string s;
     for (const auto& p : parts) {
         s += "--" + std::string(boundary) + "\r\n";

@@ -28,6 +28,11 @@ namespace iwf::lmr::p25 {
 
 inline constexpr std::string_view kIssiContentType = "application/x-tia-p25-issi";
 inline constexpr std::string_view kIssiRtpMap = "X-TIA-P25-IMBE/8000";
+// The multipart boundary NIST's RFSS writes (ISSIConstants.BODY_BOUNDARY) and the only one it
+// reads: p25body/ContentList.createContentList splits a multipart body at
+// "--P25 ISSI body boundary" whatever the Content-Type's boundary parameter says, so a body
+// with any other boundary is unreadable to it (docs/protocols/peers.md "ISSI RFSS").
+inline constexpr std::string_view kIssiBodyBoundary = "P25 ISSI body boundary";
 
 struct IssiSdp {
     std::string address;  // c= IPv4 address
@@ -64,7 +69,8 @@ struct BodyPart {
 // Splits a multipart body given the full Content-Type header value (boundary parameter).
 // Errors: "multipart_no_boundary", "multipart_bad_body".
 Result<std::vector<BodyPart>> parseMultipart(std::string_view content_type, std::string_view body);
-// Builds a multipart/mixed body; returns the body and sets content_type_out.
+// Builds a multipart/mixed body; returns the body and sets content_type_out (the boundary
+// parameter quoted when it is not an RFC 2045 token, e.g. kIssiBodyBoundary's spaces).
 std::string buildMultipart(const std::vector<BodyPart>& parts, std::string_view boundary,
                            std::string& content_type_out);
 

@@ -9,7 +9,8 @@ namespace iwf::test::peers {
 
 using namespace std::chrono_literals;
 
-bool PeersEnv::start(const harness::Scenario& sc) {
+bool PeersEnv::start(const harness::Scenario& sc,
+                     const std::function<std::string(std::string)>& edit) {
     harness::McSystemConfig mcc;
     mcc.clients = sc.clients;
     mcc.keys = sc.keys;
@@ -29,7 +30,11 @@ bool PeersEnv::start(const harness::Scenario& sc) {
     // Every port iwfd binds is 0: they are read back from its log (harness/runner
     // iwfdPortsFromLog), as the interop harness does.
     const harness::IwfdLinks links{true, false, mc_->sipPort()};
-    if (!iwfd_.start(dir_, harness::iwfdConfigYaml(sc, links, dir_.path()))) {
+    std::string config = harness::iwfdConfigYaml(sc, links, dir_.path());
+    if (edit) {
+        config = edit(std::move(config));
+    }
+    if (!iwfd_.start(dir_, config)) {
         error_ = "iwfd did not start:\n" + iwfd_.log();
         return false;
     }

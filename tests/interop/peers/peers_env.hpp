@@ -21,8 +21,10 @@ namespace iwf::test::peers {
 class PeersEnv {
   public:
     // Imports the scenario's keymap, starts the MC system and iwfd; false (with the reason in
-    // error()) when something could not start.
-    bool start(const harness::Scenario& sc);
+    // error()) when something could not start. `edit` may change iwfd's generated
+    // configuration first (e.g. add a link the harness does not generate).
+    bool start(const harness::Scenario& sc,
+               const std::function<std::string(std::string)>& edit = {});
     ~PeersEnv();
 
     std::uint16_t p25Port() const { return ports_.p25_records; }
