@@ -33,6 +33,7 @@
 #include "sip/stack.hpp"
 #include "superframe_builder.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
+#include "tests/support/mc_answer.hpp"
 
 namespace iwf::hostile {
 
@@ -246,25 +247,7 @@ struct McSystem {
                 return;
             }
             ++invites;
-            auto sdp = sip::parseSdp(sip::bodyOfType(req, sip::kSdpContentType).value_or(""));
-            auto offer =
-                sdp ? mc::mcptt::readMcpttSdp(*sdp) : Result<mc::mcptt::McpttMedia>(sdp.error());
-            if (!offer) {
-                (void)stack->respond(tx, sip::makeResponse(req, 488, {}, stack->newTag()));
-                return;
-            }
-            voice.setRemote({asio::ip::make_address(offer->address), offer->audio_port});
-            floor.setRemote({asio::ip::make_address(offer->address), offer->floor_port});
-            mc::mcptt::McpttMedia ours;
-            ours.address = "127.0.0.1";
-            ours.audio_port = voice.localEndpoint().port();
-            ours.floor = true;
-            ours.floor_port = floor.localEndpoint().port();
-            ours.floor_params.queueing = true;
-            sip::Message ok = sip::makeResponse(req, 200, {}, stack->newTag());
-            ok.addHeader("Contact", "<" + stack->contactUri("cf", sip::Protocol::Udp) + ">");
-            ok.setBody(mc::mcptt::buildMcpttSdp(ours, 1).toString(), sip::kSdpContentType);
-            (void)stack->respond(tx, std::move(ok));
+            (void)iwf::test::answerMcpttInvite(*stack, tx, req, voice, floor);
         });
         EXPECT_TRUE(stack->start().ok());
     }

@@ -29,6 +29,7 @@
 #include "sip/stack.hpp"
 #include "superframe_builder.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
+#include "tests/support/mc_answer.hpp"
 
 namespace iwf::mc::hostile {
 
@@ -105,25 +106,9 @@ struct McSystem {
     }
     void answerHeld() {
         for (auto& [tx, req] : held) {
-            auto sdp = sip::parseSdp(sip::bodyOfType(req, sip::kSdpContentType).value_or(""));
-            auto offer = sdp ? mcptt::readMcpttSdp(*sdp) : Result<mcptt::McpttMedia>(sdp.error());
-            if (!offer) {
-                (void)stack->respond(tx, sip::makeResponse(req, 488, {}, stack->newTag()));
-                continue;
+            if (auto offer = iwf::test::answerMcpttInvite(*stack, tx, req, voice, floor)) {
+                iwf_media = *offer;
             }
-            iwf_media = *offer;
-            voice.setRemote({ip(offer->address.c_str()), offer->audio_port});
-            floor.setRemote({ip(offer->address.c_str()), offer->floor_port});
-            mcptt::McpttMedia ours;
-            ours.address = "127.0.0.1";
-            ours.audio_port = voice.localEndpoint().port();
-            ours.floor = true;
-            ours.floor_port = floor.localEndpoint().port();
-            ours.floor_params.queueing = true;
-            sip::Message ok = sip::makeResponse(req, 200, {}, stack->newTag());
-            ok.addHeader("Contact", "<" + stack->contactUri("cf", sip::Protocol::Udp) + ">");
-            ok.setBody(mcptt::buildMcpttSdp(ours, 1).toString(), sip::kSdpContentType);
-            (void)stack->respond(tx, std::move(ok));
         }
         held.clear();
     }

@@ -15,6 +15,7 @@
 #include "mc_adapters/mcptt/mcptt_sdp.hpp"
 #include "p25_test_support.hpp"
 #include "sip/multipart.hpp"
+#include "tests/support/mc_answer.hpp"
 
 namespace iwf::hostile {
 
@@ -108,28 +109,10 @@ void McSystem::onRequest(sip::ServerTxId tx, const sip::Message& req) {
         (void)stack_->respond(tx, sip::makeResponse(req, 200, {}));
         return;
     }
-    auto sdp = sip::parseSdp(sip::bodyOfType(req, sip::kSdpContentType).value_or(""));
-    auto offer = sdp ? mc::mcptt::readMcpttSdp(*sdp) : Result<mc::mcptt::McpttMedia>(sdp.error());
-    if (!offer) {
-        (void)stack_->respond(tx, sip::makeResponse(req, 488, {}, stack_->newTag()));
-        return;
-    }
-    {
+    if (iwf::test::answerMcpttInvite(*stack_, tx, req, *voice_, *floor_)) {
         std::lock_guard lock(mu_);
         ++invites_;
     }
-    voice_->setRemote({asio::ip::make_address(offer->address), offer->audio_port});
-    floor_->setRemote({asio::ip::make_address(offer->address), offer->floor_port});
-    mc::mcptt::McpttMedia ours;
-    ours.address = "127.0.0.1";
-    ours.audio_port = voice_->localEndpoint().port();
-    ours.floor = true;
-    ours.floor_port = floor_->localEndpoint().port();
-    ours.floor_params.queueing = true;
-    sip::Message ok = sip::makeResponse(req, 200, {}, stack_->newTag());
-    ok.addHeader("Contact", "<" + stack_->contactUri("cf", sip::Protocol::Udp) + ">");
-    ok.setBody(mc::mcptt::buildMcpttSdp(ours, 1).toString(), sip::kSdpContentType);
-    (void)stack_->respond(tx, std::move(ok));
 }
 
 std::size_t McSystem::frameCount() const {

@@ -27,6 +27,7 @@
 #include "superframe_builder.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
 #include "tests/support/hbp_peer.hpp"
+#include "tests/support/mc_answer.hpp"
 
 namespace iwf::mc {
 namespace {
@@ -75,24 +76,9 @@ struct McSystem {
                 (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
                 return;
             }
-            auto sdp = sip::parseSdp(sip::bodyOfType(req, sip::kSdpContentType).value_or(""));
-            auto offer = sdp ? mcptt::readMcpttSdp(*sdp) : Result<mcptt::McpttMedia>(sdp.error());
-            if (!offer) {
-                (void)stack->respond(tx, sip::makeResponse(req, 488, {}, stack->newTag()));
-                return;
+            if (iwf::test::answerMcpttInvite(*stack, tx, req, voice, floor, /*queueing=*/false)) {
+                invited = true;
             }
-            voice.setRemote({asio::ip::make_address(offer->address), offer->audio_port});
-            floor.setRemote({asio::ip::make_address(offer->address), offer->floor_port});
-            mcptt::McpttMedia ours;
-            ours.address = "127.0.0.1";
-            ours.audio_port = voice.localEndpoint().port();
-            ours.floor = true;
-            ours.floor_port = floor.localEndpoint().port();
-            sip::Message ok = sip::makeResponse(req, 200, {}, stack->newTag());
-            ok.addHeader("Contact", "<" + stack->contactUri("cf", sip::Protocol::Udp) + ">");
-            ok.setBody(mcptt::buildMcpttSdp(ours, 1).toString(), sip::kSdpContentType);
-            (void)stack->respond(tx, std::move(ok));
-            invited = true;
         });
         EXPECT_TRUE(stack->start().ok());
     }

@@ -31,6 +31,7 @@
 #include "sip/stack.hpp"
 #include "superframe_builder.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
+#include "tests/support/mc_answer.hpp"
 
 namespace iwf::mc {
 namespace {
@@ -80,32 +81,15 @@ struct McSystem {
         });
         floor.onMessage(
             [this](const floor::FloorMessage& m, const rtp::Udp::endpoint&) { msgs.push_back(m); });
-        stack->onRequest([this, lo](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
+        stack->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
             requests.push_back(req);
             if (req.method() != "INVITE") {
                 (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
                 return;
             }
-            auto sdp = sip::parseSdp(sip::bodyOfType(req, sip::kSdpContentType).value_or(""));
-            auto offer = sdp ? mcptt::readMcpttSdp(*sdp) : Result<mcptt::McpttMedia>(sdp.error());
-            if (!offer) {
-                (void)stack->respond(tx, sip::makeResponse(req, 488, {}, stack->newTag()));
-                return;
+            if (auto offer = iwf::test::answerMcpttInvite(*stack, tx, req, voice, floor)) {
+                iwf_media = *offer;
             }
-            iwf_media = *offer;
-            voice.setRemote({asio::ip::make_address(offer->address), offer->audio_port});
-            floor.setRemote({asio::ip::make_address(offer->address), offer->floor_port});
-            mcptt::McpttMedia ours;
-            ours.address = "127.0.0.1";
-            ours.audio_port = voice.localEndpoint().port();
-            ours.floor = true;
-            ours.floor_port = floor.localEndpoint().port();
-            ours.floor_params.queueing = true;
-            sip::Message ok = sip::makeResponse(req, 200, {}, stack->newTag());
-            ok.addHeader("Contact", "<" + stack->contactUri("cf", sip::Protocol::Udp) + ">");
-            ok.setBody(mcptt::buildMcpttSdp(ours, 1).toString(), sip::kSdpContentType);
-            (void)stack->respond(tx, std::move(ok));
-            (void)lo;
         });
         EXPECT_TRUE(stack->start().ok());
     }
