@@ -139,6 +139,11 @@ std::array<std::uint8_t, 4> DmrRadio::idBytesOf(std::uint32_t v) {
 
 Result<std::vector<DmrdPacket>> DmrRadio::superframe(std::uint32_t sf) {
     std::vector<DmrdPacket> out;
+    // The middle field as MMDVMHost forwards it (DMRSlot.cpp writeModem(): CDMREmbeddedData
+    // getData(data, n) then CDMREMB getData()): bursts B..E the four fragments of the voice
+    // LC, LCSS first / continuation / continuation / last; F zeroed, LCSS single; the EMB
+    // PI bit as the radio set it.
+    const EmbeddedFragments emb_lc = encodeEmbeddedLc(serializeFullLc(lc()));
     for (std::uint8_t b = 0; b < 6; ++b) {
         const Ambe27 plain = dmrCanary(cfg_.tag, cfg_.nonce, sf, b);
         sent_[{sf, b}] = plain;
@@ -150,8 +155,14 @@ Result<std::vector<DmrdPacket>> DmrRadio::superframe(std::uint32_t sf) {
             Emb e;
             e.color_code = cfg_.color_code;
             e.pi = cfg_.encrypted;
-            e.lcss = static_cast<std::uint8_t>(Lcss::Single);
+            e.lcss = static_cast<std::uint8_t>(b == 1   ? Lcss::First
+                                               : b == 4 ? Lcss::Last
+                                               : b == 5 ? Lcss::Single
+                                                        : Lcss::Continuation);
             encodeEmb(burst, e);
+            if (b <= 4) {
+                setEmbeddedFragment(burst, emb_lc[b - 1]);
+            }
         }
         if (cfg_.encrypted) {
             IWF_TRY_STATUS(cipher_.applyBurst(sf, b, burst));

@@ -2,7 +2,9 @@
 // Simulated DMR radio (HBP / DMRD, ETSI TS 102 361): a transmission is a voice LC header
 // with the privacy service option, a PI header (ALGID 5 = AES-256, key ID, 32-bit IV), voice
 // superframes A..F whose 216 vocoder bits are AES-256 encrypted
-// (harness/crypto/dmr_crypto.hpp) and EMB PI = 1, and a terminator with LC.
+// (harness/crypto/dmr_crypto.hpp), EMB PI = 1 and the embedded LC in bursts B..E, and a
+// terminator with LC: the shape MMDVMHost forwards with [DMR] Protect=1 (one LC header, the
+// PI header, bursts A..F, terminator; tests/unit/lmr_dmr/mmdvm_voice_golden_test.cpp).
 //
 // Each burst's plaintext vocoder field (27 bytes) is a unique canary: "CNYD" | radio tag |
 // superframe (4) | burst index | nonce (2) | 16 pattern bytes derived from the same values.

@@ -64,6 +64,31 @@ CryptoSync CallDecoder::cryptoOf(const Stream& s) const {
     return CryptoSync::clear(LmrFamily::Dmr);
 }
 
+std::optional<std::uint64_t> CallDecoder::placeVoice(const Stream& s, std::uint8_t seq,
+                                                     std::uint8_t idx) const {
+    if (s.last_voice < 0) {
+        return idx;  // the first voice frame is in superframe 0, at its own burst index
+    }
+    // Voice packets sent since the last one: the DMRD sequence number counts every packet
+    // the peer wrote (MMDVMHost DMRSlot.cpp writeNetworkRF(): m_rfSeqNo++ per packet), so
+    // a gap of g means g - 1 packets lost in between. Data bursts of the stream in between
+    // took sequence numbers too. A jump back or one over half the range is reordering or
+    // a restart: the frame is placed at the next slot with its burst index.
+    const auto gap = static_cast<std::uint8_t>(seq - s.last_voice_seq);
+    if (gap == 0 && idx == s.last_voice) {
+        return std::nullopt;
+    }
+    std::uint64_t at_least = s.last_slot + 1;
+    if (gap < 128 && gap > s.data_since_voice + 1) {
+        at_least = s.last_slot + gap - s.data_since_voice;
+    }
+    // The burst index is authoritative for the position within the superframe. It runs
+    // ahead of the sequence number when the peer itself skipped bursts it never received:
+    // MMDVMHost's writeModem() drops every burst after a missing one until the next sync
+    // (m_rfN != m_lastrfN + 1) and numbers only what it writes.
+    return at_least + (idx + 6 - at_least % 6) % 6;
+}
+
 void CallDecoder::emitSetup(Stream& s, std::vector<Event>& out) {
     CallSetup cs;
     cs.call = s.ref;
@@ -92,7 +117,10 @@ void CallDecoder::emitSetup(Stream& s, std::vector<Event>& out) {
 
 void CallDecoder::flushPending(Stream& s, std::vector<Event>& out) {
     // A stream that carried nothing valid (only damaged bursts) is not reported as a call.
-    if (!s.setup_sent && (s.pending || s.lc || s.pi)) {
+    // The EMB PI bit alone is enough: a stream joined at burst B..F of an encrypted call
+    // (no header, no LC yet) is a call too, set up before its first frame (before, its
+    // frames went out ahead of any CallSetup until the embedded LC completed).
+    if (!s.setup_sent && (s.pending || s.lc || s.pi || s.privacy)) {
         emitSetup(s, out);
     }
     if (s.pending) {
@@ -133,13 +161,22 @@ Status CallDecoder::onPacket(const DmrdPacket& p, std::int64_t now_ns, std::vect
         it = streams_.emplace(key, std::move(s)).first;
     }
     Stream& s = it->second;
+    const auto idx =
+        static_cast<std::uint8_t>(p.frame_type == FrameType::VoiceSync ? 0 : p.dtype_vseq);
+    std::optional<std::uint64_t> slot;
+    if (!is_data) {
+        slot = placeVoice(s, p.seq, idx);
+        if (!slot) {
+            // Dropped and counted by the caller; MMDVMHost drops it too (DMRSlot.cpp
+            // insertSilence(): "Do not send duplicate").
+            ++stats_.duplicates;
+            return Error{"duplicate", p.seq};
+        }
+    }
     if (s.have_seq) {
         const auto gap = static_cast<std::uint8_t>(p.seq - s.last_seq);
         if (gap > 1 && gap < 128) {
             stats_.lost_packets += gap - 1u;
-            if (s.last_voice >= 0) {
-                s.frames += gap - 1u;  // lost voice frames show as a jump in Voice.seq
-            }
         }
     }
     s.have_seq = true;
@@ -148,8 +185,6 @@ Status CallDecoder::onPacket(const DmrdPacket& p, std::int64_t now_ns, std::vect
 
     auto info = inspectBurst(p);
     if (!is_data) {
-        const auto idx =
-            static_cast<std::uint8_t>(p.frame_type == FrameType::VoiceSync ? 0 : p.dtype_vseq);
         if (info && info->emb) {
             s.privacy = s.privacy || info->emb->pi;
             if (auto lc = s.emb_lc.feed(*info->emb, embeddedFragment(p.burst)); lc && lc->ok()) {
@@ -166,20 +201,26 @@ Status CallDecoder::onPacket(const DmrdPacket& p, std::int64_t now_ns, std::vect
                 }
             }
         }
-        if (s.last_voice >= 0 && idx <= s.last_voice) {
-            ++s.superframe;
+        if (s.last_voice < 0) {
+            s.first_slot = *slot;
+        } else {
+            stats_.lost_frames += *slot - s.last_slot - 1;
         }
+        s.last_slot = *slot;
         s.last_voice = idx;
+        s.last_voice_seq = p.seq;
+        s.data_since_voice = 0;
         const bool known = s.lc || s.pi || s.privacy;
         const VoiceParts parts = splitVoiceBurst(p.burst);
         Voice v;
         v.call = s.ref;
         v.frame.codec = VoiceCodec::DmrAmbe;
-        v.frame.pos = FramePosition{s.superframe, idx};
+        v.frame.pos = FramePosition{static_cast<std::uint32_t>(*slot / 6), idx};
         v.frame.crypto = cryptoOf(s);
         v.frame.payload.assign(parts.ambe);
         v.frame.side.assign(parts.middle);
-        v.frame.seq = s.frames++;
+        // Lost voice frames show as a jump in Voice.seq (the engine counts them).
+        v.frame.seq = static_cast<std::uint32_t>(*slot - s.first_slot);
         v.frame.rx_ns = now_ns;
         if (!s.setup_sent && !known && !s.pending) {
             // Late entry on burst A: encryption state unknown until the EMB of burst B.
@@ -191,6 +232,9 @@ Status CallDecoder::onPacket(const DmrdPacket& p, std::int64_t now_ns, std::vect
         out.emplace_back(std::move(v));
         // The voice payload is opaque and was forwarded; a damaged EMB is still reported.
         return info ? Status{} : Status{info.error()};
+    }
+    if (s.last_voice >= 0) {
+        ++s.data_since_voice;
     }
     if (!info) {
         return info.error();

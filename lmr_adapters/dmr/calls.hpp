@@ -41,12 +41,15 @@ class CallDecoder {
   public:
     struct Stats {
         std::uint64_t lost_packets = 0;  // sequence gaps seen
+        std::uint64_t lost_frames = 0;   // voice slots skipped (sequence gap or burst index jump)
+        std::uint64_t duplicates = 0;    // voice packet repeated (same sequence and burst): dropped
         std::uint64_t aliases = 0;       // talker aliases decoded
     };
 
     // Feeds one packet received from `peer_id`; appends the events it produces. An error
-    // means the packet's burst metadata could not be decoded (the caller counts it); voice
-    // bursts are still reported when only their EMB is damaged (payload is opaque).
+    // means the packet's burst metadata could not be decoded, or "duplicate": the same voice
+    // packet again, dropped (the caller counts either); voice bursts are still reported when
+    // only their EMB is damaged (payload is opaque).
     Status onPacket(const DmrdPacket& p, std::int64_t now_ns, std::vector<Event>& out);
     // Ends streams silent for longer than `timeout_ns` (CallEnd Timeout).
     void expire(std::int64_t now_ns, std::int64_t timeout_ns, std::vector<Event>& out);
@@ -72,11 +75,16 @@ class CallDecoder {
         std::optional<FullLc> lc;
         std::optional<PiHeader> pi;
         bool privacy = false;
-        std::uint32_t superframe = 0;
-        int last_voice = -1;
+        // Voice slots counted from slot A of the stream's first superframe: burst n of
+        // superframe s is slot 6s + n. A frame's position follows from the DMRD sequence
+        // number and its burst index, so a gap of any length keeps later frames in place.
+        std::uint64_t last_slot = 0;
+        std::uint64_t first_slot = 0;
+        int last_voice = -1;  // burst index of the last voice packet, -1 before one
+        std::uint8_t last_voice_seq = 0;
+        unsigned data_since_voice = 0;  // data bursts of the stream since the last voice
         std::uint8_t last_seq = 0;
         bool have_seq = false;
-        std::uint32_t frames = 0;
         std::int64_t last_rx_ns = 0;
         EmbeddedLcAssembler emb_lc;
         TalkerAliasAssembler alias;    // FLCO 4..7 in the embedded LC
@@ -89,6 +97,10 @@ class CallDecoder {
     using Key = std::tuple<std::uint32_t, std::uint8_t>;  // peer, slot
 
     CryptoSync cryptoOf(const Stream& s) const;
+    // The voice slot of burst `idx` arriving with sequence number `seq`; nullopt for a
+    // duplicate of the last voice packet.
+    std::optional<std::uint64_t> placeVoice(const Stream& s, std::uint8_t seq,
+                                            std::uint8_t idx) const;
     void emitSetup(Stream& s, std::vector<Event>& out);
     void flushPending(Stream& s, std::vector<Event>& out);
 

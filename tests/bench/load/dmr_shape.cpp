@@ -30,30 +30,41 @@ std::uint64_t xorshift(std::uint64_t& s) {
     return s;
 }
 
-// The 48 middle bits of voice bursts A..F (A: BS voice sync; B..F: EMB with PI = 1, LCSS
-// single, null embedded fragment — the same shape harness/sim/dmr_radio.cpp sends).
-const std::array<std::array<std::uint8_t, 6>, 6>& voiceMiddles() {
-    static const auto m = [] {
-        std::array<std::array<std::uint8_t, 6>, 6> out{};
-        const std::array<std::uint8_t, 27> zero{};
-        const std::array<std::uint8_t, 6> zmid{};
-        for (std::uint8_t b = 0; b < 6; ++b) {
-            dmr::Burst burst = dmr::joinVoiceBurst(ByteView(zero.data(), zero.size()),
-                                                   ByteView(zmid.data(), zmid.size()));
-            if (b == 0) {
-                dmr::setSync(burst, dmr::SyncPattern::BsVoice);
-            } else {
-                dmr::Emb e;
-                e.color_code = kColorCode;
-                e.pi = true;
-                e.lcss = static_cast<std::uint8_t>(dmr::Lcss::Single);
-                dmr::encodeEmb(burst, e);
+// The 48 middle bits of voice bursts A..F as MMDVMHost forwards them (DMRSlot.cpp
+// writeModem(); the same shape harness/sim/dmr_radio.cpp sends): A the BS voice sync; B..E
+// EMB with PI = 1 and the four embedded fragments of the stream's voice LC (LCSS first,
+// continuation, continuation, last); F EMB with PI = 1, LCSS single, null fragment.
+std::array<std::array<std::uint8_t, 6>, 6> voiceMiddles(const DmrStreamIds& ids) {
+    dmr::FullLc lc;
+    lc.flco = dmr::kFlcoGroup;
+    lc.service_options = dmr::kSvcPrivacy;
+    lc.dst = ids.talkgroup;
+    lc.src = ids.src;
+    const dmr::EmbeddedFragments frags = dmr::encodeEmbeddedLc(dmr::serializeFullLc(lc));
+    std::array<std::array<std::uint8_t, 6>, 6> out{};
+    const std::array<std::uint8_t, 27> zero{};
+    const std::array<std::uint8_t, 6> zmid{};
+    for (std::uint8_t b = 0; b < 6; ++b) {
+        dmr::Burst burst = dmr::joinVoiceBurst(ByteView(zero.data(), zero.size()),
+                                               ByteView(zmid.data(), zmid.size()));
+        if (b == 0) {
+            dmr::setSync(burst, dmr::SyncPattern::BsVoice);
+        } else {
+            dmr::Emb e;
+            e.color_code = kColorCode;
+            e.pi = true;
+            e.lcss = static_cast<std::uint8_t>(b == 1   ? dmr::Lcss::First
+                                               : b == 4 ? dmr::Lcss::Last
+                                               : b == 5 ? dmr::Lcss::Single
+                                                        : dmr::Lcss::Continuation);
+            dmr::encodeEmb(burst, e);
+            if (b <= 4) {
+                dmr::setEmbeddedFragment(burst, frags[b - 1]);
             }
-            out[b] = dmr::splitVoiceBurst(burst).middle;
         }
-        return out;
-    }();
-    return m;
+        out[b] = dmr::splitVoiceBurst(burst).middle;
+    }
+    return out;
 }
 
 int loopbackSocket() {
@@ -92,7 +103,9 @@ DmrStreamIds dmrStreamIds(std::uint32_t i) {
 }
 
 DmrCallSource::DmrCallSource(std::uint32_t stream_index)
-    : ids_(dmrStreamIds(stream_index)), rng_(0x9E3779B97F4A7C15ull ^ (stream_index + 1)) {}
+    : ids_(dmrStreamIds(stream_index))
+    , rng_(0x9E3779B97F4A7C15ull ^ (stream_index + 1))
+    , middles_(voiceMiddles(ids_)) {}
 
 void DmrCallSource::callStart(Bytes& lc_header, Bytes& pi_header) {
     dmr::FullLc lc;
@@ -136,7 +149,7 @@ std::uint32_t DmrCallSource::voice(std::uint64_t seq, Bytes& out, std::uint32_t*
             vocoder[k + j] = static_cast<std::uint8_t>(r >> (8 * j));
         }
     }
-    const auto& mid = voiceMiddles()[b];
+    const auto& mid = middles_[b];
     dmr::DmrdPacket p;
     p.seq = dmrd_seq_++;
     p.src = ids_.src;

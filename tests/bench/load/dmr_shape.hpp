@@ -5,7 +5,8 @@
 //    (lmr_adapters/dmr): call start = voice LC header (privacy service option) + PI header
 //    (ALGID 5 = AES-256, the stream's key ID, a 32-bit IV), then voice bursts A..F every 60 ms
 //    (3 AMBE frames each: 16.7 packets/s = 50 voice frames/s) whose 27 vocoder bytes are random
-//    (stand-in ciphertext), burst A with the BS voice sync, B..F with an EMB saying PI = 1.
+//    (stand-in ciphertext), burst A with the BS voice sync, B..F with an EMB saying PI = 1 and
+//    the embedded LC in B..E: the shape MMDVMHost forwards (DMRSlot.cpp writeModem()).
 //    iwfd's CallDecoder keys a call by (DMRD peer ID, slot), so two streams (TS1, TS2) share
 //    one repeater ID; stream i is repeater 310000000 + i/2, slot 1 + i%2, talkgroup 9000 + i.
 //  - HbpPeerSockets: K UDP sockets; each logs in the repeater IDs of its streams to an HBP
@@ -14,6 +15,7 @@
 //    alive with RPTPING (MSTPONG / MSTNAK counted).
 //  - DmrTickSender: every tick, the packets of all streams that are due, one sendmmsg per
 //    socket (the generator must stay cheap: ~0.1 syscall per packet at 2,500 streams).
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -42,9 +44,9 @@ class DmrCallSource {
   public:
     explicit DmrCallSource(std::uint32_t stream_index);
     const DmrStreamIds& ids() const { return ids_; }
-    // Call start packets: voice LC header then PI header (DMRD, 53 bytes each).
+    // Call start packets: voice LC header then PI header (DMRD, 55 bytes each).
     void callStart(Bytes& lc_header, Bytes& pi_header);
-    // Voice burst `seq` (burst index seq % 6) into out (53 bytes). Returns the FNV-1a digest
+    // Voice burst `seq` (burst index seq % 6) into out (55 bytes). Returns the FNV-1a digest
     // of its 27 vocoder bytes (what the MC side receives as the frame payload); *burst_digest
     // (optional) gets the digest of the whole 33-byte burst (what a bare relay passes on).
     std::uint32_t voice(std::uint64_t seq, Bytes& out, std::uint32_t* burst_digest = nullptr);
@@ -52,6 +54,7 @@ class DmrCallSource {
   private:
     DmrStreamIds ids_;
     std::uint64_t rng_;
+    std::array<std::array<std::uint8_t, 6>, 6> middles_;  // bursts A..F, see voiceMiddles()
     std::uint8_t dmrd_seq_ = 0;
 };
 
