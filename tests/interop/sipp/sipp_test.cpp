@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
+#include <memory>
 #include <signal.h>
 #include <sstream>
 #include <string>
@@ -303,6 +304,23 @@ bool waitForUdpBound(std::uint16_t port) {
         10s);
 }
 
+// SIPp as a UAS on UDP 127.0.0.1:port playing `scenario`, logging to dir/<name>.log and .err;
+// returns once it has bound its port (nullptr if it never did).
+std::unique_ptr<Child> sippUas(const std::string& scenario, std::uint16_t port, TempDir& dir,
+                               const std::string& name) {
+    auto sipp = std::make_unique<Child>(
+        std::vector<std::string>{IWF_SIPP, "-sf", std::string(IWF_SIPP_SCENARIOS) + "/" + scenario,
+                                 "-m", "1", "-t", "u1", "-i", "127.0.0.1", "-p",
+                                 std::to_string(port), "-timeout", "30s", "-timeout_error",
+                                 "-nostdin", "-trace_err", "-error_file", dir.file(name + ".err")},
+        dir.file(name + ".log"), dir.path());
+    if (!waitForUdpBound(port)) {
+        ADD_FAILURE() << scenario << ": SIPp did not start\n" << slurp(dir.file(name + ".log"));
+        return nullptr;
+    }
+    return sipp;
+}
+
 // Debian's Kamailio 5.6 on 127.0.0.1:port with tests/interop/sipp/kamailio.cfg, in the
 // foreground (-DD), logging to stderr (-E) into dir/kamailio.log; killed with the test.
 struct Kamailio {
@@ -472,17 +490,13 @@ TEST(ThroughKamailio, IwfdCallsMc) {
     Kamailio proxy;
     ASSERT_TRUE(proxy.start(dir));
     const std::uint16_t sipp_port = freePort(false);
-    Child sipp(
-        {IWF_SIPP, "-sf", std::string(IWF_SIPP_SCENARIOS) + "/mc_answers_iwf_via_proxy.xml", "-m",
-         "1", "-t", "u1", "-i", "127.0.0.1", "-p", std::to_string(sipp_port), "-timeout", "30s",
-         "-timeout_error", "-nostdin", "-trace_err", "-error_file", dir.file("uas.err")},
-        dir.file("uas.log"), dir.path());
-    ASSERT_TRUE(waitForUdpBound(sipp_port));
+    auto sipp = sippUas("mc_answers_iwf_via_proxy.xml", sipp_port, dir, "uas");
+    ASSERT_TRUE(sipp);
     Iwfd iwfd(dir);
     ASSERT_TRUE(iwfd.start(sip::Protocol::Udp, proxy.port, false,
                            "sip:cf@127.0.0.1:" + std::to_string(sipp_port)));
     iwfd.radioTalks();
-    auto code = sipp.wait(30s);
+    auto code = sipp->wait(30s);
     ASSERT_TRUE(code.has_value()) << slurp(dir.file("uas.log")) << iwfd.proc.log();
     EXPECT_EQ(*code, 0) << slurp(dir.file("uas.log")) << slurp(dir.file("uas.err"))
                         << slurp(proxy.log) << iwfd.proc.log();
@@ -499,17 +513,13 @@ TEST(ThroughKamailio, IwfdAffiliatesWithPublish) {
     Kamailio proxy;
     ASSERT_TRUE(proxy.start(dir));
     const std::uint16_t sipp_port = freePort(false);
-    Child sipp(
-        {IWF_SIPP, "-sf", std::string(IWF_SIPP_SCENARIOS) + "/mc_publish_via_proxy.xml", "-m", "1",
-         "-t", "u1", "-i", "127.0.0.1", "-p", std::to_string(sipp_port), "-timeout", "30s",
-         "-timeout_error", "-nostdin", "-trace_err", "-error_file", dir.file("publish.err")},
-        dir.file("publish.log"), dir.path());
-    ASSERT_TRUE(waitForUdpBound(sipp_port));
+    auto sipp = sippUas("mc_publish_via_proxy.xml", sipp_port, dir, "publish");
+    ASSERT_TRUE(sipp);
     Iwfd iwfd(dir);
     ASSERT_TRUE(iwfd.start(
         sip::Protocol::Udp, proxy.port, false, "sip:cf@127.0.0.1:" + std::to_string(sipp_port),
         "    affiliation: {model: group, groups: [sip:fire-ops@iwf.example]}\n"));
-    auto code = sipp.wait(30s);
+    auto code = sipp->wait(30s);
     ASSERT_TRUE(code.has_value()) << slurp(dir.file("publish.log")) << iwfd.proc.log();
     EXPECT_EQ(*code, 0) << slurp(dir.file("publish.log")) << slurp(dir.file("publish.err"))
                         << slurp(proxy.log) << iwfd.proc.log();
@@ -535,13 +545,8 @@ TEST(ThroughKamailio, SdsMessageBothWays) {
     const std::uint16_t mcdata_port = freePort(false);
     const std::string proxy_port = std::to_string(proxy.port);
     // The MCData server's side: receives the notification (a new dialog: its own SIPp).
-    Child uas(
-        {IWF_SIPP, "-sf", std::string(IWF_SIPP_SCENARIOS) + "/mc_sds_notification_via_proxy.xml",
-         "-m", "1", "-t", "u1", "-i", "127.0.0.1", "-p", std::to_string(sipp_port), "-timeout",
-         "30s", "-timeout_error", "-nostdin", "-trace_err", "-error_file",
-         dir.file("notification.err")},
-        dir.file("notification.log"), dir.path());
-    ASSERT_TRUE(waitForUdpBound(sipp_port));
+    auto uas = sippUas("mc_sds_notification_via_proxy.xml", sipp_port, dir, "notification");
+    ASSERT_TRUE(uas);
     Iwfd iwfd(dir);
     ASSERT_TRUE(iwfd.start(sip::Protocol::Udp, proxy.port, false, "sip:cf@mc.example", {},
                            "  - name: mcdata\n    type: mcdata-iwf2\n"
@@ -560,7 +565,7 @@ TEST(ThroughKamailio, SdsMessageBothWays) {
                       {"-rsa", "127.0.0.1:" + proxy_port}),
               0)
         << slurp(proxy.log) << iwfd.proc.log();
-    auto code = uas.wait(30s);
+    auto code = uas->wait(30s);
     ASSERT_TRUE(code.has_value()) << slurp(dir.file("notification.log")) << iwfd.proc.log();
     EXPECT_EQ(*code, 0) << slurp(dir.file("notification.log"))
                         << slurp(dir.file("notification.err")) << iwfd.proc.log();
