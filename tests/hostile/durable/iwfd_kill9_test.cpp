@@ -142,6 +142,16 @@ std::map<std::string, int> repeaterMessages(iwf::test::HbpRawPeer& rpt,
     return got;
 }
 
+// The example keymap imported by the real iwfctl into dir's SQLite store; its spec, or empty
+// (and a test failure) if the import failed.
+std::string importExampleKeymap(const iwf::test::TempDir& dir) {
+    const std::string keymap = "sqlite:" + dir.file("keymap.db");
+    auto r = runCommand({IWFCTL_BIN, "keymap", "--store", keymap, "import",
+                         std::string(IWF_SOURCE_DIR) + "/configs/keymap.example.yaml"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? keymap : std::string();
+}
+
 // iwfd's config for these tests: one DMR master, one MCData link toward `mc`, a durable store.
 std::string durableConfig(const iwf::test::TempDir& dir, const std::string& keymap,
                           std::uint16_t hbp_port, std::uint16_t sip_port, const McData& mc,
@@ -169,10 +179,8 @@ std::string durableConfig(const iwf::test::TempDir& dir, const std::string& keym
 
 TEST(IwfdKill9, AcceptedShortDataIsDeliveredOnceInBothDirectionsAfterARestart) {
     iwf::test::TempDir dir;
-    const std::string keymap = "sqlite:" + dir.file("keymap.db");
-    auto r = runCommand({IWFCTL_BIN, "keymap", "--store", keymap, "import",
-                         std::string(IWF_SOURCE_DIR) + "/configs/keymap.example.yaml"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string keymap = importExampleKeymap(dir);
+    ASSERT_FALSE(keymap.empty());
     asio::io_context io;
     metrics::Registry reg;
     McData mc(io, reg);
@@ -258,10 +266,8 @@ TEST(IwfdKill9, AcceptedShortDataIsDeliveredOnceInBothDirectionsAfterARestart) {
 // logged in and took it. Nothing is said before (before this change: no notification at all).
 TEST(IwfdStoredSds, DeliveryNotificationFollowsTheLaterOutcome) {
     iwf::test::TempDir dir;
-    const std::string keymap = "sqlite:" + dir.file("keymap.db");
-    auto r = runCommand({IWFCTL_BIN, "keymap", "--store", keymap, "import",
-                         std::string(IWF_SOURCE_DIR) + "/configs/keymap.example.yaml"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string keymap = importExampleKeymap(dir);
+    ASSERT_FALSE(keymap.empty());
     asio::io_context io;
     metrics::Registry reg;
     McData mc(io, reg);
