@@ -59,6 +59,7 @@ local f = {
     imbe = ProtoField.bytes("p25rec.imbe", "IMBE codeword (u0..u7)"),
     side = ProtoField.bytes("p25rec.side", "Side bytes (all but tag and IMBE)"),
     status = ProtoField.bytes("p25rec.status", "Status bytes"),
+    spare = ProtoField.bytes("p25rec.spare", "Spare byte (before the codeword)"),
     lcf = ProtoField.uint8("p25rec.lcf", "LCF / LCO", base.HEX),
     protected = ProtoField.bool("p25rec.protected_lc", "Protected (encrypted) LC"),
     mfid = ProtoField.uint8("p25rec.mfid", "MFID", base.HEX),
@@ -178,9 +179,9 @@ local function dissect(tvb, pinfo, tree)
     if io + 11 < n then t:add(f.status, tvb:range(io + 11, n - io - 11)) end
     if tag ~= 0x62 and tag ~= 0x6B and io > 1 and tag ~= 0x6A and tag ~= 0x73 then
         -- byte 4 of the 17-byte records (between the 3 data bytes and the codeword)
-        t:add(f.status, tvb:range(4, 1))
+        t:add(f.spare, tvb:range(4, 1))
     elseif (tag == 0x6A or tag == 0x73) then
-        t:add(f.status, tvb:range(3, 1))
+        t:add(f.spare, tvb:range(3, 1))
     end
     pinfo.cols.info = info
     return n
