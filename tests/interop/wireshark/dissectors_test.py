@@ -235,6 +235,8 @@ def case_hbp(args, chk, tmp, only_hex_dump=False):
     hex_dump = os.path.join(args.data, "lmr_dmr", "encrypted_call.hex")
     caps = [(hex_dump_to_pcap(args, hex_dump, tmp), hex_dump)]
     if not only_hex_dump:
+        messages = os.path.join(args.data, "wireshark", "hbp_messages.hex")
+        caps.append((hex_dump_to_pcap(args, messages, tmp), messages))
         caps.append((os.path.join(args.data, "wireshark", "dmr_call.pcapng"), None))
     fields = hbp_fields()
     for cap, source in caps:
