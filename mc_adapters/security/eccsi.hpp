@@ -11,7 +11,8 @@
 // Constant time: the SSK and the ephemeral j are held in BN_FLG_CONSTTIME bignums; [j]G goes
 // through OpenSSL's constant-time P-256 scalar multiplication, the inversion in §5.2.1 step 5
 // is a Fermat inversion with BN_mod_exp_mont_consttime and the products with the SSK are
-// Montgomery products (docs/protocols/mc-security.md "Constant time" says what was checked).
+// Montgomery products. A valgrind taint check (scripts/ct-check-mc-security) finds only
+// bookkeeping branches left: docs/protocols/mc-security.md §9 lists them.
 
 #include <optional>
 

@@ -11,11 +11,11 @@
 // the Encapsulated Data are R_(b,S) || H, 257 + 16 = 273 octets; an element of PF_p is
 // represented by one 128-octet element of F_p.
 //
-// Constant time on the receiver: the RSK enters the pairing only as the evaluation point of
-// the Miller lines (the loop's control flow follows the public q and the public R); every
-// product involving it is a Montgomery product and the two inversions of secret-dependent
-// value (to represent the result) is a Fermat inversion with BN_mod_exp_mont_consttime; [r]([b]P +
-// Z) with the secret r goes through OpenSSL's Montgomery-ladder scalar multiplication.
+// Secrets on the receiver: [r]([b]P + Z) with the secret r goes through OpenSSL's
+// Montgomery-ladder scalar multiplication and g^r is a ladder over all exponent bits, but the
+// F_p additions / reductions of the Miller loop and the RSK decoding branch on secret-derived
+// values (valgrind taint check, scripts/ct-check-mc-security): this receiver is NOT constant
+// time (docs/protocols/mc-security.md §9).
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
