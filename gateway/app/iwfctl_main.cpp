@@ -9,6 +9,7 @@
 #include "keymap/cli/keymap_commands.hpp"
 #include "lmr_adapters/dmr/cli/decode_hbp.hpp"
 #include "lmr_adapters/p25/cli/decode_commands.hpp"
+#include "mc_adapters/rtp/cli/decode_lmr_rtp.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"iwfctl - OpenIWF configuration and operations CLI"};
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
     // (area registrations: one line each)
     iwf::lmr::dmr::addDecodeCommands(*decode);
     iwf::lmr::p25::addDecodeCommands(*decode);
+    iwf::mc::rtp::addDecodeCommands(*decode);
     iwf::keymap::addKeymapCommands(app);
 
     try {

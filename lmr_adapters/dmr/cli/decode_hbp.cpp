@@ -139,6 +139,8 @@ std::size_t decodeHbpCapture(const pcap::Capture& cap, std::optional<std::uint16
                     break;
                 case HbpType::Rpto:
                 case HbpType::Dmra:
+                case HbpType::Dmrg:
+                case HbpType::Rptg:
                     j["text_hex"] = toHex(asBytes(m->text));
                     break;
                 default:
