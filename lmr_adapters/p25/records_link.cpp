@@ -128,6 +128,7 @@ RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::R
         "iwf_p25_relay_held_total",
         "P25 records not relayed because another stream held the channel (one talker at a time)",
         l);
+    peers_gauge_ = &metrics_.gauge("iwf_p25_peers", "P25 peers linked (polling)", l);
 }
 
 RecordsLink::~RecordsLink() {
@@ -214,6 +215,7 @@ void RecordsLink::stop() {
             }
         }
         peers_.clear();
+        peers_gauge_->set(0);
         out_.reset();
     }
     flushOutbox();
@@ -306,6 +308,7 @@ std::map<RecordsLink::Endpoint, RecordsLink::Peer>::iterator RecordsLink::link(
     p.gate = cfg_.rate.gate();
     drops_.admitPeer(p.name);
     auto it = peers_.emplace(from, std::move(p)).first;
+    peers_gauge_->set(static_cast<double>(peers_.size()));
     log_->info("link={} peer={} callsign={} linked by={}", cfg_.name, it->second.name, callsign,
                how);
     announce(from, true);
@@ -321,6 +324,7 @@ void RecordsLink::unlink(std::map<Endpoint, Peer>::iterator it, std::string_view
     channel().release(this, &it->first);
     announce(it->first, false);
     peers_.erase(it);
+    peers_gauge_->set(static_cast<double>(peers_.size()));
 }
 
 void RecordsLink::onDatagram(const Endpoint& from, ByteView data) {
@@ -627,6 +631,7 @@ void RecordsLink::tick() {
             channel().release(this, &it->first);
             announce(it->first, false);
             it = peers_.erase(it);
+            peers_gauge_->set(static_cast<double>(peers_.size()));
         } else {
             ++it;
         }
