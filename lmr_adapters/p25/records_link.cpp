@@ -129,6 +129,10 @@ RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::R
         "P25 records not relayed because another stream held the channel (one talker at a time)",
         l);
     peers_gauge_ = &metrics_.gauge("iwf_p25_peers", "P25 peers linked (polling)", l);
+    // At 0 from the start, like iwf_dmr_peer_timeouts_total: increase() cannot see the first
+    // timeout of a series born at 1.
+    peer_timeouts_ =
+        &metrics_.counter("iwf_p25_peer_timeouts_total", "P25 peers dropped for not polling", l);
 }
 
 RecordsLink::~RecordsLink() {
@@ -621,10 +625,7 @@ void RecordsLink::tick() {
         }
         if (now - p.last_poll > cfg_.peer_timeout) {
             log_->info("link={} peer={} callsign={} timed out", cfg_.name, p.name, p.callsign);
-            metrics_
-                .counter("iwf_p25_peer_timeouts_total", "P25 peers dropped for not polling",
-                         {{"link", cfg_.name}})
-                .inc();
+            peer_timeouts_->inc();
             if (p.call) {
                 endCall(p, EndReason::LinkDown, "peer timed out");
             }

@@ -214,6 +214,7 @@ class RecordsLink final : public UdpLink {
     // Peers linked now (iwf_p25_peers, the P25 side of "link up"; iwf_dmr_peers is the DMR
     // one): set wherever peers_ changes.
     metrics::Gauge* peers_gauge_ = nullptr;
+    metrics::Counter* peer_timeouts_ = nullptr;
 };
 
 }  // namespace iwf::lmr::p25

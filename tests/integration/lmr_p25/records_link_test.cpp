@@ -107,6 +107,9 @@ TEST_F(P25RecordsLink, PeerPollsLinksSendsSuperframeAndUnlinks) {
             .value();
     };
     EXPECT_EQ(peersGauge(), 1.0);
+    // Exported at 0 before any timeout (increase() in the dashboards sees the first one).
+    EXPECT_NE(metrics.renderPrometheus().find("iwf_p25_peer_timeouts_total{link=\"p25-test\"} 0"),
+              std::string::npos);
 
     test::SuperframeSpec s;
     s.service_options = 0x04;
