@@ -41,8 +41,13 @@ struct RoundOpacity {
 // round's needles (the canaries sent and received in this round, and the keys).
 RoundOpacity scanRound(Lab& lab) {
     RoundOpacity r;
-    const std::uint64_t c0 = lab.mem.canary;
-    const std::uint64_t k0 = lab.mem.key;
+    std::uint64_t c0 = 0;
+    std::uint64_t k0 = 0;
+    {
+        std::lock_guard lock(lab.mem_mu);  // the background sampler adds to lab.mem too
+        c0 = lab.mem.canary;
+        k0 = lab.mem.key;
+    }
     lab.scanMemoryOnce();
     {
         std::lock_guard lock(lab.mem_mu);
