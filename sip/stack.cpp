@@ -75,7 +75,15 @@ struct Stack::AckMemory {
 };
 
 Stack::Stack(asio::io_context& io, metrics::Registry& metrics, StackConfig cfg)
-    : io_(io), metrics_(metrics), cfg_(std::move(cfg)), log_(log::get("sip")) {}
+    : io_(io), metrics_(metrics), cfg_(std::move(cfg)), log_(log::get("sip")) {
+    // Every transaction timeout reason (below) exported from the start at 0: the dashboards'
+    // "SIP transaction errors" panel and the IwfSipTransactionTimeouts alert read increase(),
+    // which cannot see the first timeout of a series that is born at 1 (configs/monitoring/).
+    for (const char* reason : {"timer_b", "timer_f", "timer_h", "no_ack_for_2xx"}) {
+        metrics_.counter("iwf_sip_transaction_timeouts_total", "SIP transactions that timed out",
+                         {{"stack", cfg_.name}, {"reason", reason}});
+    }
+}
 
 Stack::~Stack() {
     stop();

@@ -1,5 +1,6 @@
 // iwf-harness: the LMR/MC interop test harness (docs/harness.md).
 //   iwf-harness run SCENARIO.yaml --out DIR   drive a scenario through a real iwfd
+//   iwf-harness demo [--out DIR]              iwfd with MC clients and radios talking in rounds
 //   iwf-harness report DIR                    render DIR/report.json to DIR/report.html
 //   iwf-harness selftest                      prove the opacity scanner finds a planted canary
 #include <iostream>
@@ -26,6 +27,34 @@ int main(int argc, char** argv) {
     run->add_option("--iwfctl", run_opt.iwfctl, "iwfctl binary")->capture_default_str();
     run->add_option("--dumpcap", run_opt.dumpcap, "dumpcap binary")->capture_default_str();
 
+    iwf::harness::DemoOptions demo_opt;
+    demo_opt.run.scenario = IWF_DEMO_SCENARIO;
+    demo_opt.run.out_dir = "var/demo";
+    demo_opt.run.iwfd = IWF_IWFD_PATH;
+    demo_opt.run.iwfctl = IWF_IWFCTL_PATH;
+    long duration_s = 0;
+    auto* demo = app.add_subcommand(
+        "demo",
+        "iwfd with the simulated MC system and radios: an encrypted P25 and an encrypted DMR "
+        "talkgroup talk to MC clients in rounds until Ctrl-C");
+    demo->add_option("--scenario", demo_opt.run.scenario, "scenario YAML file (repeated)")
+        ->capture_default_str();
+    demo->add_option("--out", demo_opt.run.out_dir, "output directory (config, log, report)")
+        ->capture_default_str();
+    demo->add_option("--admin-port", demo_opt.admin_port,
+                     "iwfd's admin API port on 127.0.0.1 (0: any, see DIR/admin.port)")
+        ->capture_default_str();
+    demo->add_option("--duration", duration_s,
+                     "stop after the round running when this many seconds have passed (0: "
+                     "until Ctrl-C)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    demo->add_flag("--capture", demo_opt.capture,
+                   "capture loopback UDP with dumpcap into DIR/capture.pcapng and scan it too");
+    demo->add_option("--iwfd", demo_opt.run.iwfd, "iwfd binary")->capture_default_str();
+    demo->add_option("--iwfctl", demo_opt.run.iwfctl, "iwfctl binary")->capture_default_str();
+    demo->add_option("--dumpcap", demo_opt.run.dumpcap, "dumpcap binary")->capture_default_str();
+
     std::string report_dir;
     auto* rep = app.add_subcommand("report", "render DIR/report.json to DIR/report.html");
     rep->add_option("dir", report_dir, "a run's output directory")->required();
@@ -39,6 +68,10 @@ int main(int argc, char** argv) {
     }
     if (*run) {
         return iwf::harness::runScenario(run_opt, std::cout, std::cerr);
+    }
+    if (*demo) {
+        demo_opt.duration = std::chrono::seconds(duration_s);
+        return iwf::harness::runDemo(demo_opt, std::cout, std::cerr);
     }
     if (*rep) {
         const iwf::Status s = iwf::harness::renderReportDir(report_dir);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -31,6 +32,10 @@ bool ChildProcess::start(const std::vector<std::string>& argv, const std::string
         return false;
     }
     if (pid == 0) {
+        if (own_group_) {
+            ::setpgid(0, 0);
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        }
         ::dup2(fd, 1);
         ::dup2(fd, 2);
         std::vector<char*> args;

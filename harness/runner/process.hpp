@@ -26,9 +26,15 @@ class ChildProcess {
     std::optional<int> wait(std::chrono::milliseconds timeout);
     // SIGTERM, wait `grace`, then SIGKILL.
     void stop(std::chrono::milliseconds grace = std::chrono::seconds(3));
+    // Before start(): the child runs in its own process group, so a Ctrl-C in the terminal
+    // (SIGINT to the foreground group) reaches only the runner, which then stops its children
+    // in order (`iwf-harness demo`); the child gets SIGTERM if the runner dies first
+    // (PR_SET_PDEATHSIG), so none outlives it.
+    void setOwnProcessGroup(bool on) { own_group_ = on; }
 
   private:
     pid_t pid_ = -1;
+    bool own_group_ = false;
     std::optional<int> exit_;
 };
 

@@ -88,4 +88,9 @@ std::vector<std::pair<std::int64_t, Bytes>> RadioPort::received() const {
     return rx_;
 }
 
+void RadioPort::forget() {
+    std::lock_guard lock(mu_);
+    rx_.clear();
+}
+
 }  // namespace iwf::harness

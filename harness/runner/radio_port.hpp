@@ -33,6 +33,9 @@ class RadioPort {
                                  std::chrono::milliseconds timeout);
     // Every datagram received so far: (steady-clock ns, bytes).
     std::vector<std::pair<std::int64_t, Bytes>> received() const;
+    // Forgets what was received (`iwf-harness demo` between rounds, so memory stays bounded);
+    // marks taken before are void.
+    void forget();
 
   private:
     std::optional<Bytes> receive(std::chrono::milliseconds timeout);

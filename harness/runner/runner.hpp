@@ -15,6 +15,7 @@
 // capture demonstrably saw the scenario's traffic, and every step's expectation held
 // (frame-by-frame decryption at each expected receiver, outcome, reason).
 
+#include <chrono>
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -39,6 +40,7 @@ struct IwfdLinks {
     bool mcptt = false;         // a mcptt-iwf1 link (the scenario has voice steps)
     bool mcdata = false;        // a mcdata-iwf2 link (the scenario has sds / kmm steps)
     std::uint16_t mc_peer = 0;  // the simulated MC system's SIP port
+    std::uint16_t admin = 0;    // iwfd's admin port (0: any; `iwf-harness demo` sets one)
 };
 
 // The ports iwfd's links bound (port 0 in the config), as its log states them.
@@ -71,5 +73,16 @@ inline constexpr std::uint32_t kHarnessClientUnitBase = 9901;
 
 // 0 = pass, 1 = fail (report written), 2 = could not run (message on `err`).
 int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err);
+
+// `iwf-harness demo` (harness/runner/demo.cpp): iwfd with the simulated MC system and radios,
+// the scenario's time line repeated in rounds until Ctrl-C / SIGTERM or `duration`, each round
+// checked and scanned for its canaries. Exit codes as runScenario.
+struct DemoOptions {
+    RunOptions run;                    // scenario, out_dir, binaries
+    std::uint16_t admin_port = 9100;   // iwfd's admin API (0: any, read from DIR/admin.port)
+    std::chrono::seconds duration{0};  // 0: until Ctrl-C
+    bool capture = false;              // dumpcap on loopback (DIR/capture.pcapng), scanned
+};
+int runDemo(const DemoOptions& opt, std::ostream& out, std::ostream& err);
 
 }  // namespace iwf::harness

@@ -262,6 +262,13 @@ void McSystem::addNeedles(NeedleSet& set) const {
     }
 }
 
+void McSystem::forget() {
+    std::lock_guard lock(impl_->mu);
+    impl_->records.clear();
+    impl_->events.clear();
+    impl_->needles.clear();
+}
+
 std::vector<std::uint16_t> McSystem::ports() const {
     std::lock_guard lock(impl_->mu);
     return {impl_->ports.begin(), impl_->ports.end()};

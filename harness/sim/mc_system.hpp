@@ -148,6 +148,9 @@ class McSystem {
     std::vector<std::string> conformanceViolations() const;
     // Encrypted content this side sent: the opacity scan looks for it in iwfd.
     void addNeedles(NeedleSet& set) const;
+    // Forgets the frames and events received and the needles so far (`iwf-harness demo`
+    // between rounds, once they are checked and scanned for: memory stays bounded).
+    void forget();
     // The UDP ports this simulator uses (SIP, RTP, floor), for the capture filter.
     std::vector<std::uint16_t> ports() const;
 

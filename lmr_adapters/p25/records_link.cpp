@@ -128,6 +128,11 @@ RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::R
         "iwf_p25_relay_held_total",
         "P25 records not relayed because another stream held the channel (one talker at a time)",
         l);
+    peers_gauge_ = &metrics_.gauge("iwf_p25_peers", "P25 peers linked (polling)", l);
+    // At 0 from the start, like iwf_dmr_peer_timeouts_total: increase() cannot see the first
+    // timeout of a series born at 1.
+    peer_timeouts_ =
+        &metrics_.counter("iwf_p25_peer_timeouts_total", "P25 peers dropped for not polling", l);
 }
 
 RecordsLink::~RecordsLink() {
@@ -214,6 +219,7 @@ void RecordsLink::stop() {
             }
         }
         peers_.clear();
+        peers_gauge_->set(0);
         out_.reset();
     }
     flushOutbox();
@@ -306,6 +312,7 @@ std::map<RecordsLink::Endpoint, RecordsLink::Peer>::iterator RecordsLink::link(
     p.gate = cfg_.rate.gate();
     drops_.admitPeer(p.name);
     auto it = peers_.emplace(from, std::move(p)).first;
+    peers_gauge_->set(static_cast<double>(peers_.size()));
     log_->info("link={} peer={} callsign={} linked by={}", cfg_.name, it->second.name, callsign,
                how);
     announce(from, true);
@@ -321,6 +328,7 @@ void RecordsLink::unlink(std::map<Endpoint, Peer>::iterator it, std::string_view
     channel().release(this, &it->first);
     announce(it->first, false);
     peers_.erase(it);
+    peers_gauge_->set(static_cast<double>(peers_.size()));
 }
 
 void RecordsLink::onDatagram(const Endpoint& from, ByteView data) {
@@ -617,16 +625,14 @@ void RecordsLink::tick() {
         }
         if (now - p.last_poll > cfg_.peer_timeout) {
             log_->info("link={} peer={} callsign={} timed out", cfg_.name, p.name, p.callsign);
-            metrics_
-                .counter("iwf_p25_peer_timeouts_total", "P25 peers dropped for not polling",
-                         {{"link", cfg_.name}})
-                .inc();
+            peer_timeouts_->inc();
             if (p.call) {
                 endCall(p, EndReason::LinkDown, "peer timed out");
             }
             channel().release(this, &it->first);
             announce(it->first, false);
             it = peers_.erase(it);
+            peers_gauge_->set(static_cast<double>(peers_.size()));
         } else {
             ++it;
         }

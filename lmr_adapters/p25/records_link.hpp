@@ -211,6 +211,10 @@ class RecordsLink final : public UdpLink {
     metrics::Counter* mi_backfilled_ = nullptr;
     metrics::Counter* undecided_ = nullptr;
     metrics::Counter* relay_held_ = nullptr;
+    // Peers linked now (iwf_p25_peers, the P25 side of "link up"; iwf_dmr_peers is the DMR
+    // one): set wherever peers_ changes.
+    metrics::Gauge* peers_gauge_ = nullptr;
+    metrics::Counter* peer_timeouts_ = nullptr;
 };
 
 }  // namespace iwf::lmr::p25

@@ -101,6 +101,15 @@ TEST_F(P25RecordsLink, PeerPollsLinksSendsSuperframeAndUnlinks) {
     UdpPeer peer;
     linkPeer(peer, "N0CALL");
     EXPECT_EQ(link->peerCount(), 1U);
+    // iwf_p25_peers is the P25 side of the dashboards' "links up" (configs/monitoring/).
+    auto peersGauge = [&] {
+        return metrics.gauge("iwf_p25_peers", "P25 peers linked (polling)", {{"link", "p25-test"}})
+            .value();
+    };
+    EXPECT_EQ(peersGauge(), 1.0);
+    // Exported at 0 before any timeout (increase() in the dashboards sees the first one).
+    EXPECT_NE(metrics.renderPrometheus().find("iwf_p25_peer_timeouts_total{link=\"p25-test\"} 0"),
+              std::string::npos);
 
     test::SuperframeSpec s;
     s.service_options = 0x04;
@@ -135,6 +144,7 @@ TEST_F(P25RecordsLink, PeerPollsLinksSendsSuperframeAndUnlinks) {
 
     peer.sendTo(port, pollBytes("N0CALL", true));
     EXPECT_TRUE(test::eventually([&] { return link->peerCount() == 0; }));
+    EXPECT_EQ(peersGauge(), 0.0);
     // An unlink from a source that is not linked is refused and counted (under "other": it
     // is no known peer).
     UdpPeer stranger;
@@ -288,6 +298,9 @@ TEST_F(P25RecordsLink, SilentPeerTimesOutAndItsCallEnds) {
     }
     ASSERT_TRUE(sink.waitFor([](const auto& ev) { return test::countOf<CallEnd>(ev) == 1; }));
     EXPECT_EQ(link->peerCount(), 0U);
+    EXPECT_EQ(metrics.gauge("iwf_p25_peers", "P25 peers linked (polling)", {{"link", "p25-test"}})
+                  .value(),
+              0.0);
     auto ev = sink.events();
     EXPECT_EQ(std::get<CallEnd>(ev.back()).reason, EndReason::LinkDown);
     EXPECT_EQ(metrics.counterValue("iwf_p25_peer_timeouts_total", {{"link", "p25-test"}}), 1U);

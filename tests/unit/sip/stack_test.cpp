@@ -243,6 +243,24 @@ TEST(Stack, UdpInviteToSilentPeerRetransmitsThenTimesOutWith408) {
     EXPECT_EQ(uac.clientTransactions(), 0u);
 }
 
+// Each timeout reason is exported at 0 from the start: increase() in the dashboards and the
+// IwfSipTransactionTimeouts alert (configs/monitoring/) cannot see the first timeout of a
+// series that is born at 1.
+TEST(Stack, TransactionTimeoutCountersStartAtZero) {
+    asio::io_context io;
+    metrics::Registry reg;
+    Stack s(io, reg, config("fresh", Protocol::Udp));
+    const std::string text = reg.renderPrometheus();
+    for (const char* reason : {"timer_b", "timer_f", "timer_h", "no_ack_for_2xx"}) {
+        EXPECT_NE(
+            text.find(std::string("iwf_sip_transaction_timeouts_total{stack=\"fresh\",reason=\"") +
+                      reason + "\"} 0"),
+            std::string::npos)
+            << reason << "\n"
+            << text;
+    }
+}
+
 TEST(Stack, CancelPendingInviteGives487AndCancelHandler) {
     asio::io_context io;
     metrics::Registry reg;
