@@ -89,7 +89,7 @@ TEST_F(OpsEnv, RefusalsSayWhyNewestFirstAndAgreeWithTheCounters) {
     EXPECT_EQ(newest["reason"], "unknown_group");
     EXPECT_EQ(newest["link"], "p25");
     EXPECT_TRUE(newest["call"].is_null()) << "no call was opened for it";
-    EXPECT_EQ(newest["group"], "p25:group:BEE00.001.108A");    // 4242 = 0x108A
+    EXPECT_EQ(newest["group"], "p25:group:BEE00.001.1092");    // 4242 = 0x1092
     EXPECT_EQ(newest["source"], "p25:unit:BEE00.001.0003EA");  // 1002 = 0x3EA
     EXPECT_EQ(newest["cause"], 255);  // TS 24.380 Floor Deny cause: other reason
 
