@@ -87,6 +87,7 @@ void Daemon::applyConfig(const DaemonConfig& c) {
 }
 
 void Daemon::installRoutes() {
+    installOpsRoutes();  // /v1/links, /v1/peers, /v1/refusals (ops_routes.cpp)
     // Readiness (load balancers, keepalived's track_script, the harness): 200 only when iwfd
     // can map identities and E2EE parameters, i.e. a keymap revision is loaded, and it is not
     // draining. Liveness (systemd, a supervisor that restarts a hung process): /livez answers

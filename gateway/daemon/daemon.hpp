@@ -87,6 +87,10 @@ class Daemon {
     };
     int startLinks(LinkContext& ctx);
     std::string callsJsonAllShards();
+    // GET /v1/links, /v1/peers, /v1/refusals (ops_routes.cpp; docs/operations.md).
+    void installOpsRoutes();
+    nlohmann::json linksJson();
+    nlohmann::json refusalsJson(std::size_t limit = engine::RefusalLog::kCapacity);
     void stopWorkers();
     void applyConfig(const DaemonConfig& c);
     // Applies the reloadable keys of `lc` to every instance of the running link.

@@ -36,6 +36,7 @@
 #include "gateway/engine/engine_tables.hpp"
 #include "gateway/engine/latency_histogram.hpp"
 #include "gateway/engine/policy.hpp"
+#include "gateway/engine/refusal_log.hpp"
 #include "gateway/engine/stable_list.hpp"
 #include "gateway/engine/timer_service.hpp"
 
@@ -93,6 +94,8 @@ class Engine final : public EventSink {
     // Events this engine received (all kinds; one thread, read on it or after it stopped).
     std::uint64_t eventsIn() const { return events_in_; }
     const LatencyHistogram& latency() const { return latency_; }
+    // GET /v1/refusals: the last refusals of this engine (on its thread, like callsJson()).
+    const RefusalLog& refusalLog() const { return refusal_log_; }
     // Approximate bytes held for one call with `legs` legs and nothing pending (benchmarks).
     static std::size_t callStateBytes(std::size_t legs);
 
@@ -309,7 +312,10 @@ class Engine final : public EventSink {
     // Output.
     void send(std::uint16_t link, const Event& e);
     Status sendStatus(std::uint16_t link, const Event& e);  // send(), saying what happened
-    void countRefusal(std::uint16_t link, std::string_view reason);
+    // Counts a refusal (iwf_engine_refusals_total{link, reason}) and keeps it in the refusal
+    // log with what `who` says of it (call, group, source, target, cause; time, link and
+    // reason are filled here).
+    void countRefusal(std::uint16_t link, std::string_view reason, RefusalRecord who);
     void dropEvent(std::uint16_t link, std::string_view reason);
     void floorEvent(std::string_view what);
     metrics::Counter& reasonCounter(ReasonCounters& cache, std::string_view name,
@@ -344,6 +350,7 @@ class Engine final : public EventSink {
     // MC group URI -> call id. The key views the call's own c.group->mc_group.uri (no copy):
     // the entry is erased in endCall(), before the call (and the string) is freed.
     std::map<std::string_view, std::uint64_t, std::less<>> group_calls_;
+    RefusalLog refusal_log_;
     std::vector<std::uint64_t> reap_;  // ended calls to erase
     std::uint64_t next_call_ = 1;
     std::uint64_t events_in_ = 0;

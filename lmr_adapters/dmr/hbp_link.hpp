@@ -171,6 +171,8 @@ class HbpMasterLink final : public HbpLinkBase, public PeerControl {
     std::size_t connectedPeers() const { return connected_.load(); }
     // Logins in progress (thread-safe, for tests and status).
     std::size_t pendingLogins() const { return pending_count_.load(); }
+    // Logged-in repeaters ("logged_in") and logins in progress ("login").
+    LinkView view() const override;
 
     // A config reload: password, allow-list and rate limit apply at once (call on the link's
     // thread; the daemon refuses a reload that changes anything else, see link_types.cpp). A
@@ -245,6 +247,8 @@ class HbpPeerLink final : public HbpLinkBase {
     void stop() override;
     Status deliver(const Event& event) override;
     bool loggedIn() const { return running_.load(); }
+    // The master as the one peer: its login step and when it last answered a ping.
+    LinkView view() const override;
     std::uint64_t logins() const { return logins_ok_.value(); }
 
   private:
