@@ -88,6 +88,9 @@ class Engine final : public EventSink {
     // GET /v1/calls: calls, their legs, floor and E2EE state, engine totals, latency.
     nlohmann::json callsJson() const;
     std::size_t callCount() const;
+    // POST /v1/calls/{id}/end: ends the call named `id` (callsJson "id") on every leg, each
+    // link told with CallEnd{Cancelled, detail}. False if no such call is in progress.
+    bool endCallById(std::string_view id, std::string_view detail);
     // Events this engine received (all kinds; one thread, read on it or after it stopped).
     std::uint64_t eventsIn() const { return events_in_; }
     const LatencyHistogram& latency() const { return latency_; }
@@ -147,6 +150,10 @@ class Engine final : public EventSink {
         std::uint64_t frames_in = 0;
         std::uint64_t frames_out = 0;
         std::uint64_t lost = 0;
+        // Times the E2EE synchronisation of this leg's stream was established again within a
+        // call: as a receiver, a late entry synced on a fresh MI; as a talker, a change of
+        // ALGID / key ID / MI state mid-transmission (GET /v1/calls "mi_resyncs").
+        std::uint32_t mi_resyncs = 0;
     };
 
     struct Call {

@@ -41,6 +41,7 @@
 #include "common/link.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "common/peer_control.hpp"
 #include "common/udp_socket.hpp"
 #include "lmr_adapters/dmr/calls.hpp"
 #include "lmr_adapters/dmr/data.hpp"
@@ -159,7 +160,7 @@ class HbpLinkBase : public LmrLink {
     net::SocketStats socket_stats_;
 };
 
-class HbpMasterLink final : public HbpLinkBase {
+class HbpMasterLink final : public HbpLinkBase, public PeerControl {
   public:
     HbpMasterLink(LinkId id, HbpMasterConfig cfg, asio::io_context& io, metrics::Registry& metrics,
                   const Clock& clock);
@@ -178,6 +179,10 @@ class HbpMasterLink final : public HbpLinkBase {
     // changed password closes every session (MSTCL): each peer logs in again and must know the
     // new one. A peer no longer allowed is closed. `what` says what was done.
     Status reconfigure(const HbpMasterConfig& next, std::string& what);
+    // MSTCL to the repeater `peer` (decimal peer ID), its calls end, it is forgotten: it logs
+    // in again (MMDVMHost / DMRGateway do on MSTCL: DMRNetwork.cpp, "Login to the master has
+    // failed, retrying login").
+    Status disconnectPeer(std::string_view peer) override;
 
     static constexpr std::uint32_t kLoginFailuresFree = 3;  // wrong keys before the backoff
 
