@@ -71,7 +71,16 @@ void checkStatus(const AdminReply& r, std::string_view what) {
         return;
     }
     std::string msg = fmt::format("{}: iwfd answered {}", what, r.status);
-    const std::string detail = firstLine(r.body);
+    // iwfd's JSON errors say why in "error" (a refused reload: the config's file, line and
+    // field); other answers are text.
+    std::string detail = firstLine(r.body);
+    try {
+        const json j = json::parse(r.body);
+        if (j.is_object() && j.contains("error") && j["error"].is_string()) {
+            detail = firstLine(j["error"].get<std::string>());
+        }
+    } catch (const json::exception&) {
+    }
     if (!detail.empty()) {
         msg += ": " + detail;
     }

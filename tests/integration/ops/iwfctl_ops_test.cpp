@@ -145,3 +145,54 @@ TEST_F(OpsEnv, IwfctlExitCodesAreTheReadmeTable) {
 
 }  // namespace
 }  // namespace iwf::test::ops
+
+namespace iwf::test::ops {
+namespace {
+
+// iwfctl reload: POST /v1/reload with the bearer token (the console's route, admin.token_file).
+TEST_F(OpsEnv, IwfctlReloadIsRefusedWithoutTheTokenAndAcceptedWithIt) {
+    const std::string secret = "ops-reload-secret-0123456789";
+    const std::string tf = dir.write("admin.token", "alice:" + secret + "\n");
+    ::chmod(tf.c_str(), 0600);
+    const std::string admin_section =
+        "admin:\n  address: 127.0.0.1\n  port: 0\n  port_file: " + dir.file("admin.port") +
+        "\n  token_file: " + tf + "\n";
+    ASSERT_NO_FATAL_FAILURE(start(config(1, false, admin_section)));
+
+    // 4: no token, and a wrong one (401).
+    auto none = iwfctl({"reload", "--admin", admin()});
+    EXPECT_EQ(none.exit_code, 4) << none.out << none.err;
+    EXPECT_NE(none.err.find("401"), std::string::npos) << none.err;
+    const std::string wrong = dir.write("wrong.token", "alice:not-the-secret-at-all-000\n");
+    EXPECT_EQ(iwfctl({"reload", "--token-file", wrong, "--admin", admin()}).exit_code, 4);
+    EXPECT_EQ(iwfd.log().find("reload=ok"), std::string::npos) << "refused, nothing reloaded";
+
+    // 0 with the token file (NAME:SECRET, as admin.token_file) or IWF_ADMIN_TOKEN.
+    auto ok = iwfctl({"reload", "--token-file", tf, "--admin", admin()});
+    EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+    EXPECT_EQ(ok.out, "reloaded: config revision 2\n");
+    auto env = runCommand({"/usr/bin/env", "IWF_ADMIN_TOKEN=" + secret, IWFCTL_BIN, "reload",
+                           "--json", "--admin", admin()},
+                          30s);
+    EXPECT_EQ(env.exit_code, 0) << env.out << env.err;
+    EXPECT_EQ(nlohmann::json::parse(env.out)["revision"], 3);
+
+    // 1: iwfd refuses the new file (a change only a restart applies) and keeps its config.
+    std::string changed = config(1, false, admin_section);
+    changed.replace(0, changed.find('\n') + 1, "instance: other\n");
+    dir.write("iwfd.yaml", changed);
+    auto refused = iwfctl({"reload", "--token-file", tf, "--admin", admin()});
+    EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+    EXPECT_NE(refused.err.find("instance"), std::string::npos) << refused.err;
+}
+
+TEST_F(OpsEnv, IwfctlReloadAgainstAnIwfdWithoutTokenIsForbidden) {
+    ASSERT_NO_FATAL_FAILURE(start(config(1, false)));
+    const std::string tf = dir.write("admin.token", "some-secret-of-16-chars\n");
+    auto r = iwfctl({"reload", "--token-file", tf, "--admin", admin()});
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;  // 403: no token configured on iwfd
+    EXPECT_NE(r.err.find("403"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace iwf::test::ops
