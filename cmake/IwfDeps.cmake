@@ -14,6 +14,8 @@ pkg_check_modules(OSMOCORE REQUIRED IMPORTED_TARGET libosmocore)
 pkg_check_modules(OSIP2 REQUIRED IMPORTED_TARGET libosip2)
 # libpcap (Debian libpcap-dev): reads pcapng for `iwfctl decode` (common/pcap.cpp).
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
+# libsrtp2 (Debian libsrtp2-dev): 3GPP SRTP/SRTCP on IWF-1 (TS 33.180), mc_adapters/security.
+pkg_check_modules(SRTP2 REQUIRED IMPORTED_TARGET libsrtp2)
 if(IWF_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)
