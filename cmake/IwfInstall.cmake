@@ -43,7 +43,7 @@ find_program(HELP2MAN help2man)
 if(HELP2MAN)
   set(_man ${PROJECT_BINARY_DIR}/man)
   add_custom_command(
-    OUTPUT ${_man}/iwfd.1 ${_man}/iwfctl.1
+    OUTPUT ${_man}/iwfd.1 ${_man}/iwfctl.1 ${_man}/iwfd.1.gz ${_man}/iwfctl.1.gz
     COMMAND ${CMAKE_COMMAND} -DHELP2MAN=${HELP2MAN} -DIWFD=$<TARGET_FILE:iwfd>
             -DIWFCTL=$<TARGET_FILE:iwfctl> -DOUT=${_man} -DSRC=${PROJECT_SOURCE_DIR}
             -P ${PROJECT_SOURCE_DIR}/cmake/IwfMan.cmake
@@ -51,7 +51,7 @@ if(HELP2MAN)
     COMMENT "man pages (help2man): iwfd.1 iwfctl.1"
     VERBATIM)
   add_custom_target(man ALL DEPENDS ${_man}/iwfd.1 ${_man}/iwfctl.1)
-  install(FILES ${_man}/iwfd.1 ${_man}/iwfctl.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+  install(FILES ${_man}/iwfd.1.gz ${_man}/iwfctl.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 else()
   message(STATUS "help2man not found: no man pages (scripts/setup installs it)")
 endif()

@@ -31,3 +31,11 @@ execute_process(COMMAND ${HELP2MAN} --no-info --no-discard-stderr --section=1
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "help2man iwfctl failed (${rc})")
 endif()
+
+# Debian ships man pages gzipped (policy 12.1); -n keeps the output reproducible.
+foreach(page iwfd.1 iwfctl.1)
+  execute_process(COMMAND gzip -9nkf ${OUT}/${page} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "gzip ${page} failed (${rc})")
+  endif()
+endforeach()
