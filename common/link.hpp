@@ -2,8 +2,10 @@
 // The interfaces the engine declares and the adapters implement (docs/architecture.md: adapters
 // never include each other; the engine never includes an adapter header).
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/events.hpp"
 #include "common/result.hpp"
@@ -24,6 +26,22 @@ class EventSink {
   public:
     virtual ~EventSink() = default;
     virtual void onEvent(const LinkId& from, Event&& event) = 0;
+};
+
+// What a link shows an operator (GET /v1/links, /v1/peers; docs/operations.md): read-only,
+// built on the link's own thread by Link::view(). Strings come from the config or from what
+// the link validated (addresses, callsigns, IDs), never bytes a peer sent unchecked.
+struct PeerView {
+    std::string id;       // as the protocol names the peer: callsign, repeater ID, config name
+    std::string address;  // "ip:port"
+    std::string state;    // snake_case: linked, logged_in, login, configured, unlinking, ...
+    std::optional<double> last_seen_s;  // seconds since it was last heard (none: never)
+};
+
+struct LinkView {
+    std::string state = "running";  // snake_case: running, logged_in, connecting, stopped
+    std::string local;              // "ip:port" the link listens on ("" if none)
+    std::vector<PeerView> peers;
 };
 
 // One adapter endpoint. start() binds sockets and begins reporting to the sink; stop() closes
@@ -49,6 +67,9 @@ class Link {
     virtual void beginDrain() {}
     virtual void stop() = 0;
     virtual Status deliver(const Event& event) = 0;
+    // The operator's view of the link and its peers. Called on the link's thread (the daemon
+    // posts to a worker's io_context for the instances it runs). Default: running, no peers.
+    virtual LinkView view() const { return {}; }
     // A short data message this link put in the durable store (common/message_store.hpp) and
     // had to answer "accepted, delivery later" (the MCData link's 202) was tried again by iwfd.
     // `r` says how: Sent (handed to the far side's link), Refused (for good: the store will

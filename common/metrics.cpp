@@ -1,5 +1,6 @@
 #include "common/metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -174,6 +175,29 @@ std::uint64_t Registry::counterValue(std::string_view name, const Labels& labels
         return s->second.counter_fn();
     }
     return s->second.counter ? s->second.counter->value() : 0;
+}
+
+std::uint64_t Registry::counterSum(std::string_view name, const Labels& match) const {
+    std::lock_guard lock(mu_);
+    auto it = families_.find(name);
+    if (it == families_.end()) {
+        return 0;
+    }
+    std::uint64_t sum = 0;
+    for (const auto& [k, s] : it->second.series) {
+        bool all = std::all_of(match.begin(), match.end(), [&](const auto& m) {
+            return std::find(s.labels.begin(), s.labels.end(), m) != s.labels.end();
+        });
+        if (!all) {
+            continue;
+        }
+        if (s.counter_fn) {
+            sum += s.counter_fn();
+        } else if (s.counter) {
+            sum += s.counter->value();
+        }
+    }
+    return sum;
 }
 
 std::uint64_t Registry::counterSum(std::string_view name) const {

@@ -77,6 +77,9 @@ class Registry {
     std::uint64_t counterValue(std::string_view name, const Labels& labels = {}) const;
     // Sum of a counter over all label sets.
     std::uint64_t counterSum(std::string_view name) const;
+    // Sum of a counter over the label sets that have every label of `match` (GET /v1/links:
+    // the refusals of one link over all reasons).
+    std::uint64_t counterSum(std::string_view name, const Labels& match) const;
 
     std::string renderPrometheus() const;
 

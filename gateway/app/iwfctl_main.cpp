@@ -1,11 +1,14 @@
 // iwfctl: OpenIWF configuration and operations CLI. Each area adds its subcommands from its
 // own folder through one add…Commands(CLI::App&) call below; this file stays thin.
 //
-// Exit codes: 0 ok, 1 refused by validation, 2 usage or I/O error.
+// Exit codes: 0 ok, 1 refused by validation (or by iwfd), 2 usage or I/O error; the live
+// commands add 3 cannot reach iwfd, 4 not authorized, 5 not found, 6 other error from iwfd
+// (gateway/ops_cli/admin_client.hpp, README "iwfctl exit codes").
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
+#include "gateway/ops_cli/ops_commands.hpp"
 #include "keymap/cli/keymap_commands.hpp"
 #include "lmr_adapters/dmr/cli/decode_hbp.hpp"
 #include "lmr_adapters/p25/cli/decode_commands.hpp"
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
     iwf::lmr::p25::addDecodeCommands(*decode);
     iwf::mc::rtp::addDecodeCommands(*decode);
     iwf::keymap::addKeymapCommands(app);
+    iwf::ops::addOpsCommands(app);
 
     try {
         app.parse(argc, argv);

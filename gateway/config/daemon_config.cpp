@@ -1,8 +1,13 @@
 #include "gateway/config/daemon_config.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
@@ -101,6 +106,61 @@ void parseConnections(const ConfigNode& n, net::ConnectionLimits& c) {
     }
 }
 
+// admin.token_file: one line, NAME:SECRET or SECRET (name "operator"). The file must be
+// readable by iwfd alone (no group or other permission bits), like an ssh private key: a token
+// anyone on the host can read authorises nothing. A relative path is taken from the config
+// file's directory.
+void loadAdminToken(const ConfigNode& admin, const std::string& config_file, AdminConfig& out) {
+    std::string path = admin.getString("token_file");
+    if (path.empty()) {
+        admin.fail("token_file", "must name a file (leave the key out for no token)");
+    }
+    if (path[0] != '/' && !config_file.empty()) {
+        const auto slash = config_file.rfind('/');
+        if (slash != std::string::npos) {
+            path = config_file.substr(0, slash + 1) + path;
+        }
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        admin.fail("token_file", fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    }
+    if ((st.st_mode & 077) != 0) {
+        admin.fail("token_file", fmt::format("{} is readable by others (mode {:o}): chmod 600 it",
+                                             path, st.st_mode & 0777));
+    }
+    std::ifstream in(path);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+        admin.fail("token_file", fmt::format("cannot read {} (or it is empty)", path));
+    }
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+        line.pop_back();
+    }
+    std::string name = "operator";
+    std::string secret = line;
+    if (auto colon = line.find(':'); colon != std::string::npos) {
+        name = line.substr(0, colon);
+        secret = line.substr(colon + 1);
+    }
+    if (name.empty() || name.size() > 64 ||
+        !std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+            return std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '@';
+        })) {
+        admin.fail("token_file", fmt::format("{}: the name before ':' must be 1-64 characters "
+                                             "of [A-Za-z0-9._@-]",
+                                             path));
+    }
+    if (secret.size() < 16) {
+        admin.fail("token_file",
+                   fmt::format("{}: the secret must be at least 16 characters (it has {})", path,
+                               secret.size()));
+    }
+    out.token_file = path;
+    out.token_name = name;
+    out.token_secret = secret;
+}
+
 }  // namespace
 
 DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links) {
@@ -112,12 +172,18 @@ DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links
     c.workers = static_cast<unsigned>(root.getInt("workers", 1, 64, 1));
     c.sip_domain = root.getString("sip_domain", c.sip_domain);
     if (auto admin = root.optionalChild("admin")) {
-        admin->expectKeys({"address", "port", "port_file", "max_connections"});
+        admin->expectKeys(
+            {"address", "port", "port_file", "max_connections", "token_file", "max_event_streams"});
         c.connections.max_admin = static_cast<std::size_t>(
             admin->getInt("max_connections", 1, 100'000, c.connections.max_admin));
         c.admin.address = admin->getIpAddress("address", c.admin.address);
         c.admin.port = static_cast<std::uint16_t>(admin->getInt("port", 0, 65535, c.admin.port));
         c.admin.port_file = admin->getString("port_file", "");
+        c.admin.max_event_streams = static_cast<std::size_t>(admin->getInt(
+            "max_event_streams", 1, 1000, static_cast<int>(c.admin.max_event_streams)));
+        if (admin->has("token_file")) {
+            loadAdminToken(*admin, c.file, c.admin);
+        }
     }
     if (auto n = root.optionalChild("connections")) {
         parseConnections(*n, c.connections);

@@ -20,6 +20,14 @@ struct AdminConfig {
     std::string address = "127.0.0.1";
     std::uint16_t port = 9100;  // 0 = pick a free port (tests); the bound port is logged
     std::string port_file;      // if set, the bound port is written there (tests, scripts)
+    // The bearer token every state-changing request (POST) must present (docs/operating.md):
+    // `admin.token_file` holds NAME:SECRET or SECRET (name "operator"); read at start and at
+    // each reload. Empty token_file = no token: every POST is refused (403).
+    std::string token_file;
+    std::string token_name;
+    std::string token_secret;
+    // Concurrent GET /v1/events streams (each also holds a place in the connection gate).
+    std::size_t max_event_streams = 8;
 };
 
 struct KeymapConfig {

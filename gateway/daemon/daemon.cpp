@@ -38,6 +38,7 @@ Daemon::Daemon(DaemonConfig config, const LinkRegistry& link_types)
     , reloads_ok_(metrics_.counter("iwf_config_reloads_total", "Config reloads applied"))
     , reloads_failed_(metrics_.counter("iwf_config_reload_failures_total",
                                        "Config reloads refused (the old config stays)"))
+    , events_tick_(io_)
     , drain_tick_(io_)
     , redeliver_(io_) {
     metrics_.callbackGauge("iwf_build_info", "Build information", {{"version", versionString()}},
@@ -86,6 +87,7 @@ void Daemon::applyConfig(const DaemonConfig& c) {
 }
 
 void Daemon::installRoutes() {
+    installOpsRoutes();  // /v1/links, /v1/peers, /v1/refusals (ops_routes.cpp)
     // Readiness (load balancers, keepalived's track_script, the harness): 200 only when iwfd
     // can map identities and E2EE parameters, i.e. a keymap revision is loaded, and it is not
     // draining. Liveness (systemd, a supervisor that restarts a hung process): /livez answers
@@ -122,6 +124,7 @@ void Daemon::installRoutes() {
     admin_.route("/v1/status", [this] {
         return HttpResponse{200, "application/json", statusJson()};
     });
+    installConsoleRoutes();
 }
 
 std::string Daemon::statusJson() const {
@@ -244,6 +247,7 @@ std::vector<std::string> changedKeys(const YAML::Node& a, const YAML::Node& b) {
 // (reload=refused reason="needs a restart: ..."), never "reload=ok" with a change ignored.
 bool Daemon::reload() {
     auto lg = log::get("daemon");
+    reload_error_.clear();
     try {
         DaemonConfig next = loadDaemonConfig(config_.file, link_types_);
         std::vector<std::string> restart;  // what changed that only a restart applies
@@ -299,21 +303,25 @@ bool Daemon::reload() {
         }
         if (!restart.empty()) {
             reloads_failed_.inc();
+            reload_error_ = fmt::format("needs a restart: {} changed", fmt::join(restart, "; "));
             lg->error(
-                "reload=refused reason=\"needs a restart: {} changed\" (keeping revision {}; "
-                "nothing of the new file was applied)",
-                fmt::join(restart, "; "), config_revision_);
+                "reload=refused reason=\"{}\" (keeping revision {}; nothing of the new file was "
+                "applied)",
+                reload_error_, config_revision_);
             return false;
         }
         for (std::size_t i : to_reload) {
             if (Status st = reloadLink(next.links[i]); !st) {
                 reloads_failed_.inc();
+                reload_error_ =
+                    fmt::format("link {}: {}", next.links[i].name, st.error().toString());
                 lg->error("reload=refused link={} reason=\"{}\" (keeping revision {})",
                           next.links[i].name, st.error().toString(), config_revision_);
                 return false;
             }
         }
         applyConfig(next);
+        applyAdminToken(next.admin);
         for (auto& w : workers_) {
             asio::post(w->io, [wk = w.get(), timers = next.timers] {
                 for (const auto& [name, value] : timers) {
@@ -329,9 +337,11 @@ bool Daemon::reload() {
         return true;
     } catch (const ConfigError& e) {
         reloads_failed_.inc();
+        reload_error_ = e.what();
         lg->error("reload=refused reason=\"{}\" (keeping revision {})", e.what(), config_revision_);
     } catch (const std::exception& e) {
         reloads_failed_.inc();
+        reload_error_ = e.what();
         lg->error("reload=refused reason=\"{}\" (keeping revision {})", e.what(), config_revision_);
     }
     return false;
@@ -533,6 +543,7 @@ void Daemon::finishDrain(const char* why) {
                              ms);
     drain_tick_.cancel();
     redeliver_.cancel();
+    events_tick_.cancel();
     admin_.stop();
     if (keymap_) {
         keymap_->stop();
@@ -747,6 +758,7 @@ int Daemon::run() {
         keymap_->start();
     }
     installRoutes();
+    applyAdminToken(config_.admin);
     try {
         admin_.start(config_.admin.address, config_.admin.port);
     } catch (const std::exception& e) {
@@ -760,6 +772,7 @@ int Daemon::run() {
     }
     logFdBudget();
     waitSignal();
+    eventsTick();
     if (messages_) {
         redeliverTick();
     }

@@ -87,11 +87,23 @@ class Daemon {
     };
     int startLinks(LinkContext& ctx);
     std::string callsJsonAllShards();
+    // GET /v1/links, /v1/peers, /v1/refusals (ops_routes.cpp; docs/operations.md).
+    void installOpsRoutes();
+    nlohmann::json linksJson();
+    nlohmann::json refusalsJson(std::size_t limit = engine::RefusalLog::kCapacity);
     void stopWorkers();
     void applyConfig(const DaemonConfig& c);
     // Applies the reloadable keys of `lc` to every instance of the running link.
     Status reloadLink(const LinkConfig& lc);
     void installRoutes();
+    // admin_routes.cpp: the routes of the console and of the state-changing API (calls/{id},
+    // keymap, audit, reload, end a call, disconnect a peer, events, the console's files).
+    void installConsoleRoutes();
+    void applyAdminToken(const AdminConfig& a);
+    // Runs fn(engine) on every shard's thread (shard 0 here, the others by posting and
+    // waiting 1 s at most each) and collects what it returns.
+    template <typename T, typename Fn>
+    std::vector<T> onEveryEngine(Fn fn);
     void waitSignal();
     void drain();
     void drainTick();
@@ -122,11 +134,21 @@ class Daemon {
     std::chrono::steady_clock::time_point started_;
     std::int64_t started_wall_ms_ = 0;  // messages accepted before this are an earlier process's
     std::uint64_t config_revision_ = 1;
+    std::string reload_error_;  // why the last reload() was refused
     metrics::Counter& reloads_ok_;
     metrics::Counter& reloads_failed_;
     bool draining_ = false;
     bool drain_finished_ = false;
     std::chrono::steady_clock::time_point drain_started_;
+    // GET /v1/events feed (admin_routes.cpp): polled every 500 ms while a stream is open.
+    void eventsTick();
+    asio::steady_timer events_tick_;
+    std::size_t events_streams_ = 0;
+    std::string events_calls_;                  // the last calls view sent, without its clocks
+    std::string events_links_;                  // the last links view sent: link and peer states
+    std::vector<std::string> events_refusals_;  // the refusals seen at the last poll
+    bool events_refusals_known_ = false;
+    std::chrono::steady_clock::time_point events_calls_at_{};
     asio::steady_timer drain_tick_;
     asio::steady_timer redeliver_;
     void redeliverTick();

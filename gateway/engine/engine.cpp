@@ -25,6 +25,7 @@ Engine::Engine(EngineDeps deps, EngineOptions opts)
     , part_stats_(deps.metrics, "floor_part")
     , floor_gate_stats_(deps.metrics, "leg_floor")
     , policy_gate_stats_(deps.metrics, "leg_policy")
+    , refusal_log_(opts.shard)
     , log_(log::get("engine"))
     , late_entries_(deps.metrics.counter("iwf_engine_late_entries_total",
                                          "Receivers that joined a call while a stream flowed"))
@@ -180,10 +181,16 @@ Status Engine::sendStatus(std::uint16_t link, const Event& e) {
     return st;
 }
 
-void Engine::countRefusal(std::uint16_t link, std::string_view reason) {
+void Engine::countRefusal(std::uint16_t link, std::string_view reason, RefusalRecord who) {
     reasonCounter(links_[link].refusals, "iwf_engine_refusals_total",
                   "Transmissions refused, by source link and reason", links_[link].id.name, reason)
         .inc();
+    who.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deps_.clock.wallNow().time_since_epoch())
+                      .count();
+    who.link = links_[link].id.name;
+    who.reason = std::string(reason);
+    refusal_log_.add(std::move(who));
 }
 
 void Engine::dropEvent(std::uint16_t link, std::string_view reason) {

@@ -36,6 +36,7 @@
 #include "gateway/engine/engine_tables.hpp"
 #include "gateway/engine/latency_histogram.hpp"
 #include "gateway/engine/policy.hpp"
+#include "gateway/engine/refusal_log.hpp"
 #include "gateway/engine/stable_list.hpp"
 #include "gateway/engine/timer_service.hpp"
 
@@ -87,9 +88,14 @@ class Engine final : public EventSink {
     // GET /v1/calls: calls, their legs, floor and E2EE state, engine totals, latency.
     nlohmann::json callsJson() const;
     std::size_t callCount() const;
+    // POST /v1/calls/{id}/end: ends the call named `id` (callsJson "id") on every leg, each
+    // link told with CallEnd{Cancelled, detail}. False if no such call is in progress.
+    bool endCallById(std::string_view id, std::string_view detail);
     // Events this engine received (all kinds; one thread, read on it or after it stopped).
     std::uint64_t eventsIn() const { return events_in_; }
     const LatencyHistogram& latency() const { return latency_; }
+    // GET /v1/refusals: the last refusals of this engine (on its thread, like callsJson()).
+    const RefusalLog& refusalLog() const { return refusal_log_; }
     // Approximate bytes held for one call with `legs` legs and nothing pending (benchmarks).
     static std::size_t callStateBytes(std::size_t legs);
 
@@ -144,6 +150,10 @@ class Engine final : public EventSink {
         std::uint64_t frames_in = 0;
         std::uint64_t frames_out = 0;
         std::uint64_t lost = 0;
+        // Times the E2EE synchronisation of this leg's stream was established again within a
+        // call: as a receiver, a late entry synced on a fresh MI; as a talker, a change of
+        // ALGID / key ID / MI state mid-transmission (GET /v1/calls "mi_resyncs").
+        std::uint32_t mi_resyncs = 0;
     };
 
     struct Call {
@@ -302,7 +312,10 @@ class Engine final : public EventSink {
     // Output.
     void send(std::uint16_t link, const Event& e);
     Status sendStatus(std::uint16_t link, const Event& e);  // send(), saying what happened
-    void countRefusal(std::uint16_t link, std::string_view reason);
+    // Counts a refusal (iwf_engine_refusals_total{link, reason}) and keeps it in the refusal
+    // log with what `who` says of it (call, group, source, target, cause; time, link and
+    // reason are filled here).
+    void countRefusal(std::uint16_t link, std::string_view reason, RefusalRecord who);
     void dropEvent(std::uint16_t link, std::string_view reason);
     void floorEvent(std::string_view what);
     metrics::Counter& reasonCounter(ReasonCounters& cache, std::string_view name,
@@ -337,6 +350,7 @@ class Engine final : public EventSink {
     // MC group URI -> call id. The key views the call's own c.group->mc_group.uri (no copy):
     // the entry is erased in endCall(), before the call (and the string) is freed.
     std::map<std::string_view, std::uint64_t, std::less<>> group_calls_;
+    RefusalLog refusal_log_;
     std::vector<std::uint64_t> reap_;  // ended calls to erase
     std::uint64_t next_call_ = 1;
     std::uint64_t events_in_ = 0;

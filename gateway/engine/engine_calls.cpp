@@ -252,7 +252,9 @@ void Engine::lmrGroupSetup(std::uint16_t link, CallSetup&& s) {
     auto snap = deps_.directory.current();
     auto group = snap->groupByLmr(s.callee);
     if (!group) {
-        countRefusal(link, "unknown_group");
+        countRefusal(link, "unknown_group",
+                     refusalOf({}, toString(s.callee), toString(s.caller.id), toString(s.callee),
+                               kDenyOther));
         send(link, Event{FloorDeny{s.call, s.caller, kDenyOther, "unknown_group"}});
         return;
     }
@@ -285,7 +287,9 @@ void Engine::mcGroupSetup(std::uint16_t link, CallSetup&& s) {
         group = snap->groupByMc(*gid);
     }
     if (!group) {
-        countRefusal(link, "unknown_group");
+        countRefusal(link, "unknown_group",
+                     refusalOf({}, toString(s.callee), toString(s.caller.id), toString(s.callee),
+                               std::nullopt));
         send(link, Event{CallEnd{s.call, EndReason::Refused, "unknown_group"}});
         return;
     }
@@ -329,7 +333,8 @@ void Engine::privateSetup(std::uint16_t link, CallSetup&& s) {
         caller = snap->userByMc(*id);
     }
     auto refuseSetup = [&](std::string_view reason) {
-        countRefusal(link, reason);
+        countRefusal(link, reason,
+                     refusalOf({}, {}, toString(s.caller.id), toString(s.callee), kDenyOther));
         send(link, Event{FloorDeny{s.call, s.caller, kDenyOther, std::string(reason)}});
         send(link, Event{CallEnd{s.call, EndReason::Refused, std::string(reason)}});
     };

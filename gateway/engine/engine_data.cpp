@@ -14,7 +14,9 @@ void Engine::onData(std::uint16_t link, DataMessage&& d) {
     auto snap = deps_.directory.current();
     Side side = links_[link].id.side;
     auto refuseData = [&](std::string_view reason) {
-        countRefusal(link, reason);
+        countRefusal(link, reason,
+                     refusalOf({}, isGroup(d.to) ? toString(d.to) : std::string(), toString(d.from),
+                               toString(d.to), std::nullopt));
         dropEvent(link, reason);
         if (d.receipt) {
             d.receipt->outcome = DataReceipt::Outcome::Refused;
@@ -105,7 +107,8 @@ void Engine::onSecurity(std::uint16_t link, SecurityMessage&& m) {
     auto snap = deps_.directory.current();
     Side side = links_[link].id.side;
     auto refuseKmm = [&](std::string_view reason) {
-        countRefusal(link, reason);
+        countRefusal(link, reason,
+                     refusalOf({}, {}, toString(m.from), toString(m.to), std::nullopt));
         dropEvent(link, reason);
     };
     SecurityMessage o;

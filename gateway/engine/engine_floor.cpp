@@ -206,6 +206,17 @@ int Engine::originateLmrOut(Call& c, int mc_leg) {
     return out;
 }
 
+namespace {
+// The call's group as `side` names it ("p25:group:..." / "mcgroup:sip:..."; "" if private).
+template <typename C>
+std::string groupName(const C& c, Side side) {
+    if (!c.group) {
+        return {};
+    }
+    return side == Side::Lmr ? toString(c.group->lmr_group) : toString(Address{c.group->mc_group});
+}
+}  // namespace
+
 void Engine::refuse(Call& c, int leg, std::string_view reason, std::uint16_t cause, bool revoke,
                     std::optional<std::string_view> phrase) {
     Leg& l = c.leg(leg);
@@ -219,7 +230,9 @@ void Engine::refuse(Call& c, int leg, std::string_view reason, std::uint16_t cau
         {{"link", links_[l.link].id.name}, {"reason", std::string(reason)}});
     l.refused_frames->inc(l.pending.size());
     std::vector<VoiceFrame>().swap(l.pending);
-    countRefusal(l.link, reason);
+    countRefusal(
+        l.link, reason,
+        refusalOf(c.name, groupName(c, l.side), toString(l.party.id), std::string(), cause));
     floorEvent(revoke ? "revoked" : "denied");
     const std::string told(phrase.value_or(reason));
     if (revoke) {

@@ -108,6 +108,7 @@ void Engine::onVoice(std::uint16_t link, const Voice& v) {
         // The stream's E2EE state changed mid-transmission: check it again. A stream whose
         // frames stop stating ALGID and key ID cannot be checked any more: refused too.
         crypto_changes_.inc();
+        ++l.mi_resyncs;
         const PolicyVerdict pv = verdict(c, fc);
         if (!pv.allowed()) {
             setPolicy(c, leg, PolicyGate::Refused, PolicyGateEvent::Refuse);
@@ -172,6 +173,7 @@ void Engine::deliverFrame(Call& c, int dst, const VoiceFrame& frame) {
             return;
         }
         d.synced = true;
+        ++d.mi_resyncs;
         late_synced_.inc();
         std::int64_t waited = toNs(deps_.clock.now()) - d.wait_start_ns;
         log_->info(

@@ -39,17 +39,47 @@ nlohmann::json Engine::callsJson() const {
         j["transmissions"] = c->transmissions;
         j["frames"] = c->frames;
         j["age_ms"] = (toNs(deps_.clock.now()) - c->started_ns) / 1'000'000;
-        if (c->holder >= 0) {
-            const Leg& h = c->leg(c->holder);
-            j["talker"] = {
-                {"id", toString(h.party.id)}, {"side", sideName(h.side)}, {"alias", h.party.alias}};
+        j["duration_s"] = static_cast<double>(toNs(deps_.clock.now()) - c->started_ns) / 1e9;
+        const Leg* h = c->holder >= 0 ? &c->leg(c->holder) : nullptr;
+        if (h != nullptr) {
+            j["talker"] = {{"id", toString(h->party.id)},
+                           {"side", sideName(h->side)},
+                           {"alias", h->party.alias}};
         }
+        std::uint64_t mi_resyncs = 0;
         nlohmann::json legs = nlohmann::json::array();
         for (const Leg& l : c->legs) {
             if (!l.alive) {
                 continue;
             }
+            mi_resyncs += l.mi_resyncs;
+            // Who talks, as this leg's side names them: the floor holder's own identity on its
+            // side, the mapped one (keymap) on the other.
+            nlohmann::json talker = nullptr;
+            if (h != nullptr) {
+                const Talker t = l.side == h->side ? h->party
+                                                   : (l.side == Side::Mc ? toMc(*c, h->party)
+                                                                         : toLmr(*c, h->party));
+                talker = {{"id", toString(t.id)}, {"alias", t.alias}};
+            }
+            // The E2EE state of the stream on this leg: the talker's stream as read from it
+            // (forwarded bit-exact to the others). ALGID and key ID only: never key material,
+            // and not the MI either (it changes every superframe).
+            nlohmann::json e2ee = {{"state", "unknown"}};
+            if (h != nullptr && h->policy == PolicyGate::Allowed) {
+                const CryptoSync& cs = h->crypto;
+                e2ee = {{"state", cs.encrypted ? "encrypted" : "clear"}};
+                if (cs.encrypted) {
+                    e2ee["algid"] = cs.algid;
+                    e2ee["kid"] = cs.key_id;
+                }
+            } else if (c->state_known) {
+                e2ee = {{"state", c->encrypted_marked ? "encrypted" : "clear"}};
+            }
             legs.push_back({{"link", links_[l.link].id.name},
+                            {"talker", talker},
+                            {"e2ee", e2ee},
+                            {"mi_resyncs", l.mi_resyncs},
                             {"ref", l.ref},
                             {"side", sideName(l.side)},
                             {"originated_by_iwf", l.engine_ref},
@@ -62,6 +92,7 @@ nlohmann::json Engine::callsJson() const {
                             {"frames_lost", l.lost}});
         }
         j["legs"] = legs;
+        j["mi_resyncs"] = mi_resyncs;
         calls.push_back(j);
     }
     nlohmann::json out;
@@ -71,6 +102,21 @@ nlohmann::json Engine::callsJson() const {
     out["late_entries_synced"] = late_synced_.value();
     out["events_in"] = events_in_;
     return out;
+}
+
+}  // namespace iwf::gateway::engine
+
+namespace iwf::gateway::engine {
+
+bool Engine::endCallById(std::string_view id, std::string_view detail) {
+    for (auto& [num, c] : calls_) {
+        if (c->name == id && c->fsm.state() != CallState::Ended) {
+            endCall(*c, EndReason::Cancelled, detail);
+            reapEnded();
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace iwf::gateway::engine

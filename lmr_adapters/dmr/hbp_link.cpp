@@ -1,5 +1,7 @@
 #include "lmr_adapters/dmr/hbp_link.hpp"
 
+#include <charconv>
+
 #include <fmt/ranges.h>
 #include <openssl/crypto.h>
 
@@ -272,6 +274,22 @@ Status HbpMasterLink::reconfigure(const HbpMasterConfig& next, std::string& what
     if (!changed.empty()) {
         log_->info("link={} reload applied={} {}", id_.name, fmt::join(changed, ","), what);
     }
+    return {};
+}
+
+Status HbpMasterLink::disconnectPeer(std::string_view peer) {
+    std::uint32_t id = 0;
+    const auto [end, ec] = std::from_chars(peer.data(), peer.data() + peer.size(), id);
+    if (ec != std::errc() || end != peer.data() + peer.size()) {
+        return Error{"no_such_peer"};
+    }
+    auto it = peers_.find(id);
+    if (it == peers_.end()) {
+        return Error{"no_such_peer"};
+    }
+    sendTo(it->second.ep, encodeHbp(hbpSimple(HbpType::Mstcl, id)));
+    log_->info("link={} peer={} disconnect=admin (MSTCL)", id_.name, id);
+    removePeer(id, EndReason::LinkDown);
     return {};
 }
 

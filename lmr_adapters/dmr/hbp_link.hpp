@@ -41,6 +41,7 @@
 #include "common/link.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "common/peer_control.hpp"
 #include "common/udp_socket.hpp"
 #include "lmr_adapters/dmr/calls.hpp"
 #include "lmr_adapters/dmr/data.hpp"
@@ -159,7 +160,7 @@ class HbpLinkBase : public LmrLink {
     net::SocketStats socket_stats_;
 };
 
-class HbpMasterLink final : public HbpLinkBase {
+class HbpMasterLink final : public HbpLinkBase, public PeerControl {
   public:
     HbpMasterLink(LinkId id, HbpMasterConfig cfg, asio::io_context& io, metrics::Registry& metrics,
                   const Clock& clock);
@@ -170,12 +171,18 @@ class HbpMasterLink final : public HbpLinkBase {
     std::size_t connectedPeers() const { return connected_.load(); }
     // Logins in progress (thread-safe, for tests and status).
     std::size_t pendingLogins() const { return pending_count_.load(); }
+    // Logged-in repeaters ("logged_in") and logins in progress ("login").
+    LinkView view() const override;
 
     // A config reload: password, allow-list and rate limit apply at once (call on the link's
     // thread; the daemon refuses a reload that changes anything else, see link_types.cpp). A
     // changed password closes every session (MSTCL): each peer logs in again and must know the
     // new one. A peer no longer allowed is closed. `what` says what was done.
     Status reconfigure(const HbpMasterConfig& next, std::string& what);
+    // MSTCL to the repeater `peer` (decimal peer ID), its calls end, it is forgotten: it logs
+    // in again (MMDVMHost / DMRGateway do on MSTCL: DMRNetwork.cpp, "Login to the master has
+    // failed, retrying login").
+    Status disconnectPeer(std::string_view peer) override;
 
     static constexpr std::uint32_t kLoginFailuresFree = 3;  // wrong keys before the backoff
 
@@ -240,6 +247,8 @@ class HbpPeerLink final : public HbpLinkBase {
     void stop() override;
     Status deliver(const Event& event) override;
     bool loggedIn() const { return running_.load(); }
+    // The master as the one peer: its login step and when it last answered a ping.
+    LinkView view() const override;
     std::uint64_t logins() const { return logins_ok_.value(); }
 
   private:

@@ -158,6 +158,43 @@ void IssiLink::stop() {
     }
 }
 
+LinkView IssiLink::view() const {
+    LinkView v;
+    const std::uint16_t sip = sipPort();
+    v.state = sip != 0 ? "running" : "stopped";
+    if (sip != 0) {
+        v.local = fmt::format("{}:{} rtp {}", cfg_.address, sip, rtpPort());
+    }
+    const auto now = clock_.now();
+    std::map<std::string, PeerView> by_address;
+    for (const auto& [ref, c] : calls_) {
+        if (!c.rtp_peer_known) {
+            continue;
+        }
+        const std::string addr =
+            fmt::format("{}:{}", c.rtp_peer.address().to_string(), c.rtp_peer.port());
+        PeerView& pv = by_address[addr];
+        pv.id = "rtp " + addr;
+        pv.address = addr;
+        pv.state = "in_call";
+        if (c.inbound && c.last_rx != Clock::TimePoint{}) {
+            const double s = std::chrono::duration<double>(now - c.last_rx).count();
+            pv.last_seen_s = pv.last_seen_s ? std::min(*pv.last_seen_s, s) : s;
+        }
+    }
+    if (cfg_.peer_host) {
+        PeerView pv;
+        pv.id = "peer";
+        pv.address = fmt::format("{}:{}", *cfg_.peer_host, cfg_.peer_port);
+        pv.state = "configured";
+        v.peers.push_back(std::move(pv));
+    }
+    for (auto& [addr, pv] : by_address) {
+        v.peers.push_back(std::move(pv));
+    }
+    return v;
+}
+
 std::uint16_t IssiLink::sipPort() const {
     return sip_ ? sip_->port(sip::Protocol::Udp) : 0;
 }

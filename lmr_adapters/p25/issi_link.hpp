@@ -90,6 +90,9 @@ class IssiLink final : public UdpLink {
 
     std::uint16_t sipPort() const;
     std::uint16_t rtpPort() const;
+    // The peer RFSS configured as `peer` and the RTP sources of the calls in progress (call on
+    // the link's thread).
+    LinkView view() const override;
     // A config reload (call on the link's thread): `allow` and `rate` apply at once; calls
     // whose RFSS is no longer allowed end. `what` says what was done.
     Status reconfigure(const IssiLinkConfig& next, std::string& what);

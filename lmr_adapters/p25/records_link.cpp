@@ -262,6 +262,24 @@ Status RecordsLink::reconfigure(const RecordsLinkConfig& next, std::string& what
     return Status::success();
 }
 
+LinkView RecordsLink::view() const {
+    LinkView v;
+    const std::uint16_t port = boundPort();
+    v.state = port != 0 ? "running" : "stopped";
+    v.local = port != 0 ? fmt::format("{}:{}", cfg_.address, port) : std::string();
+    const auto now = clock_.now();
+    std::lock_guard lock(mu_);
+    for (const auto& [ep, p] : peers_) {
+        PeerView pv;
+        pv.id = p.callsign.empty() ? p.name : p.callsign;
+        pv.address = p.name;
+        pv.state = p.unlink_pending ? "unlinking" : (p.call ? "in_call" : "linked");
+        pv.last_seen_s = std::chrono::duration<double>(now - p.last_poll).count();
+        v.peers.push_back(std::move(pv));
+    }
+    return v;
+}
+
 std::size_t RecordsLink::peerCount() const {
     std::lock_guard lock(mu_);
     return peers_.size();

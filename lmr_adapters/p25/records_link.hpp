@@ -132,6 +132,8 @@ class RecordsLink final : public UdpLink {
 
     std::uint16_t localPort() const;
     std::size_t peerCount() const;
+    // The peers this instance linked (a sharded link's siblings show theirs).
+    LinkView view() const override;
     // A config reload (call on the link's thread): `allow` and `rate` of `next` apply at once
     // (a linked peer no longer allowed is unlinked); the daemon refuses reloads that change
     // anything else. `what` says what was done.

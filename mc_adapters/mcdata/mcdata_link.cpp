@@ -86,7 +86,8 @@ McDataLink::McDataLink(McDataLinkConfig cfg, LinkContext& ctx)
     , id_{Side::Mc, cfg_.name}
     , rng_(std::random_device{}())
     , peers_(cfg_.peers)
-    , refusals_(ctx.metrics, cfg_.name) {}
+    , refusals_(ctx.metrics, cfg_.name)
+    , seen_(peers_.size()) {}
 
 McDataLink::~McDataLink() {
     stop();
@@ -94,6 +95,17 @@ McDataLink::~McDataLink() {
 
 std::uint16_t McDataLink::sipPort() const {
     return stack_ ? stack_->port(cfg_.listen.protocol) : 0;
+}
+
+LinkView McDataLink::view() const {
+    LinkView v;
+    const std::uint16_t port = sipPort();
+    v.state = port != 0 ? "running" : "stopped";
+    if (port != 0) {
+        v.local = cfg_.listen.address + ":" + std::to_string(port);
+    }
+    v.peers = seen_.views(peers_, ctx_.clock.now());
+    return v;
 }
 
 Status McDataLink::start(EventSink& sink) {
@@ -104,7 +116,8 @@ Status McDataLink::start(EventSink& sink) {
     stack_ = std::make_unique<sip::Stack>(ctx_.io, ctx_.metrics, sc);
     stack_->admitOnly([this](const sip::Peer& from) {
         peers::Refusal why = peers::Refusal::NotAPeer;
-        if (peers_.match(from, &why) >= 0) {
+        if (int peer = peers_.match(from, &why); peer >= 0) {
+            seen_.heard(peer, ctx_.clock.now());
             return true;
         }
         // Dropped unparsed and unanswered (issue #21: a forged SDS from an unknown address

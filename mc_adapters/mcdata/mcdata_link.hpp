@@ -76,6 +76,8 @@ class McDataLink final : public McLink {
 
     // The port the SIP listener is bound to (tests bind port 0).
     std::uint16_t sipPort() const;
+    // The configured peers and when each was last heard (call on the link's thread).
+    LinkView view() const override;
     // Refusals by the peer checks (tests; also iwf_mc_peer_refused_total).
     std::uint64_t refusals(peers::Refusal why) const { return refusals_.count(why); }
 
@@ -116,6 +118,7 @@ class McDataLink final : public McLink {
     bool draining_ = false;
     peers::PeerTable peers_;
     peers::RefusalLog refusals_;
+    peers::PeerSeen seen_;
 };
 
 McDataLinkConfig parseMcDataLinkConfig(const ConfigNode& node);  // throws ConfigError

@@ -20,6 +20,7 @@ McpttLink::McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLink
     id_ = LinkId{Side::Mc, cfg_.name};
     dest_peer_ = peers_.byAddress(cfg_.peer.address);
     calls_per_peer_.assign(peers_.size(), 0);
+    seen_ = peers::PeerSeen(peers_.size());
     setups_per_peer_.assign(peers_.size(), 0);
     const metrics::Labels l{{"link", cfg_.name}};
     session_refreshes_ = &metrics_.counter(

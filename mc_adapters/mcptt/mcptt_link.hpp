@@ -155,6 +155,8 @@ class McpttLink final : public McLink {
     void affiliate(const std::string& user, const std::string& group, bool affiliated);
 
     std::size_t activeCalls() const { return calls_.size(); }
+    // The configured peers and when each was last heard (call on the link's thread).
+    LinkView view() const override;
     // Refusals by the peer checks (tests; also iwf_mc_peer_refused_total).
     std::uint64_t refusals(peers::Refusal why) const { return refusals_.count(why); }
     // Local RTP / floor ports of a call (0 if it has none), for tests and /v1 views.
@@ -259,6 +261,7 @@ class McpttLink final : public McLink {
     // Peers: who may talk to the link, the refusals, calls and unacknowledged setups per peer.
     peers::PeerTable peers_;
     peers::RefusalLog refusals_;
+    peers::PeerSeen seen_;
     int dest_peer_ = -1;  // the peer cfg_.peer is (outgoing calls, affiliation)
     std::vector<std::size_t> calls_per_peer_;
     std::vector<std::size_t> setups_per_peer_;

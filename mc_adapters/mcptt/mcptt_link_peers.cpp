@@ -10,9 +10,24 @@ namespace iwf::mc::mcptt {
 
 using peers::Refusal;
 
+LinkView McpttLink::view() const {
+    LinkView v;
+    std::uint16_t port = 0;
+    if (stack_ && !cfg_.listen.empty()) {
+        port = stack_->port(cfg_.listen.front().protocol);
+    }
+    v.state = port != 0 ? "running" : "stopped";
+    if (port != 0) {
+        v.local = cfg_.listen.front().address + ":" + std::to_string(port);
+    }
+    v.peers = seen_.views(peers_, clock_.now());
+    return v;
+}
+
 bool McpttLink::admitSource(const sip::Peer& from) {
     Refusal why = Refusal::NotAPeer;
-    if (peers_.match(from, &why) >= 0) {
+    if (int peer = peers_.match(from, &why); peer >= 0) {
+        seen_.heard(peer, clock_.now());
         return true;
     }
     // Dropped by the stack before parsing: no answer (nothing to reflect or amplify toward a

@@ -308,4 +308,23 @@ void RefusalLog::refused(const sip::Peer& from, Refusal why, std::string_view de
     }
 }
 
+std::vector<PeerView> PeerSeen::views(const PeerTable& table, Clock::TimePoint now) const {
+    std::vector<PeerView> out;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        const PeerConfig& p = table.at(static_cast<int>(i));
+        PeerView v;
+        v.id = p.name;
+        v.address = p.address.is_v6() ? "[" + p.address.to_string() + "]" : p.address.to_string();
+        v.address += ":" + (p.port != 0 ? std::to_string(p.port) : std::string("*"));
+        if (i < at_.size() && at_[i]) {
+            v.state = "seen";
+            v.last_seen_s = std::chrono::duration<double>(now - *at_[i]).count();
+        } else {
+            v.state = "configured";
+        }
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
 }  // namespace iwf::mc::peers

@@ -27,7 +27,9 @@
 #include <vector>
 
 #include "common/asio.hpp"
+#include "common/clock.hpp"
 #include "common/config_node.hpp"
+#include "common/link.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "sip/transport.hpp"
@@ -109,6 +111,24 @@ class PeerTable {
 
   private:
     std::vector<PeerConfig> peers_;
+};
+
+// When each configured peer was last heard from (a SIP message it sent that passed the source
+// check), for the operator's view (Link::view, GET /v1/peers). Indexed like the PeerTable;
+// touched on the link's thread only.
+class PeerSeen {
+  public:
+    explicit PeerSeen(std::size_t peers = 0) : at_(peers) {}
+    void heard(int peer, Clock::TimePoint t) {
+        if (peer >= 0 && static_cast<std::size_t>(peer) < at_.size()) {
+            at_[static_cast<std::size_t>(peer)] = t;
+        }
+    }
+    // One PeerView per configured peer: "seen" once it sent something, "configured" before.
+    std::vector<PeerView> views(const PeerTable& table, Clock::TimePoint now) const;
+
+  private:
+    std::vector<std::optional<Clock::TimePoint>> at_;
 };
 
 // Counts refusals in iwf_mc_peer_refused_total{link, reason} (reason: toString(Refusal), a
