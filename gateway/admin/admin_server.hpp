@@ -133,7 +133,7 @@ class AdminServer {
     // event feed); never a stream.
     HttpResponse internalGet(const std::string& path);
 
-    // What a request gets (routing, auth, audit): public for tests and fuzzing.
+    // What a request gets (routing, auth, audit): public for tests.
     HttpResponse handle(HttpRequest& req);
 
   private:
