@@ -67,7 +67,7 @@ VoiceFrame dmrFrame(TalkCipher& tc, const McTalkRequest& req, std::uint32_t sf, 
     f.codec = VoiceCodec::DmrAmbe;
     const Ambe27 c = dmrCanary(req.tag, req.nonce, sf, idx);
     plain.assign(c.begin(), c.end());
-    const std::array<std::uint8_t, 6> middle{};  // only to build a burst for the cipher
+    const std::array<std::uint8_t, 6> middle{};  // the DMR link sets EMB / sync
     lmr::dmr::Burst b =
         lmr::dmr::joinVoiceBurst(ByteView(c.data(), c.size()), ByteView(middle.data(), 6));
     if (tc.dmrc) {
@@ -86,10 +86,7 @@ VoiceFrame dmrFrame(TalkCipher& tc, const McTalkRequest& req, std::uint32_t sf, 
     }
     const auto parts = lmr::dmr::splitVoiceBurst(b);
     f.payload.assign(ByteView(parts.ambe.data(), parts.ambe.size()));
-    // No side field: an MC client knows nothing of the DMR burst's middle 48 bits, so the DMR
-    // link builds the sync / EMB (colour code, PI bit, LCSS) and the embedded LC itself
-    // (lmr_adapters/dmr/calls.cpp). Six zero bytes here made iwfd send bursts with no sync and
-    // an all-zero EMB (PI 0 on an encrypted call), as the Wireshark dissector showed.
+    f.side.assign(ByteView(parts.middle.data(), parts.middle.size()));
     return f;
 }
 
