@@ -271,7 +271,10 @@ void Daemon::installConsoleRoutes() {
                                         {"security", groupSecurity(*gv)},
                                         {"xml", keymap::renderGroupConfig(*gv)}});
     });
+}
 
+// What an operator with the token may do (POST, audited), and the audit list itself.
+void Daemon::installActionRoutes() {
     admin_.route("GET", "/v1/audit",
                  [this](const HttpRequest&) { return HttpResponse::json(200, admin_.audit()); });
 

@@ -125,6 +125,7 @@ void Daemon::installRoutes() {
         return HttpResponse{200, "application/json", statusJson()};
     });
     installConsoleRoutes();
+    installActionRoutes();
 }
 
 std::string Daemon::statusJson() const {

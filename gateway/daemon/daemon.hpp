@@ -98,7 +98,8 @@ class Daemon {
     void installRoutes();
     // admin_routes.cpp: the routes of the console and of the state-changing API (calls/{id},
     // keymap, audit, reload, end a call, disconnect a peer, events, the console's files).
-    void installConsoleRoutes();
+    void installConsoleRoutes();  // the console's files and read-only views (admin_routes.cpp)
+    void installActionRoutes();   // POST routes (token, audit) and /v1/audit (admin_routes.cpp)
     void applyAdminToken(const AdminConfig& a);
     // Runs fn(engine) on every shard's thread (shard 0 here, the others by posting and
     // waiting 1 s at most each) and collects what it returns.
