@@ -271,7 +271,7 @@ void HostileSip::start(const StartOptions& o) {
         "      - {name: probe, address: 127.0.0.2, domains: [mc.example], tls_name: probe.test}\n"
         "      - {name: rightful, address: 127.0.0.4, domains: [mc.example], tls_name: mc.test}\n"
         "    e2ee_groups: [sip:fire-ops@iwf.example]\n" +
-        o.extra;
+        o.mc_link_extra + o.extra;
     if (o.admin_max_connections > 0) {
         cfg += "admin:\n  address: 127.0.0.1\n  port: 0\n  port_file: " + dir.file("admin.port") +
                "\n  max_connections: " + std::to_string(o.admin_max_connections) + "\n";

@@ -111,6 +111,7 @@ struct StartOptions {
     sip::Protocol peer_protocol = sip::Protocol::Udp;  // how iwfd reaches the MC system
     std::size_t admin_max_connections = 0;             // admin.max_connections; 0 = iwfd's default
     std::string tls_listener_extra;                    // more keys of the TLS listener
+    std::string mc_link_extra;                         // more keys of the MC link (indented)
     std::string mc_san = "DNS:mc.test,IP:127.0.0.1";   // what the MC system's certificate names
 };
 
