@@ -26,6 +26,17 @@ bool ChildProcess::start(const std::vector<std::string>& argv, const std::string
     if (fd < 0) {
         return false;
     }
+    // The argument vector is built before the fork: the runner has threads (the MC
+    // simulator's, the capture's), and a child that allocates may deadlock on an allocator
+    // lock another thread held at the fork (GCC 12's ASan installs no fork handler). Seen in
+    // CI as `iwfctl keymap import` never starting, 60 s, in 09_floor_contention. Between
+    // fork and exec the child calls only async-signal-safe functions.
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
     const pid_t pid = ::fork();
     if (pid < 0) {
         ::close(fd);
@@ -38,11 +49,6 @@ bool ChildProcess::start(const std::vector<std::string>& argv, const std::string
         }
         ::dup2(fd, 1);
         ::dup2(fd, 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) {
-            args.push_back(const_cast<char*>(a.c_str()));
-        }
-        args.push_back(nullptr);
         ::execvp(args[0], args.data());
         ::_exit(127);
     }
@@ -91,12 +97,12 @@ int runToCompletion(const std::vector<std::string>& argv, const std::string& log
                     std::chrono::milliseconds timeout) {
     ChildProcess p;
     if (!p.start(argv, log_path)) {
-        return -1;
+        return kRunFailed;
     }
     auto r = p.wait(timeout);
     if (!r) {
         p.stop(std::chrono::milliseconds(200));
-        return -1;
+        return kRunTimedOut;
     }
     return *r;
 }

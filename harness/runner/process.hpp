@@ -38,7 +38,12 @@ class ChildProcess {
     std::optional<int> exit_;
 };
 
-// Runs a command to completion (output to log_path); the exit code or -1.
+// What runToCompletion returns when the command could not start or died of a signal, and
+// when it was still running at the timeout (then killed).
+inline constexpr int kRunFailed = -1;
+inline constexpr int kRunTimedOut = -2;
+
+// Runs a command to completion (output to log_path); its exit code, kRunFailed or kRunTimedOut.
 int runToCompletion(const std::vector<std::string>& argv, const std::string& log_path,
                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
 

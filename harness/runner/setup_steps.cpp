@@ -5,6 +5,7 @@
 #include <random>
 
 #include "harness/runner/lab.hpp"
+#include "harness/runner/process.hpp"
 #include "harness/sim/p25_radio.hpp"
 
 namespace iwf::harness {
@@ -90,8 +91,10 @@ void stepImportKeymap(Lab& lab, StepLog& log) {
                          "import", lab.dir + "/keymap.yaml"},
                         lab.dir + "/iwfctl.log");
     if (imp != 0) {
-        log.abort = "iwfctl keymap import failed (exit " + std::to_string(imp) + "), see " +
-                    lab.dir + "/iwfctl.log";
+        const std::string how = imp == kRunTimedOut ? "did not finish within 60 s"
+                                : imp == kRunFailed ? "could not start or died of a signal"
+                                                    : "exit " + std::to_string(imp);
+        log.abort = "iwfctl keymap import failed (" + how + "), see " + lab.dir + "/iwfctl.log";
     }
 }
 

@@ -25,6 +25,15 @@ namespace {
 class Sipp {
   public:
     Sipp(const std::vector<std::string>& args, const std::string& log) {
+        // Built before the fork: the child of a threaded process may only call
+        // async-signal-safe functions until exec (no allocation).
+        std::vector<std::string> argv = {IWF_SIPP};
+        argv.insert(argv.end(), args.begin(), args.end());
+        std::vector<char*> a;
+        for (auto& s : argv) {
+            a.push_back(s.data());
+        }
+        a.push_back(nullptr);
         pid_ = ::fork();
         if (pid_ == 0) {
             int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -32,13 +41,6 @@ class Sipp {
             ::dup2(fd, 2);
             int devnull = ::open("/dev/null", O_RDONLY);
             ::dup2(devnull, 0);
-            std::vector<std::string> argv = {IWF_SIPP};
-            argv.insert(argv.end(), args.begin(), args.end());
-            std::vector<char*> a;
-            for (auto& s : argv) {
-                a.push_back(s.data());
-            }
-            a.push_back(nullptr);
             ::execv(a[0], a.data());
             ::_exit(127);
         }

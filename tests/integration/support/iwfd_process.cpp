@@ -87,6 +87,13 @@ CommandResult runCommand(const std::vector<std::string>& argv, std::chrono::mill
     if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0 || pipe(in_pipe) != 0) {
         return r;
     }
+    // Built before the fork: the child of a threaded process may only call async-signal-safe
+    // functions until exec (no allocation).
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
     pid_t pid = fork();
     if (pid == 0) {
         dup2(in_pipe[0], 0);
@@ -96,11 +103,6 @@ CommandResult runCommand(const std::vector<std::string>& argv, std::chrono::mill
              {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], in_pipe[0], in_pipe[1]}) {
             close(fd);
         }
-        std::vector<char*> args;
-        for (const auto& a : argv) {
-            args.push_back(const_cast<char*>(a.c_str()));
-        }
-        args.push_back(nullptr);
         execv(args[0], args.data());
         _exit(127);
     }

@@ -47,6 +47,13 @@ std::uint16_t freePort(bool tcp) {
 class Child {
   public:
     Child(const std::vector<std::string>& argv, const std::string& log, const std::string& cwd) {
+        // Built before the fork: the child of a threaded process may only call
+        // async-signal-safe functions until exec (no allocation).
+        std::vector<char*> args;
+        for (const auto& a : argv) {
+            args.push_back(const_cast<char*>(a.c_str()));
+        }
+        args.push_back(nullptr);
         pid_ = ::fork();
         if (pid_ == 0) {
             // Its own process group: Kamailio forks its workers, and they must go with it.
@@ -59,11 +66,6 @@ class Child {
             if (::chdir(cwd.c_str()) != 0) {
                 ::_exit(126);
             }
-            std::vector<char*> args;
-            for (const auto& a : argv) {
-                args.push_back(const_cast<char*>(a.c_str()));
-            }
-            args.push_back(nullptr);
             ::execv(args[0], args.data());
             ::_exit(127);
         }
