@@ -3,9 +3,11 @@
 // records toward the active instance's p25-records link) and the MC system (SIP stack + RTP
 // + floor, counting every voice frame and request it receives from either instance).
 //
-//   KillNineStandbyTakesOver: A active with a call, B standby (links not started, /healthz
-//     503); kill -9 A; B becomes active (the time from the kill is printed) and a new call
-//     from the radio reaches the MC system through B.
+//   StalledStoreFencesLocallyThenKillNineStandbyTakesOver: A active with a call; the lease
+//     row is locked by the test (A's renewal hangs): A stops forwarding at its local deadline
+//     (frames dropped, none at the MC system) and forwards again when the store returns; then
+//     B starts as standby (links not started, /healthz 503); kill -9 A; B becomes active (the time
+//     from the kill is printed) and a new call from the radio reaches the MC system through B.
 //   FrozenOldOwnerForwardsNothing: A active with a call in progress; SIGSTOP A past its
 //     lease; B takes over; superframes reach A while it is frozen and after SIGCONT: A drops
 //     every one of them (counted) and the MC system receives not one frame, INVITE or BYE
@@ -16,6 +18,7 @@
 #include <optional>
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 
 #include "common/asio.hpp"
@@ -178,11 +181,18 @@ struct IwfdFailover : ::testing::Test {
             }
         }
     }
-    // A started and active, B started and standby.
-    void startPair(McSystem& mc) {
+    // A started and active.
+    void startActive(McSystem& mc) {
         const std::uint16_t mc_port = mc.stack->port(sip::Protocol::Udp);
         ASSERT_TRUE(a.iwfd.start(a.dir, config(a, mc_port))) << a.iwfd.log();
         ASSERT_TRUE(waitFor([&] { return role(a) == "active"; }, 20s)) << a.iwfd.log();
+        ASSERT_TRUE(
+            waitFor([&] { return httpGet(a.iwfd.adminPort(), "/healthz").status == 200; }, 20s))
+            << a.iwfd.log();
+    }
+    // B started and standby.
+    void startStandby(McSystem& mc) {
+        const std::uint16_t mc_port = mc.stack->port(sip::Protocol::Udp);
         ASSERT_TRUE(b.iwfd.start(b.dir, config(b, mc_port))) << b.iwfd.log();
         ASSERT_TRUE(waitFor([&] { return cluster(b).value("holder", "") == "a"; }, 20s))
             << b.iwfd.log();
@@ -190,11 +200,12 @@ struct IwfdFailover : ::testing::Test {
         auto h = httpGet(b.iwfd.adminPort(), "/healthz");
         EXPECT_EQ(h.status, 503);
         EXPECT_EQ(h.body, "not ready: standby (cluster pair1)\n");
-        ASSERT_TRUE(
-            waitFor([&] { return httpGet(a.iwfd.adminPort(), "/healthz").status == 200; }, 20s))
-            << a.iwfd.log();
         // B's links are not started: its P25 port is not bound.
         EXPECT_EQ(b.iwfd.log().find("link=p25 type=p25-records start=ok"), std::string::npos);
+    }
+    void startPair(McSystem& mc) {
+        ASSERT_NO_FATAL_FAILURE(startActive(mc));
+        ASSERT_NO_FATAL_FAILURE(startStandby(mc));
     }
     // The radio links to `i` and starts a call that reaches the MC system (36 more frames).
     void callThrough(asio::io_context& io, McSystem& mc, Instance& i, int first_superframe) {
@@ -211,12 +222,42 @@ struct IwfdFailover : ::testing::Test {
     lmr::p25::test::UdpPeer radio;
 };
 
-TEST_F(IwfdFailover, KillNineStandbyTakesOverAndCarriesNewCalls) {
+TEST_F(IwfdFailover, StalledStoreFencesLocallyThenKillNineStandbyTakesOver) {
     asio::io_context io;
     metrics::Registry reg;
     McSystem mc(io, reg);
-    ASSERT_NO_FATAL_FAILURE(startPair(mc));
+    ASSERT_NO_FATAL_FAILURE(startActive(mc));
     ASSERT_NO_FATAL_FAILURE(callThrough(io, mc, a, 0));
+
+    // The lease store stalls under A (the test holds the lease row locked: A's renewal waits,
+    // its data plane runs on): A stops forwarding at its local deadline, before the lease
+    // expires in the database, and frames of the call in progress stop at A.
+    PGconn* lock = PQconnectdb(db.c_str());
+    ASSERT_EQ(PQstatus(lock), CONNECTION_OK);
+    PQclear(PQexec(lock, "BEGIN"));
+    PGresult* lr = PQexec(lock, "SELECT 1 FROM iwf_cluster_lease FOR UPDATE");
+    ASSERT_EQ(PQresultStatus(lr), PGRES_TUPLES_OK);
+    PQclear(lr);
+    ASSERT_TRUE(waitFor([&] { return role(a) == "fenced"; }, 20s, 10ms)) << a.iwfd.log();
+    pump(
+        io, [] { return false; }, 300ms);
+    const std::size_t frames = mc.frames;
+    sendSuperframes(a, 2, 2);
+    radio.sendTo(a.p25_port, recordBytes(lmr::p25::makePoll("RADIO1", false)));
+    ASSERT_TRUE(radio.receive(10s).has_value()) << a.iwfd.log();
+    pump(
+        io, [] { return false; }, 500ms);
+    EXPECT_EQ(mc.frames, frames) << "A forwarded frames past its local deadline";
+    EXPECT_GT(metric(a, "iwf_cluster_fenced_events_dropped_total"), 0) << a.iwfd.log();
+    // The store comes back: nobody took over, A renews its epoch and forwards again.
+    PQclear(PQexec(lock, "ROLLBACK"));
+    PQfinish(lock);
+    ASSERT_TRUE(waitFor([&] { return role(a) == "active"; }, 20s, 10ms)) << a.iwfd.log();
+    EXPECT_EQ(cluster(a).value("epoch", 0), 1);
+    sendSuperframes(a, 4, 2);
+    ASSERT_TRUE(pump(io, [&] { return mc.frames >= frames + 36; })) << a.iwfd.log();
+
+    ASSERT_NO_FATAL_FAILURE(startStandby(mc));
 
     const auto killed = std::chrono::steady_clock::now();
     a.iwfd.signal(SIGKILL);
