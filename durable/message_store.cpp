@@ -225,13 +225,23 @@ struct PgResultDeleter {
 };
 using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
 
+// The SQLSTATE of iwf_fence_check (gateway/cluster/lease_store.hpp kFencedSqlState).
+constexpr const char* kFencedSqlState = "IWF01";
+
 class PostgresMessageStore final : public MessageStore {
   public:
-    PostgresMessageStore(std::string conninfo, std::string owner)
-        : conninfo_(std::move(conninfo)), owner_(std::move(owner)) {
+    PostgresMessageStore(std::string conninfo, std::string owner, std::optional<Fencing> fencing)
+        : conninfo_(std::move(conninfo)), owner_(std::move(owner)), fencing_(std::move(fencing)) {
         connect();
         PgResult r(PQexec(conn_, kPostgresSchema));
         if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+            throw std::runtime_error(describe() + ": schema: " + PQerrorMessage(conn_));
+        }
+        // The cluster column (docs/ha.md): '' for the rows of an instance without a cluster.
+        PgResult a(PQexec(conn_,
+                          "ALTER TABLE iwf_messages ADD COLUMN IF NOT EXISTS cluster TEXT NOT NULL "
+                          "DEFAULT ''"));
+        if (PQresultStatus(a.get()) != PGRES_COMMAND_OK) {
             throw std::runtime_error(describe() + ": schema: " + PQerrorMessage(conn_));
         }
     }
@@ -256,12 +266,29 @@ class PostgresMessageStore final : public MessageStore {
         if (!kind) {
             return Error{"not_a_message"};
         }
-        PgResult r = query(
-            "INSERT INTO iwf_messages (owner, epoch, link, side, message_id, kind, body, "
-            "accepted_at_ms) VALUES ($1, 0, $2, $3, $4, $5, $6, $7) "
-            "ON CONFLICT (link, message_id) DO NOTHING",
-            {owner_, from.name, sideName(from.side), std::string(id), *kind, eventToJson(e),
-             std::to_string(nowMs())});
+        std::vector<std::string> params{
+            owner_, from.name,      sideName(from.side),    std::string(id),
+            *kind,  eventToJson(e), std::to_string(nowMs())};
+        PgResult r;
+        if (fencing_) {
+            params.push_back(fencing_->cluster);
+            params.push_back(std::to_string(fencing_->epoch()));
+            r = query(
+                "WITH f AS (SELECT iwf_fence_check($8, $9::bigint)) "
+                "INSERT INTO iwf_messages (owner, epoch, cluster, link, side, message_id, kind, "
+                "body, accepted_at_ms) SELECT $1, $9::bigint, $8, $2, $3, $4, $5, $6, $7::bigint "
+                "FROM f ON CONFLICT (link, message_id) DO NOTHING",
+                params);
+        } else {
+            r = query(
+                "INSERT INTO iwf_messages (owner, epoch, link, side, message_id, kind, body, "
+                "accepted_at_ms) VALUES ($1, 0, $2, $3, $4, $5, $6, $7) "
+                "ON CONFLICT (link, message_id) DO NOTHING",
+                params);
+        }
+        if (fenced(r)) {
+            return Error{"fenced"};
+        }
         if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
             log::get("durable")->error("store={} write failed: {}", describe(),
                                        PQerrorMessage(conn_));
@@ -272,10 +299,21 @@ class PostgresMessageStore final : public MessageStore {
     }
 
     Status delivered(std::string_view id) override {
-        PgResult r = query(
-            "UPDATE iwf_messages SET state = 'delivered', delivered_at_ms = $1 "
-            "WHERE message_id = $2 AND state = 'pending'",
-            {std::to_string(nowMs()), std::string(id)});
+        PgResult r =
+            fencing_
+                ? query(
+                      "WITH f AS (SELECT iwf_fence_check($3, $4::bigint)) "
+                      "UPDATE iwf_messages SET state = 'delivered', delivered_at_ms = $1 FROM f "
+                      "WHERE message_id = $2 AND state = 'pending'",
+                      {std::to_string(nowMs()), std::string(id), fencing_->cluster,
+                       std::to_string(fencing_->epoch())})
+                : query(
+                      "UPDATE iwf_messages SET state = 'delivered', delivered_at_ms = $1 "
+                      "WHERE message_id = $2 AND state = 'pending'",
+                      {std::to_string(nowMs()), std::string(id)});
+        if (fenced(r)) {
+            return Error{"fenced"};
+        }
         if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
             log::get("durable")->error("store={} write failed: {}", describe(),
                                        PQerrorMessage(conn_));
@@ -287,18 +325,44 @@ class PostgresMessageStore final : public MessageStore {
     Result<std::vector<StoredMessage>> takePending(int max_attempts,
                                                    std::int64_t lmr_retry_before_ms,
                                                    std::int64_t mc_retry_before_ms) override {
-        PgResult f = query(
-            "UPDATE iwf_messages SET state = 'failed' WHERE owner = $1 AND state = 'pending' "
-            "AND attempts >= $2",
-            {owner_, std::to_string(max_attempts)});
-        PgResult r = query(
-            "UPDATE iwf_messages SET attempts = attempts + 1, last_attempt_ms = $2 "
-            "WHERE owner = $1 AND state = 'pending' AND "
-            "coalesce(last_attempt_ms, accepted_at_ms) < "
-            "(CASE side WHEN 'lmr' THEN $3::bigint ELSE $4::bigint END) "
-            "RETURNING seq, link, side, message_id, body, attempts",
-            {owner_, std::to_string(nowMs()), std::to_string(lmr_retry_before_ms),
-             std::to_string(mc_retry_before_ms)});
+        PgResult f;
+        PgResult r;
+        if (fencing_) {
+            // In a cluster the active instance (the holder of the current epoch) takes the
+            // pending rows of every instance of the cluster and makes them its own.
+            const std::string epoch = std::to_string(fencing_->epoch());
+            f = query(
+                "WITH f AS (SELECT iwf_fence_check($1, $3::bigint)) "
+                "UPDATE iwf_messages SET state = 'failed' FROM f WHERE cluster = $1 AND "
+                "state = 'pending' AND attempts >= $2",
+                {fencing_->cluster, std::to_string(max_attempts), epoch});
+            r = query(
+                "WITH f AS (SELECT iwf_fence_check($5, $6::bigint)) "
+                "UPDATE iwf_messages SET attempts = attempts + 1, last_attempt_ms = $2, "
+                "owner = $1, epoch = $6::bigint FROM f "
+                "WHERE cluster = $5 AND state = 'pending' AND "
+                "coalesce(last_attempt_ms, accepted_at_ms) < "
+                "(CASE side WHEN 'lmr' THEN $3::bigint ELSE $4::bigint END) "
+                "RETURNING seq, link, side, message_id, body, attempts",
+                {owner_, std::to_string(nowMs()), std::to_string(lmr_retry_before_ms),
+                 std::to_string(mc_retry_before_ms), fencing_->cluster, epoch});
+        } else {
+            f = query(
+                "UPDATE iwf_messages SET state = 'failed' WHERE owner = $1 AND state = 'pending' "
+                "AND attempts >= $2",
+                {owner_, std::to_string(max_attempts)});
+            r = query(
+                "UPDATE iwf_messages SET attempts = attempts + 1, last_attempt_ms = $2 "
+                "WHERE owner = $1 AND state = 'pending' AND "
+                "coalesce(last_attempt_ms, accepted_at_ms) < "
+                "(CASE side WHEN 'lmr' THEN $3::bigint ELSE $4::bigint END) "
+                "RETURNING seq, link, side, message_id, body, attempts",
+                {owner_, std::to_string(nowMs()), std::to_string(lmr_retry_before_ms),
+                 std::to_string(mc_retry_before_ms)});
+        }
+        if (fenced(r)) {
+            return Error{"fenced"};
+        }
         if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
             log::get("durable")->error("store={} read failed: {}", describe(),
                                        PQerrorMessage(conn_));
@@ -325,6 +389,19 @@ class PostgresMessageStore final : public MessageStore {
     }
 
   private:
+    // The database refused the write: a newer fencing epoch exists (docs/ha.md).
+    bool fenced(const PgResult& r) {
+        if (!r || PQresultStatus(r.get()) != PGRES_FATAL_ERROR) {
+            return false;
+        }
+        const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+        if (state == nullptr || std::string_view(state) != kFencedSqlState) {
+            return false;
+        }
+        log::get("durable")->warn("store={} write refused: {} (this instance is fenced)",
+                                  describe(), PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY));
+        return true;
+    }
     void connect() {
         conn_ = PQconnectdb(conninfo_.c_str());
         if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
@@ -348,17 +425,23 @@ class PostgresMessageStore final : public MessageStore {
 
     std::string conninfo_;
     std::string owner_;
+    std::optional<Fencing> fencing_;
     PGconn* conn_ = nullptr;
 };
 
 }  // namespace
 
-std::unique_ptr<MessageStore> openMessageStore(const std::string& spec, const std::string& owner) {
+std::unique_ptr<MessageStore> openMessageStore(const std::string& spec, const std::string& owner,
+                                               std::optional<Fencing> fencing) {
     if (spec.rfind("sqlite:", 0) == 0) {
+        if (fencing) {
+            throw std::runtime_error("message store " + spec +
+                                     ": a cluster needs a shared store (postgresql://...)");
+        }
         return std::make_unique<SqliteMessageStore>(spec.substr(7), owner);
     }
     if (spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0) {
-        return std::make_unique<PostgresMessageStore>(spec, owner);
+        return std::make_unique<PostgresMessageStore>(spec, owner, std::move(fencing));
     }
     throw std::runtime_error("message store: expected sqlite:PATH or postgresql://..., got " +
                              spec);

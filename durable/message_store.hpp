@@ -10,14 +10,31 @@
 // lease gives one (#17): every write then carries it and the store refuses an older one.
 // Control plane: openMessageStore() throws std::runtime_error naming the store.
 
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/message_store.hpp"
 
 namespace iwf::durable {
 
+// HA (docs/ha.md "Fencing writes"): the cluster this instance belongs to and the fencing epoch
+// it holds now (0: none). With it (PostgreSQL only), every write carries the epoch and calls
+// iwf_fence_check(cluster, epoch) in the same statement, so the database refuses it (Error
+// "fenced") when a newer epoch exists; rows carry the cluster, and takePending() takes the
+// pending rows of the whole cluster (the new active instance delivers what the old one
+// accepted). The function and the lease table are created by gateway/cluster (LeaseStore),
+// which the daemon opens first.
+struct Fencing {
+    std::string cluster;
+    std::function<std::int64_t()> epoch;
+};
+
 // spec: "sqlite:PATH" or "postgresql://..." ("postgres://" too). owner: the instance name.
-std::unique_ptr<MessageStore> openMessageStore(const std::string& spec, const std::string& owner);
+// `fencing` with a SQLite spec throws (a SQLite file cannot be shared by a cluster).
+std::unique_ptr<MessageStore> openMessageStore(const std::string& spec, const std::string& owner,
+                                               std::optional<Fencing> fencing = std::nullopt);
 
 }  // namespace iwf::durable

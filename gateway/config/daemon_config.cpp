@@ -44,6 +44,40 @@ void parseLog(const ConfigNode& n, log::Options& out) {
     }
 }
 
+void parseCluster(const ConfigNode& root, const ConfigNode& n, ClusterConfig& out) {
+    n.expectKeys({"name", "store", "renew_period", "lease_expiry", "safety_margin"});
+    out.enabled = true;
+    if (!root.has("instance")) {
+        n.fail("", "needs a top-level `instance`: each instance of a cluster names itself");
+    }
+    out.name = n.getString("name", out.name);
+    if (out.name.empty() || out.name.size() > 64) {
+        n.fail("name", "must be 1-64 characters");
+    }
+    out.store = n.getString("store");
+    if (out.store.rfind("postgresql://", 0) != 0 && out.store.rfind("postgres://", 0) != 0) {
+        n.fail("store",
+               "expected \"postgresql://...\" (the lease is shared by the instances), got \"" +
+                   out.store + "\"");
+    }
+    out.renew_period = n.getDuration("renew_period", out.renew_period);
+    if (out.renew_period < std::chrono::milliseconds(10) ||
+        out.renew_period > std::chrono::seconds(60)) {
+        n.fail("renew_period", "must be between 10ms and 60s");
+    }
+    out.lease_expiry = n.getDuration("lease_expiry", out.lease_expiry);
+    out.safety_margin = n.getDuration("safety_margin", out.safety_margin);
+    if (out.safety_margin.count() <= 0) {
+        n.fail("safety_margin", "must be longer than 0");
+    }
+    if (out.lease_expiry - out.safety_margin < 2 * out.renew_period) {
+        n.fail("lease_expiry",
+               fmt::format("must be at least safety_margin + 2 x renew_period ({}ms): an instance "
+                           "must have two tries to renew before it stops forwarding",
+                           (out.safety_margin + 2 * out.renew_period).count()));
+    }
+}
+
 void parseKeymap(const ConfigNode& n, KeymapConfig& out) {
     n.expectKeys({"store", "poll_interval"});
     out.store = n.getString("store");
@@ -167,7 +201,7 @@ DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links
     DaemonConfig c;
     c.file = root.file();
     root.expectKeys({"instance", "sip_domain", "admin", "connections", "log", "keymap", "timers",
-                     "lmr_links", "mc_links", "workers", "drain", "messages"});
+                     "lmr_links", "mc_links", "workers", "drain", "messages", "cluster"});
     c.instance = root.getString("instance", c.instance);
     c.workers = static_cast<unsigned>(root.getInt("workers", 1, 64, 1));
     c.sip_domain = root.getString("sip_domain", c.sip_domain);
@@ -212,6 +246,15 @@ DaemonConfig parseDaemonConfig(const ConfigNode& root, const LinkRegistry& links
     }
     if (auto k = root.optionalChild("keymap")) {
         parseKeymap(*k, c.keymap);
+    }
+    if (auto cl = root.optionalChild("cluster")) {
+        parseCluster(root, *cl, c.cluster);
+        if (c.messages_store.rfind("sqlite:", 0) == 0) {
+            root.optionalChild("messages")
+                ->fail("store",
+                       "a cluster needs a message store its instances share: "
+                       "\"postgresql://...\" (docs/ha.md)");
+        }
     }
     if (auto t = root.optionalChild("timers")) {
         TimerTable known;

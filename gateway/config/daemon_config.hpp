@@ -35,6 +35,18 @@ struct KeymapConfig {
     std::chrono::milliseconds poll_interval{2000};
 };
 
+// `cluster:` - high availability (docs/ha.md): instances of one cluster share a lease in
+// PostgreSQL; only the holder starts its links and forwards. No section = a single instance,
+// links started at once (today's behaviour).
+struct ClusterConfig {
+    bool enabled = false;
+    std::string name = "iwf";  // the lease row's key: the instances of one cluster share it
+    std::string store;         // postgresql://... (as keymap.store)
+    std::chrono::milliseconds renew_period{500};
+    std::chrono::milliseconds lease_expiry{2000};
+    std::chrono::milliseconds safety_margin{500};
+};
+
 struct LinkConfig {
     std::string name;
     std::string type;
@@ -66,6 +78,7 @@ struct DaemonConfig {
     // delivery notification then gets UNDELIVERED); one try every 2 s toward LMR, so the
     // default 900 is half an hour (messages.max_attempts).
     int messages_max_attempts = 900;
+    ClusterConfig cluster;
     std::string digest;  // FNV-1a of the file's bytes: tells reloads apart in /metrics
 };
 

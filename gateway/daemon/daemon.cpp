@@ -14,6 +14,7 @@
 #include "common/log.hpp"
 #include "durable/message_store.hpp"
 #include "gateway/daemon/delivery_tracker.hpp"
+#include "gateway/daemon/fenced_link.hpp"
 
 #ifndef IWF_VERSION
 #define IWF_VERSION "0.0.0"
@@ -98,6 +99,13 @@ void Daemon::installRoutes() {
         if (draining_) {
             return HttpResponse{503, kText, "not ready: draining\n"};
         }
+        // In a cluster only the active instance is ready: keepalived's track_script moves the
+        // service address to it (docs/ha.md).
+        if (lease_ && lease_->role() != cluster::Role::Active) {
+            return HttpResponse{503, kText,
+                                std::string("not ready: ") + cluster::roleName(lease_->role()) +
+                                    " (cluster " + config_.cluster.name + ")\n"};
+        }
         if (!keymap_) {
             return HttpResponse{503, kText,
                                 "not ready: no keymap store configured (keymap.store)\n"};
@@ -137,7 +145,8 @@ std::string Daemon::statusJson() const {
     j["config"] = {
         {"file", config_.file}, {"digest", config_.digest}, {"revision", config_revision_}};
     j["draining"] = draining_;
-    j["ready"] = !draining_ && keymapSnapshot() != nullptr;
+    j["ready"] = !draining_ && keymapSnapshot() != nullptr &&
+                 (!lease_ || lease_->role() == cluster::Role::Active);
     j["workers"] = shardCount();
     nlohmann::json links = nlohmann::json::array();
     for (const auto& lc : config_.links) {
@@ -147,6 +156,7 @@ std::string Daemon::statusJson() const {
     j["links"] = links;
     j["keymap"] = keymap_ ? keymap_->status() : nlohmann::json(nullptr);
     j["fds"] = fdBudgetJson();
+    j["cluster"] = lease_ ? lease_->statusJson() : nlohmann::json(nullptr);
     j["messages"] =
         messages_ ? nlohmann::json{{"store", messages_->describe()}} : nlohmann::json(nullptr);
     return j.dump(2) + "\n";
@@ -268,6 +278,13 @@ bool Daemon::reload() {
         }
         if (next.workers != config_.workers) {
             restart.push_back("workers");
+        }
+        const ClusterConfig& oc = config_.cluster;
+        const ClusterConfig& nc = next.cluster;
+        if (oc.enabled != nc.enabled || oc.name != nc.name || oc.store != nc.store ||
+            oc.renew_period != nc.renew_period || oc.lease_expiry != nc.lease_expiry ||
+            oc.safety_margin != nc.safety_margin) {
+            restart.push_back("cluster");
         }
         // Links: the same links (name, type, order); per link, only its reloadable keys.
         std::vector<std::size_t> to_reload;
@@ -437,7 +454,8 @@ void Daemon::redeliverTick() {
     if (drain_finished_) {
         return;
     }
-    if (keymapSnapshot() != nullptr) {
+    // In a cluster only the active instance delivers (its store writes carry its epoch).
+    if (keymapSnapshot() != nullptr && (!lease_ || fence_.mayForward())) {
         const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
@@ -626,9 +644,9 @@ int Daemon::startLinks(LinkContext& ctx) {
         auto* lmr = dynamic_cast<LmrLink*>(link.get());
         if (messages_ && lmr != nullptr) {
             trackers_.push_back(std::make_unique<TrackedLmrLink>(*lmr, *messages_));
-            engine_->addLink(*trackers_.back());
+            engine_->addLink(engineView(*trackers_.back()));
         } else {
-            engine_->addLink(*link);
+            engine_->addLink(engineView(*link));
         }
         gate_->addLink(*link);
         Status st = link->start(*gate_);
@@ -655,7 +673,7 @@ int Daemon::startLinks(LinkContext& ctx) {
         for (auto& w : workers_) {
             shard.index = w->index;
             auto wl = t->create_shard(lc.node, *w->ctx, shard);
-            w->engine->addLink(*wl);
+            w->engine->addLink(engineView(*wl));
             if (w->handoff) {
                 w->handoff->addLink(wl->id(), first.id());
             }
@@ -729,9 +747,35 @@ int Daemon::run() {
             std::make_unique<LinkContext>(LinkContext{w->io, metrics_, SteadyClock::instance()});
         workers_.push_back(std::move(w));
     }
+    if (config_.cluster.enabled) {
+        // The lease store first: it creates iwf_fence_check, which the message store uses.
+        auto& dropped = metrics_.counter(
+            "iwf_cluster_fenced_events_dropped_total",
+            "Events from links dropped because this instance may not forward (docs/ha.md)");
+        try {
+            const ClusterConfig& cc = config_.cluster;
+            lease_ = std::make_unique<cluster::LeaseKeeper>(
+                cluster::LeaseOptions{cc.store, cc.name, config_.instance, cc.renew_period,
+                                      cc.lease_expiry, cc.safety_margin},
+                fence_, metrics_);
+        } catch (const std::exception& e) {
+            lg->critical("cluster=failed reason=\"{}\"", e.what());
+            return 1;
+        }
+        gate_->setFence(&fence_, &dropped);
+        for (auto& w : workers_) {
+            w->gate->setFence(&fence_, &dropped);
+        }
+    }
     if (!config_.messages_store.empty()) {
         try {
-            messages_ = durable::openMessageStore(config_.messages_store, config_.instance);
+            std::optional<durable::Fencing> fencing;
+            if (lease_) {
+                fencing =
+                    durable::Fencing{config_.cluster.name, [this] { return lease_->epoch(); }};
+            }
+            messages_ = durable::openMessageStore(config_.messages_store, config_.instance,
+                                                  std::move(fencing));
         } catch (const std::exception& e) {
             lg->critical("messages=failed reason=\"{}\"", e.what());
             return 1;
@@ -743,16 +787,16 @@ int Daemon::run() {
             "messages=volatile: SDS and KMM are acknowledged without a durable store (set "
             "messages.store; docs/security.md)");
     }
-    LinkContext ctx{io_, metrics_, SteadyClock::instance(), messages_.get()};
-    if (int rc = startLinks(ctx); rc != 0) {
-        return rc;
-    }
-    for (auto& w : workers_) {
-        w->work.emplace(w->io.get_executor());
-        w->thread = std::thread([wk = w.get()] {
-            const std::string name = "iwfd-w" + std::to_string(wk->index);
-            pthread_setname_np(pthread_self(), name.c_str());
-            wk->io.run();
+    ctx_ = std::make_unique<LinkContext>(
+        LinkContext{io_, metrics_, SteadyClock::instance(), messages_.get()});
+    if (!lease_) {
+        if (int rc = startDataPlane(); rc != 0) {
+            return rc;
+        }
+    } else {
+        // Standby until the lease is ours: no link started, no socket bound (docs/ha.md).
+        lease_->start([this](std::int64_t epoch) {
+            asio::post(io_, [this, epoch] { onLeaseAcquired(epoch); });
         });
     }
     if (keymap_) {
@@ -782,9 +826,72 @@ int Daemon::run() {
     io_.run();
     stopWorkers();
     links_.clear();
+    if (lease_) {
+        // Links stopped: the standby may take over at its next look, not after the expiry.
+        lease_->stop(/*release=*/true);
+    }
     lg->info("iwfd=stopped");
     spdlog::shutdown();
+    return exit_code_;
+}
+
+int Daemon::startDataPlane() {
+    if (int rc = startLinks(*ctx_); rc != 0) {
+        return rc;
+    }
+    for (auto& w : workers_) {
+        w->work.emplace(w->io.get_executor());
+        w->thread = std::thread([wk = w.get()] {
+            const std::string name = "iwfd-w" + std::to_string(wk->index);
+            pthread_setname_np(pthread_self(), name.c_str());
+            wk->io.run();
+        });
+    }
+    links_started_ = true;
     return 0;
+}
+
+void Daemon::onLeaseAcquired(std::int64_t epoch) {
+    auto lg = log::get("daemon");
+    if (drain_finished_ || draining_) {
+        return;
+    }
+    if (links_started_) {
+        // A fenced instance that acquired a new epoch: its links are running, the Fence lets
+        // them forward again.
+        lg->warn("cluster={} role=active epoch={} links=resumed", config_.cluster.name, epoch);
+        return;
+    }
+    // Stored messages accepted before now (by this instance or the one it replaces) are
+    // retried at once, not 32 s after their last try.
+    started_wall_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    if (int rc = startDataPlane(); rc != 0) {
+        lg->critical("cluster={} role=active epoch={} links=failed: stopping", config_.cluster.name,
+                     epoch);
+        exit_code_ = rc;
+        finishDrain("link_start_failed");
+        return;
+    }
+    lg->warn("cluster={} role=active epoch={} links=started", config_.cluster.name, epoch);
+}
+
+Link& Daemon::engineView(Link& l) {
+    if (!lease_) {
+        return l;
+    }
+    auto& refused = metrics_.counter(
+        "iwf_cluster_fenced_deliveries_refused_total",
+        "Deliveries to links refused because this instance may not forward (docs/ha.md)");
+    if (auto* lmr = dynamic_cast<LmrLink*>(&l)) {
+        fenced_views_.push_back(std::make_unique<FencedLmrLink>(*lmr, fence_, refused));
+    } else if (auto* mc = dynamic_cast<McLink*>(&l)) {
+        fenced_views_.push_back(std::make_unique<FencedMcLink>(*mc, fence_, refused));
+    } else {
+        return l;
+    }
+    return *fenced_views_.back();
 }
 
 }  // namespace iwf::gateway

@@ -35,6 +35,8 @@
 #include "common/link_registry.hpp"
 #include "common/metrics.hpp"
 #include "gateway/admin/admin_server.hpp"
+#include "gateway/cluster/fence.hpp"
+#include "gateway/cluster/lease_keeper.hpp"
 #include "gateway/config/daemon_config.hpp"
 #include "gateway/daemon/drain_gate.hpp"
 #include "gateway/daemon/keymap_watcher.hpp"
@@ -86,6 +88,13 @@ class Daemon {
         std::thread thread;
     };
     int startLinks(LinkContext& ctx);
+    // Starts the links and the worker threads: at once without a cluster, when the lease is
+    // acquired with one (docs/ha.md). Returns the exit status (0: running).
+    int startDataPlane();
+    // The lease keeper acquired epoch `epoch` (posted to the io_context).
+    void onLeaseAcquired(std::int64_t epoch);
+    // What the engine is given for `l`: `l` itself, or a FencedLink around it in a cluster.
+    Link& engineView(Link& l);
     std::string callsJsonAllShards();
     // GET /v1/links, /v1/peers, /v1/refusals (ops_routes.cpp; docs/operations.md).
     void installOpsRoutes();
@@ -129,6 +138,15 @@ class Daemon {
     std::unique_ptr<engine::Engine> engine_;
     std::unique_ptr<DrainGate> gate_;         // shard 0's links report through it to engine_
     std::unique_ptr<MessageStore> messages_;  // null without messages.store
+    // HA (docs/ha.md): null without a `cluster:` section. The Fence is read by the data plane
+    // (DrainGate, FencedLink); the keeper moves it. Declared before the links: they outlive
+    // them (a link destroyed last may report a CallEnd that the engine delivers through them).
+    cluster::Fence fence_;
+    std::unique_ptr<cluster::LeaseKeeper> lease_;
+    std::unique_ptr<LinkContext> ctx_;
+    std::vector<std::unique_ptr<Link>> fenced_views_;  // what the engine holds in a cluster
+    bool links_started_ = false;
+    int exit_code_ = 0;
     // What the engine holds of shard 0's LMR links with a message store (delivery_tracker.hpp).
     std::vector<std::unique_ptr<Link>> trackers_;
     std::vector<std::unique_ptr<Link>> links_;

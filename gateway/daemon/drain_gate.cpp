@@ -30,6 +30,10 @@ void DrainGate::addLink(Link& link) {
 }
 
 void DrainGate::onEvent(const LinkId& from, Event&& event) {
+    if (fence_ != nullptr && !fence_->mayForward()) {
+        fenced_dropped_->inc();
+        return;
+    }
     if (store_ != nullptr && from.side == Side::Lmr &&
         (std::holds_alternative<DataMessage>(event) ||
          std::holds_alternative<SecurityMessage>(event))) {

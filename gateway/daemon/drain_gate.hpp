@@ -17,6 +17,7 @@
 #include "common/link.hpp"
 #include "common/message_store.hpp"
 #include "common/metrics.hpp"
+#include "gateway/cluster/fence.hpp"
 
 namespace iwf::gateway {
 
@@ -26,6 +27,12 @@ class DrainGate final : public EventSink {
     void addLink(Link& link);
     void setNext(EventSink& next) { next_ = &next; }
     void setStore(MessageStore* store) { store_ = store; }
+    // In a cluster (docs/ha.md): every event is dropped (and counted) while `fence` does not
+    // allow forwarding, before anything else looks at it.
+    void setFence(const cluster::Fence* fence, metrics::Counter* dropped) {
+        fence_ = fence;
+        fenced_dropped_ = dropped;
+    }
     void beginDrain() { draining_.store(true, std::memory_order_relaxed); }
     bool draining() const { return draining_.load(std::memory_order_relaxed); }
     void onEvent(const LinkId& from, Event&& event) override;
@@ -33,6 +40,8 @@ class DrainGate final : public EventSink {
   private:
     EventSink* next_;
     MessageStore* store_ = nullptr;
+    const cluster::Fence* fence_ = nullptr;
+    metrics::Counter* fenced_dropped_ = nullptr;
     std::atomic<bool> draining_{false};
     std::map<std::string, Link*> links_;
     std::set<std::pair<std::string, CallRef>> refused_;

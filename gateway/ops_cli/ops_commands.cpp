@@ -246,6 +246,44 @@ int cmdStatus(const Options& o) {
     return kExitOk;
 }
 
+// The cluster part of /v1/status (docs/ha.md "Observability").
+int cmdClusterStatus(const Options& o) {
+    json s = getJson(o.c, "/v1/status");
+    const json cl = s.value("cluster", json(nullptr));
+    if (o.c.json_out) {
+        printJson(cl);
+        return kExitOk;
+    }
+    if (!cl.is_object()) {
+        std::cout << "not in a cluster (iwfd's config has no cluster: section)\n";
+        return kExitOk;
+    }
+    Table t({"FIELD", "VALUE"});
+    t.add({"cluster", field(cl, "name")});
+    t.add({"instance", field(cl, "instance")});
+    t.add({"role", field(cl, "role")});
+    t.add({"epoch", field(cl, "epoch")});
+    t.add({"holder", fmt::format("{} (epoch {})", field(cl, "holder"), field(cl, "holder_epoch"))});
+    t.add({"lease age", cl.contains("lease_age_seconds") && cl["lease_age_seconds"].is_number()
+                            ? fmt::format("{:.2f}s", cl["lease_age_seconds"].get<double>())
+                            : "-"});
+    t.add({"lease remaining",
+           cl.contains("lease_remaining_seconds") && cl["lease_remaining_seconds"].is_number()
+               ? fmt::format("{:.2f}s", cl["lease_remaining_seconds"].get<double>())
+               : "-"});
+    t.add({"failovers", field(cl, "takeovers")});
+    t.add({"acquisitions", field(cl, "acquisitions")});
+    t.add({"fenced", field(cl, "fenced")});
+    t.add({"lease", fmt::format("renew {} ms, expiry {} ms, margin {} ms ({})",
+                                field(cl, "renew_period_ms"), field(cl, "lease_expiry_ms"),
+                                field(cl, "safety_margin_ms"), field(cl, "store"))});
+    if (cl.contains("last_error")) {
+        t.add({"last error", field(cl, "last_error")});
+    }
+    t.print(std::cout);
+    return kExitOk;
+}
+
 int cmdLinks(const Options& o) {
     json j = getJson(o.c, "/v1/links");
     if (o.c.json_out) {
@@ -529,6 +567,14 @@ void addOpsCommands(CLI::App& app) {
     refusals->add_option("-n,--limit", o->limit, "show the newest N only (0 = all iwfd keeps)")
         ->capture_default_str();
     refusals->callback([o] { run([&] { return cmdRefusals(*o); }); });
+
+    CLI::App* clusterc = app.add_subcommand("cluster", "high availability (docs/ha.md)");
+    clusterc->group(grp);
+    clusterc->require_subcommand(1);
+    CLI::App* cstatus = clusterc->add_subcommand(
+        "status", "role, lease holder, epoch, lease age, failovers of this instance's cluster");
+    addCommon(cstatus, o->c);
+    cstatus->callback([o] { run([&] { return cmdClusterStatus(*o); }); });
 
     CLI::App* reload = app.add_subcommand(
         "reload", "re-read iwfd's config file now, as SIGHUP does (needs the admin token)");

@@ -149,6 +149,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"MessageTriesOutOfRange",
                   "messages:\n  store: sqlite:/tmp/m.db\n  max_attempts: 0\n", 3,
                   "messages.max_attempts"},
+        BadConfig{"ClusterNeedsInstance", "cluster:\n  store: postgresql://db/iwf\n", 2, "cluster"},
+        BadConfig{"ClusterStoreNotPostgres", "instance: a\ncluster:\n  store: sqlite:/tmp/l.db\n",
+                  3, "cluster.store"},
+        BadConfig{"ClusterExpiryTooShort",
+                  "instance: a\ncluster:\n  store: postgresql://db/iwf\n  renew_period: 1s\n"
+                  "  lease_expiry: 2s\n",
+                  5, "cluster.lease_expiry"},
+        BadConfig{"ClusterWithSqliteMessages",
+                  "instance: a\nmessages:\n  store: sqlite:/tmp/m.db\ncluster:\n"
+                  "  store: postgresql://db/iwf\n",
+                  3, "messages.store"},
         BadConfig{"UnknownLinkType", "lmr_links:\n  - name: x\n    type: tetra-isi\n", 3,
                   "lmr_links[0].type"},
         BadConfig{"MapExpected", "log: verbose\n", 1, "log"},

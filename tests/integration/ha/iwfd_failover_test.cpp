@@ -1,0 +1,342 @@
+// Two real iwfd processes in one cluster sharing a real PostgreSQL (docs/ha.md): the keymap,
+// the lease and the message queue in one database. The test plays a P25 radio (plain UDP
+// records toward the active instance's p25-records link) and the MC system (SIP stack + RTP
+// + floor, counting every voice frame and request it receives from either instance).
+//
+//   StalledStoreFencesLocallyThenKillNineStandbyTakesOver: A active with a call; the lease
+//     row is locked by the test (A's renewal hangs): A stops forwarding at its local deadline
+//     (frames dropped, none at the MC system) and forwards again when the store returns; then
+//     B starts as standby (links not started, /healthz 503); kill -9 A; B becomes active (the time
+//     from the kill is printed) and a new call from the radio reaches the MC system through B.
+//   FrozenOldOwnerForwardsNothing: A active with a call in progress; SIGSTOP A past its
+//     lease; B takes over; superframes reach A while it is frozen and after SIGCONT: A drops
+//     every one of them (counted) and the MC system receives not one frame, INVITE or BYE
+//     more; A reports role fenced and /healthz 503.
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <optional>
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <nlohmann/json.hpp>
+
+#include "common/asio.hpp"
+#include "common/loopback_port.hpp"
+#include "keymap_env.hpp"
+#include "lmr_adapters/p25/records.hpp"
+#include "mc_adapters/rtp/floor_endpoint.hpp"
+#include "mc_adapters/rtp/voice_endpoint.hpp"
+#include "p25_test_support.hpp"
+#include "sip/stack.hpp"
+#include "superframe_builder.hpp"
+#include "tests/integration/support/iwfd_process.hpp"
+#include "tests/support/mc_answer.hpp"
+
+namespace iwf::mc {
+namespace {
+
+using namespace std::chrono_literals;
+using iwf::test::httpGet;
+using iwf::test::runCommand;
+using iwf::test::waitFor;
+
+bool pump(asio::io_context& io, const std::function<bool()>& done,
+          std::chrono::milliseconds timeout = 15s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        io.restart();
+        io.run_one_for(10ms);
+    }
+    return true;
+}
+
+template <typename R>
+Bytes recordBytes(const R& r) {
+    InlineBytes<lmr::p25::kMaxRecordLen> b;
+    EXPECT_TRUE(lmr::p25::encodeRecord(r, b).ok());
+    return Bytes(b.view().begin(), b.view().end());
+}
+
+// The MC system (as in tests/integration/mc/iwfd_drain_test.cpp).
+struct McSystem {
+    McSystem(asio::io_context& io, metrics::Registry& reg)
+        : voice(io, reg, SteadyClock::instance(), "mc-sim", rtp::VoiceEndpointConfig{96, 99, 7, 0})
+        , floor(io, reg, "mc-sim") {
+        sip::StackConfig sc;
+        sc.name = "mc-sim";
+        sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
+        stack = std::make_unique<sip::Stack>(io, reg, sc);
+        const auto lo = asio::ip::make_address("127.0.0.1");
+        EXPECT_TRUE(voice.open({lo, 0}).ok());
+        EXPECT_TRUE(floor.open({lo, 0}).ok());
+        voice.onFrame([this](VoiceFrame&&, const rtp::RtpView&) { ++frames; });
+        stack->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
+            methods.push_back(req.method());
+            if (req.method() != "INVITE") {
+                (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
+                return;
+            }
+            (void)iwf::test::answerMcpttInvite(*stack, tx, req, voice, floor, false);
+        });
+        EXPECT_TRUE(stack->start().ok());
+    }
+    std::size_t count(const std::string& m) const {
+        return static_cast<std::size_t>(std::count(methods.begin(), methods.end(), m));
+    }
+    std::unique_ptr<sip::Stack> stack;
+    rtp::VoiceEndpoint voice;
+    rtp::FloorEndpoint floor;
+    std::vector<std::string> methods;
+    std::size_t frames = 0;
+};
+
+struct Instance {
+    std::string name;
+    std::uint16_t p25_port = 0;
+    std::uint16_t sip_port = 0;
+    std::uint16_t hbp_port = 0;
+    iwf::test::TempDir dir;
+    iwf::test::IwfdProcess iwfd;
+};
+
+struct IwfdFailover : ::testing::Test {
+    void SetUp() override {
+        db = keymap::test::freshPostgresDatabase();
+        ASSERT_FALSE(db.empty());
+        auto r = runCommand({IWFCTL_BIN, "keymap", "--store", db, "import",
+                             std::string(IWF_SOURCE_DIR) + "/configs/keymap.example.yaml"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        for (Instance* i : {&a, &b}) {
+            i->p25_port = pickLoopbackPort(PortProtocol::Udp);
+            i->sip_port = pickLoopbackPort(PortProtocol::Udp);
+            i->hbp_port = pickLoopbackPort(PortProtocol::Udp);
+        }
+        a.name = "a";
+        b.name = "b";
+    }
+    // Short lease periods keep the test to seconds: renew every 200 ms, expiry 1.5 s, stop
+    // forwarding 300 ms before it (6 tries to renew on a loaded machine before that).
+    std::string config(const Instance& i, std::uint16_t mc_port) const {
+        return "instance: " + i.name + "\nlog: {level: debug}\n" + "keymap:\n  store: \"" + db +
+               "\"\n  poll_interval: 200ms\n"
+               "messages: {store: \"" +
+               db +
+               "\"}\n"
+               "cluster:\n  name: pair1\n  store: \"" +
+               db +
+               "\"\n  renew_period: 200ms\n  lease_expiry: 1500ms\n  safety_margin: 300ms\n"
+               "lmr_links:\n"
+               "  - name: p25\n    type: p25-records\n    address: 127.0.0.1\n    port: " +
+               std::to_string(i.p25_port) +
+               "\n    wacn: 0xBEE00\n    system: 0x001\n    tgid: 100\n    call_timeout: 60s\n"
+               "  - name: dmr\n    type: dmr-hbp-master\n    address: 127.0.0.1\n    port: " +
+               std::to_string(i.hbp_port) +
+               "\n    password: ha-test\n    id: 310099\n"
+               "mc_links:\n"
+               "  - name: mc\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
+               "    server_uri: sip:cf@mc.example\n"
+               "    listen: [{transport: udp, address: 127.0.0.1, port: " +
+               std::to_string(i.sip_port) +
+               "}]\n"
+               "    peer: {transport: udp, address: 127.0.0.1, port: " +
+               std::to_string(mc_port) +
+               "}\n"
+               "    peers: [{name: mc, address: 127.0.0.1, domains: [mc.example, iwf.example]}]\n"
+               "    media: {address: 127.0.0.1}\n"
+               "    e2ee_groups: [sip:fire-ops@iwf.example]\n";
+    }
+    static nlohmann::json cluster(Instance& i) {
+        auto r = httpGet(i.iwfd.adminPort(), "/v1/status");
+        if (r.status != 200) {
+            return nullptr;
+        }
+        return nlohmann::json::parse(r.body, nullptr, false).value("cluster", nlohmann::json());
+    }
+    static std::string role(Instance& i) {
+        auto c = cluster(i);
+        return c.is_object() ? c.value("role", "") : "";
+    }
+    static double metric(Instance& i, const std::string& series) {
+        auto m = httpGet(i.iwfd.adminPort(), "/metrics");
+        return iwf::test::prometheusValue(m.body, series).value_or(-1);
+    }
+    std::vector<Bytes> superframe(int n) {
+        lmr::p25::test::SuperframeSpec s;
+        s.service_options = 0x40;
+        s.dst = 100;
+        s.src = 1001;
+        s.algid = 0x84;
+        s.kid = 0x0101;
+        s.imbe_seed = static_cast<std::uint8_t>(n * 5 + 1);
+        return lmr::p25::test::buildSuperframe(s);
+    }
+    void sendSuperframes(Instance& to, int from_n, int count) {
+        for (int n = from_n; n < from_n + count; ++n) {
+            for (const auto& r : superframe(n)) {
+                radio.sendTo(to.p25_port, r);
+            }
+        }
+    }
+    // A started and active.
+    void startActive(McSystem& mc) {
+        const std::uint16_t mc_port = mc.stack->port(sip::Protocol::Udp);
+        ASSERT_TRUE(a.iwfd.start(a.dir, config(a, mc_port))) << a.iwfd.log();
+        ASSERT_TRUE(waitFor([&] { return role(a) == "active"; }, 20s)) << a.iwfd.log();
+        ASSERT_TRUE(
+            waitFor([&] { return httpGet(a.iwfd.adminPort(), "/healthz").status == 200; }, 20s))
+            << a.iwfd.log();
+    }
+    // B started and standby.
+    void startStandby(McSystem& mc) {
+        const std::uint16_t mc_port = mc.stack->port(sip::Protocol::Udp);
+        ASSERT_TRUE(b.iwfd.start(b.dir, config(b, mc_port))) << b.iwfd.log();
+        ASSERT_TRUE(waitFor([&] { return cluster(b).value("holder", "") == "a"; }, 20s))
+            << b.iwfd.log();
+        EXPECT_EQ(role(b), "standby");
+        auto h = httpGet(b.iwfd.adminPort(), "/healthz");
+        EXPECT_EQ(h.status, 503);
+        EXPECT_EQ(h.body, "not ready: standby (cluster pair1)\n");
+        // B's links are not started: its P25 port is not bound.
+        EXPECT_EQ(b.iwfd.log().find("link=p25 type=p25-records start=ok"), std::string::npos);
+    }
+    void startPair(McSystem& mc) {
+        ASSERT_NO_FATAL_FAILURE(startActive(mc));
+        ASSERT_NO_FATAL_FAILURE(startStandby(mc));
+    }
+    // The radio links to `i` and starts a call that reaches the MC system (36 more frames).
+    void callThrough(asio::io_context& io, McSystem& mc, Instance& i, int first_superframe) {
+        radio.sendTo(i.p25_port, recordBytes(lmr::p25::makePoll("RADIO1", false)));
+        ASSERT_TRUE(radio.receive(10s).has_value()) << "no poll answer\n" << i.iwfd.log();
+        const std::size_t before = mc.frames;
+        sendSuperframes(i, first_superframe, 2);
+        ASSERT_TRUE(pump(io, [&] { return mc.frames >= before + 36; })) << i.iwfd.log();
+    }
+
+    std::string db;
+    Instance a;
+    Instance b;
+    lmr::p25::test::UdpPeer radio;
+};
+
+TEST_F(IwfdFailover, StalledStoreFencesLocallyThenKillNineStandbyTakesOver) {
+    asio::io_context io;
+    metrics::Registry reg;
+    McSystem mc(io, reg);
+    ASSERT_NO_FATAL_FAILURE(startActive(mc));
+    ASSERT_NO_FATAL_FAILURE(callThrough(io, mc, a, 0));
+
+    // The lease store stalls under A (the test holds the lease row locked: A's renewal waits,
+    // its data plane runs on): A stops forwarding at its local deadline, before the lease
+    // expires in the database, and frames of the call in progress stop at A.
+    PGconn* lock = PQconnectdb(db.c_str());
+    ASSERT_EQ(PQstatus(lock), CONNECTION_OK);
+    PQclear(PQexec(lock, "BEGIN"));
+    PGresult* lr = PQexec(lock, "SELECT 1 FROM iwf_cluster_lease FOR UPDATE");
+    ASSERT_EQ(PQresultStatus(lr), PGRES_TUPLES_OK);
+    PQclear(lr);
+    ASSERT_TRUE(waitFor([&] { return role(a) == "fenced"; }, 20s, 10ms)) << a.iwfd.log();
+    pump(
+        io, [] { return false; }, 300ms);
+    const std::size_t frames = mc.frames;
+    sendSuperframes(a, 2, 2);
+    radio.sendTo(a.p25_port, recordBytes(lmr::p25::makePoll("RADIO1", false)));
+    ASSERT_TRUE(radio.receive(10s).has_value()) << a.iwfd.log();
+    pump(
+        io, [] { return false; }, 500ms);
+    EXPECT_EQ(mc.frames, frames) << "A forwarded frames past its local deadline";
+    EXPECT_GT(metric(a, "iwf_cluster_fenced_events_dropped_total"), 0) << a.iwfd.log();
+    // The store comes back: nobody took over, A renews its epoch and forwards again.
+    PQclear(PQexec(lock, "ROLLBACK"));
+    PQfinish(lock);
+    ASSERT_TRUE(waitFor([&] { return role(a) == "active"; }, 20s, 10ms)) << a.iwfd.log();
+    EXPECT_EQ(cluster(a).value("epoch", 0), 1);
+    sendSuperframes(a, 4, 2);
+    ASSERT_TRUE(pump(io, [&] { return mc.frames >= frames + 36; })) << a.iwfd.log();
+
+    ASSERT_NO_FATAL_FAILURE(startStandby(mc));
+
+    const auto killed = std::chrono::steady_clock::now();
+    a.iwfd.signal(SIGKILL);
+    ASSERT_TRUE(waitFor([&] { return role(b) == "active"; }, 20s, 10ms)) << b.iwfd.log();
+    const auto active_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - killed)
+                               .count();
+    auto c = cluster(b);
+    EXPECT_EQ(c.value("holder", ""), "b");
+    EXPECT_EQ(c.value("epoch", 0), 2);
+    EXPECT_EQ(c.value("takeovers", 0), 1);
+    // A new call from the radio reaches the MC system through B.
+    ASSERT_TRUE(waitFor([&] { return httpGet(b.iwfd.adminPort(), "/healthz").status == 200; }, 20s))
+        << b.iwfd.log();
+    ASSERT_NO_FATAL_FAILURE(callThrough(io, mc, b, 10));
+    const auto frame_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - killed)
+                              .count();
+    std::printf(
+        "failover (renew 200ms, expiry 1500ms, margin 300ms): kill -9 -> B active %lld ms; "
+        "kill -> 36 frames of a new call at the MC system via B %lld ms\n",
+        static_cast<long long>(active_ms), static_cast<long long>(frame_ms));
+    EXPECT_EQ(mc.count("INVITE"), 2u);
+}
+
+TEST_F(IwfdFailover, FrozenOldOwnerForwardsNothingAfterTheTakeover) {
+    asio::io_context io;
+    metrics::Registry reg;
+    McSystem mc(io, reg);
+    ASSERT_NO_FATAL_FAILURE(startPair(mc));
+    ASSERT_NO_FATAL_FAILURE(callThrough(io, mc, a, 0));
+    pump(
+        io, [] { return false; }, 300ms);  // the MC system takes what is on its way
+    // Lease write load: statements per second of each instance (active: renewals; standby:
+    // reads of the row), from their own counters.
+    for (Instance* i : {&a, &b}) {
+        std::printf(
+            "lease load: instance %s (%s) %.2f statements/s\n", i->name.c_str(), role(*i).c_str(),
+            metric(*i, "iwf_cluster_lease_statements_total") / metric(*i, "iwf_uptime_seconds"));
+    }
+
+    a.iwfd.signal(SIGSTOP);
+    ASSERT_TRUE(waitFor([&] { return role(b) == "active"; }, 20s, 10ms)) << b.iwfd.log();
+    const std::size_t frames = mc.frames;
+    const std::size_t requests = mc.methods.size();
+    // The call goes on at the radio: two superframes reach A while it is frozen (they wait in
+    // its socket), two after it wakes up.
+    sendSuperframes(a, 2, 2);
+    a.iwfd.signal(SIGCONT);
+    sendSuperframes(a, 4, 2);
+    // A answers the radio's poll after it has handled every record sent before it (one
+    // socket, one thread): by then it has dropped or forwarded each of them.
+    radio.sendTo(a.p25_port, recordBytes(lmr::p25::makePoll("RADIO1", false)));
+    ASSERT_TRUE(radio.receive(10s).has_value()) << a.iwfd.log();
+    ASSERT_TRUE(waitFor([&] { return role(a) == "fenced"; }, 20s)) << a.iwfd.log();
+    pump(
+        io, [] { return false; }, 500ms);  // anything A sent would have arrived by now
+    EXPECT_EQ(mc.frames, frames) << "the old owner forwarded frames after the takeover";
+    EXPECT_EQ(mc.methods.size(), requests) << "the old owner sent SIP requests after the takeover";
+    EXPECT_GT(metric(a, "iwf_cluster_fenced_events_dropped_total"), 0) << a.iwfd.log();
+    EXPECT_EQ(metric(a, "iwf_cluster_role{role=\"fenced\"}"), 1);
+    EXPECT_EQ(metric(a, "iwf_cluster_epoch"), 0);
+    auto h = httpGet(a.iwfd.adminPort(), "/healthz");
+    EXPECT_EQ(h.status, 503);
+    EXPECT_EQ(h.body, "not ready: fenced (cluster pair1)\n");
+    EXPECT_EQ(role(b), "active");
+    // iwfctl cluster status shows the same as /v1/status.
+    auto r = runCommand({IWFCTL_BIN, "cluster", "status", "--admin",
+                         "http://127.0.0.1:" + std::to_string(a.iwfd.adminPort())});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("role             fenced"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("holder           b (epoch 2)"), std::string::npos) << r.out;
+    auto j = runCommand({IWFCTL_BIN, "cluster", "status", "--json", "--admin",
+                         "http://127.0.0.1:" + std::to_string(b.iwfd.adminPort())});
+    ASSERT_EQ(j.exit_code, 0) << j.err;
+    auto jb = nlohmann::json::parse(j.out);
+    EXPECT_EQ(jb.value("role", ""), "active");
+    EXPECT_EQ(jb.value("epoch", 0), 2);
+}
+
+}  // namespace
+}  // namespace iwf::mc
