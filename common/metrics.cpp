@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "common/metrics_histogram.hpp"
+
 namespace iwf::metrics {
 
 namespace {
@@ -32,6 +34,26 @@ std::string formatValue(double v) {
         return v > 0 ? "+Inf" : "-Inf";
     }
     return fmt::format("{}", v);
+}
+}  // namespace
+
+namespace {
+// Text format 0.0.4, "Histograms and summaries": the cumulative buckets in increasing order
+// of `le`, the last one le="+Inf" (equal to _count), then _sum and _count, with the series'
+// labels on each line and `le` after them.
+void renderHistogram(std::string& out, const std::string& name, const Labels& labels,
+                     const Histogram& h) {
+    const Histogram::Snapshot s = h.snapshot();
+    const auto& bounds = h.upperBounds();
+    Labels with_le = labels;
+    with_le.emplace_back("le", "");
+    for (std::size_t i = 0; i <= bounds.size(); ++i) {
+        with_le.back().second = i < bounds.size() ? formatValue(bounds[i]) : "+Inf";
+        out += fmt::format("{}_bucket{} {}\n", name, renderLabels(with_le), s.cumulative[i]);
+    }
+    const std::string l = renderLabels(labels);
+    out +=
+        fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, l, formatValue(s.sum), name, l, s.count);
 }
 }  // namespace
 
@@ -75,13 +97,54 @@ std::string renderLabels(const Labels& labels) {
     return s;
 }
 
+Histogram::Histogram(std::vector<double> upper_bounds) : bounds_(std::move(upper_bounds)) {
+    if (bounds_.empty()) {
+        throw std::invalid_argument("histogram without buckets");
+    }
+    for (std::size_t i = 0; i < bounds_.size(); ++i) {
+        if (!std::isfinite(bounds_[i]) || (i > 0 && !(bounds_[i - 1] < bounds_[i]))) {
+            throw std::invalid_argument("histogram bounds must be finite and increasing");
+        }
+    }
+    buckets_ = std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1);
+    for (std::size_t i = 0; i <= bounds_.size(); ++i) {
+        buckets_[i].store(0, std::memory_order_relaxed);
+    }
+}
+
+void Histogram::observe(double v) {
+    // A NaN is no less than or equal to any bound: it goes to +Inf (client_golang's
+    // findBucket does the same), not to the first bucket lower_bound would give it.
+    const std::size_t idx =
+        std::isnan(v) ? bounds_.size()
+                      : static_cast<std::size_t>(
+                            std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
+    buckets_[idx].fetch_add(1, std::memory_order_relaxed);
+    double cur = sum_.load(std::memory_order_relaxed);
+    while (!sum_.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
+    }
+}
+
+Histogram::Snapshot Histogram::snapshot() const {
+    Snapshot s;
+    s.cumulative.resize(bounds_.size() + 1);
+    std::uint64_t acc = 0;
+    for (std::size_t i = 0; i <= bounds_.size(); ++i) {
+        acc += buckets_[i].load(std::memory_order_relaxed);
+        s.cumulative[i] = acc;
+    }
+    s.count = acc;
+    s.sum = sum_.load(std::memory_order_relaxed);
+    return s;
+}
+
 Registry::Family& Registry::family(std::string_view name, std::string_view help, Kind kind) {
     if (!validName(name)) {
         throw std::invalid_argument("bad metric name: " + std::string(name));
     }
     auto it = families_.find(name);
     if (it == families_.end()) {
-        it = families_.emplace(std::string(name), Family{kind, std::string(help), {}}).first;
+        it = families_.emplace(std::string(name), Family{kind, std::string(help), {}, {}}).first;
     } else if (it->second.kind != kind) {
         throw std::invalid_argument("metric registered with two kinds: " + std::string(name));
     }
@@ -143,6 +206,28 @@ void Registry::callbackCounter(std::string_view name, std::string_view help, con
     Family& f = family(name, help, Kind::Counter);
     Series& s = seriesFor(std::string(name), f, labels);
     s.counter_fn = std::move(fn);
+}
+
+Histogram& Registry::histogram(std::string_view name, std::string_view help,
+                               const std::vector<double>& upper_bounds, const Labels& labels) {
+    for (const auto& [k, v] : labels) {
+        if (k == "le") {
+            throw std::invalid_argument("histogram label \"le\" is reserved: " + std::string(name));
+        }
+    }
+    std::lock_guard lock(mu_);
+    Family& f = family(name, help, Kind::Histogram);
+    if (f.series.empty() && f.bounds.empty()) {
+        f.bounds = upper_bounds;
+    } else if (f.bounds != upper_bounds) {
+        throw std::invalid_argument("histogram registered with two sets of buckets: " +
+                                    std::string(name));
+    }
+    Series& s = seriesFor(std::string(name), f, labels);
+    if (!s.histogram) {
+        s.histogram = std::make_shared<Histogram>(upper_bounds);
+    }
+    return *s.histogram;
 }
 
 void Registry::setSeriesLimit(std::size_t n) {
@@ -232,9 +317,13 @@ std::string Registry::renderPrometheus() const {
             }
         }
         out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name,
-                           f.kind == Kind::Counter ? "counter" : "gauge");
+                           f.kind == Kind::Counter ? "counter"
+                           : f.kind == Kind::Gauge ? "gauge"
+                                                   : "histogram");
         for (const auto& [labels, s] : f.series) {
-            if (s.counter_fn) {
+            if (s.histogram) {
+                renderHistogram(out, name, s.labels, *s.histogram);
+            } else if (s.counter_fn) {
                 out += fmt::format("{}{} {}\n", name, labels, s.counter_fn());
             } else if (s.counter) {
                 out += fmt::format("{}{} {}\n", name, labels, s.counter->value());

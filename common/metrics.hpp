@@ -1,5 +1,6 @@
 #pragma once
-// Counters and gauges, rendered in the Prometheus text exposition format (version 0.0.4).
+// Counters, gauges and histograms (common/metrics_histogram.hpp), rendered in the Prometheus
+// text exposition format (version 0.0.4).
 //
 // Registration (name + labels -> metric) is thread-safe and returns a stable reference that a
 // hot path keeps; increments are relaxed atomics. Adapters count every dropped packet by
@@ -26,6 +27,8 @@
 namespace iwf::metrics {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
+
+class Histogram;  // common/metrics_histogram.hpp
 
 class Counter {
   public:
@@ -67,6 +70,13 @@ class Registry {
     void callbackCounter(std::string_view name, std::string_view help, const Labels& labels,
                          std::function<std::uint64_t()> fn);
 
+    // The histogram for (name, labels) with these bucket upper bounds (finite, increasing; +Inf
+    // is implicit), rendered as <name>_bucket{...,le="..."}, <name>_sum, <name>_count. Every
+    // series of a family has the same bounds, and "le" is not a label of its own (throws
+    // std::invalid_argument otherwise).
+    Histogram& histogram(std::string_view name, std::string_view help,
+                         const std::vector<double>& upper_bounds, const Labels& labels = {});
+
     // Label sets one family may hold (see above); applies to series created from now on.
     void setSeriesLimit(std::size_t n);
     std::size_t seriesLimit() const;
@@ -84,17 +94,19 @@ class Registry {
     std::string renderPrometheus() const;
 
   private:
-    enum class Kind { Counter, Gauge };
+    enum class Kind { Counter, Gauge, Histogram };
     struct Series {
         Labels labels;
         std::unique_ptr<Counter> counter;
         std::unique_ptr<Gauge> gauge;
         std::function<double()> fn;
         std::function<std::uint64_t()> counter_fn;
+        std::shared_ptr<Histogram> histogram;  // shared_ptr: Histogram is incomplete here
     };
     struct Family {
         Kind kind;
         std::string help;
+        std::vector<double> bounds;            // histograms: the bucket upper bounds
         std::map<std::string, Series> series;  // key: rendered label set
     };
     Family& family(std::string_view name, std::string_view help, Kind kind);

@@ -52,6 +52,36 @@ nlohmann::json groupSecurity(const keymap::GroupView& g) {
     return s;
 }
 
+// What one shard's instances of a link did with a disconnect request.
+struct PeerDrop {
+    bool known_link = false;  // the shard runs an instance of the link
+    bool supported = false;   // the link has peer sessions (PeerControl)
+    bool dropped = false;
+};
+
+// Call on the thread that owns `links` (shard 0's, or a worker's).
+PeerDrop dropPeer(std::vector<std::unique_ptr<Link>>& links, const std::string& link,
+                  const std::string& peer) {
+    PeerDrop d;
+    for (auto& l : links) {
+        if (l->id().name != link) {
+            continue;
+        }
+        d.known_link = true;
+        if (auto* pc = dynamic_cast<PeerControl*>(l.get())) {
+            d.supported = true;
+            if (pc->disconnectPeer(peer).ok()) {
+                d.dropped = true;
+                break;
+            }
+        }
+    }
+    return d;
+}
+
+// How long a POST that needs a worker's answer waits for each worker.
+constexpr auto kShardAnswerWait = std::chrono::seconds(2);
+
 }  // namespace
 
 template <typename T, typename Fn>
@@ -313,32 +343,46 @@ void Daemon::installActionRoutes() {
         return r;
     });
 
+    // The link may run on several shards (a sharded type: one instance per worker, each owning
+    // the peers the kernel hashed to it): shard 0's instance is asked here, then each worker's
+    // on its own thread (the link's thread, as PeerControl requires), until one has the peer.
     admin_.route("POST", "/v1/links/{id}/peers/{peer}/disconnect", [this](const HttpRequest& req) {
         const std::string link = req.param("id");
         const std::string peer = req.param("peer");
-        bool known_link = false;
-        bool supported = false;
-        Status st = Error{"no_such_peer"};
-        for (auto& l : links_) {
-            if (l->id().name != link) {
+        PeerDrop d = dropPeer(links_, link, peer);
+        std::vector<unsigned> silent;  // workers that did not answer in time
+        for (auto& w : workers_) {
+            if (d.dropped) {
+                break;
+            }
+            auto p = std::make_shared<std::promise<PeerDrop>>();
+            auto f = p->get_future();
+            asio::post(w->io, [p, wk = w.get(), link, peer] {
+                p->set_value(dropPeer(wk->links, link, peer));
+            });
+            if (f.wait_for(kShardAnswerWait) != std::future_status::ready) {
+                silent.push_back(w->index);
                 continue;
             }
-            known_link = true;
-            if (auto* pc = dynamic_cast<PeerControl*>(l.get())) {
-                supported = true;
-                st = pc->disconnectPeer(peer);
-                if (st.ok()) {
-                    break;
-                }
-            }
+            const PeerDrop wd = f.get();
+            d.known_link = d.known_link || wd.known_link;
+            d.supported = d.supported || wd.supported;
+            d.dropped = wd.dropped;
         }
-        if (!known_link) {
+        if (!d.dropped && !silent.empty()) {
+            // The peer may be on a shard that did not answer: not a 404 (it may exist).
+            return HttpResponse::json(503, {{"error", "a worker did not answer in time"},
+                                            {"link", link},
+                                            {"peer", peer},
+                                            {"workers", silent}});
+        }
+        if (!d.known_link) {
             return HttpResponse::json(404, {{"error", "no such link"}, {"link", link}});
         }
-        if (!st.ok()) {
+        if (!d.dropped) {
             return HttpResponse::json(
                 404,
-                {{"error", supported ? "no such peer" : "this link has no peer sessions to drop"},
+                {{"error", d.supported ? "no such peer" : "this link has no peer sessions to drop"},
                  {"link", link},
                  {"peer", peer}});
         }

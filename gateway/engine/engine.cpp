@@ -4,6 +4,7 @@
 // engine_view.cpp (docs/engine.md "Files").
 #include "gateway/engine/engine.hpp"
 
+#include "common/metrics_histogram.hpp"
 #include "gateway/engine/engine_detail.hpp"
 
 namespace iwf::gateway::engine {
@@ -60,6 +61,18 @@ Engine::Engine(EngineDeps deps, EngineOptions opts)
         "iwf_engine_frame_latency_p99_seconds",
         "Added latency per relayed frame, upper bound of the 99th percentile bucket", shard,
         [this] { return static_cast<double>(latency_.quantileUpperNs(0.99)) / 1e9; });
+    for (Side from : {Side::Lmr, Side::Mc}) {
+        for (Side to : {Side::Lmr, Side::Mc}) {
+            const std::size_t p = latencyPath(from, to);
+            metrics::Labels labels{{"path", std::string(kLatencyPathNames[p])}};
+            labels.insert(labels.end(), shard.begin(), shard.end());
+            path_latency_[p] = &deps_.metrics.histogram(
+                "iwf_engine_frame_latency_seconds",
+                "Added latency per relayed frame (receive to hand-over to the destination "
+                "link), by path",
+                kLatencyBucketsSeconds, labels);
+        }
+    }
 }
 
 Engine::~Engine() {

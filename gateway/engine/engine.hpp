@@ -288,7 +288,7 @@ class Engine final : public EventSink {
 
     // Media.
     void forward(Call& c, int src, const VoiceFrame& frame);
-    void deliverFrame(Call& c, int dst, const VoiceFrame& frame);
+    void deliverFrame(Call& c, int src, int dst, const VoiceFrame& frame);
     void trackSeq(Leg& leg, LinkEntry& le, const VoiceFrame& f);
 
     // Timers.
@@ -357,6 +357,9 @@ class Engine final : public EventSink {
     bool delivering_ = false;  // inside a Link::deliver() call (send())
     CallRef next_ref_ = 1;
     LatencyHistogram latency_;
+    // iwf_engine_frame_latency_seconds{path}: the same added latency as a Prometheus histogram
+    // per path, indexed by latencyPath(source side, destination side).
+    std::array<metrics::Histogram*, 4> path_latency_{};
     log::RateLimiter warn_limiter_;
     std::shared_ptr<spdlog::logger> log_;
     // calls by kind and state (gauges)

@@ -1,4 +1,5 @@
 // Media: the E2EE policy gate of a transmission, voice relay, sequence tracking, late entry.
+#include "common/metrics_histogram.hpp"
 #include "gateway/engine/engine.hpp"
 #include "gateway/engine/engine_detail.hpp"
 #include "gateway/engine/policy.hpp"
@@ -144,7 +145,7 @@ void Engine::forward(Call& c, int src, const VoiceFrame& frame) {
     if (s.side == Side::Lmr) {
         for (std::size_t i = 0; i < c.legs.size(); ++i) {
             if (c.legs[i].alive && c.legs[i].side == Side::Mc) {
-                deliverFrame(c, static_cast<int>(i), frame);
+                deliverFrame(c, src, static_cast<int>(i), frame);
             }
         }
         return;
@@ -159,12 +160,12 @@ void Engine::forward(Call& c, int src, const VoiceFrame& frame) {
         // Groups homed in the IWF: the IWF distributes media to its MC participants too.
         bool to_mc = d.side == Side::Mc && c.local_floor && c.kind == CallKind::Group;
         if (to_lmr || to_mc) {
-            deliverFrame(c, static_cast<int>(i), frame);
+            deliverFrame(c, src, static_cast<int>(i), frame);
         }
     }
 }
 
-void Engine::deliverFrame(Call& c, int dst, const VoiceFrame& frame) {
+void Engine::deliverFrame(Call& c, int src, int dst, const VoiceFrame& frame) {
     Leg& d = c.leg(dst);
     if (!d.synced) {
         if (!isSyncPoint(frame.crypto, frame.pos.index)) {
@@ -186,7 +187,10 @@ void Engine::deliverFrame(Call& c, int dst, const VoiceFrame& frame) {
     ++d.frames_out;
     links_[d.link].frames_out->inc();
     if (frame.rx_ns != 0) {
-        latency_.record(toNs(deps_.clock.now()) - frame.rx_ns);
+        const std::int64_t ns = toNs(deps_.clock.now()) - frame.rx_ns;
+        latency_.record(ns);
+        path_latency_[latencyPath(c.leg(src).side, d.side)]->observe(
+            static_cast<double>(ns < 0 ? 0 : ns) / 1e9);
     }
 }
 

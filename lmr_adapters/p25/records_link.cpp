@@ -262,6 +262,27 @@ Status RecordsLink::reconfigure(const RecordsLinkConfig& next, std::string& what
     return Status::success();
 }
 
+Status RecordsLink::disconnectPeer(std::string_view peer) {
+    {
+        std::lock_guard lock(mu_);
+        auto it = std::find_if(peers_.begin(), peers_.end(), [&](const auto& e) {
+            return e.second.callsign == peer || e.second.name == peer;
+        });
+        if (it == peers_.end()) {
+            return Error{"no_such_peer"};
+        }
+        InlineBytes<kMaxRecordLen> unlink_rec;
+        if (encodeRecord(makePoll(cfg_.callsign, true), unlink_rec)) {
+            for (int i = 0; i < 3; ++i) {
+                sendTo(it->first, unlink_rec.view());
+            }
+        }
+        unlink(it, "disconnected by the operator");
+    }
+    flushOutbox();
+    return Status::success();
+}
+
 LinkView RecordsLink::view() const {
     LinkView v;
     const std::uint16_t port = boundPort();

@@ -37,10 +37,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/address_filter.hpp"
 #include "common/config_node.hpp"
+#include "common/peer_control.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"
 #include "lmr_adapters/p25/records.hpp"
 #include "lmr_adapters/p25/udp_link.hpp"
@@ -120,7 +122,7 @@ class RecordsShardGroup {
     std::shared_ptr<RelayChannel> channel_ = std::make_shared<RelayChannel>();
 };
 
-class RecordsLink final : public UdpLink {
+class RecordsLink final : public UdpLink, public PeerControl {
   public:
     RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::Registry& metrics,
                 const Clock& clock);
@@ -138,6 +140,11 @@ class RecordsLink final : public UdpLink {
     // (a linked peer no longer allowed is unlinked); the daemon refuses reloads that change
     // anything else. `what` says what was done.
     Status reconfigure(const RecordsLinkConfig& next, std::string& what);
+    // POST /v1/links/{id}/peers/{peer}/disconnect (call on the link's thread): `peer` is the
+    // peer's callsign as view() names it, or its "ip:port". The peer gets an 0xF1 unlink three
+    // times (what stop() sends), its call ends, and iwfd forgets it: a P25Gateway that polls
+    // again is linked again by that poll, as after a reflector restart.
+    Status disconnectPeer(std::string_view peer) override;
     // Joins a shard group before start() (iwfd workers > 1).
     void joinShardGroup(std::shared_ptr<RecordsShardGroup> group);
 

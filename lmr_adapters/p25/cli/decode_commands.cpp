@@ -222,8 +222,11 @@ int decodeRecordsFile(const std::string& path, std::ostream& out) {
                 j["mfid"] = hex8(lc->mfid);
                 j["service_options"] = hex8(lc->service_options);
             }
+            // `dst_id` and `src_id`: the record's destination (talkgroup) and source IDs;
+            // `dst` and `src` are the UDP addresses of the datagram (base()), as in every
+            // other `iwfctl decode` command.
             if (auto dst = dstOf(*v)) {
-                j["dst"] = *dst;
+                j["dst_id"] = *dst;
             }
             if (auto src = srcOf(*v)) {
                 j["src_id"] = *src;

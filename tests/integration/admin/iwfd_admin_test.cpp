@@ -12,7 +12,10 @@
 //     system gets a BYE, the call leaves /v1/calls, the rest of the radio's transmission
 //     reaches nobody; GET /v1/calls/{id} shows talker, E2EE state, ALGID/KID per leg first;
 //   - POST /v1/links/{id}/peers/{peer}/disconnect sends the DMR repeater an HBP MSTCL and
-//     forgets it: it must log in again (and can).
+//     forgets it: it must log in again (and can);
+//   - with `workers: 2` it reaches a P25 peer wherever the kernel put it (the p25-records link
+//     runs one SO_REUSEPORT instance per worker, each owning its own peers): every peer gets
+//     the 0xF1 unlink and leaves /v1/links.
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -377,6 +380,64 @@ TEST_F(IwfdAdmin, DisconnectMakesTheRepeaterLogInAgain) {
     EXPECT_TRUE(
         logHas("who=noc request=\"POST /v1/links/dmr/peers/3100001/disconnect\" status=200"))
         << iwfd.log();
+}
+
+// 16 P25 peers (each its own UDP source port, so the kernel spreads them over the two
+// SO_REUSEPORT instances: all 16 on worker 0 has odds of 1 in 65,536) poll iwfd, then the
+// operator disconnects each by callsign. Each must get 200 and the unlink. Before the route
+// asked the workers, a peer on worker 1 answered 404 "no such peer".
+TEST_F(IwfdAdmin, DisconnectReachesAPeerOnAnyWorker) {
+    const std::string cfg = "instance: admin\nworkers: 2\nlog: {level: info}\n" +
+                            adminSection(tokenFile(std::string("noc:") + kSecret)) +
+                            "keymap: {store: \"" + store +
+                            "\"}\n"
+                            "lmr_links:\n"
+                            "  - {name: p25, type: p25-records, address: 127.0.0.1, port: " +
+                            std::to_string(p25_port) +
+                            ", wacn: 0xBEE00, system: 0x001, tgid: 100, peer_timeout: 600s}\n";
+    ASSERT_NO_FATAL_FAILURE(start(cfg));
+    constexpr int kPeers = 16;
+    std::vector<std::unique_ptr<lmr::p25::test::UdpPeer>> peers;
+    auto callsign = [](int i) { return "HST" + std::to_string(10 + i); };
+    for (int i = 0; i < kPeers; ++i) {
+        peers.push_back(std::make_unique<lmr::p25::test::UdpPeer>());
+        // P25Gateway's poll (g4klx/P25Clients P25Network.cpp writePoll): 0xF0, then the
+        // callsign padded with spaces to 10 bytes.
+        std::string c = callsign(i);
+        c.resize(10, ' ');
+        Bytes poll{0xF0};
+        poll.insert(poll.end(), c.begin(), c.end());
+        peers.back()->sendTo(p25_port, poll);
+    }
+    auto linked = [&] {
+        auto j = nlohmann::json::parse(httpGet(port, "/v1/links").body);
+        for (const auto& l : j["links"]) {
+            if (l["id"] == "p25") {
+                return l["peers"].size();
+            }
+        }
+        return std::size_t{0};
+    };
+    ASSERT_TRUE(waitFor([&] { return linked() == kPeers; }, 10s)) << iwfd.log();
+    for (int i = 0; i < kPeers; ++i) {
+        auto r = httpRequest(port, "POST", "/v1/links/p25/peers/" + callsign(i) + "/disconnect",
+                             {bearer(kSecret)});
+        EXPECT_EQ(r.status, 200) << callsign(i) << " " << r.body;
+        // The unlink iwfd sends it: 0xF1 + iwfd's callsign, 11 bytes (P25Network.cpp
+        // writeUnlink); poll answers may come first.
+        bool unlinked = false;
+        while (auto m = peers[static_cast<std::size_t>(i)]->receive(3s)) {
+            if (m->size() == 11 && (*m)[0] == 0xF1) {
+                unlinked = true;
+                break;
+            }
+        }
+        EXPECT_TRUE(unlinked) << callsign(i);
+    }
+    EXPECT_TRUE(waitFor([&] { return linked() == 0; }, 5s)) << linked();
+    EXPECT_EQ(
+        httpRequest(port, "POST", "/v1/links/p25/peers/HST10/disconnect", {bearer(kSecret)}).status,
+        404);
 }
 
 TEST_F(IwfdAdmin, KeymapAndAGroupsRenderedSecurity) {

@@ -274,14 +274,14 @@ REC_TOP = {"record": ("p25rec.record", as_str), "tag": ("p25rec.tag", as_int),
            "side": ("p25rec.side", as_hex), "lcf": ("p25rec.lcf", as_int),
            "protected_lc": ("p25rec.protected_lc", as_int), "mfid": ("p25rec.mfid", as_int),
            "service_options": ("p25rec.service_options", as_int),
-           "dst": ("p25rec.dst", as_int), "src_id": ("p25rec.src_id", as_int),
+           "dst_id": ("p25rec.dst", as_int), "src_id": ("p25rec.src_id", as_int),
            "es": ("p25rec.es", as_hex), "lsd": ("p25rec.lsd", as_hex),
            "callsign": ("p25rec.callsign", as_str)}
 # `superframe` and `crypto` are iwfd's CryptoTracker state for the stream (the MI of the
 # current superframe is announced in the previous one and back-filled by the LFSR for the
 # first): not fields of the record. The record's own crypto bytes are compared through `es`
 # and, split, as ALGID / KID / MI fragment below.
-REC_NOT_FIELDS = {"frame", "time", "src", "dst_addr", "superframe", "crypto"}
+REC_NOT_FIELDS = {"frame", "time", "src", "dst", "superframe", "crypto"}
 
 
 def case_records(args, chk, tmp):
@@ -319,8 +319,6 @@ def case_records(args, chk, tmp):
         decoded.add(num)
         exp = {}
         for k, v in j.items():
-            if k in ("frame", "time", "src", "dst") and not (k == "dst" and isinstance(v, int)):
-                continue
             if k in REC_NOT_FIELDS:
                 continue
             if k not in REC_TOP:

@@ -154,6 +154,19 @@ TEST_F(MediaTest, LatencyHistogramRecordsPerFrame) {
     auto j = engine->callsJson();
     EXPECT_EQ(j["latency"]["count"], 1u);
     EXPECT_EQ(j["latency"]["p50_le_ns"], 5000);
+    // The Prometheus histogram of the path (P25 radio -> MC): 3 us is in the first bucket
+    // (50 us); the other paths saw nothing.
+    const std::string text = metrics.renderPrometheus();
+    for (const char* line :
+         {"# TYPE iwf_engine_frame_latency_seconds histogram\n",
+          "iwf_engine_frame_latency_seconds_bucket{path=\"lmr_to_mc\",le=\"5e-05\"} 1\n",
+          "iwf_engine_frame_latency_seconds_bucket{path=\"lmr_to_mc\",le=\"+Inf\"} 1\n",
+          "iwf_engine_frame_latency_seconds_sum{path=\"lmr_to_mc\"} 3e-06\n",
+          "iwf_engine_frame_latency_seconds_count{path=\"lmr_to_mc\"} 1\n",
+          "iwf_engine_frame_latency_seconds_count{path=\"mc_to_lmr\"} 0\n",
+          "iwf_engine_frame_latency_seconds_count{path=\"mc_to_mc\"} 0\n"}) {
+        EXPECT_NE(text.find(line), std::string::npos) << line;
+    }
 }
 
 DataMessage sds(Address from, Address to, std::vector<std::uint8_t> bytes, bool enc) {

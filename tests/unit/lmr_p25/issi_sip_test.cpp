@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "lmr_adapters/p25/cli/decode_commands.hpp"
 
@@ -130,6 +131,28 @@ TEST(P25DecodeCli, RecordsHexDump) {
     EXPECT_NE(s.find("\"protected_lc\":true"), std::string::npos);
     EXPECT_NE(s.find("\"late_entry\":true"), std::string::npos);
     EXPECT_NE(s.find("\"error\":\"unknown_tag\""), std::string::npos);
+}
+
+// The LDU1 record 0x65 carries the destination ID (TG 100 in the recorded call): it goes under
+// `dst_id`, and `dst` stays the datagram's UDP destination address (it used to be overwritten
+// by the talkgroup number).
+TEST(P25DecodeCli, RecordsDestinationIdApartFromAddress) {
+    std::ostringstream out;
+    decodeRecordsFile(std::string(IWF_WIRESHARK_DATA_DIR) + "/p25_call.pcapng", out);
+    std::istringstream lines(out.str());
+    std::string line;
+    int seen = 0;
+    while (std::getline(lines, line)) {
+        auto j = nlohmann::json::parse(line);
+        if (j.value("tag", "") != "0x65") {
+            continue;
+        }
+        ++seen;
+        EXPECT_EQ(j["dst_id"], 100) << line;
+        ASSERT_TRUE(j["dst"].is_string()) << line;
+        EXPECT_EQ(j["dst"].get<std::string>().rfind("127.0.0.1:", 0), 0u) << line;
+    }
+    EXPECT_GT(seen, 0);
 }
 
 }  // namespace
