@@ -270,8 +270,11 @@ std::uint64_t Registry::counterSum(std::string_view name, const Labels& match) c
     }
     std::uint64_t sum = 0;
     for (const auto& [k, s] : it->second.series) {
+        // A named reference for the lambda: clang 14 (the fuzz build) cannot capture a
+        // structured binding, which C++20 allows and GCC 12 accepts.
+        const Labels& have = s.labels;
         bool all = std::all_of(match.begin(), match.end(), [&](const auto& m) {
-            return std::find(s.labels.begin(), s.labels.end(), m) != s.labels.end();
+            return std::find(have.begin(), have.end(), m) != have.end();
         });
         if (!all) {
             continue;
