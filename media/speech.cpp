@@ -21,7 +21,6 @@ Result<std::unique_ptr<Resampler>> Resampler::create(std::uint32_t in_rate,
     if (st == nullptr || err != RESAMPLER_ERR_SUCCESS) {
         return Error{"resampler_init_failed", err};
     }
-    speex_resampler_skip_zeros(st);
     return std::unique_ptr<Resampler>(new Resampler(st));
 }
 
@@ -37,8 +36,8 @@ Status Resampler::process(std::span<const std::int16_t> in, std::span<std::int16
     if (err != RESAMPLER_ERR_SUCCESS) {
         return Error{"resampler_failed", err};
     }
-    // skip_zeros makes the first frames shorter: the filter's delay is not output as zeros
-    // but dropped. Keep frames 20 ms long by padding the start with silence.
+    // A fixed integer ratio gives whole frames; should the library ever return fewer
+    // samples, keep frames 20 ms long by padding the start with silence.
     if (out_len < out.size()) {
         const std::size_t missing = out.size() - out_len;
         std::memmove(out.data() + missing, out.data(), out_len * sizeof(std::int16_t));
@@ -88,19 +87,35 @@ AmrWbDecoder::~AmrWbDecoder() {
     D_IF_exit(state_);
 }
 
-void AmrWbDecoder::decode(const AmrFrame& frame, WbFrame& pcm) {
+void AmrWbDecoder::decodeRaw(const AmrFrame& frame, WbFrame& pcm) {
     std::array<std::uint8_t, 1 + kAmrMaxFrameBytes> storage{};
     frameToStorage(frame, storage);
-    // A damaged frame (Q = 0) is flagged in the header octet; the decoder's bad-frame
-    // handling takes it from there.
     D_IF_decode(state_, storage.data(), pcm.data(), _good_frame);
 }
 
+void AmrWbDecoder::decode(const AmrFrame& frame, WbFrame& pcm) {
+    const bool speech = frame.ft <= 8;
+    if (speech && !frame.q) {
+        conceal(pcm);  // damaged on the way (RFC 4867 Q = 0): treat as lost
+        return;
+    }
+    decodeRaw(frame, pcm);
+    if (speech) {
+        last_good_ = frame;
+        have_good_ = true;
+    }
+    lost_in_row_ = 0;
+}
+
 void AmrWbDecoder::conceal(WbFrame& pcm) {
+    ++lost_in_row_;
+    if (have_good_ && lost_in_row_ <= kMaxRepeats) {
+        decodeRaw(last_good_, pcm);
+        return;
+    }
     AmrFrame lost;
-    lost.ft = kAmrWbFtLost;
-    lost.q = false;
-    decode(lost, pcm);
+    lost.ft = kAmrFtNoData;
+    decodeRaw(lost, pcm);
 }
 
 // ---- Jitter buffer ------------------------------------------------------------------------

@@ -74,13 +74,25 @@ class AmrWbDecoder {
     AmrWbDecoder(const AmrWbDecoder&) = delete;
     AmrWbDecoder& operator=(const AmrWbDecoder&) = delete;
     void decode(const AmrFrame& frame, WbFrame& pcm);
-    // A frame that never arrived: the decoder conceals it from its own state (SPEECH_LOST,
-    // TS 26.191 error concealment as libopencore-amrwb implements it).
+    // A frame that never arrived (or arrived damaged). libopencore-amrwb's D_IF_decode
+    // cannot reach its decoder's bad-frame path: it forces the quality bit to 1 and turns
+    // any bfi, and FT 14 (SPEECH_LOST), into NO_DATA, which the DTX handler mutes and then
+    // fades back in over ~20 frames (measured: one lost frame of a 1 kHz tone costs -29 dB
+    // in that frame and -1.7 dB over the next 400 ms). So the first kMaxRepeats lost frames
+    // in a row are concealed the way TS 26.191's example solution starts: the decoder
+    // synthesises them again from the last good frame's parameters (its own excitation and
+    // filter memories carry on, so the waveform continues); from the third on, the
+    // decoder's NO_DATA handling mutes, so a long gap never becomes a stuck tone.
     void conceal(WbFrame& pcm);
+    static constexpr int kMaxRepeats = 2;
 
   private:
     explicit AmrWbDecoder(void* state) : state_(state) {}
+    void decodeRaw(const AmrFrame& frame, WbFrame& pcm);
     void* state_;
+    AmrFrame last_good_{};
+    bool have_good_ = false;
+    int lost_in_row_ = 0;
 };
 
 // Adaptive jitter buffer on an input of 20 ms frames: libspeexdsp's JitterBuffer, which
