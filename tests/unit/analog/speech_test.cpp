@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ostream>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -80,7 +81,8 @@ Measured measure(const std::vector<std::int16_t>& in, const std::vector<std::int
     double best = -1;
     for (int lag = 0; delay < 0 && lag <= 480; ++lag) {
         double xy = 0, yy = 0, xx = 0;
-        for (std::size_t i = skip; i < skip + len; ++i) {
+        // 0.5 s is plenty to find the lag, and a quarter of the cost of the whole signal.
+        for (std::size_t i = skip; i < skip + std::min<std::size_t>(len, 4000); ++i) {
             xy += double(in[i]) * out[i + lag];
             yy += double(out[i + lag]) * out[i + lag];
             xx += double(in[i]) * in[i];
@@ -161,6 +163,10 @@ struct Case {
     double min_seg_snr_tone;
     double min_seg_snr_speech;
 };
+
+void PrintTo(const Case& c, std::ostream* os) {
+    *os << "AMR-WB " << c.name;
+}
 
 class SpeechPath : public ::testing::TestWithParam<Case> {};
 
