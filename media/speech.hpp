@@ -75,12 +75,13 @@ class AmrWbDecoder {
     AmrWbDecoder& operator=(const AmrWbDecoder&) = delete;
     void decode(const AmrFrame& frame, WbFrame& pcm);
     // A frame that never arrived (or arrived damaged). libopencore-amrwb's D_IF_decode
-    // cannot reach its decoder's bad-frame path: it forces the quality bit to 1 and turns
-    // any bfi, and FT 14 (SPEECH_LOST), into NO_DATA, which the DTX handler mutes and then
-    // fades back in over ~20 frames (measured: one lost frame of a 1 kHz tone costs -29 dB
-    // in that frame and -1.7 dB over the next 400 ms). So the first kMaxRepeats lost frames
-    // in a row are concealed the way TS 26.191's example solution starts: the decoder
-    // synthesises them again from the last good frame's parameters (its own excitation and
+    // cannot reach its decoder's bad-frame path: it sets `quality = 1; /* ? */` and turns
+    // any bfi into mode 15, NO_DATA (opencore-amr amrwb/dec_if.c D_IF_decode); FT 14
+    // (SPEECH_LOST) measures the same. The DTX handler mutes NO_DATA and fades back in over
+    // ~20 frames (measured: one lost frame of a 1 kHz tone costs -29 dB in that frame and
+    // -1.7 dB over the next 400 ms). So the first kMaxRepeats lost frames in a row are
+    // rebuilt from the last good frame's parameters, the substitution TS 26.191 describes
+    // for a first lost frame: the decoder synthesises that frame again (its excitation and
     // filter memories carry on, so the waveform continues); from the third on, the
     // decoder's NO_DATA handling mutes, so a long gap never becomes a stuck tone.
     void conceal(WbFrame& pcm);
