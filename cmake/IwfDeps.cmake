@@ -16,6 +16,11 @@ pkg_check_modules(OSIP2 REQUIRED IMPORTED_TARGET libosip2)
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 # libsrtp2 (Debian libsrtp2-dev): 3GPP SRTP/SRTCP on IWF-1 (TS 33.180), mc_adapters/security.
 pkg_check_modules(SRTP2 REQUIRED IMPORTED_TARGET libsrtp2)
+# AMR-WB encode (libvo-amrwbenc-dev), decode (libopencore-amrwb-dev), resampling and jitter
+# buffer (libspeexdsp-dev): the analogue family's speech path, media/.
+pkg_check_modules(VOAMRWBENC REQUIRED IMPORTED_TARGET vo-amrwbenc)
+pkg_check_modules(OPENCOREAMRWB REQUIRED IMPORTED_TARGET opencore-amrwb)
+pkg_check_modules(SPEEXDSP REQUIRED IMPORTED_TARGET speexdsp)
 if(IWF_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)

@@ -204,7 +204,15 @@ class Checker {
             }
             VoiceCodec codec = effectiveCodec(g, s->family);
             bool e2ee = g.mode != EncryptionMode::Clear;
-            if (e2ee) {
+            if (e2ee && s->family == LmrFamily::Analog) {
+                // TS 23.283 §10.13.1: no end-to-end encryption on analogue LMR. One clear
+                // message instead of the ALGID/key/codec findings a cipher-less family gets.
+                add(g.line, e, "analog_not_clear",
+                    fmt::format("analogue system '{}' has no end-to-end encryption (TS 23.283 "
+                                "§10.13.1): its group cannot be {}; make it clear",
+                                s->id, toString(g.mode)));
+                e2ee = false;
+            } else if (e2ee) {
                 if (!g.algid) {
                     add(g.line, e, "secure_needs_algid",
                         std::string(toString(g.mode)) + " mode needs a non-clear ALGID");

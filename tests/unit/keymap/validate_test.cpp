@@ -188,3 +188,47 @@ TEST(KeymapValidate, OtherRules) {
 
 }  // namespace
 }  // namespace iwf::keymap
+
+namespace iwf::keymap {
+namespace {
+
+// Issue #19: an analogue system has no E2EE, so its group may not be secure (or mixed); the
+// validator says so in one finding instead of the ALGID / key / codec findings a cipher-less
+// family would otherwise collect. (The YAML import does not take analogue systems yet: the
+// link type does not exist, and validate() still refuses the system itself.)
+TEST(KeymapValidate, AnalogueGroupMustBeClear) {
+    Keymap k = test::exampleKeymap();
+    k.source = "analog.yaml";
+    LmrSystem fm;
+    fm.id = "fm-fireground";
+    fm.family = LmrFamily::Analog;
+    fm.line = 90;
+    k.systems.push_back(fm);
+    for (EncryptionMode mode : {EncryptionMode::Secure, EncryptionMode::Mixed}) {
+        Group g;
+        g.mc_group = McGroupId{"sip:fm-fireground@iwf.example"};
+        g.system = fm.id;
+        g.tgid = 1;
+        g.mode = mode;
+        g.algid = 0x84;
+        g.key_id = 1;
+        g.line = 95;
+        Keymap km = k;
+        km.groups.push_back(g);
+        int analog = 0;
+        for (const auto& f : validate(km)) {
+            if (f.entry != "group sip:fm-fireground@iwf.example") {
+                continue;
+            }
+            EXPECT_EQ(f.rule, "analog_not_clear") << f.toString();
+            EXPECT_EQ(f.line, 95);
+            EXPECT_NE(f.message.find("no end-to-end encryption"), std::string::npos);
+            EXPECT_NE(f.message.find(std::string(toString(mode))), std::string::npos);
+            ++analog;
+        }
+        EXPECT_EQ(analog, 1);
+    }
+}
+
+}  // namespace
+}  // namespace iwf::keymap

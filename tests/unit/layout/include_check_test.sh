@@ -10,7 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 copy="$work/tree"
 mkdir -p "$copy"
-(cd "$root" && git ls-files -z -- common sip keymap lmr_adapters mc_adapters gateway harness tests \
+(cd "$root" && git ls-files -z -- common sip media keymap lmr_adapters mc_adapters gateway harness tests \
     | grep -zE '\.(cpp|hpp|h|cc)$' | xargs -0 cp --parents -t "$copy")
 plant() {  # plant FILE INCLUDE: append the include to FILE in the copy, expect a refusal, restore
     local file=$1 inc=$2 out line
@@ -31,4 +31,6 @@ plant keymap/model.hpp               gateway/daemon/daemon.hpp          # keymap
 plant common/bytes.hpp               sip/message.hpp                    # ground -> above it
 plant gateway/engine/engine.hpp      gateway/admin/admin_server.hpp     # engine -> HTTP server
 plant harness/runner/runner.hpp      gateway/engine/engine.hpp          # harness -> gateway
+plant media/amr_payload.hpp          lmr_adapters/analog/usrp.hpp       # media (ground) -> adapter
+plant lmr_adapters/analog/usrp.hpp   lmr_adapters/p25/records.hpp       # analogue -> another family
 echo "layout: include check passes on the tree and refuses every planted include"
