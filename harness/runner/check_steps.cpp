@@ -2,11 +2,14 @@
 // metrics, then one check step per scenario step: frame by frame at every expected receiver,
 // the outcome, and iwfd's counters (docs/harness.md "Checks").
 #include <fstream>
+#include <optional>
+#include <string>
 
 #include "harness/runner/admin_client.hpp"
 #include "harness/runner/lab.hpp"
 #include "harness/sim/dmr_radio.hpp"
 #include "harness/sim/p25_radio.hpp"
+#include "lmr_adapters/dmr/burst.hpp"
 #include "lmr_adapters/dmr/calls.hpp"
 #include "lmr_adapters/dmr/hbp.hpp"
 #include "lmr_adapters/p25/crypto_tracker.hpp"
@@ -46,8 +49,33 @@ void mcFrames(const Transmission& tx, const std::vector<McRxRecord>& mc_rx,
     }
 }
 
+// What a radio needs from a voice burst's middle field before it plays the burst: burst A
+// carries the BS-sourced voice sync, 755FD7DF75F7 hex (ETSI TS 102 361-1 Table 9.2; MMDVMHost
+// DMRDefines.h BS_SOURCED_AUDIO_SYNC holds the same 48 bits shifted by four), and bursts B-F an
+// EMB (QR(16,7,6) checked) whose PI bit says whether the call is encrypted (Table 9.6). Six zero
+// bytes from an MC client once went out as this field: no sync, PI 0 on an encrypted call.
+std::optional<std::string> middleFieldProblem(const lmr::dmr::Burst& b, std::uint8_t index,
+                                              bool encrypted) {
+    constexpr std::uint64_t kBsSourcedVoiceSync = 0x755FD7DF75F7;
+    if (index == 0) {
+        if (lmr::dmr::syncField(b) != kBsSourcedVoiceSync) {
+            return std::string("no_voice_sync");
+        }
+        return std::nullopt;
+    }
+    const auto emb = lmr::dmr::decodeEmb(b);
+    if (!emb.ok()) {
+        return std::string("bad_emb");
+    }
+    if (emb->pi != encrypted) {
+        return std::string(encrypted ? "emb_pi_clear_on_encrypted_call"
+                                     : "emb_pi_set_on_clear_call");
+    }
+    return std::nullopt;
+}
+
 // The repeater's side: DMRD packets from iwfd's HBP master, decoded by the DMR stream decoder
-// (PI header -> ALGID / key ID / IV), then decrypted.
+// (PI header -> ALGID / key ID / IV), their middle fields checked, then decrypted.
 std::vector<RxFrame> dmrRadioFrames(Lab& lab, const std::string& name, const Transmission& tx) {
     std::vector<RxFrame> out;
     DmrDecryptor dec;
@@ -69,6 +97,11 @@ std::vector<RxFrame> dmrRadioFrames(Lab& lab, const std::string& name, const Tra
         (void)decoder.onPacket(*pk, t, evs);
         for (const auto& e : evs) {
             if (const auto* v = std::get_if<Voice>(&e); v != nullptr) {
+                if (auto bad = middleFieldProblem(pk->burst, v->frame.pos.index,
+                                                  v->frame.crypto.encrypted)) {
+                    out.push_back(RxFrame{v->frame.pos, v->frame.crypto, false, *bad, {}, t});
+                    continue;
+                }
                 out.push_back(rxOf(v->frame, dec.decrypt(v->frame), t));
             }
         }

@@ -212,10 +212,15 @@ Result<Ambe27> DmrDecryptor::decrypt(const VoiceFrame& f) {
     if (f.crypto.family != LmrFamily::Dmr) {
         return Error{"not_dmr"};
     }
-    if (f.payload.size() != kDmrVoiceBytes || f.side.size() != 6) {
+    // The side field (sync or EMB + embedded signalling, 6 bytes) comes with frames that
+    // crossed a DMR link; a frame from another MC client has none (the DMR link builds it).
+    // The cipher covers the AMBE bits only, so a zero middle stands in for a missing one.
+    if (f.payload.size() != kDmrVoiceBytes || (f.side.size() != 6 && !f.side.empty())) {
         return Error{"bad_length", static_cast<std::int64_t>(f.payload.size())};
     }
-    Burst b = joinVoiceBurst(f.payload.view(), f.side.view());
+    const std::array<std::uint8_t, 6> no_side{};
+    Burst b = joinVoiceBurst(f.payload.view(),
+                             f.side.empty() ? ByteView(no_side.data(), 6) : f.side.view());
     if (f.crypto.encrypted) {
         if (f.crypto.mi.size() != 4) {
             return Error{"no_mi"};

@@ -84,9 +84,12 @@ VoiceFrame dmrFrame(TalkCipher& tc, const McTalkRequest& req, std::uint32_t sf, 
     } else {
         f.crypto = CryptoSync::clear(LmrFamily::Dmr);
     }
+    // No side field: an MC client has no sync, EMB or embedded LC to offer, and six zero bytes
+    // would be taken as "the middle field exactly as received" by the DMR link, which then sent
+    // bursts with no sync and an EMB of PI 0 on an encrypted call (seen with the HBP
+    // dissector). Without one, the link builds sync, EMB (colour code, PI) and embedded LC.
     const auto parts = lmr::dmr::splitVoiceBurst(b);
     f.payload.assign(ByteView(parts.ambe.data(), parts.ambe.size()));
-    f.side.assign(ByteView(parts.middle.data(), parts.middle.size()));
     return f;
 }
 
