@@ -93,7 +93,7 @@ void parseMediaProtection(const ConfigNode& node, McpttLinkConfig& c) {
     if (!mp) {
         return;
     }
-    mp->expectKeys({"default", "private_calls", "groups"});
+    mp->expectKeys({"default", "private_calls", "groups", "key_file"});
     auto& m = c.media_protection;
     m.group_default = protectionOf(*mp, "default", m.group_default);
     m.private_calls = protectionOf(*mp, "private_calls", m.private_calls);
@@ -107,6 +107,16 @@ void parseMediaProtection(const ConfigNode& node, McpttLinkConfig& c) {
             }
         }
         m.groups.emplace_back(std::move(uri), protectionOf(g, "mode", MediaProtection::Required));
+    }
+    m.key_file = mp->getString("key_file", "");
+    if (!m.key_file.empty()) {
+        auto loaded = security::loadKeyFile(m.key_file);
+        if (const auto* e = std::get_if<security::KeyFileError>(&loaded)) {
+            mp->fail("key_file", e->line == 0 ? e->message
+                                              : m.key_file + " line " + std::to_string(e->line) +
+                                                    ": " + e->message);
+        }
+        m.keys = std::get<security::ProvisionedKeys>(std::move(loaded));
     }
 }
 

@@ -43,7 +43,8 @@
 //   limits: {max_calls: 1000, max_calls_per_peer: 1000, max_setups_per_peer: 32}
 //   session_timer: {enabled: true, expires: 1800s, min_se: 90s}   # RFC 4028 (session_timer.hpp)
 //   media_protection: {default: off, private_calls: off,          # TS 33.180 SRTP / SRTCP
-//                      groups: [{group: sip:g1@mc.example, mode: required}]}
+//                      groups: [{group: sip:g1@mc.example, mode: required}],
+//                      key_file: /etc/iwfd/mc-keys}               # 0600; security/key_file.hpp
 //
 // Media protection (TS 33.180 §7.4, Annex K; docs/protocols/mc-security.md §12): per call
 // off (plain RTP / RTCP, the default), optional (SRTP and floor SRTCP when the link holds the
@@ -83,6 +84,7 @@
 #include "mc_adapters/peers/peer_table.hpp"
 #include "mc_adapters/rtp/floor_endpoint.hpp"
 #include "mc_adapters/rtp/voice_endpoint.hpp"
+#include "mc_adapters/security/key_file.hpp"
 #include "mc_adapters/security/media_keys.hpp"
 #include "sip/dialog.hpp"
 #include "sip/multipart.hpp"
@@ -125,6 +127,10 @@ struct MediaProtectionConfig {
     MediaProtection group_default = MediaProtection::Off;
     MediaProtection private_calls = MediaProtection::Off;
     std::vector<std::pair<std::string, MediaProtection>> groups;  // group URI -> mode
+    // key_file: keys provisioned in a 0600 file (security/key_file.hpp), read with the config;
+    // installed when the link starts. Empty = none (keys come through the API only).
+    std::string key_file;
+    security::ProvisionedKeys keys;
     MediaProtection forGroup(std::string_view group) const;
 };
 
@@ -263,6 +269,7 @@ class McpttLink final : public McLink {
     bool isE2eeGroup(const std::string& group) const;
     // Media protection (mcptt_link_security.cpp).
     MediaProtection protectionOf(const Call& call) const;
+    void installProvisionedKeys();
     void applyProtection(Call& call);
     Status keyMedia(Call& call, const security::CallKeying& media);
 

@@ -30,6 +30,18 @@ MediaProtection MediaProtectionConfig::forGroup(std::string_view group) const {
     return group_default;
 }
 
+// The keys of media_protection.key_file, installed when the link starts.
+void McpttLink::installProvisionedKeys() {
+    for (const auto& [group, gmk] : cfg_.media_protection.keys.gmks) {
+        if (auto st = setGroupKey(group, gmk); !st) {
+            count("iwf_mcptt_media_protection_total", st.error().reason);
+        }
+    }
+    if (cfg_.media_protection.keys.csk) {
+        (void)setFloorKey(*cfg_.media_protection.keys.csk);
+    }
+}
+
 MediaProtection McpttLink::protectionOf(const Call& call) const {
     return call.kind == CallKind::Group ? cfg_.media_protection.forGroup(call.target)
                                         : cfg_.media_protection.private_calls;

@@ -5,7 +5,11 @@
 // TLS1-PRF (the MIKEY PRF with HMAC-SHA-256 is TLS 1.2's P_SHA256 for one key piece, see
 // key_derivation_test.cpp), as 33.180 §7.4.2 (GMK, CS-ID 4, CSB ID = GUK-ID) and the CSK
 // SRTCP session (CS-ID 6) need. MKI = GMK-ID || GUK-ID (§7.4.2), CSK-ID for floor control.
+#include <cstdlib>
+#include <fstream>
 #include <srtp2/srtp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <openssl/core_names.h>
@@ -443,6 +447,105 @@ TEST(McpttLinkSrtpConfig, MediaProtectionIsValidatedWithFileLineAndField) {
     EXPECT_EQ(ok.media_protection.private_calls, MediaProtection::Optional);
     auto none = parseMcpttLinkConfig(ConfigNode::loadString(head, "x"));
     EXPECT_EQ(none.media_protection.group_default, MediaProtection::Off);
+}
+
+// A key file in a fresh temporary directory, with the given mode; removed with the object.
+struct TempKeyFile {
+    std::string dir;
+    std::string path;
+    TempKeyFile(const std::string& text, mode_t mode) {
+        char tmpl[] = "/tmp/iwf-keyfile.XXXXXX";
+        dir = ::mkdtemp(tmpl);
+        path = dir + "/mc-keys";
+        std::ofstream(path) << text;
+        ::chmod(path.c_str(), mode);
+    }
+    ~TempKeyFile() {
+        ::unlink(path.c_str());
+        ::rmdir(dir.c_str());
+    }
+};
+
+TEST_F(McpttLinkSrtp, KeyFileProvisionsTheGmkAndTheCskWhenTheLinkStarts) {
+    TempKeyFile f(
+        "# GMK of the secure group (33.180 default profile without RCC), CSK for floor\n"
+        "gmk sip:secure@mc.example 07d1a1677ac36d8e81620484689b3c2d 0df9bc39 06a12aea "
+        "ca2f5d51ff0866362c1d85a56f84651e gcm\n"
+        "\n"
+        "csk 00112233445566778899aabbccddeeff 20000123 ca2f5d51ff0866362c1d85a56f84651e gcm\n",
+        0600);
+    McpttLinkConfig c = linkConfig();
+    const std::string head =
+        "name: iwf1\ntype: mcptt-iwf1\npsi: sip:iwf@example\nserver_uri: sip:cf@x\n"
+        "listen: [{transport: udp, port: 0}]\npeer: {address: 127.0.0.1, port: 5070}\n"
+        "peers: [{address: 127.0.0.1, domains: [mc.example]}]\n";
+    auto parsed = parseMcpttLinkConfig(ConfigNode::loadString(
+        head + "media_protection:\n  groups: [{group: sip:secure@mc.example}]\n  key_file: " +
+            f.path + "\n",
+        "iwfd.yaml"));
+    c.media_protection = parsed.media_protection;
+    ASSERT_EQ(c.media_protection.keys.gmks.size(), 1u);
+    McpttLinkFixture::startLink(c);
+    ASSERT_TRUE(peer_voice
+                    .open({lo, 0},
+                          [this](ByteView d, const rtp::Udp::endpoint&) {
+                              voice_rx.emplace_back(d.begin(), d.end());
+                          })
+                    .ok());
+    ASSERT_TRUE(peer_floor
+                    .open({lo, 0},
+                          [this](ByteView d, const rtp::Udp::endpoint&) {
+                              floor_rx.emplace_back(d.begin(), d.end());
+                          })
+                    .ok());
+    callIn();
+    ASSERT_TRUE(link->mediaProtected(ref));
+    ASSERT_TRUE(link->deliver(Voice{ref, lmrFrame(3)}).ok());
+    ASSERT_TRUE(runUntil(io, [&] { return voice_rx.size() == 1; }));
+    PeerSrtp rx({gmk1}, 4, false);
+    auto clear = rx.unprotect(voice_rx[0], false);
+    ASSERT_TRUE(clear.has_value());
+    EXPECT_EQ(rtp::decodeLmrPayload(ByteView(*clear).subspan(12))->payload, lmrFrame(3).payload);
+    ASSERT_TRUE(link->deliver(FloorIdle{ref}).ok());
+    ASSERT_TRUE(runUntil(io, [&] { return !floor_rx.empty(); }));
+    PeerSrtp frx({csk}, 6, false);
+    EXPECT_TRUE(frx.unprotect(floor_rx[0], true).has_value());
+}
+
+TEST(McpttLinkSrtpConfig, KeyFileMustBeOwnerOnlyAndWellFormed) {
+    const std::string head =
+        "name: iwf1\ntype: mcptt-iwf1\npsi: sip:iwf@example\nserver_uri: sip:cf@x\n"
+        "listen: [{transport: udp, port: 0}]\npeer: {address: 127.0.0.1, port: 5070}\n"
+        "peers: [{address: 127.0.0.1, domains: [mc.example]}]\n";
+    const std::string good =
+        "gmk sip:g@x 07d1a1677ac36d8e81620484689b3c2d 0df9bc39 06a12aea "
+        "ca2f5d51ff0866362c1d85a56f84651e\n";
+    auto message = [&](const std::string& text, mode_t mode) -> std::string {
+        TempKeyFile f(text, mode);
+        try {
+            (void)parseMcpttLinkConfig(ConfigNode::loadString(
+                head + "media_protection:\n  key_file: " + f.path + "\n", "iwfd.yaml"));
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.field(), "media_protection.key_file") << e.what();
+            EXPECT_EQ(e.line(), 9) << e.what();
+            return e.what();
+        }
+        return "accepted";
+    };
+    EXPECT_NE(message(good, 0644).find("chmod 600"), std::string::npos);
+    EXPECT_NE(message(good, 0640).find("chmod 600"), std::string::npos);
+    EXPECT_EQ(message(good, 0600), "accepted");
+    EXPECT_EQ(message(good, 0400), "accepted");
+    EXPECT_NE(message("# c\n" + good + "gmk sip:g@x 07d1 0df9bc39 06a12aea 00\n", 0600)
+                  .find("line 3: key"),
+              std::string::npos);
+    // A GMK-ID without the GMK purpose tag (33.180 §5.2.2: PCK tag 1 here).
+    EXPECT_NE(message("gmk sip:g@x 07d1a1677ac36d8e81620484689b3c2d 1df9bc39 06a12aea "
+                      "ca2f5d51ff0866362c1d85a56f84651e\n",
+                      0600)
+                  .find("line 1: gmk-id"),
+              std::string::npos);
+    EXPECT_NE(message("pck 00\n", 0600).find("line 1: expected gmk or csk"), std::string::npos);
 }
 
 }  // namespace
