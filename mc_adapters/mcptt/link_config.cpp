@@ -79,12 +79,53 @@ void parseSessionTimer(const ConfigNode& node, McpttLinkConfig& c) {
     }
 }
 
+MediaProtection protectionOf(const ConfigNode& n, std::string_view key, MediaProtection dflt) {
+    const std::string v =
+        n.getEnum(key, {"off", "optional", "required"}, std::string(toString(dflt)));
+    return v == "required"   ? MediaProtection::Required
+           : v == "optional" ? MediaProtection::Optional
+                             : MediaProtection::Off;
+}
+
+// media_protection (TS 33.180 SRTP / SRTCP per call, mcptt_link.hpp).
+void parseMediaProtection(const ConfigNode& node, McpttLinkConfig& c) {
+    auto mp = node.optionalChild("media_protection");
+    if (!mp) {
+        return;
+    }
+    mp->expectKeys({"default", "private_calls", "groups", "key_file"});
+    auto& m = c.media_protection;
+    m.group_default = protectionOf(*mp, "default", m.group_default);
+    m.private_calls = protectionOf(*mp, "private_calls", m.private_calls);
+    for (const auto& g : mp->optionalList("groups")) {
+        g.expectKeys({"group", "mode"});
+        std::string uri = g.getString("group");
+        checkUri(g, "group", uri);
+        for (const auto& [seen, mode] : m.groups) {
+            if (seen == uri) {
+                g.fail("group", "listed twice in media_protection.groups");
+            }
+        }
+        m.groups.emplace_back(std::move(uri), protectionOf(g, "mode", MediaProtection::Required));
+    }
+    m.key_file = mp->getString("key_file", "");
+    if (!m.key_file.empty()) {
+        auto loaded = security::loadKeyFile(m.key_file);
+        if (const auto* e = std::get_if<security::KeyFileError>(&loaded)) {
+            mp->fail("key_file", e->line == 0 ? e->message
+                                              : m.key_file + " line " + std::to_string(e->line) +
+                                                    ": " + e->message);
+        }
+        m.keys = std::get<security::ProvisionedKeys>(std::move(loaded));
+    }
+}
+
 }  // namespace
 
 McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
     node.expectKeys({"name", "type", "psi", "listen", "peer", "peers", "server_uri", "media",
                      "e2ee_groups", "resource_priority", "affiliation", "timers",
-                     "max_outstanding_invites", "limits", "session_timer"});
+                     "max_outstanding_invites", "limits", "session_timer", "media_protection"});
     McpttLinkConfig c;
     c.name = node.getString("name");
     c.psi = node.getString("psi");
@@ -191,6 +232,7 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
                     static_cast<std::int64_t>(kDefaultMaxOutstandingInvites)));
     parseLimits(node, c);
     parseSessionTimer(node, c);
+    parseMediaProtection(node, c);
     if (auto t = node.optionalChild("timers")) {
         t->expectKeys({"t1", "t2", "t4"});
         c.timers.t1 = t->getDuration("t1", c.timers.t1);

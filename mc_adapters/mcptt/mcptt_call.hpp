@@ -8,7 +8,8 @@
 //   mcptt_link_uas.cpp    calls the MC system starts (INVITE, in-dialog requests, CANCEL);
 //   mcptt_link_uac.cpp    calls the IWF starts (INVITE building and pacing, priority change,
 //                         ending a call) and affiliation PUBLISH;
-//   mcptt_link_media.cpp  per-call RTP / floor endpoints, held media, floor messages.
+//   mcptt_link_media.cpp  per-call RTP / floor endpoints, held media, floor messages;
+//   mcptt_link_security.cpp  TS 33.180 media protection: keys, SRTP / SRTCP per call.
 
 #include <chrono>
 #include <memory>

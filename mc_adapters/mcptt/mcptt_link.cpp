@@ -67,6 +67,7 @@ void McpttLink::count(std::string_view what, std::string_view reason) {
 
 Status McpttLink::start(EventSink& sink) {
     sink_ = &sink;
+    installProvisionedKeys();  // media_protection.key_file (mcptt_link_security.cpp)
     sip::StackConfig sc;
     sc.name = cfg_.name;
     sc.listeners = cfg_.listen;

@@ -42,6 +42,16 @@
 //                                          # (mc_adapters/peers/peer_table.hpp)
 //   limits: {max_calls: 1000, max_calls_per_peer: 1000, max_setups_per_peer: 32}
 //   session_timer: {enabled: true, expires: 1800s, min_se: 90s}   # RFC 4028 (session_timer.hpp)
+//   media_protection: {default: off, private_calls: off,          # TS 33.180 SRTP / SRTCP
+//                      groups: [{group: sip:g1@mc.example, mode: required}],
+//                      key_file: /etc/iwfd/mc-keys}               # 0600; security/key_file.hpp
+//
+// Media protection (TS 33.180 §7.4, Annex K; docs/protocols/mc-security.md §12): per call
+// off (plain RTP / RTCP, the default), optional (SRTP and floor SRTCP when the link holds the
+// call's key, else plain) or required (SRTP with the key; without one the call's media is
+// refused both ways and counted as srtp_no_key: never plain RTP). The keys reach the link
+// through setGroupKey() (GMK), setPrivateCallKey() (PCK) and setFloorKey() (CSK), each already
+// received and verified by security::receiveIMessage.
 //
 // Peers (docs/security.md "MC links"): SIP from any other source is dropped before it is
 // parsed (sip::Stack::admitOnly); a call's caller identity must lie in its peer's domains
@@ -74,6 +84,8 @@
 #include "mc_adapters/peers/peer_table.hpp"
 #include "mc_adapters/rtp/floor_endpoint.hpp"
 #include "mc_adapters/rtp/voice_endpoint.hpp"
+#include "mc_adapters/security/key_file.hpp"
+#include "mc_adapters/security/media_keys.hpp"
 #include "sip/dialog.hpp"
 #include "sip/multipart.hpp"
 #include "sip/stack.hpp"
@@ -107,6 +119,21 @@ struct McpttLimits {
     std::size_t max_setups_per_peer = 32;
 };
 
+// TS 33.180 media protection of a call (media_protection in the config).
+enum class MediaProtection : std::uint8_t { Off = 0, Optional = 1, Required = 2 };
+std::string_view toString(MediaProtection m);
+
+struct MediaProtectionConfig {
+    MediaProtection group_default = MediaProtection::Off;
+    MediaProtection private_calls = MediaProtection::Off;
+    std::vector<std::pair<std::string, MediaProtection>> groups;  // group URI -> mode
+    // key_file: keys provisioned in a 0600 file (security/key_file.hpp), read with the config;
+    // installed when the link starts. Empty = none (keys come through the API only).
+    std::string key_file;
+    security::ProvisionedKeys keys;
+    MediaProtection forGroup(std::string_view group) const;
+};
+
 struct McpttLinkConfig {
     std::string name = "iwf1";
     std::string psi = "sip:iwf@iwf.invalid";
@@ -133,6 +160,7 @@ struct McpttLinkConfig {
     std::vector<peers::PeerConfig> peers;
     McpttLimits limits;
     SessionTimerConfig session_timer;
+    MediaProtectionConfig media_protection;
 };
 
 McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node);  // throws ConfigError
@@ -162,6 +190,19 @@ class McpttLink final : public McLink {
     // Local RTP / floor ports of a call (0 if it has none), for tests and /v1 views.
     std::uint16_t audioPort(CallRef call) const;
     std::uint16_t floorPort(CallRef call) const;
+
+    // TS 33.180 keys the IWF holds as an MC client (issue #20), each already received and
+    // verified (security::receiveIMessage). Nothing delivers them yet from a GMS or a KMS:
+    // the daemon and the tests call these. Errors: "wrong_key_purpose", SrtpSession's.
+    // A GMK for `group` (§7.4.2): the group's calls from now on, and the calls going on
+    // (rollover: the new key sends, the older ones still decrypt; kMaxKeysPerCall kept).
+    Status setGroupKey(const std::string& group, const security::DistributedKey& gmk);
+    // The CSK with the MC server (floor control SRTCP, CS-ID 6), for calls set up from now on.
+    Status setFloorKey(const security::DistributedKey& csk);
+    // The PCK of a private call (§7.4.1), from its INVITE's or our own I_MESSAGE.
+    Status setPrivateCallKey(CallRef call, const security::DistributedKey& pck);
+    // Whether a call's media is SRTP (tests, /v1 views).
+    bool mediaProtected(CallRef call) const;
 
   private:
     struct Call;
@@ -226,6 +267,11 @@ class McpttLink final : public McLink {
     void forget(CallRef ref);
     void count(std::string_view what, std::string_view reason);
     bool isE2eeGroup(const std::string& group) const;
+    // Media protection (mcptt_link_security.cpp).
+    MediaProtection protectionOf(const Call& call) const;
+    void installProvisionedKeys();
+    void applyProtection(Call& call);
+    Status keyMedia(Call& call, const security::CallKeying& media);
 
     asio::io_context& io_;
     metrics::Registry& metrics_;
@@ -265,6 +311,9 @@ class McpttLink final : public McLink {
     int dest_peer_ = -1;  // the peer cfg_.peer is (outgoing calls, affiliation)
     std::vector<std::size_t> calls_per_peer_;
     std::vector<std::size_t> setups_per_peer_;
+    // TS 33.180 keys (mcptt_link_security.cpp): the GMKs per group (oldest first), the CSK.
+    std::map<std::string, std::vector<security::DistributedKey>, std::less<>> group_keys_;
+    std::optional<security::DistributedKey> floor_key_;
     metrics::Counter* session_refreshes_ = nullptr;
     metrics::Counter* session_expired_ = nullptr;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -95,6 +95,7 @@ Status McpttLink::openMedia(Call& call) {
             onFloorMessage(ref, m);
         });
     }
+    applyProtection(call);  // TS 33.180 SRTP / SRTCP (mcptt_link_security.cpp); off by default
     return {};
 }
 

@@ -41,6 +41,7 @@ Status FloorEndpoint::sendBatch(const std::vector<floor::FloorMessage>& ms) {
     for (const auto& m : ms) {
         IWF_TRY_STATUS(floor::encode(m, tx_buf));
     }
+    IWF_TRY_STATUS(srtp_.protect(tx_buf));
     IWF_TRY_STATUS(peer_.sendToRemote(tx_buf));
     tx_.inc(ms.size());
     return {};
@@ -49,6 +50,14 @@ Status FloorEndpoint::sendBatch(const std::vector<floor::FloorMessage>& ms) {
 void FloorEndpoint::onDatagram(ByteView data, const Udp::endpoint& from) {
     if (!peer_.admit(kDrops, data, from)) {
         return;
+    }
+    if (srtp_.active()) {
+        auto clear = srtp_.unprotect(data);
+        if (!clear) {
+            peer_.drop(kDrops, from, clear.error().reason);
+            return;
+        }
+        data = *clear;
     }
     std::size_t others = 0;
     auto msgs = floor::decodeDatagram(data, &others);

@@ -14,6 +14,7 @@
 #include "common/metrics.hpp"
 #include "mc_adapters/floor/floor_message.hpp"
 #include "mc_adapters/rtp/peer_socket.hpp"
+#include "mc_adapters/rtp/srtp_guard.hpp"
 
 namespace iwf::mc::rtp {
 
@@ -32,6 +33,9 @@ class FloorEndpoint {
     bool hasRemote() const { return peer_.hasRemote(); }
     Udp::endpoint remote() const { return peer_.remote(); }
     void onMessage(Handler h) { handler_ = std::move(h); }
+    // TS 33.180 SRTCP of the call's floor control (srtp_guard.hpp); off unless the owner sets
+    // it. A refused datagram is counted in iwf_mc_floor_dropped_total with the guard's reason.
+    SrtpGuard& protection() { return srtp_; }
 
     // Encodes and sends one floor message to the remote ("no_remote" if none is known).
     Status send(const floor::FloorMessage& m);
@@ -43,6 +47,7 @@ class FloorEndpoint {
 
     PeerSocket peer_;
     Handler handler_;
+    SrtpGuard srtp_{SrtpGuard::Kind::Rtcp};
     metrics::Counter& rx_;
     metrics::Counter& tx_;
     metrics::Counter& ignored_;

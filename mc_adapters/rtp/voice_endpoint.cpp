@@ -48,6 +48,7 @@ Status VoiceEndpoint::send(const VoiceFrame& f, bool marker) {
     w.u32(cfg_.timestamp_base + rtpTimestampOffset(f));
     w.u32(cfg_.ssrc);
     IWF_TRY_STATUS(encodeLmrPayload(f, tx_buf));
+    IWF_TRY_STATUS(srtp_.protect(tx_buf));
     IWF_TRY_STATUS(peer_.sendToRemote(tx_buf));
     ++next_seq_;
     tx_.inc();
@@ -57,6 +58,14 @@ Status VoiceEndpoint::send(const VoiceFrame& f, bool marker) {
 void VoiceEndpoint::onDatagram(ByteView data, const Udp::endpoint& from) {
     if (!peer_.admit(kDrops, data, from)) {
         return;
+    }
+    if (srtp_.active()) {
+        auto clear = srtp_.unprotect(data);
+        if (!clear) {
+            peer_.drop(kDrops, from, clear.error().reason);
+            return;
+        }
+        data = *clear;
     }
     auto rtp = RtpView::parse(data);
     if (!rtp) {

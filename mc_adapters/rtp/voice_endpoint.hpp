@@ -7,6 +7,7 @@
 // frames are never reordered or invented. Gaps are counted in iwf_mc_rtp_lost_total and the frame's
 // `seq` (the extended RTP sequence number) shows them to the engine. Every dropped datagram is
 // counted in iwf_mc_rtp_dropped_total{link, peer, reason}.
+// With TS 33.180 media protection (protection()), packets are SRTP both ways.
 
 #include <functional>
 #include <string>
@@ -17,6 +18,7 @@
 #include "mc_adapters/rtp/lmr_payload.hpp"
 #include "mc_adapters/rtp/peer_socket.hpp"
 #include "mc_adapters/rtp/rtp_packet.hpp"
+#include "mc_adapters/rtp/srtp_guard.hpp"
 
 namespace iwf::mc::rtp {
 
@@ -41,6 +43,9 @@ class VoiceEndpoint {
     // The socket's peer accounting: its drop label and latch filter (peer_socket.hpp).
     PeerSocket& peerSocket() { return peer_; }
     void onFrame(Handler h) { handler_ = std::move(h); }
+    // TS 33.180 SRTP of the call (srtp_guard.hpp); off unless the owner sets it. A refused
+    // datagram is counted in iwf_mc_rtp_dropped_total with the guard's reason.
+    SrtpGuard& protection() { return srtp_; }
 
     // Sends one frame; `marker` marks the first packet of a talk spurt.
     Status send(const VoiceFrame& f, bool marker = false);
@@ -52,6 +57,7 @@ class VoiceEndpoint {
     const Clock& clock_;
     VoiceEndpointConfig cfg_;
     Handler handler_;
+    SrtpGuard srtp_{SrtpGuard::Kind::Rtp};
     SequenceExtender rx_seq_;
     bool rx_started_ = false;
     std::uint16_t next_seq_;  // here: fills the padding behind rx_started_
