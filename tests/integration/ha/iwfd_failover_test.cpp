@@ -324,6 +324,11 @@ TEST_F(IwfdFailover, FrozenOldOwnerForwardsNothingAfterTheTakeover) {
     EXPECT_EQ(h.status, 503);
     EXPECT_EQ(h.body, "not ready: fenced (cluster pair1)\n");
     EXPECT_EQ(role(b), "active");
+    // A fenced instance's /metrics, for the check that every query of configs/monitoring names
+    // a metric iwfd exports (tests/interop/monitoring: the HA alerts use iwf_cluster_role).
+    const auto live = httpGet(a.iwfd.adminPort(), "/metrics");
+    ASSERT_EQ(live.status, 200);
+    std::ofstream(IWF_CLUSTER_METRICS_OUT) << live.body;
     // iwfctl cluster status shows the same as /v1/status.
     auto r = runCommand({IWFCTL_BIN, "cluster", "status", "--admin",
                          "http://127.0.0.1:" + std::to_string(a.iwfd.adminPort())});

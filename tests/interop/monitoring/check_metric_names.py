@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Every metric a dashboard query or an alert expression names must be one iwfd exports.
 
-    check_metric_names.py METRICS.txt DASHBOARD.json RULES.yml [...]
+    check_metric_names.py METRICS.txt[,METRICS2.txt...] DASHBOARD.json RULES.yml [...]
 
-METRICS.txt is the /metrics text of a running iwfd (Prometheus text exposition format).
+METRICS.txt is the /metrics text of a running iwfd (Prometheus text exposition format); with
+several, comma-separated, a name counts as exported when any of them has it (iwfd exports the
+iwf_cluster_* families only with a `cluster:` section).
 Every PromQL expression of the dashboards (panels' targets, templating queries) and rule
 files (alert and record expressions) is first parsed by promtool (each one written as a
 recording rule into a temporary rule file, Grafana's variables replaced: `promtool check
@@ -128,11 +130,14 @@ def main(argv):
     if len(argv) < 3:
         sys.stderr.write(__doc__)
         return 2
-    with open(argv[1]) as f:
-        exported = exported_names(f.read())
-    if not exported:
-        sys.stderr.write(f"{argv[1]}: no samples (not a /metrics text?)\n")
-        return 2
+    exported = set()
+    for path in argv[1].split(","):
+        with open(path) as f:
+            names = exported_names(f.read())
+        if not names:
+            sys.stderr.write(f"{path}: no samples (not a /metrics text?)\n")
+            return 2
+        exported |= names
     exprs = []
     for path in argv[2:]:
         exprs += dashboard_exprs(path) if path.endswith(".json") else rule_exprs(path)
