@@ -14,6 +14,7 @@
 //     more; A reports role fenced and /healthz 503.
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <optional>
 
