@@ -6,10 +6,12 @@
 //   load_main.cpp        command line, one table per mode, JSON output
 //   step_relay.cpp       relaying steps: streams through iwf_relay or iwfd's reflector path
 //   step_mc.cpp          LMR -> MC steps through iwfd's engine (MC simulator or lean sink)
+//   step_mc_talk.cpp     MC -> LMR steps (--mc-talk): MC talkers through iwfd or the relay
 //   step_idle.cpp        memory per idle call
 //   lmr_sender.*         the LMR side: P25/DMR senders, timestamped receivers
 //   forwarder_setup.*    iwfd's / the relay's config, start-up, and the ports they bound
 //   load_measure.*       the measured window, totals, matching, the report fields
+//   lean_mc_talker.*     the MC talkers of --mc-talk (SIP UAC, X-IWF-LMR RTP source)
 //   lean_mc_sink.*, dmr_shape.*, load_book.*, stream_source.*, forwarder.*, load_net.*:
 //                        the building blocks (unchanged roles)
 #include <cstdint>
@@ -43,6 +45,7 @@ struct Options {
     bool keep_going = false;
     int rt_prio = 0;                  // >0: SCHED_FIFO for the generator threads and the forwarder
     bool mc = false;                  // LMR -> MC through the engine (keymap, mcptt-iwf1, MC sink)
+    bool mc_talk = false;             // MC -> LMR: MC talkers through iwfd / the relay
     bool idle_calls = false;          // measure iwfd's memory per idle call instead of relaying
     unsigned idle_frames = 18;        // frames each stream sends before going silent
     unsigned dmr_peers = 0;           // DMR HBP-master shape: K generator sockets (0 = off / 1)

@@ -119,6 +119,11 @@ void addOptions(CLI::App& app, Options& o) {
     app.add_flag("--mc", o.mc,
                  "target iwfd: LMR -> MC through the engine (keymap, mcptt-iwf1 link, the harness "
                  "MC system as receiver) instead of the P25 reflector path");
+    app.add_flag("--mc-talk", o.mc_talk,
+                 "MC -> LMR, the talker on the MC side: N MC talkers (INVITE with implicit floor "
+                 "request) send X-IWF-LMR RTP; --target iwfd: through the engine to P25 records "
+                 "(--protocol p25, one link per talk path) or DMR HBP (--protocol dmr, one "
+                 "repeater); --target relay: iwf_relay --inputs N in the same socket shape");
     app.add_flag("--idle-calls", o.idle_calls,
                  "target iwfd: measure memory per idle call (RSS/Pss before and after N calls "
                  "open and go silent) at each step N instead of relaying");
@@ -147,6 +152,18 @@ void addOptions(CLI::App& app, Options& o) {
 
 // Checks the combination of options; false (message on stderr) when iwf_load cannot run.
 bool validate(Options& o) {
+    if (o.mc_talk) {
+        if (o.mc || o.idle_calls || o.protocol == "mix") {
+            std::cerr << "iwf_load: --mc-talk takes --protocol p25 or dmr, without --mc or "
+                         "--idle-calls\n";
+            return false;
+        }
+        if (!fs::exists(o.target == "iwfd" ? o.iwfd_bin : o.relay_bin)) {
+            std::cerr << "iwf_load: " << o.target << " binary not found\n";
+            return false;
+        }
+        return true;
+    }
     if (o.target == "iwfd") {
         // What iwfd can carry here: P25 records through its p25-records links (one link per
         // talk path, reflector path, every record also reported to the engine). --threads N
@@ -277,6 +294,35 @@ int mcTable(const Options& o, json& out, const fs::path& workdir) {
         });
 }
 
+int mcTalkTable(const Options& o, json& out, const fs::path& workdir) {
+    out["mode"] = "mc-to-lmr";
+    std::printf("%-7s %6s %10s %10s %9s %8s %9s %9s %12s %7s  %s\n", "N", "calls", "in_pps",
+                "out_pps", "loss", "p50_us", "p99_us", "p99.9_us", "cpu_s/1000", "fwd%", "loadavg");
+    const int rc = runStepTable(
+        o, out, "mc-talk", true, [&](unsigned n) { return runMcTalkStep(o, n, workdir); },
+        [](unsigned n, const json& r) {
+            const auto& l = r["latency_us"];
+            const std::string calls =
+                r.contains("mc_calls") ? std::to_string(r["mc_calls"].get<std::size_t>()) : "-";
+            std::printf("%-7u %6s %10.0f %10.0f %9.5f %8.1f %9.1f %9.1f %12.6f %6.1f%%  %s%s\n", n,
+                        calls.c_str(), r["in_pps"].get<double>(), r["out_pps"].get<double>(),
+                        r["loss"].get<double>(), l["p50"].get<double>(), l["p99"].get<double>(),
+                        l["p99_9"].get<double>(), r["fwd_cpu_s_per_1000"].get<double>(),
+                        100 * r["fwd_cpu_util"].get<double>(),
+                        r["loadavg_begin"].get<std::string>().c_str(),
+                        r["pass"].get<bool>() ? "" : "  (fails)");
+        });
+    unsigned best = 0;
+    for (const auto& r : out["steps"]) {
+        if (r["pass"].get<bool>()) {
+            best = std::max(best, r["n"].get<unsigned>());
+        }
+    }
+    putLargestN(o, out, best);
+    writeJson(o, out);
+    return rc;
+}
+
 // Relaying through the relay or iwfd's reflector path, N by N while steps pass (all of them
 // with --keep-going), within --max-total seconds; the largest passing N is the answer.
 int relayTable(const Options& o, json& out, const fs::path& workdir) {
@@ -350,7 +396,9 @@ int main(int argc, char** argv) {
     const bool dmr_mc = o.mc && o.protocol == "dmr";
     const bool dmr_relay = o.target == "relay" && o.protocol == "dmr" && o.dmr_peers > 0;
     int rc = 0;
-    if (o.mc && o.idle_calls) {
+    if (o.mc_talk) {
+        rc = mcTalkTable(o, out, workdir);
+    } else if (o.mc && o.idle_calls) {
         rc = idleMcTable(o, out, workdir);
     } else if (o.idle_calls) {
         rc = idleTable(o, out, workdir);

@@ -15,6 +15,8 @@ nlohmann::json runDmrRelayStep(const Options& o, unsigned n, const fs::path& wor
 nlohmann::json runMcStep(const Options& o, unsigned n, const fs::path& workdir);
 // step_mc.cpp: --protocol dmr --target iwfd --mc.
 nlohmann::json runDmrMcStep(const Options& o, unsigned n, const fs::path& workdir);
+// step_mc_talk.cpp: --mc-talk (MC -> LMR; --target iwfd or relay, --protocol p25 or dmr).
+nlohmann::json runMcTalkStep(const Options& o, unsigned n, const fs::path& workdir);
 // step_idle.cpp: --idle-calls.
 nlohmann::json runIdleStep(const Options& o, unsigned n, const fs::path& workdir);
 
