@@ -46,8 +46,9 @@ class LeanMcTalker {
     Status start();  // SIP listener + io thread
     void stop();     // joins the io thread, closes every socket
     std::uint16_t sipPort() const { return sip_port_; }
-    // INVITEs for streams 0..n-1 to iwfd's SIP port, at most `window` without a final answer.
-    void originate(unsigned n, std::uint16_t iwf_sip_port, unsigned window = 64);
+    // INVITEs for streams 0..n-1 to iwfd's SIP port, at most `window` without a final answer
+    // (iwfd's mcptt-iwf1 link refuses more than max_setups_per_peer, default 32, at once).
+    void originate(unsigned n, std::uint16_t iwf_sip_port, unsigned window = 16);
     // Calls with a 2xx so far (thread-safe).
     std::size_t answered() const;
     std::size_t refused() const;

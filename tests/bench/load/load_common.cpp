@@ -93,7 +93,39 @@ MemKib readMem(pid_t pid) {
             break;
         }
     }
+    std::error_code ec;
+    m.sockets = 0;
+    for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+        std::error_code lec;
+        if (fs::read_symlink(e.path(), lec).string().rfind("socket:", 0) == 0) {
+            ++m.sockets;
+        }
+    }
     return m;
+}
+
+std::int64_t kernelBytesPerUdpSocket() {
+    // Slab objects one idle UDP socket holds, /proc/slabinfo object sizes (root only): the
+    // socket (UDP), its inode (sock_inode_cache), file (filp), dentry, and the epoll item and
+    // wait-queue entry of the event loop that watches it. An idle socket queues no buffers.
+    std::ifstream f("/proc/slabinfo");
+    std::string line;
+    std::int64_t sum = 0;
+    int found = 0;
+    while (std::getline(f, line)) {
+        std::istringstream is(line);
+        std::string name;
+        long active = 0, total = 0, objsize = 0;
+        if (!(is >> name >> active >> total >> objsize)) {
+            continue;
+        }
+        if (name == "UDP" || name == "sock_inode_cache" || name == "filp" || name == "dentry" ||
+            name == "eventpoll_epi" || name == "eventpoll_pwq") {
+            sum += objsize;
+            ++found;
+        }
+    }
+    return found >= 4 ? sum : -1;
 }
 
 std::uint16_t readAdminPort(const fs::path& file) {

@@ -89,8 +89,12 @@ std::string selfDir();
 struct MemKib {
     std::int64_t rss = -1;
     std::int64_t pss = -1;
+    std::int64_t sockets = -1;  // socket descriptors the process holds
 };
 MemKib readMem(pid_t pid);
+// Kernel slab bytes one idle UDP socket holds (UDP + sock_inode_cache + filp + dentry + epoll
+// item and wait entry, object sizes from /proc/slabinfo); -1 when unreadable (not root).
+std::int64_t kernelBytesPerUdpSocket();
 
 // The port iwfd wrote to its port file (10 s deadline); 0 when none.
 std::uint16_t readAdminPort(const fs::path& file);

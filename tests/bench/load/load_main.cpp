@@ -219,8 +219,10 @@ int idleMcTable(const Options& o, json& out, const fs::path& workdir) {
     return runStepTable(
         o, out, "idle mc", false, [&](unsigned n) { return runMcStep(o, n, workdir); },
         [](unsigned n, const json& r) {
-            std::printf("%-7u %8zu %8.0f %s  %s\n", n, r["mc_calls"].get<std::size_t>(),
-                        r["engine_calls_open"].get<double>(), memoryColumns(r).c_str(),
+            std::printf("%-7u %8zu %8.0f %s  sockets/call %.2f kernel_B/call %.0f  %s\n", n,
+                        r["mc_calls"].get<std::size_t>(), r["engine_calls_open"].get<double>(),
+                        memoryColumns(r).c_str(), r["sockets_per_call"].get<double>(),
+                        r["kernel_bytes_per_call"].get<double>(),
                         r["loadavg"].get<std::string>().c_str());
         });
 }

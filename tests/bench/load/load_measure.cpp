@@ -161,6 +161,16 @@ void putMemoryPerCall(json& r, const MemKib& before, const MemKib& after, unsign
     r["pss_kib_after"] = after.pss;
     r["rss_bytes_per_call"] = static_cast<double>(after.rss - before.rss) * 1024.0 / n;
     r["pss_bytes_per_call"] = static_cast<double>(after.pss - before.pss) * 1024.0 / n;
+    // Kernel memory is not in RSS: the sockets the calls added, times what one idle UDP
+    // socket holds in the kernel's slabs.
+    r["sockets_before"] = before.sockets;
+    r["sockets_after"] = after.sockets;
+    const double sockets_per_call = static_cast<double>(after.sockets - before.sockets) / n;
+    const std::int64_t per_socket = kernelBytesPerUdpSocket();
+    r["sockets_per_call"] = sockets_per_call;
+    r["kernel_bytes_per_socket"] = per_socket;
+    r["kernel_bytes_per_call"] =
+        per_socket > 0 ? sockets_per_call * static_cast<double>(per_socket) : -1.0;
     r["loadavg"] = readLoadavg();
 }
 
