@@ -153,6 +153,9 @@ class RecordsLink final : public UdpLink, public PeerControl {
     // Frames held at most while a headerless stream has not said whether it is encrypted:
     // two superframes, so that one lost LDU2 still decides (the next one does).
     static constexpr std::size_t kMaxHeldFrames = 2 * kFramesPerSuperframe;
+    // Outbox capacity kept between flushes (a voice datagram makes one event; more is a setup
+    // burst, whose capacity is given back).
+    static constexpr std::size_t kKeepEvents = 4;
     struct InCall {
         InCall() {}  // NOLINT: user-provided (clang needs it for optional::emplace)
         CallRef ref = 0;
