@@ -10,6 +10,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -105,6 +106,58 @@ TEST_P(RelayTest, ForwardsBytesUnchangedAlongRoutes) {
 INSTANTIATE_TEST_SUITE_P(Modes, RelayTest,
                          ::testing::Values(std::pair{1, 1}, std::pair{1, 32}, std::pair{2, 1},
                                            std::pair{2, 32}));
+
+// --inputs N (the MC -> LMR socket shape): one input socket per talk path, routed by input
+// number; bytes unchanged and in order, an input without a route counted and dropped.
+TEST(RelayTest, RoutesEachInputSocketToItsDestination) {
+    for (const auto& [threads, batch] : {std::pair{1, 1}, std::pair{2, 8}}) {
+        Udp a_out, b_out, sender;
+        const auto dir =
+            std::filesystem::temp_directory_path() /
+            ("relay_inputs_test." + std::to_string(::getpid()) + "." + std::to_string(threads));
+        std::filesystem::create_directories(dir);
+        {
+            std::ofstream f(dir / "routes");
+            f << "1 " << a_out.port() << "\n2 " << b_out.port() << "\n";  // input 3: no route
+        }
+        Forwarder relay;
+        relay.start({IWF_RELAY_BIN, "--routes", (dir / "routes").string(), "--route-by", "input",
+                     "--inputs", "3", "--ports-file", (dir / "ports").string(), "--threads",
+                     std::to_string(threads), "--batch", std::to_string(batch)},
+                    {}, (dir / "stderr").string());
+        ASSERT_TRUE(relay.waitLine("port=", std::chrono::seconds(10)).has_value());
+        std::vector<std::uint16_t> inputs;
+        {
+            std::ifstream f(dir / "ports");
+            unsigned p = 0;
+            while (f >> p) {
+                inputs.push_back(static_cast<std::uint16_t>(p));
+            }
+        }
+        ASSERT_EQ(inputs.size(), 3u);
+        EXPECT_EQ(std::set<std::uint16_t>(inputs.begin(), inputs.end()).size(), 3u);
+        sender.sendTo(inputs[2], "nobody");
+        const std::string binary("\x00\xff\x90\x00", 4);
+        for (int i = 0; i < 10; ++i) {
+            sender.sendTo(inputs[0], binary + "a" + std::to_string(i));
+        }
+        sender.sendTo(inputs[1], "to-b");
+        for (int i = 0; i < 10; ++i) {
+            const auto d = a_out.recv(std::chrono::seconds(5));
+            ASSERT_TRUE(d.has_value()) << "datagram " << i;
+            EXPECT_EQ(*d, binary + "a" + std::to_string(i));
+        }
+        const auto b = b_out.recv(std::chrono::seconds(5));
+        ASSERT_TRUE(b.has_value());
+        EXPECT_EQ(*b, "to-b");
+        EXPECT_EQ(relay.stop(), 0);
+        std::ifstream f(dir / "stderr");
+        std::string report((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        EXPECT_NE(report.find("\"relayed\":11"), std::string::npos) << report;
+        EXPECT_NE(report.find("\"no_route\":1"), std::string::npos) << report;
+        std::filesystem::remove_all(dir);
+    }
+}
 
 TEST(RelayTest, RefusesABadRoutesFile) {
     const auto path =
