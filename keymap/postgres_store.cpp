@@ -13,7 +13,7 @@ namespace iwf::keymap {
 
 namespace {
 
-const char* const kMigrations[] = {
+const char* const kPostgresMigrations[] = {
     "CREATE TABLE keymap_revisions ("
     "  revision BIGINT PRIMARY KEY,"
     "  created_at_ms BIGINT NOT NULL,"
@@ -223,13 +223,13 @@ class PostgresStore final : public Store {
             PgResult r = query("SELECT max(version) FROM keymap_schema", {}, "migrate");
             std::int64_t version =
                 PQgetisnull(r.get(), 0, 0) ? 0 : std::stoll(PQgetvalue(r.get(), 0, 0));
-            const auto total = static_cast<std::int64_t>(std::size(kMigrations));
+            const auto total = static_cast<std::int64_t>(std::size(kPostgresMigrations));
             if (version > total) {
                 throw StoreError(describe() + ": schema version " + std::to_string(version) +
                                  " is newer than this program knows");
             }
             for (std::int64_t v = version; v < total; ++v) {
-                exec(kMigrations[v], "migrate: step");
+                exec(kPostgresMigrations[v], "migrate: step");
                 query("INSERT INTO keymap_schema (version) VALUES ($1)", {std::to_string(v + 1)},
                       "migrate");
             }

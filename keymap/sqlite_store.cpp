@@ -11,7 +11,7 @@ namespace iwf::keymap {
 namespace {
 
 // Schema migrations: step i brings the schema from version i to i + 1.
-const char* const kMigrations[] = {
+const char* const kSqliteMigrations[] = {
     // 0 -> 1: revisions with their audit record and the whole keymap (canonical JSON).
     "CREATE TABLE keymap_revisions ("
     "  revision INTEGER PRIMARY KEY,"
@@ -216,14 +216,14 @@ class SqliteStore final : public Store {
                 s.step();
                 version = s.isNull(0) ? 0 : s.integer(0);
             }
-            const auto total = static_cast<std::int64_t>(std::size(kMigrations));
+            const auto total = static_cast<std::int64_t>(std::size(kSqliteMigrations));
             if (version > total) {
                 throw StoreError(describe() + ": schema version " + std::to_string(version) +
                                  " is newer than this program knows (" + std::to_string(total) +
                                  ")");
             }
             for (std::int64_t v = version; v < total; ++v) {
-                exec(kMigrations[v], "migrate: step");
+                exec(kSqliteMigrations[v], "migrate: step");
                 Stmt s(db_, "INSERT INTO keymap_schema (version) VALUES (?)",
                        describe() + ": migrate");
                 s.bind(1, v + 1);

@@ -3,27 +3,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "sip/message_text.hpp"
+
 namespace iwf::sip {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
+using detail::lower;
+using detail::trim;
 
 bool validBoundary(std::string_view b) {
     // RFC 2046 bchars, 1-70 characters, not ending in a space.

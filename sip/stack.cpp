@@ -4,11 +4,16 @@
 
 namespace iwf::sip {
 
+// Outside the anonymous namespace: Stack::ClientTx and Stack::ServerTx (declared in the
+// header) hold one.
+namespace stack_detail {
+enum class TxState : std::uint8_t { Trying, Proceeding, Completed, Accepted, Confirmed, Done };
+}  // namespace stack_detail
+
 namespace {
 using std::chrono::milliseconds;
 using Timer = asio::steady_timer;
-
-enum class TxState : std::uint8_t { Trying, Proceeding, Completed, Accepted, Confirmed, Done };
+using stack_detail::TxState;
 
 bool isRfc3261Branch(const std::string& b) {
     return b.rfind("z9hG4bK", 0) == 0;

@@ -9,17 +9,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "sip/message_text.hpp"
+
 namespace iwf::sip {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
+using detail::lower;
 
 // A domain for comparison: lower case, one trailing dot dropped (RFC 5922 §7.2: compared
 // case-insensitively, as DNS names are).

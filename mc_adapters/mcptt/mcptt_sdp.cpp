@@ -4,28 +4,9 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/text.hpp"
+
 namespace iwf::mc::mcptt {
-
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && s.front() == ' ') {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && s.back() == ' ') {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-}  // namespace
 
 std::string formatFloorFmtp(const FloorParams& p) {
     std::string out = "MCPTT ";
@@ -52,7 +33,7 @@ std::string formatFloorFmtp(const FloorParams& p) {
 }
 
 Result<FloorParams> parseFloorFmtp(std::string_view v) {
-    v = trim(v);
+    v = text::trimChars(v, " ");
     if (v.substr(0, 5) != "MCPTT") {
         return Error{"bad_fmtp"};
     }
@@ -60,13 +41,13 @@ Result<FloorParams> parseFloorFmtp(std::string_view v) {
     FloorParams p;
     while (!v.empty()) {
         auto semi = v.find(';');
-        std::string_view item = trim(v.substr(0, semi));
+        std::string_view item = text::trimChars(v.substr(0, semi), " ");
         v = semi == std::string_view::npos ? std::string_view() : v.substr(semi + 1);
         if (item.empty()) {
             continue;
         }
         auto eq = item.find('=');
-        std::string_view name = trim(item.substr(0, eq));
+        std::string_view name = text::trimChars(item.substr(0, eq), " ");
         if (name == "mc_queueing") {
             p.queueing = true;
         } else if (name == "mc_granted") {
@@ -77,7 +58,7 @@ Result<FloorParams> parseFloorFmtp(std::string_view v) {
             if (eq == std::string_view::npos) {
                 return Error{"bad_fmtp"};
             }
-            std::string_view num = trim(item.substr(eq + 1));
+            std::string_view num = text::trimChars(item.substr(eq + 1), " ");
             int n = 0;
             auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
             if (ec != std::errc() || ptr != num.data() + num.size() || n < 0 || n > 255) {
@@ -189,7 +170,7 @@ Result<McpttMedia> readMcpttSdp(const sip::SessionDescription& sdp) {
 }
 
 Result<McpttMedia> answerMedia(const McpttMedia& offer, const McpttMedia& ours) {
-    if (!iequals(offer.encoding, ours.encoding) || offer.clock_rate != ours.clock_rate) {
+    if (!text::iequalsAscii(offer.encoding, ours.encoding) || offer.clock_rate != ours.clock_rate) {
         return Error{"codec_mismatch"};
     }
     McpttMedia a = ours;

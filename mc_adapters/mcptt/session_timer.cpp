@@ -3,31 +3,16 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.hpp"
+
 namespace iwf::mc::mcptt {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 // delta-seconds = 1*DIGIT (RFC 3261 §25.1); values beyond 2^32-1 are refused (§20.10 caps
 // delta-seconds at 2^32-1 as well).
 std::optional<std::uint32_t> deltaSeconds(std::string_view s) {
-    s = trim(s);
+    s = text::trimChars(s, " \t");
     if (s.empty() || s.size() > 10 ||
         !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
         return std::nullopt;
@@ -52,17 +37,17 @@ std::optional<SessionExpires> parseSessionExpires(std::string_view value) {
     std::string_view rest = semi == std::string_view::npos ? "" : value.substr(semi + 1);
     while (!rest.empty()) {
         const auto next = rest.find(';');
-        std::string_view param = trim(rest.substr(0, next));
+        std::string_view param = text::trimChars(rest.substr(0, next), " \t");
         rest = next == std::string_view::npos ? "" : rest.substr(next + 1);
         const auto eq = param.find('=');
         if (eq == std::string_view::npos) {
             continue;
         }
-        if (iequals(trim(param.substr(0, eq)), "refresher")) {
-            const std::string_view v = trim(param.substr(eq + 1));
-            if (iequals(v, "uac")) {
+        if (text::iequalsAscii(text::trimChars(param.substr(0, eq), " \t"), "refresher")) {
+            const std::string_view v = text::trimChars(param.substr(eq + 1), " \t");
+            if (text::iequalsAscii(v, "uac")) {
                 se.refresher = Refresher::Uac;
-            } else if (iequals(v, "uas")) {
+            } else if (text::iequalsAscii(v, "uas")) {
                 se.refresher = Refresher::Uas;
             } else {
                 return std::nullopt;
@@ -93,7 +78,7 @@ bool hasOptionTag(const sip::Message& m, std::string_view header, std::string_vi
         std::string_view rest = v;
         while (!rest.empty()) {
             const auto comma = rest.find(',');
-            if (iequals(trim(rest.substr(0, comma)), tag)) {
+            if (text::iequalsAscii(text::trimChars(rest.substr(0, comma), " \t"), tag)) {
                 return true;
             }
             rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);

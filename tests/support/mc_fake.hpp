@@ -26,22 +26,15 @@
 #include "mc_adapters/rtp/floor_endpoint.hpp"
 #include "mc_adapters/rtp/voice_endpoint.hpp"
 #include "sip/stack.hpp"
+#include "tests/support/io_wait.hpp"
 #include "tests/support/mc_answer.hpp"
 
 namespace iwf::test {
 
-// Runs `io` one handler at a time until `done()` holds (true) or `timeout` passes (false).
+// Runs `io` until `done()` holds or `timeout` passes (tests/support/io_wait.hpp).
 inline bool pumpIo(asio::io_context& io, const std::function<bool()>& done,
                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        io.restart();
-        io.run_one_for(std::chrono::milliseconds(10));
-    }
-    return true;
+    return runIoUntil(io, done, timeout);
 }
 
 // The wire bytes of a P25 network record, as a radio sends them.

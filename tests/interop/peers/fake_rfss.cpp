@@ -37,7 +37,7 @@ std::int64_t wallMs() {
         .count();
 }
 
-void put32(Bytes& b, std::uint32_t v) {
+void rfssPut32(Bytes& b, std::uint32_t v) {
     for (int s = 24; s >= 0; s -= 8) {
         b.push_back(static_cast<std::uint8_t>(v >> s));
     }
@@ -334,8 +334,8 @@ void FakeRfss::sendRtp(const Bytes& payload) {
     Bytes p{0x80, 100, static_cast<std::uint8_t>(rtp_seq_ >> 8),
             static_cast<std::uint8_t>(rtp_seq_)};
     ++rtp_seq_;
-    put32(p, rtp_ts_);
-    put32(p, 2);
+    rfssPut32(p, rtp_ts_);
+    rfssPut32(p, 2);
     p.insert(p.end(), payload.begin(), payload.end());
     rtp_.sendTo(home_rtp_port_, p);
     rtp_sent_.push_back(p);
@@ -350,14 +350,14 @@ void FakeRfss::sendRtp(const Bytes& payload) {
 Bytes FakeRfss::packetType(std::uint8_t type, std::uint8_t tsn, bool signal,
                            bool control_word) const {
     Bytes b{static_cast<std::uint8_t>((signal ? 0x80 : 0) | (control_word ? 2 : 1))};
-    put32(b, (1u << 31) | (std::uint32_t{kBtPacketType} << 24) | 4);
+    rfssPut32(b, (1u << 31) | (std::uint32_t{kBtPacketType} << 24) | 4);
     if (control_word) {
-        put32(b, (1u << 31) | (std::uint32_t{kBtControlWord} << 24) | 8);
+        rfssPut32(b, (1u << 31) | (std::uint32_t{kBtControlWord} << 24) | 8);
     }
-    put32(b, (std::uint32_t{type} << 24) | (0x04u << 16) | (std::uint32_t{tsn} << 9) | 10);
+    rfssPut32(b, (std::uint32_t{type} << 24) | (0x04u << 16) | (std::uint32_t{tsn} << 9) | 10);
     if (control_word) {
-        put32(b, ((cfg_.wacn & 0xFFFFF) << 12) | (cfg_.system & 0xFFF));
-        put32(b, (cfg_.unit & 0xFFFFFF) << 8);
+        rfssPut32(b, ((cfg_.wacn & 0xFFFFF) << 12) | (cfg_.system & 0xFFF));
+        rfssPut32(b, (cfg_.unit & 0xFFFFFF) << 8);
     }
     return b;
 }
@@ -440,11 +440,11 @@ void FakeRfss::sendProgress() {
         ++blocks_sent_;
     }
     Bytes b{static_cast<std::uint8_t>(0x80 | (2 + blocks.size()))};
-    put32(b, (1u << 31) | (std::uint32_t{kBtPacketType} << 24) | 4);
-    put32(b, (1u << 31) | (std::uint32_t{kBtControlWord} << 24) | 8);
+    rfssPut32(b, (1u << 31) | (std::uint32_t{kBtPacketType} << 24) | 4);
+    rfssPut32(b, (1u << 31) | (std::uint32_t{kBtControlWord} << 24) | 8);
     for (const auto& bl : blocks) {
-        put32(b, (1u << 31) | (std::uint32_t{bl.bt} << 24) | (std::uint32_t{bl.tso} << 10) |
-                     static_cast<std::uint32_t>(bl.bytes.size()));
+        rfssPut32(b, (1u << 31) | (std::uint32_t{bl.bt} << 24) | (std::uint32_t{bl.tso} << 10) |
+                         static_cast<std::uint32_t>(bl.bytes.size()));
     }
     const Bytes head = packetType(kProgress, tsn_, true, true);
     b.insert(b.end(), head.begin() + 9, head.end());  // packet type + control word payloads

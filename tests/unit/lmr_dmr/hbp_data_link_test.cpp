@@ -29,7 +29,7 @@ using RawPeer = test::HbpRawPeer;
 
 constexpr std::uint32_t kPeerId = 312100;
 
-Bytes pattern(std::size_t n, std::uint8_t seed) {
+Bytes linkPattern(std::size_t n, std::uint8_t seed) {
     Bytes b(n);
     for (std::size_t i = 0; i < n; ++i) {
         b[i] = static_cast<std::uint8_t>(i * 13 + seed);
@@ -87,11 +87,11 @@ TEST_F(DmrHbpData, ShortDataAndKmmFromThePeerReachTheSinkUnchanged) {
     DataMessage sds;
     sds.from = DmrUnit{2001};
     sds.to = DmrUnit{3002};
-    sds.payload = pattern(61, 1);
+    sds.payload = linkPattern(61, 1);
     SecurityMessage kmm;
     kmm.from = DmrUnit{16000001};
     kmm.to = DmrUnit{2001};
-    kmm.payload = pattern(130, 2);
+    kmm.payload = linkPattern(130, 2);
     for (const auto& p : radioPackets(sds)) {
         peer.send(port, encodeDmrd(p));
     }
@@ -115,7 +115,7 @@ TEST_F(DmrHbpData, DeliveredDataAndKmmReachThePeerAsDmrdThatParsesBack) {
     DataMessage sds;
     sds.from = DmrUnit{2001};
     sds.to = DmrGroup{91};
-    sds.payload = pattern(20, 3);  // exactly two blocks, no pad
+    sds.payload = linkPattern(20, 3);  // exactly two blocks, no pad
     ASSERT_TRUE(master->deliver(sds).ok());
     auto got = peer.receiveDmrd(1 + 2);
     ASSERT_EQ(got.size(), 3u);
@@ -169,7 +169,7 @@ TEST_F(DmrHbpData, LostBlockAndTimeoutAreCountedByPeerAndNothingIsReported) {
     DataMessage sds;
     sds.from = DmrUnit{2001};
     sds.to = DmrUnit{3002};
-    sds.payload = pattern(40, 4);
+    sds.payload = linkPattern(40, 4);
     auto pkts = radioPackets(sds);
     ASSERT_EQ(pkts.size(), 5u);
     for (std::size_t i = 0; i < pkts.size(); ++i) {

@@ -7,16 +7,16 @@
 namespace iwf::lmr::p25 {
 namespace {
 
-Bytes hex(const char* s) {
+Bytes issiHex(const char* s) {
     return fromHex(s).value();
 }
 
 // Third RTP packet of NIST's VHF_UHF_ISSI.pcap: PTT progress + PTT control word + ISSI
 // header word (group 0x333, clear).
 TEST(P25IssiRtp, NistProgressWithHeaderWord) {
-    Bytes pkt =
-        hex("80645c7100001f960000000283810000048b0000088500001202040400bee07ad50000c504"
-            "000000000000000000800000000333f7e0ec");
+    Bytes pkt = issiHex(
+        "80645c7100001f960000000283810000048b0000088500001202040400bee07ad50000c504"
+        "000000000000000000800000000333f7e0ec");
     auto r = decodeIssiPacket(pkt);
     ASSERT_TRUE(r.ok()) << r.error().toString();
     EXPECT_EQ(r->rtp.payload_type, 100);
@@ -51,9 +51,9 @@ TEST(P25IssiRtp, NistProgressWithHeaderWord) {
 
 TEST(P25IssiRtp, NistImbeBlocks) {
     // frame 1 (FT 0xC2, 14 bytes) and frame 12 (FT 0x6D, 18 bytes)
-    Bytes p1 =
-        hex("80645c7200001f970000000283810000048b0000088000000e02040400bee07ad50000c504"
-            "c2ce4021b16eb00004febfa00000");
+    Bytes p1 = issiHex(
+        "80645c7200001f970000000283810000048b0000088000000e02040400bee07ad50000c504"
+        "c2ce4021b16eb00004febfa00000");
     auto r = decodeIssiPacket(p1);
     ASSERT_TRUE(r.ok());
     const auto& v = std::get<ImbeBlock>(r->payload.blocks[2].body);
@@ -61,9 +61,9 @@ TEST(P25IssiRtp, NistImbeBlocks) {
     EXPECT_EQ(v.index(), 0);
     EXPECT_EQ(toHex(ByteView(v.imbe.data(), v.imbe.size())), "ce4021b16eb00004febfa0");
     EXPECT_TRUE(v.extra.empty());
-    Bytes p12 =
-        hex("80645c7d00001fa20000000283810000048b0000088000001202040400bee07ad50000c504"
-            "6d6d4c13f149ab00074b8fef000000000000");
+    Bytes p12 = issiHex(
+        "80645c7d00001fa20000000283810000048b0000088000001202040400bee07ad50000c504"
+        "6d6d4c13f149ab00074b8fef000000000000");
     r = decodeIssiPacket(p12);
     ASSERT_TRUE(r.ok());
     const auto& v12 = std::get<ImbeBlock>(r->payload.blocks[2].body);
@@ -114,15 +114,15 @@ TEST(P25IssiRtp, VerboseTsoIsFourteenBits) {
 }
 
 TEST(P25IssiRtp, MalformedPayloads) {
-    EXPECT_EQ(decodeIssiPacket(hex("8064")).error().reason, "truncated");
-    EXPECT_EQ(decodeIssiPacket(hex("40645c7100001f9600000002010a")).error().reason,
+    EXPECT_EQ(decodeIssiPacket(issiHex("8064")).error().reason, "truncated");
+    EXPECT_EQ(decodeIssiPacket(issiHex("40645c7100001f9600000002010a")).error().reason,
               "bad_rtp_version");
-    EXPECT_EQ(decodeIssiPayload(hex("00")).error().reason, "no_blocks");
-    EXPECT_EQ(decodeIssiPayload(hex("0181000004")).error().reason, "block_overrun");
-    EXPECT_EQ(decodeIssiPayload(hex("01810000040a00001eff")).error().reason, "trailing_bytes");
-    EXPECT_EQ(decodeIssiPayload(hex("018100000300001e")).error().reason, "bad_block_length");
-    EXPECT_EQ(decodeIssiPayload(hex("41a2")).error().reason, "compact_unknown_length");
-    EXPECT_EQ(decodeIssiPayload(hex("018b00")).error().reason, "truncated");
+    EXPECT_EQ(decodeIssiPayload(issiHex("00")).error().reason, "no_blocks");
+    EXPECT_EQ(decodeIssiPayload(issiHex("0181000004")).error().reason, "block_overrun");
+    EXPECT_EQ(decodeIssiPayload(issiHex("01810000040a00001eff")).error().reason, "trailing_bytes");
+    EXPECT_EQ(decodeIssiPayload(issiHex("018100000300001e")).error().reason, "bad_block_length");
+    EXPECT_EQ(decodeIssiPayload(issiHex("41a2")).error().reason, "compact_unknown_length");
+    EXPECT_EQ(decodeIssiPayload(issiHex("018b00")).error().reason, "truncated");
 }
 
 // Every ISSI RTP packet (payload type 100) of the three NIST captures decodes without error

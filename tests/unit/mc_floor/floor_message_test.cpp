@@ -73,7 +73,7 @@ TEST(FloorGolden, TrackInfoListsAndLocation) {
     m.ssrc = 2;
     m.add(TrackInfo{1, "abcde", {9}})
         .add(ListOfSsrcs{{0x01020304}})
-        .add(Location{LocationValue{location_type::kPlmnId, {0x62, 0xF2, 0x20}}})
+        .add(mc::floor::Location{LocationValue{location_type::kPlmnId, {0x62, 0xF2, 0x20}}})
         .add(AckMessageType{0x11});
     // Track Info: id 11, len 14 = cap 1 + ptlen 1 + "abcde" + 3 pad + ref (4).
     // List of SSRCs: id 16, len 6 = count 1 + spare 1 + SSRC (8 octets, no padding).
@@ -112,7 +112,7 @@ std::vector<Field> everyField() {
             ListOfSsrcs{{}},
             FunctionalAlias{"sip:fa@example.org"},
             ListOfFunctionalAliases{{"sip:f1@x"}},
-            Location{geographicLocation(-90.0, 179.99)},
+            mc::floor::Location{geographicLocation(-90.0, 179.99)},
             ListOfLocations{{LocationValue{location_type::kNotProvided, {}},
                              LocationValue{location_type::kEcgi, {1, 2, 3, 4, 5, 6, 7}},
                              LocationValue{location_type::kTai, {1, 2, 3, 4, 5}},
@@ -186,7 +186,7 @@ TEST(FloorEncode, RefusesValuesThatDoNotFitAndLeavesOutputUnchanged) {
     EXPECT_EQ(out, Bytes{0xAB});
 
     FloorMessage bad_loc;
-    bad_loc.add(Location{LocationValue{location_type::kGeographic, {1, 2}}});
+    bad_loc.add(mc::floor::Location{LocationValue{location_type::kGeographic, {1, 2}}});
     EXPECT_EQ(encode(bad_loc, out).error().reason, "bad_location_length");
     FloorMessage known_as_unknown;
     known_as_unknown.add(UnknownField{4, {1}});

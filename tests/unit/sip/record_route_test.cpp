@@ -10,7 +10,7 @@
 namespace iwf::sip {
 namespace {
 
-constexpr const char* kInvite =
+constexpr const char* kRouteInvite =
     "INVITE sip:iwf@127.0.0.1:5060 SIP/2.0\r\n"
     "Record-Route: <sip:127.0.0.2;lr=on;ftag=a1>\r\n"
     "Record-Route: <sip:127.0.0.3;lr=on;ftag=a1>\r\n"
@@ -25,7 +25,7 @@ constexpr const char* kInvite =
     "Content-Length: 0\r\n\r\n";
 
 TEST(RecordRoute, CopiedIntoDialogCreatingResponsesInOrder) {
-    auto req = parseMessage(std::string_view(kInvite));
+    auto req = parseMessage(std::string_view(kRouteInvite));
     ASSERT_TRUE(req.ok());
     for (int status : {180, 200}) {
         Message r = makeResponse(*req, status, {}, "b2");
@@ -40,7 +40,7 @@ TEST(RecordRoute, CopiedIntoDialogCreatingResponsesInOrder) {
 }
 
 TEST(RecordRoute, BothEndsBuildTheRouteSetFromIt) {
-    auto req = parseMessage(std::string_view(kInvite));
+    auto req = parseMessage(std::string_view(kRouteInvite));
     ASSERT_TRUE(req.ok());
     Peer proxy{Protocol::Udp, asio::ip::make_address("127.0.0.2"), 5060};
     // UAS: the route set is the request's Record-Route in order; its BYE routes through it.

@@ -11,24 +11,12 @@
 #include "common/asio.hpp"
 #include "common/metrics.hpp"
 #include "sip/dialog.hpp"
+#include "tests/support/io_wait.hpp"
 
 namespace iwf::sip {
 namespace {
 
 using namespace std::chrono_literals;
-
-bool runUntil(asio::io_context& io, const std::function<bool()>& done,
-              std::chrono::milliseconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        io.restart();
-        io.run_one_for(20ms);
-    }
-    return true;
-}
 
 // A self-signed certificate (its own CA) generated with openssl at test time, naming `name`
 // and 127.0.0.1 (a client verifies the address it connects to when no peer_name is set).
@@ -126,7 +114,7 @@ TEST_P(StackCall, InviteAckByeBetweenTwoStacks) {
             uac.sendAck(uac_dialog->makeAck(1), uac_dialog->peer());
         }
     });
-    ASSERT_TRUE(runUntil(io, [&] { return got_ack; }));
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return got_ack; }));
     ASSERT_TRUE(uac_dialog.has_value());
     EXPECT_EQ(uac_dialog->remoteTag(), uas_dialog->localTag());
     EXPECT_EQ(uac_dialog->remoteTarget(), uas.contactUri("uas", p));
@@ -135,7 +123,7 @@ TEST_P(StackCall, InviteAckByeBetweenTwoStacks) {
     int bye_status = 0;
     uac.sendRequest(uac_dialog->makeRequest("BYE"), uac_dialog->peer(),
                     [&](const Message& rsp) { bye_status = rsp.status(); });
-    ASSERT_TRUE(runUntil(io, [&] { return bye_status == 200; }));
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return bye_status == 200; }));
     EXPECT_TRUE(got_bye);
     EXPECT_EQ(uac_dialog->localCseq(), 2u);
 }
@@ -175,7 +163,7 @@ TEST(Stack, MalformedRequestGets400WithWarningAndGarbageIsDropped) {
                                         n = len;
                                     }
                                 });
-    ASSERT_TRUE(runUntil(io, [&] { return n > 0; }));
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return n > 0; }));
     auto rsp = parseMessage(std::string_view(reply.data(), n));
     ASSERT_TRUE(rsp.ok());
     EXPECT_EQ(rsp->status(), 400);
@@ -196,14 +184,15 @@ TEST(Stack, MalformedRequestGets400WithWarningAndGarbageIsDropped) {
                                         n = len;
                                     }
                                 });
-    ASSERT_TRUE(runUntil(io, [&] { return n > 0; }));
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return n > 0; }));
     auto rsp2 = parseMessage(std::string_view(reply.data(), n));
     ASSERT_TRUE(rsp2.ok());
     EXPECT_EQ(rsp2->status(), 400);
     EXPECT_NE(rsp2->header("Warning").value_or("").find("CSeq method mismatch"), std::string::npos);
 
     raw.sendTo(uas.port(Protocol::Udp), "\x01\x02garbage\r\n\r\n");
-    ASSERT_TRUE(runUntil(io, [&] { return reg.counterSum("iwf_sip_dropped_total") == 1; }));
+    ASSERT_TRUE(
+        iwf::test::runIoUntil(io, [&] { return reg.counterSum("iwf_sip_dropped_total") == 1; }));
     EXPECT_EQ(requests, 0);
 }
 
@@ -233,7 +222,7 @@ TEST(Stack, UdpInviteToSilentPeerRetransmitsThenTimesOutWith408) {
     int final_status = 0;
     uac.sendRequest(newInvite(uac, dummy, Protocol::Udp), to,
                     [&](const Message& rsp) { final_status = rsp.status(); });
-    ASSERT_TRUE(runUntil(io, [&] { return final_status != 0; }));
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return final_status != 0; }));
     EXPECT_EQ(final_status, 408);
     EXPECT_GT(received, 1);  // Timer A fired at least once
     EXPECT_GT(reg.counterValue("iwf_sip_retransmissions_sent_total", {{"stack", "uac"}}), 0u);
@@ -284,7 +273,7 @@ TEST(Stack, CancelPendingInviteGives487AndCancelHandler) {
                                  final_status = rsp.status();
                              }
                          });
-    ASSERT_TRUE(runUntil(io, [&] { return final_status != 0 && cancelled; }));
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return final_status != 0 && cancelled; }));
     EXPECT_EQ(final_status, 487);
 }
 
@@ -302,7 +291,7 @@ TEST(Stack, MutualTlsRefusesAnUntrustedClient) {
     int final_status = 0;
     uac.sendRequest(newInvite(uac, uas, Protocol::Tls), peerOf(uas, Protocol::Tls),
                     [&](const Message& rsp) { final_status = rsp.status(); });
-    ASSERT_TRUE(runUntil(io, [&] { return final_status != 0; }));
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return final_status != 0; }));
     EXPECT_EQ(final_status, 503);
     EXPECT_EQ(requests, 0);
 }

@@ -17,24 +17,12 @@
 #include "common/asio.hpp"
 #include "common/metrics.hpp"
 #include "sip/stack.hpp"
+#include "tests/support/io_wait.hpp"
 
 namespace iwf::sip {
 namespace {
 
 using namespace std::chrono_literals;
-
-bool runUntil(asio::io_context& io, const std::function<bool()>& done,
-              std::chrono::milliseconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        io.restart();
-        io.run_one_for(20ms);
-    }
-    return true;
-}
 
 std::string options(int i) {
     const std::string t = std::to_string(i);
@@ -91,13 +79,14 @@ TEST(StreamLifetime, JunkAfterARequestClosesTheConnectionWhileItsAnswerIsBeingWr
     int fd = connectTo(uas.stack.port(Protocol::Tcp), 0);
     const std::string bytes = options(1) + "JUNK\r\n\r\n";
     ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
-    ASSERT_TRUE(runUntil(io, [&] { return transportErrors(reg, "missing_content_length") == 1; }));
+    ASSERT_TRUE(iwf::test::runIoUntil(
+        io, [&] { return transportErrors(reg, "missing_content_length") == 1; }));
     ::close(fd);
     // Still serving on a new connection.
     fd = connectTo(uas.stack.port(Protocol::Tcp), 0);
     const std::string again = options(2);
     ASSERT_EQ(::send(fd, again.data(), again.size(), 0), static_cast<ssize_t>(again.size()));
-    ASSERT_TRUE(runUntil(io, [&] { return uas.answered == 2; }));
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return uas.answered == 2; }));
     ::close(fd);
 }
 
@@ -114,7 +103,8 @@ TEST(StreamLifetime, FailureWithAFullWriteQueueReleasesEveryMessageOnce) {
     }
     bytes += "JUNK\r\n\r\n";
     ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
-    ASSERT_TRUE(runUntil(io, [&] { return transportErrors(reg, "missing_content_length") == 1; }));
+    ASSERT_TRUE(iwf::test::runIoUntil(
+        io, [&] { return transportErrors(reg, "missing_content_length") == 1; }));
     EXPECT_EQ(uas.answered, 200);
     // Let the aborted write complete and the posted error callbacks run.
     for (int i = 0; i < 20; ++i) {
@@ -125,7 +115,7 @@ TEST(StreamLifetime, FailureWithAFullWriteQueueReleasesEveryMessageOnce) {
     fd = connectTo(uas.stack.port(Protocol::Tcp), 0);
     const std::string again = options(1000);
     ASSERT_EQ(::send(fd, again.data(), again.size(), 0), static_cast<ssize_t>(again.size()));
-    ASSERT_TRUE(runUntil(io, [&] { return uas.answered == 201; }));
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return uas.answered == 201; }));
     ::close(fd);
 }
 

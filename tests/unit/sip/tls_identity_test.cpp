@@ -15,6 +15,7 @@
 #include "common/asio.hpp"
 #include "common/metrics.hpp"
 #include "sip/stack.hpp"
+#include "tests/support/io_wait.hpp"
 
 namespace iwf::sip {
 namespace {
@@ -80,19 +81,6 @@ TEST(TlsIdentityMatch, IpAddressesMatchIpSansOnly) {
 }
 
 // --- handshakes between two stacks ---
-
-bool runUntil(asio::io_context& io, const std::function<bool()>& done,
-              std::chrono::milliseconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        io.restart();
-        io.run_one_for(20ms);
-    }
-    return true;
-}
 
 // A CA and leaves it signs, in a temp folder of this process (made once, shared by the tests).
 class Pki {
@@ -189,7 +177,7 @@ Outcome exchange(const StackConfig& server_cfg, const StackConfig& client_cfg) {
     uac.sendRequest(options(uac, uas),
                     {Protocol::Tls, asio::ip::make_address("127.0.0.1"), uas.port(Protocol::Tls)},
                     [&](const Message& rsp) { out.status = rsp.status(); });
-    EXPECT_TRUE(runUntil(io, [&] { return out.status >= 200; }));
+    EXPECT_TRUE(iwf::test::runIoUntil(io, [&] { return out.status >= 200; }));
     auto mismatches = [&](const std::string& stack) {
         return reg.counterValue(
             "iwf_sip_transport_errors_total",

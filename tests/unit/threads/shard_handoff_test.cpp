@@ -23,7 +23,7 @@ struct RecordingSink : EventSink {
     std::vector<Event> events;
 };
 
-Event voice(CallRef call, std::uint32_t seq) {
+Event handoffVoice(CallRef call, std::uint32_t seq) {
     VoiceFrame f;
     f.seq = seq;
     f.pos.superframe = seq / 18;
@@ -76,7 +76,7 @@ TEST(ShardHandoff, EveryEventArrivesOnTheOwnerThreadInOrder) {
         setup.callee = P25Group{{0xBEE00, 1}, 100};
         hand(setup);
         for (std::uint32_t i = 0; i < kEvents; ++i) {
-            hand(voice(7, i));
+            hand(handoffVoice(7, i));
             ++sent;
         }
         hand(CallEnd{7, EndReason::Normal, ""});
@@ -128,7 +128,7 @@ TEST(ShardHandoff, AProducerLoopWakesTheOwnerOncePerTurn) {
     h.addLink(local, owner_id);
     asio::post(local_io, [&] {
         for (std::uint32_t i = 0; i < 10; ++i) {
-            h.onEvent(local, voice(2, i));
+            h.onEvent(local, handoffVoice(2, i));
         }
     });
     local_io.run_one();  // the turn that produced the events; its flush is still queued
@@ -154,7 +154,7 @@ TEST(ShardHandoff, AFullRingDropsAndCountsAndKeepsWhatItHas) {
     const LinkId owner_id{Side::Lmr, "p25"};
     h.addLink(local, owner_id);
     for (std::uint32_t i = 0; i < 6; ++i) {
-        h.onEvent(local, voice(1, i));
+        h.onEvent(local, handoffVoice(1, i));
     }
     EXPECT_EQ(h.handedOff(), 4u);
     EXPECT_EQ(h.dropped(), 2u);
@@ -167,7 +167,7 @@ TEST(ShardHandoff, AFullRingDropsAndCountsAndKeepsWhatItHas) {
         EXPECT_EQ(std::get<Voice>(owner.events[i]).frame.seq, i);
     }
     // Room again: the next event goes through.
-    h.onEvent(local, voice(1, 6));
+    h.onEvent(local, handoffVoice(1, 6));
     owner_io.restart();
     owner_io.run();
     ASSERT_EQ(owner.events.size(), 5u);
@@ -179,7 +179,7 @@ TEST(ShardHandoff, AnEventFromALinkItDoesNotKnowIsCounted) {
     RecordingSink owner;
     metrics::Registry reg;
     ShardHandoff h(1, owner_io, owner, reg, 8);
-    h.onEvent(LinkId{Side::Lmr, "other"}, voice(1, 0));
+    h.onEvent(LinkId{Side::Lmr, "other"}, handoffVoice(1, 0));
     owner_io.run();
     EXPECT_TRUE(owner.events.empty());
     EXPECT_EQ(h.dropped(), 1u);
