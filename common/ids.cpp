@@ -26,7 +26,7 @@ bool valid(const DmrGroup& g) {
 
 bool isGroup(const Address& a) {
     return std::holds_alternative<P25Group>(a) || std::holds_alternative<DmrGroup>(a) ||
-           std::holds_alternative<McGroupId>(a) ||
+           std::holds_alternative<McGroupId>(a) || std::holds_alternative<AnalogGroup>(a) ||
            (std::holds_alternative<TetraSubscriber>(a) && std::get<TetraSubscriber>(a).group);
 }
 
@@ -39,6 +39,9 @@ std::optional<LmrFamily> familyOf(const Address& a) {
     }
     if (std::holds_alternative<TetraSubscriber>(a)) {
         return LmrFamily::Tetra;
+    }
+    if (std::holds_alternative<AnalogGroup>(a)) {
+        return LmrFamily::Analog;
     }
     return std::nullopt;
 }
@@ -77,6 +80,9 @@ struct AddressPrinter {
     }
     std::string operator()(const McId& m) const { return "mc:" + m.uri; }
     std::string operator()(const McGroupId& g) const { return "mcgroup:" + g.uri; }
+    std::string operator()(const AnalogGroup& g) const {
+        return fmt::format("analog:group:{}", g.talkgroup);
+    }
 };
 }  // namespace
 

@@ -53,6 +53,14 @@ struct TetraSubscriber {
     auto operator<=>(const TetraSubscriber&) const = default;
 };
 
+// A talkgroup of an analogue (Radio-over-IP) channel: the USRP header's talkgroup field
+// (32 bits; chan_usrp and pyUC send 0, so a link maps 0 to its configured talkgroup). The
+// keymap's one analogue system holds the groups (like DMR: no network identity on the wire).
+struct AnalogGroup {
+    std::uint32_t talkgroup = 0;
+    auto operator<=>(const AnalogGroup&) const = default;
+};
+
 // MC service ID of a user (a SIP URI, e.g. "sip:alice@mcptt.example").
 struct McId {
     std::string uri;
@@ -68,7 +76,7 @@ struct McGroupId {
 // Any party an event can name. monostate = unknown / not given (e.g. encrypted LC hides the
 // talker and the call setup did not say).
 using Address = std::variant<std::monostate, P25Unit, P25Group, DmrUnit, DmrGroup, TetraSubscriber,
-                             McId, McGroupId>;
+                             McId, McGroupId, AnalogGroup>;
 
 bool isGroup(const Address& a);
 // The LMR family an address belongs to (nullopt for MC IDs and the empty address).

@@ -14,6 +14,8 @@ std::string_view toString(VoiceCodec c) {
             return "tetra-acelp";
         case VoiceCodec::Pcm:
             return "pcm";
+        case VoiceCodec::AmrWb:
+            return "amr-wb";
     }
     return "unknown";
 }

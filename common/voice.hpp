@@ -20,6 +20,10 @@ enum class VoiceCodec : std::uint8_t {
     DmrAmbe,            // DMR AMBE+2, 3 x 72-bit frames per 60 ms burst
     TetraAcelp,         // TETRA ACELP, 137 bits per 30 ms (two per slot)
     Pcm,                // linear PCM (clear analogue only; never for E2EE)
+    // AMR-WB (the MCPTT codec), clear only: an analogue link transcodes its PCM to it, so
+    // the payload is one RFC 4867 section 5.3 storage frame (header octet FT|Q, then the
+    // speech bits); modes up to 14.25 kbit/s (37 bytes) fit the payload below.
+    AmrWb,
 };
 std::string_view toString(VoiceCodec c);
 

@@ -54,6 +54,8 @@ json addr(const Address& a) {
                 j["group"] = v.group;
             } else if constexpr (std::is_same_v<T, McId> || std::is_same_v<T, McGroupId>) {
                 j["uri"] = v.uri;
+            } else if constexpr (std::is_same_v<T, AnalogGroup>) {
+                j["id"] = v.talkgroup;
             }
             return j;
         },
@@ -82,6 +84,8 @@ Address addrOf(const json& j) {
             return McId{j.at("uri").get<std::string>()};
         case 7:
             return McGroupId{j.at("uri").get<std::string>()};
+        case 8:
+            return AnalogGroup{j.at("id").get<std::uint32_t>()};
         default:
             throw std::runtime_error("unknown address type");
     }

@@ -47,6 +47,7 @@ class Checker {
         std::set<std::pair<std::uint32_t, std::uint16_t>> p25;
         std::set<std::uint32_t> dmr;
         std::set<std::pair<std::uint16_t, std::uint16_t>> tetra;
+        bool analog = false;
         for (const auto& s : k_.systems) {
             std::string e = "system " + s.id;
             if (s.id.empty()) {
@@ -73,13 +74,16 @@ class Checker {
                     dup = !tetra.emplace(s.tetra_mcc, s.tetra_mnc).second;
                     break;
                 case LmrFamily::Analog:
-                    add(s.line, e, "lmr_type", "analogue systems are not keymap systems");
+                    // The USRP header names a talkgroup but no network (docs/protocols/usrp.md):
+                    // the engine looks analogue groups up in the one analogue system.
+                    dup = analog;
+                    analog = true;
                     break;
             }
             if (dup) {
                 add(s.line, e, "duplicate_system",
                     "another system has the same network identity (WACN/System ID, DMR network "
-                    "ID or MCC/MNC)");
+                    "ID or MCC/MNC; at most one analogue system)");
             }
         }
     }
@@ -196,7 +200,9 @@ class Checker {
             if (s == nullptr) {
                 continue;
             }
-            unsigned tg_bits = s->family == LmrFamily::P25 ? 16 : 24;
+            // P25 16 bits, DMR / TETRA 24, the USRP talkgroup field 32 (docs/protocols/usrp.md).
+            unsigned tg_bits =
+                s->family == LmrFamily::P25 ? 16 : (s->family == LmrFamily::Analog ? 32 : 24);
             if (!fitsBits(g.tgid, tg_bits)) {
                 add(g.line, e, "tgid_width",
                     fmt::format("group ID {} does not fit the {}-bit {} group ID", g.tgid, tg_bits,

@@ -119,7 +119,7 @@ class Parser {
         s.line = n.line();
         s.id = n.getString("id");
         notEmpty(n, "id", s.id);
-        std::string type = n.getEnum("type", {"p25", "dmr", "tetra"});
+        std::string type = n.getEnum("type", {"p25", "dmr", "tetra", "analog"});
         parseFamily(type, s.family);
         switch (s.family) {
             case LmrFamily::P25:

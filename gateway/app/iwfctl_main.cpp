@@ -10,6 +10,7 @@
 
 #include "gateway/ops_cli/ops_commands.hpp"
 #include "keymap/cli/keymap_commands.hpp"
+#include "lmr_adapters/analog/cli/decode_usrp.hpp"
 #include "lmr_adapters/dmr/cli/decode_hbp.hpp"
 #include "lmr_adapters/p25/cli/decode_commands.hpp"
 #include "mc_adapters/rtp/cli/decode_lmr_rtp.hpp"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
     decode->require_subcommand(1);
     // (area registrations: one line each)
     iwf::lmr::dmr::addDecodeCommands(*decode);
+    iwf::lmr::analog::addDecodeCommands(*decode);
     iwf::lmr::p25::addDecodeCommands(*decode);
     iwf::mc::rtp::addDecodeCommands(*decode);
     iwf::keymap::addKeymapCommands(app);

@@ -1,6 +1,7 @@
 // Calls and legs: setup (LMR group, MC group, private), modification, end, the call timer.
 #include "gateway/engine/engine.hpp"
 #include "gateway/engine/engine_detail.hpp"
+#include "gateway/engine/engine_transcode.hpp"
 #include "gateway/engine/policy.hpp"
 
 namespace iwf::gateway::engine {
@@ -258,6 +259,13 @@ void Engine::lmrGroupSetup(std::uint16_t link, CallSetup&& s) {
         send(link, Event{FloorDeny{s.call, s.caller, kDenyOther, "unknown_group"}});
         return;
     }
+    if (auto why = analogueRefusal(*group, links_[link].family, s.codec)) {
+        countRefusal(link, *why,
+                     refusalOf({}, group->mc_group.uri, toString(s.caller.id), toString(s.callee),
+                               kDenyOther));
+        send(link, Event{CallEnd{s.call, EndReason::Refused, std::string(*why)}});
+        return;
+    }
     Call* c = groupCall(group->mc_group);
     if (!c) {
         c = &openGroupCall(snap, std::move(*group), s, "lmr");
@@ -291,6 +299,13 @@ void Engine::mcGroupSetup(std::uint16_t link, CallSetup&& s) {
                      refusalOf({}, toString(s.callee), toString(s.caller.id), toString(s.callee),
                                std::nullopt));
         send(link, Event{CallEnd{s.call, EndReason::Refused, "unknown_group"}});
+        return;
+    }
+    if (auto why = analogueRefusal(*group, std::nullopt, s.codec)) {
+        countRefusal(link, *why,
+                     refusalOf({}, group->mc_group.uri, toString(s.caller.id), toString(s.callee),
+                               std::nullopt));
+        send(link, Event{CallEnd{s.call, EndReason::Refused, std::string(*why)}});
         return;
     }
     Call* c = groupCall(group->mc_group);

@@ -22,9 +22,11 @@ Address unitAddress(const keymap::LmrSystem& sys, std::uint32_t unit) {
 KeymapSnapshotView::KeymapSnapshotView(std::shared_ptr<const keymap::Snapshot> snap)
     : snap_(std::move(snap)) {
     for (const auto& s : snap_->keymap().systems) {
-        if (s.family == LmrFamily::Dmr) {
+        if (s.family == LmrFamily::Dmr && dmr_system_.empty()) {
             dmr_system_ = s.id;
-            break;
+        }
+        if (s.family == LmrFamily::Analog && analog_system_.empty()) {
+            analog_system_ = s.id;
         }
     }
 }
@@ -47,6 +49,7 @@ std::optional<GroupInfo> KeymapSnapshotView::convert(const keymap::GroupView* g)
                 TetraSubscriber{g->system->tetra_mcc, g->system->tetra_mnc, g->tgid(), true};
             break;
         case LmrFamily::Analog:
+            out.lmr_group = AnalogGroup{g->tgid()};
             break;
     }
     out.home = g->home() == keymap::HomeSide::Lmr ? Side::Lmr : Side::Mc;
@@ -63,6 +66,10 @@ std::optional<GroupInfo> KeymapSnapshotView::convert(const keymap::GroupView* g)
     }
     out.crypto = g->crypto;  // the keymap's view states family, ALGID and key ID the same way
     out.codec = g->codec;
+    if (g->family == LmrFamily::Analog) {
+        // The analogue link transcodes its PCM: what crosses the engine is AMR-WB.
+        out.codec = VoiceCodec::AmrWb;
+    }
     return out;
 }
 
@@ -87,6 +94,11 @@ std::optional<GroupInfo> KeymapSnapshotView::groupByLmr(const Address& a) const 
     }
     if (const auto* t = std::get_if<TetraSubscriber>(&a)) {
         return convert(snap_->group(*t));
+    }
+    if (const auto* an = std::get_if<AnalogGroup>(&a)) {
+        return analog_system_.empty()
+                   ? std::nullopt
+                   : convert(snap_->groupInSystem(analog_system_, an->talkgroup));
     }
     return std::nullopt;
 }

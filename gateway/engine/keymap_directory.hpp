@@ -38,7 +38,8 @@ class KeymapSnapshotView final : public DirectorySnapshot {
     std::optional<UserInfo> convert(const keymap::UserView* u) const;
 
     std::shared_ptr<const keymap::Snapshot> snap_;
-    std::string dmr_system_;  // first DMR system id, "" if none
+    std::string dmr_system_;     // first DMR system id, "" if none
+    std::string analog_system_;  // the analogue system id (at most one), "" if none
 };
 
 class KeymapDirectory final : public Directory {

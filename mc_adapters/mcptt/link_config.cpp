@@ -180,8 +180,8 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
     if (auto m = node.optionalChild("media")) {
         // Per-call media ports come from the sockets (docs/protocols/iwf-1-media.md): the
         // operator may only narrow them to a range.
-        m->expectKeys(
-            {"address", "port_range", "encoding", "clock_rate", "payload_type", "floor_priority"});
+        m->expectKeys({"address", "port_range", "encoding", "clock_rate", "payload_type",
+                       "floor_priority", "amr_wb"});
         c.media.address = m->getIpAddress("address", c.listen[0].address);
         if (auto r = m->optionalChild("port_range")) {
             r->expectKeys({"first", "last"});
@@ -198,6 +198,9 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
         c.media.clock_rate = static_cast<std::uint32_t>(m->getInt("clock_rate", 1, 192000, 8000));
         c.media.payload_type = static_cast<std::uint8_t>(m->getInt("payload_type", 96, 127, 96));
         c.floor_priority = static_cast<int>(m->getInt("floor_priority", 0, 255, 5));
+        // Issue #19: answer AMR-WB offers (MC talkers into analogue groups). Off by default:
+        // such an offer is then refused codec_mismatch (488) as before.
+        c.media.accept_amr_wb = m->getBool("amr_wb", false);
     } else {
         c.media.address = c.listen[0].address;
     }

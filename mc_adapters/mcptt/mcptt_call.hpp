@@ -91,6 +91,9 @@ struct McpttLink::Call {
     bool established = false;
     bool ending = false;
     McpttMedia remote;
+    // AMR-WB on the audio line (an analogue-backed call, issue #19): RFC 4867 payloads, in
+    // the layout negotiated; nullopt = the configured encoding (X-IWF-LMR), as before.
+    std::optional<AmrWbParams> amr;
     std::uint64_t sdp_version = 1;
     // Media (docs/protocols/iwf-1-media.md): our sockets, the peer's ports once known.
     std::unique_ptr<rtp::VoiceEndpoint> voice;

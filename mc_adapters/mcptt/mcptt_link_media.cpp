@@ -112,6 +112,21 @@ Status McpttLink::setRemoteMedia(Call& call, const McpttMedia& remote,
                           "SDP media address " + addr.to_string());
         return Error{"media_realm"};
     }
+    if (call.amr) {
+        // RFC 4867 8.3.1: the layout is the one both sides named (octet-align in the answer
+        // equals the offer's); an answer without AMR-WB leaves nothing we could send.
+        if (remote.encoding != kAmrWbEncoding || remote.clock_rate != 16000) {
+            return Error{"codec_mismatch"};
+        }
+        auto p = parseAmrWbFmtp(remote.audio_fmtp);
+        if (!p) {
+            return p.error();
+        }
+        call.amr->octet_aligned = p->octet_aligned;
+        if (call.voice) {
+            call.voice->setAmrWb(p->octet_aligned);
+        }
+    }
     call.remote = remote;
     if (call.voice) {
         call.voice->setRemote({addr, remote.audio_port});
@@ -252,6 +267,9 @@ McpttMedia McpttLink::ourMedia(const Call& call) const {
     m.floor_port = call.floor ? call.floor->localEndpoint().port() : 0;
     m.floor_params.queueing = true;
     m.floor_params.priority = cfg_.floor_priority;
+    if (call.amr) {
+        m = amrWbMedia(std::move(m), *call.amr);
+    }
     return m;
 }
 

@@ -110,6 +110,10 @@ Status McpttLink::originate(const CallSetup& s) {
     if (!s.caller.alias.empty()) {
         info.functional_alias = s.caller.alias;
     }
+    if (s.codec == VoiceCodec::AmrWb) {
+        // An analogue talker (issue #19): offer AMR-WB, octet-aligned, the modes it encodes.
+        call->amr = AmrWbParams{true, kAmrWbModeSet};
+    }
     if (auto st = openMedia(*call); !st) {
         return st;
     }

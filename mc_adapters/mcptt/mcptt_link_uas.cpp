@@ -76,6 +76,9 @@ CallSetup McpttLink::setupOf(const Call& call, const McpttInfo& info) const {
     setup.priority = call.priority;
     setup.broadcast = call.broadcast;
     setup.floor_control = call.floor_control;
+    if (call.amr) {
+        setup.codec = VoiceCodec::AmrWb;  // the engine admits it to analogue groups only
+    }
     if (call.encryption && call.encryption->e2ee && call.encryption->algorithm) {
         CryptoSync cs;
         cs.family = call.encryption->family;
@@ -154,6 +157,10 @@ void McpttLink::onNewInvite(sip::ServerTxId tx, const sip::Message& req, const s
     if (!answer) {
         reject(tx, req, 488, std::string(answer.error().reason));
         return;
+    }
+    if (answer->encoding == kAmrWbEncoding) {
+        auto p = parseAmrWbFmtp(answer->audio_fmtp);
+        call->amr = p ? *p : AmrWbParams{};
     }
     if (auto st = setRemoteMedia(*call, offer, from.address); !st) {
         reject(tx, req, 488, "SDP: " + std::string(st.error().reason));

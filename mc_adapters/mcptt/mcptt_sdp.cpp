@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common/text.hpp"
+#include "media/amr_payload.hpp"
 
 namespace iwf::mc::mcptt {
 
@@ -90,6 +91,10 @@ sip::SessionDescription buildMcpttSdp(const McpttMedia& m, std::uint64_t session
     audio.attributes = {{"rtpmap", std::to_string(m.payload_type) + " " + m.encoding + "/" +
                                        std::to_string(m.clock_rate)},
                         {"sendrecv", ""}};
+    if (!m.audio_fmtp.empty()) {
+        audio.attributes.insert(audio.attributes.begin() + 1,
+                                {"fmtp", std::to_string(m.payload_type) + " " + m.audio_fmtp});
+    }
     d.media.push_back(std::move(audio));
     if (m.floor) {
         sip::SdpMedia fl;
@@ -160,6 +165,12 @@ Result<McpttMedia> readMcpttSdp(const sip::SessionDescription& sdp) {
         }
         named = true;
     }
+    for (const auto& f : audio->attributes_named("fmtp")) {
+        auto sp = f.find(' ');
+        if (sp != std::string::npos && f.substr(0, sp) == fmt) {
+            m.audio_fmtp = f.substr(sp + 1);
+        }
+    }
     if (!named) {
         if (pt >= 96) {
             return Error{"no_rtpmap"};
@@ -169,19 +180,103 @@ Result<McpttMedia> readMcpttSdp(const sip::SessionDescription& sdp) {
     return m;
 }
 
+namespace {
+// `ours` with the floor line answered to `offer` (only if offered and we do floor control).
+McpttMedia answerFloor(const McpttMedia& offer, McpttMedia a) {
+    a.floor = offer.floor && a.floor;
+    const bool queueing = a.floor_params.queueing;
+    a.floor_params = {};
+    if (a.floor) {
+        a.floor_params.queueing = offer.floor_params.queueing && queueing;
+        a.floor_params.priority = offer.floor_params.priority;
+    }
+    a.accept_amr_wb = false;
+    return a;
+}
+}  // namespace
+
 Result<McpttMedia> answerMedia(const McpttMedia& offer, const McpttMedia& ours) {
+    if (ours.accept_amr_wb && text::iequalsAscii(offer.encoding, kAmrWbEncoding) &&
+        offer.clock_rate == 16000) {
+        // RFC 4867 8.3.1: the answer keeps the offer's octet-align; its mode-set is the
+        // offer's restricted to what we encode (none in common: we cannot answer).
+        auto p = parseAmrWbFmtp(offer.audio_fmtp);
+        if (!p) {
+            return p.error();
+        }
+        const std::uint16_t modes =
+            (p->mode_set == 0 ? kAmrWbModeSet : p->mode_set) & kAmrWbModeSet;
+        if (modes == 0) {
+            return Error{"codec_mismatch"};
+        }
+        McpttMedia a = answerFloor(offer, amrWbMedia(ours, {p->octet_aligned, modes}));
+        a.payload_type = offer.payload_type;
+        a.audio_fmtp = formatAmrWbFmtp({p->octet_aligned, modes});
+        return a;
+    }
     if (!text::iequalsAscii(offer.encoding, ours.encoding) || offer.clock_rate != ours.clock_rate) {
         return Error{"codec_mismatch"};
     }
-    McpttMedia a = ours;
+    McpttMedia a = answerFloor(offer, ours);
     a.payload_type = offer.payload_type;
-    a.floor = offer.floor && ours.floor;
-    a.floor_params = {};
-    if (a.floor) {
-        a.floor_params.queueing = offer.floor_params.queueing && ours.floor_params.queueing;
-        a.floor_params.priority = offer.floor_params.priority;
-    }
     return a;
+}
+
+Result<AmrWbParams> parseAmrWbFmtp(std::string_view fmtp) {
+    AmrWbParams p;
+    while (!fmtp.empty()) {
+        const auto semi = fmtp.find(';');
+        std::string_view item = fmtp.substr(0, semi);
+        fmtp = semi == std::string_view::npos ? std::string_view{} : fmtp.substr(semi + 1);
+        while (!item.empty() && item.front() == ' ') {
+            item.remove_prefix(1);
+        }
+        while (!item.empty() && item.back() == ' ') {
+            item.remove_suffix(1);
+        }
+        const auto eq = item.find('=');
+        const std::string_view key = item.substr(0, eq);
+        const std::string_view val = eq == std::string_view::npos ? "" : item.substr(eq + 1);
+        if (iequals(key, "octet-align")) {
+            if (val != "0" && val != "1") {
+                return Error{"bad_fmtp"};
+            }
+            p.octet_aligned = val == "1";
+        } else if (iequals(key, "mode-set")) {
+            auto ms = media::parseAmrModeSet(media::AmrCodec::AmrWb, val);
+            if (!ms) {
+                return Error{"bad_fmtp"};
+            }
+            p.mode_set = *ms;
+        } else if ((iequals(key, "crc") || iequals(key, "robust-sorting")) && val != "0") {
+            return Error{"unsupported_amr"};
+        } else if (iequals(key, "interleaving") || (iequals(key, "channels") && val != "1")) {
+            return Error{"unsupported_amr"};
+        }
+    }
+    return p;
+}
+
+std::string formatAmrWbFmtp(const AmrWbParams& p) {
+    std::string out = p.octet_aligned ? "octet-align=1" : "octet-align=0";
+    if (p.mode_set != 0) {
+        out += ";mode-set=";
+        bool first = true;
+        for (int m = 0; m <= 8; ++m) {
+            if ((p.mode_set & (1U << m)) != 0) {
+                out += (first ? "" : ",") + std::to_string(m);
+                first = false;
+            }
+        }
+    }
+    return out;
+}
+
+McpttMedia amrWbMedia(McpttMedia base, const AmrWbParams& p) {
+    base.encoding = std::string(kAmrWbEncoding);
+    base.clock_rate = 16000;
+    base.audio_fmtp = formatAmrWbFmtp(p);
+    return base;
 }
 
 }  // namespace iwf::mc::mcptt

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/result.hpp"
 #include "sip/sdp.hpp"
@@ -35,8 +36,30 @@ struct McpttMedia {
     bool floor = true;  // an m=application MCPTT line
     std::uint16_t floor_port = 0;
     FloorParams floor_params;
+    // The audio line's a=fmtp value (AMR-WB: "octet-align=1;mode-set=0,1,2,3"); "" = none.
+    std::string audio_fmtp;
+    // Ours only: answer an AMR-WB/16000 offer (an analogue-backed call) with AMR-WB
+    // (mcptt-iwf1 `media.amr_wb`; off: such an offer is codec_mismatch, as before).
+    bool accept_amr_wb = false;
     bool operator==(const McpttMedia&) const = default;
 };
+
+// AMR-WB on the audio line (RFC 4867 8.1, 8.3) for calls whose LMR side is an analogue
+// channel (issue #19): the only AMR-WB calls the gateway makes. Modes up to 14.25 kbit/s
+// (0..3): the rates an analogue link encodes (lmr_adapters/analog/usrp_link.hpp).
+inline constexpr std::string_view kAmrWbEncoding = "AMR-WB";
+inline constexpr std::uint16_t kAmrWbModeSet = 0x000F;  // modes 0, 1, 2, 3
+struct AmrWbParams {
+    bool octet_aligned = false;  // octet-align=1 (absent: bandwidth-efficient, RFC 4867 8.1)
+    std::uint16_t mode_set = 0;  // bit per mode; 0 = any
+};
+// Reads "octet-align=1; mode-set=0,2" (parameters in any order, others ignored). Errors:
+// bad_fmtp (octet-align not 0/1, a bad mode-set), unsupported_amr (interleaving,
+// crc=1, robust-sorting=1, channels above 1: not implemented, media/amr_payload.hpp).
+Result<AmrWbParams> parseAmrWbFmtp(std::string_view fmtp);
+std::string formatAmrWbFmtp(const AmrWbParams& p);
+// `base` with the audio line switched to AMR-WB/16000 and this fmtp.
+McpttMedia amrWbMedia(McpttMedia base, const AmrWbParams& p);
 
 sip::SessionDescription buildMcpttSdp(const McpttMedia& m, std::uint64_t session_id,
                                       std::uint64_t version = 1);

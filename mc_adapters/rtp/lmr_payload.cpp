@@ -146,6 +146,8 @@ std::uint32_t frameTicks(VoiceCodec c) {
             return 240;  // 30 ms
         case VoiceCodec::Pcm:
             return 160;
+        case VoiceCodec::AmrWb:
+            return 320;  // 20 ms at 16 kHz (RFC 4867 4.1)
     }
     return 160;
 }

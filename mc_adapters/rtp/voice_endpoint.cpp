@@ -1,5 +1,7 @@
 #include "mc_adapters/rtp/voice_endpoint.hpp"
 
+#include "media/amr_payload.hpp"
+
 namespace iwf::mc::rtp {
 
 namespace {
@@ -45,9 +47,16 @@ Status VoiceEndpoint::send(const VoiceFrame& f, bool marker) {
     w.u8(0x80);
     w.u8(static_cast<std::uint8_t>((marker ? 0x80 : 0) | (cfg_.payload_type & 0x7F)));
     w.u16(next_seq_);
-    w.u32(cfg_.timestamp_base + rtpTimestampOffset(f));
+    // AMR-WB: 320 ticks of the 16 kHz clock per 20 ms frame (RFC 4867 4.1); the frame's
+    // superframe counts its frames.
+    w.u32(cfg_.timestamp_base +
+          (amr_octet_aligned_ ? f.pos.superframe * 320U : rtpTimestampOffset(f)));
     w.u32(cfg_.ssrc);
-    IWF_TRY_STATUS(encodeLmrPayload(f, tx_buf));
+    if (amr_octet_aligned_) {
+        IWF_TRY_STATUS(encodeAmrWb(f, tx_buf));
+    } else {
+        IWF_TRY_STATUS(encodeLmrPayload(f, tx_buf));
+    }
     IWF_TRY_STATUS(srtp_.protect(tx_buf));
     IWF_TRY_STATUS(peer_.sendToRemote(tx_buf));
     ++next_seq_;
@@ -76,7 +85,8 @@ void VoiceEndpoint::onDatagram(ByteView data, const Udp::endpoint& from) {
         peer_.drop(kDrops, from, "unexpected_payload_type");
         return;
     }
-    auto frame = decodeLmrPayload(rtp->payload());
+    auto frame =
+        amr_octet_aligned_ ? decodeAmrWb(rtp->payload()) : decodeLmrPayload(rtp->payload());
     if (!frame) {
         peer_.drop(kDrops, from, frame.error().reason);
         return;
@@ -107,11 +117,54 @@ void VoiceEndpoint::onDatagram(ByteView data, const Udp::endpoint& from) {
         peer_.setRemote(from);
     }
     frame->seq = static_cast<std::uint32_t>(ext);
+    if (amr_octet_aligned_) {
+        frame->pos.superframe = frame->seq;  // sent on as the frame count (timestamp)
+    }
     frame->rx_ns = toNs(clock_.now());
     rx_.inc();
     if (handler_) {
         handler_(std::move(*frame), *rtp);
     }
+}
+
+Status VoiceEndpoint::encodeAmrWb(const VoiceFrame& f, Bytes& out) const {
+    if (f.codec != VoiceCodec::AmrWb || f.crypto.encrypted) {
+        return Error{"not_amr_wb"};
+    }
+    auto frame = media::frameFromStorage(media::AmrCodec::AmrWb, f.payload.view());
+    if (!frame) {
+        return frame.error();
+    }
+    media::AmrPayload p;
+    p.frames[0] = *frame;
+    p.count = 1;
+    media::AmrPayloadBuffer buf;
+    IWF_TRY_STATUS(media::encodeAmrPayload({media::AmrCodec::AmrWb, *amr_octet_aligned_}, p, buf));
+    out.insert(out.end(), buf.data(), buf.data() + buf.size());
+    return {};
+}
+
+Result<VoiceFrame> VoiceEndpoint::decodeAmrWb(ByteView payload) const {
+    auto p = media::decodeAmrPayload({media::AmrCodec::AmrWb, *amr_octet_aligned_}, payload);
+    if (!p) {
+        return p.error();
+    }
+    // One 20 ms frame per packet, as we answer (ptime 20); a CMR is not acted on (the
+    // analogue link encodes at its configured amr_mode, inside the negotiated mode-set).
+    if (p->count != 1) {
+        return Error{"amr_frames_per_packet"};
+    }
+    VoiceFrame f;
+    f.codec = VoiceCodec::AmrWb;
+    f.crypto = CryptoSync::clear(LmrFamily::Analog);
+    std::uint8_t storage[1 + media::kAmrMaxFrameBytes];
+    const std::size_t n =
+        media::frameToStorage(p->frames[0], MutableByteView(storage, sizeof storage));
+    if (n > f.payload.capacity()) {
+        return Error{"amr_mode_too_high"};  // above 14.25 kbit/s: outside our mode-set
+    }
+    f.payload.assign(ByteView(storage, n));
+    return f;
 }
 
 }  // namespace iwf::mc::rtp

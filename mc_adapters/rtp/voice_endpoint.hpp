@@ -10,6 +10,7 @@
 // With TS 33.180 media protection (protection()), packets are SRTP both ways.
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/clock.hpp"
@@ -47,17 +48,25 @@ class VoiceEndpoint {
     // datagram is counted in iwf_mc_rtp_dropped_total with the guard's reason.
     SrtpGuard& protection() { return srtp_; }
 
+    // AMR-WB calls (issue #19): frames are VoiceCodec::AmrWb storage frames and travel as
+    // RFC 4867 payloads (one frame per packet, CMR 15, RTP clock 16 kHz) in the given layout,
+    // both ways. Off (default): the X-IWF-LMR payload.
+    void setAmrWb(bool octet_aligned) { amr_octet_aligned_ = octet_aligned; }
+
     // Sends one frame; `marker` marks the first packet of a talk spurt.
     Status send(const VoiceFrame& f, bool marker = false);
 
   private:
     void onDatagram(ByteView data, const Udp::endpoint& from);
+    Status encodeAmrWb(const VoiceFrame& f, Bytes& out) const;
+    Result<VoiceFrame> decodeAmrWb(ByteView payload) const;
 
     PeerSocket peer_;
     const Clock& clock_;
     VoiceEndpointConfig cfg_;
     Handler handler_;
     SrtpGuard srtp_{SrtpGuard::Kind::Rtp};
+    std::optional<bool> amr_octet_aligned_;  // set: AMR-WB (RFC 4867) in this layout
     SequenceExtender rx_seq_;
     bool rx_started_ = false;
     std::uint16_t next_seq_;  // here: fills the padding behind rx_started_

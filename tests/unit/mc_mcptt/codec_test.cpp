@@ -155,3 +155,70 @@ TEST(McpttSdp, FmtpParsing) {
 
 }  // namespace
 }  // namespace iwf::mc::mcptt
+
+namespace iwf::mc::mcptt {
+namespace {
+
+// Issue #19: an MC client's AMR-WB offer (RFC 4867 8.2 / 8.3 parameters as TS 26.114 clients
+// write them: rtpmap AMR-WB/16000, fmtp mode-set and octet-align) is answered with AMR-WB only
+// when the link accepts it (media.amr_wb), keeping the offer's layout (RFC 4867 8.3.1) and
+// the modes both sides support (0..3 here).
+sip::SessionDescription amrOfferSdp(const std::string& fmtp) {
+    const std::string text =
+        "v=0\r\no=mc 1 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\n"
+        "m=audio 30000 RTP/AVP 97\r\na=rtpmap:97 AMR-WB/16000\r\n" +
+        (fmtp.empty() ? std::string() : "a=fmtp:97 " + fmtp + "\r\n") +
+        "m=application 30001 udp MCPTT\r\na=fmtp:MCPTT mc_queueing\r\n";
+    auto sdp = sip::parseSdp(text);
+    EXPECT_TRUE(sdp.ok());
+    return *sdp;
+}
+
+TEST(McpttSdpAmrWb, OfferIsAnsweredOnlyWhenEnabledWithItsLayoutAndCommonModes) {
+    auto offer = readMcpttSdp(amrOfferSdp("mode-set=0,2,4; octet-align=1"));
+    ASSERT_TRUE(offer.ok());
+    EXPECT_EQ(offer->encoding, "AMR-WB");
+    EXPECT_EQ(offer->clock_rate, 16000u);
+    EXPECT_EQ(offer->audio_fmtp, "mode-set=0,2,4; octet-align=1");
+    McpttMedia ours;
+    ours.address = "198.51.100.1";
+    ours.audio_port = 50000;
+    ours.floor_port = 50001;
+    ours.floor_params.queueing = true;
+    EXPECT_EQ(answerMedia(*offer, ours).error().reason, "codec_mismatch") << "off by default";
+    ours.accept_amr_wb = true;
+    auto ans = answerMedia(*offer, ours);
+    ASSERT_TRUE(ans.ok()) << ans.error().toString();
+    const std::string text = buildMcpttSdp(*ans, 3).toString();
+    EXPECT_NE(text.find("m=audio 50000 RTP/AVP 97\r\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("a=rtpmap:97 AMR-WB/16000\r\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("a=fmtp:97 octet-align=1;mode-set=0,2\r\n"), std::string::npos) << text;
+    EXPECT_TRUE(ans->floor);
+
+    // Bandwidth-efficient (octet-align absent, RFC 4867 8.1) stays bandwidth-efficient.
+    auto be = answerMedia(*readMcpttSdp(amrOfferSdp("")), ours);
+    ASSERT_TRUE(be.ok());
+    EXPECT_EQ(be->audio_fmtp, "octet-align=0;mode-set=0,1,2,3");
+    // No mode in common (we encode up to 14.25 kbit/s), or an option we do not implement.
+    EXPECT_EQ(answerMedia(*readMcpttSdp(amrOfferSdp("mode-set=4,8")), ours).error().reason,
+              "codec_mismatch");
+    EXPECT_EQ(answerMedia(*readMcpttSdp(amrOfferSdp("octet-align=1; interleaving=4")), ours)
+                  .error()
+                  .reason,
+              "unsupported_amr");
+    EXPECT_EQ(answerMedia(*readMcpttSdp(amrOfferSdp("octet-align=2")), ours).error().reason,
+              "bad_fmtp");
+}
+
+TEST(McpttSdpAmrWb, OurOfferForAnAnalogueCall) {
+    McpttMedia m;
+    m.address = "192.0.2.10";
+    m.audio_port = 40000;
+    m.payload_type = 96;
+    const std::string text = buildMcpttSdp(amrWbMedia(m, {true, kAmrWbModeSet}), 1).toString();
+    EXPECT_NE(text.find("a=rtpmap:96 AMR-WB/16000\r\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("a=fmtp:96 octet-align=1;mode-set=0,1,2,3\r\n"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace iwf::mc::mcptt

@@ -1,6 +1,7 @@
 // Voice and floor endpoints over real UDP sockets on 127.0.0.1 (ports bound to 0); events are
 // waited for with a deadline, never with sleeps.
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <vector>
 
@@ -402,3 +403,62 @@ TEST(UdpEndpoint, CloseFromInsideTheHandlerStopsThatEndpointOnly) {
 
 }  // namespace
 }  // namespace iwf::mc::rtp
+
+namespace {
+
+// Issue #19: an AMR-WB call's RTP, judged against RFC 4867 4.4 (octet-aligned: CMR octet
+// 0xF0 = CMR 15 "no request", one ToC octet F=0|FT|Q|00, the speech bits) read from the raw
+// datagram, and 320 timestamp ticks (16 kHz) per 20 ms frame (RFC 4867 4.1). The frame's
+// storage format (RFC 4867 5.3) is one header octet 0|FT|Q|00 and the same bits, so the ToC
+// octet equals it here: 0x14 for FT 2 (12.65 kbit/s, 253 bits = 32 bytes), Q 1.
+TEST(VoiceEndpointAmrWb, SendsOctetAlignedRfc4867AndReadsItBack) {
+    asio::io_context io;
+    metrics::Registry reg;
+    ManualClock clock;
+    VoiceEndpoint a{io, reg, clock, "mc-a", VoiceEndpointConfig{97, 0x1111, 10, 5000}};
+    a.setAmrWb(true);
+    asio::ip::udp::socket raw(io);
+    raw.open(asio::ip::udp::v4());
+    raw.bind(kAny);
+    ASSERT_TRUE(a.open(kAny).ok());
+    a.setRemote(raw.local_endpoint());
+    std::uint8_t storage[33];
+    storage[0] = 0x14;
+    for (int i = 1; i < 33; ++i) {
+        storage[i] = static_cast<std::uint8_t>(i * 7);
+    }
+    storage[32] &= 0xE0;  // 253 bits: the last 3 bits of the 32nd byte are padding
+    for (std::uint32_t n = 0; n < 2; ++n) {
+        VoiceFrame f;
+        f.codec = VoiceCodec::AmrWb;
+        f.crypto = CryptoSync::clear(LmrFamily::Analog);
+        f.pos.superframe = n;
+        f.payload.assign(ByteView(storage, 33));
+        ASSERT_TRUE(a.send(f, n == 0).ok());
+    }
+    std::uint8_t buf[128];
+    asio::ip::udp::endpoint from;
+    std::size_t len = raw.receive_from(asio::buffer(buf), from);
+    ASSERT_EQ(len, 12u + 1u + 1u + 32u);
+    EXPECT_EQ(buf[1], 0x80 | 97);                                           // marker, PT
+    EXPECT_EQ((buf[4] << 24 | buf[5] << 16 | buf[6] << 8 | buf[7]), 5000);  // ts base
+    EXPECT_EQ(buf[12], 0xF0);                                               // CMR 15
+    EXPECT_EQ(buf[13], 0x14);                                               // F 0, FT 2, Q 1
+    EXPECT_EQ(std::memcmp(buf + 14, storage + 1, 32), 0);
+    len = raw.receive_from(asio::buffer(buf), from);
+    ASSERT_EQ(len, 46u);
+    EXPECT_EQ((buf[4] << 24 | buf[5] << 16 | buf[6] << 8 | buf[7]), 5000 + 320);
+
+    // Back: the same octets from the peer become the same storage frame, clear AMR-WB.
+    std::vector<VoiceFrame> got;
+    a.onFrame([&](VoiceFrame&& f, const RtpView&) { got.push_back(std::move(f)); });
+    buf[1] = 97;
+    raw.send_to(asio::buffer(buf, len), a.localEndpoint());
+    ASSERT_TRUE(runUntil(io, [&] { return got.size() == 1; }));
+    EXPECT_EQ(got[0].codec, VoiceCodec::AmrWb);
+    EXPECT_FALSE(got[0].crypto.encrypted);
+    EXPECT_EQ(got[0].payload.view().size(), 33u);
+    EXPECT_EQ(std::memcmp(got[0].payload.data(), storage, 33), 0);
+}
+
+}  // namespace

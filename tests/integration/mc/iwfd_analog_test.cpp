@@ -1,0 +1,385 @@
+// The real iwfd carries an analogue FM channel to the MC side and back (issue #19):
+//
+//   chan_usrp (the test, plain UDP) --USRP 8 kHz PCM--> iwfd analog-usrp link
+//       --> SIP INVITE offering AMR-WB/16000 to the test's MC system --> RTP, RFC 4867
+//   and back: the MC system takes the floor (TS 24.380) and sends AMR-WB RTP; iwfd plays it
+//   on the channel as USRP PCM.
+//
+// Judged without the code under test: USRP packets are built and read at the offsets of
+// AllStarLink chan_usrp.c struct _chan_usrp_bufhdr (usrp_xwrite / usrp_indicate: network
+// order fields, host-order PCM); the RTP payloads are read and written as RFC 4867 4.4.1
+// lays out the octet-aligned form (CMR octet, ToC octet F|FT|Q, speech octets), and the
+// speech is decoded / encoded with libopencore-amrwb's D_IF_decode / libvo-amrwbenc's
+// E_IF_encode directly. A 1 kHz tone must arrive at 1 kHz (spectral peak within 10 Hz) and
+// at its level (RMS within 1 dB) both ways.
+#include <arpa/inet.h>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <optional>
+
+#include <gtest/gtest.h>
+
+extern "C" {
+#include <opencore-amrwb/dec_if.h>
+#include <vo-amrwbenc/enc_if.h>
+}
+
+#include "common/asio.hpp"
+#include "common/loopback_port.hpp"
+#include "mc_adapters/mcptt/mcptt_info.hpp"
+#include "mc_adapters/mcptt/mcptt_sdp.hpp"
+#include "mc_adapters/rtp/floor_endpoint.hpp"
+#include "sip/multipart.hpp"
+#include "sip/sdp.hpp"
+#include "sip/stack.hpp"
+#include "tests/integration/support/iwfd_process.hpp"
+
+namespace iwf::mc {
+namespace {
+
+using namespace std::chrono_literals;
+using iwf::test::httpGet;
+using iwf::test::prometheusValue;
+using iwf::test::runCommand;
+
+constexpr double kAnalogE2ePi = 3.14159265358979323846;
+
+bool analogPump(asio::io_context& io, const std::function<bool()>& done,
+                std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        io.restart();
+        io.run_one_for(5ms);
+    }
+    return true;
+}
+
+std::vector<std::int16_t> analogTone(double hz, double amplitude, int rate, std::size_t n) {
+    std::vector<std::int16_t> s(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        s[i] = static_cast<std::int16_t>(amplitude * std::sin(2 * kAnalogE2ePi * hz * i / rate));
+    }
+    return s;
+}
+
+double analogRmsDb(const std::int16_t* s, std::size_t n, double amplitude) {
+    double sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        sum += static_cast<double>(s[i]) * s[i];
+    }
+    return 20 * std::log10(std::sqrt(sum / static_cast<double>(n)) / (amplitude / std::sqrt(2.0)));
+}
+
+double analogPeakHz(const std::int16_t* s, std::size_t n, int rate) {
+    double best = 0;
+    double best_hz = 0;
+    for (double f = 200; f <= 3400; f += 10) {
+        double re = 0;
+        double im = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            re += s[i] * std::cos(2 * kAnalogE2ePi * f * i / rate);
+            im += s[i] * std::sin(2 * kAnalogE2ePi * f * i / rate);
+        }
+        if (re * re + im * im > best) {
+            best = re * re + im * im;
+            best_hz = f;
+        }
+    }
+    return best_hz;
+}
+
+// chan_usrp.c usrp_xwrite (voice, keyup 1) and usrp_indicate (header alone, keyup 0).
+Bytes analogUsrp(std::uint32_t seq, const std::int16_t* pcm) {
+    Bytes d(32 + (pcm != nullptr ? 320 : 0), 0);
+    std::memcpy(d.data(), "USRP", 4);
+    const std::uint32_t nseq = htonl(seq);
+    std::memcpy(d.data() + 4, &nseq, 4);
+    const std::uint32_t key = htonl(pcm != nullptr ? 1 : 0);
+    std::memcpy(d.data() + 12, &key, 4);
+    if (pcm != nullptr) {
+        std::memcpy(d.data() + 32, pcm, 320);
+    }
+    return d;
+}
+
+// The MC system: SIP, a raw RTP socket (the test reads and writes RFC 4867 itself) and a
+// floor endpoint.
+struct AnalogMcSystem {
+    AnalogMcSystem(asio::io_context& io, metrics::Registry& reg)
+        : rtp(io), floor(io, reg, "mc-sim") {
+        sip::StackConfig sc;
+        sc.name = "mc-sim";
+        sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
+        stack = std::make_unique<sip::Stack>(io, reg, sc);
+        const auto lo = asio::ip::make_address("127.0.0.1");
+        rtp.open(asio::ip::udp::v4());
+        rtp.bind({lo, 0});
+        EXPECT_TRUE(floor.open({lo, 0}).ok());
+        floor.onMessage(
+            [this](const floor::FloorMessage& m, const rtp::Udp::endpoint&) { msgs.push_back(m); });
+        stack->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
+            if (req.method() != "INVITE") {
+                (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
+                return;
+            }
+            invite = req;
+            auto sdp = sip::parseSdp(sip::bodyOfType(req, sip::kSdpContentType).value_or(""));
+            auto offer = sdp ? mcptt::readMcpttSdp(*sdp) : Result<mcptt::McpttMedia>(sdp.error());
+            if (!offer) {
+                (void)stack->respond(tx, sip::makeResponse(req, 488, {}, stack->newTag()));
+                return;
+            }
+            iwf_media = *offer;
+            iwf_rtp = rtp::Udp::endpoint(asio::ip::make_address(offer->address), offer->audio_port);
+            floor.setRemote({asio::ip::make_address(offer->address), offer->floor_port});
+            // The answer, as an MC client writes it (RFC 4867 8.3.1: same octet-align; a
+            // mode-set inside the offer's).
+            const std::string answer =
+                "v=0\r\no=mc 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                "m=audio " +
+                std::to_string(rtp.local_endpoint().port()) + " RTP/AVP " +
+                std::to_string(offer->payload_type) +
+                "\r\na=rtpmap:" + std::to_string(offer->payload_type) +
+                " AMR-WB/16000\r\na=fmtp:" + std::to_string(offer->payload_type) +
+                " mode-set=2; octet-align=1\r\n"
+                "m=application " +
+                std::to_string(floor.localEndpoint().port()) +
+                " udp MCPTT\r\na=fmtp:MCPTT mc_queueing\r\n";
+            sip::Message ok = sip::makeResponse(req, 200, {}, stack->newTag());
+            ok.addHeader("Contact", "<" + stack->contactUri("cf", sip::Protocol::Udp) + ">");
+            ok.setBody(answer, sip::kSdpContentType);
+            (void)stack->respond(tx, std::move(ok));
+        });
+        EXPECT_TRUE(stack->start().ok());
+    }
+    // Reads every RTP datagram queued on the socket: (marker, payload type, timestamp, payload).
+    void drainRtp() {
+        rtp.non_blocking(true);
+        for (;;) {
+            std::uint8_t buf[1500];
+            rtp::Udp::endpoint from;
+            boost::system::error_code ec;
+            const std::size_t n = rtp.receive_from(asio::buffer(buf), from, 0, ec);
+            if (ec) {
+                return;
+            }
+            if (n >= 12) {
+                packets.emplace_back(buf, buf + n);
+            }
+        }
+    }
+    std::unique_ptr<sip::Stack> stack;
+    asio::ip::udp::socket rtp;
+    rtp::FloorEndpoint floor;
+    std::optional<sip::Message> invite;
+    std::optional<mcptt::McpttMedia> iwf_media;
+    rtp::Udp::endpoint iwf_rtp;
+    std::vector<Bytes> packets;
+    std::vector<floor::FloorMessage> msgs;
+};
+
+struct IwfdAnalog : ::testing::Test {
+    void SetUp() override {
+        store = "sqlite:" + dir.file("keymap.db");
+        const std::string keymap = dir.write(
+            "keymap.yaml",
+            "format: 1\nunknown_talker: sip:unknown-lmr-talker@iwf.example\n"
+            "systems:\n  - id: fm\n    type: analog\n    description: \"fire-ground FM\"\n"
+            "users: []\n"
+            "groups:\n  - mc_group: sip:fireground@iwf.example\n    system: fm\n"
+            "    tgid: 5\n    home: lmr\n    mode: clear\n");
+        auto r = runCommand({IWFCTL_BIN, "keymap", "--store", store, "import", keymap});
+        ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+        usrp.open(asio::ip::udp::v4());
+        usrp.bind({asio::ip::make_address("127.0.0.1"), 0});
+        usrp_port = pickLoopbackPort(PortProtocol::Udp);
+        sip_port = pickLoopbackPort(PortProtocol::Udp);
+    }
+    std::string config(std::uint16_t mc_port) const {
+        return "instance: analog\nlog: {level: debug}\n"
+               "keymap:\n  store: \"" +
+               store +
+               "\"\n  poll_interval: 200ms\n"
+               "timers:\n  hang: 20s\n"
+               "drain:\n  deadline: 2s\n"
+               "lmr_links:\n"
+               "  - name: fm\n    type: analog-usrp\n    address: 127.0.0.1\n    port: " +
+               std::to_string(usrp_port) + "\n    peer_address: 127.0.0.1\n    peer_port: " +
+               std::to_string(usrp.local_endpoint().port()) +
+               "\n    talkgroup: 5\n"
+               "mc_links:\n"
+               "  - name: mc\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
+               "    server_uri: sip:cf@mc.example\n"
+               "    listen: [{transport: udp, address: 127.0.0.1, port: " +
+               std::to_string(sip_port) +
+               "}]\n"
+               "    peer: {transport: udp, address: 127.0.0.1, port: " +
+               std::to_string(mc_port) +
+               "}\n"
+               "    peers: [{name: mc-core, address: 127.0.0.1, domains: [mc.example]}]\n"
+               "    media: {address: 127.0.0.1}\n";
+    }
+    double metric(const std::string& series) {
+        auto m = httpGet(iwfd.adminPort(), "/metrics");
+        return prometheusValue(m.body, series).value_or(-1);
+    }
+
+    iwf::test::TempDir dir;
+    iwf::test::IwfdProcess iwfd;
+    std::string store;
+    asio::io_context usrp_io;
+    asio::ip::udp::socket usrp{usrp_io};  // plays chan_usrp
+    std::uint16_t usrp_port = 0;
+    std::uint16_t sip_port = 0;
+};
+
+TEST_F(IwfdAnalog, FmChannelToMcAsAmrWbAndBackAtTheToneFrequencyAndLevel) {
+    asio::io_context io;
+    metrics::Registry reg;
+    AnalogMcSystem mc(io, reg);
+    ASSERT_TRUE(iwfd.start(dir, config(mc.stack->port(sip::Protocol::Udp)))) << iwfd.log();
+    ASSERT_TRUE(iwf::test::waitFor([&] { return metric("iwf_keymap_revision") == 1; }, 10s))
+        << iwfd.log();
+    const asio::ip::udp::endpoint link(asio::ip::make_address("127.0.0.1"), usrp_port);
+
+    // 1. The channel keys up and sends one second of a 1 kHz tone, one packet per 20 ms.
+    constexpr int kFrames = 50;
+    constexpr double kAmp = 8000;
+    const auto nb = analogTone(1000, kAmp, 8000, kFrames * 160);
+    auto next = std::chrono::steady_clock::now();
+    for (int i = 0; i < kFrames; ++i) {
+        usrp.send_to(
+            asio::buffer(analogUsrp(static_cast<std::uint32_t>(i + 1), nb.data() + i * 160)), link);
+        next += 20ms;
+        while (std::chrono::steady_clock::now() < next) {
+            io.restart();
+            io.run_one_until(next);  // answer the INVITE meanwhile
+        }
+    }
+    usrp.send_to(asio::buffer(analogUsrp(kFrames + 1, nullptr)), link);  // unkey
+
+    ASSERT_TRUE(analogPump(io, [&] { return mc.iwf_media.has_value(); })) << iwfd.log();
+    EXPECT_EQ(mc.iwf_media->encoding, "AMR-WB");
+    EXPECT_EQ(mc.iwf_media->clock_rate, 16000u);
+    EXPECT_EQ(mc.iwf_media->audio_fmtp, "octet-align=1;mode-set=0,1,2,3");
+    auto info = mcptt::parseMcpttInfo(
+        sip::bodyOfType(*mc.invite, mcptt::kMcpttInfoContentType).value_or(""));
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->calling_group_id, "sip:fireground@iwf.example");
+    ASSERT_TRUE(analogPump(io, [&] {
+        mc.drainRtp();
+        return std::any_of(mc.msgs.begin(), mc.msgs.end(), [](const floor::FloorMessage& m) {
+            return m.type == floor::MessageType::FloorIdle;
+        });
+    })) << iwfd.log();
+    mc.drainRtp();
+    // RFC 4867 4.4.1, octet-aligned: CMR octet (CMR 15 = no request, 4 reserved bits), one
+    // ToC octet (F 0, FT, Q, 2 padding bits), then the speech octets.
+    void* dec = D_IF_init();
+    std::vector<std::int16_t> wb;
+    std::uint32_t first_ts = 0;
+    for (std::size_t k = 0; k < mc.packets.size(); ++k) {
+        const Bytes& p = mc.packets[k];
+        ASSERT_GE(p.size(), 14u);
+        EXPECT_EQ(p[1] & 0x7F, mc.iwf_media->payload_type);
+        const std::uint32_t ts =
+            static_cast<std::uint32_t>(p[4] << 24 | p[5] << 16 | p[6] << 8 | p[7]);
+        if (k == 0) {
+            first_ts = ts;
+            EXPECT_TRUE(p[1] & 0x80) << "marker on the first packet of the talk spurt";
+        }
+        EXPECT_EQ(p[12], 0xF0) << k;
+        const std::uint8_t toc = p[13];
+        EXPECT_EQ(toc & 0x80, 0) << "one frame per packet";
+        EXPECT_EQ((toc >> 3) & 0x0F, 2) << "12.65 kbit/s, the link's amr_mode";
+        ASSERT_EQ(p.size(), 12u + 2u + 32u) << k;
+        // The storage format (RFC 4867 5.3) D_IF_decode reads: the ToC octet is its header.
+        std::uint8_t storage[33];
+        storage[0] = toc & 0x7C;
+        std::memcpy(storage + 1, p.data() + 14, 32);
+        std::int16_t out[320];
+        D_IF_decode(dec, storage, out, 0);
+        wb.insert(wb.end(), out, out + 320);
+        EXPECT_EQ((ts - first_ts) % 320, 0u);
+    }
+    D_IF_exit(dec);
+    EXPECT_GE(mc.packets.size(), static_cast<std::size_t>(kFrames - 2)) << iwfd.log();
+    ASSERT_GE(wb.size(), 40u * 320);
+    EXPECT_NEAR(analogPeakHz(wb.data() + 10 * 320, 30 * 320, 16000), 1000, 10);
+    EXPECT_NEAR(analogRmsDb(wb.data() + 10 * 320, 30 * 320, kAmp), 0, 1.0);
+
+    // 2. The MC user takes the floor (LMR-homed group: iwfd arbitrates) and talks AMR-WB.
+    floor::FloorMessage req;
+    req.type = floor::MessageType::FloorRequest;
+    req.ssrc = 99;
+    req.add(floor::FloorPriority{1}).add(floor::UserId{"sip:dispatcher@mc.example"});
+    ASSERT_TRUE(mc.floor.send(req).ok());
+    ASSERT_TRUE(analogPump(io, [&] {
+        return std::any_of(mc.msgs.begin(), mc.msgs.end(), [](const floor::FloorMessage& m) {
+            return m.type == floor::MessageType::FloorGranted;
+        });
+    })) << iwfd.log();
+    const auto wb_tone = analogTone(1000, kAmp, 16000, kFrames * 320);
+    void* enc = E_IF_init();
+    for (int i = 0; i < kFrames; ++i) {
+        std::uint8_t storage[64];
+        const int len = E_IF_encode(enc, 2, wb_tone.data() + i * 320, storage, 0);
+        ASSERT_EQ(len, 33);
+        Bytes pkt(12, 0);
+        pkt[0] = 0x80;
+        pkt[1] = static_cast<std::uint8_t>((i == 0 ? 0x80 : 0) | mc.iwf_media->payload_type);
+        pkt[2] = static_cast<std::uint8_t>(i >> 8);
+        pkt[3] = static_cast<std::uint8_t>(i);
+        const std::uint32_t ts = static_cast<std::uint32_t>(i) * 320;
+        pkt[4] = static_cast<std::uint8_t>(ts >> 24);
+        pkt[5] = static_cast<std::uint8_t>(ts >> 16);
+        pkt[6] = static_cast<std::uint8_t>(ts >> 8);
+        pkt[7] = static_cast<std::uint8_t>(ts);
+        pkt[11] = 99;                      // SSRC
+        pkt.push_back(0xF0);               // CMR 15
+        pkt.push_back(storage[0] & 0x7C);  // ToC: F 0, FT, Q
+        pkt.insert(pkt.end(), storage + 1, storage + 33);
+        mc.rtp.send_to(asio::buffer(pkt), mc.iwf_rtp);
+    }
+    E_IF_exit(enc);
+    // chan_usrp's side (usrp_xread): 20 ms voice packets, keyup 1, PCM host order.
+    std::vector<std::int16_t> pcm;
+    usrp.non_blocking(true);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (pcm.size() < static_cast<std::size_t>(kFrames) * 160 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::uint8_t buf[512];
+        asio::ip::udp::endpoint from;
+        boost::system::error_code ec;
+        const std::size_t n = usrp.receive_from(asio::buffer(buf), from, 0, ec);
+        if (ec) {
+            io.restart();
+            io.run_one_for(2ms);
+            continue;
+        }
+        ASSERT_EQ(std::memcmp(buf, "USRP", 4), 0);
+        if (n != 32 + 320) {
+            continue;
+        }
+        std::uint32_t keyup;
+        std::memcpy(&keyup, buf + 12, 4);
+        EXPECT_EQ(ntohl(keyup), 1u);
+        std::int16_t s16[160];
+        std::memcpy(s16, buf + 32, 320);
+        pcm.insert(pcm.end(), s16, s16 + 160);
+    }
+    ASSERT_EQ(pcm.size(), static_cast<std::size_t>(kFrames) * 160) << iwfd.log();
+    EXPECT_NEAR(analogPeakHz(pcm.data() + 10 * 160, 30 * 160, 8000), 1000, 10);
+    EXPECT_NEAR(analogRmsDb(pcm.data() + 10 * 160, 30 * 160, kAmp), 0, 1.0);
+    EXPECT_EQ(metric("iwf_analog_usrp_rx_total{link=\"fm\",type=\"voice\"}"), kFrames + 1);
+    iwfd.signal(SIGTERM);
+    EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
+}
+
+}  // namespace
+}  // namespace iwf::mc
