@@ -226,31 +226,27 @@ Result<AmrWbParams> parseAmrWbFmtp(std::string_view fmtp) {
     AmrWbParams p;
     while (!fmtp.empty()) {
         const auto semi = fmtp.find(';');
-        std::string_view item = fmtp.substr(0, semi);
+        const std::string_view item = text::trimChars(fmtp.substr(0, semi), " ");
         fmtp = semi == std::string_view::npos ? std::string_view{} : fmtp.substr(semi + 1);
-        while (!item.empty() && item.front() == ' ') {
-            item.remove_prefix(1);
-        }
-        while (!item.empty() && item.back() == ' ') {
-            item.remove_suffix(1);
-        }
         const auto eq = item.find('=');
         const std::string_view key = item.substr(0, eq);
         const std::string_view val = eq == std::string_view::npos ? "" : item.substr(eq + 1);
-        if (iequals(key, "octet-align")) {
+        if (text::iequalsAscii(key, "octet-align")) {
             if (val != "0" && val != "1") {
                 return Error{"bad_fmtp"};
             }
             p.octet_aligned = val == "1";
-        } else if (iequals(key, "mode-set")) {
+        } else if (text::iequalsAscii(key, "mode-set")) {
             auto ms = media::parseAmrModeSet(media::AmrCodec::AmrWb, val);
             if (!ms) {
                 return Error{"bad_fmtp"};
             }
             p.mode_set = *ms;
-        } else if ((iequals(key, "crc") || iequals(key, "robust-sorting")) && val != "0") {
+        } else if ((text::iequalsAscii(key, "crc") || text::iequalsAscii(key, "robust-sorting")) &&
+                   val != "0") {
             return Error{"unsupported_amr"};
-        } else if (iequals(key, "interleaving") || (iequals(key, "channels") && val != "1")) {
+        } else if (text::iequalsAscii(key, "interleaving") ||
+                   (text::iequalsAscii(key, "channels") && val != "1")) {
             return Error{"unsupported_amr"};
         }
     }
