@@ -12,6 +12,13 @@
 //     lease; B takes over; superframes reach A while it is frozen and after SIGCONT: A drops
 //     every one of them (counted) and the MC system receives not one frame, INVITE or BYE
 //     more; A reports role fenced and /healthz 503.
+//   StoreStoppedAndRestartedUnderBothInstances: A active with a call, B standby; the test
+//     stops the PostgreSQL server (fast shutdown: both lose their connections). A stops
+//     forwarding at its local deadline; for two lease expiries neither instance reports active
+//     and the MC system receives no frame. The server starts again: both reconnect (libpq
+//     PQreset on the next statement) and exactly one instance is active again (A renewing its
+//     epoch, or B with a new one), the other knows it as the holder, and a call reaches the
+//     MC system through it.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -282,6 +289,79 @@ TEST_F(IwfdFailover, StalledStoreFencesLocallyThenKillNineStandbyTakesOver) {
         "kill -> 36 frames of a new call at the MC system via B %lld ms\n",
         static_cast<long long>(active_ms), static_cast<long long>(frame_ms));
     EXPECT_EQ(mc.count("INVITE"), 2u);
+}
+
+TEST_F(IwfdFailover, StoreStoppedAndRestartedUnderBothInstances) {
+    asio::io_context io;
+    metrics::Registry reg;
+    McSystem mc(io, reg);
+    ASSERT_NO_FATAL_FAILURE(startPair(mc));
+    ASSERT_NO_FATAL_FAILURE(callThrough(io, mc, a, 0));
+    // The server's directory (postgres.sh's DIR is also its socket directory).
+    std::string pgdir;
+    {
+        PGconn* c = PQconnectdb(db.c_str());
+        ASSERT_EQ(PQstatus(c), CONNECTION_OK);
+        PGresult* r = PQexec(c, "SHOW unix_socket_directories");
+        ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
+        pgdir = PQgetvalue(r, 0, 0);
+        PQclear(r);
+        PQfinish(c);
+    }
+    auto halt = runCommand({"/bin/bash", POSTGRES_SH, "halt", pgdir}, 60s);
+    ASSERT_EQ(halt.exit_code, 0) << halt.err;
+    // A cannot renew: it stops forwarding at its local deadline. B cannot read the lease: it
+    // stays standby.
+    ASSERT_TRUE(waitFor([&] { return role(a) == "fenced"; }, 20s, 10ms)) << a.iwfd.log();
+    pump(
+        io, [] { return false; }, 300ms);
+    const std::size_t frames = mc.frames;
+    const std::size_t requests = mc.methods.size();
+    // Two lease expiries without the store: nobody claims the lease it cannot renew, and the
+    // radio's call in progress reaches nobody.
+    int samples = 0;
+    int superframe = 2;
+    const auto window_end = std::chrono::steady_clock::now() + 3s;
+    while (std::chrono::steady_clock::now() < window_end) {
+        EXPECT_NE(role(a), "active") << a.iwfd.log();
+        EXPECT_EQ(role(b), "standby") << b.iwfd.log();
+        sendSuperframes(a, superframe++, 1);
+        pump(
+            io, [] { return false; }, 100ms);
+        ++samples;
+    }
+    EXPECT_GT(samples, 5);
+    EXPECT_EQ(httpGet(a.iwfd.adminPort(), "/healthz").status, 503);
+    EXPECT_EQ(httpGet(b.iwfd.adminPort(), "/healthz").status, 503);
+    EXPECT_EQ(mc.frames, frames) << "a frame was forwarded while the lease store was down";
+    EXPECT_EQ(mc.methods.size(), requests);
+    EXPECT_GT(metric(a, "iwf_cluster_renew_failures_total"), 0);
+
+    // The store returns: exactly one instance becomes active, and the other one sees it as
+    // the holder.
+    auto resume = runCommand({"/bin/bash", POSTGRES_SH, "resume", pgdir}, 60s);
+    ASSERT_EQ(resume.exit_code, 0) << resume.err;
+    Instance* active = nullptr;
+    ASSERT_TRUE(waitFor(
+        [&] {
+            const bool aa = role(a) == "active";
+            const bool ba = role(b) == "active";
+            EXPECT_FALSE(aa && ba) << "two active instances";
+            active = aa ? &a : ba ? &b : nullptr;
+            return active != nullptr;
+        },
+        30s, 10ms))
+        << a.iwfd.log() << b.iwfd.log();
+    Instance& other = active == &a ? b : a;
+    ASSERT_TRUE(waitFor([&] { return cluster(other).value("holder", "") == active->name; }, 20s))
+        << other.iwfd.log();
+    EXPECT_NE(role(other), "active");
+    std::printf("after the store returned: %s active (epoch %d), %s %s\n", active->name.c_str(),
+                cluster(*active).value("epoch", 0), other.name.c_str(), role(other).c_str());
+    ASSERT_TRUE(
+        waitFor([&] { return httpGet(active->iwfd.adminPort(), "/healthz").status == 200; }, 20s))
+        << active->iwfd.log();
+    ASSERT_NO_FATAL_FAILURE(callThrough(io, mc, *active, 20));
 }
 
 TEST_F(IwfdFailover, FrozenOldOwnerForwardsNothingAfterTheTakeover) {
