@@ -373,13 +373,14 @@ TEST_F(IwfdFailover, StoreStoppedAndRestartedUnderBothInstances) {
 // Repeated failovers, measured (docs/ha.md "Measured"): kill -9 of the active instance, then
 // the radio polls the other instance and starts a new call until its first voice frame reaches
 // the MC system; the killed instance is started again and waits as standby; the roles swap.
-// Prints each figure and p50/p99 (nearest rank). IWF_HA_FAILOVERS sets the count (default 2:
-// the CI variant, which also covers A -> B -> A, each takeover with a new epoch);
+// Prints each figure and p50/p99 (nearest rank). IWF_HA_FAILOVERS sets the count (default 1:
+// the CI variant, a takeover and the killed instance back as standby; with more, A -> B -> A,
+// each takeover a new epoch);
 // IWF_HA_LEASE=defaults runs with iwfd's default lease timings and keymap poll interval instead
 // of the test's short ones.
 TEST_F(IwfdFailover, RepeatedFailoversMeasured) {
     const char* n_env = std::getenv("IWF_HA_FAILOVERS");
-    const int failovers = n_env != nullptr ? std::atoi(n_env) : 2;
+    const int failovers = n_env != nullptr ? std::atoi(n_env) : 1;
     ASSERT_GE(failovers, 1);
     const char* lease_env = std::getenv("IWF_HA_LEASE");
     default_lease = lease_env != nullptr && std::string(lease_env) == "defaults";
@@ -448,10 +449,10 @@ TEST_F(IwfdFailover, RepeatedFailoversMeasured) {
 
     // The load the pair puts on PostgreSQL, counted by the server (pg_stat_database,
     // pg_stat_user_tables: an oracle apart from iwfd's own counters), over IWF_HA_LOAD_WINDOW
-    // seconds (default 2; statistics reach the views within about a second, so use 30 for a
+    // seconds (default 1; statistics reach the views within about a second, so use 30 for a
     // figure). Everything of both instances: lease, keymap polls, message queue polls.
     const char* w_env = std::getenv("IWF_HA_LOAD_WINDOW");
-    const int window_s = w_env != nullptr ? std::max(1, std::atoi(w_env)) : 2;
+    const int window_s = w_env != nullptr ? std::max(1, std::atoi(w_env)) : 1;
     PGconn* c = PQconnectdb(db.c_str());
     ASSERT_EQ(PQstatus(c), CONNECTION_OK);
     auto sample = [&] {
