@@ -22,6 +22,14 @@ string(REPLACE "/etc/openiwf/" "${CMAKE_INSTALL_FULL_SYSCONFDIR}/openiwf/" _unit
 file(WRITE ${PROJECT_BINARY_DIR}/install/iwfd.service "${_unit}")
 install(FILES ${PROJECT_BINARY_DIR}/install/iwfd.service DESTINATION lib/systemd/system)
 
+# High availability (docs/ha.md): keepalived's track script and notify hook, where the
+# example configs/ha/keepalived.conf names them, and that example next to them.
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/configs/ha/iwf-healthz-check
+                 ${PROJECT_SOURCE_DIR}/configs/ha/iwf-keepalived-notify
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/openiwf/ha)
+install(FILES ${PROJECT_SOURCE_DIR}/configs/ha/keepalived.conf
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/openiwf/ha)
+
 # Bash completion, where bash-completion loads it on demand.
 install(FILES ${PROJECT_SOURCE_DIR}/tools/completion/iwfctl.bash
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME iwfctl)

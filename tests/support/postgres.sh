@@ -4,6 +4,9 @@
 #   tests/support/postgres.sh start DIR   # initdb in DIR/data, start on a free 127.0.0.1 port,
 #                                         # print the connection URL on stdout (one line)
 #   tests/support/postgres.sh stop DIR    # stop the server (fast shutdown) and remove DIR
+#   tests/support/postgres.sh halt DIR    # stop the server (fast shutdown), keep DIR: a store
+#                                         # outage under running clients (docs/ha.md)
+#   tests/support/postgres.sh resume DIR  # start a halted server again, same port and data
 #
 # PostgreSQL refuses to run as root and CI runs as root, so initdb/postgres run as the
 # unprivileged `postgres` system user (runuser) when started by root; otherwise as the caller.
@@ -14,7 +17,7 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:-}
 dir=${2:-}
 if [[ -z "$cmd" || -z "$dir" ]]; then
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop|halt|resume DIR" >&2
     exit 2
 fi
 
@@ -24,6 +27,11 @@ as_pg() {
     else
         "$@"
     fi
+}
+
+# The server's options; DIR is also its Unix socket directory.
+server_options() {
+    echo "-p $1 -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
 }
 
 port_in_use() {
@@ -46,8 +54,7 @@ start)
         port=$((20000 + RANDOM % 40000))
         port_in_use "$port" && continue
         if as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60" \
-            start >/dev/null 2>&1; then
+            -o "$(server_options "$port")" start >/dev/null 2>&1; then
             echo "$port" >"$dir/port"
             echo "postgresql://postgres@127.0.0.1:$port/postgres"
             exit 0
@@ -57,6 +64,13 @@ start)
     cat "$dir/server.log" >&2 || true
     exit 2
     ;;
+halt)
+    as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+resume)
+    as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+        -o "$(server_options "$(cat "$dir/port")")" start >/dev/null
+    ;;
 stop)
     if [[ -d "$dir/data" ]]; then
         as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
@@ -64,7 +78,7 @@ stop)
     rm -rf "$dir"
     ;;
 *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop|halt|resume DIR" >&2
     exit 2
     ;;
 esac

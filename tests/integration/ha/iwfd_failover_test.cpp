@@ -12,8 +12,19 @@
 //     lease; B takes over; superframes reach A while it is frozen and after SIGCONT: A drops
 //     every one of them (counted) and the MC system receives not one frame, INVITE or BYE
 //     more; A reports role fenced and /healthz 503.
+//   StoreStoppedAndRestartedUnderBothInstances: A active with a call, B standby; the test
+//     stops the PostgreSQL server (fast shutdown: both lose their connections). A stops
+//     forwarding at its local deadline; for two lease expiries neither instance reports active
+//     and the MC system receives no frame. The server starts again: both reconnect (libpq
+//     PQreset on the next statement) and exactly one instance is active again (A renewing its
+//     epoch, or B with a new one), the other knows it as the holder, and a call reaches the
+//     MC system through it.
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -123,13 +134,14 @@ struct IwfdFailover : ::testing::Test {
     // forwarding 300 ms before it (6 tries to renew on a loaded machine before that).
     std::string config(const Instance& i, std::uint16_t mc_port) const {
         return "instance: " + i.name + "\nlog: {level: debug}\n" + "keymap:\n  store: \"" + db +
-               "\"\n  poll_interval: 200ms\n"
-               "messages: {store: \"" +
+               "\"\n" + (default_lease ? "" : "  poll_interval: 200ms\n") + "messages: {store: \"" +
                db +
                "\"}\n"
                "cluster:\n  name: pair1\n  store: \"" +
-               db +
-               "\"\n  renew_period: 200ms\n  lease_expiry: 1500ms\n  safety_margin: 300ms\n"
+               db + "\"\n" +
+               (default_lease ? std::string()
+                              : "  renew_period: 200ms\n  lease_expiry: 1500ms\n  safety_margin: "
+                                "300ms\n") +
                "lmr_links:\n"
                "  - name: p25\n    type: p25-records\n    address: 127.0.0.1\n    port: " +
                std::to_string(i.p25_port) +
@@ -218,6 +230,7 @@ struct IwfdFailover : ::testing::Test {
     }
 
     std::string db;
+    bool default_lease = false;  // the cluster section without timings: iwfd's defaults
     Instance a;
     Instance b;
     lmr::p25::test::UdpPeer radio;
@@ -282,6 +295,205 @@ TEST_F(IwfdFailover, StalledStoreFencesLocallyThenKillNineStandbyTakesOver) {
         "kill -> 36 frames of a new call at the MC system via B %lld ms\n",
         static_cast<long long>(active_ms), static_cast<long long>(frame_ms));
     EXPECT_EQ(mc.count("INVITE"), 2u);
+}
+
+TEST_F(IwfdFailover, StoreStoppedAndRestartedUnderBothInstances) {
+    asio::io_context io;
+    metrics::Registry reg;
+    McSystem mc(io, reg);
+    ASSERT_NO_FATAL_FAILURE(startPair(mc));
+    ASSERT_NO_FATAL_FAILURE(callThrough(io, mc, a, 0));
+    // The server's directory (postgres.sh's DIR is also its socket directory).
+    std::string pgdir;
+    {
+        PGconn* c = PQconnectdb(db.c_str());
+        ASSERT_EQ(PQstatus(c), CONNECTION_OK);
+        PGresult* r = PQexec(c, "SHOW unix_socket_directories");
+        ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
+        pgdir = PQgetvalue(r, 0, 0);
+        PQclear(r);
+        PQfinish(c);
+    }
+    auto halt = runCommand({"/bin/bash", POSTGRES_SH, "halt", pgdir}, 60s);
+    ASSERT_EQ(halt.exit_code, 0) << halt.err;
+    // A cannot renew: it stops forwarding at its local deadline. B cannot read the lease: it
+    // stays standby.
+    ASSERT_TRUE(waitFor([&] { return role(a) == "fenced"; }, 20s, 10ms)) << a.iwfd.log();
+    pump(
+        io, [] { return false; }, 300ms);
+    const std::size_t frames = mc.frames;
+    const std::size_t requests = mc.methods.size();
+    // Two lease expiries without the store: nobody claims the lease it cannot renew, and the
+    // radio's call in progress reaches nobody.
+    int samples = 0;
+    int superframe = 2;
+    const auto window_end = std::chrono::steady_clock::now() + 3s;
+    while (std::chrono::steady_clock::now() < window_end) {
+        EXPECT_NE(role(a), "active") << a.iwfd.log();
+        EXPECT_EQ(role(b), "standby") << b.iwfd.log();
+        sendSuperframes(a, superframe++, 1);
+        pump(
+            io, [] { return false; }, 100ms);
+        ++samples;
+    }
+    EXPECT_GT(samples, 5);
+    EXPECT_EQ(httpGet(a.iwfd.adminPort(), "/healthz").status, 503);
+    EXPECT_EQ(httpGet(b.iwfd.adminPort(), "/healthz").status, 503);
+    EXPECT_EQ(mc.frames, frames) << "a frame was forwarded while the lease store was down";
+    EXPECT_EQ(mc.methods.size(), requests);
+    EXPECT_GT(metric(a, "iwf_cluster_renew_failures_total"), 0);
+
+    // The store returns: exactly one instance becomes active, and the other one sees it as
+    // the holder.
+    auto resume = runCommand({"/bin/bash", POSTGRES_SH, "resume", pgdir}, 60s);
+    ASSERT_EQ(resume.exit_code, 0) << resume.err;
+    Instance* active = nullptr;
+    ASSERT_TRUE(waitFor(
+        [&] {
+            const bool aa = role(a) == "active";
+            const bool ba = role(b) == "active";
+            EXPECT_FALSE(aa && ba) << "two active instances";
+            active = aa ? &a : ba ? &b : nullptr;
+            return active != nullptr;
+        },
+        30s, 10ms))
+        << a.iwfd.log() << b.iwfd.log();
+    Instance& other = active == &a ? b : a;
+    ASSERT_TRUE(waitFor([&] { return cluster(other).value("holder", "") == active->name; }, 20s))
+        << other.iwfd.log();
+    EXPECT_NE(role(other), "active");
+    std::printf("after the store returned: %s active (epoch %d), %s %s\n", active->name.c_str(),
+                cluster(*active).value("epoch", 0), other.name.c_str(), role(other).c_str());
+    ASSERT_TRUE(
+        waitFor([&] { return httpGet(active->iwfd.adminPort(), "/healthz").status == 200; }, 20s))
+        << active->iwfd.log();
+    ASSERT_NO_FATAL_FAILURE(callThrough(io, mc, *active, 20));
+}
+
+// Repeated failovers, measured (docs/ha.md "Measured"): kill -9 of the active instance, then
+// the radio polls the other instance and starts a new call until its first voice frame reaches
+// the MC system; the killed instance is started again and waits as standby; the roles swap.
+// Prints each figure and p50/p99 (nearest rank). IWF_HA_FAILOVERS sets the count (default 1:
+// the CI variant, a takeover and the killed instance back as standby; with more, A -> B -> A,
+// each takeover a new epoch);
+// IWF_HA_LEASE=defaults runs with iwfd's default lease timings and keymap poll interval instead
+// of the test's short ones.
+TEST_F(IwfdFailover, RepeatedFailoversMeasured) {
+    const char* n_env = std::getenv("IWF_HA_FAILOVERS");
+    const int failovers = n_env != nullptr ? std::atoi(n_env) : 1;
+    ASSERT_GE(failovers, 1);
+    const char* lease_env = std::getenv("IWF_HA_LEASE");
+    default_lease = lease_env != nullptr && std::string(lease_env) == "defaults";
+    asio::io_context io;
+    metrics::Registry reg;
+    McSystem mc(io, reg);
+    const std::uint16_t mc_port = mc.stack->port(sip::Protocol::Udp);
+    ASSERT_NO_FATAL_FAILURE(startPair(mc));
+    Instance* active = &a;
+    Instance* standby = &b;
+    std::vector<double> kill_to_frame_ms;
+    int superframe = 0;
+    for (int i = 0; i < failovers; ++i) {
+        while (radio.receive(0ms).has_value()) {
+        }
+        const std::size_t before = mc.frames;
+        const auto killed = std::chrono::steady_clock::now();
+        active->iwfd.signal(SIGKILL);
+        // The radio tries the other instance: a poll (the link answers only once started),
+        // then a superframe of a new call, until a frame arrives at the MC system.
+        const auto deadline = killed + 60s;
+        bool delivered = false;
+        while (!delivered && std::chrono::steady_clock::now() < deadline) {
+            radio.sendTo(standby->p25_port, recordBytes(lmr::p25::makePoll("RADIO1", false)));
+            if (!radio.receive(50ms).has_value()) {
+                continue;
+            }
+            sendSuperframes(*standby, superframe++, 1);
+            delivered = pump(
+                io, [&] { return mc.frames > before; }, 500ms);
+        }
+        ASSERT_TRUE(delivered) << "failover " << i << ": no frame through " << standby->name << "\n"
+                               << standby->iwfd.log();
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - killed)
+                .count();
+        kill_to_frame_ms.push_back(ms);
+        EXPECT_EQ(role(*standby), "active");
+        EXPECT_EQ(cluster(*standby).value("epoch", 0), i + 2);
+        std::printf("failover %d: kill -9 %s -> first frame of a new call via %s: %.0f ms\n", i + 1,
+                    active->name.c_str(), standby->name.c_str(), ms);
+        // The killed instance comes back as standby.
+        active->iwfd.waitExit(10s);
+        ASSERT_TRUE(active->iwfd.start(active->dir, config(*active, mc_port)))
+            << active->iwfd.log();
+        Instance* now_active = standby;
+        ASSERT_TRUE(
+            waitFor([&] { return cluster(*active).value("holder", "") == now_active->name; }, 20s))
+            << active->iwfd.log();
+        EXPECT_EQ(role(*active), "standby");
+        std::swap(active, standby);
+    }
+    std::vector<double> sorted = kill_to_frame_ms;
+    std::sort(sorted.begin(), sorted.end());
+    auto rank = [&](double p) {
+        const auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+        return sorted[std::max<std::size_t>(k, 1) - 1];
+    };
+    std::printf(
+        "failovers: %zu (lease %s), kill -9 -> first frame of a new call through the other "
+        "instance: p50 %.0f ms, p99 %.0f ms, min %.0f ms, max %.0f ms\n",
+        sorted.size(),
+        default_lease ? "defaults: renew 500ms, expiry 2s, margin 500ms"
+                      : "renew 200ms, expiry 1500ms, margin 300ms",
+        rank(0.50), rank(0.99), sorted.front(), sorted.back());
+
+    // The load the pair puts on PostgreSQL, counted by the server (pg_stat_database,
+    // pg_stat_user_tables: an oracle apart from iwfd's own counters), over IWF_HA_LOAD_WINDOW
+    // seconds (default 1; statistics reach the views within about a second, so use 30 for a
+    // figure). Everything of both instances: lease, keymap polls, message queue polls.
+    const char* w_env = std::getenv("IWF_HA_LOAD_WINDOW");
+    const int window_s = w_env != nullptr ? std::max(1, std::atoi(w_env)) : 1;
+    PGconn* c = PQconnectdb(db.c_str());
+    ASSERT_EQ(PQstatus(c), CONNECTION_OK);
+    auto sample = [&] {
+        PQclear(PQexec(c, "SELECT pg_stat_clear_snapshot()"));
+        PGresult* r = PQexec(c,
+                             "SELECT (SELECT xact_commit + xact_rollback FROM pg_stat_database "
+                             "WHERE datname = current_database()), "
+                             "(SELECT n_tup_upd + n_tup_ins FROM pg_stat_user_tables "
+                             "WHERE relname = 'iwf_cluster_lease'), "
+                             "pg_snapshot_xmax(pg_current_snapshot())::text::bigint");
+        std::array<double, 3> v{-1, -1, -1};
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+            v = {std::atof(PQgetvalue(r, 0, 0)), std::atof(PQgetvalue(r, 0, 1)),
+                 std::atof(PQgetvalue(r, 0, 2))};
+        }
+        PQclear(r);
+        return v;
+    };
+    auto lease_statements = [&] {
+        return metric(a, "iwf_cluster_lease_statements_total") +
+               metric(b, "iwf_cluster_lease_statements_total");
+    };
+    const auto s0 = sample();
+    const double l0 = lease_statements();
+    pump(
+        io, [] { return false; }, std::chrono::seconds(window_s));
+    const auto s1 = sample();
+    const double l1 = lease_statements();
+    PGresult* conns = PQexec(c,
+                             "SELECT count(*) - 1 FROM pg_stat_activity "
+                             "WHERE datname = current_database()");
+    const int connections =
+        PQresultStatus(conns) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(conns, 0, 0)) : -1;
+    PQclear(conns);
+    PQfinish(c);
+    std::printf(
+        "database load of the pair over %d s (server's counters): %.1f transactions/s in all, "
+        "%.1f of them writing (transaction IDs assigned), %.1f lease row writes/s; iwfd's lease "
+        "statements (both instances): %.1f/s; connections of the pair: %d\n",
+        window_s, (s1[0] - s0[0]) / window_s, (s1[2] - s0[2]) / window_s,
+        (s1[1] - s0[1]) / window_s, (l1 - l0) / window_s, connections);
 }
 
 TEST_F(IwfdFailover, FrozenOldOwnerForwardsNothingAfterTheTakeover) {
