@@ -43,7 +43,7 @@
 #include "sip/stack.hpp"
 #include "superframe_builder.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
-#include "tests/support/mc_answer.hpp"
+#include "tests/support/mc_fake.hpp"
 
 namespace iwf::mc {
 namespace {
@@ -53,58 +53,14 @@ using iwf::test::httpGet;
 using iwf::test::runCommand;
 using iwf::test::waitFor;
 
+// The failover tests wait longer than most: a takeover takes a lease expiry.
 bool pump(asio::io_context& io, const std::function<bool()>& done,
           std::chrono::milliseconds timeout = 15s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        io.restart();
-        io.run_one_for(10ms);
-    }
-    return true;
+    return iwf::test::runIoUntil(io, done, timeout);
 }
 
-template <typename R>
-Bytes recordBytes(const R& r) {
-    InlineBytes<lmr::p25::kMaxRecordLen> b;
-    EXPECT_TRUE(lmr::p25::encodeRecord(r, b).ok());
-    return Bytes(b.view().begin(), b.view().end());
-}
-
-// The MC system (as in tests/integration/mc/iwfd_drain_test.cpp).
-struct McSystem {
-    McSystem(asio::io_context& io, metrics::Registry& reg)
-        : voice(io, reg, SteadyClock::instance(), "mc-sim", rtp::VoiceEndpointConfig{96, 99, 7, 0})
-        , floor(io, reg, "mc-sim") {
-        sip::StackConfig sc;
-        sc.name = "mc-sim";
-        sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
-        stack = std::make_unique<sip::Stack>(io, reg, sc);
-        const auto lo = asio::ip::make_address("127.0.0.1");
-        EXPECT_TRUE(voice.open({lo, 0}).ok());
-        EXPECT_TRUE(floor.open({lo, 0}).ok());
-        voice.onFrame([this](VoiceFrame&&, const rtp::RtpView&) { ++frames; });
-        stack->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
-            methods.push_back(req.method());
-            if (req.method() != "INVITE") {
-                (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
-                return;
-            }
-            (void)iwf::test::answerMcpttInvite(*stack, tx, req, voice, floor, false);
-        });
-        EXPECT_TRUE(stack->start().ok());
-    }
-    std::size_t count(const std::string& m) const {
-        return static_cast<std::size_t>(std::count(methods.begin(), methods.end(), m));
-    }
-    std::unique_ptr<sip::Stack> stack;
-    rtp::VoiceEndpoint voice;
-    rtp::FloorEndpoint floor;
-    std::vector<std::string> methods;
-    std::size_t frames = 0;
-};
+using McSystem = iwf::test::CountingMcSystem;
+using iwf::test::p25RecordBytes;
 
 struct Instance {
     std::string name;
@@ -222,7 +178,7 @@ struct IwfdFailover : ::testing::Test {
     }
     // The radio links to `i` and starts a call that reaches the MC system (36 more frames).
     void callThrough(asio::io_context& io, McSystem& mc, Instance& i, int first_superframe) {
-        radio.sendTo(i.p25_port, recordBytes(lmr::p25::makePoll("RADIO1", false)));
+        radio.sendTo(i.p25_port, p25RecordBytes(lmr::p25::makePoll("RADIO1", false)));
         ASSERT_TRUE(radio.receive(10s).has_value()) << "no poll answer\n" << i.iwfd.log();
         const std::size_t before = mc.frames;
         sendSuperframes(i, first_superframe, 2);
@@ -257,7 +213,7 @@ TEST_F(IwfdFailover, StalledStoreFencesLocallyThenKillNineStandbyTakesOver) {
         io, [] { return false; }, 300ms);
     const std::size_t frames = mc.frames;
     sendSuperframes(a, 2, 2);
-    radio.sendTo(a.p25_port, recordBytes(lmr::p25::makePoll("RADIO1", false)));
+    radio.sendTo(a.p25_port, p25RecordBytes(lmr::p25::makePoll("RADIO1", false)));
     ASSERT_TRUE(radio.receive(10s).has_value()) << a.iwfd.log();
     pump(
         io, [] { return false; }, 500ms);
@@ -404,7 +360,7 @@ TEST_F(IwfdFailover, RepeatedFailoversMeasured) {
         const auto deadline = killed + 60s;
         bool delivered = false;
         while (!delivered && std::chrono::steady_clock::now() < deadline) {
-            radio.sendTo(standby->p25_port, recordBytes(lmr::p25::makePoll("RADIO1", false)));
+            radio.sendTo(standby->p25_port, p25RecordBytes(lmr::p25::makePoll("RADIO1", false)));
             if (!radio.receive(50ms).has_value()) {
                 continue;
             }
@@ -523,7 +479,7 @@ TEST_F(IwfdFailover, FrozenOldOwnerForwardsNothingAfterTheTakeover) {
     sendSuperframes(a, 4, 2);
     // A answers the radio's poll after it has handled every record sent before it (one
     // socket, one thread): by then it has dropped or forwarded each of them.
-    radio.sendTo(a.p25_port, recordBytes(lmr::p25::makePoll("RADIO1", false)));
+    radio.sendTo(a.p25_port, p25RecordBytes(lmr::p25::makePoll("RADIO1", false)));
     ASSERT_TRUE(radio.receive(10s).has_value()) << a.iwfd.log();
     ASSERT_TRUE(waitFor([&] { return role(a) == "fenced"; }, 20s)) << a.iwfd.log();
     pump(
