@@ -511,20 +511,15 @@ void Daemon::redeliver(StoredMessage m) {
 // Calls with a transmission going on (setup or active). A call in hang time (nobody talking)
 // does not hold the drain up: stop() ends it and tells its peers.
 std::size_t Daemon::totalCalls() {
-    auto busy = [](const nlohmann::json& j) {
-        std::size_t n = 0;
-        for (const auto& c : j["calls"]) {
-            n += c.value("state", "") != "hang" ? 1 : 0;
-        }
-        return n;
-    };
-    std::size_t n = busy(engine_->callsJson());
+    // Counted by each engine on its own thread: the drain asks every 100 ms, and building the
+    // calls document for it cost 65 % of iwfd's CPU while 1,000 calls drained (perf, #16).
+    std::size_t n = engine_->transmittingCallCount();
     for (auto& w : workers_) {
-        auto p = std::make_shared<std::promise<nlohmann::json>>();
+        auto p = std::make_shared<std::promise<std::size_t>>();
         auto f = p->get_future();
-        asio::post(w->io, [p, wk = w.get()] { p->set_value(wk->engine->callsJson()); });
+        asio::post(w->io, [p, wk = w.get()] { p->set_value(wk->engine->transmittingCallCount()); });
         if (f.wait_for(std::chrono::seconds(1)) == std::future_status::ready) {
-            n += busy(f.get());
+            n += f.get();
         }
     }
     return n;

@@ -90,6 +90,15 @@ std::size_t Engine::callCount() const {
     return n;
 }
 
+std::size_t Engine::transmittingCallCount() const {
+    std::size_t n = 0;
+    for (const auto& [id, c] : calls_) {
+        const auto st = c->fsm.state();
+        n += st != CallState::Ended && st != CallState::Hang ? 1 : 0;
+    }
+    return n;
+}
+
 std::size_t Engine::callStateBytes(std::size_t legs) {
     // The first legs are inside Call; each further one is a heap node plus its owning pointer.
     const std::size_t inline_legs = decltype(Call::legs)::inlineCapacity();

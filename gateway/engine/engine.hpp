@@ -88,6 +88,9 @@ class Engine final : public EventSink {
     // GET /v1/calls: calls, their legs, floor and E2EE state, engine totals, latency.
     nlohmann::json callsJson() const;
     std::size_t callCount() const;
+    // Calls with a transmission in progress or being set up (neither in hang time nor ended):
+    // what a drain waits for. Counted without building callsJson().
+    std::size_t transmittingCallCount() const;
     // POST /v1/calls/{id}/end: ends the call named `id` (callsJson "id") on every leg, each
     // link told with CallEnd{Cancelled, detail}. False if no such call is in progress.
     bool endCallById(std::string_view id, std::string_view detail);
