@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "mc_adapters/security/key_mgmt.hpp"
+
 namespace iwf::mc::mcptt {
 
 namespace {
@@ -103,12 +105,15 @@ sip::SessionDescription buildMcpttSdp(const McpttMedia& m, std::uint64_t session
     sip::SdpMedia audio;
     audio.type = "audio";
     audio.port = m.audio_port;
-    audio.proto = "RTP/AVP";
+    audio.proto = m.srtp ? "RTP/SAVP" : "RTP/AVP";
     audio.formats = {std::to_string(m.payload_type)};
     audio.info = "speech";
     audio.attributes = {{"rtpmap", std::to_string(m.payload_type) + " " + m.encoding + "/" +
                                        std::to_string(m.clock_rate)},
                         {"sendrecv", ""}};
+    if (!m.key_mgmt.empty()) {
+        audio.attributes.push_back({"key-mgmt", security::formatKeyMgmt(m.key_mgmt)});
+    }
     d.media.push_back(std::move(audio));
     if (m.floor) {
         sip::SdpMedia fl;
@@ -150,6 +155,24 @@ Result<McpttMedia> readMcpttSdp(const sip::SessionDescription& sdp) {
     }
     m.address = sdp.addressOf(*audio);
     m.audio_port = audio->port;
+    m.srtp = audio->proto == "RTP/SAVP";
+    // RFC 4567 §3.1: at media level, or at session level for every stream.
+    std::vector<std::string> km = audio->attributes_named("key-mgmt");
+    for (const auto& a : sdp.attributes) {
+        if (a.name == "key-mgmt") {
+            km.push_back(a.value);
+        }
+    }
+    for (const auto& v : km) {
+        auto msg = security::parseKeyMgmt(v);
+        if (msg) {
+            m.key_mgmt = std::move(*msg);
+            break;
+        }
+        if (msg.error().reason != "key_mgmt_not_mikey") {
+            return msg.error();
+        }
+    }
     // The first format we can name.
     int pt = 0;
     auto fmt = audio->formats[0];
@@ -194,6 +217,8 @@ Result<McpttMedia> answerMedia(const McpttMedia& offer, const McpttMedia& ours) 
     }
     McpttMedia a = ours;
     a.payload_type = offer.payload_type;
+    a.srtp = ours.srtp && offer.srtp;  // RFC 3264 §6: the answer keeps the offer's transport
+    a.key_mgmt.clear();
     a.floor = offer.floor && ours.floor;
     a.floor_params = {};
     if (a.floor) {
