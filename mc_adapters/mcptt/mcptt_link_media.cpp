@@ -252,6 +252,10 @@ McpttMedia McpttLink::ourMedia(const Call& call) const {
     m.floor_port = call.floor ? call.floor->localEndpoint().port() : 0;
     m.floor_params.queueing = true;
     m.floor_params.priority = cfg_.floor_priority;
+    // TS 33.180: RTP/SAVP when the call is (or must be) SRTP; our private call's PCK.
+    m.srtp = call.voice && protectionOf(call) != MediaProtection::Off &&
+             (call.voice->protection().keyed() || protectionOf(call) == MediaProtection::Required);
+    m.key_mgmt = call.pck_message;
     return m;
 }
 
