@@ -192,8 +192,8 @@ class McpttLink final : public McLink {
     std::uint16_t floorPort(CallRef call) const;
 
     // TS 33.180 keys the IWF holds as an MC client (issue #20), each already received and
-    // verified (security::receiveIMessage). Nothing delivers them yet from a GMS or a KMS:
-    // the daemon and the tests call these. Errors: "wrong_key_purpose", SrtpSession's.
+    // verified (security::receiveIMessage; receiveGroupKey and the a=key-mgmt of a private
+    // call's SDP do that here). Errors: "wrong_key_purpose", SrtpSession's.
     // A GMK for `group` (§7.4.2): the group's calls from now on, and the calls going on
     // (rollover: the new key sends, the older ones still decrypt; kMaxKeysPerCall kept).
     Status setGroupKey(const std::string& group, const security::DistributedKey& gmk);
