@@ -38,7 +38,7 @@
 #include "superframe_builder.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
 #include "tests/support/hbp_peer.hpp"
-#include "tests/support/mc_answer.hpp"
+#include "tests/support/mc_fake.hpp"
 
 namespace iwf::mc {
 namespace {
@@ -51,62 +51,8 @@ using iwf::test::waitFor;
 
 constexpr const char* kSecret = "s3cret-token-0123456789";
 
-bool pump(asio::io_context& io, const std::function<bool()>& done,
-          std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        io.restart();
-        io.run_one_for(10ms);
-    }
-    return true;
-}
-
-template <typename R>
-Bytes recordBytes(const R& r) {
-    InlineBytes<lmr::p25::kMaxRecordLen> b;
-    EXPECT_TRUE(lmr::p25::encodeRecord(r, b).ok());
-    return Bytes(b.view().begin(), b.view().end());
-}
-
-// The MC system: answers the IWF's INVITE with its own RTP / floor ports, counts frames and
-// requests (BYE).
-struct McSystem {
-    McSystem(asio::io_context& io, metrics::Registry& reg)
-        : voice(io, reg, SteadyClock::instance(), "mc-sim", rtp::VoiceEndpointConfig{96, 99, 7, 0})
-        , floor(io, reg, "mc-sim") {
-        sip::StackConfig sc;
-        sc.name = "mc-sim";
-        sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
-        stack = std::make_unique<sip::Stack>(io, reg, sc);
-        const auto lo = asio::ip::make_address("127.0.0.1");
-        EXPECT_TRUE(voice.open({lo, 0}).ok());
-        EXPECT_TRUE(floor.open({lo, 0}).ok());
-        voice.onFrame([this](VoiceFrame&&, const rtp::RtpView&) { ++frames; });
-        stack->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
-            methods.push_back(req.method());
-            if (req.method() != "INVITE") {
-                (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
-                return;
-            }
-            if (iwf::test::answerMcpttInvite(*stack, tx, req, voice, floor, /*queueing=*/false)) {
-                invited = true;
-            }
-        });
-        EXPECT_TRUE(stack->start().ok());
-    }
-    std::size_t count(const std::string& m) const {
-        return static_cast<std::size_t>(std::count(methods.begin(), methods.end(), m));
-    }
-    std::unique_ptr<sip::Stack> stack;
-    rtp::VoiceEndpoint voice;
-    rtp::FloorEndpoint floor;
-    std::vector<std::string> methods;
-    bool invited = false;
-    std::size_t frames = 0;
-};
+using iwf::test::CountingMcSystem;
+using iwf::test::pumpIo;
 
 std::string bearer(const std::string& s) {
     return "Authorization: Bearer " + s;
@@ -287,9 +233,9 @@ TEST_F(IwfdAdmin, CheckConfigRefusesATokenFileOthersMayRead) {
 TEST_F(IwfdAdmin, EndCallEndsBothLegsAndShowsTheCallFirst) {
     asio::io_context io;
     metrics::Registry reg;
-    McSystem mc(io, reg);
+    CountingMcSystem mc(io, reg);
     ASSERT_NO_FATAL_FAILURE(start(config(mc.stack->port(sip::Protocol::Udp), tokenFile(kSecret))));
-    radio.sendTo(p25_port, recordBytes(lmr::p25::makePoll("RADIO1", false)));
+    radio.sendTo(p25_port, iwf::test::p25RecordBytes(lmr::p25::makePoll("RADIO1", false)));
     ASSERT_TRUE(radio.receive(5s).has_value()) << "no poll answer\n" << iwfd.log();
     // Two superframes: the first one's LDU2 announces the MI, the call is set up to the MC side.
     for (int n = 0; n < 2; ++n) {
@@ -297,7 +243,7 @@ TEST_F(IwfdAdmin, EndCallEndsBothLegsAndShowsTheCallFirst) {
             radio.sendTo(p25_port, rec);
         }
     }
-    ASSERT_TRUE(pump(io, [&] { return mc.frames >= 36; })) << iwfd.log();
+    ASSERT_TRUE(pumpIo(io, [&] { return mc.frames >= 36; })) << iwfd.log();
 
     auto calls = nlohmann::json::parse(httpGet(port, "/v1/calls").body)["calls"];
     ASSERT_EQ(calls.size(), 1u) << calls.dump(2);
@@ -325,7 +271,7 @@ TEST_F(IwfdAdmin, EndCallEndsBothLegsAndShowsTheCallFirst) {
     auto r = httpRequest(port, "POST", "/v1/calls/" + id + "/end", {bearer(kSecret)});
     ASSERT_EQ(r.status, 200) << r.body;
     // The MC leg: a BYE. The call is gone from the view at once.
-    ASSERT_TRUE(pump(io, [&] { return mc.count("BYE") >= 1; })) << iwfd.log();
+    ASSERT_TRUE(pumpIo(io, [&] { return mc.count("BYE") >= 1; })) << iwfd.log();
     EXPECT_EQ(nlohmann::json::parse(httpGet(port, "/v1/calls").body)["calls"].size(), 0u);
     EXPECT_EQ(httpRequest(port, "GET", "/v1/calls/" + id).status, 404);
     EXPECT_TRUE(logHas("call=" + id + " end reason=cancelled")) << iwfd.log();
@@ -335,7 +281,7 @@ TEST_F(IwfdAdmin, EndCallEndsBothLegsAndShowsTheCallFirst) {
     for (const auto& rec : superframe(2)) {
         radio.sendTo(p25_port, rec);
     }
-    pump(
+    pumpIo(
         io, [] { return false; }, 1s);
     EXPECT_EQ(mc.frames, frames);
     EXPECT_EQ(mc.count("INVITE"), 1u);

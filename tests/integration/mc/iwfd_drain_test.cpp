@@ -27,7 +27,7 @@
 #include "superframe_builder.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
 #include "tests/support/hbp_peer.hpp"
-#include "tests/support/mc_answer.hpp"
+#include "tests/support/mc_fake.hpp"
 
 namespace iwf::mc {
 namespace {
@@ -36,62 +36,8 @@ using namespace std::chrono_literals;
 using iwf::test::httpGet;
 using iwf::test::runCommand;
 
-bool pump(asio::io_context& io, const std::function<bool()>& done,
-          std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        io.restart();
-        io.run_one_for(10ms);
-    }
-    return true;
-}
-
-template <typename R>
-Bytes recordBytes(const R& r) {
-    InlineBytes<lmr::p25::kMaxRecordLen> b;
-    EXPECT_TRUE(lmr::p25::encodeRecord(r, b).ok());
-    return Bytes(b.view().begin(), b.view().end());
-}
-
-// The MC system: answers the IWF's INVITE with its own RTP / floor ports, counts frames and
-// requests (BYE).
-struct McSystem {
-    McSystem(asio::io_context& io, metrics::Registry& reg)
-        : voice(io, reg, SteadyClock::instance(), "mc-sim", rtp::VoiceEndpointConfig{96, 99, 7, 0})
-        , floor(io, reg, "mc-sim") {
-        sip::StackConfig sc;
-        sc.name = "mc-sim";
-        sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
-        stack = std::make_unique<sip::Stack>(io, reg, sc);
-        const auto lo = asio::ip::make_address("127.0.0.1");
-        EXPECT_TRUE(voice.open({lo, 0}).ok());
-        EXPECT_TRUE(floor.open({lo, 0}).ok());
-        voice.onFrame([this](VoiceFrame&&, const rtp::RtpView&) { ++frames; });
-        stack->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
-            methods.push_back(req.method());
-            if (req.method() != "INVITE") {
-                (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
-                return;
-            }
-            if (iwf::test::answerMcpttInvite(*stack, tx, req, voice, floor, /*queueing=*/false)) {
-                invited = true;
-            }
-        });
-        EXPECT_TRUE(stack->start().ok());
-    }
-    std::size_t count(const std::string& m) const {
-        return static_cast<std::size_t>(std::count(methods.begin(), methods.end(), m));
-    }
-    std::unique_ptr<sip::Stack> stack;
-    rtp::VoiceEndpoint voice;
-    rtp::FloorEndpoint floor;
-    std::vector<std::string> methods;
-    bool invited = false;
-    std::size_t frames = 0;
-};
+using iwf::test::CountingMcSystem;
+using iwf::test::pumpIo;
 
 struct IwfdDrain : ::testing::Test {
     void SetUp() override {
@@ -140,13 +86,13 @@ struct IwfdDrain : ::testing::Test {
     }
     // iwfd up with the keymap, the radio linked, the repeater logged in, a call from the
     // radio in progress at the MC system (36 frames received).
-    void startCall(asio::io_context& io, McSystem& mc, const std::string& deadline) {
+    void startCall(asio::io_context& io, CountingMcSystem& mc, const std::string& deadline) {
         ASSERT_TRUE(iwfd.start(dir, config(mc.stack->port(sip::Protocol::Udp), deadline)))
             << iwfd.log();
         ASSERT_TRUE(iwf::test::waitFor(
             [&] { return httpGet(iwfd.adminPort(), "/healthz").status == 200; }, 10s))
             << iwfd.log();
-        radio.sendTo(p25_port, recordBytes(lmr::p25::makePoll("RADIO1", false)));
+        radio.sendTo(p25_port, iwf::test::p25RecordBytes(lmr::p25::makePoll("RADIO1", false)));
         ASSERT_TRUE(radio.receive(5s).has_value()) << "no poll answer\n" << iwfd.log();
         ASSERT_TRUE(repeater.login(hbp_port, 3100001, "drain-test")) << iwfd.log();
         // Two superframes: the first one's LDU2 announces the MI, so the E2EE state is known
@@ -156,7 +102,7 @@ struct IwfdDrain : ::testing::Test {
                 radio.sendTo(p25_port, r);
             }
         }
-        ASSERT_TRUE(pump(io, [&] { return mc.frames >= 36; })) << iwfd.log();
+        ASSERT_TRUE(pumpIo(io, [&] { return mc.frames >= 36; })) << iwfd.log();
     }
     // The records the radio received after `from`, until none for 2 s.
     std::vector<Bytes> drainRadio() {
@@ -193,7 +139,7 @@ struct IwfdDrain : ::testing::Test {
 TEST_F(IwfdDrain, CallInProgressEndsThenEveryPeerIsToldAndExitZero) {
     asio::io_context io;
     metrics::Registry reg;
-    McSystem mc(io, reg);
+    CountingMcSystem mc(io, reg);
     ASSERT_NO_FATAL_FAILURE(startCall(io, mc, "60s"));
 
     iwfd.signal(SIGTERM);
@@ -221,14 +167,14 @@ TEST_F(IwfdDrain, CallInProgressEndsThenEveryPeerIsToldAndExitZero) {
                 status = rsp.status();
             }
         });
-    ASSERT_TRUE(pump(io, [&] { return status != 0; })) << iwfd.log();
+    ASSERT_TRUE(pumpIo(io, [&] { return status != 0; })) << iwfd.log();
     EXPECT_EQ(status, 503);
 
     // The call in progress goes on: a superframe sent now reaches the MC system.
     for (const auto& r : superframe(2)) {
         radio.sendTo(p25_port, r);
     }
-    ASSERT_TRUE(pump(io, [&] { return mc.frames >= 54; })) << iwfd.log();
+    ASSERT_TRUE(pumpIo(io, [&] { return mc.frames >= 54; })) << iwfd.log();
     EXPECT_TRUE(iwfd.running());
     EXPECT_EQ(mc.count("BYE"), 0u);
 
@@ -236,7 +182,7 @@ TEST_F(IwfdDrain, CallInProgressEndsThenEveryPeerIsToldAndExitZero) {
     Bytes end(17, 0);
     end[0] = 0x80;
     radio.sendTo(p25_port, end);
-    ASSERT_TRUE(pump(
+    ASSERT_TRUE(pumpIo(
         io, [&] { return mc.count("BYE") >= 1; }, 15s))
         << iwfd.log();
     EXPECT_EQ(iwfd.waitExit(15s), std::optional<int>(0)) << iwfd.log();
@@ -249,10 +195,10 @@ TEST_F(IwfdDrain, CallInProgressEndsThenEveryPeerIsToldAndExitZero) {
 TEST_F(IwfdDrain, DeadlineEndsACallThatGoesOnAndEveryPeerIsTold) {
     asio::io_context io;
     metrics::Registry reg;
-    McSystem mc(io, reg);
+    CountingMcSystem mc(io, reg);
     ASSERT_NO_FATAL_FAILURE(startCall(io, mc, "1s"));
     iwfd.signal(SIGTERM);
-    ASSERT_TRUE(pump(
+    ASSERT_TRUE(pumpIo(
         io, [&] { return mc.count("BYE") >= 1; }, 15s))
         << iwfd.log();
     EXPECT_EQ(iwfd.waitExit(15s), std::optional<int>(0)) << iwfd.log();

@@ -1,0 +1,95 @@
+#pragma once
+// The MC system that the end-to-end tests of the real iwfd put on the far side of IWF-1, and
+// the two small helpers every one of them needs. Header-only; the tests that use it link
+// iwf_mc, iwf_sip and iwf_lmr.
+//
+// One copy for the admin, drain and failover tests, which used to carry their own identical
+// McSystem, pump() and recordBytes() (tests whose MC system records more - the frames
+// themselves, the offer - keep their own, built on answerMcpttInvite()).
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/asio.hpp"
+#include "common/bytes.hpp"
+#include "common/clock.hpp"
+#include "common/metrics.hpp"
+#include "common/voice.hpp"
+#include "lmr_adapters/p25/records.hpp"
+#include "mc_adapters/rtp/floor_endpoint.hpp"
+#include "mc_adapters/rtp/voice_endpoint.hpp"
+#include "sip/stack.hpp"
+#include "tests/support/mc_answer.hpp"
+
+namespace iwf::test {
+
+// Runs `io` one handler at a time until `done()` holds (true) or `timeout` passes (false).
+inline bool pumpIo(asio::io_context& io, const std::function<bool()>& done,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        io.restart();
+        io.run_one_for(std::chrono::milliseconds(10));
+    }
+    return true;
+}
+
+// The wire bytes of a P25 network record, as a radio sends them.
+template <typename R>
+Bytes p25RecordBytes(const R& r) {
+    InlineBytes<lmr::p25::kMaxRecordLen> b;
+    EXPECT_TRUE(lmr::p25::encodeRecord(r, b).ok());
+    return Bytes(b.view().begin(), b.view().end());
+}
+
+// The MC system: a SIP stack on 127.0.0.1 that answers the IWF's INVITE with its own RTP and
+// floor ports (answerMcpttInvite, no floor queueing) and every other request with 200 OK; it
+// counts the voice frames that reach it and records the methods it received (BYE, ...).
+struct CountingMcSystem {
+    CountingMcSystem(asio::io_context& io, metrics::Registry& reg)
+        : voice(io, reg, SteadyClock::instance(), "mc-sim",
+                mc::rtp::VoiceEndpointConfig{96, 99, 7, 0})
+        , floor(io, reg, "mc-sim") {
+        sip::StackConfig sc;
+        sc.name = "mc-sim";
+        sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
+        stack = std::make_unique<sip::Stack>(io, reg, sc);
+        const auto lo = asio::ip::make_address("127.0.0.1");
+        EXPECT_TRUE(voice.open({lo, 0}).ok());
+        EXPECT_TRUE(floor.open({lo, 0}).ok());
+        voice.onFrame([this](VoiceFrame&&, const mc::rtp::RtpView&) { ++frames; });
+        stack->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
+            methods.push_back(req.method());
+            if (req.method() != "INVITE") {
+                (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
+                return;
+            }
+            if (answerMcpttInvite(*stack, tx, req, voice, floor, /*queueing=*/false)) {
+                invited = true;
+            }
+        });
+        EXPECT_TRUE(stack->start().ok());
+    }
+    // How many requests with method `m` arrived.
+    std::size_t count(const std::string& m) const {
+        return static_cast<std::size_t>(std::count(methods.begin(), methods.end(), m));
+    }
+    std::unique_ptr<sip::Stack> stack;
+    mc::rtp::VoiceEndpoint voice;
+    mc::rtp::FloorEndpoint floor;
+    std::vector<std::string> methods;
+    bool invited = false;
+    std::size_t frames = 0;
+};
+
+}  // namespace iwf::test
