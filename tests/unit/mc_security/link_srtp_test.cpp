@@ -602,6 +602,27 @@ struct KeyMgmtParties {
 };
 
 struct McpttLinkKeyMgmt : McpttLinkSrtp {
+    // The link verifies and decrypts the offer's I_MESSAGE (a 1024-bit pairing) before it
+    // answers; under ASan on a loaded machine that outlasts the fixture's Timer B (64 x 20 ms),
+    // so the MC side here keeps RFC 3261's T1 of 500 ms.
+    void SetUp() override {
+        McpttLinkSrtp::SetUp();
+        mc.reset();
+        sip::StackConfig sc;
+        sc.name = "mc";
+        sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
+        sc.timers.t1 = std::chrono::milliseconds(500);
+        mc = std::make_unique<sip::Stack>(io, reg, sc);
+        mc->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer& p) {
+            mc_requests.push_back(req);
+            if (mc_answer) {
+                mc_answer(tx, req, p);
+            } else {
+                (void)mc->respond(tx, sip::makeResponse(req, 200, {}, mc->newTag()));
+            }
+        });
+        ASSERT_TRUE(mc->start().ok());
+    }
     static void SetUpTestSuite() { parties_ = new KeyMgmtParties(); }
     static void TearDownTestSuite() {
         delete parties_;
