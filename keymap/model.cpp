@@ -42,6 +42,28 @@ bool parseEncryptionMode(std::string_view s, EncryptionMode& out) {
     return false;
 }
 
+std::string_view toString(MediaProtection m) {
+    switch (m) {
+        case MediaProtection::Off:
+            return "off";
+        case MediaProtection::Optional:
+            return "optional";
+        case MediaProtection::Required:
+            return "required";
+    }
+    return "required";
+}
+
+bool parseMediaProtection(std::string_view s, MediaProtection& out) {
+    for (auto m : {MediaProtection::Off, MediaProtection::Optional, MediaProtection::Required}) {
+        if (s == toString(m)) {
+            out = m;
+            return true;
+        }
+    }
+    return false;
+}
+
 bool parseHomeSide(std::string_view s, HomeSide& out) {
     for (auto h : {HomeSide::Lmr, HomeSide::Mc}) {
         if (s == toString(h)) {
@@ -187,7 +209,7 @@ json toJson(const Group& g) {
               {"tgid", g.tgid},
               {"home", toString(g.home)},
               {"mode", toString(g.mode)},
-              {"media_protection", g.media_protection},
+              {"media_protection", toString(g.media_protection)},
               {"floor_protection", g.floor_protection},
               {"members", members}};
     if (!g.display_name.empty()) {
@@ -351,7 +373,14 @@ Keymap keymapFromJson(const json& j) {
             }
             x.codec = c;
         }
-        x.media_protection = get<bool>(g, "media_protection", w);
+        // A store written before the tri-state holds a boolean: true was "required".
+        if (g.contains("media_protection") && g.at("media_protection").is_boolean()) {
+            x.media_protection = get<bool>(g, "media_protection", w) ? MediaProtection::Required
+                                                                     : MediaProtection::Off;
+        } else if (!parseMediaProtection(get<std::string>(g, "media_protection", w),
+                                         x.media_protection)) {
+            bad(w, "bad media_protection");
+        }
         x.floor_protection = get<bool>(g, "floor_protection", w);
         for (const auto& m : get<json>(g, "members", w)) {
             x.members.push_back(McId{m.get<std::string>()});

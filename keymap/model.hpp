@@ -29,15 +29,21 @@ enum class EncryptionMode : std::uint8_t { Clear = 0, Secure = 1, Mixed = 2 };
 enum class HomeSide : std::uint8_t { Lmr = 0, Mc = 1 };
 // Ad hoc rule scope: a range of LMR talkgroups or of LMR units.
 enum class AdhocScope : std::uint8_t { Talkgroup = 0, Unit = 1 };
+// TS 33.180 media protection (SRTP with the GMK) of a group on the MC side: never, when the
+// key is there, or always (the MC link's media_protection modes, mc-security.md §12).
+enum class MediaProtection : std::uint8_t { Off = 0, Optional = 1, Required = 2 };
 
 std::string_view toString(EncryptionMode m);
 std::string_view toString(HomeSide h);
 std::string_view toString(AdhocScope s);
+std::string_view toString(MediaProtection m);
 // Short codec names: "imbe", "ambe2-half", "dmr-ambe", "tetra-acelp", "pcm".
 std::string_view codecName(VoiceCodec c);
 bool parseEncryptionMode(std::string_view s, EncryptionMode& out);
 bool parseHomeSide(std::string_view s, HomeSide& out);
 bool parseAdhocScope(std::string_view s, AdhocScope& out);
+// "off" | "optional" | "required".
+bool parseMediaProtection(std::string_view s, MediaProtection& out);
 bool parseFamily(std::string_view s, LmrFamily& out);
 bool parseCodec(std::string_view s, VoiceCodec& out);
 
@@ -107,8 +113,8 @@ struct Group {
     std::optional<std::uint16_t> algid;
     std::optional<std::uint32_t> key_id;
     std::optional<VoiceCodec> codec;  // absent = the family's native codec
-    bool media_protection = true;     // MC media protection (SRTP with the GMK)
-    bool floor_protection = true;     // MC floor control protection
+    MediaProtection media_protection = MediaProtection::Required;  // SRTP with the GMK
+    bool floor_protection = true;                                  // MC floor control protection
     std::vector<McId> members;
     int line = 0;
 };

@@ -78,7 +78,9 @@ std::string renderGroupConfig(const GroupView& g, const GroupRenderOptions& opti
     enc.append_child("mcpttgi:encoding")
         .append_attribute("name")
         .set_value(options.voice_encoding.c_str());
-    boolean(ls, "mcpttgi:protect-media", g.group->media_protection);
+    // 24.481's protect-media is a boolean: the members protect media unless it is off; the
+    // exact mode is in iwf:interworking/iwf:media-protection below.
+    boolean(ls, "mcpttgi:protect-media", g.group->media_protection != MediaProtection::Off);
     boolean(ls, "mcpttgi:protect-floor-control-signalling", g.group->floor_protection);
 
     // OpenIWF extension (elements of another namespace, after the 3GPP ones).
@@ -95,6 +97,7 @@ std::string renderGroupConfig(const GroupView& g, const GroupRenderOptions& opti
     number(iw, "iwf:lmr-group", g.tgid());
     // The LMR vocoder inside the payload format named above (imbe, ambe2-half, ...).
     text(iw, "iwf:lmr-codec", str(codecName(g.codec)));
+    text(iw, "iwf:media-protection", str(toString(g.group->media_protection)));
     return dump(doc);
 }
 

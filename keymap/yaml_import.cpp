@@ -201,7 +201,15 @@ class Parser {
                        c);
             g.codec = c;
         }
-        g.media_protection = n.getBool("media_protection", true);
+        // off | optional | required; true / false (the keymap's older boolean) mean required /
+        // off. Anything else refuses the whole file, naming file, line and field.
+        const std::string mp = n.getEnum(
+            "media_protection", {"off", "optional", "required", "true", "false"}, "required");
+        if (mp == "true" || mp == "false") {
+            g.media_protection = mp == "true" ? MediaProtection::Required : MediaProtection::Off;
+        } else {
+            (void)parseMediaProtection(mp, g.media_protection);
+        }
         g.floor_protection = n.getBool("floor_protection", true);
         for (const auto& item : n.optionalList("members")) {
             std::string uri = item.asString();
@@ -444,7 +452,8 @@ std::string exportKeymapYaml(const Keymap& k) {
         if (g.codec) {
             e << YAML::Key << "codec" << YAML::Value << std::string(codecName(*g.codec));
         }
-        e << YAML::Key << "media_protection" << YAML::Value << g.media_protection;
+        e << YAML::Key << "media_protection" << YAML::Value
+          << std::string(toString(g.media_protection));
         e << YAML::Key << "floor_protection" << YAML::Value << g.floor_protection;
         e << YAML::Key << "members" << YAML::Value << YAML::BeginSeq;
         for (const auto& m : g.members) {

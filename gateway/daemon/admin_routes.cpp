@@ -40,7 +40,7 @@ nlohmann::json groupSecurity(const keymap::GroupView& g) {
                         {"tgid", gr.tgid},
                         {"home", std::string(keymap::toString(gr.home))},
                         {"e2ee", g.e2ee()},
-                        {"media_protection", gr.media_protection},
+                        {"media_protection", std::string(keymap::toString(gr.media_protection))},
                         {"floor_protection", gr.floor_protection},
                         {"members", g.members.size()}};
     // ALGID and key ID name the algorithm and the key the radios use; the key itself is never

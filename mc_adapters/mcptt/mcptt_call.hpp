@@ -74,6 +74,7 @@ struct McpttLink::Call {
     bool broadcast = false;
     bool floor_control = true;
     bool outgoing = false;
+    Bytes pck_message;  // outgoing private call: our PCK's I_MESSAGE (a=key-mgmt, §7.2)
     bool e2ee = false;
     std::string session_type;
     std::string target;  // group ID or called MCPTT ID

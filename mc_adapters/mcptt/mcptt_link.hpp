@@ -192,8 +192,8 @@ class McpttLink final : public McLink {
     std::uint16_t floorPort(CallRef call) const;
 
     // TS 33.180 keys the IWF holds as an MC client (issue #20), each already received and
-    // verified (security::receiveIMessage). Nothing delivers them yet from a GMS or a KMS:
-    // the daemon and the tests call these. Errors: "wrong_key_purpose", SrtpSession's.
+    // verified (security::receiveIMessage; receiveGroupKey and the a=key-mgmt of a private
+    // call's SDP do that here). Errors: "wrong_key_purpose", SrtpSession's.
     // A GMK for `group` (§7.4.2): the group's calls from now on, and the calls going on
     // (rollover: the new key sends, the older ones still decrypt; kMaxKeysPerCall kept).
     Status setGroupKey(const std::string& group, const security::DistributedKey& gmk);
@@ -203,6 +203,17 @@ class McpttLink final : public McLink {
     Status setPrivateCallKey(CallRef call, const security::DistributedKey& pck);
     // Whether a call's media is SRTP (tests, /v1 views).
     bool mediaProtected(CallRef call) const;
+    // The IWF's MIKEY-SAKKE identity (its URI, KMS certificate, current key set) and the KMSs
+    // whose users it accepts I_MESSAGEs from (security::receiveIMessage). With it, a private
+    // call's PCK travels in the SDP (a=key-mgmt:mikey, RFC 4567): an incoming offer's
+    // I_MESSAGE is verified (ECCSI) and decrypted (SAKKE) before the call is answered, and
+    // our own private calls carry a fresh PCK to the callee (§7.2, E.3).
+    void setMikeyIdentity(security::MikeyIdentity me, security::KmsDirectory kms);
+    // A GMK's I_MESSAGE for `group` from the GMS (§5.7, E.2): verified and decrypted with the
+    // identity above, then installed (setGroupKey), or kept until its activation time (E.6)
+    // and installed then. Errors: receiveIMessage's reasons, "mikey_no_identity",
+    // "mikey_not_gmk"; each refusal is counted in iwf_mcptt_media_protection_total.
+    Status receiveGroupKey(const std::string& group, ByteView i_message);
 
   private:
     struct Call;
@@ -272,6 +283,10 @@ class McpttLink final : public McLink {
     void installProvisionedKeys();
     void applyProtection(Call& call);
     Status keyMedia(Call& call, const security::CallKeying& media);
+    Status keyFromOffer(Call& call, const McpttMedia& offer);
+    Status makeOurPck(Call& call);
+    std::uint64_t nowNtpSeconds() const;
+    void armGroupKeyTimer();
 
     asio::io_context& io_;
     metrics::Registry& metrics_;
@@ -314,6 +329,11 @@ class McpttLink final : public McLink {
     // TS 33.180 keys (mcptt_link_security.cpp): the GMKs per group (oldest first), the CSK.
     std::map<std::string, std::vector<security::DistributedKey>, std::less<>> group_keys_;
     std::optional<security::DistributedKey> floor_key_;
+    // The IWF's MIKEY-SAKKE identity (setMikeyIdentity) and GMKs waiting for their activation.
+    std::optional<security::MikeyIdentity> mikey_me_;
+    security::KmsDirectory kms_dir_;
+    std::multimap<std::uint64_t, std::pair<std::string, security::DistributedKey>> pending_gmks_;
+    std::unique_ptr<asio::steady_timer> gmk_timer_;
     metrics::Counter* session_refreshes_ = nullptr;
     metrics::Counter* session_expired_ = nullptr;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -270,6 +270,10 @@ McpttMedia McpttLink::ourMedia(const Call& call) const {
     if (call.amr) {
         m = amrWbMedia(std::move(m), *call.amr);
     }
+    // TS 33.180: RTP/SAVP when the call is (or must be) SRTP; our private call's PCK.
+    m.srtp = call.voice && protectionOf(call) != MediaProtection::Off &&
+             (call.voice->protection().keyed() || protectionOf(call) == MediaProtection::Required);
+    m.key_mgmt = call.pck_message;
     return m;
 }
 

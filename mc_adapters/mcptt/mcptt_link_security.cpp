@@ -3,9 +3,12 @@
 // SRTP (voice) and SRTCP (floor control) guards.
 #include <algorithm>
 
+#include <openssl/rand.h>
+
 #include "common/log.hpp"
 #include "mc_adapters/mcptt/mcptt_call.hpp"
 #include "mc_adapters/mcptt/mcptt_link.hpp"
+#include "mc_adapters/security/ossl.hpp"
 
 namespace iwf::mc::mcptt {
 
@@ -154,6 +157,156 @@ Status McpttLink::setPrivateCallKey(CallRef ref, const security::DistributedKey&
         return Error{"media_protection_off"};
     }
     return keyMedia(call, security::privateMediaKeying(pck, call.outgoing));
+}
+
+void McpttLink::setMikeyIdentity(security::MikeyIdentity me, security::KmsDirectory kms) {
+    mikey_me_ = std::move(me);
+    kms_dir_ = std::move(kms);
+    kms_dir_.emplace(mikey_me_->kms.kms_uri, mikey_me_->kms);
+}
+
+std::uint64_t McpttLink::nowNtpSeconds() const {
+    const auto unix_s =
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.wallNow().time_since_epoch())
+            .count();
+    return static_cast<std::uint64_t>(unix_s) + security::kNtpUnixOffset;
+}
+
+// TS 33.180 §7.2 / E.3 with RFC 4567: the PCK of an incoming private call arrives in the
+// offer's a=key-mgmt:mikey. It is verified (ECCSI: the initiator's signature under a KMS we
+// know) and decrypted (SAKKE with our RSK) before anything is answered; a refusal is counted
+// with receiveIMessage's fixed reason and the caller answers 488, so no media flows.
+Status McpttLink::keyFromOffer(Call& call, const McpttMedia& offer) {
+    if (offer.key_mgmt.empty() || call.kind == CallKind::Group ||
+        protectionOf(call) == MediaProtection::Off) {
+        return Status::success();  // off: the offer is answered as before (plain RTP)
+    }
+    auto refuse = [&](Error e) -> Status {
+        count("iwf_mcptt_media_protection_total", e.reason);
+        log::get("mcptt")->warn("link={} call={:x} caller={} PCK in a=key-mgmt refused: {}",
+                                cfg_.name, call.ref, call.caller, e.reason);
+        return e;
+    };
+    if (!mikey_me_) {
+        return refuse(Error{"mikey_no_identity"});
+    }
+    auto pck = security::receiveIMessage(offer.key_mgmt, *mikey_me_, kms_dir_, nowNtpSeconds());
+    if (!pck) {
+        return refuse(pck.error());
+    }
+    if (pck->purpose != security::KeyPurpose::Pck) {
+        return refuse(Error{"mikey_not_pck"});
+    }
+    if (pck->activationTime() > nowNtpSeconds()) {
+        return refuse(Error{"mikey_key_not_active"});  // a call's key is for now
+    }
+    if (auto st = keyMedia(call, security::privateMediaKeying(*pck, false)); !st) {
+        return refuse(st.error());
+    }
+    return Status::success();
+}
+
+// Our own private call under protection: a fresh PCK and PCK-ID (purpose tag 1, §5.2.2) sent
+// to the callee in our offer's a=key-mgmt, and our media keyed as the initiator (CS-ID 0).
+// The callee's KMS is taken to be ours (one MC system behind the link).
+Status McpttLink::makeOurPck(Call& call) {
+    if (call.kind == CallKind::Group || protectionOf(call) == MediaProtection::Off || !mikey_me_) {
+        return Status::success();
+    }
+    security::KeyToSend k;
+    k.purpose = security::KeyPurpose::Pck;
+    k.key.resize(16);
+    k.rand.resize(16);
+    std::uint8_t id[4];
+    if (RAND_priv_bytes(k.key.data(), 16) != 1 || RAND_bytes(k.rand.data(), 16) != 1 ||
+        RAND_bytes(id, sizeof id) != 1) {
+        return Error{"crypto_rand"};
+    }
+    k.key_id = security::withPurpose(security::KeyPurpose::Pck,
+                                     ((std::uint32_t{id[0]} << 24) | (std::uint32_t{id[1]} << 16) |
+                                      (std::uint32_t{id[2]} << 8) | id[3]) &
+                                         0x0fffffffU);
+    k.timestamp_ntp = nowNtpSeconds() << 32;
+    auto msg = security::buildIMessage(*mikey_me_, call.target, mikey_me_->kms, k);
+    if (!msg) {
+        security::cleanse(k.key);
+        count("iwf_mcptt_media_protection_total", msg.error().reason);
+        return msg.error();
+    }
+    // What the callee's receiveIMessage returns for this message (the default PCK profile
+    // buildIMessage writes in the SP payload: AEAD_AES_128_GCM, no RCC; E.3).
+    security::DistributedKey pck;
+    pck.purpose = security::KeyPurpose::Pck;
+    pck.key = k.key;
+    pck.key_id = k.key_id;
+    pck.csb_id = k.key_id;
+    pck.rand = k.rand;
+    pck.timestamp_ntp = k.timestamp_ntp;
+    pck.initiator = mikey_me_->user_uri;
+    security::cleanse(k.key);
+    const Status st = keyMedia(call, security::privateMediaKeying(pck, true));
+    security::cleanse(pck.key);
+    IWF_TRY_STATUS(st);
+    call.pck_message = std::move(*msg);
+    return Status::success();
+}
+
+Status McpttLink::receiveGroupKey(const std::string& group, ByteView i_message) {
+    auto refuse = [&](Error e) -> Status {
+        count("iwf_mcptt_media_protection_total", e.reason);
+        log::get("mcptt")->warn("link={} group={} GMK I_MESSAGE refused: {}", cfg_.name, group,
+                                e.reason);
+        return e;
+    };
+    if (!mikey_me_) {
+        return refuse(Error{"mikey_no_identity"});
+    }
+    auto gmk = security::receiveIMessage(i_message, *mikey_me_, kms_dir_, nowNtpSeconds());
+    if (!gmk) {
+        return refuse(gmk.error());
+    }
+    if (gmk->purpose != security::KeyPurpose::Gmk) {
+        return refuse(Error{"mikey_not_gmk"});
+    }
+    const std::uint64_t at = gmk->activationTime();
+    if (at > nowNtpSeconds()) {
+        // E.6: not to be used before its activation time; installed by the timer then.
+        count("iwf_mcptt_media_protection_total", "gmk_pending");
+        pending_gmks_.emplace(at, std::make_pair(group, std::move(*gmk)));
+        armGroupKeyTimer();
+        return Status::success();
+    }
+    return setGroupKey(group, *gmk);
+}
+
+void McpttLink::armGroupKeyTimer() {
+    if (pending_gmks_.empty()) {
+        return;
+    }
+    if (!gmk_timer_) {
+        gmk_timer_ = std::make_unique<asio::steady_timer>(io_);
+    }
+    const std::uint64_t now = nowNtpSeconds();
+    const std::uint64_t first = pending_gmks_.begin()->first;
+    gmk_timer_->expires_after(std::chrono::seconds(first > now ? first - now : 0));
+    std::weak_ptr<bool> alive = alive_;
+    gmk_timer_->async_wait([this, alive](const boost::system::error_code& ec) {
+        auto a = alive.lock();
+        if (ec || !a || !*a) {
+            return;
+        }
+        const std::uint64_t t = nowNtpSeconds();
+        while (!pending_gmks_.empty() && pending_gmks_.begin()->first <= t) {
+            auto node = pending_gmks_.extract(pending_gmks_.begin());
+            auto& [group, gmk] = node.mapped();
+            if (gmk.params && gmk.params->expiry_time != 0 && gmk.params->expiry_time <= t) {
+                count("iwf_mcptt_media_protection_total", "mikey_key_expired");
+                continue;
+            }
+            (void)setGroupKey(group, gmk);
+        }
+        armGroupKeyTimer();
+    });
 }
 
 bool McpttLink::mediaProtected(CallRef ref) const {

@@ -117,6 +117,9 @@ Status McpttLink::originate(const CallSetup& s) {
     if (auto st = openMedia(*call); !st) {
         return st;
     }
+    if (auto st = makeOurPck(*call); !st) {
+        return st;  // protection wanted and no key could be made: no call rather than plain
+    }
     call->invite = buildInvite(*call, info);
     const CallRef ref = s.call;
     Call* raw = call.get();

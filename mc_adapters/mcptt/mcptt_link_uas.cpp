@@ -153,6 +153,10 @@ void McpttLink::onNewInvite(sip::ServerTxId tx, const sip::Message& req, const s
         reject(tx, req, 503, "no media port free");
         return;
     }
+    if (auto st = keyFromOffer(*call, offer); !st) {
+        reject(tx, req, 488, "key-mgmt: " + std::string(st.error().reason));
+        return;
+    }
     auto answer = answerMedia(offer, ourMedia(*call));
     if (!answer) {
         reject(tx, req, 488, std::string(answer.error().reason));

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common/text.hpp"
+#include "mc_adapters/security/key_mgmt.hpp"
 #include "media/amr_payload.hpp"
 
 namespace iwf::mc::mcptt {
@@ -85,7 +86,7 @@ sip::SessionDescription buildMcpttSdp(const McpttMedia& m, std::uint64_t session
     sip::SdpMedia audio;
     audio.type = "audio";
     audio.port = m.audio_port;
-    audio.proto = "RTP/AVP";
+    audio.proto = m.srtp ? "RTP/SAVP" : "RTP/AVP";
     audio.formats = {std::to_string(m.payload_type)};
     audio.info = "speech";
     audio.attributes = {{"rtpmap", std::to_string(m.payload_type) + " " + m.encoding + "/" +
@@ -94,6 +95,9 @@ sip::SessionDescription buildMcpttSdp(const McpttMedia& m, std::uint64_t session
     if (!m.audio_fmtp.empty()) {
         audio.attributes.insert(audio.attributes.begin() + 1,
                                 {"fmtp", std::to_string(m.payload_type) + " " + m.audio_fmtp});
+    }
+    if (!m.key_mgmt.empty()) {
+        audio.attributes.push_back({"key-mgmt", security::formatKeyMgmt(m.key_mgmt)});
     }
     d.media.push_back(std::move(audio));
     if (m.floor) {
@@ -136,6 +140,24 @@ Result<McpttMedia> readMcpttSdp(const sip::SessionDescription& sdp) {
     }
     m.address = sdp.addressOf(*audio);
     m.audio_port = audio->port;
+    m.srtp = audio->proto == "RTP/SAVP";
+    // RFC 4567 §3.1: at media level, or at session level for every stream.
+    std::vector<std::string> km = audio->attributes_named("key-mgmt");
+    for (const auto& a : sdp.attributes) {
+        if (a.name == "key-mgmt") {
+            km.push_back(a.value);
+        }
+    }
+    for (const auto& v : km) {
+        auto msg = security::parseKeyMgmt(v);
+        if (msg) {
+            m.key_mgmt = std::move(*msg);
+            break;
+        }
+        if (msg.error().reason != "key_mgmt_not_mikey") {
+            return msg.error();
+        }
+    }
     // The first format we can name.
     int pt = 0;
     auto fmt = audio->formats[0];
@@ -181,9 +203,12 @@ Result<McpttMedia> readMcpttSdp(const sip::SessionDescription& sdp) {
 }
 
 namespace {
-// `ours` with the floor line answered to `offer` (only if offered and we do floor control).
+// `ours` answered to `offer`: the floor line only if offered and we do floor control, RTP/SAVP
+// only if offered and ours, never a key-mgmt.
 McpttMedia answerFloor(const McpttMedia& offer, McpttMedia a) {
     a.floor = offer.floor && a.floor;
+    a.srtp = a.srtp && offer.srtp;  // RFC 3264 §6: the answer keeps the offer's transport
+    a.key_mgmt.clear();
     const bool queueing = a.floor_params.queueing;
     a.floor_params = {};
     if (a.floor) {

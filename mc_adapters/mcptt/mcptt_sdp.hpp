@@ -8,12 +8,18 @@
 // For an E2EE group the audio line carries the LMR codec itself (no transcoding). The encoding
 // name defaults to the IWF LMR payload format of mc_adapters/rtp (X-IWF-LMR/8000, see
 // docs/protocols/iwf-1-media.md).
+//
+// TS 33.180 media protection (docs/protocols/mc-security.md §12a): a protected call's audio
+// line is RTP/SAVP (RFC 3711 §12), and a private call's offer carries the PCK's MIKEY-SAKKE
+// I_MESSAGE in a=key-mgmt:mikey (RFC 4567; security/key_mgmt.hpp). No a=crypto: 33.180 keys
+// SRTP from MIKEY, never from SDES.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "sip/sdp.hpp"
 
@@ -41,6 +47,8 @@ struct McpttMedia {
     // Ours only: answer an AMR-WB/16000 offer (an analogue-backed call) with AMR-WB
     // (mcptt-iwf1 `media.amr_wb`; off: such an offer is codec_mismatch, as before).
     bool accept_amr_wb = false;
+    bool srtp = false;  // audio proto RTP/SAVP instead of RTP/AVP
+    Bytes key_mgmt;     // the MIKEY message of a=key-mgmt:mikey (empty: none)
     bool operator==(const McpttMedia&) const = default;
 };
 
@@ -64,11 +72,14 @@ McpttMedia amrWbMedia(McpttMedia base, const AmrWbParams& p);
 sip::SessionDescription buildMcpttSdp(const McpttMedia& m, std::uint64_t session_id,
                                       std::uint64_t version = 1);
 // Reads the speech and floor lines of a received SDP. Errors: no_audio, several_audio,
-// no_rtpmap (dynamic payload type without rtpmap), bad_fmtp.
+// no_rtpmap (dynamic payload type without rtpmap), bad_fmtp, key_mgmt_bad_base64 /
+// key_mgmt_empty (an a=key-mgmt:mikey that does not decode; other protocol ids are ignored).
 Result<McpttMedia> readMcpttSdp(const sip::SessionDescription& sdp);
 // The answer to `offer` given what we support (`ours`: our address, ports, encoding):
 // codec_mismatch when the offer lacks our encoding (answer 488), the offer's payload type
-// otherwise; floor line only if offered and we do floor control.
+// otherwise; floor line only if offered and we do floor control; RTP/SAVP only if offered and
+// `ours` protects the call (RFC 3264 §6: the answer keeps the offer's transport); never a
+// key-mgmt (a MIKEY-SAKKE I_MESSAGE has no response message, 33.180 E.3: V = 0).
 Result<McpttMedia> answerMedia(const McpttMedia& offer, const McpttMedia& ours);
 
 std::string formatFloorFmtp(const FloorParams& p);

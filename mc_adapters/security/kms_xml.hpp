@@ -8,7 +8,7 @@
 //
 // Only the plain ("TkIk" without encryption) forms are read: a key set the KMS wrapped with a
 // transport key (D.3.4, KmsKeyProvTkIkType with EncryptedKey) is refused as
-// "kms_encrypted_key_unsupported". The HTTPS client that fetches these is not written yet.
+// "kms_encrypted_key_unsupported". kms_client.hpp fetches them over HTTPS.
 //
 // validateKeySet() is what a client must do before using a key set: the UserID is the F.2.1
 // UID of (UserUri, KmsUri, period), the SSK validates (RFC 6507 §5.1.2) and the RSK validates

@@ -40,8 +40,12 @@ Error mapError(srtp_err_status_t s) {
 
 struct SrtpSession::Impl {
     srtp_t session = nullptr;
-    // libsrtp keeps pointers into these only while srtp_create/srtp_update run.
+    // The policy points into these (key ‖ salt, MKI): libsrtp reads them in srtp_create /
+    // srtp_update, and again whenever unprotect() adds a stream for a new SSRC under RCCm3
+    // (srtp_add_stream with this policy), so they live as long as the session, never in the
+    // caller's SrtpConfig (which is gone by then).
     std::vector<Bytes> key_bufs;
+    std::vector<Bytes> mki_bufs;
     std::vector<srtp_master_key_t> mk;
     std::vector<srtp_master_key_t*> mk_ptrs;
     srtp_policy_t policy{};
@@ -63,6 +67,7 @@ struct SrtpSession::Impl {
             cleanse(b);
         }
         key_bufs.clear();
+        mki_bufs.clear();
         mk.assign(cfg.keys.size(), srtp_master_key_t{});
         mk_ptrs.assign(cfg.keys.size(), nullptr);
         mki_len = cfg.keys.front().mki.size();
@@ -75,11 +80,12 @@ struct SrtpSession::Impl {
             Bytes buf = k.master_key;
             buf.insert(buf.end(), k.master_salt.begin(), k.master_salt.end());
             key_bufs.push_back(std::move(buf));
+            mki_bufs.push_back(k.mki);
         }
         for (std::size_t i = 0; i < cfg.keys.size(); ++i) {
             mk[i].key = key_bufs[i].data();
-            mk[i].mki_id = const_cast<std::uint8_t*>(cfg.keys[i].mki.data());
-            mk[i].mki_size = static_cast<unsigned>(cfg.keys[i].mki.size());
+            mk[i].mki_id = mki_bufs[i].data();
+            mk[i].mki_size = static_cast<unsigned>(mki_bufs[i].size());
             mk_ptrs[i] = &mk[i];
         }
         std::memset(&policy, 0, sizeof policy);

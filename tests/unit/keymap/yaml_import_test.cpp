@@ -1,10 +1,13 @@
 #include "keymap/yaml_import.hpp"
 
 #include <gtest/gtest.h>
+#include <pugixml.hpp>
 
 #include "example_util.hpp"
 #include "keymap/model.hpp"
+#include "keymap/snapshot.hpp"
 #include "keymap/validate.hpp"
+#include "keymap/xml_render.hpp"
 
 namespace iwf::keymap {
 namespace {
@@ -128,6 +131,60 @@ TEST(KeymapKeyMaterial, OrdinaryTextIsNotAKey) {
     ASSERT_TRUE(f.has_value());
     EXPECT_EQ(f->line, 2);
     EXPECT_EQ(f->column, 5);
+}
+
+// Issue #20: media_protection is off | optional | required (the MC link's modes), rendered as
+// 24.481 protect-media (true unless off) and the exact mode in iwf:media-protection; the
+// older boolean still reads (true = required); anything else refuses the whole file.
+TEST(KeymapYaml, MediaProtectionIsTriStateAndABadValueRefusesTheWholeFile) {
+    const std::string city = "sip:city-common@iwf.example";
+    auto modeOf = [&](const Keymap& k) {
+        for (const auto& g : k.groups) {
+            if (g.mc_group.uri == city) {
+                return g.media_protection;
+            }
+        }
+        ADD_FAILURE() << "no " << city;
+        return MediaProtection::Off;
+    };
+    auto rendered = [&](const Keymap& k, const char* element) {
+        auto s = Snapshot::build(k, 1);
+        pugi::xml_document doc;
+        EXPECT_TRUE(doc.load_string(renderGroupConfig(*s->groupByMc(city)).c_str()));
+        pugi::xml_node ls = doc.child("group").child("list-service");
+        return std::string(std::string_view(element) == "iwf:media-protection"
+                               ? ls.child("iwf:interworking").child_value(element)
+                               : ls.child_value(element));
+    };
+    EXPECT_EQ(modeOf(parseKeymapYaml(exampleText(), "k.yaml")), MediaProtection::Required);
+    for (const auto& [text, mode, protect] :
+         {std::tuple{"optional", MediaProtection::Optional, "true"},
+          std::tuple{"off", MediaProtection::Off, "false"},
+          std::tuple{"required", MediaProtection::Required, "true"},
+          std::tuple{"false", MediaProtection::Off, "false"}}) {
+        const std::string t =
+            edit(exampleText(), "media_protection: true", std::string("media_protection: ") + text);
+        Keymap k = parseKeymapYaml(t, "k.yaml");
+        EXPECT_EQ(modeOf(k), mode) << text;
+        EXPECT_EQ(rendered(k, "mcpttgi:protect-media"), protect) << text;
+        EXPECT_EQ(rendered(k, "iwf:media-protection"), std::string(toString(mode))) << text;
+        // Export, the canonical JSON of the stores, and back.
+        EXPECT_EQ(modeOf(parseKeymapYaml(exportKeymapYaml(k), "x.yaml")), mode) << text;
+        EXPECT_EQ(modeOf(keymapFromString(toCanonicalString(k))), mode) << text;
+    }
+    // A store written before the tri-state holds the boolean.
+    std::string old = toCanonicalString(parseKeymapYaml(exampleText(), "k.yaml"));
+    for (std::size_t at = old.find("\"media_protection\":\"required\""); at != std::string::npos;
+         at = old.find("\"media_protection\":\"required\"")) {
+        old.replace(at, 29, "\"media_protection\":false");
+    }
+    EXPECT_EQ(modeOf(keymapFromString(old)), MediaProtection::Off);
+    // A bad value: the file is refused whole, naming the field and its line.
+    const std::string t = edit(exampleText(), "media_protection: true", "media_protection: maybe");
+    expectRefused(t, "media_protection", lineOf(t, "media_protection: maybe"));
+    std::string j = toCanonicalString(parseKeymapYaml(exampleText(), "k.yaml"));
+    j.replace(j.find("\"media_protection\":\"required\""), 29, "\"media_protection\":\"maybe\"");
+    EXPECT_THROW(keymapFromString(j), std::runtime_error);
 }
 
 TEST(KeymapYaml, StructuralErrorsNameFileLineAndField) {

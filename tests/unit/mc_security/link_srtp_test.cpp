@@ -18,6 +18,10 @@
 
 #include "mc_adapters/rtp/lmr_payload.hpp"
 #include "mc_adapters/rtp/udp_endpoint.hpp"
+#include "mc_adapters/security/eccsi.hpp"
+#include "mc_adapters/security/key_mgmt.hpp"
+#include "mc_adapters/security/mikey_sakke.hpp"
+#include "mc_adapters/security/sakke.hpp"
 #include "tests/unit/mc_mcptt/mcptt_link_fixture.hpp"
 
 namespace iwf::mc::mcptt {
@@ -546,6 +550,352 @@ TEST(McpttLinkSrtpConfig, KeyFileMustBeOwnerOnlyAndWellFormed) {
                   .find("line 1: gmk-id"),
               std::string::npos);
     EXPECT_NE(message("pck 00\n", 0600).find("line 1: expected gmk or csk"), std::string::npos);
+}
+
+// --- Keys over the wire: the PCK in a=key-mgmt (RFC 4567), a GMK's I_MESSAGE (33.180 E.2) ---
+
+// Seconds since 1900 now: the link reads the wall clock, so the identities are issued for the
+// key period that contains it.
+std::uint64_t keyMgmtNowNtp() {
+    return static_cast<std::uint64_t>(std::time(nullptr)) + security::kNtpUnixOffset;
+}
+
+// A KMS as RFC 6507 §5.1.1 / RFC 6508 §6.1.1 issue keys, from fixed master secrets.
+struct KeyMgmtKms {
+    Bytes ksak;
+    Bytes z;
+    security::KmsCertificate cert;
+    KeyMgmtKms(std::string uri, std::string_view ksak_hex, std::string_view z_hex)
+        : ksak(hex(ksak_hex)), z(hex(z_hex)) {
+        cert.kms_uri = std::move(uri);
+        cert.kpak = security::eccsiKpakFromKsak(ksak).value();
+        cert.z = security::sakkeKmsPublicKey(z).value();
+    }
+    security::MikeyIdentity identity(const std::string& user, std::uint8_t v_seed) const {
+        const std::uint64_t now = keyMgmtNowNtp();
+        security::MikeyIdentity id;
+        id.user_uri = user;
+        id.kms = cert;
+        id.keys.user_uri = user;
+        id.keys.key_period_no =
+            security::keyPeriodNo(now, cert.user_key_period, cert.user_key_offset);
+        id.keys.uid = security::uidFor(user, cert, now);
+        id.keys.rsk = security::sakkeIssueRsk(z, id.keys.uid).value();
+        id.keys.signing =
+            security::eccsiIssueSigningKey(ksak, id.keys.uid, Bytes(32, v_seed)).value();
+        return id;
+    }
+};
+
+struct KeyMgmtParties {
+    KeyMgmtKms kms{"kms.mc.example",
+                   "7a1d4c9b33e8f1024c6e9d8b1a2f3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d",
+                   "0123456789abcdef0123456789abcdef01234567"};
+    KeyMgmtKms rogue{"kms.rogue.example",
+                     "1122334455667788990011223344556677889900112233445566778899001122",
+                     "00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff"};
+    security::MikeyIdentity iwf = kms.identity("sip:iwf@iwf.example", 0x22);
+    security::MikeyIdentity alice = kms.identity("sip:alice@mc.example", 0x33);
+    security::MikeyIdentity bob = kms.identity("sip:bob@mc.example", 0x44);
+    security::MikeyIdentity gms = kms.identity("sip:gms@mc.example", 0x55);
+    security::MikeyIdentity mallory = rogue.identity("sip:alice@mc.example", 0x66);
+};
+
+struct McpttLinkKeyMgmt : McpttLinkSrtp {
+    // The link verifies and decrypts the offer's I_MESSAGE (a 1024-bit pairing) before it
+    // answers; under ASan on a loaded machine that outlasts the fixture's Timer B (64 x 20 ms),
+    // so the MC side here keeps RFC 3261's T1 of 500 ms.
+    void SetUp() override {
+        McpttLinkSrtp::SetUp();
+        mc.reset();
+        sip::StackConfig sc;
+        sc.name = "mc";
+        sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
+        sc.timers.t1 = std::chrono::milliseconds(500);
+        mc = std::make_unique<sip::Stack>(io, reg, sc);
+        mc->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer& p) {
+            mc_requests.push_back(req);
+            if (mc_answer) {
+                mc_answer(tx, req, p);
+            } else {
+                (void)mc->respond(tx, sip::makeResponse(req, 200, {}, mc->newTag()));
+            }
+        });
+        ASSERT_TRUE(mc->start().ok());
+    }
+    static void SetUpTestSuite() { parties_ = new KeyMgmtParties(); }
+    static void TearDownTestSuite() {
+        delete parties_;
+        parties_ = nullptr;
+    }
+    static KeyMgmtParties* parties_;
+    const KeyMgmtParties& p() const { return *parties_; }
+    security::KmsDirectory directory() const { return {{p().kms.cert.kms_uri, p().kms.cert}}; }
+
+    void startPrivate(MediaProtection mode) {
+        McpttLinkConfig c = linkConfig();
+        c.media_protection.private_calls = mode;
+        c.media_protection.groups = {{"sip:secure@mc.example", mode}};
+        McpttLinkFixture::startLink(c);
+        link->setMikeyIdentity(p().iwf, directory());
+        ASSERT_TRUE(peer_voice
+                        .open({lo, 0},
+                              [this](ByteView d, const rtp::Udp::endpoint&) {
+                                  voice_rx.emplace_back(d.begin(), d.end());
+                              })
+                        .ok());
+        ASSERT_TRUE(peer_floor
+                        .open({lo, 0},
+                              [this](ByteView d, const rtp::Udp::endpoint&) {
+                                  floor_rx.emplace_back(d.begin(), d.end());
+                              })
+                        .ok());
+    }
+    security::KeyToSend pck(std::optional<security::KeyParameters> params = std::nullopt) const {
+        security::KeyToSend k;
+        k.purpose = KeyPurpose::Pck;
+        k.key = hex("b4c96b703acd5c1bf7d4cc45068d9965");
+        k.key_id = 0x1234abcd;  // purpose tag 1 (PCK), 33.180 §5.2.2
+        k.rand = hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0");
+        k.timestamp_ntp = keyMgmtNowNtp() << 32;
+        k.params = std::move(params);
+        return k;
+    }
+    // The private call's key as the receiver derives it (33.180 §7.4.1): TGK = PCK, CSB ID =
+    // PCK-ID, RAND of the I_MESSAGE.
+    DistributedKey pckKey(const security::KeyToSend& k) const {
+        DistributedKey d = key(KeyPurpose::Pck, k.key_id, k.key_id, toHex(k.key));
+        d.rand = k.rand;
+        return d;
+    }
+    // A private call from alice with `i_message` in the offer's a=key-mgmt; the final status.
+    int privateCallIn(const Bytes& i_message, bool savp = true) {
+        McpttMedia m;
+        m.address = "127.0.0.1";
+        m.audio_port = peer_voice.localEndpoint().port();
+        m.floor = false;
+        m.srtp = savp;
+        m.key_mgmt = i_message;
+        McpttInfo info;
+        info.session_type = "private";
+        info.calling_user_id = "sip:alice@mc.example";
+        info.called_party_id = "sip:p25-1001@iwf.example";
+        sip::Message invite = groupInvite(m, info);
+        int status = 0;
+        std::optional<sip::Message> ok;
+        mc->sendRequest(invite, linkPeer(), [&](const sip::Message& r) {
+            if (r.status() >= 200) {
+                status = r.status();
+            }
+            if (r.status() == 200) {
+                ok = r;
+            }
+        });
+        EXPECT_TRUE(runUntil(io, [&] { return status != 0; }));
+        if (ok) {
+            answer_text = std::string(sip::bodyOfType(*ok, sip::kSdpContentType).value_or(""));
+            auto sdp = sip::parseSdp(answer_text);
+            EXPECT_TRUE(sdp.ok());
+            ans = readMcpttSdp(*sdp).value();
+            ref = sink.all<CallSetup>().at(0).call;
+            mc->sendAck(sip::Dialog::asUac(invite, *ok, linkPeer()).makeAck(1), linkPeer());
+        }
+        return status;
+    }
+    std::uint64_t protection(std::string_view reason) {
+        return reg.counterValue("iwf_mcptt_media_protection_total",
+                                {{"link", "iwf1"}, {"reason", std::string(reason)}});
+    }
+    std::string answer_text;
+};
+KeyMgmtParties* McpttLinkKeyMgmt::parties_ = nullptr;
+
+TEST_F(McpttLinkKeyMgmt, PrivateCallPckInTheOfferKeysSrtpBothWays) {
+    startPrivate(MediaProtection::Required);
+    const auto k = pck();
+    auto msg = security::buildIMessage(p().alice, p().iwf.user_uri, p().kms.cert, k);
+    ASSERT_TRUE(msg) << msg.error().toString();
+    ASSERT_EQ(privateCallIn(*msg), 200);
+    // RFC 3264 §6 / RFC 3711 §12: the answer keeps RTP/SAVP; no key-mgmt in the answer.
+    EXPECT_NE(answer_text.find(" RTP/SAVP "), std::string::npos) << answer_text;
+    EXPECT_EQ(answer_text.find("key-mgmt"), std::string::npos) << answer_text;
+    EXPECT_TRUE(link->mediaProtected(ref));
+    EXPECT_EQ(protection("keyed"), 1u);
+    // Alice initiated: her media is CS-ID 0, the IWF's CS-ID 1 (33.180 Table E.1.3-1).
+    const DistributedKey dk = pckKey(k);
+    PeerSrtp tx({dk}, 0, true);
+    sendVoiceToLink(tx.protect(rtpPacket(1, 0x4d430011, lmrFrame(1)), false));
+    ASSERT_TRUE(runUntil(io, [&] { return sink.all<Voice>().size() == 1; }));
+    EXPECT_EQ(sink.all<Voice>()[0].frame.payload, lmrFrame(1).payload);
+    PeerSrtp rx({dk}, 1, false);
+    ASSERT_TRUE(link->deliver(Voice{ref, lmrFrame(2)}).ok());
+    ASSERT_TRUE(runUntil(io, [&] { return voice_rx.size() == 1; }));
+    EXPECT_FALSE(contains(voice_rx[0], toBytes(lmrFrame(2).payload.view())));
+    EXPECT_TRUE(contains(voice_rx[0], mkiOf(dk)));
+    auto plain = rx.unprotect(voice_rx[0], false);
+    ASSERT_TRUE(plain);
+    EXPECT_TRUE(contains(*plain, toBytes(lmrFrame(2).payload.view())));
+}
+
+TEST_F(McpttLinkKeyMgmt, ForgedUnknownOrExpiredPckIsRefusedCountedAndNoCallStarts) {
+    startPrivate(MediaProtection::Optional);
+    // Signed with keys that are not alice's (another KMS issued them to the same URI, and it
+    // claims our KMS): the ECCSI signature fails under alice's UID.
+    security::MikeyIdentity forger = p().mallory;
+    forger.kms = p().kms.cert;
+    auto forged = security::buildIMessage(forger, p().iwf.user_uri, p().kms.cert, pck());
+    ASSERT_TRUE(forged);
+    EXPECT_EQ(privateCallIn(*forged), 488);
+    EXPECT_EQ(protection("mikey_signature_invalid"), 1u);
+    // A flipped octet inside the signature.
+    auto good = security::buildIMessage(p().alice, p().iwf.user_uri, p().kms.cert, pck());
+    ASSERT_TRUE(good);
+    Bytes bad = *good;
+    bad[bad.size() - 70] ^= 0x01;
+    EXPECT_EQ(privateCallIn(bad), 488);
+    EXPECT_EQ(protection("mikey_signature_invalid"), 2u);
+    // Signed under a KMS the link does not trust.
+    auto rogue = security::buildIMessage(p().mallory, p().iwf.user_uri, p().kms.cert, pck());
+    ASSERT_TRUE(rogue);
+    EXPECT_EQ(privateCallIn(*rogue), 488);
+    EXPECT_EQ(protection("mikey_unknown_kms"), 1u);
+    // Expired (33.180 E.6 key parameters).
+    security::KeyParameters expired;
+    expired.key_type = static_cast<std::uint8_t>(KeyPurpose::Pck);
+    expired.expiry_time = keyMgmtNowNtp() - 10;
+    auto old = security::buildIMessage(p().alice, p().iwf.user_uri, p().kms.cert, pck(expired));
+    ASSERT_TRUE(old);
+    EXPECT_EQ(privateCallIn(*old), 488);
+    EXPECT_EQ(protection("mikey_key_expired"), 1u);
+    EXPECT_TRUE(sink.all<CallSetup>().empty());
+    EXPECT_EQ(link->activeCalls(), 0u);
+    EXPECT_EQ(protection("keyed"), 0u);
+}
+
+TEST_F(McpttLinkKeyMgmt, OffIgnoresTheKeyMgmtAndAnswersPlainRtpAsBefore) {
+    startPrivate(MediaProtection::Off);
+    auto msg = security::buildIMessage(p().alice, p().iwf.user_uri, p().kms.cert, pck());
+    ASSERT_TRUE(msg);
+    ASSERT_EQ(privateCallIn(*msg), 200);
+    EXPECT_NE(answer_text.find(" RTP/AVP "), std::string::npos) << answer_text;
+    EXPECT_FALSE(link->mediaProtected(ref));
+}
+
+TEST_F(McpttLinkKeyMgmt, OurPrivateCallCarriesAFreshPckTheCalleeCanOpen) {
+    startPrivate(MediaProtection::Required);
+    std::optional<sip::Message> invite;
+    mc_answer = [&](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
+        if (req.method() != "INVITE") {
+            (void)mc->respond(tx, sip::makeResponse(req, 200, {}, mc->newTag()));
+            return;
+        }
+        invite = req;
+        McpttMedia m;
+        m.address = "127.0.0.1";
+        m.audio_port = peer_voice.localEndpoint().port();
+        m.floor = false;
+        m.srtp = true;
+        sip::Message ok = sip::makeResponse(req, 200, {}, mc->newTag());
+        ok.addHeader("Contact", "<" + mc->contactUri("bob", sip::Protocol::Udp) + ">");
+        ok.setBody(buildMcpttSdp(m, 7).toString(), sip::kSdpContentType);
+        (void)mc->respond(tx, std::move(ok));
+    };
+    CallSetup s;
+    s.call = 77;
+    s.kind = CallKind::Private;
+    s.caller = Talker{McId{"sip:p25-1001@iwf.example"}, {}, {}};
+    s.callee = Address{McId{"sip:bob@mc.example"}};
+    ASSERT_TRUE(link->deliver(s).ok());
+    ASSERT_TRUE(runUntil(io, [&] { return invite.has_value(); }));
+    const std::string offer_text =
+        std::string(sip::bodyOfType(*invite, sip::kSdpContentType).value_or(""));
+    EXPECT_NE(offer_text.find(" RTP/SAVP "), std::string::npos) << offer_text;
+    EXPECT_NE(offer_text.find("a=key-mgmt:mikey "), std::string::npos) << offer_text;
+    auto offer = readMcpttSdp(sip::parseSdp(offer_text).value()).value();
+    // Bob opens it with his own keys: signed by the IWF, addressed to him, a PCK.
+    auto got = security::receiveIMessage(offer.key_mgmt, p().bob, directory(), keyMgmtNowNtp());
+    ASSERT_TRUE(got) << got.error().toString();
+    EXPECT_EQ(got->purpose, KeyPurpose::Pck);
+    EXPECT_EQ(got->key_id >> 28, 1u);
+    EXPECT_EQ(got->initiator, "sip:iwf@iwf.example");
+    // The IWF initiated: its media is CS-ID 0 under that PCK.
+    ASSERT_TRUE(runUntil(io, [&] { return link->mediaProtected(77); }));
+    ASSERT_TRUE(runUntil(io, [&] {
+        (void)link->deliver(Voice{77, lmrFrame(3)});
+        return !voice_rx.empty();
+    }));
+    PeerSrtp rx({*got}, 0, false);
+    auto plain = rx.unprotect(voice_rx[0], false);
+    ASSERT_TRUE(plain);
+    EXPECT_TRUE(contains(*plain, toBytes(lmrFrame(3).payload.view())));
+    // A second call gets another PCK (fresh key and ID per call).
+    std::optional<sip::Message> first = invite;
+    invite.reset();
+    s.call = 78;
+    ASSERT_TRUE(link->deliver(s).ok());
+    ASSERT_TRUE(runUntil(io, [&] { return invite.has_value(); }));
+    auto second = readMcpttSdp(
+        sip::parseSdp(std::string(sip::bodyOfType(*invite, sip::kSdpContentType).value_or("")))
+            .value());
+    ASSERT_TRUE(second);
+    auto got2 = security::receiveIMessage(second->key_mgmt, p().bob, directory(), keyMgmtNowNtp());
+    ASSERT_TRUE(got2);
+    EXPECT_NE(got2->key, got->key);
+    EXPECT_NE(got2->key_id, got->key_id);
+}
+
+TEST_F(McpttLinkKeyMgmt, GroupKeyMessageIsVerifiedAndHonoursActivationAndExpiry) {
+    startPrivate(MediaProtection::Required);
+    auto gmkMsg = [&](const security::MikeyIdentity& from, std::uint32_t id,
+                      std::optional<security::KeyParameters> params) {
+        security::KeyToSend k;
+        k.purpose = KeyPurpose::Gmk;
+        k.key = hex("07d1a1677ac36d8e81620484689b3c2d");
+        k.key_id = id;
+        k.rand = hex("ca2f5d51ff0866362c1d85a56f84651e");
+        k.timestamp_ntp = keyMgmtNowNtp() << 32;
+        k.params = std::move(params);
+        return security::buildIMessage(from, p().iwf.user_uri, p().kms.cert, k).value();
+    };
+    const std::string g = "sip:secure@mc.example";
+    // Wrong signer, then an expired GMK: refused, counted, nothing installed.
+    security::MikeyIdentity forger = p().mallory;
+    forger.kms = p().kms.cert;
+    forger.user_uri = p().gms.user_uri;
+    EXPECT_EQ(link->receiveGroupKey(g, gmkMsg(forger, 0x0df9bc39, std::nullopt)).error().reason,
+              "mikey_signature_invalid");
+    security::KeyParameters expired;
+    expired.expiry_time = keyMgmtNowNtp() - 1;
+    EXPECT_EQ(link->receiveGroupKey(g, gmkMsg(p().gms, 0x0df9bc39, expired)).error().reason,
+              "mikey_key_expired");
+    EXPECT_EQ(protection("mikey_signature_invalid"), 1u);
+    EXPECT_EQ(protection("mikey_key_expired"), 1u);
+    // A PCK where a GMK belongs.
+    auto pckMsg = security::buildIMessage(p().alice, p().iwf.user_uri, p().kms.cert, pck());
+    EXPECT_EQ(link->receiveGroupKey(g, *pckMsg).error().reason, "mikey_not_gmk");
+    callIn();
+    EXPECT_FALSE(link->mediaProtected(ref));
+    // Valid but active two seconds from now: kept, installed when the time comes.
+    security::KeyParameters later;
+    later.activation_time = keyMgmtNowNtp() + 2;
+    ASSERT_TRUE(link->receiveGroupKey(g, gmkMsg(p().gms, 0x0df9bc39, later)).ok());
+    EXPECT_EQ(protection("gmk_pending"), 1u);
+    EXPECT_FALSE(link->mediaProtected(ref));
+    ASSERT_TRUE(runUntil(io, [&] { return link->mediaProtected(ref); }));
+    EXPECT_GE(keyMgmtNowNtp(), later.activation_time);
+    // The installed GMK is the one the I_MESSAGE carried: the peer's SRTP under it passes.
+    auto gk = security::receiveIMessage(gmkMsg(p().gms, 0x0df9bc39, std::nullopt), p().iwf,
+                                        directory(), keyMgmtNowNtp());
+    ASSERT_TRUE(gk);
+    // Its SP payload asks for the default group profile with RCCm3 (33.180 E.2): the sender
+    // appends its 4-octet ROC (RFC 4771 §3.3) after what libsrtp wrote.
+    EXPECT_TRUE(gk->roc_in_packet);
+    PeerSrtp tx({*gk}, 4, true);
+    Bytes pkt = tx.protect(rtpPacket(5, 0x4d430021, lmrFrame(5)), false);
+    be32(pkt, 0);  // ROC 0
+    sendVoiceToLink(pkt);
+    ASSERT_TRUE(runUntil(io, [&] { return sink.all<Voice>().size() == 1; }));
+    EXPECT_EQ(sink.all<Voice>()[0].frame.payload, lmrFrame(5).payload);
 }
 
 }  // namespace

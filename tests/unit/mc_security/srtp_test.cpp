@@ -256,6 +256,37 @@ TEST(Srtp, ALateJoinerTakesTheRocTheRccPacketCarries) {
     EXPECT_EQ(last, samplePacket(2));
 }
 
+TEST(Srtp, AnRccSessionOutlivesItsConfigForEveryNewSsrc) {
+    // The link builds a session from a config that is gone when packets arrive; under RCCm3
+    // every new SSRC makes unprotect() add a stream from the session's policy, which must not
+    // point into that config (it did: the MKI, found by ASan as a heap-use-after-free once a
+    // GMK from a real I_MESSAGE, whose SP payload asks for RCCm3, keyed a call).
+    const Bytes mki = hex("0df9bc3906a12aea");
+    const Bytes mk = hex("00112233445566778899aabbccddeeff");
+    const Bytes ms = hex("0a0b0c0d0e0f101112131415");
+    std::unique_ptr<SrtpSession> rx;
+    {
+        auto cfg = std::make_unique<SrtpConfig>(
+            SrtpConfig{SrtpProfile::AeadAes128Gcm, true, {SrtpKey{mk, ms, mki}}});
+        auto r = SrtpSession::create(*cfg, SrtpSession::Direction::Inbound);
+        ASSERT_TRUE(r);
+        rx = std::move(*r);
+        std::fill(cfg->keys[0].mki.begin(), cfg->keys[0].mki.end(), 0xee);
+    }
+    SrtpConfig cfg{SrtpProfile::AeadAes128Gcm, true, {SrtpKey{mk, ms, mki}}};
+    auto tx = SrtpSession::create(cfg, SrtpSession::Direction::Outbound);
+    ASSERT_TRUE(tx);
+    for (std::uint8_t ssrc_low : {0x01, 0x02, 0x03}) {
+        Bytes rtp = samplePacket(5);
+        rtp[11] = ssrc_low;  // three senders of the group
+        Bytes srtp = protectWith(**tx, rtp);
+        auto n = rx->unprotect(srtp, srtp.size());
+        ASSERT_TRUE(n) << n.error().toString();
+        srtp.resize(*n);
+        EXPECT_EQ(srtp, rtp);
+    }
+}
+
 TEST(Srtp, TamperedReplayedAndUnknownMkiPacketsAreRefused) {
     const Bytes key = hex("00112233445566778899aabbccddeeff");
     const Bytes salt = hex("0a0b0c0d0e0f101112131415");
