@@ -192,7 +192,8 @@ void UsrpLink::onVoice(const Endpoint& from, const UsrpVoice& v) {
             drops_.drop(from, "media_init_failed");
             return;
         }
-        in_.emplace();
+        in_.emplace(InCall{});  // not emplace(): clang 14 sees InCall as not default-constructible
+                                // (its member initialisers, CWG 1397)
         in_->ref = next_ref_++;
         in_->base_seq = h.seq;
         in_->jitter = std::move(*jitter);
@@ -347,7 +348,7 @@ Status UsrpLink::deliver(const Event& event) {
         if (!dec) {
             return Error{"media_init_failed"};
         }
-        out_.emplace();
+        out_.emplace(OutCall{});  // as in_ above
         out_->ref = s->call;
         const auto* g = std::get_if<AnalogGroup>(&s->callee);
         out_->talkgroup = g != nullptr ? g->talkgroup : cfg_.talkgroup;
