@@ -7,12 +7,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/asio.hpp"
 #include "common/clock.hpp"
 #include "common/config_node.hpp"
+#include "common/ids.hpp"
 #include "common/link.hpp"
 #include "common/message_store.hpp"
 #include "common/metrics.hpp"
@@ -63,6 +65,11 @@ struct LinkType {
     // Error when it cannot apply it and says in `what` what it did (for the log).
     std::vector<std::string> reloadable;
     std::function<Status(Link&, const ConfigNode&, std::string& what)> reload;
+    // Optional (LMR links): the one group the link serves, read from its section (a
+    // p25-records link with `tgid` is one reflector talkgroup). The daemon routes an MC talker
+    // of that group to this link; a link without it (or whose section names no group) serves
+    // any group of its family (engine::KeymapDirectory::addLmrLink).
+    std::function<std::optional<Address>(const ConfigNode&)> served_group;
 };
 
 class LinkRegistry {

@@ -637,6 +637,11 @@ int Daemon::startLinks(LinkContext& ctx) {
         shard.count = static_cast<unsigned>(shardCount());
         auto link = sharded ? t->create_shard(lc.node, ctx, shard) : t->create(lc.node, ctx);
         auto* lmr = dynamic_cast<LmrLink*>(link.get());
+        if (lmr != nullptr) {  // group routing: which link an MC talker's group goes to
+            directory_->addLmrLink(engine::LmrLinkRoute{
+                lc.name, lmr->family(),
+                t->served_group ? t->served_group(lc.node) : std::optional<Address>()});
+        }
         if (messages_ && lmr != nullptr) {
             trackers_.push_back(std::make_unique<TrackedLmrLink>(*lmr, *messages_));
             engine_->addLink(engineView(*trackers_.back()));

@@ -19,8 +19,9 @@ Address unitAddress(const keymap::LmrSystem& sys, std::uint32_t unit) {
 }
 }  // namespace
 
-KeymapSnapshotView::KeymapSnapshotView(std::shared_ptr<const keymap::Snapshot> snap)
-    : snap_(std::move(snap)) {
+KeymapSnapshotView::KeymapSnapshotView(std::shared_ptr<const keymap::Snapshot> snap,
+                                       std::shared_ptr<const LmrLinkRoutes> routes)
+    : snap_(std::move(snap)), routes_(std::move(routes)) {
     for (const auto& s : snap_->keymap().systems) {
         if (s.family == LmrFamily::Dmr && dmr_system_.empty()) {
             dmr_system_ = s.id;
@@ -70,7 +71,34 @@ std::optional<GroupInfo> KeymapSnapshotView::convert(const keymap::GroupView* g)
         // The analogue link transcodes its PCM: what crosses the engine is AMR-WB.
         out.codec = VoiceCodec::AmrWb;
     }
+    route(out);
     return out;
+}
+
+void KeymapSnapshotView::route(GroupInfo& g) const {
+    if (!routes_) {
+        return;
+    }
+    const LmrLinkRoute* any = nullptr;
+    bool family_has_links = false;
+    for (const LmrLinkRoute& r : *routes_) {
+        if (r.family != g.family()) {
+            continue;
+        }
+        family_has_links = true;
+        if (r.group && *r.group == g.lmr_group) {
+            g.lmr_link = r.link;  // the first link naming the group (config order)
+            return;
+        }
+        if (!r.group && any == nullptr) {
+            any = &r;
+        }
+    }
+    if (any != nullptr) {
+        g.lmr_link = any->link;
+    } else if (family_has_links) {
+        g.lmr_unserved = true;
+    }
 }
 
 std::optional<UserInfo> KeymapSnapshotView::convert(const keymap::UserView* u) const {
@@ -146,9 +174,18 @@ std::shared_ptr<const DirectorySnapshot> KeymapDirectory::current() const {
     std::lock_guard lock(mu_);
     if (!last_ || last_->source() != snap.get()) {
         // The previous view lives on in the calls that hold it; the cache lets it go.
-        last_ = std::make_shared<KeymapSnapshotView>(std::move(snap));
+        last_ = std::make_shared<KeymapSnapshotView>(std::move(snap), routes_);
     }
     return last_;
+}
+
+void KeymapDirectory::addLmrLink(LmrLinkRoute route) {
+    std::lock_guard lock(mu_);
+    auto next =
+        routes_ ? std::make_shared<LmrLinkRoutes>(*routes_) : std::make_shared<LmrLinkRoutes>();
+    next->push_back(std::move(route));
+    routes_ = std::move(next);
+    last_.reset();  // the next call takes a view with the new routes
 }
 
 }  // namespace iwf::gateway::engine

@@ -46,6 +46,16 @@ void registerP25LinkTypes(iwf::LinkRegistry& registry) {
         }
         return r->reconfigure(RecordsLinkConfig::fromConfig(n), what);
     };
+    // A reflector serves one talkgroup (P25Gateway links to one reflector per talkgroup and
+    // rewrites the talkgroup of what it forwards to its own: docs/protocols/peers.md G3), so an
+    // MC talker of the group `tgid` names goes to this link and to no other.
+    records.served_group = [](const ConfigNode& n) -> std::optional<Address> {
+        RecordsLinkConfig cfg = RecordsLinkConfig::fromConfig(n);
+        if (!cfg.tgid) {
+            return std::nullopt;
+        }
+        return Address{P25Group{cfg.system, *cfg.tgid}};
+    };
     registry.add("p25-records", std::move(records));
 
     LinkType issi;
