@@ -128,6 +128,9 @@ RecordsLink::RecordsLink(RecordsLinkConfig cfg, asio::io_context& io, metrics::R
         "iwf_p25_relay_held_total",
         "P25 records not relayed because another stream held the channel (one talker at a time)",
         l);
+    outbound_busy_ = &metrics_.counter(
+        "iwf_p25_outbound_busy_total",
+        "Outbound calls refused because the link was carrying another (one stream at a time)", l);
     peers_gauge_ = &metrics_.gauge("iwf_p25_peers", "P25 peers linked (polling)", l);
     // At 0 from the start, like iwf_dmr_peer_timeouts_total: increase() cannot see the first
     // timeout of a series born at 1.
@@ -699,7 +702,12 @@ Status RecordsLink::deliver(const Event& event) {
             if (s->codec != VoiceCodec::ImbeFullRate) {
                 return Error{"bad_codec"};
             }
-            out_ = OutCall{s->call, *s};
+            const auto now = clock_.now();
+            if (out_ && out_->ref != s->call && now - out_->last <= cfg_.call_timeout) {
+                outbound_busy_->inc();
+                return Error{"busy"};  // the running stream keeps the link (OutCall)
+            }
+            out_ = OutCall{s->call, *s, now};
             // iwfd's stream takes the channel: no peer is relayed into it meanwhile.
             channel().claimOutbound(this, toNs(clock_.now()));
         } else if (const auto* v = std::get_if<Voice>(&event)) {
@@ -745,7 +753,8 @@ Status RecordsLink::deliverVoice(const Voice& v) {
     }
     InlineBytes<kMaxRecordLen> buf;
     IWF_TRY_STATUS(encodeRecord(r, buf));
-    channel().claimOutbound(this, toNs(clock_.now()));
+    out_->last = clock_.now();
+    channel().claimOutbound(this, toNs(out_->last));
     sendToAll(buf.view());
     return Status::success();
 }

@@ -25,7 +25,8 @@
 // deliver() originates toward the peers: CallSetup opens an outbound stream, each Voice
 // becomes one record (IMBE codeword and side bytes exactly as given when they fit the record
 // layout; otherwise the LC/ES bytes are built from the call setup and the frame's CryptoSync),
-// CallEnd sends 0x80.
+// CallEnd sends 0x80. One outbound call at a time (OutCall): a second one is refused as "busy"
+// (iwf_p25_outbound_busy_total) while the first has sent within call_timeout.
 //
 // Every malformed or unexpected datagram is dropped and counted in
 // iwf_lmr_dropped_total{link, peer, reason}, with a rate-limited warning.
@@ -175,9 +176,18 @@ class RecordsLink final : public UdpLink, public PeerControl {
         net::RateGate gate;
         bool unlink_pending = false;  // unlinked during a call: removed once it is over
     };
+    // The one stream iwfd originates at a time. The record set has no stream or call
+    // identifier (only the LC's talkgroup, which P25Gateway rewrites to its own: peers.md G3),
+    // and a records peer decodes one stream: P25Reflector relays one talker (`current`), and a
+    // DVM FNE keeps one call per P25 system and does not route a second talkgroup onto a busy
+    // one (DVMProject/dvmfne2 src/fnerouter/FneSystemBase.P25.cs P25DataReceived, "Contention
+    // Handling" on status[P25_FIXED_SLOT]). A second outbound call while one runs is refused
+    // ("busy"), never interleaved into it nor allowed to take it over; calls on several
+    // talkgroups at once go through one link per talkgroup (`tgid`, one reflector each).
     struct OutCall {
         CallRef ref = 0;
         CallSetup setup;
+        Clock::TimePoint last{};  // setup or last frame: silent for call_timeout = over
     };
 
     friend class RecordsShardGroup;
@@ -223,6 +233,7 @@ class RecordsLink final : public UdpLink, public PeerControl {
     metrics::Counter* mi_backfilled_ = nullptr;
     metrics::Counter* undecided_ = nullptr;
     metrics::Counter* relay_held_ = nullptr;
+    metrics::Counter* outbound_busy_ = nullptr;
     // Peers linked now (iwf_p25_peers, the P25 side of "link up"; iwf_dmr_peers is the DMR
     // one): set wherever peers_ changes.
     metrics::Gauge* peers_gauge_ = nullptr;

@@ -540,6 +540,54 @@ TEST_F(P25RecordsLink, OriginatedCallBuildsLcAndEs) {
     EXPECT_EQ(link->deliver(bad).error().reason, "unknown_call");
 }
 
+TEST_F(P25RecordsLink, SecondOutboundCallIsRefusedBusyAndTheFirstKeepsTheLink) {
+    // The record set has no call identifier: two outbound streams on one link would reach the
+    // peers interleaved (records_link.hpp OutCall). The second is refused; the first goes on.
+    startLink(cfg());
+    UdpPeer p;
+    linkPeer(p, "RX");
+    auto setup = [](CallRef ref, std::uint16_t tg) {
+        CallSetup s;
+        s.call = ref;
+        s.caller.id = P25Unit{{0xBEE07, 0xAD5}, 0x101};
+        s.callee = P25Group{{0xBEE07, 0xAD5}, tg};
+        return s;
+    };
+    auto voice = [](CallRef ref, std::uint8_t i) {
+        Voice v;
+        v.call = ref;
+        v.frame.pos = {0, i};
+        v.frame.crypto = CryptoSync::clear(LmrFamily::P25);
+        v.frame.payload.assign(Bytes(11, static_cast<std::uint8_t>(ref + i)));
+        return v;
+    };
+    ASSERT_TRUE(link->deliver(setup(77, 0x333)).ok());
+    ASSERT_TRUE(link->deliver(voice(77, 0)).ok());
+    auto busy = link->deliver(setup(78, 0x334));
+    ASSERT_FALSE(busy.ok()) << "a second outbound call took over the link";
+    EXPECT_EQ(busy.error().reason, "busy");
+    EXPECT_EQ(link->deliver(voice(78, 1)).error().reason, "unknown_call");
+    for (std::uint8_t i = 1; i < 18; ++i) {
+        ASSERT_TRUE(link->deliver(voice(77, i)).ok()) << "frame " << int(i) << " of the first call";
+    }
+    CallEnd e;
+    e.call = 77;
+    ASSERT_TRUE(link->deliver(e).ok());
+    for (std::uint8_t i = 0; i < 18; ++i) {
+        auto d = p.receive(5s);
+        ASSERT_TRUE(d);
+        auto r = decodeRecord(*d);
+        ASSERT_TRUE(r.ok());
+        ASSERT_TRUE(std::holds_alternative<VoiceRecord>(*r)) << "record " << int(i);
+        EXPECT_EQ(toHex(ByteView(std::get<VoiceRecord>(*r).imbe.data(), 11)),
+                  toHex(Bytes(11, static_cast<std::uint8_t>(77 + i))))
+            << "only the first call's frames, in order";
+    }
+    EXPECT_EQ(metrics.counterValue("iwf_p25_outbound_busy_total", {{"link", "p25-test"}}), 1u);
+    // Once the first call ended, the link takes the next.
+    EXPECT_TRUE(link->deliver(setup(79, 0x334)).ok());
+}
+
 TEST(P25LinkTypes, RegistryValidatesConfigNamingTheField) {
     LinkRegistry reg;
     registerP25LinkTypes(reg);
