@@ -29,12 +29,8 @@ std::string_view toString(E2eeMode m);
 
 struct GroupInfo {
     McGroupId mc_group;
-    Address lmr_group;     // P25Group or DmrGroup (or TetraSubscriber with group = true)
-    std::string lmr_link;  // LMR link that serves the group; empty = first LMR link of `family`
-    // Every LMR link of the group's family serves another group (each p25-records link names
-    // its `tgid`, none this one): an MC talker is refused ("no_link"), never sent to a link
-    // whose peers would hear it on another talkgroup.
-    bool lmr_unserved = false;
+    Address lmr_group;      // P25Group or DmrGroup (or TetraSubscriber with group = true)
+    std::string lmr_link;   // LMR link that serves the group; empty = first LMR link of `family`
     std::string mc_link;    // MC link that serves the group; empty = first MC link
     Side home = Side::Lmr;  // where the group is defined: decides who arbitrates the floor
     E2eeMode mode = E2eeMode::Mixed;

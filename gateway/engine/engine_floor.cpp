@@ -183,8 +183,7 @@ void Engine::tryFlow(Call& c, int leg) {
 }
 
 int Engine::originateLmrOut(Call& c, int mc_leg) {
-    int link =
-        c.group->lmr_unserved ? -1 : linkByName(c.group->lmr_link, Side::Lmr, c.group->family());
+    int link = linkByName(c.group->lmr_link, Side::Lmr, c.group->family());
     if (link < 0) {
         return -1;
     }

@@ -80,12 +80,10 @@ void KeymapSnapshotView::route(GroupInfo& g) const {
         return;
     }
     const LmrLinkRoute* any = nullptr;
-    bool family_has_links = false;
     for (const LmrLinkRoute& r : *routes_) {
         if (r.family != g.family()) {
             continue;
         }
-        family_has_links = true;
         if (r.group && *r.group == g.lmr_group) {
             g.lmr_link = r.link;  // the first link naming the group (config order)
             return;
@@ -96,9 +94,10 @@ void KeymapSnapshotView::route(GroupInfo& g) const {
     }
     if (any != nullptr) {
         g.lmr_link = any->link;
-    } else if (family_has_links) {
-        g.lmr_unserved = true;
     }
+    // Else empty: the engine's first link of the family, as before routes existed (a link's
+    // `tgid` is also only the callee of protected-LC streams, and a records link takes any
+    // talkgroup in: configs relying on that keep working).
 }
 
 std::optional<UserInfo> KeymapSnapshotView::convert(const keymap::UserView* u) const {

@@ -7,8 +7,8 @@
 // Which LMR link serves a group comes from the links themselves (addLmrLink: the daemon tells
 // each LMR link's family and, for a p25-records link with `tgid`, the one talkgroup it serves):
 // a group goes to the first link, in config order, that names the group; else to the first
-// link of its family that names no group; else nowhere (GroupInfo::lmr_unserved). With no LMR
-// link told, GroupInfo::lmr_link stays empty (the engine takes the first link of the family).
+// link of its family that names no group; else (and with no LMR link told)
+// GroupInfo::lmr_link stays empty and the engine takes the first link of the family.
 //
 // What the keymap does not hold is left empty: which link serves a user (the engine
 // then takes the first link of the family / the first MC link), the LMR address of a KMF

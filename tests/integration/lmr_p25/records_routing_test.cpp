@@ -3,7 +3,7 @@
 // told the way iwfd tells them (Daemon::startLinks: LinkType::served_group of each link's
 // section), real RecordsLinks on 127.0.0.1 and a UDP peer linked to each: an MC talker's
 // frames reach the peer of its talkgroup's link only, several talkgroups at once each reach
-// theirs bit-exact and in order, and a group no link serves is refused (no_link).
+// theirs bit-exact and in order, and a group no link names goes to the link without `tgid`.
 #include <gtest/gtest.h>
 
 #include "common/clock.hpp"
@@ -165,11 +165,6 @@ class RecordsRouting : public ::testing::Test {
                 << "talker " << t << " frame " << seq << ": not bit-exact or out of order";
         }
     }
-    std::uint64_t noLinkRefusals() {
-        return metrics.counterValue("iwf_engine_refusals_total",
-                                    {{"link", "mc"}, {"reason", "no_link"}});
-    }
-
     test::IoThread io;
     metrics::Registry metrics;
     ManualClock clock;
@@ -230,21 +225,27 @@ TEST_F(RecordsRouting, SimultaneousTalkgroupsEachReachTheirPeerBitExactInOrder) 
               0u);
 }
 
-TEST_F(RecordsRouting, GroupNoLinkServesIsRefusedAndACatchAllLinkTakesTheRest) {
-    // p25-0 serves tg 1000 only: a talker of tg 1001 is refused, not sent to tg 1000's peer.
-    start({1000}, 2);
+TEST_F(RecordsRouting, GroupNoLinkNamesGoesToTheLinkWithoutTgid) {
+    // p25-0 serves tg 1000; p25-1 names no talkgroup: tg 1001 goes there, not to p25-0 (the
+    // system's first link, where every MC talker went before).
+    start({1000, 0}, 2);
+    press(0);
     press(1);
-    talk(1, 0);
-    EXPECT_EQ(noLinkRefusals(), 1u);
-    EXPECT_TRUE(routingReceive(*peers[0], 300ms).imbe.empty());
-    // A directory told of a link without `tgid` as well routes tg 1001 there (views made
-    // from now on; the call above kept its own).
-    directory.addLmrLink(LmrLinkRoute{"p25-any", LmrFamily::P25, std::nullopt});
-    auto g = directory.current()->groupByLmr(P25Group{kRoutingSys, 1001});
-    ASSERT_TRUE(g.has_value());
-    EXPECT_EQ(g->lmr_link, "p25-any");
-    EXPECT_FALSE(g->lmr_unserved);
-    EXPECT_EQ(directory.current()->groupByLmr(P25Group{kRoutingSys, 1000})->lmr_link, "p25-0");
+    for (std::uint32_t seq = 0; seq < 18; ++seq) {
+        talk(0, seq);
+        talk(1, seq);
+    }
+    release(0);
+    release(1);
+    expectFrames(routingReceive(*peers[0], 5s), 0, 18);
+    expectFrames(routingReceive(*peers[1], 5s), 1, 18);
+    // Every link names another talkgroup: the directory leaves the choice to the engine (the
+    // first link of the family, as before routes existed).
+    KeymapDirectory only_named([this] { return snapshot; });
+    only_named.addLmrLink(
+        LmrLinkRoute{"p25-0", LmrFamily::P25, Address{P25Group{kRoutingSys, 1000}}});
+    EXPECT_EQ(only_named.current()->groupByLmr(P25Group{kRoutingSys, 1000})->lmr_link, "p25-0");
+    EXPECT_EQ(only_named.current()->groupByLmr(P25Group{kRoutingSys, 1001})->lmr_link, "");
 }
 
 }  // namespace
