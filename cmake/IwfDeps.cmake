@@ -21,6 +21,8 @@ pkg_check_modules(SRTP2 REQUIRED IMPORTED_TARGET libsrtp2)
 pkg_check_modules(VOAMRWBENC REQUIRED IMPORTED_TARGET vo-amrwbenc)
 pkg_check_modules(OPENCOREAMRWB REQUIRED IMPORTED_TARGET opencore-amrwb)
 pkg_check_modules(SPEEXDSP REQUIRED IMPORTED_TARGET speexdsp)
+# G.711 µ-law / A-law companding (libspandsp-dev): the analog-rtp link, media/g711.cpp.
+pkg_check_modules(SPANDSP REQUIRED IMPORTED_TARGET spandsp)
 if(IWF_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)
