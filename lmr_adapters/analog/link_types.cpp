@@ -1,5 +1,6 @@
 #include "lmr_adapters/analog/link_types.hpp"
 
+#include "lmr_adapters/analog/rtp_link.hpp"
 #include "lmr_adapters/analog/usrp_link.hpp"
 
 namespace iwf::lmr::analog {
@@ -20,6 +21,22 @@ void registerAnalogLinkTypes(iwf::LinkRegistry& registry) {
         return u != nullptr ? u->localPort() : 0;
     };
     registry.add("analog-usrp", std::move(usrp));
+
+    LinkType rtp;
+    rtp.side = Side::Lmr;
+    rtp.description =
+        "analogue FM channel behind a Radio-over-IP gateway, RTP G.711 (PCMU/PCMA) with PTT "
+        "from the marker bit or a VAD, transcoded to AMR-WB";
+    rtp.validate = [](const ConfigNode& n) { (void)AnalogRtpLinkConfig::fromConfig(n); };
+    rtp.create = [](const ConfigNode& n, LinkContext& ctx) -> std::unique_ptr<Link> {
+        return std::make_unique<AnalogRtpLink>(AnalogRtpLinkConfig::fromConfig(n), ctx.io,
+                                               ctx.metrics, ctx.clock);
+    };
+    rtp.bound_port = [](const Link& l) -> std::uint16_t {
+        const auto* r = dynamic_cast<const AnalogRtpLink*>(&l);
+        return r != nullptr ? r->localPort() : 0;
+    };
+    registry.add("analog-rtp", std::move(rtp));
 }
 
 }  // namespace iwf::lmr::analog

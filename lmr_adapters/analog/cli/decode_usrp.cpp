@@ -1,11 +1,16 @@
 #include "lmr_adapters/analog/cli/decode_usrp.hpp"
 
 #include <cmath>
+#include <functional>
 #include <iostream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "lmr_adapters/analog/analog_rtp.hpp"
+#include "lmr_adapters/analog/rtp_link.hpp"
 #include "lmr_adapters/analog/usrp.hpp"
+#include "media/g711.hpp"
 
 namespace iwf::lmr::analog {
 
@@ -64,10 +69,11 @@ json packetJson(const UsrpPacket& p) {
         p);
 }
 
-}  // namespace
-
-std::size_t decodeUsrpCapture(const pcap::Capture& cap, std::optional<std::uint16_t> port,
-                              std::vector<std::string>& lines) {
+// One JSON line per datagram of `cap` (on `port` if set): addresses, then what `fields`
+// makes of the payload, or "error". Shared by `decode usrp` and `decode analog-rtp`.
+template <typename Fields>
+std::size_t decodeEach(const pcap::Capture& cap, std::optional<std::uint16_t> port,
+                       std::vector<std::string>& lines, Fields fields) {
     std::size_t errors = 0;
     for (const auto& d : cap.udp) {
         if (port && d.src_port != *port && d.dst_port != *port) {
@@ -79,23 +85,40 @@ std::size_t decodeUsrpCapture(const pcap::Capture& cap, std::optional<std::uint1
             j["src"] = pcap::ipToString(d.src_ip) + ":" + std::to_string(d.src_port);
             j["dst"] = pcap::ipToString(d.dst_ip) + ":" + std::to_string(d.dst_port);
         }
-        auto p = decodeUsrp(d.payload);
-        if (!p) {
-            j["error"] = std::string(p.error().reason);
+        Result<json> r = fields(ByteView(d.payload));
+        if (!r) {
+            j["error"] = std::string(r.error().reason);
             ++errors;
         } else {
-            j.update(packetJson(*p));
+            j.update(*r);
         }
         lines.push_back(j.dump(-1, ' ', false, json::error_handler_t::replace));
     }
     return errors;
 }
 
-void addDecodeCommands(CLI::App& decode) {
-    auto* cmd = decode.add_subcommand(
-        "usrp",
-        "USRP datagrams (AllStarLink chan_usrp, DVSwitch Analog_Bridge): header, PCM level, "
-        "DTMF, TEXT/SET_INFO as JSON lines");
+json analogRtpJson(const AnalogRtpPacket& p) {
+    json j{{"marker", p.marker},
+           {"pt", p.payload_type},
+           {"law", p.payload_type == kPtPcmu ? "pcmu" : "pcma"},
+           {"seq", p.sequence},
+           {"timestamp", p.timestamp},
+           {"ssrc", fmt::format("{:08x}", p.ssrc)},
+           {"csrc_count", p.csrc_count}};
+    media::NbFrame pcm;
+    media::g711Decode(p.payload_type == kPtPcmu ? media::G711Law::Ulaw : media::G711Law::Alaw,
+                      p.payload, pcm);
+    j["samples"] = pcm.size();
+    j["rms_dbfs"] = std::round(10.0 * levelDbfs(pcm)) / 10.0;
+    return j;
+}
+
+// `iwfctl decode NAME FILE [--port P] [--strict]`, printing what `run` makes of the capture.
+void addCaptureCommand(CLI::App& decode, const std::string& name, const std::string& help,
+                       std::function<std::size_t(const pcap::Capture&, std::optional<std::uint16_t>,
+                                                 std::vector<std::string>&)>
+                           run) {
+    auto* cmd = decode.add_subcommand(name, help);
     auto file = std::make_shared<std::string>();
     auto port = std::make_shared<int>(0);
     auto strict = std::make_shared<bool>(false);
@@ -103,14 +126,15 @@ void addDecodeCommands(CLI::App& decode) {
     cmd->add_option("--port", *port, "only datagrams from or to this UDP port")
         ->check(CLI::Range(0, 65535));
     cmd->add_flag("--strict", *strict, "exit non-zero if any datagram does not decode");
-    cmd->callback([file, port, strict] {
+    cmd->callback([name, file, port, strict, run] {
         auto cap = pcap::readCaptureFile(*file);
         if (!cap) {
-            std::cerr << "iwfctl decode usrp: " << *file << ": " << cap.error().toString() << "\n";
+            std::cerr << "iwfctl decode " << name << ": " << *file << ": " << cap.error().toString()
+                      << "\n";
             throw CLI::RuntimeError(2);
         }
         std::vector<std::string> lines;
-        const std::size_t errors = decodeUsrpCapture(
+        const std::size_t errors = run(
             *cap,
             *port ? std::optional<std::uint16_t>(static_cast<std::uint16_t>(*port)) : std::nullopt,
             lines);
@@ -121,6 +145,41 @@ void addDecodeCommands(CLI::App& decode) {
             throw CLI::RuntimeError(1);
         }
     });
+}
+
+}  // namespace
+
+std::size_t decodeUsrpCapture(const pcap::Capture& cap, std::optional<std::uint16_t> port,
+                              std::vector<std::string>& lines) {
+    return decodeEach(cap, port, lines, [](ByteView d) -> Result<json> {
+        auto p = decodeUsrp(d);
+        if (!p) {
+            return p.error();
+        }
+        return packetJson(*p);
+    });
+}
+
+std::size_t decodeAnalogRtpCapture(const pcap::Capture& cap, std::optional<std::uint16_t> port,
+                                   std::vector<std::string>& lines) {
+    return decodeEach(cap, port, lines, [](ByteView d) -> Result<json> {
+        auto p = decodeAnalogRtp(d);
+        if (!p) {
+            return p.error();
+        }
+        return analogRtpJson(*p);
+    });
+}
+
+void addDecodeCommands(CLI::App& decode) {
+    addCaptureCommand(decode, "usrp",
+                      "USRP datagrams (AllStarLink chan_usrp, DVSwitch Analog_Bridge): header, "
+                      "PCM level, DTMF, TEXT/SET_INFO as JSON lines",
+                      decodeUsrpCapture);
+    addCaptureCommand(decode, "analog-rtp",
+                      "RTP G.711 datagrams of a Radio-over-IP gateway (analog-rtp link): "
+                      "marker (PTT), PT, sequence, timestamp, SSRC, PCM level as JSON lines",
+                      decodeAnalogRtpCapture);
 }
 
 }  // namespace iwf::lmr::analog

@@ -1,6 +1,7 @@
 #pragma once
 // `iwfctl decode usrp FILE`: USRP datagrams of a capture (pcap or hex dump) as JSON lines
-// (docs/protocols/usrp.md).
+// (docs/protocols/usrp.md); `iwfctl decode analog-rtp FILE`: the RTP G.711 datagrams of an
+// analog-rtp link likewise (docs/protocols/analog-rtp.md).
 
 #include <cstdint>
 #include <optional>
@@ -19,5 +20,7 @@ void addDecodeCommands(CLI::App& decode);
 // Returns the number of datagrams that did not decode.
 std::size_t decodeUsrpCapture(const pcap::Capture& cap, std::optional<std::uint16_t> port,
                               std::vector<std::string>& lines);
+std::size_t decodeAnalogRtpCapture(const pcap::Capture& cap, std::optional<std::uint16_t> port,
+                                   std::vector<std::string>& lines);
 
 }  // namespace iwf::lmr::analog
