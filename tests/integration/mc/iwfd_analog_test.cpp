@@ -3,7 +3,8 @@
 //   chan_usrp (the test, plain UDP) --USRP 8 kHz PCM--> iwfd analog-usrp link
 //       --> SIP INVITE offering AMR-WB/16000 to the test's MC system --> RTP, RFC 4867
 //   and back: the MC system takes the floor (TS 24.380) and sends AMR-WB RTP; iwfd plays it
-//   on the channel as USRP PCM.
+//   on the channel as USRP PCM. The same round trip runs through an analog-rtp link (a RoIP
+//   gateway's RTP G.711).
 //
 // Judged without the code under test: USRP packets are built and read at the offsets of
 // AllStarLink chan_usrp.c struct _chan_usrp_bufhdr (usrp_xwrite / usrp_indicate: network
@@ -107,6 +108,25 @@ Bytes analogUsrp(std::uint32_t seq, const std::int16_t* pcm) {
     return d;
 }
 
+struct G711Vector {
+    std::int16_t input;
+    std::uint8_t ulaw;
+    std::uint8_t alaw;
+};
+
+#include "tests/unit/analog/g711_vectors.inc"
+
+// The µ-law code whose expansion (CPython audioop's table) is nearest to x.
+std::uint8_t analogUlaw(std::int16_t x) {
+    int best = 0;
+    for (int c = 1; c < 256; ++c) {
+        if (std::abs(kUlawExpand[c] - x) < std::abs(kUlawExpand[best] - x)) {
+            best = c;
+        }
+    }
+    return static_cast<std::uint8_t>(best);
+}
+
 // The MC system: SIP, a raw RTP socket (the test reads and writes RFC 4867 itself) and a
 // floor endpoint.
 struct AnalogMcSystem {
@@ -183,6 +203,8 @@ struct AnalogMcSystem {
     std::vector<floor::FloorMessage> msgs;
 };
 
+struct AnalogChannel;
+
 struct IwfdAnalog : ::testing::Test {
     void SetUp() override {
         store = "sqlite:" + dir.file("keymap.db");
@@ -200,18 +222,20 @@ struct IwfdAnalog : ::testing::Test {
         usrp_port = pickLoopbackPort(PortProtocol::Udp);
         sip_port = pickLoopbackPort(PortProtocol::Udp);
     }
-    std::string config(std::uint16_t mc_port) const {
+    // The USRP link by default; `lmr_link` replaces it (the "  - name: fm" list item).
+    std::string config(std::uint16_t mc_port, const std::string& lmr_link = "") const {
+        const std::string usrp_link =
+            "  - name: fm\n    type: analog-usrp\n    address: 127.0.0.1\n    port: " +
+            std::to_string(usrp_port) + "\n    peer_address: 127.0.0.1\n    peer_port: " +
+            std::to_string(usrp.local_endpoint().port()) + "\n    talkgroup: 5\n";
         return "instance: analog\nlog: {level: debug}\n"
                "keymap:\n  store: \"" +
                store +
                "\"\n  poll_interval: 200ms\n"
                "timers:\n  hang: 20s\n"
                "drain:\n  deadline: 2s\n"
-               "lmr_links:\n"
-               "  - name: fm\n    type: analog-usrp\n    address: 127.0.0.1\n    port: " +
-               std::to_string(usrp_port) + "\n    peer_address: 127.0.0.1\n    peer_port: " +
-               std::to_string(usrp.local_endpoint().port()) +
-               "\n    talkgroup: 5\n"
+               "lmr_links:\n" +
+               (lmr_link.empty() ? usrp_link : lmr_link) +
                "mc_links:\n"
                "  - name: mc\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
                "    server_uri: sip:cf@mc.example\n"
@@ -224,6 +248,7 @@ struct IwfdAnalog : ::testing::Test {
                "    peers: [{name: mc-core, address: 127.0.0.1, domains: [mc.example]}]\n"
                "    media: {address: 127.0.0.1}\n";
     }
+    void roundTrip(const AnalogChannel& ch, const std::string& link_yaml);
     double metric(const std::string& series) {
         auto m = httpGet(iwfd.adminPort(), "/metrics");
         return prometheusValue(m.body, series).value_or(-1);
@@ -238,11 +263,21 @@ struct IwfdAnalog : ::testing::Test {
     std::uint16_t sip_port = 0;
 };
 
-TEST_F(IwfdAnalog, FmChannelToMcAsAmrWbAndBackAtTheToneFrequencyAndLevel) {
+// What differs between the analogue link types, seen from the channel's side.
+struct AnalogChannel {
+    std::function<Bytes(int i, const std::int16_t* pcm)> frame;  // frame i of the channel's talk
+    std::function<std::optional<Bytes>(int n)> unkey;            // after n frames, if any
+    // Appends the PCM of one datagram iwfd sent to the channel; false if it carries none.
+    std::function<bool(const std::uint8_t* buf, std::size_t n, std::vector<std::int16_t>& pcm)>
+        read;
+};
+
+void IwfdAnalog::roundTrip(const AnalogChannel& ch, const std::string& link_yaml) {
     asio::io_context io;
     metrics::Registry reg;
     AnalogMcSystem mc(io, reg);
-    ASSERT_TRUE(iwfd.start(dir, config(mc.stack->port(sip::Protocol::Udp)))) << iwfd.log();
+    ASSERT_TRUE(iwfd.start(dir, config(mc.stack->port(sip::Protocol::Udp), link_yaml)))
+        << iwfd.log();
     ASSERT_TRUE(iwf::test::waitFor([&] { return metric("iwf_keymap_revision") == 1; }, 10s))
         << iwfd.log();
     const asio::ip::udp::endpoint link(asio::ip::make_address("127.0.0.1"), usrp_port);
@@ -253,15 +288,16 @@ TEST_F(IwfdAnalog, FmChannelToMcAsAmrWbAndBackAtTheToneFrequencyAndLevel) {
     const auto nb = analogTone(1000, kAmp, 8000, kFrames * 160);
     auto next = std::chrono::steady_clock::now();
     for (int i = 0; i < kFrames; ++i) {
-        usrp.send_to(
-            asio::buffer(analogUsrp(static_cast<std::uint32_t>(i + 1), nb.data() + i * 160)), link);
+        usrp.send_to(asio::buffer(ch.frame(i, nb.data() + i * 160)), link);
         next += 20ms;
         while (std::chrono::steady_clock::now() < next) {
             io.restart();
             io.run_one_until(next);  // answer the INVITE meanwhile
         }
     }
-    usrp.send_to(asio::buffer(analogUsrp(kFrames + 1, nullptr)), link);  // unkey
+    if (auto u = ch.unkey(kFrames)) {
+        usrp.send_to(asio::buffer(*u), link);
+    }
 
     ASSERT_TRUE(analogPump(io, [&] { return mc.iwf_media.has_value(); })) << iwfd.log();
     EXPECT_EQ(mc.iwf_media->encoding, "AMR-WB");
@@ -366,9 +402,25 @@ TEST_F(IwfdAnalog, FmChannelToMcAsAmrWbAndBackAtTheToneFrequencyAndLevel) {
             io.run_one_for(2ms);
             continue;
         }
-        ASSERT_EQ(std::memcmp(buf, "USRP", 4), 0);
+        (void)ch.read(buf, n, pcm);
+    }
+    ASSERT_EQ(pcm.size(), static_cast<std::size_t>(kFrames) * 160) << iwfd.log();
+    EXPECT_NEAR(analogPeakHz(pcm.data() + 10 * 160, 30 * 160, 8000), 1000, 10);
+    EXPECT_NEAR(analogRmsDb(pcm.data() + 10 * 160, 30 * 160, kAmp), 0, 1.0);
+}
+
+TEST_F(IwfdAnalog, FmChannelToMcAsAmrWbAndBackAtTheToneFrequencyAndLevel) {
+    AnalogChannel usrp_channel;
+    usrp_channel.frame = [](int i, const std::int16_t* pcm) {
+        return analogUsrp(static_cast<std::uint32_t>(i + 1), pcm);
+    };
+    usrp_channel.unkey = [](int n) -> std::optional<Bytes> {
+        return analogUsrp(static_cast<std::uint32_t>(n + 1), nullptr);
+    };
+    usrp_channel.read = [](const std::uint8_t* buf, std::size_t n, std::vector<std::int16_t>& pcm) {
+        EXPECT_EQ(std::memcmp(buf, "USRP", 4), 0);
         if (n != 32 + 320) {
-            continue;
+            return false;
         }
         std::uint32_t keyup;
         std::memcpy(&keyup, buf + 12, 4);
@@ -376,13 +428,78 @@ TEST_F(IwfdAnalog, FmChannelToMcAsAmrWbAndBackAtTheToneFrequencyAndLevel) {
         std::int16_t s16[160];
         std::memcpy(s16, buf + 32, 320);
         pcm.insert(pcm.end(), s16, s16 + 160);
-    }
-    ASSERT_EQ(pcm.size(), static_cast<std::size_t>(kFrames) * 160) << iwfd.log();
-    EXPECT_NEAR(analogPeakHz(pcm.data() + 10 * 160, 30 * 160, 8000), 1000, 10);
-    EXPECT_NEAR(analogRmsDb(pcm.data() + 10 * 160, 30 * 160, kAmp), 0, 1.0);
-    EXPECT_EQ(metric("iwf_analog_usrp_rx_total{link=\"fm\",type=\"voice\"}"), kFrames + 1);
+        return true;
+    };
+    roundTrip(usrp_channel, "");
+    EXPECT_EQ(metric("iwf_analog_usrp_rx_total{link=\"fm\",type=\"voice\"}"), 51);
     iwfd.signal(SIGTERM);
     EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
+}
+
+// The same round trip through an analog-rtp link: the channel is a RoIP gateway sending RTP
+// G.711 µ-law (RFC 3550 5.1 header built here, the marker on the first packet as RFC 3551
+// 4.1 says; G.711 from audioop's tables, g711_vectors.inc) and receiving iwfd's RTP.
+TEST_F(IwfdAnalog, RoipRtpChannelToMcAsAmrWbAndBack) {
+    const std::string link =
+        "  - name: fm\n    type: analog-rtp\n    address: 127.0.0.1\n    port: " +
+        std::to_string(usrp_port) + "\n    peer_address: 127.0.0.1\n    peer_port: " +
+        std::to_string(usrp.local_endpoint().port()) +
+        "\n    talkgroup: 5\n    law: pcmu\n    hang_time: 200ms\n";
+    AnalogChannel rtp_channel;
+    rtp_channel.frame = [](int i, const std::int16_t* pcm) {
+        const auto seq = static_cast<std::uint16_t>(7000 + i);
+        const std::uint32_t ts = 123456 + 160 * static_cast<std::uint32_t>(i);
+        Bytes d = {0x80,
+                   static_cast<std::uint8_t>(i == 0 ? 0x80 : 0x00),  // M, PT 0 (PCMU)
+                   static_cast<std::uint8_t>(seq >> 8),
+                   static_cast<std::uint8_t>(seq),
+                   static_cast<std::uint8_t>(ts >> 24),
+                   static_cast<std::uint8_t>(ts >> 16),
+                   static_cast<std::uint8_t>(ts >> 8),
+                   static_cast<std::uint8_t>(ts),
+                   0x5E,
+                   0xED,
+                   0x00,
+                   0x01};
+        for (int k = 0; k < 160; ++k) {
+            d.push_back(analogUlaw(pcm[k]));
+        }
+        return d;
+    };
+    rtp_channel.unkey = [](int) -> std::optional<Bytes> { return std::nullopt; };  // RTP stops
+    auto first = std::make_shared<bool>(true);
+    rtp_channel.read = [first](const std::uint8_t* buf, std::size_t n,
+                               std::vector<std::int16_t>& pcm) {
+        EXPECT_EQ(n, 12u + 160u);
+        if (n != 12 + 160) {
+            return false;
+        }
+        EXPECT_EQ(buf[0], 0x80);
+        EXPECT_EQ(buf[1] & 0x7F, 0) << "PCMU";
+        EXPECT_EQ((buf[1] & 0x80) != 0, *first) << "marker on the first packet only";
+        *first = false;
+        for (int k = 0; k < 160; ++k) {
+            pcm.push_back(kUlawExpand[buf[12 + k]]);
+        }
+        return true;
+    };
+    roundTrip(rtp_channel, link);
+    EXPECT_EQ(metric("iwf_analog_rtp_rx_total{link=\"fm\"}"), 50);
+    EXPECT_EQ(metric("iwf_analog_keyups_total{link=\"fm\",cause=\"marker\"}"), 1);
+    iwfd.signal(SIGTERM);
+    EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
+}
+
+// `iwfd --check-config` names file, line and field of a bad analog-rtp key.
+TEST_F(IwfdAnalog, CheckConfigNamesABadAnalogRtpKey) {
+    const std::string path =
+        dir.write("bad.yaml", config(5060,
+                                     "  - name: fm\n    type: analog-rtp\n    peer_address: "
+                                     "127.0.0.1\n    peer_port: 5004\n    key_detect: cor\n"));
+    auto r = runCommand({IWFD_BIN, "--check-config", "--config", path});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find(path + ":"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("field 'lmr_links[0].key_detect'"), std::string::npos) << r.err;
 }
 
 }  // namespace
