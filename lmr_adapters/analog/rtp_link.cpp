@@ -75,7 +75,6 @@ AnalogRtpLink::AnalogRtpLink(AnalogRtpLinkConfig cfg, asio::io_context& io,
                              metrics::Registry& metrics, const Clock& clock)
     : cfg_(std::move(cfg))
     , id_{Side::Lmr, cfg_.name}
-    , io_(io)
     , metrics_(metrics)
     , clock_(clock)
     , socket_(io)

@@ -142,7 +142,6 @@ class AnalogRtpLink final : public LmrLink {
 
     AnalogRtpLinkConfig cfg_;
     LinkId id_;
-    asio::io_context& io_;
     metrics::Registry& metrics_;
     const Clock& clock_;
     asio::ip::udp::socket socket_;
