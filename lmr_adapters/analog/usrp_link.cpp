@@ -195,6 +195,7 @@ void UsrpLink::onVoice(const Endpoint& from, const UsrpVoice& v) {
         in_.emplace(InCall{});  // not emplace(): clang 14 sees InCall as not default-constructible
                                 // (its member initialisers, CWG 1397)
         in_->ref = next_ref_++;
+        in_->source = from;
         in_->base_seq = h.seq;
         in_->jitter = std::move(*jitter);
         in_->encode = std::move(*enc);
@@ -212,6 +213,10 @@ void UsrpLink::onVoice(const Endpoint& from, const UsrpVoice& v) {
         }
         next_tick_ = std::chrono::steady_clock::now();
         armPlayout();
+    }
+    if (from != in_->source) {
+        drops_.drop(from, "foreign_source");  // a second sender while one talks
+        return;
     }
     in_->last_rx = clock_.now();
     if (in_->refused) {

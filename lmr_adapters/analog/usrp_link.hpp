@@ -29,7 +29,10 @@
 //   iwf_analog_refused_frames_total{link, reason}.
 //
 // Every malformed datagram, or one from a source outside `allow`, is dropped and counted in
-// iwf_lmr_dropped_total{link, peer, reason} with a rate-limited warning.
+// iwf_lmr_dropped_total{link, peer, reason} with a rate-limited warning. While a transmission
+// is open, voice from any other source (address and port) than its key-up's is dropped as
+// "foreign_source": USRP has no stream identity, and mixing a second sender's packets into
+// the jitter buffer would corrupt the talker's audio.
 //
 // Runs on one thread (worker 0): deliver(), the receiver and the timer share it.
 
@@ -91,6 +94,7 @@ class UsrpLink final : public LmrLink {
     using Endpoint = asio::ip::udp::endpoint;
     struct InCall {
         CallRef ref = 0;
+        Endpoint source;  // the key-up's sender: the only one heard until the call ends
         std::uint32_t base_seq = 0;
         std::uint32_t last_ts = 0;  // timestamp of the newest frame put in the buffer
         std::unique_ptr<media::JitterBuffer> jitter;

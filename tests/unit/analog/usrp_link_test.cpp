@@ -14,9 +14,12 @@
 //     (RMS within 1 dB), the requirement.
 #include "lmr_adapters/analog/usrp_link.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -104,7 +107,7 @@ struct UsrpLinkRig {
     asio::ip::udp::socket peer{io.io};  // plays chan_usrp
     std::unique_ptr<UsrpLink> link;
 
-    UsrpLinkRig() {
+    explicit UsrpLinkRig(const std::function<void(UsrpLinkConfig&)>& tweak = {}) {
         peer.open(asio::ip::udp::v4());
         peer.bind({asio::ip::make_address("127.0.0.1"), 0});
         UsrpLinkConfig cfg;
@@ -114,6 +117,9 @@ struct UsrpLinkRig {
         cfg.peer_address = "127.0.0.1";
         cfg.peer_port = peer.local_endpoint().port();
         cfg.talkgroup = 4100;
+        if (tweak) {
+            tweak(cfg);
+        }
         link = std::make_unique<UsrpLink>(cfg, io.io, metrics, clock);
         Status st = Error{"not started"};
         io.runSync([&] { st = link->start(sink); });
@@ -320,6 +326,134 @@ TEST(UsrpLink, MalformedAndForeignDatagramsAreCountedAndDropped) {
                dropped("bad_voice_length") == 1 && dropped("unkey_without_call") == 1;
     }));
     EXPECT_EQ(rig.sink.events().size(), 0u);
+}
+
+// A flood next to a legitimate transmission: while the channel sends one second of a tone,
+// another port of the peer's own address sends keyed voice (full-scale square wave, its own
+// seq), a host outside `allow` sends voice, and the peer's address sends garbage (random
+// bytes, short datagrams, wrong eye, odd voice lengths). The talker's call is the only call,
+// its tone arrives at its frequency and level, and every intruding datagram is counted.
+TEST(UsrpLink, FloodOfForeignAndGarbageDatagramsDoesNotDisturbTheTalker) {
+    UsrpLinkRig rig([](UsrpLinkConfig& c) {
+        net::AddressFilter only_peer;
+        ASSERT_TRUE(only_peer.add("127.0.0.1"));
+        c.allow = only_peer;
+    });
+    asio::ip::udp::socket same_host(rig.io.io);
+    same_host.open(asio::ip::udp::v4());
+    same_host.bind({asio::ip::make_address("127.0.0.1"), 0});
+    asio::ip::udp::socket outsider(rig.io.io);
+    outsider.open(asio::ip::udp::v4());
+    outsider.bind({asio::ip::make_address("127.0.0.66"), 0});
+    std::int16_t square[160];
+    for (int i = 0; i < 160; ++i) {
+        square[i] = (i / 4) % 2 == 0 ? 32000 : -32000;  // 1 kHz square wave, full scale
+    }
+    std::mt19937 rng(19);
+    constexpr int kFrames = 50;
+    constexpr int kPerFrame = 10;  // intruding datagrams per legitimate packet
+    const auto pcm = usrpLinkTone(1000, 8000, 8000, kFrames * 160);
+    std::size_t foreign = 0;
+    std::size_t outside = 0;
+    std::size_t garbage = 0;
+    auto next = std::chrono::steady_clock::now();
+    for (int i = 0; i < kFrames; ++i) {
+        rig.send(usrpLinkChanUsrpVoice(100 + i, true, pcm.data() + i * 160));
+        if (i == 0) {
+            // The talker's key-up is in first (one thread, datagrams in arrival order).
+            ASSERT_TRUE(rig.sink.waitFor(
+                [](const auto& ev) { return test::countOf<CallSetup>(ev) == 1; }, 10s));
+        }
+        for (int k = 0; k < kPerFrame; ++k) {
+            switch (k % 5) {
+                case 0:
+                    same_host.send_to(asio::buffer(usrpLinkChanUsrpVoice(
+                                          static_cast<std::uint32_t>(5000 + i), true, square)),
+                                      rig.linkEp());
+                    ++foreign;
+                    break;
+                case 1:
+                    outsider.send_to(asio::buffer(usrpLinkChanUsrpVoice(
+                                         static_cast<std::uint32_t>(100 + i), true, square)),
+                                     rig.linkEp());
+                    ++outside;
+                    break;
+                default: {
+                    std::vector<std::uint8_t> junk(1 + rng() % 400);
+                    for (auto& b : junk) {
+                        b = static_cast<std::uint8_t>(rng());
+                    }
+                    if (k % 5 == 3 && junk.size() >= 4) {
+                        std::memcpy(junk.data(), "USRP", 4);  // right eye, rubbish after it
+                        junk.resize(std::max<std::size_t>(junk.size(), 33));
+                        std::memset(junk.data() + 20, 0, 4);  // type voice: odd length
+                        if (junk.size() == 32 + 320) {
+                            junk.push_back(0);
+                        }
+                    }
+                    rig.send(junk);
+                    ++garbage;
+                }
+            }
+        }
+        next += 20ms;
+        std::this_thread::sleep_until(next);
+    }
+    rig.send(usrpLinkChanUsrpVoice(100 + kFrames, false, nullptr));
+    ASSERT_TRUE(
+        rig.sink.waitFor([](const auto& ev) { return test::countOf<CallEnd>(ev) > 0; }, 10s));
+
+    const auto ev = rig.sink.events();
+    ASSERT_EQ(test::countOf<CallSetup>(ev), 1u);
+    const auto ends = test::eventsOf<CallEnd>(ev);
+    ASSERT_EQ(ends.size(), 1u);
+    EXPECT_EQ(ends[0].reason, EndReason::Normal);
+    void* dec = D_IF_init();
+    std::vector<std::int16_t> wb;
+    for (const auto& v : test::eventsOf<Voice>(ev)) {
+        std::int16_t out[320];
+        D_IF_decode(dec, v.frame.payload.data(), out, 0);
+        wb.insert(wb.end(), out, out + 320);
+    }
+    D_IF_exit(dec);
+    // As in ChannelKeyupBecomesAnAmrWbCallAtTheToneFrequencyAndLevel: nearly all frames
+    // (a packet that misses its play-out slot on a loaded machine is skipped, counted).
+    EXPECT_GE(wb.size(), static_cast<std::size_t>(kFrames - 3) * 320);
+    EXPECT_LE(wb.size(), static_cast<std::size_t>(kFrames) * 320);
+    ASSERT_GE(wb.size(), 40u * 320);
+    const std::int16_t* steady = wb.data() + 10 * 320;
+    const std::size_t n = 30 * 320;
+    EXPECT_NEAR(usrpLinkPeakHz(steady, n, 16000), 1000, 10);
+    EXPECT_NEAR(20 * std::log10(usrpLinkRms(steady, n) / (8000 / std::sqrt(2.0))), 0, 1.0)
+        << "the intruders' full-scale square wave got into the talker's audio";
+
+    std::uint64_t counted_garbage = 0;
+    for (const char* r :
+         {"truncated", "bad_eye", "bad_voice_length", "bad_dtmf", "too_long", "tlv_unsupported",
+          "adpcm_unsupported", "ulaw_unsupported", "unknown_type"}) {
+        counted_garbage += rig.metrics.counterValue(
+            "iwf_lmr_dropped_total", {{"link", "fm"}, {"peer", "other"}, {"reason", r}});
+    }
+    // Every garbage datagram is dropped with a codec reason (random bytes never start with
+    // the eye "USRP"; the ones given the eye have an odd voice length).
+    EXPECT_EQ(counted_garbage, garbage);
+    EXPECT_EQ(
+        rig.metrics.counterValue("iwf_lmr_dropped_total",
+                                 {{"link", "fm"}, {"peer", "other"}, {"reason", "foreign_source"}}),
+        foreign);
+    EXPECT_EQ(
+        rig.metrics.counterValue("iwf_lmr_dropped_total",
+                                 {{"link", "fm"}, {"peer", "other"}, {"reason", "not_allowed"}}),
+        outside);
+    EXPECT_EQ(
+        rig.metrics.counterValue("iwf_analog_usrp_rx_total", {{"link", "fm"}, {"type", "voice"}}),
+        static_cast<std::uint64_t>(kFrames + 1) + foreign)
+        << "rx_total counts every decoded voice packet; the foreign ones are also drops";
+    boost::system::error_code ec;
+    rig.io.runSync([&] {
+        same_host.close(ec);
+        outsider.close(ec);
+    });
 }
 
 TEST(UsrpLink, ConfigErrorsNameTheField) {
