@@ -8,25 +8,15 @@
 #include <fmt/ranges.h>
 
 #include "common/link_limits.hpp"
+#include "lmr_adapters/analog/analog_edge.hpp"
 
 namespace iwf::lmr::analog {
 
 namespace {
 
-constexpr auto kFramePeriod = std::chrono::milliseconds(20);
-constexpr std::uint32_t kMaxConcealed = 5;  // as usrp_link.cpp
 // A timestamp this far (in samples) before the transmission's first packet is a stale
 // packet of an earlier talkspurt, not one to play: 1 s.
 constexpr std::uint32_t kMaxBackwards = 8000;
-
-struct ModeName {
-    std::string_view name;
-    media::AmrWbMode mode;
-};
-constexpr ModeName kModes[] = {{"6.60", media::AmrWbMode::R6_60},
-                               {"8.85", media::AmrWbMode::R8_85},
-                               {"12.65", media::AmrWbMode::R12_65},
-                               {"14.25", media::AmrWbMode::R14_25}};
 
 }  // namespace
 
@@ -52,12 +42,7 @@ AnalogRtpLinkConfig AnalogRtpLinkConfig::fromConfig(const ConfigNode& n) {
     c.law = n.getEnum("law", {"pcmu", "pcma"}, "pcmu") == "pcmu" ? media::G711Law::Ulaw
                                                                  : media::G711Law::Alaw;
     c.talkgroup = static_cast<std::uint32_t>(n.getInt("talkgroup", 1, 0xFFFFFF, 1));
-    const std::string mode = n.getEnum("amr_mode", {"6.60", "8.85", "12.65", "14.25"}, "12.65");
-    for (const auto& m : kModes) {
-        if (m.name == mode) {
-            c.amr_mode = m.mode;
-        }
-    }
+    c.amr_mode = edge::amrModeFromConfig(n);
     c.key_detect = n.getEnum("key_detect", {"marker", "vad"}, "marker") == "marker"
                        ? KeyDetect::Marker
                        : KeyDetect::Vad;
@@ -277,7 +262,7 @@ void AnalogRtpLink::armPlayout() {
         return;
     }
     timer_armed_ = true;
-    next_tick_ += kFramePeriod;
+    next_tick_ += edge::kFramePeriod;
     timer_.expires_at(next_tick_);
     timer_.async_wait([this](boost::system::error_code ec) {
         timer_armed_ = false;
@@ -425,7 +410,7 @@ Status AnalogRtpLink::deliverVoice(const Voice& v) {
     if (out_->next_seq && f.seq != *out_->next_seq) {
         const std::uint32_t gap = f.seq - *out_->next_seq;
         if (gap < 0x80000000U) {
-            for (std::uint32_t i = 0; i < std::min(gap, kMaxConcealed); ++i) {
+            for (std::uint32_t i = 0; i < std::min(gap, edge::kMaxConcealed); ++i) {
                 out_->decode->conceal(pcm);
                 sendPcm(pcm);
                 concealed_->inc();

@@ -6,27 +6,14 @@
 #include <fmt/ranges.h>
 
 #include "common/link_limits.hpp"
+#include "lmr_adapters/analog/analog_edge.hpp"
 
 namespace iwf::lmr::analog {
 
 namespace {
 
-constexpr auto kFramePeriod = std::chrono::milliseconds(20);
-// Lost MC frames rebuilt by concealment before the next good one; a longer gap is silence
-// on the channel (the decoder mutes after media::AmrWbDecoder::kMaxRepeats anyway).
-constexpr std::uint32_t kMaxConcealed = 5;
 // Frames the jitter buffer may come up empty after the unkey before the call ends.
 constexpr int kDrainMissing = 3;
-
-// The AMR-WB modes whose storage frame (1 + ceil(bits / 8) bytes) fits VoiceFrame::payload.
-struct ModeName {
-    std::string_view name;
-    media::AmrWbMode mode;
-};
-constexpr ModeName kModes[] = {{"6.60", media::AmrWbMode::R6_60},
-                               {"8.85", media::AmrWbMode::R8_85},
-                               {"12.65", media::AmrWbMode::R12_65},
-                               {"14.25", media::AmrWbMode::R14_25}};
 
 }  // namespace
 
@@ -40,12 +27,7 @@ UsrpLinkConfig UsrpLinkConfig::fromConfig(const ConfigNode& n) {
     c.peer_address = n.getIpAddress("peer_address");
     c.peer_port = static_cast<std::uint16_t>(n.getInt("peer_port", 1, 65535));
     c.talkgroup = static_cast<std::uint32_t>(n.getInt("talkgroup", 1, 0xFFFFFF, 1));
-    const std::string mode = n.getEnum("amr_mode", {"6.60", "8.85", "12.65", "14.25"}, "12.65");
-    for (const auto& m : kModes) {
-        if (m.name == mode) {
-            c.amr_mode = m.mode;
-        }
-    }
+    c.amr_mode = edge::amrModeFromConfig(n);
     c.call_timeout = n.getDuration("call_timeout", std::chrono::seconds(1));
     if (c.call_timeout < std::chrono::milliseconds(100)) {
         n.fail("call_timeout", "must be at least 100ms (five 20 ms packets)");
@@ -252,7 +234,7 @@ void UsrpLink::armPlayout() {
         return;
     }
     timer_armed_ = true;
-    next_tick_ += kFramePeriod;
+    next_tick_ += edge::kFramePeriod;
     timer_.expires_at(next_tick_);
     timer_.async_wait([this](boost::system::error_code ec) {
         timer_armed_ = false;
@@ -405,7 +387,7 @@ Status UsrpLink::deliverVoice(const Voice& v) {
     if (out_->next_seq && f.seq != *out_->next_seq) {
         const std::uint32_t gap = f.seq - *out_->next_seq;
         if (gap < 0x80000000U) {  // forward: frames lost in between
-            for (std::uint32_t i = 0; i < std::min(gap, kMaxConcealed); ++i) {
+            for (std::uint32_t i = 0; i < std::min(gap, edge::kMaxConcealed); ++i) {
                 out_->decode->conceal(pcm);
                 sendPcm(pcm, true);
                 concealed_->inc();
