@@ -1,3 +1,4 @@
+#include <fstream>
 #include <memory>
 
 #include "mc_adapters/mcptt/mcptt_link.hpp"
@@ -87,13 +88,63 @@ MediaProtection protectionOf(const ConfigNode& n, std::string_view key, MediaPro
                              : MediaProtection::Off;
 }
 
+// A file the daemon must be able to read (a PEM trust anchor): named in the error if not.
+void checkReadable(const ConfigNode& n, std::string_view key, const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        n.fail(key, "cannot read " + path);
+    }
+}
+
+// media_protection.mikey: the KMS the IWF's MIKEY-SAKKE identity comes from (33.180 Annex D,
+// security/kms_client.hpp). Checked here so that --check-config names every mistake; the
+// fetch itself happens when the link starts.
+void parseMikey(const ConfigNode& mp, McpttLinkConfig& c) {
+    auto k = mp.optionalChild("mikey");
+    if (!k) {
+        return;
+    }
+    k->expectKeys({"kms_url", "kms_uri", "user_uri", "ca_file", "token_file", "timeout", "retry",
+                   "refresh_ahead"});
+    auto& m = c.media_protection;
+    m.kms_enabled = true;
+    m.kms.url = k->getString("kms_url");
+    if (m.kms.url.rfind("https://", 0) != 0 || m.kms.url.size() <= 8) {
+        k->fail("kms_url", "expected https://host[:port] (33.180 Annex D: the KMS over TLS)");
+    }
+    // The IWF's MC service user ID on this link: its PSI unless told otherwise.
+    m.kms.user_uri = k->getString("user_uri", c.psi);
+    checkUri(*k, "user_uri", m.kms.user_uri);
+    m.kms.kms_uri = k->getString("kms_uri", "");
+    m.kms.ca_file = k->getString("ca_file");
+    checkReadable(*k, "ca_file", m.kms.ca_file);
+    m.token_file = k->getString("token_file", "");
+    if (!m.token_file.empty()) {
+        auto token = security::loadSecretFile(m.token_file);
+        if (const auto* e = std::get_if<security::KeyFileError>(&token)) {
+            k->fail("token_file", e->message);
+        }
+        m.kms.token = std::get<std::string>(std::move(token));
+    }
+    m.kms.timeout = k->getDuration("timeout", m.kms.timeout);
+    m.kms.retry = k->getDuration("retry", m.kms.retry);
+    if (m.kms.timeout < std::chrono::milliseconds(100)) {
+        k->fail("timeout", "at least 100ms");
+    }
+    if (m.kms.retry < std::chrono::milliseconds(100)) {
+        k->fail("retry", "at least 100ms");
+    }
+    m.kms.refresh_ahead = std::chrono::duration_cast<std::chrono::seconds>(
+        k->getDuration("refresh_ahead", std::chrono::seconds(0)));
+}
+
 // media_protection (TS 33.180 SRTP / SRTCP per call, mcptt_link.hpp).
 void parseMediaProtection(const ConfigNode& node, McpttLinkConfig& c) {
     auto mp = node.optionalChild("media_protection");
     if (!mp) {
         return;
     }
-    mp->expectKeys({"default", "private_calls", "groups", "key_file"});
+    mp->expectKeys({"default", "private_calls", "groups", "key_file", "replay_window", "mikey"});
     auto& m = c.media_protection;
     m.group_default = protectionOf(*mp, "default", m.group_default);
     m.private_calls = protectionOf(*mp, "private_calls", m.private_calls);
@@ -118,6 +169,15 @@ void parseMediaProtection(const ConfigNode& node, McpttLinkConfig& c) {
         }
         m.keys = std::get<security::ProvisionedKeys>(std::move(loaded));
     }
+    const auto window = mp->getDuration("replay_window", std::chrono::seconds(300));
+    if (window < std::chrono::seconds(1) || window > std::chrono::hours(24) ||
+        window.count() % 1000 != 0) {
+        mp->fail("replay_window",
+                 "whole seconds from 1s to 24h (the allowed clock skew of an I_MESSAGE's "
+                 "timestamp, RFC 3830 §5.4)");
+    }
+    m.replay.window_seconds = static_cast<std::uint64_t>(window.count() / 1000);
+    parseMikey(*mp, c);
 }
 
 }  // namespace

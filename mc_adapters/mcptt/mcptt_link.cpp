@@ -16,7 +16,8 @@ McpttLink::McpttLink(asio::io_context& io, metrics::Registry& metrics, McpttLink
     , cfg_(std::move(cfg))
     , clock_(clock)
     , peers_(cfg_.peers)
-    , refusals_(metrics, cfg_.name) {
+    , refusals_(metrics, cfg_.name)
+    , replay_(cfg_.media_protection.replay) {
     id_ = LinkId{Side::Mc, cfg_.name};
     dest_peer_ = peers_.byAddress(cfg_.peer.address);
     calls_per_peer_.assign(peers_.size(), 0);
@@ -42,6 +43,7 @@ McpttLink::~McpttLink() {
     // Whoever received our events may already be gone (it usually outlives a started link,
     // which it stops first): a destructor ends the calls without reporting them.
     sink_ = nullptr;
+    stopKmsClient();  // joins its thread before the link it posts to goes
     stop();
     *alive_ = false;
     retired_voice_.clear();
@@ -68,6 +70,7 @@ void McpttLink::count(std::string_view what, std::string_view reason) {
 Status McpttLink::start(EventSink& sink) {
     sink_ = &sink;
     installProvisionedKeys();  // media_protection.key_file (mcptt_link_security.cpp)
+    startKmsClient();          // media_protection.mikey (mcptt_link_security.cpp)
     sip::StackConfig sc;
     sc.name = cfg_.name;
     sc.listeners = cfg_.listen;
@@ -117,6 +120,7 @@ Status McpttLink::start(EventSink& sink) {
 }
 
 void McpttLink::stop() {
+    stopKmsClient();
     if (!stack_) {
         return;
     }

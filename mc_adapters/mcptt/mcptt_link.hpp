@@ -44,7 +44,10 @@
 //   session_timer: {enabled: true, expires: 1800s, min_se: 90s}   # RFC 4028 (session_timer.hpp)
 //   media_protection: {default: off, private_calls: off,          # TS 33.180 SRTP / SRTCP
 //                      groups: [{group: sip:g1@mc.example, mode: required}],
-//                      key_file: /etc/iwfd/mc-keys}               # 0600; security/key_file.hpp
+//                      key_file: /etc/iwfd/mc-keys,               # 0600; security/key_file.hpp
+//                      replay_window: 300s,                       # RFC 3830 §5.4
+//                      mikey: {kms_url: https://kms.example, ca_file: /etc/iwfd/kms-ca.pem,
+//                              user_uri, kms_uri, token_file, timeout, retry, refresh_ahead}}
 //
 // Media protection (TS 33.180 §7.4, Annex K; docs/protocols/mc-security.md §12): per call
 // off (plain RTP / RTCP, the default), optional (SRTP and floor SRTCP when the link holds the
@@ -85,7 +88,9 @@
 #include "mc_adapters/rtp/floor_endpoint.hpp"
 #include "mc_adapters/rtp/voice_endpoint.hpp"
 #include "mc_adapters/security/key_file.hpp"
+#include "mc_adapters/security/kms_client.hpp"
 #include "mc_adapters/security/media_keys.hpp"
+#include "mc_adapters/security/mikey_replay.hpp"
 #include "sip/dialog.hpp"
 #include "sip/multipart.hpp"
 #include "sip/stack.hpp"
@@ -131,6 +136,16 @@ struct MediaProtectionConfig {
     // installed when the link starts. Empty = none (keys come through the API only).
     std::string key_file;
     security::ProvisionedKeys keys;
+    // mikey: the IWF's MIKEY-SAKKE identity from a KMS (33.180 Annex D). When set, the link
+    // starts a security::KmsClient for kms.user_uri and takes each identity it fetches
+    // (setMikeyIdentity); the keys live in memory only. Absent = no KMS (identity through the
+    // API only, as before).
+    bool kms_enabled = false;
+    security::KmsClientConfig kms;  // url, kms_uri, user_uri, ca_file, token (from token_file)
+    std::string token_file;
+    // RFC 3830 §5.4: allowed clock skew of a received I_MESSAGE's timestamp, and how long an
+    // accepted one is remembered against replay (replay_window).
+    security::ReplayGuardConfig replay;
     MediaProtection forGroup(std::string_view group) const;
 };
 
@@ -287,6 +302,8 @@ class McpttLink final : public McLink {
     Status makeOurPck(Call& call);
     std::uint64_t nowNtpSeconds() const;
     void armGroupKeyTimer();
+    void startKmsClient();
+    void stopKmsClient();
 
     asio::io_context& io_;
     metrics::Registry& metrics_;
@@ -333,6 +350,10 @@ class McpttLink final : public McLink {
     std::optional<security::MikeyIdentity> mikey_me_;
     security::KmsDirectory kms_dir_;
     std::multimap<std::uint64_t, std::pair<std::string, security::DistributedKey>> pending_gmks_;
+    // media_protection.mikey: fetches the identity above (its own thread; posts to io_).
+    std::unique_ptr<security::KmsClient> kms_client_;
+    // RFC 3830 §5.4: I_MESSAGEs of private calls' offers accepted within the window.
+    security::MikeyReplayGuard replay_;
     std::unique_ptr<asio::steady_timer> gmk_timer_;
     metrics::Counter* session_refreshes_ = nullptr;
     metrics::Counter* session_expired_ = nullptr;

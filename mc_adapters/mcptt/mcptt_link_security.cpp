@@ -160,9 +160,60 @@ Status McpttLink::setPrivateCallKey(CallRef ref, const security::DistributedKey&
 }
 
 void McpttLink::setMikeyIdentity(security::MikeyIdentity me, security::KmsDirectory kms) {
+    if (mikey_me_) {  // the previous period's secrets (RFC 6507 SSK, RFC 6508 RSK)
+        security::cleanse(mikey_me_->keys.rsk);
+        security::cleanse(mikey_me_->keys.signing.ssk);
+    }
     mikey_me_ = std::move(me);
     kms_dir_ = std::move(kms);
     kms_dir_.emplace(mikey_me_->kms.kms_uri, mikey_me_->kms);
+}
+
+// media_protection.mikey: a KmsClient fetches the IWF's identity over HTTPS (33.180 Annex D)
+// at start and at every key period boundary, on its own thread; each validated identity and
+// each refused fetch is posted to the link's executor. Only the URIs and the key period are
+// logged, never a key.
+void McpttLink::startKmsClient() {
+    if (!cfg_.media_protection.kms_enabled || kms_client_) {
+        return;
+    }
+    std::weak_ptr<bool> alive = alive_;
+    auto on_identity = [this, alive](security::MikeyIdentity id) {
+        asio::post(io_, [this, alive, id = std::move(id)]() mutable {
+            auto a = alive.lock();
+            if (!a || !*a) {
+                security::cleanse(id.keys.rsk);
+                security::cleanse(id.keys.signing.ssk);
+                return;
+            }
+            count("iwf_mcptt_media_protection_total", "kms_identity");
+            log::get("mcptt")->info("link={} MIKEY-SAKKE identity {} from KMS {} key_period={}",
+                                    cfg_.name, id.user_uri, id.kms.kms_uri, id.keys.key_period_no);
+            setMikeyIdentity(std::move(id), {});
+        });
+    };
+    auto on_error = [this, alive](std::string_view reason) {
+        asio::post(io_, [this, alive, reason] {
+            auto a = alive.lock();
+            if (!a || !*a) {
+                return;
+            }
+            count("iwf_mcptt_media_protection_total", reason);
+            log::get("mcptt")->warn("link={} KMS {} refused: {} (identity {})", cfg_.name,
+                                    cfg_.media_protection.kms.url, reason,
+                                    mikey_me_ ? "kept" : "none yet");
+        });
+    };
+    kms_client_ = std::make_unique<security::KmsClient>(
+        cfg_.media_protection.kms, std::move(on_identity), std::move(on_error));
+    kms_client_->start();
+}
+
+void McpttLink::stopKmsClient() {
+    if (kms_client_) {
+        kms_client_->stop();
+        kms_client_.reset();
+    }
 }
 
 std::uint64_t McpttLink::nowNtpSeconds() const {
@@ -190,16 +241,24 @@ Status McpttLink::keyFromOffer(Call& call, const McpttMedia& offer) {
     if (!mikey_me_) {
         return refuse(Error{"mikey_no_identity"});
     }
-    auto pck = security::receiveIMessage(offer.key_mgmt, *mikey_me_, kms_dir_, nowNtpSeconds());
+    // RFC 3830 §5.4 before any cryptography: the timestamp within the allowed clock skew, and
+    // not a message already accepted (a replayed INVITE re-offering a PCK).
+    const std::uint64_t now = nowNtpSeconds();
+    auto ticket = replay_.check(offer.key_mgmt, now);
+    if (!ticket) {
+        return refuse(ticket.error());
+    }
+    auto pck = security::receiveIMessage(offer.key_mgmt, *mikey_me_, kms_dir_, now);
     if (!pck) {
         return refuse(pck.error());
     }
     if (pck->purpose != security::KeyPurpose::Pck) {
         return refuse(Error{"mikey_not_pck"});
     }
-    if (pck->activationTime() > nowNtpSeconds()) {
+    if (pck->activationTime() > now) {
         return refuse(Error{"mikey_key_not_active"});  // a call's key is for now
     }
+    replay_.accept(*ticket);  // verified: a second delivery within the window is a replay
     if (auto st = keyMedia(call, security::privateMediaKeying(*pck, false)); !st) {
         return refuse(st.error());
     }

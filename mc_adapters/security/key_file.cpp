@@ -1,6 +1,7 @@
 #include "mc_adapters/security/key_file.hpp"
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -48,9 +49,8 @@ bool profileOf(const std::string& s, DistributedKey& k) {
     return true;
 }
 
-}  // namespace
-
-std::variant<ProvisionedKeys, KeyFileError> loadKeyFile(const std::string& path) {
+// A file of secrets: a regular file only its owner may read or write.
+std::optional<KeyFileError> checkSecretMode(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         return KeyFileError{0, "cannot read " + path};
@@ -62,6 +62,51 @@ std::variant<ProvisionedKeys, KeyFileError> loadKeyFile(const std::string& path)
         return KeyFileError{0, path +
                                    " holds keys: its group / other permission bits must be "
                                    "0 (chmod 600)"};
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<std::string, KeyFileError> loadSecretFile(const std::string& path) {
+    if (auto e = checkSecretMode(path)) {
+        return *e;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return KeyFileError{0, "cannot read " + path};
+    }
+    std::string s(4097, '\0');
+    in.read(s.data(), static_cast<std::streamsize>(s.size()));
+    s.resize(static_cast<std::size_t>(in.gcount()));
+    if (s.size() > 4096) {
+        cleanse(MutableByteView(reinterpret_cast<std::uint8_t*>(s.data()), s.size()));
+        return KeyFileError{0, path + " is longer than 4096 octets"};
+    }
+    const auto blank = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; };
+    std::size_t b = 0;
+    std::size_t e = s.size();
+    while (b < e && blank(s[b])) {
+        ++b;
+    }
+    while (e > b && blank(s[e - 1])) {
+        --e;
+    }
+    std::string out = s.substr(b, e - b);
+    cleanse(MutableByteView(reinterpret_cast<std::uint8_t*>(s.data()), s.size()));
+    if (out.empty()) {
+        return KeyFileError{0, path + " is empty"};
+    }
+    if (out.find_first_of(" \t\r\n") != std::string::npos) {
+        cleanse(MutableByteView(reinterpret_cast<std::uint8_t*>(out.data()), out.size()));
+        return KeyFileError{0, path + " must hold one token on one line"};
+    }
+    return out;
+}
+
+std::variant<ProvisionedKeys, KeyFileError> loadKeyFile(const std::string& path) {
+    if (auto e = checkSecretMode(path)) {
+        return *e;
     }
     std::ifstream in(path);
     if (!in) {

@@ -37,4 +37,9 @@ struct KeyFileError {
 // Reads and checks `path`; on failure the error names the line and what is wrong.
 std::variant<ProvisionedKeys, KeyFileError> loadKeyFile(const std::string& path);
 
+// A one-line secret (the KMS access token of media_protection.mikey.token_file): the same
+// owner-only mode check as a key file; surrounding blanks and the line end dropped; empty or
+// over 4 kB refused.
+std::variant<std::string, KeyFileError> loadSecretFile(const std::string& path);
+
 }  // namespace iwf::mc::security

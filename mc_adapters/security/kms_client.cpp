@@ -370,8 +370,8 @@ Result<MikeyIdentity> fetchKmsIdentity(const KmsClientConfig& cfg, std::uint64_t
     return id;
 }
 
-KmsClient::KmsClient(KmsClientConfig cfg, OnIdentity on_identity)
-    : cfg_(std::move(cfg)), on_identity_(std::move(on_identity)) {}
+KmsClient::KmsClient(KmsClientConfig cfg, OnIdentity on_identity, OnError on_error)
+    : cfg_(std::move(cfg)), on_identity_(std::move(on_identity)), on_error_(std::move(on_error)) {}
 
 KmsClient::~KmsClient() {
     stop();
@@ -427,6 +427,9 @@ void KmsClient::run() {
                 last_error_ = id.error().reason;
             }
             refused_.fetch_add(1);
+            if (on_error_) {
+                on_error_(id.error().reason);
+            }
             next = Sys::now() + cfg_.retry;
         }
         std::unique_lock lk(mu_);

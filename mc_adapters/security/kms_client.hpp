@@ -61,12 +61,14 @@ Result<MikeyIdentity> fetchKmsIdentity(const KmsClientConfig& cfg, std::uint64_t
 std::uint64_t nextKeyPeriodStart(const KmsCertificate& kms, std::uint64_t now_ntp);
 
 // Fetches at start and then at every key period boundary (retrying after cfg.retry on
-// failure) on a thread of its own; hands each validated identity to `on_identity` (called on
-// that thread: post it to the owner's executor).
+// failure) on a thread of its own; hands each validated identity to `on_identity` and the
+// reason of each refused fetch (a fixed string) to `on_error` (both called on that thread:
+// post to the owner's executor).
 class KmsClient {
   public:
     using OnIdentity = std::function<void(MikeyIdentity)>;
-    KmsClient(KmsClientConfig cfg, OnIdentity on_identity);
+    using OnError = std::function<void(std::string_view reason)>;
+    KmsClient(KmsClientConfig cfg, OnIdentity on_identity, OnError on_error = {});
     ~KmsClient();
     KmsClient(const KmsClient&) = delete;
     KmsClient& operator=(const KmsClient&) = delete;
@@ -82,6 +84,7 @@ class KmsClient {
     void run();
     KmsClientConfig cfg_;
     OnIdentity on_identity_;
+    OnError on_error_;
     std::thread thread_;
     mutable std::mutex mu_;
     std::condition_variable cv_;

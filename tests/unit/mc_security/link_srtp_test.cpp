@@ -552,6 +552,65 @@ TEST(McpttLinkSrtpConfig, KeyFileMustBeOwnerOnlyAndWellFormed) {
     EXPECT_NE(message("pck 00\n", 0600).find("line 1: expected gmk or csk"), std::string::npos);
 }
 
+// media_protection.mikey (the KMS the link fetches its identity from) and replay_window.
+TEST(McpttLinkSrtpConfig, MikeyKmsConfigIsValidatedWithFileLineAndField) {
+    const std::string head =
+        "name: iwf1\ntype: mcptt-iwf1\npsi: sip:iwf@example\nserver_uri: sip:cf@x\n"
+        "listen: [{transport: udp, port: 0}]\npeer: {address: 127.0.0.1, port: 5070}\n"
+        "peers: [{address: 127.0.0.1, domains: [mc.example]}]\n";
+    TempKeyFile ca("-----BEGIN CERTIFICATE-----\n", 0644);  // read by path here, not parsed
+    TempKeyFile token("tok-123\n", 0600);
+    TempKeyFile open_token("tok-123\n", 0644);
+    TempKeyFile two_tokens("tok-1 tok-2\n", 0600);
+    auto mikey = [&](const std::string& body) {
+        return head + "media_protection:\n  mikey:\n" + body;
+    };
+    const std::string url = "    kms_url: https://127.0.0.1:8443\n";
+    const std::string ca_line = "    ca_file: " + ca.path + "\n";
+    auto expectError = [&](const std::string& yaml, const std::string& field, int line,
+                           const std::string& says) {
+        try {
+            (void)parseMcpttLinkConfig(ConfigNode::loadString(yaml, "iwfd.yaml"));
+            ADD_FAILURE() << "accepted: " << yaml;
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.field(), field) << e.what();
+            EXPECT_EQ(e.line(), line) << e.what();
+            EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+        }
+    };
+    expectError(mikey("    kms_url: http://127.0.0.1:8443\n" + ca_line),
+                "media_protection.mikey.kms_url", 10, "https://");
+    expectError(mikey(url + "    ca_file: /nonexistent/ca.pem\n"), "media_protection.mikey.ca_file",
+                11, "cannot read");
+    expectError(mikey(url), "media_protection.mikey.ca_file", 10, "missing");
+    expectError(mikey(url + ca_line + "    token_file: " + open_token.path + "\n"),
+                "media_protection.mikey.token_file", 12, "chmod 600");
+    expectError(mikey(url + ca_line + "    token_file: " + two_tokens.path + "\n"),
+                "media_protection.mikey.token_file", 12, "one token");
+    expectError(mikey(url + ca_line + "    user_uri: iwf@example\n"),
+                "media_protection.mikey.user_uri", 12, "URI");
+    expectError(mikey(url + ca_line + "    retry: 10ms\n"), "media_protection.mikey.retry", 12,
+                "100ms");
+    expectError(mikey(url + ca_line + "    kms: x\n"), "media_protection.mikey.kms", 12, "");
+    expectError(head + "media_protection:\n  replay_window: 1500ms\n",
+                "media_protection.replay_window", 9, "RFC 3830");
+    auto ok = parseMcpttLinkConfig(ConfigNode::loadString(
+        head + "media_protection:\n  replay_window: 60s\n  mikey:\n" + url + ca_line +
+            "    token_file: " + token.path + "\n    refresh_ahead: 10m\n",
+        "x"));
+    EXPECT_TRUE(ok.media_protection.kms_enabled);
+    EXPECT_EQ(ok.media_protection.kms.url, "https://127.0.0.1:8443");
+    EXPECT_EQ(ok.media_protection.kms.user_uri, "sip:iwf@example");  // the link's psi
+    EXPECT_EQ(ok.media_protection.kms.ca_file, ca.path);
+    EXPECT_EQ(ok.media_protection.kms.token, "tok-123");
+    EXPECT_EQ(ok.media_protection.kms.refresh_ahead, std::chrono::minutes(10));
+    EXPECT_EQ(ok.media_protection.replay.window_seconds, 60u);
+    // Absent: no KMS, the default window.
+    auto none = parseMcpttLinkConfig(ConfigNode::loadString(head, "x"));
+    EXPECT_FALSE(none.media_protection.kms_enabled);
+    EXPECT_EQ(none.media_protection.replay.window_seconds, 300u);
+}
+
 // --- Keys over the wire: the PCK in a=key-mgmt (RFC 4567), a GMK's I_MESSAGE (33.180 E.2) ---
 
 // Seconds since 1900 now: the link reads the wall clock, so the identities are issued for the
@@ -770,6 +829,25 @@ TEST_F(McpttLinkKeyMgmt, ForgedUnknownOrExpiredPckIsRefusedCountedAndNoCallStart
     EXPECT_TRUE(sink.all<CallSetup>().empty());
     EXPECT_EQ(link->activeCalls(), 0u);
     EXPECT_EQ(protection("keyed"), 0u);
+}
+
+// RFC 3830 §5.4: the I_MESSAGE of an accepted offer, offered again in a new INVITE, and one
+// stamped outside the clock-skew window are answered 488 and counted, before any cryptography.
+TEST_F(McpttLinkKeyMgmt, AReplayedOrStalePckOfferIsRefusedAndCounted) {
+    startPrivate(MediaProtection::Required);
+    auto msg = security::buildIMessage(p().alice, p().iwf.user_uri, p().kms.cert, pck());
+    ASSERT_TRUE(msg);
+    ASSERT_EQ(privateCallIn(*msg), 200);
+    EXPECT_EQ(privateCallIn(*msg), 488);
+    EXPECT_EQ(protection("mikey_replay"), 1u);
+    auto stale_key = pck();
+    stale_key.timestamp_ntp = (keyMgmtNowNtp() - 3600) << 32;  // an hour old; window 300 s
+    auto stale = security::buildIMessage(p().alice, p().iwf.user_uri, p().kms.cert, stale_key);
+    ASSERT_TRUE(stale);
+    EXPECT_EQ(privateCallIn(*stale), 488);
+    EXPECT_EQ(protection("mikey_timestamp_outside_window"), 1u);
+    EXPECT_EQ(sink.all<CallSetup>().size(), 1u);
+    EXPECT_EQ(protection("keyed"), 1u);
 }
 
 TEST_F(McpttLinkKeyMgmt, OffIgnoresTheKeyMgmtAndAnswersPlainRtpAsBefore) {
