@@ -64,13 +64,18 @@ void Engine::onFloorRelease(std::uint16_t link, const FloorRelease& r) {
         setFloor(c, leg, FloorGate::None, FloorGateEvent::Release);
         return;
     }
-    if (l.floor == FloorGate::Queued) {
-        removeFromQueue(c, leg);
+    // floor_part: a request the MC side holds, pending or queued there, is withdrawn toward
+    // the MC side as well (refuse sends its Floor Release). This comes before the local queue
+    // case: a request the MC side queued is also Queued at the leg, and only releasing the
+    // leg there left `requester` naming a leg no longer waiting, so the MC side's later
+    // answer (deny, grant, queue position) hit a floor gate that cannot take it.
+    if (c.requester == leg) {
+        refuse(c, leg, "released_before_grant", kDenyOther, false);
         setFloor(c, leg, FloorGate::None, FloorGateEvent::Release);
         return;
     }
-    if (c.requester == leg) {
-        refuse(c, leg, "released_before_grant", kDenyOther, false);
+    if (l.floor == FloorGate::Queued) {
+        removeFromQueue(c, leg);
         setFloor(c, leg, FloorGate::None, FloorGateEvent::Release);
         return;
     }

@@ -16,6 +16,8 @@ using namespace lmr::p25;
 
 const PttControlWord kTalker{0xBEE00, 0x001, 1001, 0x04};
 const std::string kGroupUri = "sip:bee000010064@p25dr;user=TIA-P25-SG";
+// fire-dispatch, TG 300 (0x12C), homed on the MC side.
+const std::string kMcHomedGroupUri = "sip:bee00001012c@p25dr;user=TIA-P25-SG";
 constexpr std::size_t kFrames = 36;
 
 Bytes rtpPacket(IssiPacketKind kind, std::vector<IssiBlock> extra, std::uint16_t seq) {
@@ -78,10 +80,11 @@ struct Rfss {
             io_, [&] { return final->has_value(); }, wait);
         return final->value_or(sip::Message::request("NONE", "sip:none"));
     }
-    sip::Message invite(const std::string& call_id, const std::string& tag) {
-        auto m = sip::Message::request("INVITE", kGroupUri);
-        m.addHeader("From", "<" + kGroupUri + ">;tag=" + tag);
-        m.addHeader("To", "<" + kGroupUri + ">");
+    sip::Message invite(const std::string& call_id, const std::string& tag,
+                        const std::string& group_uri = kGroupUri) {
+        auto m = sip::Message::request("INVITE", group_uri);
+        m.addHeader("From", "<" + group_uri + ">;tag=" + tag);
+        m.addHeader("To", "<" + group_uri + ">");
         m.addHeader("Call-ID", call_id);
         m.addHeader("CSeq", "1 INVITE");
         m.addHeader("Contact", "<sip:bee000010064@" + address_ + ":" +
@@ -113,7 +116,7 @@ struct IssiHostile : ::testing::Test {
         const std::string links =
             "  - name: issi\n    type: p25-issi\n    address: 127.0.0.1\n    sip_port: " +
             std::to_string(sip_port) +
-            "\n    rtp_port: 0\n    wacn: 0xBEE00\n    system: 0x001\n    groups: [100]\n"
+            "\n    rtp_port: 0\n    wacn: 0xBEE00\n    system: 0x001\n    groups: [100, 300]\n"
             "    allow: [127.0.0.1, 127.0.0.45, 127.0.0.46]\n";
         ASSERT_TRUE(iwfd.start(links, mc.sipPort())) << iwfd.iwfd.log();
         iwfd_peer.protocol = sip::Protocol::Udp;
@@ -196,6 +199,50 @@ struct IssiHostile : ::testing::Test {
     sip::Message ok = sip::Message::request("NONE", kGroupUri);
     HostileIwfd iwfd;
 };
+
+// Before: a radio that let go of PTT while the MC system held its floor request in a queue
+// left iwfd's engine naming a requester that no longer waited, and the MC system's Floor Deny
+// (or iwfd's own queue timer) then aborted iwfd on an assertion: any RFSS and MC system doing
+// ordinary things could take the gateway down. Now the release withdraws the request at the
+// MC side, the late deny is counted and dropped, and the next PTT is carried.
+TEST_F(IssiHostile, PttEndWhileTheMcSideQueuesTheRequestDoesNotAbortIwfd) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    using mc::floor::MessageType;
+    auto inv = legit.invite("queued@01.001.bee00.p25dr", "rfssq", kMcHomedGroupUri);
+    auto rsp = legit.request(inv, iwfd_peer);
+    ASSERT_EQ(rsp.status(), 200) << iwfd.iwfd.log();
+    legit.stack->sendAck(sip::Dialog::asUac(inv, rsp, iwfd_peer).makeAck(1), iwfd_peer);
+    auto answer = parseIssiBody(rsp.header("Content-Type").value_or(""), rsp.body());
+    ASSERT_TRUE(answer.ok() && answer->sdp);
+    iwfd_rtp = answer->sdp->port;
+    legit.rtp.sendTo(iwfd_rtp, rtpPacket(IssiPacketKind::PttRequest, {}, seq++));
+    ASSERT_TRUE(pump(io, [&] { return mc.floorCount(MessageType::FloorRequest) >= 1; }))
+        << iwfd.iwfd.log();
+    mc::floor::FloorMessage queued;
+    queued.type = MessageType::FloorQueuePositionInfo;
+    queued.ssrc = 99;
+    queued.add(mc::floor::QueueInfo{1, 0});
+    ASSERT_TRUE(mc.floor.send(queued).ok());
+    ASSERT_TRUE(iwfd.waitMetric(R"(iwf_engine_floor_events_total{event="queued"})", 1))
+        << iwfd.metrics();
+    legit.rtp.sendTo(iwfd_rtp, rtpPacket(IssiPacketKind::PttEnd, {}, seq++));
+    ASSERT_TRUE(pump(io, [&] { return mc.floorCount(MessageType::FloorRelease) >= 1; }))
+        << "the queued request is withdrawn at the MC side\n"
+        << iwfd.iwfd.log();
+    mc::floor::FloorMessage deny;
+    deny.type = MessageType::FloorDeny;
+    deny.ssrc = 99;
+    deny.add(mc::floor::RejectCause{1, "another user has permission"});
+    ASSERT_TRUE(mc.floor.send(deny).ok());
+    EXPECT_TRUE(
+        iwfd.waitMetric(R"(iwf_engine_dropped_total{link="mc",reason="unexpected_floor_deny"})", 1))
+        << iwfd.metrics();
+    // Still serving: the next PTT reaches the MC system's floor.
+    legit.rtp.sendTo(iwfd_rtp, rtpPacket(IssiPacketKind::PttRequest, {}, seq++));
+    EXPECT_TRUE(pump(io, [&] { return mc.floorCount(MessageType::FloorRequest) >= 2; }))
+        << iwfd.iwfd.log();
+    iwfd.stop();
+}
 
 // Before: an INVITE from an RFSS nobody configured was answered 200 and became a call. Now
 // it is dropped before it is parsed: no answer, no call, counted.

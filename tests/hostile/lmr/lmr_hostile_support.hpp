@@ -7,6 +7,7 @@
 // tests/unit/lmr_p25/superframe_builder.hpp) and a DMR repeater's AES-128 call
 // (tests/unit/lmr_dmr/superframe.hpp).
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <chrono>
 #include <functional>
@@ -185,7 +186,8 @@ inline std::size_t seriesOf(const std::string& text, const std::string& name) {
 
 // The keymap of the hostile tests: fire-ops = P25 TG 100 (AES-256 0x84, key 0x0101) and
 // dmr-ops = DMR TG 91 (AES-128 ALGID 4, key 0x2A, the PI header of superframe.hpp), both
-// secure and homed on the LMR side (iwfd arbitrates, the MC system only listens here).
+// secure and homed on the LMR side (iwfd arbitrates, the MC system only listens here), and
+// fire-dispatch = P25 TG 300, homed on the MC side (the MC system's floor decides).
 inline const char* kKeymap = R"(format: 1
 unknown_talker: sip:unknown-lmr-talker@iwf.example
 systems:
@@ -223,6 +225,15 @@ groups:
     key_id: 0x2A
     codec: dmr-ambe
     members: [sip:dmr-3120097@iwf.example]
+  - mc_group: sip:fire-dispatch@iwf.example
+    system: p25-north
+    tgid: 300
+    home: mc
+    mode: secure
+    algid: 0x84
+    key_id: 0x0101
+    codec: imbe
+    members: [sip:p25-1001@iwf.example]
 )";
 
 // The MC system: answers iwfd's INVITEs with its own RTP / floor ports and keeps every frame
@@ -240,7 +251,9 @@ struct McSystem {
         EXPECT_TRUE(voice.open({lo, 0}).ok());
         EXPECT_TRUE(floor.open({lo, 0}).ok());
         voice.onFrame([this](VoiceFrame&& f, const mc::rtp::RtpView&) { frames.push_back(f); });
-        floor.onMessage([](const mc::floor::FloorMessage&, const mc::rtp::Udp::endpoint&) {});
+        floor.onMessage([this](const mc::floor::FloorMessage& m, const mc::rtp::Udp::endpoint&) {
+            floor_msgs.push_back(m);
+        });
         stack->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
             if (req.method() != "INVITE") {
                 (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
@@ -258,6 +271,12 @@ struct McSystem {
     mc::rtp::FloorEndpoint floor;
     std::size_t invites = 0;
     std::vector<VoiceFrame> frames;
+    std::vector<mc::floor::FloorMessage> floor_msgs;
+    std::size_t floorCount(mc::floor::MessageType t) const {
+        return static_cast<std::size_t>(
+            std::count_if(floor_msgs.begin(), floor_msgs.end(),
+                          [t](const mc::floor::FloorMessage& m) { return m.type == t; }));
+    }
 };
 
 // Runs `io` (the MC system) until `done` or the deadline.
@@ -300,7 +319,8 @@ struct HostileIwfd {
                std::to_string(mc_port) +
                "}\n    media: {address: 127.0.0.1}\n"
                "    peers: [{name: mc, address: 127.0.0.1, domains: [mc.example, iwf.example]}]\n"
-               "    e2ee_groups: [sip:fire-ops@iwf.example, sip:dmr-ops@iwf.example]\n";
+               "    e2ee_groups: [sip:fire-ops@iwf.example, sip:dmr-ops@iwf.example,\n"
+               "                  sip:fire-dispatch@iwf.example]\n";
     }
     // Starts iwfd and waits for its keymap (revision 1). Call with ASSERT_TRUE.
     bool start(const std::string& lmr_links, std::uint16_t mc_port = 0) {

@@ -268,6 +268,51 @@ TEST_F(FloorTest, McHomedQueuedThenTimeout) {
     EXPECT_EQ(mc.last<FloorRelease>().call, m);
 }
 
+// The radio lets go of PTT while the MC side has its request queued (an ISSI PTT end, or the
+// end of a DMR/P25 transmission): the request is withdrawn at the MC side too, and the MC side's
+// late answers find no request (counted, dropped). Before the fix the queue timer's expiry or
+// the MC side's answer aborted iwfd, so any radio and MC system could do it. The
+// input the libFuzzer smoke of engine_events found (tests/fuzz/corpus/engine_events/
+// regression-queued-release) ran this sequence into an assertion: the leg went back to none
+// while the call still named it as the requester, and the MC side's Floor Deny then asked
+// the leg's floor gate for none -> refused.
+TEST_F(FloorTest, McHomedQueuedRequestReleasedByTheRadioIsWithdrawnAtTheMcSide) {
+    fromLmr(lmrSetup(1, 1, 200, aes(0x2222)));
+    CallRef m = mcRef();
+    fromMc(FloorQueued{m, mcUser("sip:alice@mc"), 1});
+    ASSERT_EQ(p25.last<FloorQueued>().position, 1u);
+    fromLmr(FloorRelease{1, Talker{unit(1), "", std::nullopt}});
+    EXPECT_EQ(mc.count<FloorRelease>(), 1u) << "the queued request is withdrawn at the MC side";
+    EXPECT_EQ(mc.last<FloorRelease>().call, m);
+    fromMc(FloorDeny{m, mcUser("sip:alice@mc"), 1, "late"});
+    fromMc(FloorGranted{m, mcUser("sip:alice@mc"), 0ms});
+    EXPECT_EQ(
+        counter("iwf_engine_dropped_total", {{"link", "mc"}, {"reason", "unexpected_floor_deny"}}),
+        1u);
+    EXPECT_EQ(counter("iwf_engine_dropped_total",
+                      {{"link", "mc"}, {"reason", "unexpected_floor_granted"}}),
+              1u);
+    EXPECT_EQ(p25.count<FloorGranted>(), 0u);
+    // The radio keys again: a new request goes to the MC side and its grant opens the flow.
+    fromLmr(FloorRequest{1, Talker{unit(1), "", std::nullopt}, CallPriority::Normal});
+    EXPECT_EQ(mc.count<FloorRequest>(), 2u);
+    fromMc(FloorGranted{m, mcUser("sip:alice@mc"), 0ms});
+    EXPECT_EQ(p25.count<FloorGranted>(), 1u);
+    sendFrames(1, 0, 3, aes(0x2222));
+    EXPECT_EQ(mc.voice(m).size(), 3u);
+}
+
+TEST_F(FloorTest, McHomedQueuedRequestReleasedByTheRadioStopsTheQueueTimer) {
+    fromLmr(lmrSetup(1, 1, 200, aes(0x2222)));
+    CallRef m = mcRef();
+    fromMc(FloorQueued{m, mcUser("sip:alice@mc"), 1});
+    fromLmr(FloorRelease{1, Talker{unit(1), "", std::nullopt}});
+    // The queue timer, whose expiry refuses the requester, went with the request.
+    timers.advance(10001ms);
+    EXPECT_EQ(p25.count<FloorDeny>(), 1u) << "only the released_before_grant answer";
+    EXPECT_EQ(mc.count<FloorRelease>(), 1u);
+}
+
 TEST_F(FloorTest, McHomedEmergencyRequestCarriesPriorityAndCancel) {
     fromLmr(lmrSetup(1, 1, 200, aes(0x2222), CallPriority::Emergency));
     EXPECT_EQ(mc.last<CallSetup>().priority, CallPriority::Emergency);
