@@ -334,7 +334,7 @@ TEST_F(SdsFailover, KilledOwnersQueueIsDeliveredOnceByTheNewOwner) {
     }
     // Let a second delivery of anything show up before counting (B retries every 2 s).
     sdsHaPump(
-        io, [] { return false; }, 3s);
+        io, [] { return false; }, 2500ms);
     for (const auto& [text, n] : sdsHaRepeaterMessages(rpt_b, 0ms)) {
         at_repeaters[text] += n;
     }
@@ -384,9 +384,9 @@ TEST_F(SdsFailover, FrozenOwnerSendsNoneOfItsQueueAfterTheTakeover) {
     ASSERT_TRUE(waitFor([&] { return role(a) == "fenced"; }, 20s)) << a.iwfd.log();
     // The repeater logs in to A again (a fenced instance keeps its links' sockets, docs/ha.md).
     EXPECT_TRUE(rpt_a.login(a.hbp_port, kSdsHaRepeater, "ha-sds")) << a.iwfd.log();
-    // Two of A's retry periods (2 s) and a SIP retransmission interval (T2 = 4 s) pass.
+    // A's retry period (2 s) passes, and its overdue SIP retransmissions come at once.
     sdsHaPump(
-        io, [] { return false; }, 5s);
+        io, [] { return false; }, 3s);
     for (const auto& [text, n] : sdsHaRepeaterMessages(rpt_a, 0ms)) {
         at_repeaters[text] += n;
     }
