@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "common/log.hpp"
+#include "common/pg_deadline.hpp"
 #include "durable/event_json.hpp"
 
 namespace iwf::durable {
@@ -225,13 +226,22 @@ struct PgResultDeleter {
 };
 using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
 
+// Every statement of the PostgreSQL store is answered within this or abandoned (a store that
+// hangs instead of refusing: common/pg_deadline.hpp, docs/ha.md). The calls run on the thread
+// of the link that accepts a message (the MCData link answers 500 then: not acknowledged, the
+// sender retries) and on the daemon's thread (the 2 s redelivery): neither may wait without end.
+constexpr std::chrono::milliseconds kPgStatementTimeout{2000};
+
 // The SQLSTATE of iwf_fence_check (gateway/cluster/lease_store.hpp kFencedSqlState).
 constexpr const char* kFencedSqlState = "IWF01";
 
 class PostgresMessageStore final : public MessageStore {
   public:
     PostgresMessageStore(std::string conninfo, std::string owner, std::optional<Fencing> fencing)
-        : conninfo_(std::move(conninfo)), owner_(std::move(owner)), fencing_(std::move(fencing)) {
+        : conninfo_(std::move(conninfo))
+        , timed_conninfo_(pg::withStoreTimeouts(conninfo_, kPgStatementTimeout))
+        , owner_(std::move(owner))
+        , fencing_(std::move(fencing)) {
         connect();
         PgResult r(PQexec(conn_, kPostgresSchema));
         if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
@@ -403,7 +413,7 @@ class PostgresMessageStore final : public MessageStore {
         return true;
     }
     void connect() {
-        conn_ = PQconnectdb(conninfo_.c_str());
+        conn_ = PQconnectdb(timed_conninfo_.c_str());
         if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
             std::string msg = conn_ ? PQerrorMessage(conn_) : "out of memory";
             PQfinish(conn_);
@@ -411,19 +421,20 @@ class PostgresMessageStore final : public MessageStore {
             throw std::runtime_error(describe() + ": connect: " + msg);
         }
     }
+    // Null when the store did not answer within kPgStatementTimeout (the connection is then
+    // closed and reopened by the next statement) or the connection is broken.
     PgResult query(const char* sql, const std::vector<std::string>& params) {
-        if (PQstatus(conn_) != CONNECTION_OK) {
-            PQreset(conn_);
+        pg::Result r =
+            pg::execWithDeadline(conn_, timed_conninfo_, sql, params, kPgStatementTimeout);
+        if (!r && conn_ == nullptr) {
+            log::get("durable")->warn("store={} no answer within {} ms: connection closed",
+                                      describe(), kPgStatementTimeout.count());
         }
-        std::vector<const char*> values;
-        for (const auto& p : params) {
-            values.push_back(p.c_str());
-        }
-        return PgResult(PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr,
-                                     values.data(), nullptr, nullptr, 0));
+        return PgResult(r.release());
     }
 
     std::string conninfo_;
+    std::string timed_conninfo_;
     std::string owner_;
     std::optional<Fencing> fencing_;
     PGconn* conn_ = nullptr;

@@ -27,7 +27,11 @@ const char* roleName(Role r) {
 LeaseKeeper::LeaseKeeper(LeaseOptions options, Fence& fence, metrics::Registry& metrics)
     : options_(std::move(options))
     , fence_(fence)
-    , store_(std::make_unique<LeaseStore>(options_.store, options_.name, options_.instance))
+    // A statement that takes longer than the lease's local validity is abandoned (a store
+    // that hangs, docs/ha.md): by then this instance has stopped forwarding anyway, and the
+    // keeper must be free to report it and to reconnect.
+    , store_(std::make_unique<LeaseStore>(options_.store, options_.name, options_.instance,
+                                          options_.lease_expiry - options_.safety_margin))
     , acquisitions_(metrics.counter("iwf_cluster_acquisitions_total",
                                     "Cluster lease acquisitions by this instance (new epochs)"))
     , fenced_(metrics.counter("iwf_cluster_fenced_total",

@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include "common/log.hpp"
+#include "common/pg_deadline.hpp"
 
 namespace iwf::gateway::cluster {
 
@@ -79,16 +80,6 @@ SELECT holder, epoch, extract(epoch FROM now() - renewed_at),
        extract(epoch FROM expires_at - now()), takeovers
 FROM iwf_cluster_lease WHERE cluster = $1)sql";
 
-PgResult exec(pg_conn* c, const char* sql, const std::vector<std::string>& params) {
-    std::vector<const char*> v;
-    v.reserve(params.size());
-    for (const auto& p : params) {
-        v.push_back(p.c_str());
-    }
-    return PgResult(
-        PQexecParams(c, sql, static_cast<int>(v.size()), nullptr, v.data(), nullptr, nullptr, 0));
-}
-
 bool ok(const PgResult& r) {
     if (!r) {
         return false;
@@ -117,11 +108,13 @@ const char* LeaseStore::schemaSql() {
     return kSchema;
 }
 
-LeaseStore::LeaseStore(std::string conninfo, std::string cluster, std::string instance)
-    : conninfo_(std::move(conninfo))
-    , shown_(redactConninfo(conninfo_))
+LeaseStore::LeaseStore(std::string conninfo, std::string cluster, std::string instance,
+                       std::chrono::milliseconds statement_timeout)
+    : conninfo_(pg::withStoreTimeouts(conninfo, statement_timeout))
+    , shown_(redactConninfo(conninfo))
     , cluster_(std::move(cluster))
-    , instance_(std::move(instance)) {
+    , instance_(std::move(instance))
+    , statement_timeout_(statement_timeout) {
     conn_ = PQconnectdb(conninfo_.c_str());
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
         std::string msg = conn_ != nullptr ? trimmed(PQerrorMessage(conn_)) : "out of memory";
@@ -148,18 +141,23 @@ LeaseStore::~LeaseStore() {
     PQfinish(conn_);
 }
 
-bool LeaseStore::ensureConnected() {
-    if (PQstatus(conn_) != CONNECTION_OK) {
-        PQreset(conn_);
+// One statement within statement_timeout_ (common/pg_deadline.hpp); null when the store did
+// not answer in time or the connection is broken (then closed: the next statement reopens it).
+struct LeaseStore::Answer {
+    static PgResult exec(LeaseStore& s, const char* sql, const std::vector<std::string>& params) {
+        pg::Result r =
+            pg::execWithDeadline(s.conn_, s.conninfo_, sql, params, s.statement_timeout_);
+        if (!r) {
+            log::get("cluster")->debug("lease=statement abandoned: no answer within {} ms{}",
+                                       s.statement_timeout_.count(),
+                                       s.conn_ != nullptr ? "" : " (connection closed)");
+        }
+        return PgResult(r.release());
     }
-    return PQstatus(conn_) == CONNECTION_OK;
-}
+};
 
 Result<std::optional<LeaseRow>> LeaseStore::read() {
-    if (!ensureConnected()) {
-        return Error{"lease_db"};
-    }
-    PgResult r = exec(conn_, kRead, {cluster_});
+    PgResult r = Answer::exec(*this, kRead, {cluster_});
     if (!ok(r)) {
         log::get("cluster")->debug("lease=read failed: {}", trimmed(PQerrorMessage(conn_)));
         return Error{"lease_db"};
@@ -177,10 +175,8 @@ Result<std::optional<LeaseRow>> LeaseStore::read() {
 }
 
 Result<std::int64_t> LeaseStore::acquire(std::chrono::milliseconds expiry) {
-    if (!ensureConnected()) {
-        return Error{"lease_db"};
-    }
-    PgResult r = exec(conn_, kAcquire, {cluster_, instance_, std::to_string(expiry.count())});
+    PgResult r =
+        Answer::exec(*this, kAcquire, {cluster_, instance_, std::to_string(expiry.count())});
     if (!ok(r)) {
         log::get("cluster")->debug("lease=acquire failed: {}", trimmed(PQerrorMessage(conn_)));
         return Error{"lease_db"};
@@ -190,11 +186,9 @@ Result<std::int64_t> LeaseStore::acquire(std::chrono::milliseconds expiry) {
 
 Result<std::optional<std::int64_t>> LeaseStore::renew(std::int64_t epoch,
                                                       std::chrono::milliseconds expiry) {
-    if (!ensureConnected()) {
-        return Error{"lease_db"};
-    }
-    PgResult r = exec(conn_, kRenew,
-                      {cluster_, instance_, std::to_string(epoch), std::to_string(expiry.count())});
+    PgResult r =
+        Answer::exec(*this, kRenew,
+                     {cluster_, instance_, std::to_string(epoch), std::to_string(expiry.count())});
     if (!ok(r)) {
         log::get("cluster")->debug("lease=renew failed: {}", trimmed(PQerrorMessage(conn_)));
         return Error{"lease_db"};
@@ -206,10 +200,7 @@ Result<std::optional<std::int64_t>> LeaseStore::renew(std::int64_t epoch,
 }
 
 Status LeaseStore::release(std::int64_t epoch) {
-    if (!ensureConnected()) {
-        return Error{"lease_db"};
-    }
-    PgResult r = exec(conn_, kRelease, {cluster_, instance_, std::to_string(epoch)});
+    PgResult r = Answer::exec(*this, kRelease, {cluster_, instance_, std::to_string(epoch)});
     return ok(r) ? Status::success() : Status(Error{"lease_db"});
 }
 

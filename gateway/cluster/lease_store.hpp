@@ -42,7 +42,12 @@ class LeaseStore {
   public:
     // Connects and creates the table and the fencing function if missing (serialised by an
     // advisory lock, so several instances may start at once). Throws LeaseError.
-    LeaseStore(std::string conninfo, std::string cluster, std::string instance);
+    // `statement_timeout` bounds every later statement, with its reconnection (a store that
+    // hangs: common/pg_deadline.hpp): past it the statement fails like one whose connection
+    // broke, and the connection is opened again by the next one. It also goes into the
+    // connection's TCP keepalive, tcp_user_timeout and the server's statement_timeout.
+    LeaseStore(std::string conninfo, std::string cluster, std::string instance,
+               std::chrono::milliseconds statement_timeout = std::chrono::seconds(5));
     ~LeaseStore();
     LeaseStore(const LeaseStore&) = delete;
     LeaseStore& operator=(const LeaseStore&) = delete;
@@ -67,11 +72,12 @@ class LeaseStore {
     static const char* schemaSql();
 
   private:
-    bool ensureConnected();
-    std::string conninfo_;
+    struct Answer;
+    std::string conninfo_;  // with the timeouts of withStoreTimeouts()
     std::string shown_;
     std::string cluster_;
     std::string instance_;
+    std::chrono::milliseconds statement_timeout_;
     pg_conn* conn_ = nullptr;
 };
 

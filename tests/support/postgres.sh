@@ -7,6 +7,10 @@
 #   tests/support/postgres.sh halt DIR    # stop the server (fast shutdown), keep DIR: a store
 #                                         # outage under running clients (docs/ha.md)
 #   tests/support/postgres.sh resume DIR  # start a halted server again, same port and data
+#   tests/support/postgres.sh freeze DIR  # SIGSTOP the server and its backends: a store that
+#                                         # hangs instead of refusing (its kernel still
+#                                         # accepts connections and acknowledges data)
+#   tests/support/postgres.sh thaw DIR    # SIGCONT them again
 #
 # PostgreSQL refuses to run as root and CI runs as root, so initdb/postgres run as the
 # unprivileged `postgres` system user (runuser) when started by root; otherwise as the caller.
@@ -17,7 +21,7 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:-}
 dir=${2:-}
 if [[ -z "$cmd" || -z "$dir" ]]; then
-    echo "usage: $0 start|stop|halt|resume DIR" >&2
+    echo "usage: $0 start|stop|halt|resume|freeze|thaw DIR" >&2
     exit 2
 fi
 
@@ -71,6 +75,17 @@ resume)
     as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
         -o "$(server_options "$(cat "$dir/port")")" start >/dev/null
     ;;
+freeze | thaw)
+    # The postmaster's PID is the first line of postmaster.pid; its children are the backends
+    # and the auxiliary processes (pgrep -P: children of that one PID only).
+    pid=$(head -n 1 "$dir/data/postmaster.pid")
+    kids=$(pgrep -P "$pid" || true)
+    if [[ $cmd == freeze ]]; then
+        kill -STOP "$pid" $kids
+    else
+        kill -CONT "$pid" $kids
+    fi
+    ;;
 stop)
     if [[ -d "$dir/data" ]]; then
         as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
@@ -78,7 +93,7 @@ stop)
     rm -rf "$dir"
     ;;
 *)
-    echo "usage: $0 start|stop|halt|resume DIR" >&2
+    echo "usage: $0 start|stop|halt|resume|freeze|thaw DIR" >&2
     exit 2
     ;;
 esac

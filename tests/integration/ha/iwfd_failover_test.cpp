@@ -326,6 +326,86 @@ TEST_F(IwfdFailover, StoreStoppedAndRestartedUnderBothInstances) {
     ASSERT_NO_FATAL_FAILURE(callThrough(io, mc, *active, 20));
 }
 
+// A store that hangs instead of refusing (docs/ha.md "A store that hangs"): the PostgreSQL
+// server and its backends are frozen (SIGSTOP: its kernel still accepts and acknowledges, so
+// no connection breaks). A stops forwarding at its local deadline, and its lease thread gives
+// the hanging renewal up within the statement bound (lease_expiry - safety_margin: 1.2 s here)
+// instead of waiting for the server without end: it reports renewal failures, and its admin
+// endpoint answers (the message queue's statements are bounded too: they run on the thread
+// that serves it). B stays standby. After SIGCONT exactly one instance is active again and a
+// call flows. Before the bound: not one renewal failure counted during the freeze (the
+// renewal waited inside libpq), and A's /v1/status stopped answering once its 2 s message
+// queue poll hung.
+TEST_F(IwfdFailover, FrozenStoreServerIsGivenUpWithinTheBoundAndServiceReturns) {
+    asio::io_context io;
+    metrics::Registry reg;
+    McSystem mc(io, reg);
+    ASSERT_NO_FATAL_FAILURE(startPair(mc));
+    ASSERT_NO_FATAL_FAILURE(callThrough(io, mc, a, 0));
+    std::string pgdir;
+    {
+        PGconn* c = PQconnectdb(db.c_str());
+        ASSERT_EQ(PQstatus(c), CONNECTION_OK);
+        PGresult* r = PQexec(c, "SHOW unix_socket_directories");
+        ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
+        pgdir = PQgetvalue(r, 0, 0);
+        PQclear(r);
+        PQfinish(c);
+    }
+    const double failures_before = metric(a, "iwf_cluster_renew_failures_total");
+    auto freeze = runCommand({"/bin/bash", POSTGRES_SH, "freeze", pgdir}, 60s);
+    ASSERT_EQ(freeze.exit_code, 0) << freeze.err;
+    struct Thaw {
+        std::string dir;
+        ~Thaw() { runCommand({"/bin/bash", POSTGRES_SH, "thaw", dir}, 60s); }
+    } thaw{pgdir};
+    const auto frozen = std::chrono::steady_clock::now();
+    ASSERT_TRUE(waitFor([&] { return role(a) == "fenced"; }, 20s, 10ms)) << a.iwfd.log();
+    // The hanging renewal is given up, counted, and the next one tried (and given up).
+    ASSERT_TRUE(waitFor(
+        [&] { return metric(a, "iwf_cluster_renew_failures_total") >= failures_before + 2; }, 20s))
+        << a.iwfd.log();
+    const auto gave_up_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - frozen)
+                                .count();
+    pump(
+        io, [] { return false; }, 300ms);
+    const std::size_t frames = mc.frames;
+    // Past the lease's expiry the frozen store still holds everybody: nobody is active, and
+    // the radio's call in progress reaches nobody.
+    int superframe = 2;
+    const auto window_end = std::chrono::steady_clock::now() + 3s;
+    while (std::chrono::steady_clock::now() < window_end) {
+        EXPECT_EQ(role(a), "fenced") << a.iwfd.log();
+        EXPECT_EQ(role(b), "standby") << b.iwfd.log();
+        sendSuperframes(a, superframe++, 1);
+        pump(
+            io, [] { return false; }, 200ms);
+    }
+    EXPECT_EQ(mc.frames, frames) << "a frame was forwarded while the lease store hung";
+    EXPECT_NE(cluster(a).value("last_error", "").find("renewal failed"), std::string::npos);
+    std::printf("store frozen: A fenced, two renewals given up after %lld ms\n",
+                static_cast<long long>(gave_up_ms));
+
+    auto t = runCommand({"/bin/bash", POSTGRES_SH, "thaw", pgdir}, 60s);
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    Instance* active = nullptr;
+    ASSERT_TRUE(waitFor(
+        [&] {
+            const bool aa = role(a) == "active";
+            const bool ba = role(b) == "active";
+            EXPECT_FALSE(aa && ba) << "two active instances";
+            active = aa ? &a : ba ? &b : nullptr;
+            return active != nullptr;
+        },
+        30s, 10ms))
+        << a.iwfd.log() << b.iwfd.log();
+    ASSERT_TRUE(
+        waitFor([&] { return httpGet(active->iwfd.adminPort(), "/healthz").status == 200; }, 20s))
+        << active->iwfd.log();
+    ASSERT_NO_FATAL_FAILURE(callThrough(io, mc, *active, 20));
+}
+
 // Repeated failovers, measured (docs/ha.md "Measured"): kill -9 of the active instance, then
 // the radio polls the other instance and starts a new call until its first voice frame reaches
 // the MC system; the killed instance is started again and waits as standby; the roles swap.

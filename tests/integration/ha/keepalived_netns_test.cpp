@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
 #include <functional>
@@ -271,13 +272,19 @@ class KeepalivedVip : public ::testing::Test {
         auto j = nlohmann::json::parse(r.body, nullptr, false);
         return j.is_object() && j["cluster"].is_object() ? j["cluster"].value("role", "") : "";
     }
+    // The test's short lease; IWF_HA_LEASE=defaults (a measurement by hand, docs/ha.md) leaves
+    // the timings out: iwfd's defaults.
+    static std::string kaLeaseLines() {
+        const char* e = std::getenv("IWF_HA_LEASE");
+        return e != nullptr && std::string(e) == "defaults"
+                   ? std::string()
+                   : "  renew_period: 200ms\n  lease_expiry: 1500ms\n  safety_margin: 300ms\n";
+    }
     std::string iwfdConfig(const std::string& name, const TempDir& dir) const {
         return "instance: " + name + "\nlog: {level: info}\nkeymap:\n  store: \"" + db_ns_ +
                "\"\n  poll_interval: 200ms\nmessages: {store: \"" + db_ns_ +
-               "\"}\ncluster:\n  name: vip\n  store: \"" + db_ns_ +
-               "\"\n  renew_period: 200ms\n  lease_expiry: 1500ms\n  safety_margin: 300ms\n"
-               "admin:\n  address: 0.0.0.0\n  port: 9100\n  port_file: " +
-               dir.file("admin.port") +
+               "\"}\ncluster:\n  name: vip\n  store: \"" + db_ns_ + "\"\n" + kaLeaseLines() +
+               "admin:\n  address: 0.0.0.0\n  port: 9100\n  port_file: " + dir.file("admin.port") +
                "\nlmr_links:\n"
                "  - name: p25\n    type: p25-records\n    address: 0.0.0.0\n    port: " +
                std::to_string(kKaP25Port) +
