@@ -36,6 +36,7 @@ extern "C" {
 #include "sip/sdp.hpp"
 #include "sip/stack.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
+#include "tests/support/io_wait.hpp"
 
 namespace iwf::mc {
 namespace {
@@ -46,19 +47,6 @@ using iwf::test::prometheusValue;
 using iwf::test::runCommand;
 
 constexpr double kAnalogE2ePi = 3.14159265358979323846;
-
-bool analogPump(asio::io_context& io, const std::function<bool()>& done,
-                std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        io.restart();
-        io.run_one_for(5ms);
-    }
-    return true;
-}
 
 std::vector<std::int16_t> analogTone(double hz, double amplitude, int rate, std::size_t n) {
     std::vector<std::int16_t> s(n);
@@ -299,7 +287,7 @@ void IwfdAnalog::roundTrip(const AnalogChannel& ch, const std::string& link_yaml
         usrp.send_to(asio::buffer(*u), link);
     }
 
-    ASSERT_TRUE(analogPump(io, [&] { return mc.iwf_media.has_value(); })) << iwfd.log();
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return mc.iwf_media.has_value(); })) << iwfd.log();
     EXPECT_EQ(mc.iwf_media->encoding, "AMR-WB");
     EXPECT_EQ(mc.iwf_media->clock_rate, 16000u);
     EXPECT_EQ(mc.iwf_media->audio_fmtp, "octet-align=1;mode-set=0,1,2,3");
@@ -307,7 +295,7 @@ void IwfdAnalog::roundTrip(const AnalogChannel& ch, const std::string& link_yaml
         sip::bodyOfType(*mc.invite, mcptt::kMcpttInfoContentType).value_or(""));
     ASSERT_TRUE(info.ok());
     EXPECT_EQ(info->calling_group_id, "sip:fireground@iwf.example");
-    ASSERT_TRUE(analogPump(io, [&] {
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] {
         mc.drainRtp();
         return std::any_of(mc.msgs.begin(), mc.msgs.end(), [](const floor::FloorMessage& m) {
             return m.type == floor::MessageType::FloorIdle;
@@ -359,7 +347,7 @@ void IwfdAnalog::roundTrip(const AnalogChannel& ch, const std::string& link_yaml
     req.ssrc = 99;
     req.add(floor::FloorPriority{1}).add(floor::UserId{"sip:dispatcher@mc.example"});
     ASSERT_TRUE(mc.floor.send(req).ok());
-    ASSERT_TRUE(analogPump(io, [&] {
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] {
         return std::any_of(mc.msgs.begin(), mc.msgs.end(), [](const floor::FloorMessage& m) {
             return m.type == floor::MessageType::FloorGranted;
         });

@@ -27,6 +27,7 @@
 #include "sip/multipart.hpp"
 #include "sip/stack.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
+#include "tests/support/io_wait.hpp"
 
 namespace iwf::mc {
 namespace {
@@ -46,19 +47,6 @@ std::uint64_t mcSecNowNtp() {
 
 Bytes mcSecHex(std::string_view s) {
     return fromHex(s).value();
-}
-
-bool mcSecPump(asio::io_context& io, const std::function<bool()>& done,
-               std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        io.restart();
-        io.run_one_for(10ms);
-    }
-    return true;
 }
 
 struct IwfdMcSecurity : ::testing::Test {
@@ -213,7 +201,7 @@ TEST_F(IwfdMcSecurity, KeysFromTheKmsThenAPckOfferIsAnsweredSavpAndForgedOrRepla
                 }
             }
         });
-        EXPECT_TRUE(mcSecPump(
+        EXPECT_TRUE(iwf::test::runIoUntil(
             io, [&] { return status != 0; }, 30s))
             << iwfd.log();
         return status;
