@@ -4,6 +4,7 @@ find_package(Boost 1.74 REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
+# yaml-cpp: the keymap's YAML export (keymap/yaml_import.cpp exportKeymapYaml) only.
 find_package(yaml-cpp REQUIRED)
 find_package(pugixml REQUIRED)
 find_package(SQLite3 REQUIRED)
@@ -12,6 +13,8 @@ find_package(CLI11 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(OSMOCORE REQUIRED IMPORTED_TARGET libosmocore)
 pkg_check_modules(OSIP2 REQUIRED IMPORTED_TARGET libosip2)
+# libyaml (Debian libyaml-dev): every YAML file read (common/yaml_doc.cpp, under ConfigNode).
+pkg_check_modules(LIBYAML REQUIRED IMPORTED_TARGET yaml-0.1)
 # libpcap (Debian libpcap-dev): reads pcapng for `iwfctl decode` (common/pcap.cpp).
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 # libsrtp2 (Debian libsrtp2-dev): 3GPP SRTP/SRTCP on IWF-1 (TS 33.180), mc_adapters/security.

@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <functional>
+#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -20,37 +21,32 @@ ConfigError::ConfigError(std::string file, int line, int column, std::string fie
     , field_(std::move(field))
     , message_(std::move(message)) {}
 
-ConfigNode::ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path)
-    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
+ConfigNode::ConfigNode(std::shared_ptr<const yaml::Document> doc, const yaml::Node* node,
+                       std::string path)
+    : doc_(std::move(doc)), node_(node), path_(std::move(path)) {}
 
 namespace {
-ConfigNode fromYaml(const std::string& name, const std::function<YAML::Node()>& load) {
-    auto file = std::make_shared<const std::string>(name);
-    try {
-        YAML::Node n = load();
-        if (!n || n.IsNull()) {
-            throw ConfigError(name, 1, 1, "(document)", "the file is empty");
-        }
-        if (!n.IsMap()) {
-            throw ConfigError(name, n.Mark().line + 1, n.Mark().column + 1, "(document)",
-                              "the top level must be a mapping of sections");
-        }
-        return ConfigNode(n, file, "");
-    } catch (const YAML::BadFile&) {
-        throw ConfigError(name, 0, 0, "(file)", "cannot read the file");
-    } catch (const YAML::ParserException& e) {
-        throw ConfigError(name, e.mark.line + 1, e.mark.column + 1, "(syntax)", e.msg);
+ConfigNode fromText(std::string_view text, const std::string& name) {
+    auto doc = yaml::Document::parse(text, name);
+    const yaml::Node& n = doc->root();
+    if (n.isNull()) {
+        throw ConfigError(name, 1, 1, "(document)", "the file is empty");
     }
+    if (!n.isMap()) {
+        throw ConfigError(name, static_cast<int>(n.line), static_cast<int>(n.column), "(document)",
+                          "the top level must be a mapping of sections");
+    }
+    return ConfigNode(doc, &n, "");
 }
 
-std::string scalarText(const YAML::Node& n) {
-    if (n.IsScalar()) {
-        return n.Scalar();
+std::string scalarText(const yaml::Node& n) {
+    if (n.isScalar()) {
+        return std::string(n.text);
     }
-    if (n.IsMap()) {
+    if (n.isMap()) {
         return "a mapping";
     }
-    if (n.IsSequence()) {
+    if (n.isSeq()) {
         return "a list";
     }
     return "nothing";
@@ -58,18 +54,27 @@ std::string scalarText(const YAML::Node& n) {
 }  // namespace
 
 ConfigNode ConfigNode::loadFile(const std::string& path) {
-    return fromYaml(path, [&] { return YAML::LoadFile(path); });
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw ConfigError(path, 0, 0, "(file)", "cannot read the file");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) {
+        throw ConfigError(path, 0, 0, "(file)", "cannot read the file");
+    }
+    return fromText(text.str(), path);
 }
 
 ConfigNode ConfigNode::loadString(const std::string& text, const std::string& file_name) {
-    return fromYaml(file_name, [&] { return YAML::Load(text); });
+    return fromText(text, file_name);
 }
 
 int ConfigNode::line() const {
-    return node_ ? node_.Mark().line + 1 : 0;
+    return static_cast<int>(node_->line);
 }
 int ConfigNode::column() const {
-    return node_ ? node_.Mark().column + 1 : 0;
+    return static_cast<int>(node_->column);
 }
 
 std::string ConfigNode::childPath(std::string_view key) const {
@@ -82,38 +87,32 @@ std::string ConfigNode::childPath(std::string_view key) const {
 }
 
 void ConfigNode::fail(std::string_view key, const std::string& message) const {
-    if (!key.empty() && node_ && node_.IsMap()) {
-        // Point at the key itself when it exists.
-        for (auto it = node_.begin(); it != node_.end(); ++it) {
-            if (it->first.Scalar() == key) {
-                const YAML::Node v = it->second;  // a copy: it-> yields a temporary
-                const YAML::Mark m = (v && v.Mark().line >= 0) ? v.Mark() : it->first.Mark();
-                throw ConfigError(*file_, m.line + 1, m.column + 1, childPath(key), message);
+    if (!key.empty() && node_->isMap()) {
+        // Point at the key's value when it exists (at the key itself for an empty value).
+        for (std::uint32_t i = 0; i < node_->count; ++i) {
+            if (node_->keyName(i) == key) {
+                const yaml::Node& v = node_->value(i);
+                const yaml::Node& at = v.isNull() && v.text.empty() ? node_->key(i) : v;
+                throw ConfigError(file(), static_cast<int>(at.line), static_cast<int>(at.column),
+                                  childPath(key), message);
             }
         }
     }
-    throw ConfigError(*file_, line(), column(),
+    throw ConfigError(file(), line(), column(),
                       key.empty() ? (path_.empty() ? "(document)" : path_) : childPath(key),
                       message);
 }
 
 bool ConfigNode::has(std::string_view key) const {
-    if (!node_ || !node_.IsMap()) {
-        return false;
-    }
-    for (auto it = node_.begin(); it != node_.end(); ++it) {
-        if (it->first.Scalar() == key) {
-            return true;
-        }
-    }
-    return false;
+    return node_->find(key) != nullptr;
 }
 
 std::vector<std::string> ConfigNode::keys() const {
     std::vector<std::string> out;
-    if (node_ && node_.IsMap()) {
-        for (auto it = node_.begin(); it != node_.end(); ++it) {
-            out.push_back(it->first.Scalar());
+    if (node_->isMap()) {
+        out.reserve(node_->count);
+        for (std::uint32_t i = 0; i < node_->count; ++i) {
+            out.emplace_back(node_->keyName(i));
         }
     }
     return out;
@@ -125,46 +124,44 @@ void ConfigNode::expectKeys(std::initializer_list<std::string_view> allowed) con
 }
 
 void ConfigNode::expectKeys(const std::vector<std::string>& allowed) const {
-    if (!node_ || !node_.IsMap()) {
+    if (!node_->isMap()) {
         fail("", "expected a mapping");
     }
-    std::vector<std::string> seen;
-    for (auto it = node_.begin(); it != node_.end(); ++it) {
-        const std::string& k = it->first.Scalar();
-        if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
-            const YAML::Mark m = it->first.Mark();
-            throw ConfigError(*file_, m.line + 1, m.column + 1, childPath(k),
-                              "duplicate field (it appears twice in this mapping)");
+    for (std::uint32_t i = 0; i < node_->count; ++i) {
+        const std::string_view k = node_->keyName(i);
+        const yaml::Node& key = node_->key(i);
+        for (std::uint32_t j = 0; j < i; ++j) {
+            if (node_->keyName(j) == k) {
+                throw ConfigError(file(), static_cast<int>(key.line), static_cast<int>(key.column),
+                                  childPath(k),
+                                  "duplicate field (it appears twice in this mapping)");
+            }
         }
-        seen.push_back(k);
         if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
             std::string list;
             for (const auto& a : allowed) {
                 list += list.empty() ? a : ", " + a;
             }
-            const YAML::Mark m = it->first.Mark();
-            throw ConfigError(*file_, m.line + 1, m.column + 1, childPath(k),
-                              fmt::format("unknown field (allowed here: {})", list));
+            throw ConfigError(file(), static_cast<int>(key.line), static_cast<int>(key.column),
+                              childPath(k), fmt::format("unknown field (allowed here: {})", list));
         }
     }
 }
 
 ConfigNode ConfigNode::at(std::string_view key) const {
-    if (!node_ || !node_.IsMap()) {
+    if (!node_->isMap()) {
         fail("", "expected a mapping");
     }
-    for (auto it = node_.begin(); it != node_.end(); ++it) {
-        if (it->first.Scalar() == key) {
-            return ConfigNode(it->second, file_, childPath(key));
-        }
+    if (const yaml::Node* v = node_->find(key)) {
+        return ConfigNode(doc_, v, childPath(key));
     }
     fail(key, "required field is missing");
 }
 
 ConfigNode ConfigNode::child(std::string_view key) const {
     ConfigNode c = at(key);
-    if (!c.node_.IsMap()) {
-        fail(key, "expected a mapping, got " + scalarText(c.node_));
+    if (!c.node_->isMap()) {
+        fail(key, "expected a mapping, got " + scalarText(*c.node_));
     }
     return c;
 }
@@ -174,40 +171,40 @@ std::optional<ConfigNode> ConfigNode::optionalChild(std::string_view key) const 
         return std::nullopt;
     }
     ConfigNode c = at(key);
-    if (c.node_.IsNull()) {
+    if (c.node_->isNull()) {
         return std::nullopt;
     }
-    if (!c.node_.IsMap()) {
-        fail(key, "expected a mapping, got " + scalarText(c.node_));
+    if (!c.node_->isMap()) {
+        fail(key, "expected a mapping, got " + scalarText(*c.node_));
     }
     return c;
 }
 
 std::vector<ConfigNode> ConfigNode::list(std::string_view key) const {
     ConfigNode c = at(key);
-    if (!c.node_.IsSequence()) {
-        fail(key, "expected a list, got " + scalarText(c.node_));
+    if (!c.node_->isSeq()) {
+        fail(key, "expected a list, got " + scalarText(*c.node_));
     }
     std::vector<ConfigNode> out;
-    std::size_t i = 0;
-    for (const auto& item : c.node_) {
-        out.emplace_back(item, file_, fmt::format("{}[{}]", c.path_, i++));
+    out.reserve(c.node_->count);
+    for (std::uint32_t i = 0; i < c.node_->count; ++i) {
+        out.emplace_back(doc_, &c.node_->item(i), fmt::format("{}[{}]", c.path_, i));
     }
     return out;
 }
 
 std::vector<ConfigNode> ConfigNode::optionalList(std::string_view key) const {
-    if (!has(key) || at(key).node_.IsNull()) {
+    if (!has(key) || at(key).node_->isNull()) {
         return {};
     }
     return list(key);
 }
 
 std::string ConfigNode::asString() const {
-    if (!node_ || !node_.IsScalar()) {
-        fail("", "expected a string, got " + scalarText(node_));
+    if (!node_->isScalar()) {
+        fail("", "expected a string, got " + scalarText(*node_));
     }
-    return node_.Scalar();
+    return std::string(node_->text);
 }
 
 std::int64_t ConfigNode::asInt(std::int64_t min, std::int64_t max) const {
@@ -232,10 +229,10 @@ std::int64_t ConfigNode::asInt(std::int64_t min, std::int64_t max) const {
 
 std::string ConfigNode::getString(std::string_view key) const {
     ConfigNode c = at(key);
-    if (!c.node_.IsScalar()) {
-        fail(key, "expected a string, got " + scalarText(c.node_));
+    if (!c.node_->isScalar()) {
+        fail(key, "expected a string, got " + scalarText(*c.node_));
     }
-    return c.node_.Scalar();
+    return std::string(c.node_->text);
 }
 
 std::string ConfigNode::getString(std::string_view key, const std::string& dflt) const {
@@ -258,9 +255,9 @@ std::string ConfigNode::getIpAddress(std::string_view key, const std::string& df
 
 std::int64_t ConfigNode::getInt(std::string_view key, std::int64_t min, std::int64_t max) const {
     ConfigNode c = at(key);
-    if (!c.node_.IsScalar()) {
-        fail(key,
-             fmt::format("expected an integer in [{}, {}], got {}", min, max, scalarText(c.node_)));
+    if (!c.node_->isScalar()) {
+        fail(key, fmt::format("expected an integer in [{}, {}], got {}", min, max,
+                              scalarText(*c.node_)));
     }
     return c.asInt(min, max);
 }
@@ -272,8 +269,8 @@ std::int64_t ConfigNode::getInt(std::string_view key, std::int64_t min, std::int
 
 bool ConfigNode::getBool(std::string_view key) const {
     ConfigNode c = at(key);
-    if (c.node_.IsScalar()) {
-        const std::string& s = c.node_.Scalar();
+    if (c.node_->isScalar()) {
+        const std::string_view s = c.node_->text;
         if (s == "true" || s == "yes" || s == "on") {
             return true;
         }
@@ -281,7 +278,7 @@ bool ConfigNode::getBool(std::string_view key) const {
             return false;
         }
     }
-    fail(key, "expected true or false, got \"" + scalarText(c.node_) + "\"");
+    fail(key, "expected true or false, got \"" + scalarText(*c.node_) + "\"");
 }
 
 bool ConfigNode::getBool(std::string_view key, bool dflt) const {

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
+#include "common/yaml_doc.hpp"
 
 namespace iwf {
 
@@ -43,19 +43,19 @@ class ConfigError : public std::runtime_error {
 
 class ConfigNode {
   public:
-    ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path);
+    ConfigNode(std::shared_ptr<const yaml::Document> doc, const yaml::Node* node, std::string path);
 
     static ConfigNode loadFile(const std::string& path);
     static ConfigNode loadString(const std::string& text, const std::string& file_name);
 
-    const std::string& file() const { return *file_; }
+    const std::string& file() const { return doc_->name(); }
     const std::string& path() const { return path_; }  // "admin.port", "links[2].name"
     int line() const;                                  // 1-based
     int column() const;
-    const YAML::Node& yaml() const { return node_; }
+    const yaml::Node& yaml() const { return *node_; }
 
-    bool isMap() const { return node_.IsMap(); }
-    bool isNull() const { return !node_ || node_.IsNull(); }
+    bool isMap() const { return node_->isMap(); }
+    bool isNull() const { return node_->isNull(); }
     bool has(std::string_view key) const;
 
     // Every key of this map must be one of `allowed` (catches typos), and appear once.
@@ -99,8 +99,8 @@ class ConfigNode {
     ConfigNode at(std::string_view key) const;  // requires presence
     std::string childPath(std::string_view key) const;
 
-    YAML::Node node_;
-    std::shared_ptr<const std::string> file_;
+    std::shared_ptr<const yaml::Document> doc_;  // keeps node_ alive
+    const yaml::Node* node_;                     // never null
     std::string path_;
 };
 

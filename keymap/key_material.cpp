@@ -6,6 +6,7 @@
 #include <set>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
 #include <fmt/format.h>
 
 namespace iwf::keymap {
@@ -42,6 +43,20 @@ bool allOf(std::string_view s, bool (*f)(char)) {
 }
 bool anyOf(std::string_view s, bool (*f)(char)) {
     return std::any_of(s.begin(), s.end(), f);
+}
+
+// Pieces of one run or segment: nearly always a few, kept without a heap allocation (the
+// scanner looks at every word of a keymap: 25 MB for 100k users).
+using Pieces = boost::container::small_vector<std::string_view, 16>;
+
+// c is one of the (one or two) characters of `set` (a loop, not memchr: called per character).
+bool oneOf(char c, std::string_view set) {
+    for (char d : set) {
+        if (c == d) {
+            return true;
+        }
+    }
+    return false;
 }
 
 struct Hit {
@@ -89,7 +104,7 @@ constexpr std::array<std::string_view, 26> kCommonPairs = {
 bool commonPair(char a, char b) {
     a = lowerOf(a);
     b = lowerOf(b);
-    return kCommonPairs[static_cast<std::size_t>(a - 'a')].find(b) != std::string_view::npos;
+    return oneOf(b, kCommonPairs[static_cast<std::size_t>(a - 'a')]);
 }
 
 enum class Cls { Digit, Upper, Lower };
@@ -101,8 +116,8 @@ Cls clsOf(char c) {
 // identifiers: at every letter/digit boundary, before a capital that follows a lower-case
 // letter ("camelCase"), and before the last capital of a run that starts a word
 // ("HTTPServer" -> "HTTP" "Server").
-std::vector<std::string_view> pieces(std::string_view s) {
-    std::vector<std::string_view> out;
+Pieces pieces(std::string_view s) {
+    Pieces out;
     std::size_t start = 0;
     for (std::size_t i = 0; i + 1 < s.size(); ++i) {
         Cls a = clsOf(s[i]);
@@ -298,63 +313,78 @@ bool digestLabelBefore(std::string_view text, std::size_t pos) {
     return false;
 }
 
-std::optional<Hit> scanNumbers(std::string_view text) {
-    std::vector<NumTok> toks;
+// Calls f(begin, end) for every run of letters and digits of the text, in order; stops at
+// the first hit f returns.
+template <typename F>
+std::optional<Hit> forEachWord(std::string_view text, F&& f) {
     std::size_t i = 0;
     while (i < text.size()) {
         if (!isAlnum(text[i])) {
             ++i;
             continue;
         }
-        std::size_t s = i;
+        const std::size_t s = i;
         while (i < text.size() && isAlnum(text[i])) {
             ++i;
         }
-        std::string_view t = text.substr(s, i - s);
-        // One run of 32+ hex digits, even inside a word ("0x…", "sip:…@"). 40 digits is a
-        // SHA-1 / git object name (no LMR cipher has a 160-bit key); a labelled digest is one.
-        for (std::size_t k = 0; k < t.size();) {
-            if (!isHex(t[k])) {
-                ++k;
-                continue;
-            }
-            std::size_t m = k;
-            while (m < t.size() && isHex(t[m])) {
-                ++m;
-            }
-            if (m - k >= 32 && m - k != 40 && !digestLabelBefore(text, s + k)) {
-                return Hit{s + k, fmt::format("a run of {} hex digits ({} bits) looks like a key",
-                                              m - k, (m - k) * 4)};
-            }
-            k = m;
+        if (auto h = f(s, i)) {
+            return h;
         }
-        NumTok tok{s, i, {}, false, false};
-        if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') &&
-            allOf(t.substr(2), isHex)) {
-            tok.digits = t.substr(2);
-            tok.prefixed = true;
-        } else if (s > 0 && text[s - 1] == '\\' && t.size() >= 2 && t.size() <= 3 && t[0] == 'x' &&
-                   allOf(t.substr(1), isHex)) {
-            tok.digits = t.substr(1);
-            tok.prefixed = true;
-        } else if (allOf(t, isHex)) {
-            tok.digits = t;
-            tok.negative = s > 0 && text[s - 1] == '-' && (s < 2 || !isAlnum(text[s - 2]));
-        }
-        toks.push_back(tok);
     }
+    return std::nullopt;
+}
+
+// One run of 32+ hex digits, even inside a word ("0x…", "sip:…@"). 40 digits is a SHA-1 /
+// git object name (no LMR cipher has a 160-bit key); a labelled digest is one.
+std::optional<Hit> hexRunIn(std::string_view text, std::size_t s, std::size_t e) {
+    const std::string_view t = text.substr(s, e - s);
+    for (std::size_t k = 0; k < t.size();) {
+        if (!isHex(t[k])) {
+            ++k;
+            continue;
+        }
+        std::size_t m = k;
+        while (m < t.size() && isHex(t[m])) {
+            ++m;
+        }
+        if (m - k >= 32 && m - k != 40 && !digestLabelBefore(text, s + k)) {
+            return Hit{s + k, fmt::format("a run of {} hex digits ({} bits) looks like a key",
+                                          m - k, (m - k) * 4)};
+        }
+        k = m;
+    }
+    return std::nullopt;
+}
+
+// The word text[s, e) as a number token (digits empty: a word, not a number).
+NumTok numberToken(std::string_view text, std::size_t s, std::size_t e) {
+    const std::string_view t = text.substr(s, e - s);
+    NumTok tok{s, e, {}, false, false};
+    if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') && allOf(t.substr(2), isHex)) {
+        tok.digits = t.substr(2);
+        tok.prefixed = true;
+    } else if (s > 0 && text[s - 1] == '\\' && t.size() >= 2 && t.size() <= 3 && t[0] == 'x' &&
+               allOf(t.substr(1), isHex)) {
+        tok.digits = t.substr(1);
+        tok.prefixed = true;
+    } else if (allOf(t, isHex)) {
+        tok.digits = t;
+        tok.negative = s > 0 && text[s - 1] == '-' && (s < 2 || !isAlnum(text[s - 2]));
+    }
+    return tok;
+}
+
+// Judges the lists of numbers within consecutive number tokens (no word between them): a
+// list continues while the separators between its numbers are alike.
+std::optional<Hit> judgeNumberRun(std::string_view text, const std::vector<NumTok>& toks) {
     const std::size_t n = toks.size();
     std::size_t a = 0;
     while (a < n) {
-        if (toks[a].digits.empty()) {
-            ++a;
-            continue;
-        }
         std::vector<NumTok> seq{toks[a]};
         std::optional<std::string> sep;
         std::size_t j = a + 1;
         bool mismatch = false;
-        while (j < n && !toks[j].digits.empty()) {
+        while (j < n) {
             std::size_t gb = toks[j - 1].end;
             std::size_t ge = toks[j].begin;
             if (toks[j].negative || (toks[j].prefixed && text[ge - 1] == '\\')) {
@@ -381,8 +411,36 @@ std::optional<Hit> scanNumbers(std::string_view text) {
     return std::nullopt;
 }
 
+std::optional<Hit> scanNumbers(std::string_view text) {
+    // First any long hex run anywhere (it names the clearest finding), then lists of numbers,
+    // judged one stretch of number tokens at a time (a word ends every list).
+    if (auto h =
+            forEachWord(text, [&](std::size_t s, std::size_t e) { return hexRunIn(text, s, e); })) {
+        return h;
+    }
+    std::vector<NumTok> run;
+    auto h = forEachWord(text, [&](std::size_t s, std::size_t e) -> std::optional<Hit> {
+        NumTok tok = numberToken(text, s, e);
+        if (!tok.digits.empty()) {
+            run.push_back(tok);
+            return std::nullopt;
+        }
+        std::optional<Hit> found = run.empty() ? std::nullopt : judgeNumberRun(text, run);
+        run.clear();
+        return found;
+    });
+    if (!h && !run.empty()) {
+        h = judgeNumberRun(text, run);
+    }
+    return h;
+}
+
 // ---------------------------------------------------------------------------------------
 // base64 / base64url / base32.
+
+// The fewest characters judgeOne reports (22 base64; 26 base32): a run shorter than this is
+// never a finding, whatever it is split into.
+constexpr std::size_t kMinEncodedKey = 22;
 
 // A run of base64 characters as the detector sees it: joined across line breaks and
 // comment markers, and across the single spaces of equal-length groups. pos[i] is where
@@ -421,7 +479,9 @@ bool softLineGap(std::string_view g) {
     return blank(first) && blank(second);
 }
 
-std::vector<VRun> b64Runs(std::string_view text) {
+// Calls f for every run (VRun) of the text, in order; stops at the first hit f returns.
+template <typename F>
+std::optional<Hit> forEachB64Run(std::string_view text, F&& f) {
     struct Span {
         std::size_t b, e;
     };
@@ -439,7 +499,26 @@ std::vector<VRun> b64Runs(std::string_view text) {
     }
     // Equal-length groups separated by single spaces ("JBSW Y3DP EHPK ..."): 4+ groups of 4+
     // characters, the last one may be shorter; not when all groups start alike ("TG100 TG200").
-    std::vector<std::vector<Span>> grouped;
+    // Each such set of groups, or else each run alone, is a unit; units joined across soft line
+    // breaks make one VRun, handed to f as soon as it is complete (one buffer, reused).
+    VRun v;
+    std::size_t cur_b = 0;  // the VRun being collected: runs [cur_b, cur_e)
+    std::size_t cur_e = 0;
+    auto flush = [&]() -> std::optional<Hit> {
+        if (cur_b == cur_e) {
+            return std::nullopt;
+        }
+        v.chars.clear();
+        v.pos.clear();
+        for (std::size_t k = cur_b; k < cur_e; ++k) {
+            for (std::size_t p = runs[k].b; p < runs[k].e; ++p) {
+                v.chars += text[p];
+                v.pos.push_back(p);
+            }
+        }
+        cur_b = cur_e;
+        return f(v);
+    };
     for (std::size_t i = 0; i < runs.size();) {
         std::size_t len = runs[i].e - runs[i].b;
         std::size_t j = i;
@@ -450,45 +529,24 @@ std::vector<VRun> b64Runs(std::string_view text) {
                 break;
             }
         }
-        std::set<std::string_view> starts;
-        for (std::size_t k = i; k <= j; ++k) {
-            starts.insert(text.substr(runs[k].b, 2));
+        bool starts_differ = false;
+        for (std::size_t k = i + 1; k <= j && !starts_differ; ++k) {
+            starts_differ = text.substr(runs[k].b, 2) != text.substr(runs[i].b, 2);
         }
-        if (j - i + 1 >= 4 && len >= 4 && starts.size() > 1) {
-            grouped.emplace_back(runs.begin() + static_cast<std::ptrdiff_t>(i),
-                                 runs.begin() + static_cast<std::ptrdiff_t>(j + 1));
-            i = j + 1;
+        const std::size_t unit_end = (j - i + 1 >= 4 && len >= 4 && starts_differ) ? j + 1 : i + 1;
+        if (cur_b != cur_e &&
+            softLineGap(text.substr(runs[cur_e - 1].e, runs[i].b - runs[cur_e - 1].e))) {
+            cur_e = unit_end;
         } else {
-            grouped.push_back({runs[i]});
-            ++i;
-        }
-    }
-    std::vector<VRun> out;
-    std::vector<Span> cur;
-    auto flush = [&]() {
-        if (cur.empty()) {
-            return;
-        }
-        VRun v;
-        for (auto sp : cur) {
-            for (std::size_t p = sp.b; p < sp.e; ++p) {
-                v.chars += text[p];
-                v.pos.push_back(p);
+            if (auto h = flush()) {
+                return h;
             }
+            cur_b = i;
+            cur_e = unit_end;
         }
-        out.push_back(std::move(v));
-        cur.clear();
-    };
-    for (auto& g : grouped) {
-        if (!cur.empty() && softLineGap(text.substr(cur.back().e, g.front().b - cur.back().e))) {
-            cur.insert(cur.end(), g.begin(), g.end());
-        } else {
-            flush();
-            cur = g;
-        }
+        i = unit_end;
     }
-    flush();
-    return out;
+    return flush();
 }
 
 // A path component or identifier word: natural text, lower case and digits, a capitalised
@@ -506,11 +564,11 @@ bool pathWord(std::string_view c) {
     return c.size() <= 4 && allOf(c, isUpper);
 }
 
-std::vector<std::string_view> splitAny(std::string_view s, std::string_view delims) {
-    std::vector<std::string_view> out;
+Pieces splitAny(std::string_view s, std::string_view delims) {
+    Pieces out;
     std::size_t start = 0;
     for (std::size_t i = 0; i <= s.size(); ++i) {
-        if (i == s.size() || delims.find(s[i]) != std::string_view::npos) {
+        if (i == s.size() || oneOf(s[i], delims)) {
             out.push_back(s.substr(start, i - start));
             start = i + 1;
         }
@@ -536,18 +594,25 @@ std::optional<Hit> judgeOne(std::string_view chars, const std::size_t* pos) {
     std::string_view body = chars.substr(0, body_len);
     const std::size_t pad = chars.size() - body_len;
     auto decide = [&](std::size_t a, std::size_t b) -> std::optional<Hit> {
-        std::string alnum;
+        bool any = false;
+        bool all_hex = true;
+        bool upper = false;
+        bool lower = false;
         for (std::size_t i = a; i < b; ++i) {
-            if (isAlnum(body[i])) {
-                alnum += body[i];
+            const char c = body[i];
+            if (isAlnum(c)) {
+                any = true;
+                all_hex = all_hex && isHex(c);
+                upper = upper || isUpper(c);
+                lower = lower || isLower(c);
             }
         }
-        if (alnum.empty() || allOf(alnum, isHex)) {
+        if (!any || all_hex) {
             return std::nullopt;  // hex is the number rules' business
         }
-        bool mixed = anyOf(alnum, isUpper) && anyOf(alnum, isLower);
+        const bool mixed = upper && lower;
         std::size_t count = b - a + (b == body.size() ? pad : 0);
-        if (mixed && count >= 22) {  // 22 base64 characters carry 132 bits
+        if (mixed && count >= kMinEncodedKey) {  // 22 base64 characters carry 132 bits
             return Hit{pos[a],
                        fmt::format("a base64-like run of {} characters looks like a key", count)};
         }
@@ -663,12 +728,12 @@ std::optional<Hit> judgeRun(std::string_view chars, const std::size_t* pos) {
 }
 
 std::optional<Hit> scanEncoded(std::string_view text) {
-    for (const auto& r : b64Runs(text)) {
-        if (auto h = judgeRun(r.chars, r.pos.data())) {
-            return h;
+    return forEachB64Run(text, [](const VRun& r) -> std::optional<Hit> {
+        if (r.chars.size() < kMinEncodedKey) {
+            return std::nullopt;  // too short for any finding of judgeOne: skip the judging
         }
-    }
-    return std::nullopt;
+        return judgeRun(r.chars, r.pos.data());
+    });
 }
 
 // ---------------------------------------------------------------------------------------

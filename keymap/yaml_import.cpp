@@ -23,25 +23,29 @@ std::string lower(std::string_view s) {
 
 // Walks the whole tree before the structured parse: a key-like field name with a value is
 // refused wherever it is (even in a place the structured parse would call "unknown key").
-void scanFieldNames(const YAML::Node& node, const std::string& file, const std::string& path) {
-    if (node.IsMap()) {
-        for (const auto& kv : node) {
-            std::string name = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
-            std::string p = path.empty() ? name : path + "." + name;
-            const YAML::Node& v = kv.second;
-            bool has_value = v && !v.IsNull() && !(v.IsScalar() && v.Scalar().empty());
+void scanFieldNames(const yaml::Node& node, const std::string& file, const std::string& path) {
+    if (node.isMap()) {
+        for (std::uint32_t i = 0; i < node.count; ++i) {
+            const yaml::Node& key = node.key(i);
+            const yaml::Node& v = node.value(i);
+            const std::string name = key.isScalar() ? std::string(key.text) : std::string("?");
+            const bool has_value = !v.isNull() && !(v.isScalar() && v.text.empty());
             if (has_value && looksLikeKeyFieldName(name)) {
-                YAML::Mark m = kv.first.Mark();
-                throw ConfigError(file, m.line + 1, m.column + 1, p,
+                const std::string p = path.empty() ? name : path + "." + name;
+                throw ConfigError(file, static_cast<int>(key.line), static_cast<int>(key.column), p,
                                   "looks like key material (field name '" + name +
                                       "'): the keymap stores E2EE parameters, never keys");
             }
-            scanFieldNames(v, file, p);
+            if (v.isMap() || v.isSeq()) {
+                scanFieldNames(v, file, path.empty() ? name : path + "." + name);
+            }
         }
-    } else if (node.IsSequence()) {
-        std::size_t i = 0;
-        for (const auto& item : node) {
-            scanFieldNames(item, file, path + "[" + std::to_string(i++) + "]");
+    } else if (node.isSeq()) {
+        for (std::uint32_t i = 0; i < node.count; ++i) {
+            const yaml::Node& item = node.item(i);
+            if (item.isMap() || item.isSeq()) {
+                scanFieldNames(item, file, path + "[" + std::to_string(i) + "]");
+            }
         }
     }
 }
@@ -69,7 +73,7 @@ class Parser {
         Keymap k;
         k.source = root_.file();
         k.unknown_talker.uri = root_.getString("unknown_talker");
-        k.unknown_talker_line = root_.yaml()["unknown_talker"].Mark().line + 1;
+        k.unknown_talker_line = static_cast<int>(root_.yaml().find("unknown_talker")->line);
         for (const auto& s : root_.list("systems")) {
             k.systems.push_back(system(s));
             families_[k.systems.back().id] = k.systems.back().family;
@@ -84,7 +88,7 @@ class Parser {
             a->expectKeys({"default", "rules"});
             k.adhoc_default.uri = a->getString("default", "");
             if (a->has("default")) {
-                k.adhoc_default_line = a->yaml()["default"].Mark().line + 1;
+                k.adhoc_default_line = static_cast<int>(a->yaml().find("default")->line);
             }
             for (const auto& r : a->optionalList("rules")) {
                 k.adhoc_rules.push_back(rule(r));

@@ -197,53 +197,21 @@ void Daemon::logFdBudget() const {
 
 namespace {
 
-// Semantic YAML equality (mappings compare by key, whatever their order).
-bool yamlSame(const YAML::Node& a, const YAML::Node& b) {
-    const bool a_null = !a || a.IsNull();
-    const bool b_null = !b || b.IsNull();
-    if (a_null || b_null) {
-        return a_null == b_null;
-    }
-    if (a.Type() != b.Type()) {
-        return false;
-    }
-    if (a.IsScalar()) {
-        return a.Scalar() == b.Scalar();
-    }
-    if (a.IsSequence()) {
-        if (a.size() != b.size()) {
-            return false;
-        }
-        for (std::size_t i = 0; i < a.size(); ++i) {
-            if (!yamlSame(a[i], b[i])) {
-                return false;
-            }
-        }
-        return true;
-    }
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (auto it = a.begin(); it != a.end(); ++it) {
-        const YAML::Node other = b[it->first.Scalar()];
-        if (!other || !yamlSame(it->second, other)) {
-            return false;
+// The keys of a link section whose values differ between `a` and `b` (a key that is absent
+// equals one whose value is null).
+std::vector<std::string> changedKeys(const yaml::Node& a, const yaml::Node& b) {
+    std::set<std::string, std::less<>> keys;
+    for (const yaml::Node* n : {&a, &b}) {
+        for (std::uint32_t i = 0; n->isMap() && i < n->count; ++i) {
+            keys.emplace(n->keyName(i));
         }
     }
-    return true;
-}
-
-// The keys of a link section whose values differ between `a` and `b`.
-std::vector<std::string> changedKeys(const YAML::Node& a, const YAML::Node& b) {
-    std::set<std::string> keys;
-    for (const YAML::Node* n : {&a, &b}) {
-        for (auto it = n->begin(); it != n->end(); ++it) {
-            keys.insert(it->first.Scalar());
-        }
-    }
+    const yaml::Node null_value;
     std::vector<std::string> out;
     for (const auto& k : keys) {
-        if (!yamlSame(a[k], b[k])) {
+        const yaml::Node* va = a.find(k);
+        const yaml::Node* vb = b.find(k);
+        if (!yaml::sameValue(va != nullptr ? *va : null_value, vb != nullptr ? *vb : null_value)) {
             out.push_back(k);
         }
     }
