@@ -68,6 +68,10 @@ void failover(Lab& lab, std::size_t si) {
     using cluster_failover::msText;
     const ScenarioStep& st = lab.sc.steps[si];
     StepRun& run = lab.runs[si];
+    if (!lab.cluster) {  // `iwf-harness demo` runs one iwfd
+        run.log.fail("a failover needs the cluster plan of `iwf-harness run`");
+        return;
+    }
     ClusterRun& c = *lab.cluster;
     auto event = [&](const std::string& what) {
         run.rec.events.push_back({{"t_ms", lab.ms()}, {"what", what}});
