@@ -26,6 +26,14 @@ int main(int argc, char** argv) {
     run->add_option("--iwfd", run_opt.iwfd, "iwfd binary")->capture_default_str();
     run->add_option("--iwfctl", run_opt.iwfctl, "iwfctl binary")->capture_default_str();
     run->add_option("--dumpcap", run_opt.dumpcap, "dumpcap binary")->capture_default_str();
+    run_opt.postgres_sh = IWF_POSTGRES_SH;
+    run->add_option("--postgres", run_opt.postgres,
+                    "a scenario with a `cluster` section: the PostgreSQL URL its iwfd instances "
+                    "share (the run imports its keymap there); default: a throw-away server in "
+                    "DIR/postgres");
+    run->add_option("--postgres-sh", run_opt.postgres_sh,
+                    "the script that starts the throw-away server (Debian's postgresql-15)")
+        ->capture_default_str();
 
     iwf::harness::DemoOptions demo_opt;
     demo_opt.run.scenario = IWF_DEMO_SCENARIO;

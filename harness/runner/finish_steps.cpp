@@ -57,6 +57,31 @@ void stepStopCapture(Lab& lab, StepLog& log) {
              " ms");
 }
 
+json opacityFileRow(const NeedleSet& needles, const std::string& source, const std::string& path,
+                    StepLog& log, std::uint64_t& canaries, std::uint64_t& keys) {
+    auto r = scanFile(needles, path);
+    if (!r.ok()) {
+        log.fail("cannot scan " + source + " (" + path + ")");
+        return nullptr;
+    }
+    std::uint64_t c = 0;
+    std::uint64_t k = 0;
+    for (std::size_t i = 0; i < needles.size(); ++i) {
+        (needles[i].label.rfind("key:", 0) == 0 ? k : c) += r->hits[i];
+    }
+    canaries += c;
+    keys += k;
+    if (c + k > 0) {
+        log.fail(source + ": " + std::to_string(c) + " canary and " + std::to_string(k) +
+                 " key occurrences");
+    }
+    return {{"source", source},
+            {"bytes", r->bytes_scanned},
+            {"canary_hits", c},
+            {"key_hits", k},
+            {"found", r->found(needles)}};
+}
+
 void stepOpacity(Lab& lab, StepLog& log) {
     json opacity = json::array();
     opacity.push_back({{"source", "iwfd memory (" + std::to_string(lab.mem.samples) + " samples)"},
@@ -71,26 +96,9 @@ void stepOpacity(Lab& lab, StepLog& log) {
     std::uint64_t total_key = lab.mem.key;
     const NeedleSet& needles = lab.needles;
     auto fileScan = [&](const std::string& source, const std::string& path) {
-        auto r = scanFile(needles, path);
-        if (!r.ok()) {
-            log.fail("cannot scan " + source + " (" + path + ")");
-            return;
-        }
-        std::uint64_t c = 0;
-        std::uint64_t k = 0;
-        for (std::size_t i = 0; i < needles.size(); ++i) {
-            (needles[i].label.rfind("key:", 0) == 0 ? k : c) += r->hits[i];
-        }
-        total_canary += c;
-        total_key += k;
-        opacity.push_back({{"source", source},
-                           {"bytes", r->bytes_scanned},
-                           {"canary_hits", c},
-                           {"key_hits", k},
-                           {"found", r->found(needles)}});
-        if (c + k > 0) {
-            log.fail(source + ": " + std::to_string(c) + " canary and " + std::to_string(k) +
-                     " key occurrences");
+        if (auto row = opacityFileRow(needles, source, path, log, total_canary, total_key);
+            !row.is_null()) {
+            opacity.push_back(row);
         }
     };
     fileScan("iwfd log", lab.iwfd_log);

@@ -42,6 +42,8 @@
 
 namespace iwf::harness {
 
+struct ClusterRun;  // a scenario's two iwfd instances and their store (cluster.hpp)
+
 using Clock = std::chrono::steady_clock;
 
 // Polls `done` every `poll` until it is true (returns true) or `deadline` passes (false).
@@ -146,6 +148,9 @@ struct Lab {
     std::map<std::string, std::unique_ptr<RadioPort>> radio_ports;
     std::map<std::string, bool> dmr_logged_in;
     std::mutex login_mu;
+    // Scenarios with a `cluster` section: `iwfd` above is the standby that takes over, the
+    // active instance that the failover kills and the PostgreSQL store are here.
+    std::unique_ptr<ClusterRun> cluster;
 
     // opacity
     NeedleSet needles;  // keys, and canaries as the senders transmit them
@@ -186,6 +191,9 @@ struct Lab {
     // One sample of iwfd's memory for every needle so far; a sample that `cancel` interrupts
     // is not counted.
     void scanMemoryOnce(const std::atomic<bool>* cancel = nullptr);
+    // The keymap store iwfd and `iwfctl keymap import` use: sqlite:DIR/keymap.db, or the
+    // cluster's PostgreSQL.
+    std::string keymapStore() const;
     // LMR unit of a client in the generated keymap (same order as keymapYaml).
     std::uint32_t clientUnit(const std::string& name) const;
     // A DMR radio (repeater) logs in to iwfd's HBP master: RPTL, salt, RPTK, RPTC.
@@ -214,6 +222,9 @@ void stepStartCapture(Lab& lab, StepLog& log);
 void stepStartIwfd(Lab& lab, StepLog& log);
 void stepStartMemoryScanner(Lab& lab, StepLog& log);
 void stepLinkRadios(Lab& lab, StepLog& log);
+// A radio links to iwfd's current ports (a P25 peer polls, a DMR repeater logs in) on its own
+// socket; empty when it did, else why not.
+std::string linkRadio(Lab& lab, const ScenarioRadio& radio);
 // `what` and 16 random bytes: a marker datagram no scenario sends.
 Bytes markerBytes(const std::string& what);
 // Sends `marker` to a loopback port every 200 ms until the capture file holds it (dumpcap
@@ -250,8 +261,18 @@ void checkScenarioStep(Lab& lab, std::size_t si, StepLog& log);
 void stepStopIwfd(Lab& lab, StepLog& log);
 void stepStopCapture(Lab& lab, StepLog& log);
 void stepOpacity(Lab& lab, StepLog& log);
+// One row of report.json "opacity" for a file scanned for every needle (null when it cannot be
+// read: a failure in `log`); its hits are added to the totals, and any hit fails `log`.
+nlohmann::json opacityFileRow(const NeedleSet& needles, const std::string& source,
+                              const std::string& path, StepLog& log, std::uint64_t& canaries,
+                              std::uint64_t& keys);
 // Writes report.json / report.html and the summary on lab.out; returns the exit code.
 int writeReport(Lab& lab);
+
+// One memory sample of process `pid` for `snap`, added to `into` (under `mu`); a sample that
+// fails (the process is gone) or that `cancel` interrupts is not counted.
+void scanInto(MemoryScan& into, std::mutex& mu, const NeedleSet& snap, int pid,
+              const std::atomic<bool>* cancel);
 
 // Prometheus text helpers on top of metricTotal (admin_client.hpp).
 double metricSum(const std::string& text, const std::string& name,

@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "harness/runner/admin_client.hpp"
+#include "harness/runner/cluster.hpp"
 #include "harness/runner/lab.hpp"
 #include "harness/sim/p25_radio.hpp"
 #include "lmr_adapters/dmr/hbp.hpp"
@@ -77,24 +78,36 @@ NeedleSet Lab::needleSnapshot() {
     return snap;
 }
 
+void scanInto(MemoryScan& into, std::mutex& mu, const NeedleSet& snap, int pid,
+              const std::atomic<bool>* cancel) {
+    auto r = scanProcessMemory(snap, pid, cancel);
+    if (!r.ok()) {
+        return;
+    }
+    std::lock_guard lock(mu);
+    ++into.samples;
+    into.bytes += r->bytes_scanned;
+    for (std::size_t i = 0; i < snap.size(); ++i) {
+        if (r->hits[i] > 0) {
+            (snap[i].label.rfind("key:", 0) == 0 ? into.key : into.canary) += r->hits[i];
+            into.found.push_back(snap[i].label);
+        }
+    }
+}
+
 void Lab::scanMemoryOnce(const std::atomic<bool>* cancel) {
     const NeedleSet snap = needleSnapshot();
     if (snap.size() == 0) {
         return;
     }
-    auto r = scanProcessMemory(snap, iwfd.pid(), cancel);
-    if (!r.ok()) {
-        return;
+    scanInto(mem, mem_mu, snap, iwfd.pid(), cancel);
+    if (cluster) {
+        scanClusterMembers(*this, snap, cancel);  // the instance(s) other than `iwfd`
     }
-    std::lock_guard lock(mem_mu);
-    ++mem.samples;
-    mem.bytes += r->bytes_scanned;
-    for (std::size_t i = 0; i < snap.size(); ++i) {
-        if (r->hits[i] > 0) {
-            (snap[i].label.rfind("key:", 0) == 0 ? mem.key : mem.canary) += r->hits[i];
-            mem.found.push_back(snap[i].label);
-        }
-    }
+}
+
+std::string Lab::keymapStore() const {
+    return links.keymap_store.empty() ? "sqlite:" + dir + "/keymap.db" : links.keymap_store;
 }
 
 std::uint32_t Lab::clientUnit(const std::string& name) const {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "harness/runner/cluster.hpp"
 #include "harness/runner/lab.hpp"
 
 namespace iwf::harness {
@@ -34,6 +35,9 @@ std::vector<PlanStep> planOf(const Scenario& sc) {
     plan.push_back({"stop: iwfd", stepStopIwfd});
     plan.push_back({"wait-for: capture", stepStopCapture});
     plan.push_back({"opacity", stepOpacity});
+    if (sc.cluster) {
+        adaptPlanForCluster(plan);  // two iwfd instances and their PostgreSQL (cluster.hpp)
+    }
     return plan;
 }
 

@@ -32,6 +32,11 @@ struct RunOptions {
     std::string iwfd = "iwfd";
     std::string iwfctl = "iwfctl";
     std::string dumpcap = "dumpcap";
+    // Scenarios with a `cluster` section: the PostgreSQL the instances share. Empty: a
+    // throw-away server started in DIR/postgres with `postgres_sh start` (Debian's
+    // postgresql-15 binaries) and stopped at the end of the run.
+    std::string postgres;
+    std::string postgres_sh = "tests/support/postgres.sh";
 };
 
 // Which links iwfd gets, and where its MC links' peer (the MC simulator) listens. Every port
@@ -41,6 +46,8 @@ struct IwfdLinks {
     bool mcdata = false;        // a mcdata-iwf2 link (the scenario has sds / kmm steps)
     std::uint16_t mc_peer = 0;  // the simulated MC system's SIP port
     std::uint16_t admin = 0;    // iwfd's admin port (0: any; `iwf-harness demo` sets one)
+    std::string instance;       // iwfd's `instance` (empty: harness-<scenario>)
+    std::string keymap_store;   // iwfd's keymap store (empty: sqlite:<out_dir>/keymap.db)
 };
 
 // The ports iwfd's links bound (port 0 in the config), as its log states them.

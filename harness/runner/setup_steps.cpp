@@ -86,10 +86,9 @@ void stepImportKeymap(Lab& lab, StepLog& log) {
     std::error_code ec;
     { std::ofstream(lab.dir + "/keymap.yaml") << keymapYaml(lab.sc); }
     std::filesystem::remove(lab.dir + "/keymap.db", ec);
-    const int imp =
-        runToCompletion({lab.opt.iwfctl, "keymap", "--store", "sqlite:" + lab.dir + "/keymap.db",
-                         "import", lab.dir + "/keymap.yaml"},
-                        lab.dir + "/iwfctl.log");
+    const int imp = runToCompletion({lab.opt.iwfctl, "keymap", "--store", lab.keymapStore(),
+                                     "import", lab.dir + "/keymap.yaml"},
+                                    lab.dir + "/iwfctl.log");
     if (imp != 0) {
         const std::string how = imp == kRunTimedOut ? "did not finish within 60 s"
                                 : imp == kRunFailed ? "could not start or died of a signal"
@@ -180,6 +179,26 @@ void stepStartMemoryScanner(Lab& lab, StepLog& log) {
     log.note("iwfd pid " + std::to_string(lab.iwfd.pid()) + " sampled about once a second");
 }
 
+std::string linkRadio(Lab& lab, const ScenarioRadio& r) {
+    RadioPort& port = *lab.radio_ports[r.name];
+    if (r.family == LmrFamily::P25) {
+        P25RadioConfig rc;
+        rc.name = r.name;
+        const std::size_t m0 = port.mark();
+        port.send(lab.ports.p25_records, P25Radio(rc).poll());
+        if (!port.waitFor(
+                m0, [](const Bytes& b) { return !b.empty() && b[0] == 0xF0; },
+                std::chrono::seconds(3))) {
+            return r.name + ": no poll answer from iwfd";
+        }
+        return {};
+    }
+    std::lock_guard lock(lab.login_mu);
+    const bool ok = lab.dmrLogin(r, port);
+    lab.dmr_logged_in[r.name] = ok;
+    return ok ? "" : r.name + ": HBP login to iwfd failed";
+}
+
 // Radios are linked before the time line starts (a P25 peer polls, a DMR repeater logs in),
 // so they receive what iwfd originates toward the LMR side from the start of the run.
 void stepLinkRadios(Lab& lab, StepLog& log) {
@@ -187,23 +206,8 @@ void stepLinkRadios(Lab& lab, StepLog& log) {
         lab.radio_ports[r.name] = std::make_unique<RadioPort>();
     }
     for (const auto& r : lab.sc.radios) {
-        RadioPort& port = *lab.radio_ports[r.name];
-        if (r.family == LmrFamily::P25) {
-            P25RadioConfig rc;
-            rc.name = r.name;
-            const std::size_t m0 = port.mark();
-            port.send(lab.ports.p25_records, P25Radio(rc).poll());
-            if (!port.waitFor(
-                    m0, [](const Bytes& b) { return !b.empty() && b[0] == 0xF0; },
-                    std::chrono::seconds(3))) {
-                log.fail(r.name + ": no poll answer from iwfd");
-            }
-        } else {
-            const bool ok = lab.dmrLogin(r, port);
-            lab.dmr_logged_in[r.name] = ok;
-            if (!ok) {
-                log.fail(r.name + ": HBP login to iwfd failed");
-            }
+        if (const std::string why = linkRadio(lab, r); !why.empty()) {
+            log.fail(why);
         }
     }
     log.note(std::to_string(lab.sc.radios.size()) + " radios linked");

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "harness/runner/admin_client.hpp"
+#include "harness/runner/cluster.hpp"
 #include "harness/runner/lab.hpp"
 #include "harness/sim/dmr_radio.hpp"
 #include "harness/sim/p25_radio.hpp"
@@ -228,6 +229,8 @@ void runScenarioStep(Lab& lab, std::size_t si) {
         keymapUpdate(lab, si);
     } else if (st.action == StepAction::WaitFor) {
         waitForMetric(lab, si);
+    } else if (st.action == StepAction::Failover) {
+        failover(lab, si);
     } else {
         rec.outcome = "not run";
         run.log.fail("not supported by the harness yet");
@@ -295,10 +298,9 @@ void keymapUpdate(Lab& lab, std::size_t si) {
     const ScenarioStep& st = lab.sc.steps[si];
     StepRun& run = lab.runs[si];
     std::ofstream(lab.dir + "/keymap-update.yaml") << keymapYaml(lab.sc, {{st.group, st.new_key}});
-    const int rc =
-        runToCompletion({lab.opt.iwfctl, "keymap", "--store", "sqlite:" + lab.dir + "/keymap.db",
-                         "import", lab.dir + "/keymap-update.yaml"},
-                        lab.dir + "/iwfctl.log");
+    const int rc = runToCompletion({lab.opt.iwfctl, "keymap", "--store", lab.keymapStore(),
+                                    "import", lab.dir + "/keymap-update.yaml"},
+                                   lab.dir + "/iwfctl.log");
     run.rec.outcome = rc == 0 ? "keymap revision imported" : "keymap import failed";
     run.rec.pass = rc == 0;
     if (rc != 0) {

@@ -10,8 +10,8 @@ LmrFamily familyOf(const ConfigNode& n, std::string_view key) {
 }
 
 StepAction actionOf(const ConfigNode& n) {
-    const std::string a =
-        n.getEnum("action", {"talk", "press", "sds", "kmm", "keymap_update", "wait_for"});
+    const std::string a = n.getEnum(
+        "action", {"talk", "press", "sds", "kmm", "keymap_update", "wait_for", "failover"});
     if (a == "talk") {
         return StepAction::Talk;
     }
@@ -26,6 +26,9 @@ StepAction actionOf(const ConfigNode& n) {
     }
     if (a == "wait_for") {
         return StepAction::WaitFor;
+    }
+    if (a == "failover") {
+        return StepAction::Failover;
     }
     return StepAction::KeymapUpdate;
 }
@@ -85,8 +88,9 @@ ScenarioStep parseStep(const ConfigNode& st, const Scenario& s) {
         step.at = st.getDuration("at");
     }
     step.action = actionOf(st);
-    const bool anonymous =
-        step.action == StepAction::KeymapUpdate || step.action == StepAction::WaitFor;
+    const bool anonymous = step.action == StepAction::KeymapUpdate ||
+                           step.action == StepAction::WaitFor ||
+                           step.action == StepAction::Failover;
     step.who = anonymous ? st.getString("who", "") : st.getString("who");
     step.group = st.getString("group", "");
     step.to = st.getString("to", "");
@@ -113,6 +117,17 @@ ScenarioStep parseStep(const ConfigNode& st, const Scenario& s) {
             st.fail("at_least", "wait_for needs at_least or at_most");
         }
         step.timeout = st.getDuration("timeout", std::chrono::seconds(10));
+    }
+    if (step.action == StepAction::Failover) {
+        if (!s.cluster) {
+            st.fail("action", "failover needs a `cluster` section (two iwfd instances)");
+        }
+        for (const auto& earlier : s.steps) {
+            if (earlier.action == StepAction::Failover) {
+                st.fail("action", "one failover per run (the harness restarts no instance)");
+            }
+        }
+        step.timeout = st.getDuration("timeout", std::chrono::seconds(10));  // the takeover
     }
 
     if (!anonymous && s.radio(step.who) == nullptr && s.client(step.who) == nullptr) {
@@ -166,6 +181,8 @@ std::string toString(StepAction a) {
             return "keymap_update";
         case StepAction::WaitFor:
             return "wait_for";
+        case StepAction::Failover:
+            return "failover";
     }
     return "?";
 }
@@ -204,7 +221,8 @@ const ScenarioClient* Scenario::client(const std::string& n) const {
 }
 
 Scenario parseScenario(const ConfigNode& root) {
-    root.expectKeys({"scenario", "description", "keys", "groups", "radios", "clients", "steps"});
+    root.expectKeys(
+        {"scenario", "description", "keys", "groups", "radios", "clients", "steps", "cluster"});
     Scenario s;
     s.file = root.file();
     s.name = root.getString("scenario");
@@ -291,6 +309,7 @@ Scenario parseScenario(const ConfigNode& root) {
         s.clients.push_back(cl);
     }
 
+    s.cluster = parseScenarioCluster(root);
     for (const auto& st : root.list("steps")) {
         s.steps.push_back(parseStep(st, s));
     }

@@ -49,7 +49,9 @@ struct ScenarioClient {
     std::vector<std::string> keys;
 };
 
-enum class StepAction { Talk, Press, Sds, Kmm, KeymapUpdate, WaitFor };
+// Failover: SIGKILL the active iwfd of the scenario's cluster; the standby must take over
+// (harness/runner/cluster_steps.cpp).
+enum class StepAction { Talk, Press, Sds, Kmm, KeymapUpdate, WaitFor, Failover };
 
 struct ScenarioExpect {
     std::string outcome = "granted";  // granted | denied | queued | preempted | delivered
@@ -87,6 +89,16 @@ struct ScenarioStep {
     ScenarioExpect expect;
 };
 
+// `cluster:` (docs/harness.md "Failover"): two iwfd instances in one cluster sharing a
+// PostgreSQL store; the first is started first and becomes the active one. The lease timings
+// are iwfd's `cluster:` settings (short ones keep a run to seconds).
+struct ScenarioCluster {
+    std::vector<std::string> instances;  // exactly two `instance` names
+    std::chrono::milliseconds renew_period{200};
+    std::chrono::milliseconds lease_expiry{1500};
+    std::chrono::milliseconds safety_margin{300};
+};
+
 struct Scenario {
     std::string name;
     std::string description;
@@ -96,6 +108,7 @@ struct Scenario {
     std::vector<ScenarioRadio> radios;
     std::vector<ScenarioClient> clients;
     std::vector<ScenarioStep> steps;
+    std::optional<ScenarioCluster> cluster;
 
     const ScenarioKey* key(const std::string& n) const;
     const ScenarioGroup* group(const std::string& mc_group) const;
@@ -107,6 +120,8 @@ struct Scenario {
 // (unknown key, group, radio or client; a key whose family does not match its group).
 Scenario parseScenario(const ConfigNode& root);
 Scenario loadScenario(const std::string& path);
+// The `cluster` section of `root` (scenario_cluster.cpp); nullopt when there is none.
+std::optional<ScenarioCluster> parseScenarioCluster(const ConfigNode& root);
 
 std::string toString(StepAction a);
 

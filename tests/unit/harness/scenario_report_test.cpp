@@ -22,7 +22,8 @@ TEST(HarnessScenario, AllCommittedScenariosParse) {
         EXPECT_FALSE(s.groups.empty()) << e.path();
         ++n;
     }
-    EXPECT_EQ(n, 12u);  // 01-10, 11_mc_conformance and 12_mmdvm_encrypted_into_secure_group
+    // 01-10, 11_mc_conformance, 12_mmdvm_encrypted_into_secure_group, 13_failover
+    EXPECT_EQ(n, 13u);
 }
 
 TEST(HarnessScenario, KeysAndExpectationsAreRead) {
