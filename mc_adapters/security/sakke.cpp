@@ -155,7 +155,7 @@ void pfpExp(CtFe& out, const CtFe& x, ByteView r) {
     f.one(r1.a);
     r1.b = x;
     for (std::size_t i = 0; i < 8 * r.size(); ++i) {
-        const CtLimb bit = ~ctMaskIsZero((r[i / 8] >> (7 - i % 8)) & 1u);
+        const CtLimb bit = ctBitMask(r, i);
         f.cswap(bit, r0.a, r1.a);
         f.cswap(bit, r0.b, r1.b);
         fp2Mul(r1, r0, r1);

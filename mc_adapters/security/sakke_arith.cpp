@@ -206,6 +206,10 @@ void ctPointAdd(CtPoint& out, const CtPoint& p1, const CtPoint& p2) {
     }
 }
 
+CtLimb ctBitMask(ByteView k, std::size_t i) {
+    return ~ctMaskIsZero((k[i / 8] >> (7 - i % 8)) & 1u);
+}
+
 void ctScalarMul(CtPoint& out, const CtPoint& base, ByteView k) {
     const CtField& f = *params().fp_ct;
     CtPoint acc, sum;
@@ -213,8 +217,7 @@ void ctScalarMul(CtPoint& out, const CtPoint& base, ByteView k) {
     f.one(acc.y);
     f.zero(acc.z);
     for (std::size_t i = 0; i < 8 * k.size(); ++i) {
-        const CtLimb bit = (k[i / 8] >> (7 - i % 8)) & 1u;
-        const CtLimb mask = ~ctMaskIsZero(bit);  // all ones when the bit is set
+        const CtLimb mask = ctBitMask(k, i);
         ctPointAdd(acc, acc, acc);
         ctPointAdd(sum, acc, base);
         f.select(acc.x, mask, sum.x, acc.x);

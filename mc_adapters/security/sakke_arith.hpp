@@ -55,6 +55,9 @@ bool ctPointOf(CtPoint& out, const EC_POINT* p, BN_CTX* ctx);
 // exceptional case for points of odd order (all here lie in the subgroup of prime order q),
 // so doubling and infinity need no branch.
 void ctPointAdd(CtPoint& out, const CtPoint& a, const CtPoint& b);
+// Bit i of the big-endian k (bit 0 the most significant) as a mask, for the ladders over
+// every bit of a secret scalar.
+CtLimb ctBitMask(ByteView k, std::size_t i);
 // [k]base with k big-endian: double and add always over every bit of k, the sum kept or not
 // by a mask.
 void ctScalarMul(CtPoint& out, const CtPoint& base, ByteView k);
