@@ -4,6 +4,7 @@
 #include <openssl/obj_mac.h>
 #include <openssl/rand.h>
 
+#include "mc_adapters/security/ct_field.hpp"
 #include "mc_adapters/security/modular.hpp"
 #include "mc_adapters/security/ossl.hpp"
 
@@ -16,6 +17,7 @@ struct Curve {
     BnPtr q;
     Bytes g_bytes;  // G encoded 0x04 || x || y, an input of HS
     std::unique_ptr<PrimeField> fq;
+    std::unique_ptr<CtField> fq_ct;  // the signer's secrets modulo q
     bool ok = false;
 
     Curve() : group(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1)), q(newBn()) {
@@ -30,7 +32,8 @@ struct Curve {
         }
         g_bytes = std::move(*g);
         fq = std::make_unique<PrimeField>(q.get());
-        ok = fq->valid();
+        fq_ct = std::make_unique<CtField>(q.get());
+        ok = fq->valid() && fq_ct->valid();
     }
 };
 
@@ -54,6 +57,19 @@ Result<Bytes> sha256(std::initializer_list<ByteView> parts) {
     }
     return out;
 }
+
+// The signer's secret values, wiped when signing returns.
+struct EccsiSecrets {
+    CtFe ssk, j, t, s;
+    EccsiSecrets() = default;
+    EccsiSecrets(const EccsiSecrets&) = delete;
+    EccsiSecrets& operator=(const EccsiSecrets&) = delete;
+    ~EccsiSecrets() {
+        for (CtFe* v : {&ssk, &j, &t, &s}) {
+            ctWipe(*v);
+        }
+    }
+};
 
 // x mod q as a fresh bignum (HS and HE are 256-bit hashes, possibly >= q).
 BnPtr reducedModQ(ByteView v, BN_CTX* ctx) {
@@ -122,7 +138,7 @@ Result<Bytes> eccsiSign(ByteView kpak, ByteView id, const EccsiSigningKey& key, 
         return Error{"crypto_alloc"};
     }
     const EC_GROUP* g = c.group.get();
-    const PrimeField& fq = *c.fq;
+    const CtField& fq = *c.fq_ct;
     if (key.ssk.size() != kEccsiN || key.pvt.size() != kEccsiPointLen) {
         return Error{"eccsi_key_invalid"};
     }
@@ -130,36 +146,36 @@ Result<Bytes> eccsiSign(ByteView kpak, ByteView id, const EccsiSigningKey& key, 
     if (!hs) {
         return hs.error();
     }
-    BnPtr ssk = bnFromBytes(key.ssk, true);
+    // The SSK, j, t and s' live on the constant-time field (ct_field.hpp); only j crosses to
+    // a BIGNUM, for OpenSSL's constant-time P-256 generator multiplication.
+    EccsiSecrets sec;
+    fq.load(sec.ssk, key.ssk);  // an SSK >= q (eccsiValidateSigningKey refuses it) is reduced
     BnPtr j = secretBn();
-    BnPtr t = secretBn();
-    BnPtr s = secretBn();
     EcPointPtr jpt = newPoint(g);
     BnPtr jx = newBn();
-    if (!ssk || !j || !t || !s || !jpt || !jx) {
+    if (!j || !jpt || !jx) {
         return Error{"crypto_alloc"};
     }
     for (int attempt = 0; attempt < 8; ++attempt) {
         // Step 1: j random in F_q* (48 random octets reduced mod q: bias below 2^-128).
+        std::uint8_t rnd[48];
+        ByteView j_in = ByteView(rnd);
         if (j_for_test) {
-            BnPtr jt = bnFromBytes(*j_for_test, true);
-            if (!jt || BN_copy(j.get(), jt.get()) == nullptr) {
-                return Error{"crypto_alloc"};
-            }
-        } else {
-            std::uint8_t rnd[48];
-            if (RAND_priv_bytes(rnd, sizeof rnd) != 1 ||
-                BN_bin2bn(rnd, sizeof rnd, j.get()) == nullptr) {
-                cleanse(rnd);
-                return Error{"rng_failure"};
-            }
-            cleanse(rnd);
+            j_in = *j_for_test;
+        } else if (RAND_priv_bytes(rnd, sizeof rnd) != 1) {
+            return Error{"rng_failure"};
         }
-        if (!fq.reduce(j.get(), j.get(), ctx.get())) {
+        fq.reduce(sec.j, j_in);
+        cleanse(rnd);
+        std::uint8_t jb[kEccsiN];
+        fq.store(jb, sec.j);
+        const bool j_ok = BN_bin2bn(jb, sizeof jb, j.get()) != nullptr;
+        cleanse(jb);
+        if (!j_ok) {
             return Error{"crypto_alloc"};
         }
         BN_set_flags(j.get(), BN_FLG_CONSTTIME);
-        if (BN_is_zero(j.get())) {
+        if (ctDeclassify(fq.isZero(sec.j)) != 0) {  // public: the attempt is repeated
             continue;
         }
         // Step 2: J = [j]G, r = Jx (an N-octet integer).
@@ -176,31 +192,24 @@ Result<Bytes> eccsiSign(ByteView kpak, ByteView id, const EccsiSigningKey& key, 
         if (!he) {
             return he.error();
         }
-        BnPtr he_bn = reducedModQ(*he, ctx.get());
-        BnPtr r_bn = reducedModQ(*r, ctx.get());
-        if (!he_bn || !r_bn) {
-            return Error{"crypto_alloc"};
-        }
+        CtFe he_fe, r_fe;
+        fq.reduce(he_fe, *he);
+        fq.reduce(r_fe, *r);
         // Step 4: t = HE + r * SSK (mod q), must be non-zero.
-        if (!fq.mul(t.get(), r_bn.get(), ssk.get(), ctx.get()) ||
-            !fq.add(t.get(), t.get(), he_bn.get())) {
-            return Error{"crypto_alloc"};
-        }
-        if (BN_is_zero(t.get())) {
+        fq.mul(sec.t, r_fe, sec.ssk);
+        fq.add(sec.t, sec.t, he_fe);
+        if (ctDeclassify(fq.isZero(sec.t)) != 0) {
             continue;
         }
         // Step 5: s' = t^-1 * j (mod q).
-        if (!fq.inv(t.get(), t.get(), ctx.get()) || !fq.mul(s.get(), t.get(), j.get(), ctx.get())) {
-            return Error{"crypto_alloc"};
-        }
+        fq.inv(sec.t, sec.t);
+        fq.mul(sec.s, sec.t, sec.j);
         // Step 6: s' always fits in N octets for P-256 (q < 2^256), so s = s'.
         Bytes sig;
         sig.reserve(kEccsiSignatureLen);
         sig.insert(sig.end(), r->begin(), r->end());
         sig.resize(2 * kEccsiN);
-        if (!bnToBytesInto(s.get(), MutableByteView(sig).subspan(kEccsiN, kEccsiN))) {
-            return Error{"bignum_too_wide"};
-        }
+        fq.store(MutableByteView(sig).subspan(kEccsiN, kEccsiN), sec.s);
         // Step 7: Signature = r || s || PVT.
         sig.insert(sig.end(), key.pvt.begin(), key.pvt.end());
         BN_zero(j.get());

@@ -8,11 +8,10 @@
 // SSK is an integer in F_q* (32 octets); a Signature is r || s || PVT (32 + 32 + 65 = 129
 // octets, §3.3).
 //
-// Constant time: the SSK and the ephemeral j are held in BN_FLG_CONSTTIME bignums; [j]G goes
-// through OpenSSL's constant-time P-256 scalar multiplication, the inversion in §5.2.1 step 5
-// is a Fermat inversion with BN_mod_exp_mont_consttime and the products with the SSK are
-// Montgomery products. A valgrind taint check (scripts/ct-check-mc-security) finds only
-// bookkeeping branches left: docs/protocols/mc-security.md §9 lists them.
+// Constant time: signing keeps the SSK, j, t and s' on the branch-free field of ct_field.hpp
+// (t = HE + r·SSK, the Fermat inverse of t, s' = t^-1·j); [j]G goes through OpenSSL's
+// constant-time P-256 generator multiplication. The ctest ct_mc_security (valgrind, the SSK
+// marked secret) finds no secret-dependent branch or index: docs/protocols/mc-security.md §9.
 
 #include <optional>
 

@@ -1,10 +1,10 @@
 #pragma once
-// Arithmetic modulo an odd prime on OpenSSL bignums, routed through the constant-time paths
-// for values that may be secret: products are Montgomery products (BN_mod_mul_montgomery,
-// whose word loop does not depend on the operands' values), inverses are Fermat inverses
-// x^(m-2) with BN_mod_exp_mont_consttime, and every result carries BN_FLG_CONSTTIME.
-//
-// Used by ECCSI (modulo q of P-256) and SAKKE (F_p and modulo q of parameter set 1).
+// Arithmetic modulo an odd prime on OpenSSL bignums: products are Montgomery products,
+// inverses Fermat inverses with BN_mod_exp_mont_consttime. NOT branch-free: add / sub /
+// reduce compare and trim their operands (BN_mod_add_quick, BN_nnmod, bn_correct_top), which
+// valgrind flags for secret operands (docs/protocols/mc-security.md §9). Used for public values
+// (hashes, identifiers) and on the KMS side (the harness KMS issuing keys); the IWF's own
+// secrets (SSK, RSK, SAKKE's r, ECCSI's j) go through the constant-time ct_field.hpp.
 
 #include <openssl/bn.h>
 

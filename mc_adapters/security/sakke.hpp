@@ -11,11 +11,11 @@
 // the Encapsulated Data are R_(b,S) || H, 257 + 16 = 273 octets; an element of PF_p is
 // represented by one 128-octet element of F_p.
 //
-// Secrets on the receiver: [r]([b]P + Z) with the secret r goes through OpenSSL's
-// Montgomery-ladder scalar multiplication and g^r is a ladder over all exponent bits, but the
-// F_p additions / reductions of the Miller loop and the RSK decoding branch on secret-derived
-// values (valgrind taint check, scripts/ct-check-mc-security): this receiver is NOT constant
-// time (docs/protocols/mc-security.md §9).
+// Constant time (docs/protocols/mc-security.md §9): the RSK, the pairing value, the SSV, r,
+// [r]([b]P + Z) and g^r are computed on fixed-width, branch-free F_p arithmetic
+// (ct_field.hpp, sakke_arith.hpp); only public values (R_(b,S), [b]P + Z and the Miller loop's
+// multiples of R) use OpenSSL bignums. Checked by the ctest ct_mc_security under valgrind:
+// no branch and no memory index depends on the RSK (receiver) or the SSV (sender).
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
