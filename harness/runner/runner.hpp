@@ -42,12 +42,12 @@ struct RunOptions {
 // Which links iwfd gets, and where its MC links' peer (the MC simulator) listens. Every port
 // iwfd binds is 0: the runner reads the ports back from iwfd's log (IwfdPorts below).
 struct IwfdLinks {
-    bool mcptt = false;         // a mcptt-iwf1 link (the scenario has voice steps)
-    bool mcdata = false;        // a mcdata-iwf2 link (the scenario has sds / kmm steps)
-    std::uint16_t mc_peer = 0;  // the simulated MC system's SIP port
-    std::uint16_t admin = 0;    // iwfd's admin port (0: any; `iwf-harness demo` sets one)
-    std::string instance;       // iwfd's `instance` (empty: harness-<scenario>)
-    std::string keymap_store;   // iwfd's keymap store (empty: sqlite:<out_dir>/keymap.db)
+    bool mcptt = false;          // a mcptt-iwf1 link (the scenario has voice steps)
+    bool mcdata = false;         // a mcdata-iwf2 link (the scenario has sds / kmm steps)
+    std::uint16_t mc_peer = 0;   // the simulated MC system's SIP port
+    std::uint16_t admin = 0;     // iwfd's admin port (0: any; `iwf-harness demo` sets one)
+    std::string instance{};      // iwfd's `instance` (empty: harness-<scenario>)
+    std::string keymap_store{};  // iwfd's keymap store (empty: sqlite:<out_dir>/keymap.db)
 };
 
 // The ports iwfd's links bound (port 0 in the config), as its log states them.
