@@ -3,6 +3,7 @@
 // decrypts it with its own keys (mc_system_impl.hpp).
 #include "common/clock.hpp"
 #include "harness/sim/mc_system_impl.hpp"
+#include "mc_adapters/security/media_keys.hpp"
 
 namespace iwf::harness {
 
@@ -25,12 +26,31 @@ Status McSystem::Impl::openMedia(Call& c) {
     IWF_TRY_STATUS(c.floor->open(local));
     c.floor_ssrc = rng();
     const std::uint64_t id = c.id;
+    IWF_TRY_STATUS(protect(c));
     c.voice->onFrame([this, id](VoiceFrame&& f, const rtp::RtpView&) { onFrame(id, f); });
     c.floor->onMessage(
         [this, id](const mcfloor::FloorMessage& m, const rtp::Udp::endpoint&) { onFloor(id, m); });
     std::lock_guard lock(mu);
     ports.insert(c.voice->localEndpoint().port());
     ports.insert(c.floor->localEndpoint().port());
+    return {};
+}
+
+// Keys the call's voice endpoint with its group's GMKs (or rekeys it: a rollover).
+Status McSystem::Impl::protect(Call& c) {
+    auto it = cfg.gmks.find(c.group);
+    if (it == cfg.gmks.end() || it->second.empty()) {
+        return {};
+    }
+    const auto keying = mc::security::groupMediaKeying(it->second);
+    if (c.voice->protection().keyed()) {
+        return c.voice->protection().rekey(keying);
+    }
+    auto pair = mc::security::makeSrtpPair(keying);
+    if (!pair) {
+        return pair.error();
+    }
+    c.voice->protection().set(std::move(*pair));
     return {};
 }
 
@@ -48,6 +68,7 @@ mcptt::McpttMedia McSystem::Impl::ourMedia(const Call& c) const {
     m.address = "127.0.0.1";
     m.audio_port = c.voice->localEndpoint().port();
     m.payload_type = cfg.payload_type;
+    m.srtp = c.voice->protection().keyed();  // RTP/SAVP (RFC 3711 §12)
     m.floor = true;
     m.floor_port = c.floor->localEndpoint().port();
     m.floor_params.queueing = true;

@@ -224,6 +224,27 @@ std::vector<McDataRecord> McSystem::dataRecords() const {
     return impl_->data;
 }
 
+Status McSystem::setGroupKeys(const std::string& group,
+                              std::vector<mc::security::DistributedKey> gmks) {
+    return impl_->onIo([&]() -> Status {
+        impl_->cfg.gmks[group] = std::move(gmks);
+        for (auto& [id, c] : impl_->calls) {
+            if (!c->ended && c->group == group && c->voice) {
+                IWF_TRY_STATUS(impl_->protect(*c));
+            }
+        }
+        return {};
+    });
+}
+
+std::uint64_t McSystem::srtpRefused() const {
+    std::uint64_t n = 0;
+    for (const char* why : {"srtp_auth_fail", "srtp_no_key", "srtp_replay", "srtp_bad_packet"}) {
+        n += impl_->metrics.counterSum("iwf_mc_rtp_dropped_total", {{"reason", why}});
+    }
+    return n;
+}
+
 std::vector<McRxRecord> McSystem::records() const {
     std::lock_guard lock(impl_->mu);
     return impl_->records;

@@ -44,6 +44,7 @@
 #include "common/voice.hpp"
 #include "harness/opacity/scanner.hpp"
 #include "harness/scenario/scenario.hpp"
+#include "mc_adapters/security/mikey_sakke.hpp"
 
 namespace iwf::harness {
 
@@ -109,6 +110,11 @@ struct McSystemConfig {
     std::uint16_t iwf_mcdata_port = 0;  // iwfd's mcdata-iwf2 listener (0 = none)
     std::string server_psi = "sip:mcptt-cf@mc.example";
     std::uint8_t payload_type = 96;
+    // TS 33.180 media protection: the GMKs (oldest first) of the groups whose calls are SRTP,
+    // as the GMS gave them to every member. A call of such a group is keyed when its media
+    // opens (33.180 §7.4.2: CS-ID 4, MKI GMK-ID || GUK-ID; profile per the key) and its SDP
+    // says RTP/SAVP; every client of the MC system shares the MC system's SRTP termination.
+    std::map<std::string, std::vector<mc::security::DistributedKey>> gmks;
 };
 
 class McSystem {
@@ -137,6 +143,13 @@ class McSystem {
                         std::chrono::milliseconds timeout);
     std::vector<McDataRecord> dataRecords() const;
     void setIwfMcdataPort(std::uint16_t port);
+
+    // The GMKs of `group` from now on (a GMK rollover: the last one sends, the older ones
+    // still decrypt); calls of the group that are up are rekeyed. Empty: no protection for
+    // calls set up from now on.
+    Status setGroupKeys(const std::string& group, std::vector<mc::security::DistributedKey> gmks);
+    // SRTP packets the MC side refused (authentication, unknown MKI, replay), all calls.
+    std::uint64_t srtpRefused() const;
 
     std::vector<McRxRecord> records() const;
     std::vector<McEvent> events() const;

@@ -118,6 +118,7 @@ struct McSystem::Impl {
 
     // mc_media.cpp
     Status openMedia(Call& c);
+    Status protect(Call& c);
     void setRemotes(Call& c, const mc::mcptt::McpttMedia& remote);
     mc::mcptt::McpttMedia ourMedia(const Call& c) const;
     // Each attached client decrypts the frame with its own keys.

@@ -4,33 +4,15 @@
 #include <cstring>
 #include <string>
 
+#include "mc_adapters/mcptt/xml_names.hpp"
+
 namespace iwf::mc::mcptt {
 
 namespace {
 
-std::string_view localName(const char* name) {
-    const char* colon = std::strchr(name, ':');
-    return colon == nullptr ? std::string_view(name) : std::string_view(colon + 1);
-}
-
-// Namespace URI of an element: xmlns / xmlns:prefix on itself or an ancestor.
-std::string_view namespaceOf(pugi::xml_node n) {
-    std::string_view full = n.name();
-    auto colon = full.find(':');
-    std::string attr = colon == std::string_view::npos
-                           ? std::string("xmlns")
-                           : "xmlns:" + std::string(full.substr(0, colon));
-    for (pugi::xml_node p = n; p; p = p.parent()) {
-        if (auto a = p.attribute(attr.c_str())) {
-            return a.value();
-        }
-    }
-    return {};
-}
-
 pugi::xml_node child(pugi::xml_node n, std::string_view local) {
     for (auto c : n.children()) {
-        if (c.type() == pugi::node_element && localName(c.name()) == local) {
+        if (c.type() == pugi::node_element && xmlLocalName(c.name()) == local) {
             return c;
         }
     }
@@ -71,8 +53,8 @@ void appendEncryption(pugi::xml_node any_ext, const EncryptionInfo& info) {
 std::optional<Result<EncryptionInfo>> readEncryption(pugi::xml_node any_ext) {
     pugi::xml_node e;
     for (auto c : any_ext.children()) {
-        if (c.type() == pugi::node_element && localName(c.name()) == "lmr-encryption" &&
-            namespaceOf(c) == kLmrEncryptionNs) {
+        if (c.type() == pugi::node_element && xmlLocalName(c.name()) == "lmr-encryption" &&
+            xmlNamespaceOf(c) == kLmrEncryptionNs) {
             e = c;
             break;
         }

@@ -5,30 +5,11 @@
 
 #include <pugixml.hpp>
 
+#include "mc_adapters/mcptt/xml_names.hpp"
+
 namespace iwf::mc::mcptt {
 
 namespace {
-
-std::string_view localName(const char* name) {
-    const char* colon = std::strchr(name, ':');
-    return colon == nullptr ? std::string_view(name) : std::string_view(colon + 1);
-}
-
-std::string_view prefixOf(const char* name) {
-    const char* colon = std::strchr(name, ':');
-    return colon == nullptr ? std::string_view() : std::string_view(name, colon - name);
-}
-
-std::string_view namespaceOf(pugi::xml_node n) {
-    std::string_view p = prefixOf(n.name());
-    std::string attr = p.empty() ? std::string("xmlns") : "xmlns:" + std::string(p);
-    for (pugi::xml_node a = n; a; a = a.parent()) {
-        if (auto x = a.attribute(attr.c_str())) {
-            return x.value();
-        }
-    }
-    return {};
-}
 
 void addUri(pugi::xml_node params, const char* name, const std::string& v,
             const char* kind = "mcpttURI") {
@@ -68,7 +49,7 @@ Content contentOf(pugi::xml_node e) {
     }
     for (auto k : e.children()) {
         if (k.type() == pugi::node_element) {
-            auto ln = localName(k.name());
+            auto ln = xmlLocalName(k.name());
             if (ln == "mcpttURI" || ln == "mcpttString" || ln == "mcpttBoolean") {
                 c.text = k.text().as_string();
                 return c;
@@ -167,17 +148,17 @@ Result<McpttInfo> parseMcpttInfo(std::string_view xml) {
         return Error{"xml_syntax", static_cast<std::int64_t>(res.offset)};
     }
     auto root = doc.document_element();
-    if (!root || localName(root.name()) != "mcpttinfo") {
+    if (!root || xmlLocalName(root.name()) != "mcpttinfo") {
         return Error{"not_mcpttinfo"};
     }
-    if (namespaceOf(root) != kMcpttInfoNs) {
+    if (xmlNamespaceOf(root) != kMcpttInfoNs) {
         return Error{"wrong_namespace"};
     }
     McpttInfo info;
     pugi::xml_node params;
     for (auto c : root.children()) {
-        if (c.type() == pugi::node_element && localName(c.name()) == "mcptt-Params" &&
-            namespaceOf(c) == kMcpttInfoNs) {
+        if (c.type() == pugi::node_element && xmlLocalName(c.name()) == "mcptt-Params" &&
+            xmlNamespaceOf(c) == kMcpttInfoNs) {
             params = c;
             break;
         }
@@ -186,10 +167,10 @@ Result<McpttInfo> parseMcpttInfo(std::string_view xml) {
         return info;  // an empty mcpttinfo is valid
     }
     for (auto e : params.children()) {
-        if (e.type() != pugi::node_element || namespaceOf(e) != kMcpttInfoNs) {
+        if (e.type() != pugi::node_element || xmlNamespaceOf(e) != kMcpttInfoNs) {
             continue;  // other namespaces: ignored (schema's lax extension points)
         }
-        const auto name = localName(e.name());
+        const auto name = xmlLocalName(e.name());
         const Content c = contentOf(e);
         if (c.encrypted) {
             ++info.encrypted_elements;
@@ -228,7 +209,7 @@ Result<McpttInfo> parseMcpttInfo(std::string_view xml) {
                 if (x.type() != pugi::node_element) {
                     continue;
                 }
-                const auto xn = localName(x.name());
+                const auto xn = xmlLocalName(x.name());
                 const Content xc = contentOf(x);
                 if (xc.encrypted) {
                     ++info.encrypted_elements;

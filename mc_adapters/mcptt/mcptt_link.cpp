@@ -292,8 +292,10 @@ void McpttLink::onRequest(sip::ServerTxId tx, const sip::Message& req, const sip
         onNewInvite(tx, req, from);
     } else if (m == "OPTIONS") {
         sip::Message ok = sip::makeResponse(req, 200, {}, stack_->newTag());
-        ok.addHeader("Allow", "INVITE, ACK, BYE, CANCEL, UPDATE, OPTIONS, MESSAGE");
+        ok.addHeader("Allow", "INVITE, ACK, BYE, CANCEL, UPDATE, OPTIONS, MESSAGE, NOTIFY");
         (void)stack_->respond(tx, std::move(ok));
+    } else if (m == "MESSAGE" || m == "NOTIFY") {
+        onGroupKeyTransport(tx, req);  // a group document with GKTPs (mc-security.md §12b)
     } else {
         reject(tx, req, 405, "method not handled by the IWF-1 link");
     }

@@ -216,6 +216,8 @@ class McpttLink final : public McLink {
     Status setFloorKey(const security::DistributedKey& csk);
     // The PCK of a private call (§7.4.1), from its INVITE's or our own I_MESSAGE.
     Status setPrivateCallKey(CallRef call, const security::DistributedKey& pck);
+    // GMK-IDs of the keys the link holds for `group`, oldest first (tests, /v1 views).
+    std::vector<std::uint32_t> groupKeyIds(std::string_view group) const;
     // Whether a call's media is SRTP (tests, /v1 views).
     bool mediaProtected(CallRef call) const;
     // The IWF's MIKEY-SAKKE identity (its URI, KMS certificate, current key set) and the KMSs
@@ -228,6 +230,8 @@ class McpttLink final : public McLink {
     // identity above, then installed (setGroupKey), or kept until its activation time (E.6)
     // and installed then. Errors: receiveIMessage's reasons, "mikey_no_identity",
     // "mikey_not_gmk"; each refusal is counted in iwf_mcptt_media_protection_total.
+    // On the wire: a MESSAGE or NOTIFY from the MC system whose body is a group document with
+    // GKTPs (TS 24.481, gktp.hpp) calls this for each GKTP addressed to the IWF's identity.
     Status receiveGroupKey(const std::string& group, ByteView i_message);
 
   private:
@@ -302,6 +306,7 @@ class McpttLink final : public McLink {
     Status makeOurPck(Call& call);
     std::uint64_t nowNtpSeconds() const;
     void armGroupKeyTimer();
+    void onGroupKeyTransport(sip::ServerTxId tx, const sip::Message& req);
     void startKmsClient();
     void stopKmsClient();
 

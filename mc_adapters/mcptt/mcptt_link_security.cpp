@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include "common/log.hpp"
+#include "mc_adapters/mcptt/gktp.hpp"
 #include "mc_adapters/mcptt/mcptt_call.hpp"
 #include "mc_adapters/mcptt/mcptt_link.hpp"
 #include "mc_adapters/security/ossl.hpp"
@@ -338,6 +339,59 @@ Status McpttLink::receiveGroupKey(const std::string& group, ByteView i_message) 
     return setGroupKey(group, *gmk);
 }
 
+// A group document from the GMS with the IWF's GMK GKTPs (TS 24.481 urn:3gpp:ns:mcpttGKTP:1.0,
+// gktp.hpp) in a MESSAGE or NOTIFY: each GKTP addressed to the IWF's identity goes through
+// receiveGroupKey (verified before anything secret is touched). Answer: 200 when every one was
+// taken (or none was for us), 400 for a malformed document, 403 naming the first refusal.
+void McpttLink::onGroupKeyTransport(sip::ServerTxId tx, const sip::Message& req) {
+    auto answer = [&](int status, std::string_view reason) {
+        sip::Message rsp = sip::makeResponse(req, status, {}, stack_->newTag());
+        if (status >= 300) {
+            rsp.addHeader("Warning",
+                          "399 " + stack_->host() + " \"gktp: " + std::string(reason) + "\"");
+        }
+        (void)stack_->respond(tx, std::move(rsp));
+    };
+    auto document = sip::bodyOfType(req, kGroupDocumentContentType);
+    if (!document) {
+        reject(tx, req, 415, "no group document");
+        return;
+    }
+    if (!mikey_me_) {
+        count("iwf_mcptt_media_protection_total", "mikey_no_identity");
+        log::get("mcptt")->warn("link={} group document with GMKs refused: no MIKEY identity",
+                                cfg_.name);
+        answer(403, "mikey_no_identity");
+        return;
+    }
+    auto gktps = parseGroupKeyTransports(*document, mikey_me_->user_uri);
+    if (!gktps) {
+        count("iwf_mcptt_media_protection_total", gktps.error().reason);
+        log::get("mcptt")->warn("link={} group document refused: {}", cfg_.name,
+                                gktps.error().reason);
+        answer(400, gktps.error().reason);
+        return;
+    }
+    if (gktps->empty()) {
+        count("iwf_mcptt_media_protection_total", "gktp_none");
+        answer(200, {});
+        return;
+    }
+    std::optional<Error> first_refusal;
+    for (auto& g : *gktps) {
+        count("iwf_mcptt_media_protection_total", "gktp_received");
+        if (auto st = receiveGroupKey(g.group, g.i_message); !st && !first_refusal) {
+            first_refusal = st.error();  // counted and logged by receiveGroupKey
+        }
+        security::cleanse(g.i_message);
+    }
+    if (first_refusal) {
+        answer(403, first_refusal->reason);
+    } else {
+        answer(200, {});
+    }
+}
+
 void McpttLink::armGroupKeyTimer() {
     if (pending_gmks_.empty()) {
         return;
@@ -366,6 +420,16 @@ void McpttLink::armGroupKeyTimer() {
         }
         armGroupKeyTimer();
     });
+}
+
+std::vector<std::uint32_t> McpttLink::groupKeyIds(std::string_view group) const {
+    std::vector<std::uint32_t> ids;
+    if (auto it = group_keys_.find(group); it != group_keys_.end()) {
+        for (const auto& k : it->second) {
+            ids.push_back(k.key_id);
+        }
+    }
+    return ids;
 }
 
 bool McpttLink::mediaProtected(CallRef ref) const {

@@ -49,6 +49,10 @@ struct SrtpSession::Impl {
     std::vector<srtp_master_key_t> mk;
     std::vector<srtp_master_key_t*> mk_ptrs;
     srtp_policy_t policy{};
+    // SSRCs whose stream unprotect() added itself under RCCm3 (ssrc_specific): srtp_update
+    // rekeys only the template and the streams cloned from it, so setKeys() rekeys these one
+    // by one (srtp_update_stream keeps their ROC and replay index).
+    std::vector<std::uint32_t> rcc_ssrcs;
 
     ~Impl() {
         if (session != nullptr) {
@@ -136,6 +140,15 @@ Status SrtpSession::setKeys(const std::vector<SrtpKey>& keys) {
     if (srtp_update(impl_->session, &impl_->policy) != srtp_err_status_ok) {
         return Error{"srtp_bad_key"};
     }
+    for (std::uint32_t ssrc : impl_->rcc_ssrcs) {
+        srtp_policy_t one = impl_->policy;
+        one.ssrc.type = ssrc_specific;
+        one.ssrc.value = ssrc;
+        one.next = nullptr;
+        if (srtp_update_stream(impl_->session, &one) != srtp_err_status_ok) {
+            return Error{"srtp_bad_key"};
+        }
+    }
     key_count_ = keys.size();
     mki_len_ = mki_len;
     if (send_key_ >= key_count_) {
@@ -205,6 +218,7 @@ Result<std::size_t> SrtpSession::unprotect(MutableByteView packet, std::size_t l
                     srtp_err_status_ok) {
                 return Error{"srtp_bad_packet"};
             }
+            impl_->rcc_ssrcs.push_back(ntohl(ssrc));
         }
     }
     srtp_err_status_t st =

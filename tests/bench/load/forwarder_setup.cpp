@@ -27,7 +27,8 @@ void writeIwfdHead(std::ostream& f, const char* generated_by, const char* subsys
       << "}\n";
 }
 
-void writeMcLink(std::ostream& f, const std::string& km_db, std::uint16_t mc_sip_port, unsigned n) {
+void writeMcLink(std::ostream& f, const std::string& km_db, std::uint16_t mc_sip_port, unsigned n,
+                 const std::string& key_file) {
     f << "keymap: {store: \"sqlite:" << km_db << "\", poll_interval: 60s}\n"
       << "mc_links:\n  - name: mc\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
       << "    listen: [{transport: udp, address: 127.0.0.1, port: 0}]\n"
@@ -35,8 +36,11 @@ void writeMcLink(std::ostream& f, const std::string& km_db, std::uint16_t mc_sip
       << "    peers: [{name: mc-sim, address: 127.0.0.1, domains: [mc.example]}]\n"
       // A load bench: one call per stream must never meet the call caps.
       << "    limits: {max_calls: " << n + 1000 << ", max_calls_per_peer: " << n + 1000 << "}\n"
-      << "    server_uri: sip:mcptt-cf@mc.example\n    media: {address: 127.0.0.1}\n"
-      << "    e2ee_groups:\n";
+      << "    server_uri: sip:mcptt-cf@mc.example\n    media: {address: 127.0.0.1}\n";
+    if (!key_file.empty()) {
+        f << "    media_protection: {default: required, key_file: " << key_file << "}\n";
+    }
+    f << "    e2ee_groups:\n";
     for (unsigned i = 0; i < n; ++i) {
         f << "      - \"sip:load-" << i << "@iwf.example\"\n";
     }

@@ -21,7 +21,10 @@ void writeIwfdHead(std::ostream& f, const char* generated_by, const char* subsys
 // --mc: the keymap store and the one mcptt-iwf1 link (SIP on 127.0.0.1 port 0, read back with
 // readSipPort; its peer the MC side on mc_sip_port) with the group of every stream end-to-end
 // encrypted.
-void writeMcLink(std::ostream& f, const std::string& km_db, std::uint16_t mc_sip_port, unsigned n);
+// key_file non-empty: media_protection required for every group, keys from that file (the
+// SRTP row of docs/perf.md, iwf_load --mc --mc-srtp).
+void writeMcLink(std::ostream& f, const std::string& km_db, std::uint16_t mc_sip_port, unsigned n,
+                 const std::string& key_file = "");
 // iwfd with one p25-records link per talk path (port 0 each): the generator's sender and
 // receiver of stream i both link to link i; the link relays the sender's records to the
 // receiver bit-exact (the reflector path) and turns them into call events for the daemon.

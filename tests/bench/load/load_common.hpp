@@ -45,6 +45,7 @@ struct Options {
     bool keep_going = false;
     int rt_prio = 0;                  // >0: SCHED_FIFO for the generator threads and the forwarder
     bool mc = false;                  // LMR -> MC through the engine (keymap, mcptt-iwf1, MC sink)
+    bool mc_srtp = false;             // P25 --mc: TS 33.180 SRTP required on IWF-1 (GMK per group)
     bool mc_talk = false;             // MC -> LMR: MC talkers through iwfd / the relay
     bool idle_calls = false;          // measure iwfd's memory per idle call instead of relaying
     unsigned idle_frames = 18;        // frames each stream sends before going silent

@@ -119,6 +119,10 @@ void addOptions(CLI::App& app, Options& o) {
     app.add_flag("--mc", o.mc,
                  "target iwfd: LMR -> MC through the engine (keymap, mcptt-iwf1 link, the harness "
                  "MC system as receiver) instead of the P25 reflector path");
+    app.add_flag("--mc-srtp", o.mc_srtp,
+                 "P25 --mc: media protection required on the mcptt-iwf1 link (TS 33.180 SRTP, a "
+                 "GMK per group from a key_file; the MC system simulator decrypts with the same "
+                 "GMKs): the SRTP cost against the same path without it");
     app.add_flag("--mc-talk", o.mc_talk,
                  "MC -> LMR, the talker on the MC side: N MC talkers (INVITE with implicit floor "
                  "request) send X-IWF-LMR RTP; --target iwfd: through the engine to P25 records "

@@ -3,6 +3,7 @@
 // MC side.
 #include <arpa/inet.h>
 #include <atomic>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <functional>
@@ -14,8 +15,10 @@
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <variant>
 
 #include "harness/sim/mc_system.hpp"
+#include "mc_adapters/security/key_file.hpp"
 #include "tests/bench/load/dmr_shape.hpp"
 #include "tests/bench/load/forwarder.hpp"
 #include "tests/bench/load/forwarder_setup.hpp"
@@ -32,8 +35,12 @@ namespace {
 
 // The MC side of --mc (P25): the harness MC system with one client ("sink") in every group,
 // holding every stream's key.
-std::unique_ptr<h::McSystem> startP25McSide(const Options& o, unsigned n) {
+std::unique_ptr<h::McSystem> startP25McSide(const Options& o, unsigned n,
+                                            const mc::security::ProvisionedKeys& gmks) {
     h::McSystemConfig mcc;
+    for (const auto& [group, gmk] : gmks.gmks) {
+        mcc.gmks[group].push_back(gmk);
+    }
     h::ScenarioClient sink;
     sink.name = "sink";
     sink.mc_id = "sip:sink@mc.example";
@@ -66,13 +73,37 @@ std::unique_ptr<h::McSystem> startP25McSide(const Options& o, unsigned n) {
     return mc;
 }
 
+// --mc-srtp: a media_protection.key_file (mode 0600) with one GMK per load group, each with
+// its own key, GMK-ID (purpose tag 0, 33.180 §5.2.2), GUK-ID and RAND; the 33.180 default
+// group profile (AEAD_AES_128_GCM with RCCm3).
+std::string writeGmkFile(const fs::path& workdir, const std::string& tag, unsigned n) {
+    const fs::path path = workdir / ("mc-keys-" + tag);
+    {
+        std::ofstream f(path);
+        char line[256];
+        for (unsigned i = 0; i < n; ++i) {
+            std::snprintf(line, sizeof line,
+                          "gmk sip:load-%u@iwf.example %08x%08x%08x%08x %08x %08x "
+                          "%08x%08x%08x%08x gcm-rcc\n",
+                          i, 0x6b657930u + i, 0x11223344u, 0x55667788u ^ i, 0x99aabbccu,
+                          0x01000000u | i, 0x02000000u | i, 0xca2f5d51u, i, 0x2c1d85a5u,
+                          0x6f84651eu);
+            f << line;
+        }
+    }
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace);
+    return path.string();
+}
+
 // iwfd for --mc (P25): the keymap store, the mcptt-iwf1 link and one p25-records link per
 // stream (reflect off), every port 0.
 void writeP25McConfig(const Options& o, const fs::path& cfg, const fs::path& workdir,
-                      const std::string& km_db, std::uint16_t mc_port, unsigned n) {
+                      const std::string& km_db, std::uint16_t mc_port, unsigned n,
+                      const std::string& key_file) {
     std::ofstream f(cfg);
     writeIwfdHead(f, "iwf_load --mc", "p25", o.threads, workdir);
-    writeMcLink(f, km_db, mc_port, n);
+    writeMcLink(f, km_db, mc_port, n, key_file);
     f << "lmr_links:\n";
     for (unsigned i = 0; i < n; ++i) {
         f << "  - {name: p25-" << i << ", type: p25-records, address: 127.0.0.1, port: 0"
@@ -190,11 +221,21 @@ void sendP25Window(const Options& o, unsigned n, const StepSchedule& sch, const 
 // wake-up, so these latencies are an upper bound on iwfd's.
 json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     const std::string tag = std::to_string(n);
+    // --mc-srtp: one GMK per group, given to iwfd in its key_file and to the MC side.
+    const std::string key_file = o.mc_srtp ? writeGmkFile(workdir, tag, n) : std::string();
+    mc::security::ProvisionedKeys gmks;
+    if (!key_file.empty()) {
+        auto loaded = mc::security::loadKeyFile(key_file);
+        if (auto* e = std::get_if<mc::security::KeyFileError>(&loaded)) {
+            throw std::runtime_error(key_file + ":" + std::to_string(e->line) + ": " + e->message);
+        }
+        gmks = std::get<mc::security::ProvisionedKeys>(std::move(loaded));
+    }
     // The MC side first: iwfd's mcptt-iwf1 link needs its SIP port as the peer.
-    std::unique_ptr<h::McSystem> mc = startP25McSide(o, n);
+    std::unique_ptr<h::McSystem> mc = startP25McSide(o, n, gmks);
     const std::string km_db = importKeymap(o, workdir, tag, keymapForStreams(n));
     const fs::path cfg = workdir / ("iwfd-mc-" + tag + ".yaml");
-    writeP25McConfig(o, cfg, workdir, km_db, mc->sipPort(), n);
+    writeP25McConfig(o, cfg, workdir, km_db, mc->sipPort(), n, key_file);
     Sockets socks;
     for (unsigned i = 0; i < n; ++i) {
         socks.tx.push_back(udpSocket(false, 0));
@@ -230,6 +271,7 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     const auto records = mc->records();
     const auto events = mc->events();
     const std::size_t calls = mc->callsReceived();
+    const std::uint64_t srtp_refused = mc->srtpRefused();
     fwd.stop();
     mc->stop();
 
@@ -249,7 +291,10 @@ json runMcStep(const Options& o, unsigned n, const fs::path& workdir) {
     t.latency_max = false;
     json r;
     putStepTotals(r, t);
-    r["path"] = "p25-records -> engine -> mcptt-iwf1 RTP";
+    r["path"] = o.mc_srtp ? "p25-records -> engine -> mcptt-iwf1 SRTP (TS 33.180, required)"
+                          : "p25-records -> engine -> mcptt-iwf1 RTP";
+    r["mc_srtp"] = o.mc_srtp;
+    r["mc_srtp_refused"] = srtp_refused;
     r["mc_calls"] = calls;
     r["mc_records"] = records.size();
     r["unmatched"] = unmatched;

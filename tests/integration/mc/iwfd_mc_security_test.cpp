@@ -112,6 +112,13 @@ struct IwfdMcSecurity : ::testing::Test {
                "\n"
                "        timeout: 20s\n";
     }
+    // The MC system's SIP side: UDP on 127.0.0.1, port 0.
+    static std::unique_ptr<sip::Stack> mcStack(asio::io_context& io, metrics::Registry& reg) {
+        sip::StackConfig sc;
+        sc.name = "mc-sim";
+        sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
+        return std::make_unique<sip::Stack>(io, reg, sc);
+    }
     double metric(const std::string& series) {
         auto m = httpGet(iwfd.adminPort(), "/metrics");
         return prometheusValue(m.body, series).value_or(0);
@@ -155,10 +162,7 @@ struct IwfdMcSecurity : ::testing::Test {
 TEST_F(IwfdMcSecurity, KeysFromTheKmsThenAPckOfferIsAnsweredSavpAndForgedOrReplayedRefused) {
     asio::io_context io;
     metrics::Registry reg;
-    sip::StackConfig sc;
-    sc.name = "mc-sim";
-    sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
-    auto mc = std::make_unique<sip::Stack>(io, reg, sc);
+    auto mc = mcStack(io, reg);
     mc->onRequest([&](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
         (void)mc->respond(tx, sip::makeResponse(req, 200, {}, mc->newTag()));
     });
@@ -235,6 +239,72 @@ TEST_F(IwfdMcSecurity, KeysFromTheKmsThenAPckOfferIsAnsweredSavpAndForgedOrRepla
         EXPECT_EQ(where.find(rsk.substr(2, 64)), std::string::npos);
         EXPECT_EQ(where.find(token), std::string::npos);
     }
+    iwfd.signal(SIGTERM);
+    EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
+}
+
+// The GMK from the GMS over the wire (33.180 §5.7, 24.481 GKTPs; mc-security.md §12b): the
+// group document with the IWF's GKTP, written by hand from the 24.481 schema, in a SIP
+// MESSAGE to iwfd's mcptt-iwf1 listener. The GMS is a user of the same KMS.
+TEST_F(IwfdMcSecurity, AGmkInAGroupDocumentFromTheGmsIsInstalledAndAForgedOneRefused) {
+    asio::io_context io;
+    metrics::Registry reg;
+    auto mc = mcStack(io, reg);
+    ASSERT_TRUE(mc->start().ok());
+    ASSERT_TRUE(iwfd.start(dir, config(mc->port(sip::Protocol::Udp)))) << iwfd.log();
+    ASSERT_TRUE(iwf::test::waitFor([&] { return protection("kms_identity") >= 1; }, 30s))
+        << iwfd.log();
+    const sip::Peer iwf_peer{sip::Protocol::Udp, asio::ip::make_address("127.0.0.1"), sip_port};
+    auto sendGmk = [&](const security::MikeyIdentity& gms, std::uint32_t gmk_id) {
+        security::KeyToSend k;
+        k.purpose = security::KeyPurpose::Gmk;
+        k.key = mcSecHex("07d1a1677ac36d8e81620484689b3c2d");
+        k.key_id = gmk_id;  // purpose tag 0 (GMK)
+        k.rand = mcSecHex("ca2f5d51ff0866362c1d85a56f84651e");
+        k.timestamp_ntp = mcSecNowNtp() << 32;
+        const Bytes msg =
+            security::buildIMessage(gms, "sip:iwf@iwf.example", sim->certificate(), k).value();
+        sip::Message m = sip::Message::request("MESSAGE", "sip:iwf@iwf.example");
+        m.addHeader("From", "<sip:gms@mc.example>;tag=" + mc->newTag());
+        m.addHeader("To", "<sip:iwf@iwf.example>");
+        m.addHeader("Call-ID", mc->newCallId());
+        m.addHeader("CSeq", "1 MESSAGE");
+        m.setBody(R"(<?xml version="1.0" encoding="UTF-8"?>
+<group xmlns="urn:oma:xml:poc:list-service">
+ <list-service uri="sip:fire-ops@iwf.example">
+  <GKTPs xmlns="urn:3gpp:ns:mcpttGKTP:1.0"><GMK-GKTPs>
+   <GKTP id="sip:other@mc.example">00</GKTP>
+   <GKTP id="sip:iwf@iwf.example">)" +
+                      toHex(msg) +
+                      R"(</GKTP>
+  </GMK-GKTPs></GKTPs>
+ </list-service>
+</group>)",
+                  "application/vnd.oma.poc.groups+xml");
+        int status = 0;
+        mc->sendRequest(m, iwf_peer, [&](const sip::Message& r) {
+            if (r.status() >= 200 && status == 0) {
+                status = r.status();
+            }
+        });
+        EXPECT_TRUE(iwf::test::runIoUntil(
+            io, [&] { return status != 0; }, 30s))
+            << iwfd.log();
+        return status;
+    };
+    EXPECT_EQ(sendGmk(user("sip:gms@mc.example", sim_cfg.ksak, 0x55), 0x0df9bc39), 200)
+        << iwfd.log();
+    EXPECT_EQ(protection("gktp_received"), 1);
+    EXPECT_TRUE(iwf::test::waitFor(
+        [&] { return iwfd.log().find("gmk_id=0df9bc39") != std::string::npos; }, 10s))
+        << iwfd.log();
+    // A GMS signing under another KSAK: 403, counted, not installed.
+    const security::MikeyIdentity forger =
+        user("sip:gms@mc.example",
+             mcSecHex("1122334455667788990011223344556677889900112233445566778899001122"), 0x66);
+    EXPECT_EQ(sendGmk(forger, 0x0aa00001), 403);
+    EXPECT_EQ(protection("mikey_signature_invalid"), 1);
+    EXPECT_EQ(iwfd.log().find("gmk_id=0aa00001"), std::string::npos);
     iwfd.signal(SIGTERM);
     EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
 }

@@ -112,13 +112,18 @@ struct McpttLinkFixture : ::testing::Test {
         return {sip::Protocol::Udp, asio::ip::make_address("127.0.0.1"),
                 link->stack().port(sip::Protocol::Udp)};
     }
-    // An INVITE from the MC side with the given SDP media and MCPTT info bodies.
-    sip::Message groupInvite(const McpttMedia& media, const McpttInfo& info) {
-        sip::Message m = sip::Message::request("INVITE", "sip:iwf@iwf.example");
+    // An out-of-dialog request from the MC side (the controlling function) to the IWF's PSI.
+    sip::Message outOfDialog(const std::string& method) {
+        sip::Message m = sip::Message::request(method, "sip:iwf@iwf.example");
         m.addHeader("From", "<sip:cf@mc.example>;tag=" + mc->newTag());
         m.addHeader("To", "<sip:iwf@iwf.example>");
         m.addHeader("Call-ID", mc->newCallId());
-        m.addHeader("CSeq", "1 INVITE");
+        m.addHeader("CSeq", "1 " + method);
+        return m;
+    }
+    // An INVITE from the MC side with the given SDP media and MCPTT info bodies.
+    sip::Message groupInvite(const McpttMedia& media, const McpttInfo& info) {
+        sip::Message m = outOfDialog("INVITE");
         m.addHeader("Contact", "<" + mc->contactUri("cf", sip::Protocol::Udp) + ">");
         sip::setBodies(m, {{"application/sdp", {}, buildMcpttSdp(media, 1).toString()},
                            {std::string(kMcpttInfoContentType), {}, buildMcpttInfo(info)}});

@@ -345,6 +345,33 @@ TEST(Srtp, GmkRolloverKeepsTheStreamIndexAndAcceptsBothKeys) {
     EXPECT_EQ((*rx)->unprotect(first, first.size()).error().reason, "srtp_replay");
 }
 
+// The same rollover under RCCm3 (the 33.180 default group profile), where the receiver adds
+// each SSRC's stream itself: the new key must reach that stream too (it did not: the MC side's
+// packets under a new GMK were refused srtp_no_key once its stream existed).
+TEST(Srtp, GmkRolloverUnderRccReachesTheStreamsAlreadyReceiving) {
+    const Bytes salt = hex("0a0b0c0d0e0f101112131415");
+    SrtpKey k1{hex("00112233445566778899aabbccddeeff"), salt, hex("01111111aaaaaaaa")};
+    SrtpKey k2{hex("ffeeddccbbaa99887766554433221100"), salt, hex("02222222bbbbbbbb")};
+    auto tx = SrtpSession::create({SrtpProfile::AeadAes128Gcm, true, {k1}},
+                                  SrtpSession::Direction::Outbound);
+    auto rx = SrtpSession::create({SrtpProfile::AeadAes128Gcm, true, {k1}},
+                                  SrtpSession::Direction::Inbound);
+    ASSERT_TRUE(tx && rx);
+    for (std::uint16_t seq = 10; seq < 20; ++seq) {
+        Bytes p = protectWith(**tx, samplePacket(seq));
+        ASSERT_TRUE((*rx)->unprotect(p, p.size()));
+    }
+    ASSERT_TRUE((*tx)->setKeys({k1, k2}).ok());
+    ASSERT_TRUE((*rx)->setKeys({k1, k2}).ok());
+    ASSERT_TRUE((*tx)->useKey(1).ok());
+    Bytes p2 = protectWith(**tx, samplePacket(20));
+    auto n = (*rx)->unprotect(p2, p2.size());
+    ASSERT_TRUE(n) << n.error().toString();
+    ASSERT_TRUE((*tx)->useKey(0).ok());
+    Bytes late = protectWith(**tx, samplePacket(21));
+    EXPECT_TRUE((*rx)->unprotect(late, late.size()));
+}
+
 TEST(Srtp, SrtcpFloorControlRoundTrip) {
     // A floor-control RTCP APP packet (24.380 "MCPT"), keyed from a CSK (CS-ID 6).
     const Bytes rtcp =

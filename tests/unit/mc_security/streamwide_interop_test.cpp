@@ -15,45 +15,16 @@
 #include "mc_adapters/security/key_derivation.hpp"
 #include "mc_adapters/security/mikey_sakke.hpp"
 #include "mc_adapters/security/sakke.hpp"
-#include "tests/unit/mc_security/vectors.hpp"
+#include "tests/unit/mc_security/streamwide.hpp"
 
 namespace iwf::mc::security {
 namespace {
 
-const test::Vectors& sw() {
-    static const test::Vectors v("streamwide_v5.vec");
-    return v;
-}
-
-// The T payload of all three messages: 0xec898da8 seconds since 1900 (2025-10-02), in key
-// period 236 of 16777215 seconds.
-constexpr std::uint64_t kNow = 0xec898da8ULL;
-
-KmsCertificate swKms() {
-    KmsCertificate c;
-    c.kms_uri = "kms.mydev.streamwide.com";
-    c.z = sw()["Z"];
-    c.kpak = sw()["KPAK"];
-    c.user_key_period = 16777215;
-    c.user_key_offset = 0;
-    return c;
-}
-
-MikeyIdentity swUser(const std::string& uri, const std::string& who) {
-    MikeyIdentity id;
-    id.user_uri = uri;
-    id.kms = swKms();
-    id.keys.user_uri = uri;
-    id.keys.uid = sw()[who + "_uid"];
-    id.keys.key_period_no = 236;
-    id.keys.rsk = sw()[who + "_rsk"];
-    id.keys.signing = EccsiSigningKey{sw()[who + "_ssk"], sw()[who + "_pvt"]};
-    return id;
-}
-
-KmsDirectory swDirectory() {
-    return {{"kms.mydev.streamwide.com", swKms()}};
-}
+using test::sw;
+using test::swDirectory;
+using test::swKms;
+using test::swUser;
+constexpr std::uint64_t kNow = test::kSwNow;
 
 TEST(StreamwideInterop, UidsOfTheirKmsAreTheF21UidsWeCompute) {
     const KmsCertificate kms = swKms();
