@@ -5,11 +5,14 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "common/text.hpp"
 #include "mc_adapters/security/ossl.hpp"
 
 namespace iwf::mc::security {
 
 namespace {
+
+constexpr std::string_view kSecretBlanks = " \t\r\n";
 
 bool hexKey(const std::string& s, std::size_t octets, Bytes& out) {
     if (s.size() != 2 * octets) {
@@ -83,21 +86,12 @@ std::variant<std::string, KeyFileError> loadSecretFile(const std::string& path) 
         cleanse(MutableByteView(reinterpret_cast<std::uint8_t*>(s.data()), s.size()));
         return KeyFileError{0, path + " is longer than 4096 octets"};
     }
-    const auto blank = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; };
-    std::size_t b = 0;
-    std::size_t e = s.size();
-    while (b < e && blank(s[b])) {
-        ++b;
-    }
-    while (e > b && blank(s[e - 1])) {
-        --e;
-    }
-    std::string out = s.substr(b, e - b);
+    std::string out(text::trimChars(s, kSecretBlanks));
     cleanse(MutableByteView(reinterpret_cast<std::uint8_t*>(s.data()), s.size()));
     if (out.empty()) {
         return KeyFileError{0, path + " is empty"};
     }
-    if (out.find_first_of(" \t\r\n") != std::string::npos) {
+    if (out.find_first_of(kSecretBlanks) != std::string::npos) {
         cleanse(MutableByteView(reinterpret_cast<std::uint8_t*>(out.data()), out.size()));
         return KeyFileError{0, path + " must hold one token on one line"};
     }

@@ -3,9 +3,9 @@
 // the two small helpers every one of them needs. Header-only; the tests that use it link
 // iwf_mc, iwf_sip and iwf_lmr.
 //
-// One copy for the admin, drain and failover tests, which used to carry their own identical
-// McSystem, pump() and recordBytes() (tests whose MC system records more - the frames
-// themselves, the offer - keep their own, built on answerMcpttInvite()).
+// One copy for the admin, drain and failover tests and the LMR hostile suite, which used to
+// carry their own McSystem, pump() and recordBytes() (tests whose MC system does more - holds
+// its answers, records the offer - keep their own, built on answerMcpttInvite()).
 
 #include <algorithm>
 #include <chrono>
@@ -46,10 +46,11 @@ Bytes p25RecordBytes(const R& r) {
 }
 
 // The MC system: a SIP stack on 127.0.0.1 that answers the IWF's INVITE with its own RTP and
-// floor ports (answerMcpttInvite, no floor queueing) and every other request with 200 OK; it
-// counts the voice frames that reach it and records the methods it received (BYE, ...).
+// floor ports (answerMcpttInvite; floor queueing offered when `queueing`) and every other
+// request with 200 OK; it counts and keeps the voice frames that reach it and the floor
+// messages, and records the methods it received (BYE, ...).
 struct CountingMcSystem {
-    CountingMcSystem(asio::io_context& io, metrics::Registry& reg)
+    CountingMcSystem(asio::io_context& io, metrics::Registry& reg, bool queueing = false)
         : voice(io, reg, SteadyClock::instance(), "mc-sim",
                 mc::rtp::VoiceEndpointConfig{96, 99, 7, 0})
         , floor(io, reg, "mc-sim") {
@@ -60,14 +61,20 @@ struct CountingMcSystem {
         const auto lo = asio::ip::make_address("127.0.0.1");
         EXPECT_TRUE(voice.open({lo, 0}).ok());
         EXPECT_TRUE(floor.open({lo, 0}).ok());
-        voice.onFrame([this](VoiceFrame&&, const mc::rtp::RtpView&) { ++frames; });
+        voice.onFrame([this](VoiceFrame&& f, const mc::rtp::RtpView&) {
+            ++frames;
+            received.push_back(std::move(f));
+        });
+        floor.onMessage([this](const mc::floor::FloorMessage& m, const mc::rtp::Udp::endpoint&) {
+            floor_msgs.push_back(m);
+        });
         stack->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
             methods.push_back(req.method());
             if (req.method() != "INVITE") {
                 (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
                 return;
             }
-            if (answerMcpttInvite(*stack, tx, req, voice, floor, /*queueing=*/false)) {
+            if (answerMcpttInvite(*stack, tx, req, voice, floor, queueing)) {
                 invited = true;
             }
         });
@@ -77,12 +84,21 @@ struct CountingMcSystem {
     std::size_t count(const std::string& m) const {
         return static_cast<std::size_t>(std::count(methods.begin(), methods.end(), m));
     }
+    // How many floor messages of type `t` arrived.
+    std::size_t floorCount(mc::floor::MessageType t) const {
+        return static_cast<std::size_t>(
+            std::count_if(floor_msgs.begin(), floor_msgs.end(),
+                          [t](const mc::floor::FloorMessage& m) { return m.type == t; }));
+    }
+    std::uint16_t sipPort() const { return stack->port(sip::Protocol::Udp); }
     std::unique_ptr<sip::Stack> stack;
     mc::rtp::VoiceEndpoint voice;
     mc::rtp::FloorEndpoint floor;
     std::vector<std::string> methods;
     bool invited = false;
-    std::size_t frames = 0;
+    std::size_t frames = 0;                           // voice frames received
+    std::vector<VoiceFrame> received;                 // and the frames themselves, in order
+    std::vector<mc::floor::FloorMessage> floor_msgs;  // floor messages received, in order
 };
 
 }  // namespace iwf::test

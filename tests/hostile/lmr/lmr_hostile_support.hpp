@@ -34,7 +34,8 @@
 #include "sip/stack.hpp"
 #include "superframe_builder.hpp"
 #include "tests/integration/support/iwfd_process.hpp"
-#include "tests/support/mc_answer.hpp"
+#include "tests/support/io_wait.hpp"
+#include "tests/support/mc_fake.hpp"
 
 namespace iwf::hostile {
 
@@ -236,61 +237,18 @@ groups:
     members: [sip:p25-1001@iwf.example]
 )";
 
-// The MC system: answers iwfd's INVITEs with its own RTP / floor ports and keeps every frame
-// it receives (driven by pump() on the test's thread).
-struct McSystem {
+// The MC system (tests/support/mc_fake.hpp): answers iwfd's INVITEs with its own RTP / floor
+// ports, offering floor queueing, and keeps every frame and floor message it receives (driven
+// by pump() on the test's thread).
+struct McSystem : test::CountingMcSystem {
     McSystem(asio::io_context& io, metrics::Registry& reg)
-        : voice(io, reg, SteadyClock::instance(), "mc-sim",
-                mc::rtp::VoiceEndpointConfig{96, 99, 7, 0})
-        , floor(io, reg, "mc-sim") {
-        sip::StackConfig sc;
-        sc.name = "mc-sim";
-        sc.listeners = {{sip::Protocol::Udp, "127.0.0.1", 0, {}}};
-        stack = std::make_unique<sip::Stack>(io, reg, sc);
-        const auto lo = asio::ip::make_address("127.0.0.1");
-        EXPECT_TRUE(voice.open({lo, 0}).ok());
-        EXPECT_TRUE(floor.open({lo, 0}).ok());
-        voice.onFrame([this](VoiceFrame&& f, const mc::rtp::RtpView&) { frames.push_back(f); });
-        floor.onMessage([this](const mc::floor::FloorMessage& m, const mc::rtp::Udp::endpoint&) {
-            floor_msgs.push_back(m);
-        });
-        stack->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
-            if (req.method() != "INVITE") {
-                (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
-                return;
-            }
-            ++invites;
-            (void)iwf::test::answerMcpttInvite(*stack, tx, req, voice, floor);
-        });
-        EXPECT_TRUE(stack->start().ok());
-    }
-    std::uint16_t sipPort() const { return stack->port(sip::Protocol::Udp); }
-
-    std::unique_ptr<sip::Stack> stack;
-    mc::rtp::VoiceEndpoint voice;
-    mc::rtp::FloorEndpoint floor;
-    std::size_t invites = 0;
-    std::vector<VoiceFrame> frames;
-    std::vector<mc::floor::FloorMessage> floor_msgs;
-    std::size_t floorCount(mc::floor::MessageType t) const {
-        return static_cast<std::size_t>(
-            std::count_if(floor_msgs.begin(), floor_msgs.end(),
-                          [t](const mc::floor::FloorMessage& m) { return m.type == t; }));
-    }
+        : test::CountingMcSystem(io, reg, /*queueing=*/true) {}
 };
 
 // Runs `io` (the MC system) until `done` or the deadline.
 inline bool pump(asio::io_context& io, const std::function<bool()>& done,
                  std::chrono::milliseconds timeout = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        io.restart();
-        io.run_one_for(10ms);
-    }
-    return true;
+    return test::runIoUntil(io, done, timeout);
 }
 
 // iwfd with the hostile keymap, `lmr_links` (YAML list items, indented by 2) and, when
