@@ -35,6 +35,7 @@
 
 #include "common/asio.hpp"
 #include "common/loopback_port.hpp"
+#include "ha_measure.hpp"
 #include "keymap_env.hpp"
 #include "lmr_adapters/p25/records.hpp"
 #include "mc_adapters/rtp/floor_endpoint.hpp"
@@ -469,19 +470,14 @@ TEST_F(IwfdFailover, RepeatedFailoversMeasured) {
         EXPECT_EQ(role(*active), "standby");
         std::swap(active, standby);
     }
-    std::vector<double> sorted = kill_to_frame_ms;
-    std::sort(sorted.begin(), sorted.end());
-    auto rank = [&](double p) {
-        const auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
-        return sorted[std::max<std::size_t>(k, 1) - 1];
-    };
+    const iwf::test::HaSeries series{kill_to_frame_ms};
     std::printf(
         "failovers: %zu (lease %s), kill -9 -> first frame of a new call through the other "
-        "instance: p50 %.0f ms, p99 %.0f ms, min %.0f ms, max %.0f ms\n",
-        sorted.size(),
+        "instance: %s\n",
+        series.ms.size(),
         default_lease ? "defaults: renew 500ms, expiry 2s, margin 500ms"
                       : "renew 200ms, expiry 1500ms, margin 300ms",
-        rank(0.50), rank(0.99), sorted.front(), sorted.back());
+        series.summary().c_str());
 
     // The load the pair puts on PostgreSQL, counted by the server (pg_stat_database,
     // pg_stat_user_tables: an oracle apart from iwfd's own counters), over IWF_HA_LOAD_WINDOW
