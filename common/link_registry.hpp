@@ -18,6 +18,7 @@
 #include "common/link.hpp"
 #include "common/message_store.hpp"
 #include "common/metrics.hpp"
+#include "common/send_gate.hpp"
 
 namespace iwf {
 
@@ -29,6 +30,9 @@ struct LinkContext {
     // iwfd runs without one (messages.store unset). A link that acknowledges SDS or KMM writes
     // the message here first.
     MessageStore* messages = nullptr;
+    // iwfd in a cluster: the lease's Fence (docs/ha.md "Never two owners"). A link's SIP stack
+    // sends nothing while it is closed (sip::StackConfig::send_gate). Null: always open.
+    const SendGate* send_gate = nullptr;
 };
 
 // One instance of a link among the instances iwfd runs, one per data-plane worker thread

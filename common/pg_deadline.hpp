@@ -15,7 +15,8 @@
 // statement_timeout so that a statement stuck on a lock ends on the server too (an abandoned
 // statement would otherwise keep its locks until it is granted them).
 //
-// Header-only; include it only from code that links libpq (durable/, gateway/cluster/).
+// Header-only; include it only from code that links libpq (durable/, gateway/cluster/,
+// keymap/).
 
 #include <algorithm>
 #include <cerrno>

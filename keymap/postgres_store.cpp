@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include "common/pg_deadline.hpp"
 #include "keymap/store.hpp"
 #include "keymap/store_commit.hpp"
 
@@ -28,16 +29,22 @@ const char* const kPostgresMigrations[] = {
 // Any 64-bit constant: serialises concurrent migrations of the same database.
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7305813500112640001)";
 
-struct ResultDeleter {
-    void operator()(PGresult* r) const { PQclear(r); }
-};
-using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
+using PgResult = pg::Result;
 
 class PostgresStore final : public Store {
   public:
-    explicit PostgresStore(std::string conninfo)
-        : conninfo_(std::move(conninfo)), shown_(redactStoreSpec(conninfo_)) {
-        conn_ = PQconnectdb(conninfo_.c_str());
+    PostgresStore(std::string conninfo, std::chrono::milliseconds bound)
+        : conninfo_(bound.count() > 0 ? pg::withStoreTimeouts(conninfo, bound) : conninfo)
+        , shown_(redactStoreSpec(conninfo))
+        , bound_(bound) {
+        if (bounded()) {
+            conn_ = pg::connectWithDeadline(conninfo_, std::chrono::steady_clock::now() + bound_);
+            if (conn_ == nullptr) {
+                throw StoreError(describe() + ": connect: " + gaveUp());
+            }
+        } else {
+            conn_ = PQconnectdb(conninfo_.c_str());
+        }
         if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
             std::string msg = conn_ ? PQerrorMessage(conn_) : "out of memory";
             PQfinish(conn_);
@@ -98,7 +105,7 @@ class PostgresStore final : public Store {
             exec("COMMIT", "commit: end");
             return r;
         } catch (...) {
-            PgResult(PQexec(conn_, "ROLLBACK"));
+            rollback();
             throw;
         }
     }
@@ -179,9 +186,23 @@ class PostgresStore final : public Store {
         return got;
     }
 
+    bool bounded() const { return bound_.count() > 0; }
+    std::string gaveUp() const {
+        return "no answer within " + std::to_string(bound_.count()) + " ms (abandoned)";
+    }
+
     // A server restart or a dropped connection: reconnect once (LISTEN is re-issued).
     void ensureConnected() {
         if (PQstatus(conn_) == CONNECTION_OK) {
+            return;
+        }
+        if (bounded()) {
+            PQfinish(conn_);
+            listening_ = false;
+            conn_ = pg::connectWithDeadline(conninfo_, std::chrono::steady_clock::now() + bound_);
+            if (conn_ == nullptr) {
+                throw StoreError(describe() + ": reconnect: " + gaveUp());
+            }
             return;
         }
         PQreset(conn_);
@@ -191,7 +212,22 @@ class PostgresStore final : public Store {
         }
     }
 
+    // After a failed step of a transaction; a connection that broke rolls back by itself.
+    void rollback() {
+        if (bounded()) {
+            if (conn_ != nullptr) {
+                (void)pg::execWithDeadline(conn_, conninfo_, "ROLLBACK", {}, bound_);
+            }
+            return;
+        }
+        PgResult(PQexec(conn_, "ROLLBACK"));
+    }
+
     void exec(const char* sql, const char* what) {
+        if (bounded()) {
+            (void)query(sql, {}, what);
+            return;
+        }
         PgResult r(PQexec(conn_, sql));
         ExecStatusType st = PQresultStatus(r.get());
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -205,8 +241,19 @@ class PostgresStore final : public Store {
         for (const auto& p : params) {
             values.push_back(p.c_str());
         }
-        PgResult r(PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(),
-                                nullptr, nullptr, 0));
+        PgResult r;
+        if (bounded()) {
+            // Answered within bound_ or abandoned: the connection is closed (conn_ null; the
+            // next statement reconnects, within bound_ too).
+            r = pg::execWithDeadline(conn_, conninfo_, sql, params, bound_);
+            if (!r) {
+                listening_ = false;
+                throw StoreError(describe() + ": " + what + ": " + gaveUp());
+            }
+        } else {
+            r.reset(PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr,
+                                 values.data(), nullptr, nullptr, 0));
+        }
         ExecStatusType st = PQresultStatus(r.get());
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
             throw StoreError(describe() + ": " + what + ": " + trim(PQerrorMessage(conn_)));
@@ -235,21 +282,23 @@ class PostgresStore final : public Store {
             }
             exec("COMMIT", "migrate: commit");
         } catch (...) {
-            PgResult(PQexec(conn_, "ROLLBACK"));
+            rollback();
             throw;
         }
     }
 
     std::string conninfo_;
     std::string shown_;
+    std::chrono::milliseconds bound_{0};
     PGconn* conn_ = nullptr;
     bool listening_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<Store> openPostgresStore(const std::string& conninfo) {
-    return std::make_unique<PostgresStore>(conninfo);
+std::unique_ptr<Store> openPostgresStore(const std::string& conninfo,
+                                         std::chrono::milliseconds bound) {
+    return std::make_unique<PostgresStore>(conninfo, bound);
 }
 
 }  // namespace iwf::keymap

@@ -21,7 +21,7 @@ std::string redactStoreSpec(const std::string& spec) {
     return std::regex_replace(s, kKv, "password=***");
 }
 
-std::unique_ptr<Store> openStore(const std::string& spec) {
+std::unique_ptr<Store> openStore(const std::string& spec, std::chrono::milliseconds bound) {
     if (spec.rfind("sqlite:", 0) == 0) {
         std::string path = spec.substr(7);
         if (path.empty()) {
@@ -30,7 +30,7 @@ std::unique_ptr<Store> openStore(const std::string& spec) {
         return openSqliteStore(path);
     }
     if (spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0) {
-        return openPostgresStore(spec);
+        return openPostgresStore(spec, bound);
     }
     throw StoreError("store '" + redactStoreSpec(spec) +
                      "': expected sqlite:PATH or postgresql://...");

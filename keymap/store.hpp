@@ -77,13 +77,18 @@ class Store {
     CommitResult rollback(std::uint64_t to, const std::string& actor);
 };
 
-// Opens (and migrates) a store; throws StoreError.
-std::unique_ptr<Store> openStore(const std::string& spec);
+// Opens (and migrates) a store; throws StoreError. `bound` > 0 (PostgreSQL only): every
+// statement of the store, its connection and each reconnection is answered within `bound` or
+// abandoned (the connection closed, StoreError thrown; common/pg_deadline.hpp, docs/ha.md "A
+// store that hangs"): iwfd's keymap watcher. 0: libpq's blocking calls (iwfctl).
+std::unique_ptr<Store> openStore(const std::string& spec,
+                                 std::chrono::milliseconds bound = std::chrono::milliseconds(0));
 // The spec with any password removed (for logs and status).
 std::string redactStoreSpec(const std::string& spec);
 
 std::unique_ptr<Store> openSqliteStore(const std::string& path);
-std::unique_ptr<Store> openPostgresStore(const std::string& conninfo);
+std::unique_ptr<Store> openPostgresStore(
+    const std::string& conninfo, std::chrono::milliseconds bound = std::chrono::milliseconds(0));
 
 // Current time for revision records.
 std::int64_t nowUnixMs();

@@ -218,7 +218,35 @@ void Stack::drop(std::string_view reason) {
     }
 }
 
+void Stack::fencedDrop() {
+    metrics_
+        .counter("iwf_sip_fenced_sends_dropped_total",
+                 "SIP messages not sent because the send gate was closed (docs/ha.md)",
+                 {{"stack", cfg_.name}})
+        .inc();
+}
+
+void Stack::fencedEnded() {
+    metrics_
+        .counter("iwf_sip_fenced_transactions_ended_total",
+                 "SIP transactions ended without a word because the send gate was closed",
+                 {{"stack", cfg_.name}})
+        .inc();
+}
+
+void Stack::fencedEnd(const std::shared_ptr<ClientTx>& tx) {
+    fencedEnded();
+    clientFail(tx, 503, "Service Unavailable (fenced)");
+}
+
 void Stack::send(const Peer& to, const std::string& bytes, Transport::SendError on_error) {
+    if (!gateOpen()) {
+        fencedDrop();
+        if (on_error) {
+            asio::post(io_, [on_error] { on_error(Error{"fenced"}); });
+        }
+        return;
+    }
     Transport* t = transportFor(to.protocol);
     if (t == nullptr) {
         count("iwf_sip_send_failed_total", "SIP messages that could not be sent", "no_transport");
@@ -243,6 +271,11 @@ void Stack::received(std::string_view bytes, const Peer& from) {
     if (admit_ && !admit_(from)) {
         count("iwf_sip_dropped_total", "SIP input dropped without an answer, by reason",
               "not_admitted");
+        return;
+    }
+    if (!gateOpen()) {
+        // Not the owner: no answer, no state (docs/ha.md "Never two owners").
+        count("iwf_sip_dropped_total", "SIP input dropped without an answer, by reason", "fenced");
         return;
     }
     // Keep-alives (RFC 5626 CRLF) carry nothing.
@@ -444,6 +477,12 @@ Status Stack::respond(ServerTxId id, Message rsp) {
 void Stack::serverRetransmit(const std::shared_ptr<ServerTx>& tx) {
     arm(tx->retrans, tx, tx->interval, [this](const std::shared_ptr<ServerTx>& t) {
         if ((t->state == TxState::Completed) || (t->state == TxState::Accepted && !t->acked)) {
+            if (!gateOpen()) {
+                fencedDrop();
+                fencedEnded();
+                serverTerminate(t);
+                return;
+            }
             metrics_
                 .counter("iwf_sip_retransmissions_sent_total", "SIP retransmissions sent",
                          {{"stack", cfg_.name}})
@@ -551,6 +590,10 @@ ClientTxId Stack::sendRequest(Message req, const Peer& to, ResponseHandler handl
         if (!a || !*a || !t || t->state == TxState::Done) {
             return;
         }
+        if (e.reason == "fenced") {
+            fencedEnd(t);
+            return;
+        }
         clientFail(t, 503,
                    e.reason == "connect_failed" ? "Service Unavailable (connect failed)"
                                                 : "Service Unavailable (transport)");
@@ -577,6 +620,11 @@ void Stack::clientTimerA(const std::shared_ptr<ClientTx>& tx) {
         const bool again =
             t->state == TxState::Trying || (!t->invite && t->state == TxState::Proceeding);
         if (!again) {
+            return;
+        }
+        if (!gateOpen()) {
+            fencedDrop();
+            fencedEnd(t);
             return;
         }
         metrics_

@@ -16,6 +16,15 @@
 // responses over UDP (G, and 2xx until the ACK arrives, like RFC 6026's Accepted state),
 // answer CANCEL (200, then 487 to the INVITE) and wait out timers H/I/J/K before they go.
 //
+// Send gate (StackConfig::send_gate; docs/ha.md "Never two owners"): while the gate is closed
+// the stack sends nothing at all. A message it would send is dropped and counted
+// (iwf_sip_fenced_sends_dropped_total); a client transaction that would send (its request, a
+// retransmission) ends at once with a synthetic 503 to its handler and no byte on the wire; a
+// server transaction's retransmission ends it quietly (both counted in
+// iwf_sip_fenced_transactions_ended_total); input is dropped before parsing
+// (iwf_sip_dropped_total{reason="fenced"}): a request gets no answer. The gate is asked again
+// for every message, so the stack works as before once it opens.
+//
 // Bad input: bytes libosip2 cannot parse are dropped (iwf_sip_dropped_total{reason}); a
 // request with a fault that still has Via/From/To/Call-ID/CSeq gets 400 with a Warning naming
 // the fault (iwf_sip_rejected_total{reason}); a response matching no transaction is dropped
@@ -34,6 +43,7 @@
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "common/result.hpp"
+#include "common/send_gate.hpp"
 #include "sip/message.hpp"
 #include "sip/transport.hpp"
 
@@ -63,6 +73,9 @@ struct StackConfig {
     // once room frees, and no answer goes to a source that may be spoofed). Both are counted
     // (iwf_sip_overload_total{stack,action}). 10,000 = 312 new transactions a second for 32 s.
     std::size_t max_server_transactions = 10'000;
+    // Asked before anything is sent or handled (see the top of this file); null: always open.
+    // Not owned: it outlives the stack.
+    const SendGate* send_gate = nullptr;
 };
 
 using ServerTxId = std::uint64_t;
@@ -144,6 +157,12 @@ class Stack {
     void overloaded(const Message& req, const Peer& from);
     void serverTxGauge();
     void send(const Peer& to, const std::string& bytes, Transport::SendError on_error = {});
+    bool gateOpen() const { return cfg_.send_gate == nullptr || cfg_.send_gate->open(); }
+    // The send gate closed: a message not sent; a transaction ended (a client one with a
+    // synthetic 503 to its handler).
+    void fencedDrop();
+    void fencedEnded();
+    void fencedEnd(const std::shared_ptr<ClientTx>& tx);
     Transport* transportFor(Protocol p);
 
     void clientTimerA(const std::shared_ptr<ClientTx>& tx);

@@ -14,12 +14,16 @@
 #include <atomic>
 #include <cstdint>
 
+#include "common/send_gate.hpp"
+
 namespace iwf::gateway::cluster {
 
 // Nanoseconds of CLOCK_BOOTTIME.
 std::int64_t boottimeNs();
 
-class Fence {
+// Also the links' send gate (common/send_gate.hpp): their SIP stacks send nothing while
+// the instance may not forward.
+class Fence final : public SendGate {
   public:
     // Forwarding allowed until `deadline_ns` (boottimeNs()); 0 = not allowed.
     void allowUntil(std::int64_t deadline_ns) {
@@ -31,6 +35,7 @@ class Fence {
         return d != 0 && boottimeNs() < d;
     }
     std::int64_t deadlineNs() const { return deadline_ns_.load(std::memory_order_acquire); }
+    bool open() const override { return mayForward(); }
 
   private:
     std::atomic<std::int64_t> deadline_ns_{0};

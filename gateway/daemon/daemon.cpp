@@ -733,6 +733,7 @@ int Daemon::run() {
         gate_->setFence(&fence_, &dropped);
         for (auto& w : workers_) {
             w->gate->setFence(&fence_, &dropped);
+            w->ctx->send_gate = &fence_;
         }
     }
     if (!config_.messages_store.empty()) {
@@ -757,6 +758,9 @@ int Daemon::run() {
     }
     ctx_ = std::make_unique<LinkContext>(
         LinkContext{io_, metrics_, SteadyClock::instance(), messages_.get()});
+    if (lease_) {
+        ctx_->send_gate = &fence_;  // the links' SIP stacks are silent while not active
+    }
     if (!lease_) {
         if (int rc = startDataPlane(); rc != 0) {
             return rc;

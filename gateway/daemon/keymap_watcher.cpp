@@ -91,7 +91,7 @@ void KeymapWatcher::failed(const std::string& why) {
 bool KeymapWatcher::checkOnce() {
     try {
         if (!store_) {
-            store_ = keymap::openStore(config_.store);
+            store_ = keymap::openStore(config_.store, kKeymapStatementBound);
             if (store_->supportsNotify()) {
                 // LISTEN before reading the head, so no commit falls between the two.
                 store_->waitForChange(std::chrono::milliseconds(0));

@@ -4,7 +4,10 @@
 //   sqlite:PATH       polls the head revision every keymap.poll_interval
 //   postgresql://...  LISTEN iwf_keymap (NOTIFY from each commit), polling as the fallback
 // A load that fails (store unreachable, document unreadable, rules broken) keeps the old
-// snapshot; it is logged (rate-limited) and counted (iwf_keymap_load_failures_total).
+// snapshot; it is logged (rate-limited) and counted (iwf_keymap_load_failures_total). A
+// PostgreSQL store that hangs instead of refusing (docs/ha.md "A store that hangs") is given up
+// after kKeymapStatementBound per statement or connection attempt: a failure like any other,
+// and the next poll connects again.
 //
 // Readers take current() (a shared_ptr copy) and keep it for as long as they need one
 // revision: a call in progress keeps the snapshot it started with. Listeners registered with
@@ -30,6 +33,10 @@
 #include "keymap/store.hpp"
 
 namespace iwf::gateway {
+
+// The bound on each PostgreSQL statement and connection attempt of the watcher (the message
+// queue's bound: a keymap revision is one row read by its primary key).
+inline constexpr std::chrono::milliseconds kKeymapStatementBound{2000};
 
 class KeymapWatcher {
   public:

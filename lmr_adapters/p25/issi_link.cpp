@@ -109,6 +109,7 @@ Status IssiLink::start(EventSink& sink) {
     sc.listeners.push_back(
         sip::ListenerConfig{sip::Protocol::Udp, cfg_.address, cfg_.sip_port, {}});
     sc.user_agent = "OpenIWF ISSI";
+    sc.send_gate = cfg_.send_gate;
     sip_ = std::make_unique<sip::Stack>(io_, metrics_, sc);
     sip_->onRequest([this](sip::ServerTxId tx, const sip::Message& m, const sip::Peer& from) {
         onSipRequest(tx, m, from);

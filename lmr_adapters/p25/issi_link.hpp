@@ -69,6 +69,8 @@ struct IssiLinkConfig {
     // Per call: one IMBE block per 20 ms (or bundles of up to 3) and heartbeats.
     net::RateLimitConfig rate{200, 100};
     int receive_buffer = 4 << 20;  // SO_RCVBUF of the RTP socket (bytes)
+    // Not from the config file: iwfd's send gate for the link's SIP stack (LinkContext).
+    const SendGate* send_gate = nullptr;
 
     static IssiLinkConfig fromConfig(const ConfigNode& node);
 };

@@ -63,8 +63,9 @@ void registerP25LinkTypes(iwf::LinkRegistry& registry) {
     issi.description = "P25 ISSI peer RFSS (group call home role), SIP/UDP + ISSI RTP";
     issi.validate = [](const ConfigNode& n) { (void)IssiLinkConfig::fromConfig(n); };
     issi.create = [](const ConfigNode& n, LinkContext& ctx) -> std::unique_ptr<Link> {
-        return std::make_unique<IssiLink>(IssiLinkConfig::fromConfig(n), ctx.io, ctx.metrics,
-                                          ctx.clock);
+        IssiLinkConfig c = IssiLinkConfig::fromConfig(n);
+        c.send_gate = ctx.send_gate;
+        return std::make_unique<IssiLink>(std::move(c), ctx.io, ctx.metrics, ctx.clock);
     };
     // SIGHUP: the RFSS allow-list and the RTP rate limit apply at once.
     issi.reloadable = {"allow", "rate_limit"};

@@ -113,6 +113,7 @@ Status McDataLink::start(EventSink& sink) {
     sip::StackConfig sc;
     sc.name = cfg_.name;
     sc.listeners.push_back(cfg_.listen);
+    sc.send_gate = ctx_.send_gate;
     stack_ = std::make_unique<sip::Stack>(ctx_.io, ctx_.metrics, sc);
     stack_->admitOnly([this](const sip::Peer& from) {
         peers::Refusal why = peers::Refusal::NotAPeer;

@@ -311,7 +311,9 @@ void registerMcpttLinkTypes(LinkRegistry& registry) {
     t.description = "IWF-1 toward the MC system: MCPTT call control over SIP (TS 29.379)";
     t.validate = [](const ConfigNode& n) { (void)parseMcpttLinkConfig(n); };
     t.create = [](const ConfigNode& n, LinkContext& ctx) -> std::unique_ptr<Link> {
-        return std::make_unique<McpttLink>(ctx.io, ctx.metrics, parseMcpttLinkConfig(n), ctx.clock);
+        McpttLinkConfig c = parseMcpttLinkConfig(n);
+        c.send_gate = ctx.send_gate;
+        return std::make_unique<McpttLink>(ctx.io, ctx.metrics, std::move(c), ctx.clock);
     };
     registry.add("mcptt-iwf1", std::move(t));
 }

@@ -76,6 +76,7 @@ Status McpttLink::start(EventSink& sink) {
     sc.listeners = cfg_.listen;
     sc.timers = cfg_.timers;
     sc.user_agent = "OpenIWF IWF-1";
+    sc.send_gate = cfg_.send_gate;
     if (!cfg_.listen.empty()) {
         sc.advertised_host = cfg_.listen[0].address;
     }

@@ -176,6 +176,8 @@ struct McpttLinkConfig {
     McpttLimits limits;
     SessionTimerConfig session_timer;
     MediaProtectionConfig media_protection;
+    // Not from the config file: iwfd's send gate for the link's SIP stack (LinkContext).
+    const SendGate* send_gate = nullptr;
 };
 
 McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node);  // throws ConfigError

@@ -35,6 +35,7 @@
 
 #include "common/asio.hpp"
 #include "common/loopback_port.hpp"
+#include "ha_measure.hpp"
 #include "keymap_env.hpp"
 #include "lmr_adapters/p25/records.hpp"
 #include "mc_adapters/rtp/floor_endpoint.hpp"
@@ -332,10 +333,12 @@ TEST_F(IwfdFailover, StoreStoppedAndRestartedUnderBothInstances) {
 // the hanging renewal up within the statement bound (lease_expiry - safety_margin: 1.2 s here)
 // instead of waiting for the server without end: it reports renewal failures, and its admin
 // endpoint answers (the message queue's statements are bounded too: they run on the thread
-// that serves it). B stays standby. After SIGCONT exactly one instance is active again and a
-// call flows. Before the bound: not one renewal failure counted during the freeze (the
-// renewal waited inside libpq), and A's /v1/status stopped answering once its 2 s message
-// queue poll hung.
+// that serves it), and so is its keymap watcher's poll (2 s: a load failure counted, the
+// keymap in force kept). B stays standby. After SIGCONT exactly one instance is active again,
+// a call flows and a new keymap revision reaches both. Before the bound: not one renewal
+// failure counted during the freeze (the renewal waited inside libpq), A's /v1/status stopped
+// answering once its 2 s message queue poll hung, and its keymap watcher counted no failure
+// (it waited inside libpq until the thaw).
 TEST_F(IwfdFailover, FrozenStoreServerIsGivenUpWithinTheBoundAndServiceReturns) {
     asio::io_context io;
     metrics::Registry reg;
@@ -353,6 +356,9 @@ TEST_F(IwfdFailover, FrozenStoreServerIsGivenUpWithinTheBoundAndServiceReturns) 
         PQfinish(c);
     }
     const double failures_before = metric(a, "iwf_cluster_renew_failures_total");
+    const double keymap_failures_before = metric(a, "iwf_keymap_load_failures_total");
+    const double keymap_revision = metric(a, "iwf_keymap_revision");
+    ASSERT_GT(keymap_revision, 0);
     auto freeze = runCommand({"/bin/bash", POSTGRES_SH, "freeze", pgdir}, 60s);
     ASSERT_EQ(freeze.exit_code, 0) << freeze.err;
     struct Thaw {
@@ -368,6 +374,17 @@ TEST_F(IwfdFailover, FrozenStoreServerIsGivenUpWithinTheBoundAndServiceReturns) 
     const auto gave_up_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - frozen)
                                 .count();
+    // The keymap watcher's poll (its own thread) gives up too, within its bound (2 s), and
+    // keeps the keymap it had.
+    ASSERT_TRUE(waitFor(
+        [&] { return metric(a, "iwf_keymap_load_failures_total") >= keymap_failures_before + 1; },
+        20s))
+        << "the keymap watcher hangs in the frozen store\n"
+        << a.iwfd.log();
+    const auto keymap_gave_up_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now() - frozen)
+                                       .count();
+    EXPECT_EQ(metric(a, "iwf_keymap_revision"), keymap_revision);
     pump(
         io, [] { return false; }, 300ms);
     const std::size_t frames = mc.frames;
@@ -384,8 +401,11 @@ TEST_F(IwfdFailover, FrozenStoreServerIsGivenUpWithinTheBoundAndServiceReturns) 
     }
     EXPECT_EQ(mc.frames, frames) << "a frame was forwarded while the lease store hung";
     EXPECT_NE(cluster(a).value("last_error", "").find("renewal failed"), std::string::npos);
-    std::printf("store frozen: A fenced, two renewals given up after %lld ms\n",
-                static_cast<long long>(gave_up_ms));
+    std::printf(
+        "store frozen: A fenced, two renewals given up after %lld ms, a keymap poll after %lld "
+        "ms\n",
+        static_cast<long long>(gave_up_ms), static_cast<long long>(keymap_gave_up_ms));
+    EXPECT_EQ(metric(a, "iwf_keymap_revision"), keymap_revision);
 
     auto t = runCommand({"/bin/bash", POSTGRES_SH, "thaw", pgdir}, 60s);
     ASSERT_EQ(t.exit_code, 0) << t.err;
@@ -404,6 +424,17 @@ TEST_F(IwfdFailover, FrozenStoreServerIsGivenUpWithinTheBoundAndServiceReturns) 
         waitFor([&] { return httpGet(active->iwfd.adminPort(), "/healthz").status == 200; }, 20s))
         << active->iwfd.log();
     ASSERT_NO_FATAL_FAILURE(callThrough(io, mc, *active, 20));
+    // The keymap watchers resume: a new revision reaches both instances.
+    const std::string edited = a.dir.write(
+        "keymap2.yaml", keymap::test::edit(keymap::test::exampleText(), "name: \"P25 unit 1001\"",
+                                           "name: \"P25 unit 1001 (after the freeze)\""));
+    auto r = runCommand({IWFCTL_BIN, "keymap", "--store", db, "import", edited});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (Instance* i : {&a, &b}) {
+        EXPECT_TRUE(
+            waitFor([&] { return metric(*i, "iwf_keymap_revision") > keymap_revision; }, 20s))
+            << i->iwfd.log();
+    }
 }
 
 // Repeated failovers, measured (docs/ha.md "Measured"): kill -9 of the active instance, then
@@ -469,19 +500,14 @@ TEST_F(IwfdFailover, RepeatedFailoversMeasured) {
         EXPECT_EQ(role(*active), "standby");
         std::swap(active, standby);
     }
-    std::vector<double> sorted = kill_to_frame_ms;
-    std::sort(sorted.begin(), sorted.end());
-    auto rank = [&](double p) {
-        const auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
-        return sorted[std::max<std::size_t>(k, 1) - 1];
-    };
+    const iwf::test::HaSeries series{kill_to_frame_ms};
     std::printf(
         "failovers: %zu (lease %s), kill -9 -> first frame of a new call through the other "
-        "instance: p50 %.0f ms, p99 %.0f ms, min %.0f ms, max %.0f ms\n",
-        sorted.size(),
+        "instance: %s\n",
+        series.ms.size(),
         default_lease ? "defaults: renew 500ms, expiry 2s, margin 500ms"
                       : "renew 200ms, expiry 1500ms, margin 300ms",
-        rank(0.50), rank(0.99), sorted.front(), sorted.back());
+        series.summary().c_str());
 
     // The load the pair puts on PostgreSQL, counted by the server (pg_stat_database,
     // pg_stat_user_tables: an oracle apart from iwfd's own counters), over IWF_HA_LOAD_WINDOW

@@ -12,9 +12,10 @@
 //     logs in to B: every queued message arrives once at each far end, none of the delivered
 //     ones again.
 //   FrozenOwnerSendsNoneOfItsQueueAfterTheTakeover: the same queues at A, then SIGSTOP A past
-//     its lease; B takes over and delivers them; SIGCONT A: A sends none of them (no SIP
-//     MESSAGE retransmission reaches the MC system, nothing reaches a repeater logged in to A),
-//     and its store writes carry an old epoch, which PostgreSQL refuses.
+//     its lease; B takes over and delivers them; SIGCONT A: A sends none of them (not a single
+//     SIP datagram from A reaches the MC system, not even a retransmission of a MESSAGE in
+//     flight at the freeze: its send gate is closed; nothing reaches a repeater logged in to
+//     A), and its store writes carry an old epoch, which PostgreSQL refuses.
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -93,6 +94,12 @@ struct SdsHaMcSystem {
             }
             (void)stack->respond(tx, sip::makeResponse(req, 200, "OK", stack->newTag()));
         });
+        // Every datagram, by the IWF port it came from, before any parsing: retransmissions
+        // and responses too, which the transaction layer absorbs before onRequest.
+        stack->admitOnly([this](const sip::Peer& p) {
+            ++datagrams_from[p.port];
+            return true;
+        });
         EXPECT_TRUE(stack->start().ok());
     }
     // One SDS to the IWF at `iwf_port` for DMR unit 2001; the final status.
@@ -129,6 +136,7 @@ struct SdsHaMcSystem {
     bool answer = true;
     std::set<std::uint16_t> answer_from;  // answered even while `answer` is off
     std::map<std::uint16_t, int> seen_from;
+    std::map<std::uint16_t, int> datagrams_from;
     std::map<std::uint16_t, int> accepted_from;
     std::map<std::string, int> by_id;
     std::map<std::string, int> by_text;
@@ -370,15 +378,9 @@ TEST_F(SdsFailover, FrozenOwnerSendsNoneOfItsQueueAfterTheTakeover) {
     // A wakes up: its SIP transactions and its 2 s retry timer are overdue. From now on the
     // MC system answers whoever sends, so a MESSAGE from A would be a second delivery.
     const int a_before = mc->seen_from[a.sip_port];
-    auto wire = [&] {
-        return reg
-            .counter("iwf_sip_messages_received_total", "SIP messages received",
-                     {{"stack", "mcdata-sim"}})
-            .value();
-    };
     sdsHaPump(
         io, [] { return false; }, 300ms);
-    const double wire_before = wire();
+    const int a_datagrams_before = mc->datagrams_from[a.sip_port];
     mc->answer = true;
     a.iwfd.signal(SIGCONT);
     ASSERT_TRUE(waitFor([&] { return role(a) == "fenced"; }, 20s)) << a.iwfd.log();
@@ -393,8 +395,13 @@ TEST_F(SdsFailover, FrozenOwnerSendsNoneOfItsQueueAfterTheTakeover) {
     for (const auto& [text, n] : sdsHaRepeaterMessages(rpt_b, 0ms)) {
         at_repeaters[text] += n;
     }
-    std::printf("after SIGCONT: %.0f SIP messages reached the MC system (retransmissions)\n",
-                wire() - wire_before);
+    // Not a single SIP datagram from the old owner after the takeover (docs/ha.md "Never two
+    // owners"): its overdue MESSAGE retransmissions are dropped by its send gate.
+    std::printf("after SIGCONT: %d SIP datagrams from the old owner reached the MC system\n",
+                mc->datagrams_from[a.sip_port] - a_datagrams_before);
+    EXPECT_EQ(mc->datagrams_from[a.sip_port], a_datagrams_before)
+        << "the old owner sent SIP datagrams after the takeover\n"
+        << a.iwfd.log();
     EXPECT_EQ(mc->seen_from[a.sip_port], a_before)
         << "the old owner sent MESSAGEs after the takeover\n"
         << a.iwfd.log();

@@ -311,5 +311,143 @@ TEST(StreamFramer, CutsMessagesAndRejectsBrokenStreams) {
     EXPECT_EQ(g.error(), "missing_content_length");
 }
 
+// The send gate (docs/ha.md "Never two owners"): a stack whose gate closes sends not one more
+// datagram, ends its transactions without a word, and neither answers nor handles what comes
+// in; it works as before once the gate opens again.
+struct SipTestGate final : SendGate {
+    bool is_open = true;
+    bool open() const override { return is_open; }
+};
+
+Message gateMessage(Stack& from, const Stack& to) {
+    Message m = Message::request("MESSAGE", to.contactUri("mc", Protocol::Udp));
+    m.addHeader("From", "<sip:iwf@test>;tag=" + from.newTag());
+    m.addHeader("To", "<sip:mc@test>");
+    m.addHeader("Call-ID", from.newCallId());
+    m.addHeader("CSeq", "1 MESSAGE");
+    return m;
+}
+
+// The peer: counts every datagram it gets (before parsing: retransmissions too) and answers
+// requests 200 only while `answer` is set.
+struct GatePeer {
+    GatePeer(asio::io_context& io, metrics::Registry& reg)
+        : stack(io, reg, config("mc", Protocol::Udp)) {
+        stack.admitOnly([this](const Peer&) {
+            ++datagrams;
+            return true;
+        });
+        stack.onRequest([this](ServerTxId tx, const Message& req, const Peer&) {
+            ++requests;
+            if (answer) {
+                (void)stack.respond(tx, makeResponse(req, 200, "OK", stack.newTag()));
+            }
+        });
+        EXPECT_TRUE(stack.start().ok());
+    }
+    Stack stack;
+    bool answer = false;
+    int datagrams = 0;
+    int requests = 0;
+};
+
+// A gated stack ("owner", timers in ms as above) and its peer.
+class SendGateTest : public ::testing::Test {
+  protected:
+    StackConfig ownerConfig() {
+        StackConfig cfg = config("owner", Protocol::Udp);
+        cfg.send_gate = &gate;
+        return cfg;
+    }
+    std::uint64_t counter(std::string_view name) const {
+        return reg.counterValue(name, {{"stack", "owner"}});
+    }
+
+    asio::io_context io;
+    metrics::Registry reg;
+    SipTestGate gate;
+    Stack owner{io, reg, ownerConfig()};
+    GatePeer mc{io, reg};
+};
+
+TEST_F(SendGateTest, ClosingItEndsTheTransactionWithoutAnotherDatagram) {
+    ASSERT_TRUE(owner.start().ok());
+    int final_status = 0;
+    owner.sendRequest(gateMessage(owner, mc.stack), peerOf(mc.stack, Protocol::Udp),
+                      [&](const Message& rsp) { final_status = rsp.status(); });
+    // The request and a retransmission (timer E, T1 = 20 ms) while the gate is open.
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return mc.datagrams >= 2; }));
+    gate.is_open = false;
+    const int before = mc.datagrams;
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return final_status != 0; }));
+    EXPECT_EQ(final_status, 503);  // at the next retransmission, not 408 at timer F (1.28 s)
+    EXPECT_EQ(owner.clientTransactions(), 0u);
+    // Longer than timer F: nothing more, even once the peer would answer.
+    mc.answer = true;
+    iwf::test::runIoUntil(
+        io, [] { return false; }, 1500ms);
+    // (+1: a datagram the owner sent just before the gate closed may still be on its way.)
+    EXPECT_LE(mc.datagrams, before + 1);
+    EXPECT_EQ(counter("iwf_sip_fenced_transactions_ended_total"), 1u);
+    EXPECT_GE(counter("iwf_sip_fenced_sends_dropped_total"), 1u);
+}
+
+TEST_F(SendGateTest, ClosedStackNeitherSendsNorAnswersAndWorksAgainWhenOpened) {
+    gate.is_open = false;
+    ASSERT_TRUE(owner.start().ok());
+    int handled = 0;
+    owner.onRequest([&](ServerTxId tx, const Message& req, const Peer&) {
+        ++handled;
+        (void)owner.respond(tx, makeResponse(req, 200, "OK", owner.newTag()));
+    });
+    mc.answer = true;
+    // A new request while closed: ended at once (503), not a byte sent.
+    int out_status = 0;
+    owner.sendRequest(gateMessage(owner, mc.stack), peerOf(mc.stack, Protocol::Udp),
+                      [&](const Message& rsp) { out_status = rsp.status(); });
+    // A request to the closed stack: no answer at all, so the peer's transaction times out.
+    int in_status = 0;
+    mc.stack.sendRequest(gateMessage(mc.stack, owner), peerOf(owner, Protocol::Udp),
+                         [&](const Message& rsp) { in_status = rsp.status(); });
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return out_status != 0 && in_status != 0; }));
+    EXPECT_EQ(out_status, 503);
+    EXPECT_EQ(in_status, 408);
+    EXPECT_EQ(handled, 0);
+    EXPECT_EQ(mc.datagrams, 0);
+    EXPECT_GE(reg.counterValue("iwf_sip_dropped_total", {{"stack", "owner"}, {"reason", "fenced"}}),
+              1u);
+    // Open again: both directions as before.
+    gate.is_open = true;
+    out_status = 0;
+    in_status = 0;
+    owner.sendRequest(gateMessage(owner, mc.stack), peerOf(mc.stack, Protocol::Udp),
+                      [&](const Message& rsp) { out_status = rsp.status(); });
+    mc.stack.sendRequest(gateMessage(mc.stack, owner), peerOf(owner, Protocol::Udp),
+                         [&](const Message& rsp) { in_status = rsp.status(); });
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return out_status != 0 && in_status != 0; }));
+    EXPECT_EQ(out_status, 200);
+    EXPECT_EQ(in_status, 200);
+    EXPECT_EQ(handled, 1);
+}
+
+TEST_F(SendGateTest, ClosingItStopsAnInvite2xxRetransmissionAndEndsTheServerTransaction) {
+    ASSERT_TRUE(owner.start().ok());
+    owner.onRequest([&](ServerTxId tx, const Message& req, const Peer&) {
+        (void)owner.respond(tx, makeResponse(req, 200, "OK", owner.newTag()));
+    });
+    // The peer never ACKs: the owner retransmits its 2xx (timer G) until the gate closes.
+    mc.stack.sendRequest(newInvite(mc.stack, owner, Protocol::Udp), peerOf(owner, Protocol::Udp),
+                         [](const Message&) {});
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return mc.datagrams >= 2; }));
+    gate.is_open = false;
+    const int before = mc.datagrams;
+    // Ended at its next retransmission (without the gate: 2xx every <= 80 ms until 64*T1).
+    ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return owner.serverTransactions() == 0; }));
+    iwf::test::runIoUntil(
+        io, [] { return false; }, 300ms);
+    EXPECT_LE(mc.datagrams, before + 1);
+    EXPECT_EQ(counter("iwf_sip_fenced_transactions_ended_total"), 1u);
+}
+
 }  // namespace
 }  // namespace iwf::sip
