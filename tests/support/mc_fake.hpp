@@ -68,16 +68,17 @@ struct CountingMcSystem {
         floor.onMessage([this](const mc::floor::FloorMessage& m, const mc::rtp::Udp::endpoint&) {
             floor_msgs.push_back(m);
         });
-        stack->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
-            methods.push_back(req.method());
-            if (req.method() != "INVITE") {
-                (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
-                return;
-            }
-            if (answerMcpttInvite(*stack, tx, req, voice, floor, queueing)) {
-                invited = true;
-            }
-        });
+        stack->onRequest(
+            [this, queueing](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
+                methods.push_back(req.method());
+                if (req.method() != "INVITE") {
+                    (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
+                    return;
+                }
+                if (answerMcpttInvite(*stack, tx, req, voice, floor, queueing)) {
+                    invited = true;
+                }
+            });
         EXPECT_TRUE(stack->start().ok());
     }
     // How many requests with method `m` arrived.
