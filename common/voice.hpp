@@ -22,7 +22,7 @@ enum class VoiceCodec : std::uint8_t {
     Pcm,                // linear PCM (clear analogue only; never for E2EE)
     // AMR-WB (the MCPTT codec), clear only: an analogue link transcodes its PCM to it, so
     // the payload is one RFC 4867 section 5.3 storage frame (header octet FT|Q, then the
-    // speech bits); modes up to 14.25 kbit/s (37 bytes) fit the payload below.
+    // speech bits); every mode fits the payload below, up to 23.85 kbit/s (1 + 60 bytes).
     AmrWb,
 };
 std::string_view toString(VoiceCodec c);
@@ -33,12 +33,18 @@ struct FramePosition {
     bool operator==(const FramePosition&) const = default;
 };
 
+// Bytes a VoiceFrame's payload holds: the largest frame of any codec the engine carries, an
+// AMR-WB 23.85 kbit/s storage frame (RFC 4867 5.3: one header octet, 477 bits in 60 octets).
+// The digital vocoders' frames are smaller (DMR: 27 bytes, the largest) and keep their own
+// bound on the wire (X-IWF-LMR: 40 bytes, mc_adapters/rtp/lmr_payload.hpp).
+inline constexpr std::size_t kVoicePayloadBytes = 61;
+
 struct VoiceFrame {
     VoiceCodec codec = VoiceCodec::ImbeFullRate;
     FramePosition pos;
     CryptoSync crypto;
     // The vocoder bits exactly as received (encrypted or not): opaque.
-    InlineBytes<40> payload;
+    InlineBytes<kVoicePayloadBytes> payload;
     // Per-frame side bytes carried with the voice and, in an encrypted P25 stream, covered by
     // the keystream too (LC / ES / LSD bytes of the LDU record, DMR EMB/embedded signalling).
     // Opaque as well; copied bit-exact.

@@ -47,6 +47,15 @@ void RadioPort::send(std::uint16_t port, ByteView d) {
     (void)::sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
 }
 
+std::uint16_t RadioPort::localPort() const {
+    sockaddr_in a{};
+    socklen_t n = sizeof a;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &n) != 0) {
+        return 0;
+    }
+    return ntohs(a.sin_port);
+}
+
 std::optional<Bytes> RadioPort::receive(std::chrono::milliseconds timeout) {
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) {

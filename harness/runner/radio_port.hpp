@@ -26,6 +26,8 @@ class RadioPort {
     RadioPort& operator=(const RadioPort&) = delete;
 
     void send(std::uint16_t port, ByteView d);
+    // The port it bound on 127.0.0.1 (a link that sends to the radio is configured with it).
+    std::uint16_t localPort() const;
     // Number of datagrams received so far (a mark for waitFor).
     std::size_t mark() const;
     // Waits (up to `timeout`) for a datagram after position `from` that matches `pred`.

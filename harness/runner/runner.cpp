@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "harness/runner/analog_run.hpp"
 #include "harness/runner/cluster.hpp"
 #include "harness/runner/lab.hpp"
 
@@ -44,6 +45,9 @@ std::vector<PlanStep> planOf(const Scenario& sc) {
 }  // namespace
 
 int runScenario(const RunOptions& opt, std::ostream& out, std::ostream& err) {
+    if (isAnalogScenario(opt.scenario)) {
+        return runAnalogScenario(opt, out, err);  // issue #19: its own plan (analog_run.hpp)
+    }
     Scenario sc;
     try {
         sc = loadScenario(opt.scenario);

@@ -269,17 +269,7 @@ void UsrpLink::playout() {
         std::memcpy(pcm.data(), buf.data(), kUsrpVoiceBytes);
         auto amr = in_->encode->process(pcm);
         if (amr) {
-            VoiceFrame f;
-            f.codec = VoiceCodec::AmrWb;
-            f.crypto = CryptoSync::clear(LmrFamily::Analog);
-            f.seq = in_->seq++;
-            f.pos.superframe = f.seq;
-            std::uint8_t storage[1 + media::kAmrMaxFrameBytes];
-            const std::size_t n =
-                media::frameToStorage(*amr, MutableByteView(storage, sizeof storage));
-            f.payload.assign(ByteView(storage, n));
-            f.rx_ns = toNs(clock_.now());
-            emit(Event{Voice{in_->ref, f}});
+            emit(Event{Voice{in_->ref, edge::amrVoiceFrame(*amr, in_->seq++, toNs(clock_.now()))}});
         }
         if (in_ && in_->unkeyed && ts >= in_->last_ts) {
             endIn(EndReason::Normal, "unkey");

@@ -64,8 +64,8 @@ struct UsrpLinkConfig {
     // The talkgroup of packets whose talkgroup field is 0 (chan_usrp and pyUC send 0), and
     // of outbound packets when the call names none.
     std::uint32_t talkgroup = 1;
-    // AMR-WB rate of the analogue talker's stream toward the MC system. Up to 14.25 kbit/s:
-    // the storage frame of a faster mode does not fit VoiceFrame::payload (40 bytes).
+    // AMR-WB rate of the analogue talker's stream toward the MC system (any mode, up to
+    // 23.85 kbit/s: its 61-byte storage frame fits VoiceFrame::payload).
     media::AmrWbMode amr_mode = media::AmrWbMode::R12_65;
     std::chrono::milliseconds call_timeout{1000};
     net::AddressFilter allow = net::AddressFilter::loopback();

@@ -241,7 +241,7 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
         // Per-call media ports come from the sockets (docs/protocols/iwf-1-media.md): the
         // operator may only narrow them to a range.
         m->expectKeys({"address", "port_range", "encoding", "clock_rate", "payload_type",
-                       "floor_priority", "amr_wb"});
+                       "floor_priority", "amr_wb", "amr_octet_align"});
         c.media.address = m->getIpAddress("address", c.listen[0].address);
         if (auto r = m->optionalChild("port_range")) {
             r->expectKeys({"first", "last"});
@@ -261,6 +261,7 @@ McpttLinkConfig parseMcpttLinkConfig(const ConfigNode& node) {
         // Issue #19: answer AMR-WB offers (MC talkers into analogue groups). Off by default:
         // such an offer is then refused codec_mismatch (488) as before.
         c.media.accept_amr_wb = m->getBool("amr_wb", false);
+        c.media.amr_octet_align = m->getBool("amr_octet_align", true);
     } else {
         c.media.address = c.listen[0].address;
     }

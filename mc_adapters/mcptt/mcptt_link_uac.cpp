@@ -111,8 +111,8 @@ Status McpttLink::originate(const CallSetup& s) {
         info.functional_alias = s.caller.alias;
     }
     if (s.codec == VoiceCodec::AmrWb) {
-        // An analogue talker (issue #19): offer AMR-WB, octet-aligned, the modes it encodes.
-        call->amr = AmrWbParams{true, kAmrWbModeSet};
+        // An analogue talker (issue #19): offer AMR-WB in the configured layout, every mode.
+        call->amr = AmrWbParams{cfg_.media.amr_octet_align, kAmrWbModeSet};
     }
     if (auto st = openMedia(*call); !st) {
         return st;

@@ -42,21 +42,25 @@ struct McpttMedia {
     bool floor = true;  // an m=application MCPTT line
     std::uint16_t floor_port = 0;
     FloorParams floor_params;
-    // The audio line's a=fmtp value (AMR-WB: "octet-align=1;mode-set=0,1,2,3"); "" = none.
+    // The audio line's a=fmtp value (AMR-WB: "octet-align=1;mode-set=0,1,2,3,4,5,6,7,8"); "" =
+    // none.
     std::string audio_fmtp;
     // Ours only: answer an AMR-WB/16000 offer (an analogue-backed call) with AMR-WB
     // (mcptt-iwf1 `media.amr_wb`; off: such an offer is codec_mismatch, as before).
     bool accept_amr_wb = false;
+    // Ours only: the layout our AMR-WB offers name (mcptt-iwf1 `media.amr_octet_align`):
+    // octet-align=1 (true) or bandwidth-efficient (RFC 4867 4.3, 8.1).
+    bool amr_octet_align = true;
     bool srtp = false;  // audio proto RTP/SAVP instead of RTP/AVP
     Bytes key_mgmt;     // the MIKEY message of a=key-mgmt:mikey (empty: none)
     bool operator==(const McpttMedia&) const = default;
 };
 
 // AMR-WB on the audio line (RFC 4867 8.1, 8.3) for calls whose LMR side is an analogue
-// channel (issue #19): the only AMR-WB calls the gateway makes. Modes up to 14.25 kbit/s
-// (0..3): the rates an analogue link encodes (lmr_adapters/analog/usrp_link.hpp).
+// channel (issue #19): the only AMR-WB calls the gateway makes. Every speech mode, 6.60 to
+// 23.85 kbit/s (0..8): an analogue link encodes at its `amr_mode` (lmr_adapters/analog).
 inline constexpr std::string_view kAmrWbEncoding = "AMR-WB";
-inline constexpr std::uint16_t kAmrWbModeSet = 0x000F;  // modes 0, 1, 2, 3
+inline constexpr std::uint16_t kAmrWbModeSet = 0x01FF;  // modes 0 .. 8
 struct AmrWbParams {
     bool octet_aligned = false;  // octet-align=1 (absent: bandwidth-efficient, RFC 4867 8.1)
     std::uint16_t mode_set = 0;  // bit per mode; 0 = any

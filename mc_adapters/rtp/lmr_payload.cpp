@@ -48,6 +48,9 @@ Status validate(const VoiceFrame& f) {
     } else if (f.crypto.encrypted) {
         return Error{"analog_encrypted"};  // TS 23.283 10.13.1: E2EE impossible on FM
     }
+    if (f.payload.size() > kLmrVocoderMax) {
+        return Error{"bad_payload_length", static_cast<std::int64_t>(f.payload.size())};
+    }
     if (f.crypto.encrypted && f.codec == VoiceCodec::Pcm) {
         return Error{"pcm_encrypted"};  // never transcoded, so never PCM when encrypted
     }
@@ -112,7 +115,7 @@ Result<VoiceFrame> decodeLmrPayload(ByteView payload) {
     if (mi_len > decltype(f.crypto.mi)::capacity()) {
         return Error{"bad_mi_length", mi_len};
     }
-    if (p_len > decltype(f.payload)::capacity()) {
+    if (p_len > kLmrVocoderMax) {
         return Error{"bad_payload_length", p_len};
     }
     if (s_len > decltype(f.side)::capacity()) {

@@ -24,14 +24,17 @@ namespace iwf::mc::rtp {
 
 inline constexpr std::uint8_t kLmrPayloadVersion = 1;
 inline constexpr std::size_t kLmrPayloadHeader = 17;
-inline constexpr std::size_t kLmrPayloadMax = kLmrPayloadHeader + 16 + 40 + 16;
+// Vocoder bytes the format carries (field at offset 15): 40, whatever VoiceFrame::payload
+// holds for the transcoded AMR-WB frames of analogue legs (those travel as RFC 4867 instead).
+inline constexpr std::size_t kLmrVocoderMax = 40;
+inline constexpr std::size_t kLmrPayloadMax = kLmrPayloadHeader + 16 + kLmrVocoderMax + 16;
 // rtpmap encoding name used in SDP for this format (dynamic payload type, 8000 Hz clock).
 inline constexpr char kLmrEncodingName[] = "X-IWF-LMR";
 inline constexpr std::uint32_t kLmrClockRate = 8000;
 
 // Appends the payload for `f` to `out`. Fails ("bad_algid", "bad_key_id", "bad_mi_length",
-// "bad_family", "bad_codec", "bad_index") when a field does not fit its family's width, so
-// nothing is ever silently truncated; `out` is unchanged on failure.
+// "bad_payload_length", "bad_family", "bad_codec", "bad_index") when a field does not fit its
+// family's width, so nothing is ever silently truncated; `out` is unchanged on failure.
 Status encodeLmrPayload(const VoiceFrame& f, Bytes& out);
 
 // Parses one payload. seq and rx_ns of the result are 0 (the receiver sets them).

@@ -161,7 +161,7 @@ Result<VoiceFrame> VoiceEndpoint::decodeAmrWb(ByteView payload) const {
     const std::size_t n =
         media::frameToStorage(p->frames[0], MutableByteView(storage, sizeof storage));
     if (n > f.payload.capacity()) {
-        return Error{"amr_mode_too_high"};  // above 14.25 kbit/s: outside our mode-set
+        return Error{"amr_mode_too_high"};  // cannot happen: 23.85 kbit/s fits the payload
     }
     f.payload.assign(ByteView(storage, n));
     return f;

@@ -2,20 +2,24 @@
 //
 //   chan_usrp (the test, plain UDP) --USRP 8 kHz PCM--> iwfd analog-usrp link
 //       --> SIP INVITE offering AMR-WB/16000 to the test's MC system --> RTP, RFC 4867
-//   and back: the MC system takes the floor (TS 24.380) and sends AMR-WB RTP; iwfd plays it
-//   on the channel as USRP PCM. The same round trip runs through an analog-rtp link (a RoIP
-//   gateway's RTP G.711).
+//   and back: the MC system takes the floor (TS 24.380) and echoes what it heard as AMR-WB
+//   RTP (analogue -> MC -> analogue); iwfd plays it on the channel as USRP PCM. The same round trip
+//   runs through an analog-rtp link (a RoIP gateway's RTP G.711).
 //
 // Judged without the code under test: USRP packets are built and read at the offsets of
 // AllStarLink chan_usrp.c struct _chan_usrp_bufhdr (usrp_xwrite / usrp_indicate: network
-// order fields, host-order PCM); the RTP payloads are read and written as RFC 4867 4.4.1
-// lays out the octet-aligned form (CMR octet, ToC octet F|FT|Q, speech octets), and the
+// order fields, host-order PCM); the RTP payloads are read and written bit by bit as RFC
+// 4867 4.4.1 and 4.3 lay out the octet-aligned and bandwidth-efficient forms, and the
 // speech is decoded / encoded with libopencore-amrwb's D_IF_decode / libvo-amrwbenc's
 // E_IF_encode directly. A 1 kHz tone must arrive at 1 kHz (spectral peak within 10 Hz) and
-// at its level (RMS within 1 dB) both ways.
+// at its level (RMS within 1 dB) both ways; at the far end the whole signal (tone, then the
+// harness's speech-like signal) is measured against what the channel sent after delay
+// alignment: level within 1 dB, segmental SNR above a floor (harness/sim/analog_signal.hpp),
+// with 0 % and 3 % of the MC user's packets lost.
 #include <arpa/inet.h>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -29,6 +33,7 @@ extern "C" {
 
 #include "common/asio.hpp"
 #include "common/loopback_port.hpp"
+#include "harness/sim/analog_signal.hpp"
 #include "mc_adapters/mcptt/mcptt_info.hpp"
 #include "mc_adapters/mcptt/mcptt_sdp.hpp"
 #include "mc_adapters/rtp/floor_endpoint.hpp"
@@ -115,10 +120,72 @@ std::uint8_t analogUlaw(std::int16_t x) {
     return static_cast<std::uint8_t>(best);
 }
 
+// Segmental SNR floor of the whole echo (tone and speech-like, two passes of the speech path):
+// a few dB under what it measures (printed); a broken path (rate, byte order, a frame
+// misplaced) measures about 0 dB or less (harness/sim/analog_signal.hpp).
+constexpr double kMinEchoSegSnr = 3.0;
+
+// Speech bits per AMR-WB frame type 0..8 (TS 26.201 table 2, RFC 4867 section 3.6).
+constexpr int kAnalogWbBits[9] = {132, 177, 253, 285, 317, 365, 397, 461, 477};
+
+// The RTP payload of one AMR-WB frame -> its storage form (RFC 4867 5.3: header octet FT|Q,
+// speech bits MSB first): octet-aligned as 4.4.1 lays it out (CMR octet, ToC octet F|FT|Q|P,
+// speech octets), bandwidth-efficient as 4.3 does (CMR 4 bits, ToC F|FT|Q 6 bits, speech
+// bits, zero padding). nullopt: not one speech frame of the expected size.
+std::optional<Bytes> analogAmrStorage(const std::uint8_t* p, std::size_t n, bool octet) {
+    auto bit = [&](std::size_t i) { return (p[i / 8] >> (7 - i % 8)) & 1; };
+    std::size_t pos = octet ? 8 : 4;
+    if (n < 2 || bit(pos) != 0) {
+        return std::nullopt;  // F = 1: more than one frame
+    }
+    int ft = 0;
+    for (int k = 1; k <= 4; ++k) {
+        ft = ft << 1 | bit(pos + static_cast<std::size_t>(k));
+    }
+    const int q = bit(pos + 5);
+    if (ft > 8) {
+        return std::nullopt;
+    }
+    const auto bits = static_cast<std::size_t>(kAnalogWbBits[ft]);
+    pos = octet ? 16 : 10;
+    if ((pos + bits + 7) / 8 != n) {
+        return std::nullopt;
+    }
+    Bytes st(1 + (bits + 7) / 8, 0);
+    st[0] = static_cast<std::uint8_t>(ft << 3 | q << 2);
+    for (std::size_t i = 0; i < bits; ++i) {
+        st[1 + i / 8] |= static_cast<std::uint8_t>(bit(pos + i) << (7 - i % 8));
+    }
+    return st;
+}
+
+// The other way: E_IF_encode's storage frame -> one RFC 4867 payload, CMR 15, F 0.
+Bytes analogAmrPayload(const std::uint8_t* st, bool octet) {
+    const int ft = (st[0] >> 3) & 0x0F;
+    const auto bits = static_cast<std::size_t>(kAnalogWbBits[ft]);
+    const std::size_t head = octet ? 16 : 10;
+    Bytes p((head + bits + 7) / 8, 0);
+    auto put = [&](std::size_t i, int v) {
+        p[i / 8] |= static_cast<std::uint8_t>((v & 1) << (7 - i % 8));
+    };
+    for (int k = 0; k < 4; ++k) {
+        put(static_cast<std::size_t>(k), 1);  // CMR 15: no mode request
+    }
+    const std::size_t toc = octet ? 8 : 4;
+    for (int k = 0; k < 4; ++k) {
+        put(toc + 1 + static_cast<std::size_t>(k), ft >> (3 - k));
+    }
+    put(toc + 5, (st[0] >> 2) & 1);  // Q
+    for (std::size_t i = 0; i < bits; ++i) {
+        put(head + i, st[1 + i / 8] >> (7 - i % 8));
+    }
+    return p;
+}
+
 // The MC system: SIP, a raw RTP socket (the test reads and writes RFC 4867 itself) and a
 // floor endpoint.
 struct AnalogMcSystem {
-    AnalogMcSystem(asio::io_context& io, metrics::Registry& reg)
+    AnalogMcSystem(asio::io_context& io, metrics::Registry& reg, std::string answer_fmtp)
         : rtp(io), floor(io, reg, "mc-sim") {
         sip::StackConfig sc;
         sc.name = "mc-sim";
@@ -130,7 +197,8 @@ struct AnalogMcSystem {
         EXPECT_TRUE(floor.open({lo, 0}).ok());
         floor.onMessage(
             [this](const floor::FloorMessage& m, const rtp::Udp::endpoint&) { msgs.push_back(m); });
-        stack->onRequest([this](sip::ServerTxId tx, const sip::Message& req, const sip::Peer&) {
+        stack->onRequest([this, answer_fmtp](sip::ServerTxId tx, const sip::Message& req,
+                                             const sip::Peer&) {
             if (req.method() != "INVITE") {
                 (void)stack->respond(tx, sip::makeResponse(req, 200, {}));
                 return;
@@ -153,8 +221,9 @@ struct AnalogMcSystem {
                 std::to_string(rtp.local_endpoint().port()) + " RTP/AVP " +
                 std::to_string(offer->payload_type) +
                 "\r\na=rtpmap:" + std::to_string(offer->payload_type) +
-                " AMR-WB/16000\r\na=fmtp:" + std::to_string(offer->payload_type) +
-                " mode-set=2; octet-align=1\r\n"
+                " AMR-WB/16000\r\na=fmtp:" + std::to_string(offer->payload_type) + " " +
+                answer_fmtp +
+                "\r\n"
                 "m=application " +
                 std::to_string(floor.localEndpoint().port()) +
                 " udp MCPTT\r\na=fmtp:MCPTT mc_queueing\r\n";
@@ -215,7 +284,7 @@ struct IwfdAnalog : ::testing::Test {
         const std::string usrp_link =
             "  - name: fm\n    type: analog-usrp\n    address: 127.0.0.1\n    port: " +
             std::to_string(usrp_port) + "\n    peer_address: 127.0.0.1\n    peer_port: " +
-            std::to_string(usrp.local_endpoint().port()) + "\n    talkgroup: 5\n";
+            std::to_string(usrp.local_endpoint().port()) + "\n    talkgroup: 5\n" + amrModeYaml();
         return "instance: analog\nlog: {level: debug}\n"
                "keymap:\n  store: \"" +
                store +
@@ -234,9 +303,22 @@ struct IwfdAnalog : ::testing::Test {
                std::to_string(mc_port) +
                "}\n"
                "    peers: [{name: mc-core, address: 127.0.0.1, domains: [mc.example]}]\n"
-               "    media: {address: 127.0.0.1}\n";
+               "    media: {address: 127.0.0.1, amr_octet_align: " +
+               (octet_ ? "true" : "false") + "}\n";
     }
+    // The `amr_mode` line of an analogue link at the rate under test.
+    std::string amrModeYaml() const { return "    amr_mode: \"" + amr_rate_ + "\"\n"; }
     void roundTrip(const AnalogChannel& ch, const std::string& link_yaml);
+    void sendAmrWb(AnalogMcSystem& mc, const std::vector<std::int16_t>& wb,
+                   std::size_t frames) const;
+    std::vector<std::int16_t> readChannel(const AnalogChannel& ch, asio::io_context& io,
+                                          std::size_t samples);
+    std::string roipLinkYaml() const {
+        return "  - name: fm\n    type: analog-rtp\n    address: 127.0.0.1\n    port: " +
+               std::to_string(usrp_port) + "\n    peer_address: 127.0.0.1\n    peer_port: " +
+               std::to_string(usrp.local_endpoint().port()) +
+               "\n    talkgroup: 5\n    law: pcmu\n    hang_time: 200ms\n" + amrModeYaml();
+    }
     double metric(const std::string& series) {
         auto m = httpGet(iwfd.adminPort(), "/metrics");
         return prometheusValue(m.body, series).value_or(-1);
@@ -249,6 +331,13 @@ struct IwfdAnalog : ::testing::Test {
     asio::ip::udp::socket usrp{usrp_io};  // plays chan_usrp
     std::uint16_t usrp_port = 0;
     std::uint16_t sip_port = 0;
+    // The AMR-WB leg under test: the link's amr_mode, its frame type, the RFC 4867 layout
+    // iwfd offers (mcptt-iwf1 media.amr_octet_align) and the MC side answers.
+    std::string amr_rate_ = "12.65";
+    int amr_ft_ = 2;
+    bool octet_ = true;
+    double mc_loss_ = 0;  // fraction of the MC user's frames lost on their way to iwfd
+    mutable int lost_back_ = 0;
 };
 
 // What differs between the analogue link types, seen from the channel's side.
@@ -263,17 +352,21 @@ struct AnalogChannel {
 void IwfdAnalog::roundTrip(const AnalogChannel& ch, const std::string& link_yaml) {
     asio::io_context io;
     metrics::Registry reg;
-    AnalogMcSystem mc(io, reg);
+    AnalogMcSystem mc(io, reg,
+                      "mode-set=" + std::to_string(amr_ft_) + (octet_ ? "; octet-align=1" : ""));
     ASSERT_TRUE(iwfd.start(dir, config(mc.stack->port(sip::Protocol::Udp), link_yaml)))
         << iwfd.log();
     ASSERT_TRUE(iwf::test::waitFor([&] { return metric("iwf_keymap_revision") == 1; }, 10s))
         << iwfd.log();
     const asio::ip::udp::endpoint link(asio::ip::make_address("127.0.0.1"), usrp_port);
 
-    // 1. The channel keys up and sends one second of a 1 kHz tone, one packet per 20 ms.
-    constexpr int kFrames = 50;
+    // 1. The channel keys up and sends one second of a 1 kHz tone, then one of the harness's
+    // speech-like signal (harness/sim/analog_signal.hpp), one packet per 20 ms.
+    constexpr int kFrames = 100;
     constexpr double kAmp = 8000;
-    const auto nb = analogTone(1000, kAmp, 8000, kFrames * 160);
+    auto nb = analogTone(1000, kAmp, 8000, 50 * 160);
+    const auto speech = harness::analogSpeechLike(50, 4000);
+    nb.insert(nb.end(), speech.begin(), speech.end());
     auto next = std::chrono::steady_clock::now();
     for (int i = 0; i < kFrames; ++i) {
         usrp.send_to(asio::buffer(ch.frame(i, nb.data() + i * 160)), link);
@@ -290,7 +383,8 @@ void IwfdAnalog::roundTrip(const AnalogChannel& ch, const std::string& link_yaml
     ASSERT_TRUE(iwf::test::runIoUntil(io, [&] { return mc.iwf_media.has_value(); })) << iwfd.log();
     EXPECT_EQ(mc.iwf_media->encoding, "AMR-WB");
     EXPECT_EQ(mc.iwf_media->clock_rate, 16000u);
-    EXPECT_EQ(mc.iwf_media->audio_fmtp, "octet-align=1;mode-set=0,1,2,3");
+    EXPECT_EQ(mc.iwf_media->audio_fmtp, std::string(octet_ ? "octet-align=1" : "octet-align=0") +
+                                            ";mode-set=0,1,2,3,4,5,6,7,8");
     auto info = mcptt::parseMcpttInfo(
         sip::bodyOfType(*mc.invite, mcptt::kMcpttInfoContentType).value_or(""));
     ASSERT_TRUE(info.ok());
@@ -302,8 +396,8 @@ void IwfdAnalog::roundTrip(const AnalogChannel& ch, const std::string& link_yaml
         });
     })) << iwfd.log();
     mc.drainRtp();
-    // RFC 4867 4.4.1, octet-aligned: CMR octet (CMR 15 = no request, 4 reserved bits), one
-    // ToC octet (F 0, FT, Q, 2 padding bits), then the speech octets.
+    // RFC 4867 4.4.1 / 4.3 (analogAmrStorage): one frame per packet at the link's amr_mode,
+    // decoded by libopencore-amrwb from the storage format.
     void* dec = D_IF_init();
     std::vector<std::int16_t> wb;
     std::uint32_t first_ts = 0;
@@ -317,19 +411,18 @@ void IwfdAnalog::roundTrip(const AnalogChannel& ch, const std::string& link_yaml
             first_ts = ts;
             EXPECT_TRUE(p[1] & 0x80) << "marker on the first packet of the talk spurt";
         }
-        EXPECT_EQ(p[12], 0xF0) << k;
-        const std::uint8_t toc = p[13];
-        EXPECT_EQ(toc & 0x80, 0) << "one frame per packet";
-        EXPECT_EQ((toc >> 3) & 0x0F, 2) << "12.65 kbit/s, the link's amr_mode";
-        ASSERT_EQ(p.size(), 12u + 2u + 32u) << k;
-        // The storage format (RFC 4867 5.3) D_IF_decode reads: the ToC octet is its header.
-        std::uint8_t storage[33];
-        storage[0] = toc & 0x7C;
-        std::memcpy(storage + 1, p.data() + 14, 32);
+        EXPECT_EQ(p[12] >> 4, 15) << "CMR 15, no mode request";
+        auto st = analogAmrStorage(p.data() + 12, p.size() - 12, octet_);
+        ASSERT_TRUE(st.has_value()) << "packet " << k << ", " << p.size() << " bytes";
+        EXPECT_EQ((*st)[0] >> 3, amr_ft_) << "the link's amr_mode " << amr_rate_;
+        EXPECT_EQ((*st)[0] & 0x04, 0x04) << "Q";
         std::int16_t out[320];
-        D_IF_decode(dec, storage, out, 0);
-        wb.insert(wb.end(), out, out + 320);
+        D_IF_decode(dec, st->data(), out, 0);
         EXPECT_EQ((ts - first_ts) % 320, 0u);
+        // At its place in the talk spurt (timestamp): a frame iwfd's jitter buffer missed
+        // stays silent, so what the MC user echoes keeps the channel's timing.
+        wb.resize(std::max<std::size_t>(wb.size(), (ts - first_ts) / 320 * 320));
+        wb.insert(wb.end(), out, out + 320);
     }
     D_IF_exit(dec);
     // The sender paces at 20 ms in real time and iwfd's jitter buffer drops a packet that
@@ -337,7 +430,7 @@ void IwfdAnalog::roundTrip(const AnalogChannel& ch, const std::string& link_yaml
     // 45 of 50 arrived. Loss under load is measured by benchmarks, not here; this bound only
     // catches a path that loses frames systematically.
     EXPECT_GE(mc.packets.size(), static_cast<std::size_t>(kFrames * 4 / 5)) << iwfd.log();
-    ASSERT_GE(wb.size(), 40u * 320);
+    ASSERT_GE(wb.size(), 80u * 320);
     EXPECT_NEAR(analogPeakHz(wb.data() + 10 * 320, 30 * 320, 16000), 1000, 10);
     EXPECT_NEAR(analogRmsDb(wb.data() + 10 * 320, 30 * 320, kAmp), 0, 1.0);
 
@@ -352,35 +445,69 @@ void IwfdAnalog::roundTrip(const AnalogChannel& ch, const std::string& link_yaml
             return m.type == floor::MessageType::FloorGranted;
         });
     })) << iwfd.log();
-    const auto wb_tone = analogTone(1000, kAmp, 16000, kFrames * 320);
+    // It echoes what it heard (analogue -> MC -> analogue): the decoded 16 kHz re-encoded at
+    // the same rate, losing the frames mc_loss_ picks (their sequence numbers and timestamps
+    // are skipped, as a network loses them: iwfd conceals them).
+    const std::size_t back = wb.size() / 320;
+    sendAmrWb(mc, wb, back);
+    const std::vector<std::int16_t> pcm = readChannel(ch, io, back * 160);
+    ASSERT_EQ(pcm.size(), back * 160) << iwfd.log();
+    EXPECT_NEAR(analogPeakHz(pcm.data() + 10 * 160, 30 * 160, 8000), 1000, 10);
+    EXPECT_NEAR(analogRmsDb(pcm.data() + 10 * 160, 30 * 160, kAmp), 0, 1.0);
+    // The far end against what the channel sent, after delay alignment (analog_signal.hpp):
+    // both passes of the speech path, twice through iwfd and once through the MC user.
+    std::vector<std::int16_t> far = pcm;
+    far.resize(nb.size() + 480, 0);
+    const auto m = harness::measureSignal(nb, far);
+    std::printf(
+        "[ measure  ] AMR-WB %s %s, %.0f %% loss MC -> channel: delay %d samples (%.1f ms), "
+        "level %+.2f dB, segSNR %.1f dB\n",
+        amr_rate_.c_str(), octet_ ? "octet-aligned" : "bandwidth-efficient", mc_loss_ * 100,
+        m.delay, m.delay / 8.0, m.level_db, m.seg_snr);
+    EXPECT_NEAR(m.level_db, 0, 1.0);
+    EXPECT_GE(m.seg_snr, kMinEchoSegSnr);
+}
+
+void IwfdAnalog::sendAmrWb(AnalogMcSystem& mc, const std::vector<std::int16_t>& wb,
+                           std::size_t frames) const {
+    std::uint32_t x = 20261208;  // LCG of Numerical Recipes: the same pattern everywhere
     void* enc = E_IF_init();
-    for (int i = 0; i < kFrames; ++i) {
+    for (std::size_t i = 0; i < frames; ++i) {
         std::uint8_t storage[64];
-        const int len = E_IF_encode(enc, 2, wb_tone.data() + i * 320, storage, 0);
-        ASSERT_EQ(len, 33);
+        const int len = E_IF_encode(enc, amr_ft_, wb.data() + i * 320, storage, 0);
+        ASSERT_EQ(len, 1 + (kAnalogWbBits[amr_ft_] + 7) / 8);
+        x = x * 1664525u + 1013904223u;
+        // Not the first frames (the talk spurt must start) nor the last (nothing after them
+        // to show the gap).
+        if (i >= 5 && i + 5 < frames && (x >> 8) % 1000 < mc_loss_ * 1000) {
+            ++lost_back_;
+            continue;
+        }
         Bytes pkt(12, 0);
         pkt[0] = 0x80;
         pkt[1] = static_cast<std::uint8_t>((i == 0 ? 0x80 : 0) | mc.iwf_media->payload_type);
         pkt[2] = static_cast<std::uint8_t>(i >> 8);
         pkt[3] = static_cast<std::uint8_t>(i);
-        const std::uint32_t ts = static_cast<std::uint32_t>(i) * 320;
+        const auto ts = static_cast<std::uint32_t>(i * 320);
         pkt[4] = static_cast<std::uint8_t>(ts >> 24);
         pkt[5] = static_cast<std::uint8_t>(ts >> 16);
         pkt[6] = static_cast<std::uint8_t>(ts >> 8);
         pkt[7] = static_cast<std::uint8_t>(ts);
-        pkt[11] = 99;                      // SSRC
-        pkt.push_back(0xF0);               // CMR 15
-        pkt.push_back(storage[0] & 0x7C);  // ToC: F 0, FT, Q
-        pkt.insert(pkt.end(), storage + 1, storage + 33);
+        pkt[11] = 99;  // SSRC
+        const Bytes amr = analogAmrPayload(storage, octet_);
+        pkt.insert(pkt.end(), amr.begin(), amr.end());
         mc.rtp.send_to(asio::buffer(pkt), mc.iwf_rtp);
     }
     E_IF_exit(enc);
-    // chan_usrp's side (usrp_xread): 20 ms voice packets, keyup 1, PCM host order.
+}
+
+// What the channel plays: `samples` of PCM from iwfd's packets (10 s deadline).
+std::vector<std::int16_t> IwfdAnalog::readChannel(const AnalogChannel& ch, asio::io_context& io,
+                                                  std::size_t samples) {
     std::vector<std::int16_t> pcm;
     usrp.non_blocking(true);
     const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (pcm.size() < static_cast<std::size_t>(kFrames) * 160 &&
-           std::chrono::steady_clock::now() < deadline) {
+    while (pcm.size() < samples && std::chrono::steady_clock::now() < deadline) {
         std::uint8_t buf[512];
         asio::ip::udp::endpoint from;
         boost::system::error_code ec;
@@ -392,12 +519,12 @@ void IwfdAnalog::roundTrip(const AnalogChannel& ch, const std::string& link_yaml
         }
         (void)ch.read(buf, n, pcm);
     }
-    ASSERT_EQ(pcm.size(), static_cast<std::size_t>(kFrames) * 160) << iwfd.log();
-    EXPECT_NEAR(analogPeakHz(pcm.data() + 10 * 160, 30 * 160, 8000), 1000, 10);
-    EXPECT_NEAR(analogRmsDb(pcm.data() + 10 * 160, 30 * 160, kAmp), 0, 1.0);
+    return pcm;
 }
 
-TEST_F(IwfdAnalog, FmChannelToMcAsAmrWbAndBackAtTheToneFrequencyAndLevel) {
+// chan_usrp's side of the channel: usrp_xwrite / usrp_indicate to send, usrp_xread to read
+// (20 ms voice packets, keyup 1, PCM host order).
+AnalogChannel usrpChannel() {
     AnalogChannel usrp_channel;
     usrp_channel.frame = [](int i, const std::int16_t* pcm) {
         return analogUsrp(static_cast<std::uint32_t>(i + 1), pcm);
@@ -418,21 +545,13 @@ TEST_F(IwfdAnalog, FmChannelToMcAsAmrWbAndBackAtTheToneFrequencyAndLevel) {
         pcm.insert(pcm.end(), s16, s16 + 160);
         return true;
     };
-    roundTrip(usrp_channel, "");
-    EXPECT_EQ(metric("iwf_analog_usrp_rx_total{link=\"fm\",type=\"voice\"}"), 51);
-    iwfd.signal(SIGTERM);
-    EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
+    return usrp_channel;
 }
 
-// The same round trip through an analog-rtp link: the channel is a RoIP gateway sending RTP
-// G.711 µ-law (RFC 3550 5.1 header built here, the marker on the first packet as RFC 3551
-// 4.1 says; G.711 from audioop's tables, g711_vectors.inc) and receiving iwfd's RTP.
-TEST_F(IwfdAnalog, RoipRtpChannelToMcAsAmrWbAndBack) {
-    const std::string link =
-        "  - name: fm\n    type: analog-rtp\n    address: 127.0.0.1\n    port: " +
-        std::to_string(usrp_port) + "\n    peer_address: 127.0.0.1\n    peer_port: " +
-        std::to_string(usrp.local_endpoint().port()) +
-        "\n    talkgroup: 5\n    law: pcmu\n    hang_time: 200ms\n";
+// A RoIP gateway sending RTP G.711 µ-law (RFC 3550 5.1 header built here, the marker on the
+// first packet as RFC 3551 4.1 says; G.711 from audioop's tables, g711_vectors.inc) and
+// receiving iwfd's RTP.
+AnalogChannel roipChannel() {
     AnalogChannel rtp_channel;
     rtp_channel.frame = [](int i, const std::int16_t* pcm) {
         const auto seq = static_cast<std::uint16_t>(7000 + i);
@@ -471,9 +590,45 @@ TEST_F(IwfdAnalog, RoipRtpChannelToMcAsAmrWbAndBack) {
         }
         return true;
     };
-    roundTrip(rtp_channel, link);
-    EXPECT_EQ(metric("iwf_analog_rtp_rx_total{link=\"fm\"}"), 50);
+    return rtp_channel;
+}
+
+TEST_F(IwfdAnalog, FmChannelToMcAsAmrWbAndBackAtTheToneFrequencyAndLevel) {
+    roundTrip(usrpChannel(), "");
+    EXPECT_EQ(metric("iwf_analog_usrp_rx_total{link=\"fm\",type=\"voice\"}"), 101);
+    iwfd.signal(SIGTERM);
+    EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
+}
+
+// AMR-WB's fastest mode, 23.85 kbit/s (477 bits, a 61-byte storage frame), octet-aligned
+// (RFC 4867 4.4.1), both ways through the USRP link.
+TEST_F(IwfdAnalog, FmChannelAt2385OctetAligned) {
+    amr_rate_ = "23.85";
+    amr_ft_ = 8;
+    roundTrip(usrpChannel(), "");
+    iwfd.signal(SIGTERM);
+    EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
+}
+
+TEST_F(IwfdAnalog, RoipRtpChannelToMcAsAmrWbAndBack) {
+    mc_loss_ = 0.03;
+    roundTrip(roipChannel(), roipLinkYaml());
+    EXPECT_EQ(metric("iwf_analog_rtp_rx_total{link=\"fm\"}"), 100);
     EXPECT_EQ(metric("iwf_analog_keyups_total{link=\"fm\",cause=\"marker\"}"), 1);
+    iwfd.signal(SIGTERM);
+    EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
+}
+
+// 23.85 kbit/s bandwidth-efficient (RFC 4867 4.3: iwfd offers octet-align=0 when its
+// mcptt-iwf1 link says amr_octet_align: false), through the analog-rtp link.
+TEST_F(IwfdAnalog, RoipRtpChannelAt2385BandwidthEfficient) {
+    amr_rate_ = "23.85";
+    amr_ft_ = 8;
+    octet_ = false;
+    mc_loss_ = 0.03;
+    roundTrip(roipChannel(), roipLinkYaml());
+    EXPECT_GT(lost_back_, 0);
+    EXPECT_GT(metric("iwf_analog_concealed_frames_total{link=\"fm\"}"), 0) << "iwfd conceals";
     iwfd.signal(SIGTERM);
     EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
 }

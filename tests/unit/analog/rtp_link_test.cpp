@@ -545,7 +545,11 @@ TEST(AnalogRtpLink, ConfigErrorsNameTheField) {
     check(base + peer + "vad_threshold_dbfs: -120\n", "vad_threshold_dbfs");
     check(base + peer + "hang_time: 20ms\n", "hang_time");
     check(base + peer + "hang_time: 30s\n", "hang_time");
-    check(base + peer + "amr_mode: 23.85\n", "amr_mode");
+    check(base + peer + "amr_mode: 24.00\n", "amr_mode");
+    EXPECT_EQ(AnalogRtpLinkConfig::fromConfig(
+                  ConfigNode::loadString(base + peer + "amr_mode: \"18.25\"\n", "x"))
+                  .amr_mode,
+              media::AmrWbMode::R18_25);
     check(base + peer + "marker: true\n", "marker");
     const auto dflt = AnalogRtpLinkConfig::fromConfig(ConfigNode::loadString(base + peer, "x"));
     EXPECT_EQ(dflt.law, media::G711Law::Ulaw);

@@ -470,7 +470,7 @@ TEST(UsrpLink, ConfigErrorsNameTheField) {
     const std::string base = "name: fm\ntype: analog-usrp\n";
     check(base + "peer_port: 32001\n", "peer_address");
     check(base + "peer_address: 127.0.0.1\n", "peer_port");
-    check(base + "peer_address: 127.0.0.1\npeer_port: 32001\namr_mode: 23.85\n", "amr_mode");
+    check(base + "peer_address: 127.0.0.1\npeer_port: 32001\namr_mode: 24.00\n", "amr_mode");
     check(base + "peer_address: 127.0.0.1\npeer_port: 32001\ncall_timeout: 20ms\n", "call_timeout");
     check(base + "peer_address: 127.0.0.1\npeer_port: 32001\ntalkgroup: 0\n", "talkgroup");
     check(base + "peer_address: 127.0.0.1\npeer_port: 32001\nvolume: 3\n", "volume");
@@ -478,6 +478,10 @@ TEST(UsrpLink, ConfigErrorsNameTheField) {
         base + "peer_address: 127.0.0.1\npeer_port: 32001\namr_mode: \"8.85\"\n", "iwfd.yaml"));
     EXPECT_EQ(ok.amr_mode, media::AmrWbMode::R8_85);
     EXPECT_EQ(ok.port, 34001);
+    // Every AMR-WB mode, up to 23.85 kbit/s (its 61-byte storage frame fits a VoiceFrame).
+    const auto fast = UsrpLinkConfig::fromConfig(ConfigNode::loadString(
+        base + "peer_address: 127.0.0.1\npeer_port: 32001\namr_mode: \"23.85\"\n", "iwfd.yaml"));
+    EXPECT_EQ(fast.amr_mode, media::AmrWbMode::R23_85);
 }
 
 // `iwfctl decode usrp`: packets built as chan_usrp builds them decode to their header

@@ -192,16 +192,18 @@ TEST(McpttSdpAmrWb, OfferIsAnsweredOnlyWhenEnabledWithItsLayoutAndCommonModes) {
     const std::string text = buildMcpttSdp(*ans, 3).toString();
     EXPECT_NE(text.find("m=audio 50000 RTP/AVP 97\r\n"), std::string::npos) << text;
     EXPECT_NE(text.find("a=rtpmap:97 AMR-WB/16000\r\n"), std::string::npos) << text;
-    EXPECT_NE(text.find("a=fmtp:97 octet-align=1;mode-set=0,2\r\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("a=fmtp:97 octet-align=1;mode-set=0,2,4\r\n"), std::string::npos) << text;
     EXPECT_TRUE(ans->floor);
 
     // Bandwidth-efficient (octet-align absent, RFC 4867 8.1) stays bandwidth-efficient.
     auto be = answerMedia(*readMcpttSdp(amrOfferSdp("")), ours);
     ASSERT_TRUE(be.ok());
-    EXPECT_EQ(be->audio_fmtp, "octet-align=0;mode-set=0,1,2,3");
-    // No mode in common (we encode up to 14.25 kbit/s), or an option we do not implement.
-    EXPECT_EQ(answerMedia(*readMcpttSdp(amrOfferSdp("mode-set=4,8")), ours).error().reason,
-              "codec_mismatch");
+    EXPECT_EQ(be->audio_fmtp, "octet-align=0;mode-set=0,1,2,3,4,5,6,7,8");
+    // The fast modes too (an analogue link encodes up to 23.85 kbit/s); an option we do not
+    // implement is refused.
+    auto fast = answerMedia(*readMcpttSdp(amrOfferSdp("mode-set=4,8")), ours);
+    ASSERT_TRUE(fast.ok()) << fast.error().toString();
+    EXPECT_EQ(fast->audio_fmtp, "octet-align=0;mode-set=4,8");
     EXPECT_EQ(answerMedia(*readMcpttSdp(amrOfferSdp("octet-align=1; interleaving=4")), ours)
                   .error()
                   .reason,
@@ -217,7 +219,9 @@ TEST(McpttSdpAmrWb, OurOfferForAnAnalogueCall) {
     m.payload_type = 96;
     const std::string text = buildMcpttSdp(amrWbMedia(m, {true, kAmrWbModeSet}), 1).toString();
     EXPECT_NE(text.find("a=rtpmap:96 AMR-WB/16000\r\n"), std::string::npos) << text;
-    EXPECT_NE(text.find("a=fmtp:96 octet-align=1;mode-set=0,1,2,3\r\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("a=fmtp:96 octet-align=1;mode-set=0,1,2,3,4,5,6,7,8\r\n"),
+              std::string::npos)
+        << text;
 }
 
 }  // namespace

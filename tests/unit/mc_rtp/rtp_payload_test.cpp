@@ -136,7 +136,7 @@ TEST(LmrPayload, BitExactRoundTripForEveryFamilyAndEdgeSizes) {
     tetra.crypto.algid = 0x3FF;
     tetra.crypto.key_id = 0xFFFFF;
     tetra.crypto.mi.assign(Bytes(16, 0xEE));
-    tetra.payload.assign(Bytes(40, 0x77));  // capacity
+    tetra.payload.assign(Bytes(40, 0x77));  // the format's vocoder field at its maximum
     tetra.side.assign(Bytes(16, 0x99));     // capacity
     frames.push_back(tetra);
     VoiceFrame clear = {};
@@ -155,6 +155,21 @@ TEST(LmrPayload, BitExactRoundTripForEveryFamilyAndEdgeSizes) {
         ASSERT_TRUE(back.ok()) << back.error().toString();
         EXPECT_EQ(*back, f) << toString(f.crypto);
     }
+}
+
+// VoiceFrame::payload holds 61 bytes (an AMR-WB 23.85 storage frame, which travels as RFC
+// 4867); X-IWF-LMR's vocoder field stays at 40 bytes (offset 15: 0..40), so a longer payload
+// is refused rather than written with a length the format does not allow.
+TEST(LmrPayload, VocoderFieldStaysFortyBytes) {
+    VoiceFrame f;
+    f.codec = VoiceCodec::Pcm;
+    f.crypto = CryptoSync::clear(LmrFamily::Analog);
+    ASSERT_TRUE(f.payload.assign(Bytes(41, 1)));
+    Bytes out;
+    auto st = encodeLmrPayload(f, out);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().reason, "bad_payload_length");
+    EXPECT_TRUE(out.empty());
 }
 
 TEST(LmrPayload, RefusesFieldsWiderThanTheFamilyAllows) {
