@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/report/report.hpp"
+#include "harness/runner/analog_run.hpp"
 #include "harness/scenario/scenario.hpp"
 
 using namespace iwf;
@@ -12,8 +13,13 @@ using namespace iwf::harness;
 
 TEST(HarnessScenario, AllCommittedScenariosParse) {
     std::size_t n = 0;
+    std::size_t analog = 0;
     for (const auto& e : std::filesystem::directory_iterator(IWF_SCENARIO_DIR)) {
         if (e.path().extension() != ".yaml") {
+            continue;
+        }
+        if (isAnalogScenario(e.path().string())) {
+            ++analog;  // its own format and plan (harness/runner/analog_run.hpp)
             continue;
         }
         Scenario s;
@@ -24,6 +30,8 @@ TEST(HarnessScenario, AllCommittedScenariosParse) {
     }
     // 01-10, 11_mc_conformance, 12_mmdvm_encrypted_into_secure_group, 13_failover
     EXPECT_EQ(n, 13u);
+    // 16_analog_quality_{usrp_1265, rtp_1265_loss3, rtp_2385, usrp_2385_loss3}
+    EXPECT_EQ(analog, 4u);
 }
 
 TEST(HarnessScenario, KeysAndExpectationsAreRead) {
