@@ -20,6 +20,11 @@ void registerAnalogLinkTypes(iwf::LinkRegistry& registry) {
         const auto* u = dynamic_cast<const UsrpLink*>(&l);
         return u != nullptr ? u->localPort() : 0;
     };
+    // The channel's own talkgroup: an MC talker of that group is played on this link and on no
+    // other (with two channels, the first analogue link used to get every MC talker).
+    usrp.served_group = [](const ConfigNode& n) -> std::optional<Address> {
+        return Address{AnalogGroup{UsrpLinkConfig::fromConfig(n).talkgroup}};
+    };
     registry.add("analog-usrp", std::move(usrp));
 
     LinkType rtp;
@@ -35,6 +40,9 @@ void registerAnalogLinkTypes(iwf::LinkRegistry& registry) {
     rtp.bound_port = [](const Link& l) -> std::uint16_t {
         const auto* r = dynamic_cast<const AnalogRtpLink*>(&l);
         return r != nullptr ? r->localPort() : 0;
+    };
+    rtp.served_group = [](const ConfigNode& n) -> std::optional<Address> {
+        return Address{AnalogGroup{AnalogRtpLinkConfig::fromConfig(n).talkgroup}};
     };
     registry.add("analog-rtp", std::move(rtp));
 }

@@ -17,6 +17,7 @@
 // alignment: level within 1 dB, segmental SNR above a floor (harness/sim/analog_signal.hpp),
 // with 0 % and 3 % of the MC user's packets lost.
 #include <arpa/inet.h>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -279,12 +280,16 @@ struct IwfdAnalog : ::testing::Test {
         usrp_port = pickLoopbackPort(PortProtocol::Udp);
         sip_port = pickLoopbackPort(PortProtocol::Udp);
     }
-    // The USRP link by default; `lmr_link` replaces it (the "  - name: fm" list item).
+    // The USRP link of the channel under test (the "  - name: fm" list item).
+    std::string usrpLinkYaml() const {
+        return "  - name: fm\n    type: analog-usrp\n    address: 127.0.0.1\n    port: " +
+               std::to_string(usrp_port) + "\n    peer_address: 127.0.0.1\n    peer_port: " +
+               std::to_string(usrp.local_endpoint().port()) + "\n    talkgroup: 5\n" +
+               amrModeYaml();
+    }
+    // The USRP link by default; `lmr_link` replaces it (the list items of lmr_links).
     std::string config(std::uint16_t mc_port, const std::string& lmr_link = "") const {
-        const std::string usrp_link =
-            "  - name: fm\n    type: analog-usrp\n    address: 127.0.0.1\n    port: " +
-            std::to_string(usrp_port) + "\n    peer_address: 127.0.0.1\n    peer_port: " +
-            std::to_string(usrp.local_endpoint().port()) + "\n    talkgroup: 5\n" + amrModeYaml();
+        const std::string usrp_link = usrpLinkYaml();
         return "instance: analog\nlog: {level: debug}\n"
                "keymap:\n  store: \"" +
                store +
@@ -596,6 +601,32 @@ AnalogChannel roipChannel() {
 TEST_F(IwfdAnalog, FmChannelToMcAsAmrWbAndBackAtTheToneFrequencyAndLevel) {
     roundTrip(usrpChannel(), "");
     EXPECT_EQ(metric("iwf_analog_usrp_rx_total{link=\"fm\",type=\"voice\"}"), 101);
+    iwfd.signal(SIGTERM);
+    EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
+}
+
+// Two analogue channels: another channel's link (talkgroup 6) comes first in the config. The
+// MC user's answer in talkgroup 5's group is played on talkgroup 5's channel, and nothing
+// reaches the other (before analogue links declared their talkgroup, every MC talker went to
+// the first analogue link: this test got no audio back and the other channel got it all).
+TEST_F(IwfdAnalog, McTalkerIsPlayedOnTheChannelOfItsTalkgroupOnly) {
+    asio::ip::udp::socket other{usrp_io};  // plays the other channel's RoIP gateway
+    other.open(asio::ip::udp::v4());
+    other.bind({asio::ip::make_address("127.0.0.1"), 0});
+    const std::uint16_t other_port = pickLoopbackPort(PortProtocol::Udp);
+    const std::string other_link =
+        "  - name: fm-other\n    type: analog-rtp\n    address: 127.0.0.1\n    port: " +
+        std::to_string(other_port) + "\n    peer_address: 127.0.0.1\n    peer_port: " +
+        std::to_string(other.local_endpoint().port()) + "\n    talkgroup: 6\n    law: pcmu\n" +
+        amrModeYaml();
+    roundTrip(usrpChannel(), other_link + usrpLinkYaml());
+    other.non_blocking(true);
+    std::array<std::uint8_t, 2048> buf{};
+    boost::system::error_code ec;
+    const std::size_t n = other.receive(asio::buffer(buf), 0, ec);
+    EXPECT_EQ(ec, asio::error::would_block)
+        << "the other channel got a datagram of " << n << " bytes\n"
+        << iwfd.log();
     iwfd.signal(SIGTERM);
     EXPECT_EQ(iwfd.waitExit(10s), std::optional<int>(0)) << iwfd.log();
 }
