@@ -142,6 +142,10 @@ class McSystem {
     std::string sendSds(const std::string& client, const std::string& target, const Bytes& data,
                         std::chrono::milliseconds timeout);
     std::vector<McDataRecord> dataRecords() const;
+    // The GMS sends iwfd's mcptt-iwf1 link a group document (24.481, with GKTPs: TS 33.180
+    // §5.7) in an out-of-dialog MESSAGE from `from` to `to`. Returns "ok" or the refusal.
+    std::string sendGroupDocument(const std::string& from, const std::string& to,
+                                  const std::string& document, std::chrono::milliseconds timeout);
     void setIwfMcdataPort(std::uint16_t port);
 
     // The GMKs of `group` from now on (a GMK rollover: the last one sends, the older ones
