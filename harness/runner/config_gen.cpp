@@ -29,6 +29,9 @@ std::string mediaProtectionYaml(const Scenario& s, const IwfdLinks& links) {
     for (const auto& g : s.media_protection->required) {
         o << "        - {group: \"" << g << "\", mode: required}\n";
     }
+    if (!links.mc_key_file.empty()) {
+        o << "      key_file: " << links.mc_key_file << "\n";
+    }
     o << "      mikey:\n        kms_url: " << links.kms_url
       << "\n        kms_uri: " << links.kms_uri << "\n        ca_file: " << links.kms_ca_file
       << "\n        token_file: " << links.kms_token_file

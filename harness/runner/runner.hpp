@@ -54,6 +54,7 @@ struct IwfdLinks {
     std::string kms_uri{};
     std::string kms_ca_file{};
     std::string kms_token_file{};
+    std::string mc_key_file{};  // media_protection.key_file: the CSK of floor control (0600)
 };
 
 // The ports iwfd's links bound (port 0 in the config), as its log states them.

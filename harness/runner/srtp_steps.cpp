@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sys/stat.h>
+#include <variant>
 
 #include <openssl/rand.h>
 
@@ -19,6 +20,7 @@
 #include "harness/runner/lab.hpp"
 #include "mc_adapters/security/eccsi.hpp"
 #include "mc_adapters/security/key_derivation.hpp"
+#include "mc_adapters/security/key_file.hpp"
 #include "mc_adapters/security/sakke.hpp"
 
 namespace iwf::harness {
@@ -175,6 +177,29 @@ void stepStartKms(Lab& lab, StepLog& log) {
         log.abort = "cannot chmod 0600 " + token;
         return;
     }
+    // The CSK of floor control (33.180 §9.4.6; CS-ID 6 SRTCP): iwfd reads it from its
+    // key_file (§12), the MC system gets the same line as iwfd's parser reads it.
+    const std::string keys = lab.dir + "/mc-keys";
+    const Bytes csk_id = srtpRandom(4);
+    {
+        std::ofstream f(keys);
+        f << "csk " << toHex(srtpRandom(16)) << " 2" << toHex(csk_id).substr(1) << " "
+          << toHex(srtpRandom(16)) << "\n";
+    }
+    if (::chmod(keys.c_str(), 0600) != 0) {
+        log.abort = "cannot chmod 0600 " + keys;
+        return;
+    }
+    auto provisioned = sec::loadKeyFile(keys);
+    if (const auto* e = std::get_if<sec::KeyFileError>(&provisioned); e != nullptr) {
+        log.abort = keys + ":" + std::to_string(e->line) + ": " + e->message;
+        return;
+    }
+    if (auto s = lab.mc->setFloorKey(*std::get<sec::ProvisionedKeys>(provisioned).csk); !s.ok()) {
+        log.abort = "MC system CSK: " + s.error().toString();
+        return;
+    }
+    lab.links.mc_key_file = keys;
     lab.links.kms_url = lab.kms->url();
     lab.links.kms_uri = kSrtpKmsUri;
     lab.links.kms_ca_file = cert;

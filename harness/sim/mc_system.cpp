@@ -258,6 +258,13 @@ Status McSystem::setGroupKeys(const std::string& group,
     });
 }
 
+Status McSystem::setFloorKey(mc::security::DistributedKey csk) {
+    return impl_->onIo([&]() -> Status {
+        impl_->cfg.csk = std::move(csk);
+        return {};
+    });
+}
+
 std::uint64_t McSystem::srtpRefused() const {
     std::uint64_t n = 0;
     for (const char* why : {"srtp_auth_fail", "srtp_no_key", "srtp_replay", "srtp_bad_packet"}) {

@@ -115,6 +115,9 @@ struct McSystemConfig {
     // opens (33.180 §7.4.2: CS-ID 4, MKI GMK-ID || GUK-ID; profile per the key) and its SDP
     // says RTP/SAVP; every client of the MC system shares the MC system's SRTP termination.
     std::map<std::string, std::vector<mc::security::DistributedKey>> gmks;
+    // The CSK (33.180 §9.4.6, CS-ID 6) of floor control on protected calls: SRTCP on the
+    // floor endpoint of every call keyed under a GMK. None: floor control stays plain.
+    std::optional<mc::security::DistributedKey> csk;
 };
 
 class McSystem {
@@ -152,6 +155,8 @@ class McSystem {
     // still decrypt); calls of the group that are up are rekeyed. Empty: no protection for
     // calls set up from now on.
     Status setGroupKeys(const std::string& group, std::vector<mc::security::DistributedKey> gmks);
+    // The CSK for the floor control of calls keyed from now on (McSystemConfig::csk).
+    Status setFloorKey(mc::security::DistributedKey csk);
     // SRTP packets the MC side refused (authentication, unknown MKI, replay), all calls.
     std::uint64_t srtpRefused() const;
 
