@@ -307,6 +307,17 @@ bool checkReceivers(Lab& lab, std::size_t si, std::map<std::string, std::vector<
     return all_ok;
 }
 
+// TS 33.180 SRTP: the MC side refused iwfd's packets (srtpRefused) and no frame of the
+// transmission, decrypted or not, reached any client (docs/harness.md "SRTP").
+bool mcRefusedAll(Lab& lab, const std::map<std::string, std::vector<RxFrame>>& got) {
+    for (const auto& [name, frames] : got) {
+        if (!frames.empty()) {
+            return false;
+        }
+    }
+    return lab.mc->srtpRefused() > 0;
+}
+
 // What really happened to step si's transmission against what was expected; false when it
 // differs (the failure is in `log`).
 bool checkOutcome(Lab& lab, std::size_t si, const std::map<std::string, std::vector<RxFrame>>& got,
@@ -322,6 +333,9 @@ bool checkOutcome(Lab& lab, std::size_t si, const std::map<std::string, std::vec
         const auto refused = metricLabels(lab.metrics_after, "iwf_engine_refusals_total", "reason");
         if (delivered > 0) {
             rec.outcome = "granted";
+        } else if (mcRefusedAll(lab, got)) {
+            rec.outcome = "srtp_refused";
+            reason_seen = std::to_string(lab.mc->srtpRefused()) + " SRTP packets refused";
         } else if (!refused.empty()) {
             rec.outcome = "denied";
             for (const auto& r : refused) {

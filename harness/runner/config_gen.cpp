@@ -18,6 +18,27 @@ std::string hex(std::uint64_t v) {
     return o.str();
 }
 
+// The mcptt-iwf1 link's `media_protection` (docs/protocols/mc-security.md §6c, §12) for a
+// scenario's `media_protection` section: its groups required, the KMS simulator as `mikey`.
+std::string mediaProtectionYaml(const Scenario& s, const IwfdLinks& links) {
+    if (!s.media_protection || links.kms_url.empty()) {
+        return {};
+    }
+    std::ostringstream o;
+    o << "    media_protection:\n      groups:\n";
+    for (const auto& g : s.media_protection->required) {
+        o << "        - {group: \"" << g << "\", mode: required}\n";
+    }
+    if (!links.mc_key_file.empty()) {
+        o << "      key_file: " << links.mc_key_file << "\n";
+    }
+    o << "      mikey:\n        kms_url: " << links.kms_url
+      << "\n        kms_uri: " << links.kms_uri << "\n        ca_file: " << links.kms_ca_file
+      << "\n        token_file: " << links.kms_token_file
+      << "\n        timeout: 20s\n        retry: 1s\n";
+    return o.str();
+}
+
 }  // namespace
 
 std::string keymapYaml(const Scenario& s,
@@ -126,6 +147,7 @@ std::string iwfdConfigYaml(const Scenario& s, const IwfdLinks& links, const std:
                 any = true;
             }
         }
+        o << mediaProtectionYaml(s, links);
     }
     if (links.mcdata) {
         o << "  - name: harness-mcdata\n    type: mcdata-iwf2\n"

@@ -38,6 +38,7 @@
 #include "harness/runner/radio_port.hpp"
 #include "harness/runner/runner.hpp"
 #include "harness/scenario/scenario.hpp"
+#include "harness/sim/kms_sim.hpp"
 #include "harness/sim/mc_system.hpp"
 
 namespace iwf::harness {
@@ -151,6 +152,13 @@ struct Lab {
     // Scenarios with a `cluster` section: `iwfd` above is the standby that takes over, the
     // active instance that the failover kills and the PostgreSQL store are here.
     std::unique_ptr<ClusterRun> cluster;
+    // Scenarios with `media_protection` (srtp_steps.cpp): the KMS iwfd and the GMS share, and
+    // the RAND of each GMK (one per GMK name for the run: iwfd's and the MC side's copies of a
+    // GMK must derive the same SRTP keys).
+    std::unique_ptr<KmsSimulator> kms;
+    KmsSimConfig kms_cfg;
+    std::map<std::string, Bytes> gmk_rand;
+    std::mutex gmk_mu;
 
     // opacity
     NeedleSet needles;  // keys, and canaries as the senders transmit them
@@ -222,6 +230,10 @@ void stepStartCapture(Lab& lab, StepLog& log);
 void stepStartIwfd(Lab& lab, StepLog& log);
 void stepStartMemoryScanner(Lab& lab, StepLog& log);
 void stepLinkRadios(Lab& lab, StepLog& log);
+// srtp_steps.cpp: the KMS simulator (HTTPS on 127.0.0.1, a certificate generated for the run)
+// before iwfd starts; a `gmk` step (GKTP to iwfd, GMKs to the MC system).
+void stepStartKms(Lab& lab, StepLog& log);
+void gmkStep(Lab& lab, std::size_t si);
 // A radio links to iwfd's current ports (a P25 peer polls, a DMR repeater logs in) on its own
 // socket; empty when it did, else why not.
 std::string linkRadio(Lab& lab, const ScenarioRadio& radio);

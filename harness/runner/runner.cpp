@@ -22,6 +22,10 @@ std::vector<PlanStep> planOf(const Scenario& sc) {
         {"setup: iwfd", stepStartIwfd},
         {"setup: memory scanner", stepStartMemoryScanner},
     };
+    if (sc.media_protection) {
+        // before the keymap and iwfd: iwfd's config names the KMS (srtp_steps.cpp)
+        plan.insert(plan.begin() + 2, {"setup: KMS", stepStartKms});
+    }
     if (!sc.radios.empty()) {
         plan.push_back({"setup: link radios", stepLinkRadios});
     }

@@ -48,6 +48,13 @@ struct IwfdLinks {
     std::uint16_t admin = 0;     // iwfd's admin port (0: any; `iwf-harness demo` sets one)
     std::string instance{};      // iwfd's `instance` (empty: harness-<scenario>)
     std::string keymap_store{};  // iwfd's keymap store (empty: sqlite:<out_dir>/keymap.db)
+    // `media_protection` scenarios: the KMS simulator iwfd's mcptt-iwf1 link fetches its
+    // MIKEY-SAKKE identity from (https URL, its KmsUri, the CA file, the 0600 token file).
+    std::string kms_url{};
+    std::string kms_uri{};
+    std::string kms_ca_file{};
+    std::string kms_token_file{};
+    std::string mc_key_file{};  // media_protection.key_file: the CSK of floor control (0600)
 };
 
 // The ports iwfd's links bound (port 0 in the config), as its log states them.

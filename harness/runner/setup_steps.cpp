@@ -69,7 +69,8 @@ void stepStartMcSystem(Lab& lab, StepLog& log) {
         // when the keymap names none (docs/engine.md), so a scenario mixing both would see its
         // data offered to the MCPTT link (refused there): docs/harness.md "What is missing".
         lab.links.mcptt = lab.links.mcptt || st.action == StepAction::Talk ||
-                          st.action == StepAction::Press || !st.late_client.empty();
+                          st.action == StepAction::Press || !st.late_client.empty() ||
+                          st.action == StepAction::Gmk;
         lab.links.mcdata =
             lab.links.mcdata || st.action == StepAction::Sds || st.action == StepAction::Kmm;
     }

@@ -231,6 +231,8 @@ void runScenarioStep(Lab& lab, std::size_t si) {
         waitForMetric(lab, si);
     } else if (st.action == StepAction::Failover) {
         failover(lab, si);
+    } else if (st.action == StepAction::Gmk) {
+        gmkStep(lab, si);
     } else {
         rec.outcome = "not run";
         run.log.fail("not supported by the harness yet");

@@ -11,7 +11,7 @@ LmrFamily familyOf(const ConfigNode& n, std::string_view key) {
 
 StepAction actionOf(const ConfigNode& n) {
     const std::string a = n.getEnum(
-        "action", {"talk", "press", "sds", "kmm", "keymap_update", "wait_for", "failover"});
+        "action", {"talk", "press", "sds", "kmm", "keymap_update", "wait_for", "failover", "gmk"});
     if (a == "talk") {
         return StepAction::Talk;
     }
@@ -30,6 +30,9 @@ StepAction actionOf(const ConfigNode& n) {
     if (a == "failover") {
         return StepAction::Failover;
     }
+    if (a == "gmk") {
+        return StepAction::Gmk;
+    }
     return StepAction::KeymapUpdate;
 }
 
@@ -47,8 +50,9 @@ ScenarioExpect parseExpect(const ConfigNode& st, const Scenario& s) {
     if (auto e = st.optionalChild("expect")) {
         e->expectKeys(
             {"outcome", "reason", "receivers", "call_state", "report_wait", "report_loss"});
-        x.outcome = e->getEnum("outcome", {"granted", "denied", "queued", "preempted", "delivered"},
-                               "granted");
+        x.outcome = e->getEnum(
+            "outcome", {"granted", "denied", "queued", "preempted", "delivered", "srtp_refused"},
+            "granted");
         x.reason = e->getString("reason", "");
         x.receivers = stringList(*e, "receivers");
         if (e->has("call_state")) {
@@ -71,10 +75,10 @@ ScenarioExpect parseExpect(const ConfigNode& st, const Scenario& s) {
 // One entry of `steps`; references (who, group, key, to, after) are checked against `s` and
 // the steps before it.
 ScenarioStep parseStep(const ConfigNode& st, const Scenario& s) {
-    st.expectKeys({"at",      "who",         "action",    "group",  "to",        "encrypted",
-                   "key",     "superframes", "priority",  "loss",   "loss_seed", "text",
-                   "new_key", "late_client", "join_late", "expect", "after",     "metric",
-                   "labels",  "at_least",    "at_most",   "timeout"});
+    st.expectKeys({"at",      "who",         "action",    "group",   "to",        "encrypted",
+                   "key",     "superframes", "priority",  "loss",    "loss_seed", "text",
+                   "new_key", "late_client", "join_late", "expect",  "after",     "metric",
+                   "labels",  "at_least",    "at_most",   "timeout", "mc_keys",   "activation"});
     ScenarioStep step;
     if (st.has("after")) {
         const auto after = st.getInt(
@@ -90,7 +94,7 @@ ScenarioStep parseStep(const ConfigNode& st, const Scenario& s) {
     step.action = actionOf(st);
     const bool anonymous = step.action == StepAction::KeymapUpdate ||
                            step.action == StepAction::WaitFor ||
-                           step.action == StepAction::Failover;
+                           step.action == StepAction::Failover || step.action == StepAction::Gmk;
     step.who = anonymous ? st.getString("who", "") : st.getString("who");
     step.group = st.getString("group", "");
     step.to = st.getString("to", "");
@@ -130,6 +134,9 @@ ScenarioStep parseStep(const ConfigNode& st, const Scenario& s) {
         step.timeout = st.getDuration("timeout", std::chrono::seconds(10));  // the takeover
     }
 
+    if (step.action == StepAction::Gmk) {
+        parseGmkStep(st, s, step);
+    }
     if (!anonymous && s.radio(step.who) == nullptr && s.client(step.who) == nullptr) {
         st.fail("who", "unknown radio or client '" + step.who + "'");
     }
@@ -183,6 +190,8 @@ std::string toString(StepAction a) {
             return "wait_for";
         case StepAction::Failover:
             return "failover";
+        case StepAction::Gmk:
+            return "gmk";
     }
     return "?";
 }
@@ -221,8 +230,8 @@ const ScenarioClient* Scenario::client(const std::string& n) const {
 }
 
 Scenario parseScenario(const ConfigNode& root) {
-    root.expectKeys(
-        {"scenario", "description", "keys", "groups", "radios", "clients", "steps", "cluster"});
+    root.expectKeys({"scenario", "description", "keys", "groups", "radios", "clients", "steps",
+                     "cluster", "media_protection"});
     Scenario s;
     s.file = root.file();
     s.name = root.getString("scenario");
@@ -310,6 +319,7 @@ Scenario parseScenario(const ConfigNode& root) {
     }
 
     s.cluster = parseScenarioCluster(root);
+    s.media_protection = parseScenarioMediaProtection(root, s);
     for (const auto& st : root.list("steps")) {
         s.steps.push_back(parseStep(st, s));
     }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/bytes.hpp"
 #include "common/config_node.hpp"
 #include "common/ids.hpp"
 #include "harness/crypto/p25_crypto.hpp"
@@ -51,7 +52,9 @@ struct ScenarioClient {
 
 // Failover: SIGKILL the active iwfd of the scenario's cluster; the standby must take over
 // (harness/runner/cluster_steps.cpp).
-enum class StepAction { Talk, Press, Sds, Kmm, KeymapUpdate, WaitFor, Failover };
+// Gmk: the GMS gives iwfd a GMK (a GKTP in a group document) and the MC system its GMKs
+// (harness/runner/srtp_steps.cpp, docs/harness.md "SRTP").
+enum class StepAction { Talk, Press, Sds, Kmm, KeymapUpdate, WaitFor, Failover, Gmk };
 
 struct ScenarioExpect {
     std::string outcome = "granted";  // granted | denied | queued | preempted | delivered
@@ -86,7 +89,27 @@ struct ScenarioStep {
     std::optional<double> at_least;
     std::optional<double> at_most;
     std::chrono::milliseconds timeout{10000};
+    // gmk: `key` names the GMK the GMS sends iwfd, `mc_keys` the GMKs the MC system holds from
+    // then on (oldest first; default: `key`), `activation` delays the GMK's activation time
+    // (E.6) from the moment it is sent.
+    std::vector<std::string> mc_keys;
+    std::chrono::milliseconds activation{0};
     ScenarioExpect expect;
+};
+
+// `media_protection` (docs/harness.md "SRTP"): TS 33.180 SRTP on IWF-1. The runner starts the
+// KMS simulator, iwfd's mcptt-iwf1 link fetches its identity there and requires SRTP for
+// `required` groups; the GMKs (purpose tag 0 in gmk_id) are sent by `gmk` steps.
+struct ScenarioGmk {
+    std::string name;
+    Bytes key;  // 16 octets
+    std::uint32_t gmk_id = 0;
+};
+
+struct ScenarioMediaProtection {
+    std::vector<std::string> required;  // mc_groups
+    std::vector<ScenarioGmk> gmks;
+    const ScenarioGmk* gmk(const std::string& n) const;
 };
 
 // `cluster:` (docs/harness.md "Failover"): two iwfd instances in one cluster sharing a
@@ -109,6 +132,7 @@ struct Scenario {
     std::vector<ScenarioClient> clients;
     std::vector<ScenarioStep> steps;
     std::optional<ScenarioCluster> cluster;
+    std::optional<ScenarioMediaProtection> media_protection;
 
     const ScenarioKey* key(const std::string& n) const;
     const ScenarioGroup* group(const std::string& mc_group) const;
@@ -122,6 +146,11 @@ Scenario parseScenario(const ConfigNode& root);
 Scenario loadScenario(const std::string& path);
 // The `cluster` section of `root` (scenario_cluster.cpp); nullopt when there is none.
 std::optional<ScenarioCluster> parseScenarioCluster(const ConfigNode& root);
+// The `media_protection` section (scenario_srtp.cpp); nullopt when there is none.
+std::optional<ScenarioMediaProtection> parseScenarioMediaProtection(const ConfigNode& root,
+                                                                    const Scenario& s);
+// A `gmk` step's fields (scenario_srtp.cpp): its keys named in `media_protection`.
+void parseGmkStep(const ConfigNode& st, const Scenario& s, ScenarioStep& step);
 
 std::string toString(StepAction a);
 

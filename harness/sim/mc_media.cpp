@@ -51,6 +51,13 @@ Status McSystem::Impl::protect(Call& c) {
         return pair.error();
     }
     c.voice->protection().set(std::move(*pair));
+    if (cfg.csk && !c.floor->protection().keyed()) {
+        auto floor = mc::security::makeSrtpPair(mc::security::floorKeying(*cfg.csk));
+        if (!floor) {
+            return floor.error();
+        }
+        c.floor->protection().set(std::move(*floor));
+    }
     return {};
 }
 

@@ -179,31 +179,25 @@ Result<sip::Message> sdsMessage(const std::string& sender, const std::string& ta
 
 }  // namespace
 
-std::string McSystem::sendSds(const std::string& client, const std::string& target,
-                              const Bytes& bytes, std::chrono::milliseconds timeout) {
-    const ScenarioClient* c = impl_->client(client);
-    if (c == nullptr || impl_->cfg.iwf_mcdata_port == 0) {
-        return "no such client or no MCData link";
-    }
-    auto msg = sdsMessage(c->mc_id, target, impl_->cfg.iwf_mcdata_port, bytes);
-    if (!msg.ok()) {
-        return "build: " + msg.error().toString();
-    }
+namespace {
+
+// Sends an out-of-dialog request from `from` to iwfd's listener on `port` and waits for its
+// final response: "ok" (2xx) or the status, reason and Warning.
+std::string requestToIwf(McSystem::Impl& impl, sip::Message req, const std::string& from,
+                         std::uint16_t port, std::chrono::milliseconds timeout) {
     auto result = std::make_shared<std::promise<std::string>>();
     auto fut = result->get_future();
-    sip::Message req = std::move(*msg);
-    const std::string sender = c->mc_id;
-    asio::post(impl_->io, [this, req, result, sender]() mutable {
-        req.setHeader("From", mcsim::angle(sender) + ";tag=" + impl_->stack->newTag());
+    asio::post(impl.io, [&impl, req, result, from, port]() mutable {
+        req.setHeader("From", mcsim::angle(from) + ";tag=" + impl.stack->newTag());
         if (!req.hasHeader("Call-ID")) {
-            req.addHeader("Call-ID", impl_->stack->newCallId());
+            req.addHeader("Call-ID", impl.stack->newCallId());
         }
         if (!req.hasHeader("CSeq")) {
-            req.addHeader("CSeq", "1 MESSAGE");
+            req.addHeader("CSeq", "1 " + req.method());
         }
-        sip::Peer p = impl_->iwfPeer();
-        p.port = impl_->cfg.iwf_mcdata_port;
-        impl_->stack->sendRequest(req, p, [result](const sip::Message& rsp) {
+        sip::Peer p = impl.iwfPeer();
+        p.port = port;
+        impl.stack->sendRequest(req, p, [result](const sip::Message& rsp) {
             if (rsp.status() < 200) {
                 return;
             }
@@ -217,6 +211,33 @@ std::string McSystem::sendSds(const std::string& client, const std::string& targ
         return "no answer from iwfd";
     }
     return fut.get();
+}
+
+}  // namespace
+
+std::string McSystem::sendSds(const std::string& client, const std::string& target,
+                              const Bytes& bytes, std::chrono::milliseconds timeout) {
+    const ScenarioClient* c = impl_->client(client);
+    if (c == nullptr || impl_->cfg.iwf_mcdata_port == 0) {
+        return "no such client or no MCData link";
+    }
+    auto msg = sdsMessage(c->mc_id, target, impl_->cfg.iwf_mcdata_port, bytes);
+    if (!msg.ok()) {
+        return "build: " + msg.error().toString();
+    }
+    return requestToIwf(*impl_, std::move(*msg), c->mc_id, impl_->cfg.iwf_mcdata_port, timeout);
+}
+
+std::string McSystem::sendGroupDocument(const std::string& from, const std::string& to,
+                                        const std::string& document,
+                                        std::chrono::milliseconds timeout) {
+    if (impl_->cfg.iwf_sip_port == 0) {
+        return "no MCPTT link";
+    }
+    sip::Message m = sip::Message::request("MESSAGE", to);
+    m.addHeader("To", mcsim::angle(to));
+    m.setBody(document, "application/vnd.oma.poc.groups+xml");
+    return requestToIwf(*impl_, std::move(m), from, impl_->cfg.iwf_sip_port, timeout);
 }
 
 std::vector<McDataRecord> McSystem::dataRecords() const {
@@ -233,6 +254,13 @@ Status McSystem::setGroupKeys(const std::string& group,
                 IWF_TRY_STATUS(impl_->protect(*c));
             }
         }
+        return {};
+    });
+}
+
+Status McSystem::setFloorKey(mc::security::DistributedKey csk) {
+    return impl_->onIo([&]() -> Status {
+        impl_->cfg.csk = std::move(csk);
         return {};
     });
 }

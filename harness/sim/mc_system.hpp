@@ -115,6 +115,9 @@ struct McSystemConfig {
     // opens (33.180 §7.4.2: CS-ID 4, MKI GMK-ID || GUK-ID; profile per the key) and its SDP
     // says RTP/SAVP; every client of the MC system shares the MC system's SRTP termination.
     std::map<std::string, std::vector<mc::security::DistributedKey>> gmks;
+    // The CSK (33.180 §9.4.6, CS-ID 6) of floor control on protected calls: SRTCP on the
+    // floor endpoint of every call keyed under a GMK. None: floor control stays plain.
+    std::optional<mc::security::DistributedKey> csk;
 };
 
 class McSystem {
@@ -142,12 +145,18 @@ class McSystem {
     std::string sendSds(const std::string& client, const std::string& target, const Bytes& data,
                         std::chrono::milliseconds timeout);
     std::vector<McDataRecord> dataRecords() const;
+    // The GMS sends iwfd's mcptt-iwf1 link a group document (24.481, with GKTPs: TS 33.180
+    // §5.7) in an out-of-dialog MESSAGE from `from` to `to`. Returns "ok" or the refusal.
+    std::string sendGroupDocument(const std::string& from, const std::string& to,
+                                  const std::string& document, std::chrono::milliseconds timeout);
     void setIwfMcdataPort(std::uint16_t port);
 
     // The GMKs of `group` from now on (a GMK rollover: the last one sends, the older ones
     // still decrypt); calls of the group that are up are rekeyed. Empty: no protection for
     // calls set up from now on.
     Status setGroupKeys(const std::string& group, std::vector<mc::security::DistributedKey> gmks);
+    // The CSK for the floor control of calls keyed from now on (McSystemConfig::csk).
+    Status setFloorKey(mc::security::DistributedKey csk);
     // SRTP packets the MC side refused (authentication, unknown MKI, replay), all calls.
     std::uint64_t srtpRefused() const;
 

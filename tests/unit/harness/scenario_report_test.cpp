@@ -28,8 +28,9 @@ TEST(HarnessScenario, AllCommittedScenariosParse) {
         EXPECT_FALSE(s.groups.empty()) << e.path();
         ++n;
     }
-    // 01-10, 11_mc_conformance, 12_mmdvm_encrypted_into_secure_group, 13_failover
-    EXPECT_EQ(n, 13u);
+    // 01-10, 11_mc_conformance, 12_mmdvm_encrypted_into_secure_group, 13_failover,
+    // 14_srtp_encrypted_calls, 15_srtp_wrong_gmk, 15_srtp_gmk_rollover
+    EXPECT_EQ(n, 16u);
     // 16_analog_quality_{usrp_1265, rtp_1265_loss3, rtp_2385, usrp_2385_loss3}
     EXPECT_EQ(analog, 4u);
 }
@@ -72,6 +73,51 @@ clients: []
 steps: []
 )";
     EXPECT_THROW(parseScenario(ConfigNode::loadString(text2, "bad2.yaml")), ConfigError);
+}
+
+// docs/harness.md "SRTP": the GMK steps of scenario 15 are read as written; a gmk step for a
+// group that is not `required`, or a GMK-ID with a purpose tag, is refused naming its field.
+TEST(HarnessScenario, GmkStepsAreReadAndChecked) {
+    auto s = loadScenario(std::string(IWF_SCENARIO_DIR) + "/15_srtp_gmk_rollover.yaml");
+    ASSERT_TRUE(s.media_protection);
+    ASSERT_EQ(s.media_protection->gmks.size(), 2u);
+    EXPECT_EQ(s.media_protection->gmks[1].gmk_id, 0x0aa00001u);
+    EXPECT_EQ(s.media_protection->gmks[1].key.size(), 16u);
+    ASSERT_EQ(s.steps.size(), 4u);
+    EXPECT_EQ(s.steps[0].action, StepAction::Gmk);
+    EXPECT_EQ(s.steps[0].mc_keys, std::vector<std::string>{"gmk-1"});
+    EXPECT_EQ(s.steps[2].mc_keys, (std::vector<std::string>{"gmk-1", "gmk-2"}));
+    EXPECT_EQ(s.steps[2].activation, std::chrono::seconds(2));
+    const std::string head = R"(scenario: bad
+keys: [{ name: k, family: p25, algid: 0x84, key_id: 1, key: ecead7409a18473e182f8f16f46e23d0ba3d0385e2c670a0a1799166ad49624d }]
+groups:
+  - { mc_group: "sip:g@x", family: p25, lmr_group: 1, mode: secure, key: k }
+  - { mc_group: "sip:h@x", family: p25, lmr_group: 2, mode: secure, key: k }
+radios: []
+clients: []
+media_protection:
+  required: ["sip:g@x"]
+  gmks: [{ name: m, key: 788e8a89425ad484201865488b575143, gmk_id: )";
+    auto fieldOf = [&](const std::string& gmk_id, const std::string& step) -> std::string {
+        try {
+            parseScenario(ConfigNode::loadString(head + gmk_id + " }]\nsteps:\n" + step, "s.yaml"));
+        } catch (const ConfigError& e) {
+            return e.field();
+        }
+        return "accepted";
+    };
+    EXPECT_EQ(fieldOf("0x0df9bc39", "  - { at: 0ms, action: gmk, group: \"sip:g@x\", key: m }\n"),
+              "accepted");
+    EXPECT_NE(fieldOf("0x0df9bc39", "  - { at: 0ms, action: gmk, group: \"sip:h@x\", key: m }\n")
+                  .find("group"),
+              std::string::npos);
+    EXPECT_NE(fieldOf("0x1df9bc39", "  - { at: 0ms, action: gmk, group: \"sip:g@x\", key: m }\n")
+                  .find("gmk_id"),
+              std::string::npos);
+    EXPECT_NE(fieldOf("0x0df9bc39",
+                      "  - { at: 0ms, action: gmk, group: \"sip:g@x\", key: m, mc_keys: [x] }\n")
+                  .find("mc_keys"),
+              std::string::npos);
 }
 
 TEST(HarnessScenario, WaitForAndAfterAreReadAndChecked) {
