@@ -6,6 +6,7 @@
 #include <srtp2/srtp.h>
 
 #include "mc_adapters/security/ossl.hpp"
+#include "mc_adapters/security/srtp_session_gcm.hpp"
 
 namespace iwf::mc::security {
 namespace {
@@ -13,7 +14,14 @@ namespace {
 bool initLibsrtp() {
     static std::once_flag once;
     static bool ok = false;
-    std::call_once(once, [] { ok = srtp_init() == srtp_err_status_ok; });
+    std::call_once(once, [] {
+        ok = srtp_init() == srtp_err_status_ok;
+        // AES-GCM on OpenSSL instead of the NSS one Debian's libsrtp2 is built with (a PKCS#11
+        // context per packet; srtp_session_gcm.hpp). If libsrtp refuses it, its own stays.
+        if (ok) {
+            (void)installOsslAesGcm128();
+        }
+    });
     return ok;
 }
 
