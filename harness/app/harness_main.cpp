@@ -29,8 +29,8 @@ int main(int argc, char** argv) {
     run_opt.postgres_sh = IWF_POSTGRES_SH;
     run->add_option("--postgres", run_opt.postgres,
                     "a scenario with a `cluster` section: the PostgreSQL URL its iwfd instances "
-                    "share (the run imports its keymap there); default: a throw-away server in "
-                    "DIR/postgres");
+                    "share (the run imports its keymap there); default: a throw-away server in a "
+                    "fresh /tmp/iwf-harness-pg-* directory (its output in DIR/postgres.log)");
     run->add_option("--postgres-sh", run_opt.postgres_sh,
                     "the script that starts the throw-away server (Debian's postgresql-15)")
         ->capture_default_str();

@@ -48,6 +48,7 @@ struct ClusterRun {
     std::string name;     // iwfd's cluster.name: harness-<scenario>
     std::string store;    // the PostgreSQL URL (lease, keymap, message queue)
     std::string pg_dir;   // the throw-away server's directory (empty: --postgres URL)
+    std::string pg_log;   // what postgres.sh printed (DIR/postgres.log)
     std::string pg_sh;    // tests/support/postgres.sh
     ClusterMember first;  // starts active
     std::string second;   // Lab::iwfd's instance name (starts standby)

@@ -1,6 +1,9 @@
 // The cluster of a failover run (cluster.hpp): the PostgreSQL store, the two iwfd instances,
 // their stop, and the plan that runs them.
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -61,7 +64,7 @@ std::string portsText(const IwfdPorts& p) {
 ClusterRun::~ClusterRun() {
     first.proc.stop();
     if (!pg_dir.empty()) {
-        (void)runToCompletion({"bash", pg_sh, "stop", pg_dir}, pg_dir + ".log");
+        (void)runToCompletion({"bash", pg_sh, "stop", pg_dir}, pg_log);
     }
 }
 
@@ -95,9 +98,12 @@ std::string clusterConfigYaml(const Scenario& s, IwfdLinks links, const std::str
            "ms\n  safety_margin: " + std::to_string(c.safety_margin.count()) + "ms\n";
 }
 
-// The store: the operator's (--postgres URL) or a throw-away server in DIR/postgres
-// (tests/support/postgres.sh: initdb, a free 127.0.0.1 port, fsync off), stopped and removed
-// by "stop: cluster".
+// The store: the operator's (--postgres URL) or a throw-away server (tests/support/postgres.sh:
+// initdb, a free 127.0.0.1 port, fsync off), stopped and removed by "stop: cluster". Its data
+// directory is a fresh one in the system's temporary directory, not in DIR: when the harness
+// runs as root the server runs as the `postgres` user, which must reach the directory, and
+// DIR's parents may be private to root (a checkout in a 0700 mktemp directory: initdb was
+// refused "Permission denied" there).
 void stepStartPostgres(Lab& lab, StepLog& log) {
     lab.cluster = std::make_unique<ClusterRun>();
     ClusterRun& c = *lab.cluster;
@@ -108,11 +114,19 @@ void stepStartPostgres(Lab& lab, StepLog& log) {
         log.note("PostgreSQL given with --postgres");
     } else {
         const auto t = Clock::now();
-        c.pg_dir = lab.dir + "/postgres";
-        const std::string plog = c.pg_dir + ".log";
+        std::string dir =
+            (std::filesystem::temp_directory_path() / "iwf-harness-pg-XXXXXX").string();
+        if (::mkdtemp(dir.data()) == nullptr) {
+            log.abort = "cannot create a directory for the throw-away PostgreSQL in " +
+                        std::filesystem::temp_directory_path().string() + ": " +
+                        std::strerror(errno);
+            return;
+        }
+        c.pg_dir = dir;
+        c.pg_log = lab.dir + "/postgres.log";
+        const std::string& plog = c.pg_log;
         std::error_code ec;
         std::filesystem::remove(plog, ec);
-        (void)runToCompletion({"bash", c.pg_sh, "stop", c.pg_dir}, plog);  // a previous run's
         const int rc =
             runToCompletion({"bash", c.pg_sh, "start", c.pg_dir}, plog, std::chrono::seconds(120));
         std::istringstream in(clusterLogText(plog));
@@ -214,7 +228,7 @@ void stepStopCluster(Lab& lab, StepLog& log) {
         log.fail("iwfd " + c.first.name + " exited during the scenario");
     }
     if (!c.pg_dir.empty()) {
-        const int rc = runToCompletion({"bash", c.pg_sh, "stop", c.pg_dir}, c.pg_dir + ".log");
+        const int rc = runToCompletion({"bash", c.pg_sh, "stop", c.pg_dir}, c.pg_log);
         log.note("throw-away PostgreSQL stopped and removed (exit " + std::to_string(rc) + ")");
         c.pg_dir.clear();
     }

@@ -33,8 +33,8 @@ struct RunOptions {
     std::string iwfctl = "iwfctl";
     std::string dumpcap = "dumpcap";
     // Scenarios with a `cluster` section: the PostgreSQL the instances share. Empty: a
-    // throw-away server started in DIR/postgres with `postgres_sh start` (Debian's
-    // postgresql-15 binaries) and stopped at the end of the run.
+    // throw-away server started in a fresh /tmp/iwf-harness-pg-* directory with
+    // `postgres_sh start` (Debian's postgresql-15 binaries) and stopped at the end of the run.
     std::string postgres;
     std::string postgres_sh = "tests/support/postgres.sh";
 };
