@@ -203,6 +203,11 @@ struct IwfdMc : ::testing::Test {
                "  - name: p25\n    type: p25-records\n    address: 127.0.0.1\n    port: " +
                std::to_string(p25_port) +
                "\n    wacn: 0xBEE00\n    system: 0x001\n    tgid: 100\n    call_timeout: 10s\n"
+               // The test's radio sends whole superframes at once where a real one paces a
+               // record every 20 ms: the link's default per-peer budget (200/s, burst 100)
+               // dropped records of a 4-superframe burst (IwfdMc.ForgedResponse...: 103 of 108
+               // frames, rate_limited). The attacks here are not floods of the radio's port.
+               "    rate_limit: {pps: 2000}\n"
                "mc_links:\n"
                "  - name: mc\n    type: mcptt-iwf1\n    psi: sip:iwf@iwf.example\n"
                "    server_uri: sip:cf@mc.example\n"
