@@ -47,7 +47,7 @@ Bytes p25RecordBytes(const R& r) {
 
 // The MC system: a SIP stack on 127.0.0.1 that answers the IWF's INVITE with its own RTP and
 // floor ports (answerMcpttInvite; floor queueing offered when `queueing`) and every other
-// request with 200 OK; it counts and keeps the voice frames that reach it and the floor
+// request with 200 OK; it keeps the voice frames that reach it and the floor
 // messages, and records the methods it received (BYE, ...).
 struct CountingMcSystem {
     CountingMcSystem(asio::io_context& io, metrics::Registry& reg, bool queueing = false)
@@ -61,10 +61,8 @@ struct CountingMcSystem {
         const auto lo = asio::ip::make_address("127.0.0.1");
         EXPECT_TRUE(voice.open({lo, 0}).ok());
         EXPECT_TRUE(floor.open({lo, 0}).ok());
-        voice.onFrame([this](VoiceFrame&& f, const mc::rtp::RtpView&) {
-            ++frames;
-            received.push_back(std::move(f));
-        });
+        voice.onFrame(
+            [this](VoiceFrame&& f, const mc::rtp::RtpView&) { frames.push_back(std::move(f)); });
         floor.onMessage([this](const mc::floor::FloorMessage& m, const mc::rtp::Udp::endpoint&) {
             floor_msgs.push_back(m);
         });
@@ -97,8 +95,7 @@ struct CountingMcSystem {
     mc::rtp::FloorEndpoint floor;
     std::vector<std::string> methods;
     bool invited = false;
-    std::size_t frames = 0;                           // voice frames received
-    std::vector<VoiceFrame> received;                 // and the frames themselves, in order
+    std::vector<VoiceFrame> frames;                   // voice frames received, in order
     std::vector<mc::floor::FloorMessage> floor_msgs;  // floor messages received, in order
 };
 

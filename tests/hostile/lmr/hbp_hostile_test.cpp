@@ -81,11 +81,11 @@ struct HbpHostile : ::testing::Test {
     }
     // The repeater's call reaches the MC system: every voice burst, none lost.
     void expectCallCarried() {
-        ASSERT_TRUE(pump(io, [&] { return mc.frames >= kVoiceBursts; })) << iwfd.iwfd.log();
+        ASSERT_TRUE(pump(io, [&] { return mc.frames.size() >= kVoiceBursts; })) << iwfd.iwfd.log();
         pump(
             io, [] { return false; }, 500ms);  // nothing more may come
-        EXPECT_EQ(mc.frames, kVoiceBursts) << iwfd.iwfd.log();
-        for (const auto& f : mc.received) {
+        EXPECT_EQ(mc.frames.size(), kVoiceBursts) << iwfd.iwfd.log();
+        for (const auto& f : mc.frames) {
             EXPECT_TRUE(f.crypto.encrypted);
         }
     }

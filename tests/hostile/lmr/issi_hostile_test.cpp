@@ -167,11 +167,11 @@ struct IssiHostile : ::testing::Test {
         }
     }
     void expectCallCarried() {
-        ASSERT_TRUE(pump(io, [&] { return mc.frames >= kFrames; })) << iwfd.iwfd.log();
+        ASSERT_TRUE(pump(io, [&] { return mc.frames.size() >= kFrames; })) << iwfd.iwfd.log();
         pump(
             io, [] { return false; }, 500ms);
-        EXPECT_EQ(mc.frames, kFrames);
-        for (const auto& f : mc.received) {
+        EXPECT_EQ(mc.frames.size(), kFrames);
+        for (const auto& f : mc.frames) {
             EXPECT_TRUE(f.crypto.encrypted);
         }
     }

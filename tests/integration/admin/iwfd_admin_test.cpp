@@ -243,7 +243,7 @@ TEST_F(IwfdAdmin, EndCallEndsBothLegsAndShowsTheCallFirst) {
             radio.sendTo(p25_port, rec);
         }
     }
-    ASSERT_TRUE(pumpIo(io, [&] { return mc.frames >= 36; })) << iwfd.log();
+    ASSERT_TRUE(pumpIo(io, [&] { return mc.frames.size() >= 36; })) << iwfd.log();
 
     auto calls = nlohmann::json::parse(httpGet(port, "/v1/calls").body)["calls"];
     ASSERT_EQ(calls.size(), 1u) << calls.dump(2);
@@ -277,13 +277,13 @@ TEST_F(IwfdAdmin, EndCallEndsBothLegsAndShowsTheCallFirst) {
     EXPECT_TRUE(logHas("call=" + id + " end reason=cancelled")) << iwfd.log();
     // The LMR leg: the rest of the radio's transmission is not carried to anyone (P25 records
     // have no message that stops a transmitting radio; the engine has forgotten its call).
-    const std::size_t frames = mc.frames;
+    const std::size_t frames = mc.frames.size();
     for (const auto& rec : superframe(2)) {
         radio.sendTo(p25_port, rec);
     }
     pumpIo(
         io, [] { return false; }, 1s);
-    EXPECT_EQ(mc.frames, frames);
+    EXPECT_EQ(mc.frames.size(), frames);
     EXPECT_EQ(mc.count("INVITE"), 1u);
     EXPECT_EQ(nlohmann::json::parse(httpGet(port, "/v1/calls").body)["calls"].size(), 0u);
     EXPECT_TRUE(logHas("did=\"ended call " + id)) << iwfd.log();

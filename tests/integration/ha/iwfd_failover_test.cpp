@@ -181,9 +181,9 @@ struct IwfdFailover : ::testing::Test {
     void callThrough(asio::io_context& io, McSystem& mc, Instance& i, int first_superframe) {
         radio.sendTo(i.p25_port, p25RecordBytes(lmr::p25::makePoll("RADIO1", false)));
         ASSERT_TRUE(radio.receive(10s).has_value()) << "no poll answer\n" << i.iwfd.log();
-        const std::size_t before = mc.frames;
+        const std::size_t before = mc.frames.size();
         sendSuperframes(i, first_superframe, 2);
-        ASSERT_TRUE(pump(io, [&] { return mc.frames >= before + 36; })) << i.iwfd.log();
+        ASSERT_TRUE(pump(io, [&] { return mc.frames.size() >= before + 36; })) << i.iwfd.log();
     }
 
     std::string db;
@@ -212,13 +212,13 @@ TEST_F(IwfdFailover, StalledStoreFencesLocallyThenKillNineStandbyTakesOver) {
     ASSERT_TRUE(waitFor([&] { return role(a) == "fenced"; }, 20s, 10ms)) << a.iwfd.log();
     pump(
         io, [] { return false; }, 300ms);
-    const std::size_t frames = mc.frames;
+    const std::size_t frames = mc.frames.size();
     sendSuperframes(a, 2, 2);
     radio.sendTo(a.p25_port, p25RecordBytes(lmr::p25::makePoll("RADIO1", false)));
     ASSERT_TRUE(radio.receive(10s).has_value()) << a.iwfd.log();
     pump(
         io, [] { return false; }, 500ms);
-    EXPECT_EQ(mc.frames, frames) << "A forwarded frames past its local deadline";
+    EXPECT_EQ(mc.frames.size(), frames) << "A forwarded frames past its local deadline";
     EXPECT_GT(metric(a, "iwf_cluster_fenced_events_dropped_total"), 0) << a.iwfd.log();
     // The store comes back: nobody took over, A renews its epoch and forwards again.
     PQclear(PQexec(lock, "ROLLBACK"));
@@ -226,7 +226,7 @@ TEST_F(IwfdFailover, StalledStoreFencesLocallyThenKillNineStandbyTakesOver) {
     ASSERT_TRUE(waitFor([&] { return role(a) == "active"; }, 20s, 10ms)) << a.iwfd.log();
     EXPECT_EQ(cluster(a).value("epoch", 0), 1);
     sendSuperframes(a, 4, 2);
-    ASSERT_TRUE(pump(io, [&] { return mc.frames >= frames + 36; })) << a.iwfd.log();
+    ASSERT_TRUE(pump(io, [&] { return mc.frames.size() >= frames + 36; })) << a.iwfd.log();
 
     ASSERT_NO_FATAL_FAILURE(startStandby(mc));
 
@@ -278,7 +278,7 @@ TEST_F(IwfdFailover, StoreStoppedAndRestartedUnderBothInstances) {
     ASSERT_TRUE(waitFor([&] { return role(a) == "fenced"; }, 20s, 10ms)) << a.iwfd.log();
     pump(
         io, [] { return false; }, 300ms);
-    const std::size_t frames = mc.frames;
+    const std::size_t frames = mc.frames.size();
     const std::size_t requests = mc.methods.size();
     // Two lease expiries without the store: nobody claims the lease it cannot renew, and the
     // radio's call in progress reaches nobody.
@@ -296,7 +296,7 @@ TEST_F(IwfdFailover, StoreStoppedAndRestartedUnderBothInstances) {
     EXPECT_GT(samples, 5);
     EXPECT_EQ(httpGet(a.iwfd.adminPort(), "/healthz").status, 503);
     EXPECT_EQ(httpGet(b.iwfd.adminPort(), "/healthz").status, 503);
-    EXPECT_EQ(mc.frames, frames) << "a frame was forwarded while the lease store was down";
+    EXPECT_EQ(mc.frames.size(), frames) << "a frame was forwarded while the lease store was down";
     EXPECT_EQ(mc.methods.size(), requests);
     EXPECT_GT(metric(a, "iwf_cluster_renew_failures_total"), 0);
 
@@ -387,7 +387,7 @@ TEST_F(IwfdFailover, FrozenStoreServerIsGivenUpWithinTheBoundAndServiceReturns) 
     EXPECT_EQ(metric(a, "iwf_keymap_revision"), keymap_revision);
     pump(
         io, [] { return false; }, 300ms);
-    const std::size_t frames = mc.frames;
+    const std::size_t frames = mc.frames.size();
     // Past the lease's expiry the frozen store still holds everybody: nobody is active, and
     // the radio's call in progress reaches nobody.
     int superframe = 2;
@@ -399,7 +399,7 @@ TEST_F(IwfdFailover, FrozenStoreServerIsGivenUpWithinTheBoundAndServiceReturns) 
         pump(
             io, [] { return false; }, 200ms);
     }
-    EXPECT_EQ(mc.frames, frames) << "a frame was forwarded while the lease store hung";
+    EXPECT_EQ(mc.frames.size(), frames) << "a frame was forwarded while the lease store hung";
     EXPECT_NE(cluster(a).value("last_error", "").find("renewal failed"), std::string::npos);
     std::printf(
         "store frozen: A fenced, two renewals given up after %lld ms, a keymap poll after %lld "
@@ -463,7 +463,7 @@ TEST_F(IwfdFailover, RepeatedFailoversMeasured) {
     for (int i = 0; i < failovers; ++i) {
         while (radio.receive(0ms).has_value()) {
         }
-        const std::size_t before = mc.frames;
+        const std::size_t before = mc.frames.size();
         const auto killed = std::chrono::steady_clock::now();
         active->iwfd.signal(SIGKILL);
         // The radio tries the other instance: a poll (the link answers only once started),
@@ -477,7 +477,7 @@ TEST_F(IwfdFailover, RepeatedFailoversMeasured) {
             }
             sendSuperframes(*standby, superframe++, 1);
             delivered = pump(
-                io, [&] { return mc.frames > before; }, 500ms);
+                io, [&] { return mc.frames.size() > before; }, 500ms);
         }
         ASSERT_TRUE(delivered) << "failover " << i << ": no frame through " << standby->name << "\n"
                                << standby->iwfd.log();
@@ -576,7 +576,7 @@ TEST_F(IwfdFailover, FrozenOldOwnerForwardsNothingAfterTheTakeover) {
 
     a.iwfd.signal(SIGSTOP);
     ASSERT_TRUE(waitFor([&] { return role(b) == "active"; }, 20s, 10ms)) << b.iwfd.log();
-    const std::size_t frames = mc.frames;
+    const std::size_t frames = mc.frames.size();
     const std::size_t requests = mc.methods.size();
     // The call goes on at the radio: two superframes reach A while it is frozen (they wait in
     // its socket), two after it wakes up.
@@ -590,7 +590,7 @@ TEST_F(IwfdFailover, FrozenOldOwnerForwardsNothingAfterTheTakeover) {
     ASSERT_TRUE(waitFor([&] { return role(a) == "fenced"; }, 20s)) << a.iwfd.log();
     pump(
         io, [] { return false; }, 500ms);  // anything A sent would have arrived by now
-    EXPECT_EQ(mc.frames, frames) << "the old owner forwarded frames after the takeover";
+    EXPECT_EQ(mc.frames.size(), frames) << "the old owner forwarded frames after the takeover";
     EXPECT_EQ(mc.methods.size(), requests) << "the old owner sent SIP requests after the takeover";
     EXPECT_GT(metric(a, "iwf_cluster_fenced_events_dropped_total"), 0) << a.iwfd.log();
     EXPECT_EQ(metric(a, "iwf_cluster_role{role=\"fenced\"}"), 1);

@@ -102,7 +102,7 @@ struct IwfdDrain : ::testing::Test {
                 radio.sendTo(p25_port, r);
             }
         }
-        ASSERT_TRUE(pumpIo(io, [&] { return mc.frames >= 36; })) << iwfd.log();
+        ASSERT_TRUE(pumpIo(io, [&] { return mc.frames.size() >= 36; })) << iwfd.log();
     }
     // The records the radio received after `from`, until none for 2 s.
     std::vector<Bytes> drainRadio() {
@@ -174,7 +174,7 @@ TEST_F(IwfdDrain, CallInProgressEndsThenEveryPeerIsToldAndExitZero) {
     for (const auto& r : superframe(2)) {
         radio.sendTo(p25_port, r);
     }
-    ASSERT_TRUE(pumpIo(io, [&] { return mc.frames >= 54; })) << iwfd.log();
+    ASSERT_TRUE(pumpIo(io, [&] { return mc.frames.size() >= 54; })) << iwfd.log();
     EXPECT_TRUE(iwfd.running());
     EXPECT_EQ(mc.count("BYE"), 0u);
 
@@ -186,7 +186,7 @@ TEST_F(IwfdDrain, CallInProgressEndsThenEveryPeerIsToldAndExitZero) {
         io, [&] { return mc.count("BYE") >= 1; }, 15s))
         << iwfd.log();
     EXPECT_EQ(iwfd.waitExit(15s), std::optional<int>(0)) << iwfd.log();
-    EXPECT_EQ(mc.frames, 54u);
+    EXPECT_EQ(mc.frames.size(), 54u);
     EXPECT_EQ(unlinks(drainRadio()), 3u) << iwfd.log();
     EXPECT_TRUE(repeaterGotMstcl()) << iwfd.log();
     EXPECT_NE(iwfd.log().find("drain=end reason=calls_ended"), std::string::npos) << iwfd.log();
